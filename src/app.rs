@@ -1,0 +1,229 @@
+//! The HTML shell, the router, and the console layout: navigation, header, and the signed-in
+//! user that every page and feature gate reads.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes, Outlet};
+use leptos_router::hooks::use_location;
+use leptos_router::{path, SsrMode};
+
+use crate::accounts::MultiAccountPage;
+use crate::assets::pages::{AssetDetailPage, AssetListPage};
+use crate::auth::api::{get_me, SignOut};
+use crate::auth::model::Me;
+use crate::auth::pages::SignInPage;
+use crate::components::errors::ErrorList;
+use crate::components::format::url_encode;
+use crate::components::toast::{provide_toaster, ToastStack};
+use crate::error::AppError;
+use crate::overview::pages::OverviewPage;
+use crate::playbook::pages::{MyPolicyPage, PolicyCenterPage, TaskManagementPage};
+use crate::reports::ReportListPage;
+use crate::settings::pages::*;
+use crate::signature::ContainerSignaturePage;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user, loaded once by the console layout.
+pub type MeResource = Resource<Result<Me, AppError>>;
+
+pub fn use_me() -> MeResource {
+    expect_context::<MeResource>()
+}
+
+/// Bump to reload the signed-in user (after an edition or authorization change).
+#[derive(Clone, Copy)]
+pub struct MeRefresh(RwSignal<u64>);
+
+impl MeRefresh {
+    pub fn bump(&self) {
+        self.0.update(|v| *v += 1);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_toaster();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/bulwark.css"/>
+        <Title text="Bulwark"/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/assets") view=AssetListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/assets/:id") view=AssetDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/precaution/container-signature") view=ContainerSignaturePage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/reports") view=ReportListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/multi-account") view=MultiAccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/playbook/policy-center") view=PolicyCenterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/playbook/my-policy") view=MyPolicyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/playbook/tasks") view=TaskManagementPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/account"/> }/>
+                    <Route path=path!("/settings/account") view=AccountSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/users") view=UsersSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/tokens") view=TokenSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/score") view=ScoreSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/authorizations") view=AuthorizationSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/audit") view=AuditSettingsPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+        <ToastStack/>
+    }
+}
+
+/// Navigation, mirroring the original console's left menu.
+const NAV: &[(Option<&str>, &[(&str, &str)])] = &[
+    (None, &[("/", "Overview"), ("/assets", "Assets")]),
+    (Some("Precaution"), &[("/precaution/container-signature", "Container Signature")]),
+    (Some("Operation"), &[("/operation/reports", "Reports"), ("/operation/multi-account", "Multi-account Control")]),
+    (
+        Some("Playbook"),
+        &[("/playbook/policy-center", "Policy Center"), ("/playbook/my-policy", "My Policy"), ("/playbook/tasks", "Task Management")],
+    ),
+    (None, &[("/settings", "Settings")]),
+];
+
+fn is_current(href: &str, path: &str) -> bool {
+    if href == "/" {
+        path == "/"
+    } else {
+        path == href || path.starts_with(&format!("{href}/"))
+    }
+}
+
+#[component]
+fn ConsoleLayout() -> impl IntoView {
+    let refresh = RwSignal::new(0u64);
+    provide_context(MeRefresh(refresh));
+    let me: MeResource = Resource::new(move || refresh.get(), |_| get_me());
+    provide_context(me);
+    let location = use_location();
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(me) => view! { <Console me/> }.into_any(),
+                    Err(AppError::Unauthorized) => {
+                        let path = location.pathname.get_untracked();
+                        let search = location.search.get_untracked();
+                        let search = search.trim_start_matches('?');
+                        let here = if search.is_empty() { path } else { format!("{path}?{search}") };
+                        view! { <Redirect path=format!("/sign-in?next={}", url_encode(&here))/> }.into_any()
+                    }
+                    Err(e) => {
+                        let errors = ArcRwSignal::new(Errors::default());
+                        errors.update(|errs| errs.insert_with_default_key(e));
+                        view! { <div class="content"><ErrorList errors/></div> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Console(me: Me) -> impl IntoView {
+    let location = use_location();
+    let sign_out = ServerAction::<SignOut>::new();
+    let account = me.account.clone();
+    view! {
+        <div class="shell">
+            <aside class="sidebar">
+                <div class="brand">
+                    <span class="brand-mark"></span>
+                    "Bulwark"
+                </div>
+                <nav class="nav" aria-label="Console">
+                    {NAV
+                        .iter()
+                        .map(|(section, links)| {
+                            view! {
+                                {section.map(|s| view! { <div class="nav-section">{s}</div> })}
+                                {links
+                                    .iter()
+                                    .map(|(href, label)| {
+                                        let href = *href;
+                                        let class = if section.is_some() { "nav-sub" } else { "" };
+                                        view! {
+                                            <a
+                                                href=href
+                                                class=class
+                                                aria-current=move || {
+                                                    if is_current(href, &location.pathname.get()) { "page" } else { "false" }
+                                                }
+                                            >
+                                                {*label}
+                                            </a>
+                                        }
+                                    })
+                                    .collect_view()}
+                            }
+                        })
+                        .collect_view()}
+                </nav>
+            </aside>
+            <div class="main">
+                <header class="topbar">
+                    <div class="account">
+                        <span class="account-name">{account.name.clone()}</span>
+                        " "
+                        <span class="account-id" title="Account id">{account.account_no.clone()}</span>
+                        " "
+                        <span class=format!("badge badge-{}", account.edition.as_str()) data-testid="edition-badge">
+                            {account.edition.label()}
+                        </span>
+                    </div>
+                    <div class="user-menu">
+                        <span class="user-email">{me.email.clone()}</span>
+                        <span class="muted">{me.role.label()}</span>
+                        <ActionForm action=sign_out>
+                            <button class="btn-link" type="submit">"Sign out"</button>
+                        </ActionForm>
+                    </div>
+                </header>
+                <main class="content">
+                    <Outlet/>
+                </main>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <div class="sign-in-page">
+            <div class="sign-in-card">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address."</p>
+                <a class="btn btn-primary" href="/">"Go to the Overview"</a>
+            </div>
+        </div>
+    }
+}

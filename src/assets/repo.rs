@@ -1,0 +1,417 @@
+//! SQL for assets, groups and security data: the Assets page's queries and the upserts that the
+//! ingestion API and the demo seeder share. Every statement is scoped by `account_id`.
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+
+use super::model::*;
+use crate::error::AppError;
+use crate::server::db::{like_pattern, Db};
+
+#[derive(sqlx::FromRow)]
+struct AssetRow {
+    id: i64,
+    instance_id: String,
+    name: String,
+    ips: String,
+    os: String,
+    region: String,
+    group_name: Option<String>,
+    agent_status: String,
+    last_seen_at: Option<i64>,
+    open_vulnerabilities: i64,
+    open_alerts: i64,
+    baseline_risks: i64,
+}
+
+impl AssetRow {
+    fn into_summary(self) -> AssetSummary {
+        AssetSummary {
+            id: self.id,
+            instance_id: self.instance_id,
+            name: self.name,
+            ips: split_ips(&self.ips),
+            os: self.os,
+            region: self.region,
+            group: self.group_name,
+            agent_status: AgentStatus::parse(&self.agent_status).unwrap_or(AgentStatus::NotInstalled),
+            last_seen_at: self.last_seen_at,
+            open_vulnerabilities: self.open_vulnerabilities,
+            open_alerts: self.open_alerts,
+            baseline_risks: self.baseline_risks,
+        }
+    }
+}
+
+fn split_ips(ips: &str) -> Vec<String> {
+    ips.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+const ASSET_SELECT: &str = "SELECT a.id, a.instance_id, a.name, a.ips, a.os, a.region, g.name AS group_name,
+        a.agent_status, a.last_seen_at,
+        (SELECT COUNT(*) FROM findings f WHERE f.asset_id = a.id AND f.resolved_at IS NULL) AS open_vulnerabilities,
+        (SELECT COUNT(*) FROM alerts al WHERE al.asset_id = a.id AND al.resolved_at IS NULL) AS open_alerts,
+        (SELECT COUNT(*) FROM baseline_results b WHERE b.asset_id = a.id AND b.resolved_at IS NULL) AS baseline_risks
+    FROM assets a LEFT JOIN asset_groups g ON g.id = a.group_id";
+
+/// `$2`: search ('' for none), `$3`: its LIKE pattern, `$4`: group (-1 all, 0 ungrouped, else the id).
+const ASSET_FILTER: &str = "a.account_id = $1
+    AND ($2 = '' OR LOWER(a.name) LIKE $3 ESCAPE '\\' OR a.ips LIKE $3 ESCAPE '\\' OR LOWER(a.instance_id) LIKE $3 ESCAPE '\\')
+    AND ($4 < 0 OR ($4 = 0 AND a.group_id IS NULL) OR a.group_id = $4)";
+
+pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<AssetPage, AppError> {
+    let search = query.search.trim().to_string();
+    let pattern = like_pattern(&search);
+    let group = query.group_id.unwrap_or(-1);
+    let total = sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM assets a WHERE {ASSET_FILTER}"))
+        .bind(account_id)
+        .bind(&search)
+        .bind(&pattern)
+        .bind(group)
+        .fetch_one(&db.pool)
+        .await?;
+    let page_count = ((total + ASSET_PAGE_SIZE - 1) / ASSET_PAGE_SIZE).max(1);
+    let page = query.page.clamp(1, page_count);
+    let assets = sqlx::query_as::<_, AssetRow>(&format!(
+        "{ASSET_SELECT} WHERE {ASSET_FILTER} ORDER BY a.name, a.id LIMIT $5 OFFSET $6"
+    ))
+    .bind(account_id)
+    .bind(&search)
+    .bind(&pattern)
+    .bind(group)
+    .bind(ASSET_PAGE_SIZE)
+    .bind((page - 1) * ASSET_PAGE_SIZE)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(AssetRow::into_summary)
+    .collect();
+    let groups = sqlx::query_as::<_, (i64, String, i64)>(
+        "SELECT g.id, g.name, (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id) FROM asset_groups g
+         WHERE g.account_id = $1 ORDER BY g.name",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, name, asset_count)| AssetGroup { id, name, asset_count })
+    .collect();
+    let (all_count, ungrouped_count) = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN group_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), 0) FROM assets WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(AssetPage { assets, total, page, page_count, groups, ungrouped_count, all_count })
+}
+
+/// One asset of this account with its findings, alerts and baseline results; `NotFound` for any
+/// other account's asset, exactly as for one that does not exist.
+pub async fn asset_detail(db: &Db, account_id: i64, asset_id: i64) -> Result<AssetDetail, AppError> {
+    let asset = sqlx::query_as::<_, AssetRow>(&format!("{ASSET_SELECT} WHERE a.account_id = $1 AND a.id = $2"))
+        .bind(account_id)
+        .bind(asset_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .into_summary();
+    let findings = sqlx::query_as::<_, (i64, String, String, String, String, String, String, String, String, i64, i64)>(
+        "SELECT f.id, v.advisory_id, v.title, v.severity, v.category, v.package, f.installed_version, v.fix, f.status,
+                f.first_seen_at, f.last_seen_at
+         FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND f.asset_id = $2
+         ORDER BY CASE WHEN f.resolved_at IS NULL THEN 0 ELSE 1 END,
+                  CASE v.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, v.advisory_id",
+    )
+    .bind(account_id)
+    .bind(asset_id)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, advisory_id, title, severity, category, package, installed_version, fix, status, first_seen_at, last_seen_at)| {
+        FindingView {
+            id,
+            advisory_id,
+            title,
+            severity: Severity::parse(&severity).unwrap_or(Severity::Low),
+            category: Category::parse(&category).unwrap_or(Category::Linux),
+            package,
+            installed_version,
+            fix,
+            status: FindingStatus::parse(&status).unwrap_or(FindingStatus::Unfixed),
+            first_seen_at,
+            last_seen_at,
+        }
+    })
+    .collect();
+    let alerts = sqlx::query_as::<_, (i64, String, String, String, String, i64)>(
+        "SELECT id, name, alert_type, severity, status, occurred_at FROM alerts
+         WHERE account_id = $1 AND asset_id = $2 ORDER BY occurred_at DESC LIMIT 100",
+    )
+    .bind(account_id)
+    .bind(asset_id)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, name, alert_type, severity, status, occurred_at)| AlertView {
+        id,
+        name,
+        alert_type,
+        severity: Severity::parse(&severity).unwrap_or(Severity::Low),
+        status: AlertStatus::parse(&status).unwrap_or(AlertStatus::Unhandled),
+        occurred_at,
+    })
+    .collect();
+    let baseline = sqlx::query_as::<_, (i64, String, String, String, i64, i64)>(
+        "SELECT id, check_name, category, risk_level, passed, checked_at FROM baseline_results
+         WHERE account_id = $1 AND asset_id = $2 ORDER BY passed, check_name",
+    )
+    .bind(account_id)
+    .bind(asset_id)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, check_name, category, risk_level, passed, checked_at)| BaselineView {
+        id,
+        check_name,
+        category,
+        risk_level: Severity::parse(&risk_level).unwrap_or(Severity::Low),
+        passed: passed != 0,
+        checked_at,
+    })
+    .collect();
+    Ok(AssetDetail { asset, findings, alerts, baseline })
+}
+
+/// An asset by instance id, for the API.
+pub async fn asset_by_instance(db: &Db, account_id: i64, instance_id: &str) -> Result<AssetSummary, AppError> {
+    Ok(sqlx::query_as::<_, AssetRow>(&format!("{ASSET_SELECT} WHERE a.account_id = $1 AND a.instance_id = $2"))
+        .bind(account_id)
+        .bind(instance_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .into_summary())
+}
+
+// ---- Writes shared by the ingestion API and the demo seeder ------------------------------
+
+pub async fn upsert_group(conn: &mut AnyConnection, account_id: i64, name: &str, now: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "INSERT INTO asset_groups (account_id, name, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id, name) DO UPDATE SET name = excluded.name RETURNING id",
+    )
+    .bind(account_id)
+    .bind(name.trim())
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn upsert_asset(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    asset: &AssetIn,
+    group_id: Option<i64>,
+    now: i64,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "INSERT INTO assets (account_id, group_id, instance_id, name, ips, os, region, agent_status, last_seen_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+         ON CONFLICT (account_id, instance_id) DO UPDATE SET
+            group_id = CASE WHEN excluded.group_id IS NULL THEN assets.group_id ELSE excluded.group_id END,
+            name = excluded.name, ips = excluded.ips, os = excluded.os, region = excluded.region,
+            agent_status = excluded.agent_status,
+            last_seen_at = COALESCE(excluded.last_seen_at, assets.last_seen_at),
+            updated_at = excluded.updated_at
+         RETURNING id",
+    )
+    .bind(account_id)
+    .bind(group_id)
+    .bind(asset.instance_id.trim())
+    .bind(asset.name.trim())
+    .bind(asset.ips.join(","))
+    .bind(asset.os.trim())
+    .bind(asset.region.trim())
+    .bind(asset.agent_status.as_str())
+    .bind(asset.last_seen_at)
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Resolves instance ids to asset ids within one account, once per distinct id; a missing one is
+/// a validation error naming the item.
+pub struct AssetIds {
+    account_id: i64,
+    known: HashMap<String, Option<i64>>,
+}
+
+impl AssetIds {
+    pub fn new(account_id: i64) -> Self {
+        AssetIds { account_id, known: HashMap::new() }
+    }
+
+    pub async fn resolve(&mut self, conn: &mut AnyConnection, instance_id: &str) -> Result<Option<i64>, AppError> {
+        let instance_id = instance_id.trim();
+        if let Some(id) = self.known.get(instance_id) {
+            return Ok(*id);
+        }
+        let id = sqlx::query_scalar::<_, i64>("SELECT id FROM assets WHERE account_id = $1 AND instance_id = $2")
+            .bind(self.account_id)
+            .bind(instance_id)
+            .fetch_optional(conn)
+            .await?;
+        self.known.insert(instance_id.to_string(), id);
+        Ok(id)
+    }
+
+    pub async fn require(&mut self, conn: &mut AnyConnection, instance_id: &str, path: String) -> Result<i64, AppError> {
+        self.resolve(conn, instance_id)
+            .await?
+            .ok_or_else(|| AppError::field(path, format!("no asset with instance id \"{}\" in this account", instance_id.trim())))
+    }
+}
+
+pub async fn upsert_vulnerability(conn: &mut AnyConnection, account_id: i64, f: &FindingIn) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category, affected_versions, fix)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (account_id, advisory_id, package) DO UPDATE SET
+            title = excluded.title, severity = excluded.severity, category = excluded.category,
+            affected_versions = excluded.affected_versions, fix = excluded.fix
+         RETURNING id",
+    )
+    .bind(account_id)
+    .bind(f.advisory_id.trim())
+    .bind(f.package.trim())
+    .bind(f.title.trim())
+    .bind(f.severity.as_str())
+    .bind(f.category.as_str())
+    .bind(f.affected_versions.trim())
+    .bind(f.fix.trim())
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Records a finding as seen at `seen_at`. Fixed and ignored findings are resolved; a resolved
+/// finding seen open again reopens with a new first-seen time.
+pub async fn upsert_finding(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    asset_id: i64,
+    vulnerability_id: i64,
+    status: FindingStatus,
+    installed_version: &str,
+    seen_at: i64,
+) -> Result<(), AppError> {
+    let resolved_at = (!status.is_open()).then_some(seen_at);
+    sqlx::query(
+        "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, first_seen_at, last_seen_at, resolved_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+         ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
+            status = excluded.status,
+            installed_version = excluded.installed_version,
+            last_seen_at = excluded.last_seen_at,
+            first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND excluded.resolved_at IS NULL
+                                 THEN excluded.first_seen_at ELSE findings.first_seen_at END,
+            resolved_at = CASE WHEN excluded.resolved_at IS NULL THEN NULL
+                               ELSE COALESCE(findings.resolved_at, excluded.resolved_at) END",
+    )
+    .bind(account_id)
+    .bind(asset_id)
+    .bind(vulnerability_id)
+    .bind(status.as_str())
+    .bind(installed_version.trim())
+    .bind(seen_at)
+    .bind(resolved_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn upsert_alert(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    asset_id: Option<i64>,
+    alert: &AlertIn,
+    now: i64,
+) -> Result<(), AppError> {
+    let resolved_at = (!alert.status.is_open()).then_some(now.max(alert.occurred_at));
+    sqlx::query(
+        "INSERT INTO alerts (account_id, asset_id, external_id, name, alert_type, severity, status, occurred_at, resolved_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (account_id, external_id) DO UPDATE SET
+            asset_id = excluded.asset_id, name = excluded.name, alert_type = excluded.alert_type,
+            severity = excluded.severity, status = excluded.status, occurred_at = excluded.occurred_at,
+            resolved_at = CASE WHEN excluded.resolved_at IS NULL THEN NULL
+                               ELSE COALESCE(alerts.resolved_at, excluded.resolved_at) END",
+    )
+    .bind(account_id)
+    .bind(asset_id)
+    .bind(alert.external_id.as_deref().map(str::trim))
+    .bind(alert.name.trim())
+    .bind(alert.alert_type.trim())
+    .bind(alert.severity.as_str())
+    .bind(alert.status.as_str())
+    .bind(alert.occurred_at)
+    .bind(resolved_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a baseline check result. A passing check is never a risk; a failing one is open from
+/// the first failure until it passes.
+pub async fn upsert_baseline(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    asset_id: i64,
+    result: &BaselineIn,
+    checked_at: i64,
+) -> Result<(), AppError> {
+    let resolved_at = result.passed.then_some(checked_at);
+    sqlx::query(
+        "INSERT INTO baseline_results (account_id, asset_id, check_name, category, risk_level, passed, first_seen_at, checked_at, resolved_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+         ON CONFLICT (asset_id, check_name) DO UPDATE SET
+            category = excluded.category, risk_level = excluded.risk_level, passed = excluded.passed,
+            checked_at = excluded.checked_at,
+            first_seen_at = CASE WHEN excluded.passed = 0 AND baseline_results.passed = 1
+                                 THEN excluded.first_seen_at ELSE baseline_results.first_seen_at END,
+            resolved_at = CASE WHEN excluded.passed = 1
+                               THEN COALESCE(baseline_results.resolved_at, excluded.resolved_at) ELSE NULL END",
+    )
+    .bind(account_id)
+    .bind(asset_id)
+    .bind(result.check_name.trim())
+    .bind(result.category.trim())
+    .bind(result.risk_level.as_str())
+    .bind(i64::from(result.passed))
+    .bind(checked_at)
+    .bind(resolved_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_attack(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    asset_id: Option<i64>,
+    attack: &AttackIn,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO attacks (account_id, asset_id, source_ip, target, attack_type, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(account_id)
+    .bind(asset_id)
+    .bind(attack.source_ip.trim())
+    .bind(attack.target.trim())
+    .bind(attack.attack_type.trim())
+    .bind(attack.occurred_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Sign-in, sign-out and "who am I".
+
+use leptos::prelude::*;
+
+use super::model::Me;
+use crate::error::AppError;
+
+/// Failed attempts per email within the window before sign-in is refused for a while.
+pub const MAX_FAILED_SIGN_INS: i64 = 5;
+pub const FAILED_SIGN_IN_WINDOW_SECS: i64 = 15 * 60;
+
+#[server(endpoint = "get_me")]
+pub async fn get_me() -> Result<Me, AppError> {
+    use super::repo;
+    use super::session::caller;
+
+    let (user, state) = caller().await?;
+    let authorized = repo::authorized_services(&state.db, user.account_id()).await?;
+    Ok(Me {
+        user_id: user.user_id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        account: user.account,
+        authorized,
+    })
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use super::model::safe_next;
+    use super::repo;
+    use super::session::{session, USER_ID_KEY};
+    use crate::error::FieldErrors;
+    use crate::server::{audit, crypto, now, state};
+
+    let email = email.trim().to_lowercase();
+    let mut errors = FieldErrors::new();
+    if email.is_empty() {
+        errors.insert("email".into(), "Enter your email address.".into());
+    }
+    if password.is_empty() {
+        errors.insert("password".into(), "Enter your password.".into());
+    }
+    AppError::check(errors)?;
+
+    let state = state()?;
+    let now = now();
+    let (recent, oldest) = repo::failures_since(&state.db, &email, now - FAILED_SIGN_IN_WINDOW_SECS).await?;
+    if recent >= MAX_FAILED_SIGN_INS {
+        let wait = oldest.map(|t| t + FAILED_SIGN_IN_WINDOW_SECS - now).unwrap_or(FAILED_SIGN_IN_WINDOW_SECS);
+        let minutes = (wait.max(1) + 59) / 60;
+        return Err(AppError::TooManyRequests(format!(
+            "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        )));
+    }
+
+    let stored = repo::credentials(&state.db, &email).await?;
+    let verified = crypto::verify_password(password, stored.as_ref().map(|(_, hash)| hash.clone())).await;
+    let user_id = match (verified, stored) {
+        (true, Some((user_id, _))) => user_id,
+        _ => {
+            repo::record_failure(&state.db, &email).await?;
+            tracing::info!("failed sign-in");
+            return Err(AppError::BadCredentials);
+        }
+    };
+    repo::clear_failures(&state.db, &email).await?;
+
+    let session = session().await?;
+    // A new session id on sign-in, so a planted cookie is worthless.
+    session.cycle_id().await?;
+    session.insert(USER_ID_KEY, user_id).await?;
+    if let Some(user) = repo::current_user(&state.db, user_id).await? {
+        audit::record(&state.db.pool, user.account_id(), &user.actor(), "user.sign_in", &user.email, "").await?;
+    }
+    leptos_axum::redirect(safe_next(next.as_deref().unwrap_or("/")));
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use super::session::session;
+
+    session().await?.flush().await?;
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! The edition table: which feature needs which edition, and which features must first be
+//! authorized to reach another service. Every gate in the server and the UI reads this one place.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Edition {
+    Basic,
+    Advanced,
+    Enterprise,
+}
+
+impl Edition {
+    pub const ALL: [Edition; 3] = [Edition::Basic, Edition::Advanced, Edition::Enterprise];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edition::Basic => "basic",
+            Edition::Advanced => "advanced",
+            Edition::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Edition::Basic => "Basic",
+            Edition::Advanced => "Advanced",
+            Edition::Enterprise => "Enterprise",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Edition> {
+        Edition::ALL.into_iter().find(|e| e.as_str() == value)
+    }
+
+    pub fn allows(self, feature: Feature) -> bool {
+        self >= feature.required_edition()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Feature {
+    SecurityReports,
+    Playbooks,
+    ContainerSignature,
+    MultiAccountControl,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 4] = [
+        Feature::SecurityReports,
+        Feature::Playbooks,
+        Feature::ContainerSignature,
+        Feature::MultiAccountControl,
+    ];
+
+    /// The edition table.
+    pub const fn required_edition(self) -> Edition {
+        match self {
+            Feature::SecurityReports => Edition::Advanced,
+            Feature::Playbooks | Feature::ContainerSignature | Feature::MultiAccountControl => Edition::Enterprise,
+        }
+    }
+
+    /// Features that reach another service ask once for authorization to do so.
+    pub const fn authorization(self) -> Option<Service> {
+        match self {
+            Feature::ContainerSignature => Some(Service::KeysAndClusters),
+            Feature::MultiAccountControl => Some(Service::ResourceDirectory),
+            Feature::SecurityReports | Feature::Playbooks => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Feature::SecurityReports => "Security reports",
+            Feature::Playbooks => "Playbooks",
+            Feature::ContainerSignature => "Container signature",
+            Feature::MultiAccountControl => "Multi-account control",
+        }
+    }
+}
+
+/// Services a feature reaches on the account's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Service {
+    KeysAndClusters,
+    ResourceDirectory,
+}
+
+impl Service {
+    pub const ALL: [Service; 2] = [Service::KeysAndClusters, Service::ResourceDirectory];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::KeysAndClusters => "keys_and_clusters",
+            Service::ResourceDirectory => "resource_directory",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::KeysAndClusters => "the key management service and your Kubernetes clusters",
+            Service::ResourceDirectory => "the resource directory and its member accounts",
+        }
+    }
+
+    pub fn feature(self) -> Feature {
+        match self {
+            Service::KeysAndClusters => Feature::ContainerSignature,
+            Service::ResourceDirectory => Feature::MultiAccountControl,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edition_table_matches_the_product_rules() {
+        assert!(!Edition::Basic.allows(Feature::SecurityReports));
+        assert!(Edition::Advanced.allows(Feature::SecurityReports));
+        assert!(!Edition::Advanced.allows(Feature::Playbooks));
+        for feature in Feature::ALL {
+            assert!(Edition::Enterprise.allows(feature), "{feature:?}");
+        }
+    }
+
+    #[test]
+    fn every_service_belongs_to_the_feature_that_asks_for_it() {
+        for service in Service::ALL {
+            assert_eq!(service.feature().authorization(), Some(service));
+            assert_eq!(Service::parse(service.as_str()), Some(service));
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Accounts, users and roles as they cross the wire.
+
+use serde::{Deserialize, Serialize};
+
+use super::editions::{Edition, Feature, Service};
+use crate::error::{AppError, FieldErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Admin, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Viewer => "Viewer",
+        }
+    }
+}
+
+/// A cloud account signs in by itself; a resource account is managed from a management account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountKind {
+    Cloud,
+    Resource,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Cloud => "cloud",
+            AccountKind::Resource => "resource",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<AccountKind> {
+        match value {
+            "cloud" => Some(AccountKind::Cloud),
+            "resource" => Some(AccountKind::Resource),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: i64,
+    /// The 16-digit account id people quote.
+    pub account_no: String,
+    pub name: String,
+    pub edition: Edition,
+    pub kind: AccountKind,
+}
+
+/// The signed-in user and what their account may use; drives the shell and the feature gates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub account: Account,
+    pub authorized: Vec<Service>,
+}
+
+impl Me {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn allows(&self, feature: Feature) -> bool {
+        self.account.edition.allows(feature)
+    }
+
+    pub fn has_authorized(&self, service: Service) -> bool {
+        self.authorized.contains(&service)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+/// A user an admin adds to their account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password: String,
+}
+
+impl NewUser {
+    pub fn validate(&self) -> Result<(), AppError> {
+        let mut errors = FieldErrors::new();
+        if let Err(message) = validate_email(&self.email) {
+            errors.insert("email".into(), message);
+        }
+        if self.name.trim().is_empty() {
+            errors.insert("name".into(), "Enter the user's name.".into());
+        } else if self.name.trim().chars().count() > 100 {
+            errors.insert("name".into(), "Use at most 100 characters.".into());
+        }
+        if Role::parse(&self.role).is_none() {
+            errors.insert("role".into(), "Choose Admin or Viewer.".into());
+        }
+        if let Err(message) = validate_password(&self.password) {
+            errors.insert("password".into(), message);
+        }
+        AppError::check(errors)
+    }
+}
+
+pub fn validate_password(password: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_LEN {
+        Err(format!("Use at least {MIN_PASSWORD_LEN} characters."))
+    } else if length > 256 {
+        Err("Use at most 256 characters.".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// A pragmatic address check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn validate_email(email: &str) -> Result<(), String> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err("Enter an email address.".into());
+    }
+    if email.len() > 254 {
+        return Err("An email address has at most 254 characters.".into());
+    }
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains("..")
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("\"{email}\" is not a valid email address."))
+    }
+}
+
+/// Only same-site paths are followed after sign-in, so a crafted link cannot bounce users elsewhere.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_for_shape() {
+        assert!(validate_email("ops@example.com").is_ok());
+        assert!(validate_email(" ops@example.com ").is_ok());
+        for bad in ["", "ops", "ops@", "@example.com", "ops@example", "o ps@example.com", "a@b@c.com", "ops@.com"] {
+            assert!(validate_email(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn new_user_reports_every_bad_field() {
+        let user = NewUser { email: "x".into(), name: " ".into(), role: "root".into(), password: "short".into() };
+        let Err(AppError::Validation(errors)) = user.validate() else { panic!("expected validation error") };
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["email", "name", "password", "role"]);
+    }
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        assert_eq!(safe_next("/assets?page=2"), "/assets?page=2");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+    }
+}

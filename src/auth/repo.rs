@@ -1,0 +1,193 @@
+//! SQL for accounts, users, sign-in throttling and authorizations.
+
+use sqlx::{Any, AnyConnection, Executor};
+
+use super::editions::{Edition, Service};
+use super::model::{Account, AccountKind, Role, UserSummary};
+use super::session::CurrentUser;
+use crate::error::{on_unique, AppError};
+use crate::server::crypto::random_hex;
+use crate::server::db::Db;
+use crate::server::now;
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: i64,
+    account_no: String,
+    name: String,
+    edition: String,
+    kind: String,
+}
+
+impl AccountRow {
+    fn into_account(self) -> Result<Account, AppError> {
+        let edition = Edition::parse(&self.edition);
+        let kind = AccountKind::parse(&self.kind);
+        match (edition, kind) {
+            (Some(edition), Some(kind)) => {
+                Ok(Account { id: self.id, account_no: self.account_no, name: self.name, edition, kind })
+            }
+            _ => {
+                tracing::error!(account = self.id, "account row holds an unknown edition or kind");
+                Err(AppError::Internal)
+            }
+        }
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "id, account_no, name, edition, kind";
+
+pub async fn account(db: &Db, account_id: i64) -> Result<Account, AppError> {
+    sqlx::query_as::<_, AccountRow>(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
+        .bind(account_id)
+        .fetch_one(&db.pool)
+        .await?
+        .into_account()
+}
+
+pub async fn account_count(db: &Db) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts").fetch_one(&db.pool).await?)
+}
+
+/// Creates an account with a fresh random 16-digit account id.
+pub async fn create_account(
+    conn: &mut AnyConnection,
+    name: &str,
+    edition: Edition,
+    kind: AccountKind,
+) -> Result<Account, AppError> {
+    loop {
+        let account_no = account_number();
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO accounts (account_no, name, edition, kind, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (account_no) DO NOTHING RETURNING id",
+        )
+        .bind(&account_no)
+        .bind(name)
+        .bind(edition.as_str())
+        .bind(kind.as_str())
+        .bind(now())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(id) = inserted {
+            return Ok(Account { id, account_no, name: name.to_string(), edition, kind });
+        }
+    }
+}
+
+fn account_number() -> String {
+    // 16 digits, never starting with 0, from 8 random bytes.
+    let value = u64::from_str_radix(&random_hex(8), 16).unwrap_or(0);
+    format!("{}", 1_000_000_000_000_000 + value % 9_000_000_000_000_000)
+}
+
+pub async fn create_user<'c, E>(
+    executor: E,
+    account_id: i64,
+    email: &str,
+    name: &str,
+    role: Role,
+    password_hash: &str,
+) -> Result<i64, AppError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    sqlx::query_scalar::<_, i64>(
+        "INSERT INTO users (account_id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(email.trim().to_lowercase())
+    .bind(name.trim())
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(now())
+    .fetch_one(executor)
+    .await
+    .map_err(on_unique("email", "A user with this email already exists."))
+}
+
+/// The user id and password hash for an email, if registered.
+pub async fn credentials(db: &Db, email: &str) -> Result<Option<(i64, String)>, AppError> {
+    Ok(sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&db.pool)
+        .await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+    account_id: i64,
+}
+
+pub async fn current_user(db: &Db, user_id: i64) -> Result<Option<CurrentUser>, AppError> {
+    let Some(row) = sqlx::query_as::<_, UserRow>("SELECT id, email, name, role, account_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let role = Role::parse(&row.role).ok_or(AppError::Internal)?;
+    let account = account(db, row.account_id).await?;
+    Ok(Some(CurrentUser { user_id: row.id, email: row.email, name: row.name, role, account }))
+}
+
+pub async fn list_users(db: &Db, account_id: i64) -> Result<Vec<UserSummary>, AppError> {
+    let rows = sqlx::query_as::<_, (i64, String, String, String, i64)>(
+        "SELECT id, email, name, role, created_at FROM users WHERE account_id = $1 ORDER BY email",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, email, name, role, created_at)| {
+            Some(UserSummary { id, email, name, role: Role::parse(&role)?, created_at })
+        })
+        .collect())
+}
+
+/// Failed sign-ins for an email since a time.
+pub async fn failures_since(db: &Db, email: &str, since: i64) -> Result<(i64, Option<i64>), AppError> {
+    Ok(sqlx::query_as::<_, (i64, Option<i64>)>(
+        "SELECT COUNT(*), MIN(at) FROM sign_in_failures WHERE email = $1 AND at > $2",
+    )
+    .bind(email)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+pub async fn record_failure(db: &Db, email: &str) -> Result<(), AppError> {
+    let now = now();
+    sqlx::query("INSERT INTO sign_in_failures (email, at) VALUES ($1, $2)").bind(email).bind(now).execute(&db.pool).await?;
+    // Old rows are no longer needed for any decision.
+    sqlx::query("DELETE FROM sign_in_failures WHERE at < $1").bind(now - 86_400).execute(&db.pool).await?;
+    Ok(())
+}
+
+pub async fn clear_failures(db: &Db, email: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE email = $1").bind(email).execute(&db.pool).await?;
+    Ok(())
+}
+
+pub async fn authorized_services(db: &Db, account_id: i64) -> Result<Vec<Service>, AppError> {
+    let rows = sqlx::query_scalar::<_, String>("SELECT service FROM authorizations WHERE account_id = $1 ORDER BY service")
+        .bind(account_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.iter().filter_map(|s| Service::parse(s)).collect())
+}
+
+pub async fn is_authorized(db: &Db, account_id: i64, service: Service) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM authorizations WHERE account_id = $1 AND service = $2")
+        .bind(account_id)
+        .bind(service.as_str())
+        .fetch_one(&db.pool)
+        .await?
+        > 0)
+}

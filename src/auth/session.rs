@@ -1,0 +1,90 @@
+//! Who is calling: the session's user, loaded fresh on every call, and the checks every
+//! server function runs (role, edition, authorization) before it touches data.
+
+use tower_sessions::Session;
+
+use super::editions::Feature;
+use super::model::{Account, Role};
+use super::repo;
+use crate::error::AppError;
+use crate::server::audit::Actor;
+use crate::server::state::{state, AppState};
+
+pub const USER_ID_KEY: &str = "user_id";
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub account: Account,
+}
+
+impl CurrentUser {
+    pub fn account_id(&self) -> i64 {
+        self.account.id
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::User { id: self.user_id, email: self.email.clone() }
+    }
+
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("Viewers cannot change anything. Ask an admin of this account.".into()))
+        }
+    }
+
+    /// The edition gate and, for features that reach other services, the authorization gate.
+    pub async fn require_feature(&self, state: &AppState, feature: Feature) -> Result<(), AppError> {
+        let edition = feature.required_edition();
+        if !self.account.edition.allows(feature) {
+            return Err(AppError::UpgradeRequired { feature, edition });
+        }
+        if let Some(service) = feature.authorization() {
+            if !repo::is_authorized(&state.db, self.account_id(), service).await? {
+                return Err(AppError::AuthorizationRequired(service));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|error| {
+        tracing::error!(%error, "no session layer on this request");
+        AppError::Internal
+    })
+}
+
+/// The signed-in user, or `Unauthorized`.
+pub async fn current_user() -> Result<CurrentUser, AppError> {
+    let session = session().await?;
+    let Some(user_id) = session.get::<i64>(USER_ID_KEY).await? else {
+        return Err(AppError::Unauthorized);
+    };
+    let state = state()?;
+    match repo::current_user(&state.db, user_id).await? {
+        Some(user) => Ok(user),
+        None => {
+            // The user was removed while signed in.
+            session.flush().await?;
+            Err(AppError::Unauthorized)
+        }
+    }
+}
+
+/// The signed-in user and the state, for the common opening of a server function.
+pub async fn caller() -> Result<(CurrentUser, AppState), AppError> {
+    Ok((current_user().await?, state()?))
+}
+
+/// The signed-in admin and the state, for server functions that change things.
+pub async fn admin() -> Result<(CurrentUser, AppState), AppError> {
+    let (user, state) = caller().await?;
+    user.require_admin()?;
+    Ok((user, state))
+}

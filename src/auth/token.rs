@@ -1,0 +1,50 @@
+//! API-token authentication for the JSON API: `Authorization: Bearer blk_…`, looked up by its
+//! SHA-256; revoked tokens are refused exactly like unknown ones.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::error::AppError;
+use crate::server::audit::Actor;
+use crate::server::crypto::hash_token;
+use crate::server::{now, AppState};
+
+/// The account an API request acts for.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    pub account_id: i64,
+    pub token_id: i64,
+    pub token_name: String,
+}
+
+impl ApiCaller {
+    pub fn actor(&self) -> Actor {
+        Actor::Token { name: self.token_name.clone() }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(AppError::Unauthorized)?;
+        let token = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()).ok_or(AppError::Unauthorized)?;
+        let row = sqlx::query_as::<_, (i64, i64, String)>(
+            "SELECT id, account_id, name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash_token(token))
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(row.0)
+            .execute(&state.db.pool)
+            .await?;
+        Ok(ApiCaller { token_id: row.0, account_id: row.1, token_name: row.2 })
+    }
+}

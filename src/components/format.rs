@@ -1,0 +1,38 @@
+//! Display helpers for times and enums.
+
+use chrono::DateTime;
+
+/// `2026-11-26 18:45 UTC`, or an em dash for no time.
+pub fn date_time(seconds: Option<i64>) -> String {
+    seconds
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "—".to_string())
+}
+
+/// `2026-11-26`.
+pub fn date(seconds: i64) -> String {
+    DateTime::from_timestamp(seconds, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
+pub fn url_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_render_in_utc() {
+        assert_eq!(super::date_time(Some(0)), "1970-01-01 00:00 UTC");
+        assert_eq!(super::date_time(None), "—");
+        assert_eq!(super::url_encode("/assets?q=web 1"), "%2Fassets%3Fq%3Dweb%201");
+    }
+}

@@ -1,0 +1,11 @@
+//! Building blocks every console page uses, so tables, forms, charts and feedback look and
+//! behave the same everywhere.
+
+pub mod chart;
+pub mod errors;
+pub mod form;
+pub mod format;
+pub mod gate;
+pub mod placeholder;
+pub mod table;
+pub mod toast;

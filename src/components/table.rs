@@ -1,0 +1,25 @@
+//! Pagination under tables.
+
+use leptos::prelude::*;
+
+/// "Page 2 of 7" with previous/next links; `href(page)` builds each link so filters stay in the URL.
+#[component]
+pub fn Pagination(page: i64, page_count: i64, total: i64, href: impl Fn(i64) -> String + 'static) -> impl IntoView {
+    let page_count = page_count.max(1);
+    let previous = (page > 1).then(|| href(page - 1));
+    let next = (page < page_count).then(|| href(page + 1));
+    view! {
+        <nav class="pagination" aria-label="Pagination">
+            <span class="muted">{format!("{total} in all")}</span>
+            {match previous {
+                Some(link) => view! { <a href=link rel="prev">"‹ Previous"</a> }.into_any(),
+                None => view! { <span class="disabled">"‹ Previous"</span> }.into_any(),
+            }}
+            <span class="current">{format!("Page {page} of {page_count}")}</span>
+            {match next {
+                Some(link) => view! { <a href=link rel="next">"Next ›"</a> }.into_any(),
+                None => view! { <span class="disabled">"Next ›"</span> }.into_any(),
+            }}
+        </nav>
+    }
+}

@@ -1,0 +1,168 @@
+//! The one error type shared by server functions, the JSON API and components.
+//! Internal details are logged on the server and never cross the wire.
+
+use std::collections::BTreeMap;
+
+use http::StatusCode;
+use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::codec::JsonEncoding;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::editions::{Edition, Feature, Service};
+
+/// Field name → message, shown beside the field in forms and returned by the API.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// The same answer whether the email or the password was wrong.
+    #[error("The email or password is incorrect.")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{} needs the {} edition.", feature.label(), edition.label())]
+    UpgradeRequired { feature: Feature, edition: Edition },
+    #[error("Bulwark is not authorized to access {}. An admin can authorize it.", .0.label())]
+    AuthorizationRequired(Service),
+    #[error("Not found.")]
+    NotFound,
+    #[error("{}", validation_summary(.0))]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("Something went wrong on the server. The details are in the server log.")]
+    Internal,
+    /// The request never reached the function: network, encoding or argument errors.
+    #[error("{0}")]
+    Request(String),
+}
+
+fn validation_summary(errors: &FieldErrors) -> String {
+    errors
+        .iter()
+        .map(|(field, message)| format!("{field}: {message}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl AppError {
+    /// A validation error on one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(BTreeMap::from([(field.into(), message.into())]))
+    }
+
+    /// Turns a non-empty error map into `Err(Validation)`.
+    pub fn check(errors: FieldErrors) -> Result<(), AppError> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(errors))
+        }
+    }
+
+    /// The message for one field, if this is a validation error that names it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation(errors) => errors.get(field).cloned(),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_)
+            | AppError::UpgradeRequired { .. }
+            | AppError::AuthorizationRequired(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Request(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// A short machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::UpgradeRequired { .. } => "upgrade_required",
+            AppError::AuthorizationRequired(_) => "authorization_required",
+            AppError::NotFound => "not_found",
+            AppError::Validation(_) => "validation",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Internal => "internal",
+            AppError::Request(_) => "bad_request",
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Request(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+    use axum::response::{IntoResponse, Response};
+
+    impl From<sqlx::Error> for AppError {
+        fn from(error: sqlx::Error) -> Self {
+            match error {
+                sqlx::Error::RowNotFound => AppError::NotFound,
+                other => {
+                    tracing::error!(error = %other, "database error");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+
+    impl From<tower_sessions::session::Error> for AppError {
+        fn from(error: tower_sessions::session::Error) -> Self {
+            tracing::error!(error = %error, "session store error");
+            AppError::Internal
+        }
+    }
+
+    /// Maps a unique-constraint violation to a field error; anything else goes through `From<sqlx::Error>`.
+    pub fn on_unique(field: &'static str, message: &'static str) -> impl FnOnce(sqlx::Error) -> AppError {
+        move |error| match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => AppError::field(field, message),
+            _ => AppError::from(error),
+        }
+    }
+
+    /// The JSON API's error body: `{"error": code, "message": …, "fields": {…}}`.
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let fields = match &self {
+                AppError::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            };
+            let body = serde_json::json!({
+                "error": self.code(),
+                "message": self.to_string(),
+                "fields": fields,
+            });
+            (self.status(), axum::Json(body)).into_response()
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::on_unique;
+
+pub type AppResult<T> = Result<T, AppError>;

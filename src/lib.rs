@@ -1,0 +1,24 @@
+//! Bulwark: a self-hosted security operations console.
+//! One crate: the same typed models and components compile for the server (`ssr`) and the browser (`hydrate`).
+
+pub mod accounts;
+pub mod app;
+pub mod assets;
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod overview;
+pub mod playbook;
+pub mod reports;
+pub mod settings;
+pub mod signature;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,220 @@
+//! The `bulwark` binary: the console server and its admin commands.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use leptos::prelude::*;
+
+use bulwark::auth::editions::Edition;
+use bulwark::auth::model::{validate_email, validate_password, AccountKind, Role};
+use bulwark::auth::repo as auth_repo;
+use bulwark::server::config::Config;
+use bulwark::server::db::Db;
+use bulwark::server::router::migrate_sessions;
+use bulwark::server::{crypto, demo, jobs, router, AppState};
+
+#[derive(Parser)]
+#[command(name = "bulwark", about = "Bulwark security operations console", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the console (the default).
+    Serve {
+        /// Seed the demo accounts on first start.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on (else LEPTOS_SITE_ADDR, else 127.0.0.1:3000).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+    },
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Seed the demo accounts into the database.
+    Demo,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from the first line of standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// The 16-digit account id; defaults to the first (management) account.
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() {
+    init_tracing();
+    if let Err(error) = run(Cli::parse()).await {
+        eprintln!("bulwark: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if std::env::var("BULWARK_LOG_FORMAT").as_deref() == Ok("json") {
+        tracing_subscriber::fmt().with_env_filter(filter).json().init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+}
+
+async fn open_db(config: &Config) -> Result<Db, BoxError> {
+    if let Some(dir) = config.sqlite_dir() {
+        std::fs::create_dir_all(&dir)?;
+    }
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    migrate_sessions(&db.sessions).await?;
+    Ok(db)
+}
+
+async fn run(cli: Cli) -> Result<(), BoxError> {
+    let mut config = Config::from_env();
+    match cli.command.unwrap_or(Command::Serve { demo: false, addr: None }) {
+        Command::Migrate => {
+            open_db(&config).await?;
+            println!("Migrations applied.");
+        }
+        Command::Demo => {
+            let db = open_db(&config).await?;
+            if demo::seed(&db).await? {
+                print_demo_users();
+            } else {
+                println!("The demo accounts exist already.");
+            }
+        }
+        Command::User(UserCommand::Add { email, name, role, account }) => {
+            let db = open_db(&config).await?;
+            add_user(&db, &email, &name, &role, account.as_deref()).await?;
+        }
+        Command::Serve { demo, addr } => {
+            config.demo |= demo;
+            serve(config, addr).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), BoxError> {
+    let conf = get_configuration(None)?;
+    let mut leptos_options = conf.leptos_options;
+    if let Some(addr) = addr {
+        leptos_options.site_addr = addr;
+    }
+    let addr = leptos_options.site_addr;
+    let db = open_db(&config).await?;
+    first_start(&db, &config).await?;
+    jobs::spawn(db.clone());
+    let state = AppState { leptos_options, db, config: Arc::new(config) };
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    tracing::info!("Bulwark is listening on http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("Bulwark stopped");
+    Ok(())
+}
+
+/// On an empty database: the demo accounts, or a management account with its first admin.
+async fn first_start(db: &Db, config: &Config) -> Result<(), BoxError> {
+    if config.demo {
+        if demo::seed(db).await? {
+            print_demo_users();
+        }
+        return Ok(());
+    }
+    if auth_repo::account_count(db).await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (crypto::random_password(), true),
+    };
+    validate_password(&password).map_err(|m| format!("BULWARK_ADMIN_PASSWORD: {m}"))?;
+    let email = std::env::var("BULWARK_ADMIN_EMAIL").unwrap_or_else(|_| "admin@bulwark.local".to_string());
+    validate_email(&email).map_err(|m| format!("BULWARK_ADMIN_EMAIL: {m}"))?;
+    let hash = crypto::hash_password(password.clone()).await?;
+    let mut tx = db.pool.begin().await?;
+    let account = auth_repo::create_account(&mut tx, "Management account", Edition::Enterprise, AccountKind::Cloud).await?;
+    auth_repo::create_user(&mut *tx, account.id, &email, "Administrator", Role::Admin, &hash.0).await?;
+    tx.commit().await?;
+    println!("\nBulwark created the management account {} and its admin.", account.account_no);
+    if generated {
+        println!("  Sign in as {email} with the password {password}\n  (shown once; it is stored hashed).\n");
+    } else {
+        println!("  Sign in as {email} with the password from BULWARK_ADMIN_PASSWORD.\n");
+    }
+    Ok(())
+}
+
+fn print_demo_users() {
+    println!("\nDemo data is ready. Sign in at the console with:");
+    for (email, password, role, account) in demo::DEMO_USERS {
+        println!("  {email:<24} {password:<22} {} of {account}", role.label());
+    }
+    println!();
+}
+
+async fn add_user(db: &Db, email: &str, name: &str, role: &str, account_no: Option<&str>) -> Result<(), BoxError> {
+    let role = Role::parse(role).ok_or("--role must be admin or viewer")?;
+    validate_email(email)?;
+    let account_id = match account_no {
+        Some(no) => sqlx::query_scalar::<_, i64>("SELECT id FROM accounts WHERE account_no = $1")
+            .bind(no)
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or_else(|| format!("no account with id {no}"))?,
+        None => sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM accounts")
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or("no accounts yet: start the console once first")?,
+    };
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    validate_password(&password)?;
+    let hash = crypto::hash_password(password).await?;
+    auth_repo::create_user(&db.pool, account_id, email, name, role, &hash.0).await?;
+    println!("Added {email} ({}).", role.label());
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

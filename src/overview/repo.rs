@@ -1,0 +1,107 @@
+//! Risk counts as of a moment, score weights, and the daily score history.
+
+use super::score::{security_score, RiskCounts, ScoreWeights, SeverityCounts};
+use crate::assets::model::{Category, Severity};
+use crate::error::AppError;
+use crate::server::db::Db;
+
+/// Open risks at time `as_of`: each finding, alert and failed baseline check is open from its
+/// first sighting until it is resolved.
+pub async fn risk_counts(db: &Db, account_id: i64, as_of: i64) -> Result<RiskCounts, AppError> {
+    let queries = [
+        "SELECT v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND f.first_seen_at <= $2 AND (f.resolved_at IS NULL OR f.resolved_at > $2) GROUP BY v.severity",
+        "SELECT severity, COUNT(*) FROM alerts
+         WHERE account_id = $1 AND occurred_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY severity",
+        "SELECT risk_level, COUNT(*) FROM baseline_results
+         WHERE account_id = $1 AND first_seen_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY risk_level",
+    ];
+    let mut out = [SeverityCounts::default(); 3];
+    for (query, counts) in queries.iter().zip(out.iter_mut()) {
+        let rows = sqlx::query_as::<_, (String, i64)>(query).bind(account_id).bind(as_of).fetch_all(&db.pool).await?;
+        for (severity, n) in rows {
+            if let Some(severity) = Severity::parse(&severity) {
+                counts.add(severity, n);
+            }
+        }
+    }
+    let [vulnerabilities, alerts, baseline] = out;
+    Ok(RiskCounts { alerts, vulnerabilities, baseline })
+}
+
+pub async fn weights(db: &Db, account_id: i64) -> Result<ScoreWeights, AppError> {
+    let stored = sqlx::query_scalar::<_, Option<String>>("SELECT score_weights FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
+}
+
+pub async fn score_as_of(db: &Db, account_id: i64, as_of: i64) -> Result<i64, AppError> {
+    let counts = risk_counts(db, account_id, as_of).await?;
+    Ok(security_score(&counts, &weights(db, account_id).await?))
+}
+
+/// Stores the day's score (the last computation of the day wins).
+pub async fn record_score(db: &Db, account_id: i64, day: &str, score: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO score_history (account_id, day, score) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id, day) DO UPDATE SET score = excluded.score",
+    )
+    .bind(account_id)
+    .bind(day)
+    .bind(score)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn score_history(db: &Db, account_id: i64, since_day: &str) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(sqlx::query_as::<_, (String, i64)>(
+        "SELECT day, score FROM score_history WHERE account_id = $1 AND day >= $2 ORDER BY day",
+    )
+    .bind(account_id)
+    .bind(since_day)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn asset_counts(db: &Db, account_id: i64) -> Result<(i64, i64), AppError> {
+    Ok(sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN agent_status = 'online' THEN 1 ELSE 0 END) AS BIGINT), 0)
+         FROM assets WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+pub async fn open_vulnerabilities_by_category(db: &Db, account_id: i64) -> Result<Vec<(Category, i64)>, AppError> {
+    let rows = sqlx::query_as::<_, (String, i64)>(
+        "SELECT v.category, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND f.resolved_at IS NULL GROUP BY v.category",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(Category::ALL
+        .iter()
+        .map(|c| (*c, rows.iter().find(|(name, _)| name == c.as_str()).map(|(_, n)| *n).unwrap_or(0)))
+        .collect())
+}
+
+pub async fn attacks_by_type(db: &Db, account_id: i64, since: i64) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(sqlx::query_as::<_, (String, i64)>(
+        "SELECT attack_type, COUNT(*) AS n FROM attacks WHERE account_id = $1 AND occurred_at >= $2
+         GROUP BY attack_type ORDER BY n DESC, attack_type",
+    )
+    .bind(account_id)
+    .bind(since)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The UTC day of a Unix time, as stored in `score_history`.
+pub fn day_of(seconds: i64) -> String {
+    crate::components::format::date(seconds)
+}

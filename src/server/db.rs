@@ -1,0 +1,99 @@
+//! The database behind one sqlx `Any` pool, so every query is written once for SQLite and
+//! PostgreSQL. Portable SQL only: `$n` placeholders, Unix-second integers, 0/1 flags,
+//! `CAST(SUM(…) AS BIGINT)` where PostgreSQL would return NUMERIC.
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use sqlx::Executor;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// The session store needs the driver's own pool type.
+#[derive(Clone, Debug)]
+pub enum SessionPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub kind: DbKind,
+    pub sessions: SessionPool,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let kind = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DbKind::Postgres
+        } else if url.starts_with("sqlite:") {
+            DbKind::Sqlite
+        } else {
+            return Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite:// or postgres://".into(),
+            ));
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let (pool, sessions) = match kind {
+            DbKind::Sqlite => {
+                let pool = options
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?;
+                sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+                let sessions = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect(url).await?;
+                (pool, SessionPool::Sqlite(sessions))
+            }
+            DbKind::Postgres => {
+                let pool = options.max_connections(16).connect(url).await?;
+                let sessions = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(url).await?;
+                (pool, SessionPool::Postgres(sessions))
+            }
+        };
+        Ok(Db { pool, kind, sessions })
+    }
+
+    /// Applies the embedded migrations of this database's dialect.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.kind {
+            DbKind::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
+            DbKind::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await,
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern and wraps it for a substring match.
+pub fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(super::like_pattern("Web_01%"), "%web\\_01\\%%");
+    }
+}

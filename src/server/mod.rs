@@ -1,0 +1,19 @@
+//! Server-only plumbing: configuration, database, state, crypto helpers, audit, background jobs,
+//! demo data, and the axum router that ties the console together.
+
+pub mod audit;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod jobs;
+pub mod router;
+pub mod state;
+
+pub use router::router;
+pub use state::{state, AppState};
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,92 @@
+//! The whole HTTP application: console pages and server functions (Leptos), the JSON API,
+//! /healthz, sessions. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use super::db::SessionPool;
+use super::state::AppState;
+use crate::app::{shell, App};
+use crate::error::AppError;
+
+pub const SESSION_COOKIE: &str = "bulwark_session";
+/// Signed-in sessions end after this much inactivity.
+pub const SESSION_IDLE_HOURS: i64 = 8;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let context_state = state.clone();
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(crate::assets::ingest::routes())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(server_fn_status))
+        .layer(DefaultBodyLimit::max(32 * 1024 * 1024));
+    let app = match &state.db.sessions {
+        SessionPool::Sqlite(pool) => app.layer(session_layer(SqliteStore::new(pool.clone()), &state)),
+        SessionPool::Postgres(pool) => app.layer(session_layer(PostgresStore::new(pool.clone()), &state)),
+    };
+    app.with_state(state)
+}
+
+fn session_layer<S: SessionStore + Clone>(store: S, state: &AppState) -> SessionManagerLayer<S> {
+    SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(SESSION_IDLE_HOURS)))
+}
+
+/// Creates the session tables; idempotent.
+pub async fn migrate_sessions(sessions: &SessionPool) -> Result<(), sqlx::Error> {
+    match sessions {
+        SessionPool::Sqlite(pool) => SqliteStore::new(pool.clone()).migrate().await,
+        SessionPool::Postgres(pool) => PostgresStore::new(pool.clone()).migrate().await,
+    }
+}
+
+/// Server functions answer every error with 500; this gives each `AppError` its own status
+/// (401, 403, 404, 422, 429 …) so that HTTP clients and logs see what happened.
+async fn server_fn_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "error body too large").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db.pool).await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(%error, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! The Settings pages, one tab per concern.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::api::*;
+use crate::app::{use_me, MeRefresh};
+use crate::auth::editions::{Edition, Service};
+use crate::auth::model::{NewUser, Role};
+use crate::components::errors::ErrorList;
+use crate::components::form::{Field, FormError, FormErrors};
+use crate::components::format::date_time;
+use crate::components::table::Pagination;
+use crate::components::toast::use_toaster;
+use crate::error::AppError;
+use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
+
+const TABS: [(&str, &str); 6] = [
+    ("/settings/account", "Account"),
+    ("/settings/users", "Users"),
+    ("/settings/tokens", "API tokens"),
+    ("/settings/score", "Security score"),
+    ("/settings/authorizations", "Authorizations"),
+    ("/settings/audit", "Audit log"),
+];
+
+#[component]
+fn SettingsTabs(current: &'static str) -> impl IntoView {
+    view! {
+        <div class="page-header">
+            <h1>"Settings"</h1>
+        </div>
+        <nav class="tabs">
+            {TABS
+                .iter()
+                .map(|(href, label)| {
+                    view! {
+                        <a class="tab" href=*href aria-current=if *href == current { "page" } else { "false" }>
+                            {*label}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// Shows a toast when an action finishes, and refreshes the signed-in user on success if asked.
+fn on_done<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static, success: &'static str, refresh_me: bool) {
+    let toaster = use_toaster();
+    let refresh = expect_context::<MeRefresh>();
+    Effect::new(move |_| match value() {
+        Some(Ok(_)) => {
+            toaster.success(success);
+            if refresh_me {
+                refresh.bump();
+            }
+        }
+        Some(Err(AppError::Validation(_))) | None => {}
+        Some(Err(e)) => toaster.error(e.to_string()),
+    });
+}
+
+#[component]
+pub fn AccountSettingsPage() -> impl IntoView {
+    let me = use_me();
+    let action = ServerAction::<SetEdition>::new();
+    on_done(move || action.value().get(), "Edition changed.", true);
+    view! {
+        <SettingsTabs current="/settings/account"/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let me = me.await.ok()?;
+                let admin = me.is_admin();
+                let account = me.account.clone();
+                Some(view! {
+                    <section class="card">
+                        <dl class="details">
+                            <dt>"Account name"</dt>
+                            <dd>{account.name.clone()}</dd>
+                            <dt>"Account id"</dt>
+                            <dd class="mono">{account.account_no.clone()}</dd>
+                            <dt>"Edition"</dt>
+                            <dd data-testid="current-edition">{account.edition.label()}</dd>
+                        </dl>
+                    </section>
+                    <section class="card">
+                        <h2>"Edition"</h2>
+                        <p class="muted">
+                            "Security reports need Advanced; playbooks, container signature and multi-account control need Enterprise. Changing the edition is recorded in the audit log."
+                        </p>
+                        <ActionForm action=action attr:class="inline-form">
+                            <div class="field">
+                                <label for="edition">"Edition"</label>
+                                <select id="edition" name="edition" disabled=!admin>
+                                    {Edition::ALL
+                                        .iter()
+                                        .map(|e| {
+                                            view! {
+                                                <option value=e.as_str() selected=*e == account.edition>
+                                                    {e.label()}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            </div>
+                            <button class="btn btn-primary" type="submit" disabled=!admin>
+                                "Change edition"
+                            </button>
+                        </ActionForm>
+                        {(!admin).then(|| view! { <p class="muted">"Only admins can change the edition."</p> })}
+                    </section>
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn UsersSettingsPage() -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let users = Resource::new(move || add.version().get(), |_| list_users());
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new("viewer".to_string());
+    let password = RwSignal::new(String::new());
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = add.value().get() {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success("User added.");
+                email.set(String::new());
+                name.set(String::new());
+                password.set(String::new());
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let user = NewUser { email: email.get(), name: name.get(), role: role.get(), password: password.get() };
+        match user.validate() {
+            Err(e) => {
+                form_error.set(errors.absorb::<()>(&Err(e)));
+            }
+            Ok(()) => {
+                add.dispatch(AddUser { user });
+            }
+        }
+    };
+    view! {
+        <SettingsTabs current="/settings/users"/>
+        <section class="card">
+            <h2>"Users of this account"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
+                    {move || Suspend::new(async move {
+                        users.await.map(|users| view! {
+                            <div class="table-wrap">
+                                <table class="table" data-testid="user-table">
+                                    <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Added"</th></tr></thead>
+                                    <tbody>
+                                        {users.into_iter().map(|u| view! {
+                                            <tr>
+                                                <td>{u.email}</td>
+                                                <td>{u.name}</td>
+                                                <td>{u.role.label()}</td>
+                                                <td>{date_time(Some(u.created_at))}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+        <section class="card">
+            <h2>"Add a user"</h2>
+            <form class="form" on:submit=submit novalidate>
+                <Field label="Email" name="email" error=errors.message("email")>
+                    <input id="email" type="email" autocomplete="off" bind:value=email/>
+                </Field>
+                <Field label="Name" name="name" error=errors.message("name")>
+                    <input id="name" type="text" bind:value=name/>
+                </Field>
+                <Field label="Role" name="role" error=errors.message("role")>
+                    <select id="role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=role>
+                        {Role::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                    </select>
+                </Field>
+                <Field label="Initial password" name="password" error=errors.message("password") hint="At least 12 characters. The user can sign in with it at once.">
+                    <input id="password" type="password" autocomplete="new-password" bind:value=password/>
+                </Field>
+                <FormError message=form_error/>
+                <div class="form-actions">
+                    <button class="btn btn-primary" type="submit" disabled=move || add.pending().get()>
+                        {move || if add.pending().get() { "Adding…" } else { "Add user" }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn TokenSettingsPage() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(result) = create.value().get() {
+            form_error.set(errors.absorb(&result));
+        }
+    });
+    on_done(move || revoke.value().get(), "Token revoked.", false);
+    view! {
+        <SettingsTabs current="/settings/tokens"/>
+        <section class="card">
+            <h2>"Create an API token"</h2>
+            <p class="muted">"Scanners and agents use a token to send data to the ingestion API (/api/v1/…). The token is shown once; Bulwark keeps only its hash."</p>
+            <ActionForm action=create attr:class="inline-form">
+                <Field label="Token name" name="name" error=errors.message("name")>
+                    <input id="name" name="name" type="text" required maxlength="64"/>
+                </Field>
+                <button class="btn btn-primary" type="submit">"Create token"</button>
+            </ActionForm>
+            <FormError message=form_error/>
+            {move || create.value().get().and_then(|r| r.ok()).map(|t| view! {
+                <div class="notice notice-warning">
+                    <p>{format!("Copy the token \"{}\" now: it will not be shown again.", t.name)}</p>
+                    <div class="secret-once" data-testid="new-token">{t.token}</div>
+                </div>
+            })}
+        </section>
+        <section class="card">
+            <h2>"Tokens"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading tokens…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
+                    {move || Suspend::new(async move {
+                        tokens.await.map(|tokens| view! {
+                            <div class="table-wrap">
+                                <table class="table" data-testid="token-table">
+                                    <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th>"Status"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {if tokens.is_empty() {
+                                            view! { <tr><td colspan="6" class="table-empty">"No tokens yet."</td></tr> }.into_any()
+                                        } else {
+                                            tokens.into_iter().map(|t| {
+                                                let active = t.revoked_at.is_none();
+                                                view! {
+                                                    <tr>
+                                                        <td>{t.name}</td>
+                                                        <td class="mono">{format!("{}…", t.prefix)}</td>
+                                                        <td>{date_time(Some(t.created_at))}</td>
+                                                        <td>{date_time(t.last_used_at)}</td>
+                                                        <td>{if active { "Active".to_string() } else { format!("Revoked {}", date_time(t.revoked_at)) }}</td>
+                                                        <td class="right">
+                                                            {active.then(|| view! {
+                                                                <ActionForm action=revoke>
+                                                                    <input type="hidden" name="id" value=t.id/>
+                                                                    <button class="btn btn-danger btn-sm" type="submit">"Revoke"</button>
+                                                                </ActionForm>
+                                                            })}
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            }).collect_view().into_any()
+                                        }}
+                                    </tbody>
+                                </table>
+                            </div>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+fn weights_field(kind: &str, severity_index: usize) -> String {
+    format!("{kind}.{}", SEVERITY_ORDER[severity_index].as_str())
+}
+
+#[component]
+pub fn ScoreSettingsPage() -> impl IntoView {
+    let save = ServerAction::<SetScoreWeights>::new();
+    let weights = Resource::new(move || save.version().get(), |_| get_score_weights());
+    let me = use_me();
+    view! {
+        <SettingsTabs current="/settings/score"/>
+        <section class="card">
+            <h2>"Security score weights"</h2>
+            <p class="muted">
+                "Each weight is the most a kind of risk at a severity can take off the score; the first open risk takes half of it, more risks approach the whole. The twelve weights add up to 100. Whatever the weights, unhandled alerts cap the score at 60, unfixed vulnerabilities at 80 and baseline risks at 90; it never falls below 10. 95–100 is good, 70–94 needs attention, 69 and below is at risk."
+            </p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
+                    {move || Suspend::new(async move {
+                        let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
+                        weights.await.map(|w| view! { <WeightsForm initial=w save admin/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn WeightsForm(initial: ScoreWeights, save: ServerAction<SetScoreWeights>, admin: bool) -> impl IntoView {
+    let cells: Vec<[RwSignal<String>; 4]> = initial
+        .rows()
+        .iter()
+        .map(|(_, row)| row.map(|w| RwSignal::new(w.to_string())))
+        .collect();
+    let cells = StoredValue::new(cells);
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success("Weights saved.");
+            }
+        }
+    });
+    let parse = move || -> Result<ScoreWeights, AppError> {
+        let mut bad = crate::error::FieldErrors::new();
+        let rows: Vec<[i64; 4]> = cells.with_value(|cells| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(k, row)| {
+                    let mut out = [0i64; 4];
+                    for (i, cell) in row.iter().enumerate() {
+                        match cell.get_untracked().trim().parse::<i64>() {
+                            Ok(v) => out[i] = v,
+                            Err(_) => {
+                                bad.insert(weights_field(RISK_TYPES[k], i), "Use a whole number from 0 to 100.".into());
+                            }
+                        }
+                    }
+                    out
+                })
+                .collect()
+        });
+        AppError::check(bad)?;
+        let weights = ScoreWeights { alerts: rows[0], vulnerabilities: rows[1], baseline: rows[2] };
+        weights.validate()?;
+        Ok(weights)
+    };
+    let total = move || {
+        cells.with_value(|cells| {
+            cells.iter().flat_map(|row| row.iter()).map(|c| c.get().trim().parse::<i64>().unwrap_or(0)).sum::<i64>()
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match parse() {
+            Ok(weights) => {
+                save.dispatch(SetScoreWeights { weights });
+            }
+            Err(e) => form_error.set(errors.absorb::<()>(&Err(e))),
+        }
+    };
+    let labels = ["Unhandled alerts", "Unfixed vulnerabilities", "Baseline risks"];
+    view! {
+        <form class="form" on:submit=submit novalidate>
+            <div class="weights-grid">
+                <span></span>
+                {SEVERITY_ORDER.iter().map(|s| view! { <strong>{s.label()}</strong> }).collect_view()}
+                {labels
+                    .iter()
+                    .enumerate()
+                    .map(|(k, label)| {
+                        let row = cells.with_value(|c| c[k]);
+                        view! {
+                            <span>{*label}</span>
+                            {row
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, cell)| {
+                                    let field = weights_field(RISK_TYPES[k], i);
+                                    let name = field.clone();
+                                    let error = Signal::derive(move || errors.0.with(|e| e.get(&field).cloned()));
+                                    view! {
+                                        <div class="field" class:invalid=move || error.get().is_some()>
+                                            <input
+                                                type="number"
+                                                min="0"
+                                                max="100"
+                                                name=name.clone()
+                                                aria-label=name
+                                                disabled=!admin
+                                                bind:value=cell
+                                            />
+                                            {move || error.get().map(|m| view! { <div class="field-error">{m}</div> })}
+                                        </div>
+                                    }
+                                })
+                                .collect_view()}
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <p data-testid="weights-total">{move || format!("Total: {}", total())}</p>
+            {move || errors.message("total").get().map(|m| view! { <div class="field-error" role="alert">{m}</div> })}
+            <FormError message=form_error/>
+            <div class="form-actions">
+                <button class="btn btn-primary" type="submit" disabled=!admin>"Save weights"</button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+pub fn AuthorizationSettingsPage() -> impl IntoView {
+    let me = use_me();
+    let grant = ServerAction::<GrantAuthorization>::new();
+    let revoke = ServerAction::<RevokeAuthorization>::new();
+    on_done(move || grant.value().get(), "Authorized.", true);
+    on_done(move || revoke.value().get(), "Authorization revoked.", true);
+    view! {
+        <SettingsTabs current="/settings/authorizations"/>
+        <section class="card">
+            <h2>"Authorizations"</h2>
+            <p class="muted">"Features that reach other services ask once for authorization. Revoking it turns the feature off until it is authorized again."</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let me = me.await.ok()?;
+                    Some(view! {
+                        <div class="table-wrap">
+                            <table class="table" data-testid="authorization-table">
+                                <thead><tr><th>"Feature"</th><th>"Access"</th><th>"Status"</th><th></th></tr></thead>
+                                <tbody>
+                                    {Service::ALL.iter().map(|s| {
+                                        let granted = me.has_authorized(*s);
+                                        let allowed = me.allows(s.feature());
+                                        view! {
+                                            <tr>
+                                                <td>{s.feature().label()}</td>
+                                                <td>{s.label()}</td>
+                                                <td>{if granted { "Authorized" } else if allowed { "Not authorized" } else { "Needs a higher edition" }}</td>
+                                                <td class="right">
+                                                    {me.is_admin().then(|| if granted {
+                                                        view! {
+                                                            <ActionForm action=revoke>
+                                                                <input type="hidden" name="service" value=s.as_str()/>
+                                                                <button class="btn btn-danger btn-sm" type="submit">"Revoke"</button>
+                                                            </ActionForm>
+                                                        }.into_any()
+                                                    } else {
+                                                        view! {
+                                                            <ActionForm action=grant>
+                                                                <input type="hidden" name="service" value=s.as_str()/>
+                                                                <button class="btn btn-sm" type="submit" disabled=!allowed>"Authorize"</button>
+                                                            </ActionForm>
+                                                        }.into_any()
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn AuditSettingsPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1).max(1)));
+    let entries = Resource::new(move || page.get(), list_audit);
+    view! {
+        <SettingsTabs current="/settings/audit"/>
+        <section class="card">
+            <h2>"Audit log"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
+                    {move || Suspend::new(async move {
+                        let current = page.get_untracked();
+                        entries.await.map(|(entries, total)| view! {
+                            <div class="table-wrap">
+                                <table class="table" data-testid="audit-table">
+                                    <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th></tr></thead>
+                                    <tbody>
+                                        {entries.into_iter().map(|e| view! {
+                                            <tr>
+                                                <td class="nowrap">{date_time(Some(e.at))}</td>
+                                                <td>{e.actor}</td>
+                                                <td class="mono">{e.action}</td>
+                                                <td>{e.target}</td>
+                                                <td class="muted">{e.detail}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <Pagination page=current page_count=(total + 49) / 50 total href=|p| format!("/settings/audit?page={p}")/>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,155 @@
+//! SQL for the settings pages. Every change writes its audit entry in the same transaction.
+
+use super::model::{AuditEntry, TokenSummary};
+use crate::auth::editions::{Edition, Service};
+use crate::error::AppError;
+use crate::overview::score::ScoreWeights;
+use crate::server::audit::{self, Actor};
+use crate::server::db::Db;
+use crate::server::now;
+
+pub async fn set_edition(db: &Db, account_id: i64, actor: &Actor, edition: Edition) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    let previous = sqlx::query_scalar::<_, String>("SELECT edition FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE accounts SET edition = $1 WHERE id = $2")
+        .bind(edition.as_str())
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut *tx, account_id, actor, "account.edition", "account", &format!("{previous} → {}", edition.as_str()))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list_tokens(db: &Db, account_id: i64) -> Result<Vec<TokenSummary>, AppError> {
+    Ok(sqlx::query_as::<_, (i64, String, String, i64, Option<i64>, Option<i64>)>(
+        "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens WHERE account_id = $1
+         ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, name, prefix, created_at, last_used_at, revoked_at)| TokenSummary {
+        id,
+        name,
+        prefix,
+        created_at,
+        last_used_at,
+        revoked_at,
+    })
+    .collect())
+}
+
+pub async fn create_token(
+    db: &Db,
+    account_id: i64,
+    actor: &Actor,
+    created_by: Option<i64>,
+    name: &str,
+    prefix: &str,
+    token_hash: &str,
+) -> Result<i64, AppError> {
+    let mut tx = db.pool.begin().await?;
+    let id = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO api_tokens (account_id, name, prefix, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(name.trim())
+    .bind(prefix)
+    .bind(token_hash)
+    .bind(created_by)
+    .bind(now())
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut *tx, account_id, actor, "api_token.create", &format!("API token \"{}\"", name.trim()), prefix).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Revokes a token of this account; `NotFound` for other accounts' tokens or revoked ones.
+pub async fn revoke_token(db: &Db, account_id: i64, actor: &Actor, token_id: i64) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    let name = sqlx::query_scalar::<_, String>(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL RETURNING name",
+    )
+    .bind(now())
+    .bind(token_id)
+    .bind(account_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    audit::record(&mut *tx, account_id, actor, "api_token.revoke", &format!("API token \"{name}\""), "").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_weights(db: &Db, account_id: i64, actor: &Actor, weights: &ScoreWeights) -> Result<(), AppError> {
+    let json = serde_json::to_string(weights).map_err(|_| AppError::Internal)?;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE accounts SET score_weights = $1 WHERE id = $2").bind(&json).bind(account_id).execute(&mut *tx).await?;
+    audit::record(&mut *tx, account_id, actor, "score.weights", "security score", &json).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn grant(db: &Db, account_id: i64, actor: &Actor, user_id: i64, service: Service) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO authorizations (account_id, service, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id, service) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(service.as_str())
+    .bind(user_id)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted > 0 {
+        audit::record(&mut *tx, account_id, actor, "authorization.grant", service.as_str(), "").await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn revoke(db: &Db, account_id: i64, actor: &Actor, service: Service) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    let removed = sqlx::query("DELETE FROM authorizations WHERE account_id = $1 AND service = $2")
+        .bind(account_id)
+        .bind(service.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(&mut *tx, account_id, actor, "authorization.revoke", service.as_str(), "").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub const AUDIT_PAGE_SIZE: i64 = 50;
+
+pub async fn audit_page(db: &Db, account_id: i64, page: i64) -> Result<(Vec<AuditEntry>, i64), AppError> {
+    let total = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(&db.pool)
+        .await?;
+    let entries = sqlx::query_as::<_, (i64, String, String, String, String, i64)>(
+        "SELECT id, actor, action, target, detail, at FROM audit_log WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(account_id)
+    .bind(AUDIT_PAGE_SIZE)
+    .bind((page.max(1) - 1) * AUDIT_PAGE_SIZE)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, actor, action, target, detail, at)| AuditEntry { id, actor, action, target, detail, at })
+    .collect();
+    Ok((entries, total))
+}

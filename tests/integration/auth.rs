@@ -1,0 +1,77 @@
+use axum::http::StatusCode;
+
+use bulwark::auth::editions::Edition;
+use bulwark::auth::model::Role;
+
+use crate::common::*;
+
+/// A wrong password and an unknown email get the same answer, and no session.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_failure_does_not_say_which_part_was_wrong() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+
+    let wrong_password = app.call(None, "sign_in", &[("email", &email), ("password", "not the password")]).await;
+    let unknown_email = app.call(None, "sign_in", &[("email", "nobody@alpha.test"), ("password", PASSWORD)]).await;
+
+    // Verify both are 401 with the identical body and neither signs in.
+    assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_email.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_password.body, unknown_email.body);
+    assert!(wrong_password.body.contains("BadCredentials"), "{}", wrong_password.body);
+    let me = app.call(session_cookie(&wrong_password).as_ref(), "get_me", &[]).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+}
+
+/// After five failures within 15 minutes even the right password is refused for a while.
+#[tokio::test(flavor = "multi_thread")]
+async fn repeated_failures_throttle_sign_in() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    for _ in 0..5 {
+        let r = app.call(None, "sign_in", &[("email", &email), ("password", "guess")]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+
+    let right = app.call(None, "sign_in", &[("email", &email), ("password", PASSWORD)]).await;
+
+    // Verify the sixth attempt is throttled and says when to retry.
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS, "{}", right.body);
+    assert!(right.body.contains("Try again in 15 minutes"), "{}", right.body);
+    assert!(session_cookie(&right).is_none());
+    // Verify the throttle is per email: another user still signs in.
+    app.user(app.count("SELECT MIN(id) FROM accounts").await, "other@alpha.test", Role::Viewer).await;
+    app.sign_in("other@alpha.test").await;
+}
+
+/// Sign-in sets an HttpOnly, SameSite session cookie; sign-out ends the session.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_and_out() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+
+    let response = app.call(None, "sign_in", &[("email", &email.to_uppercase()), ("password", PASSWORD)]).await;
+    let cookie = response.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
+
+    // Verify the cookie's flags, and that the email matched case-insensitively.
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let session = session_cookie(&response).unwrap();
+    let me = app.call(Some(&session), "get_me", &[]).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    assert_eq!(me.json()["email"], email);
+    assert_eq!(me.json()["account"]["edition"], "Basic");
+
+    app.call(Some(&session), "sign_out", &[]).await;
+    // Verify the old cookie no longer works.
+    assert_eq!(app.call(Some(&session), "get_me", &[]).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Server functions refuse callers without a session.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_functions_need_a_session() {
+    let app = TestApp::new().await;
+    for function in ["get_me", "get_overview", "list_users", "list_tokens", "list_audit"] {
+        let r = app.call(None, function, &[("page", "1")]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{function}: {}", r.body);
+    }
+}

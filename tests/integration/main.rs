@@ -1,0 +1,12 @@
+//! Integration tests through the whole router on a real database: a temporary SQLite file, or a
+//! fresh PostgreSQL database per test when BULWARK_TEST_PG_URL is set.
+
+mod common;
+
+mod auth;
+mod editions;
+mod ingest;
+mod isolation;
+mod pages;
+mod score;
+mod settings;
