@@ -6,7 +6,7 @@
 #   scripts/setup.sh --test    # plus chromium and postgresql for `scripts/test.sh`
 #   scripts/setup.sh --check   # only report what is missing (exit 1 if anything is)
 #
-# Only crates.io, PyPI, Debian apt and npm are reachable here (see /work/shared/TOOLCHAIN.md).
+# Only crates.io, PyPI, Debian apt and npm are reachable here (see TOOLCHAIN.md in the shared folder beside the project).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

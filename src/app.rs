@@ -29,6 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -61,6 +62,12 @@ impl MeRefresh {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_toaster();
+    // Marks the page as interactive once hydrated; end-to-end tests wait for it.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/bulwark.css"/>
         <Title text="Bulwark"/>

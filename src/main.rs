@@ -12,7 +12,6 @@ use bulwark::auth::model::{validate_email, validate_password, AccountKind, Role}
 use bulwark::auth::repo as auth_repo;
 use bulwark::server::config::Config;
 use bulwark::server::db::Db;
-use bulwark::server::router::migrate_sessions;
 use bulwark::server::{crypto, demo, jobs, router, AppState};
 
 #[derive(Parser)]
@@ -83,10 +82,7 @@ async fn open_db(config: &Config) -> Result<Db, BoxError> {
     if let Some(dir) = config.sqlite_dir() {
         std::fs::create_dir_all(&dir)?;
     }
-    let db = Db::connect(&config.database_url).await?;
-    db.migrate().await?;
-    migrate_sessions(&db.sessions).await?;
-    Ok(db)
+    Db::open(&config.database_url).await
 }
 
 async fn run(cli: Cli) -> Result<(), BoxError> {

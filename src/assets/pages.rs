@@ -100,7 +100,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                     <button class="btn" type="submit">"Search"</button>
                 </form>
                 <div class="table-wrap">
-                    <table class="table" data-testid="asset-table">
+                    <table class="table dense" data-testid="asset-table">
                         <thead>
                             <tr>
                                 <th>"Asset"</th>

@@ -34,7 +34,7 @@ impl CurrentUser {
         if self.role == Role::Admin {
             Ok(())
         } else {
-            Err(AppError::Forbidden("Viewers cannot change anything. Ask an admin of this account.".into()))
+            Err(AppError::Forbidden("Only admins can do this. Ask an admin of this account.".into()))
         }
     }
 

@@ -86,8 +86,7 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
                 view! { <LineChart points=history max=100 title="Security score by day"/> }.into_any()
             }}
         </section>
-        <div class="cards">
-            <section class="card">
+        <section class="card">
                 <h2>"Risks by kind and severity"</h2>
                 <div class="table-wrap">
                     <table class="table" data-testid="risk-table">
@@ -119,7 +118,8 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
-            </section>
+        </section>
+        <div class="cards cards-2">
             <section class="card">
                 <h2>"Unfixed vulnerabilities by category"</h2>
                 <Bars rows=categories/>

@@ -67,6 +67,14 @@ impl Db {
         Ok(Db { pool, kind, sessions })
     }
 
+    /// Connects and brings the schema (and the session table) up to date.
+    pub async fn open(url: &str) -> Result<Db, Box<dyn std::error::Error + Send + Sync>> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        super::router::migrate_sessions(&db.sessions).await?;
+        Ok(db)
+    }
+
     /// Applies the embedded migrations of this database's dialect.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.kind {

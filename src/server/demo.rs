@@ -203,7 +203,7 @@ async fn seed_security_data(db: &Db, account_id: i64, plans: &[HostPlan], rng: &
     let mut closed = Vec::new();
     for (asset, category) in assets.iter().zip(&host_categories) {
         let candidates: Vec<&Vuln> = CATALOG.iter().filter(|v| v.category == *category || (*category == WebCms && v.category == Linux && rng.gen_bool(0.3))).collect();
-        let wanted = rng.gen_range(4..=candidates.len().min(12));
+        let wanted = rng.gen_range(2..=candidates.len().min(7));
         let chosen: Vec<&Vuln> = candidates.iter().copied().filter(|_| rng.gen_range(0..candidates.len()) < wanted).collect();
         for vuln in chosen {
             let first_seen = now - rng.gen_range(DAY..60 * DAY);
@@ -222,11 +222,11 @@ async fn seed_security_data(db: &Db, account_id: i64, plans: &[HostPlan], rng: &
             };
             opened.push(finding(FindingStatus::Unfixed, first_seen));
             let roll: f64 = rng.gen();
-            if roll < 0.45 {
+            if roll < 0.6 {
                 closed.push(finding(FindingStatus::Fixed, rng.gen_range(first_seen..now)));
-            } else if roll < 0.5 {
+            } else if roll < 0.65 {
                 closed.push(finding(FindingStatus::Ignored, rng.gen_range(first_seen..now)));
-            } else if roll < 0.53 {
+            } else if roll < 0.68 {
                 closed.push(finding(FindingStatus::FixFailed, rng.gen_range(first_seen..now)));
             }
         }
@@ -242,7 +242,7 @@ async fn seed_security_data(db: &Db, account_id: i64, plans: &[HostPlan], rng: &
         let (alert_type, name) = ALERT_TYPES[rng.gen_range(0..ALERT_TYPES.len())];
         let occurred_at = now - rng.gen_range(600..60 * DAY);
         let handled_at = occurred_at + rng.gen_range(1800..2 * DAY);
-        let status = if handled_at < now && rng.gen_bool(0.8) { AlertStatus::Handled } else { AlertStatus::Unhandled };
+        let status = if handled_at < now && rng.gen_bool(0.92) { AlertStatus::Handled } else { AlertStatus::Unhandled };
         let severity = [Critical, High, High, Medium, Medium, Low][rng.gen_range(0..6)];
         let alert = AlertIn {
             external_id: Some(format!("demo-{i}")),
@@ -263,7 +263,7 @@ async fn seed_security_data(db: &Db, account_id: i64, plans: &[HostPlan], rng: &
         }
         let Some(asset_id) = ids.resolve(&mut tx, &asset.instance_id).await? else { continue };
         for (check, group, risk) in BASELINE_CHECKS {
-            let failed = rng.gen_bool(0.2);
+            let failed = rng.gen_bool(0.12);
             let first_check = now - rng.gen_range(20 * DAY..60 * DAY);
             let mut result = BaselineIn {
                 instance_id: asset.instance_id.clone(),
@@ -274,7 +274,7 @@ async fn seed_security_data(db: &Db, account_id: i64, plans: &[HostPlan], rng: &
                 checked_at: Some(first_check),
             };
             repo::upsert_baseline(&mut tx, account_id, asset_id, &result, first_check).await?;
-            if failed && rng.gen_bool(0.4) {
+            if failed && rng.gen_bool(0.5) {
                 let remediated = rng.gen_range(first_check..now);
                 result.passed = true;
                 repo::upsert_baseline(&mut tx, account_id, asset_id, &result, remediated).await?;

@@ -27,17 +27,20 @@ pub const SESSION_IDLE_HOURS: i64 = 8;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    let context_state = state.clone();
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
     let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::assets::ingest::routes())
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            context.clone(),
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(DefaultBodyLimit::max(32 * 1024 * 1024));
     let app = match &state.db.sessions {

@@ -19,7 +19,8 @@ pub struct AppState {
 /// The state inside a server function (provided by `leptos_routes_with_context`).
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
+        let uri = use_context::<http::request::Parts>().map(|p| p.uri.to_string());
+        tracing::error!(?uri, "AppState missing from the Leptos context");
         AppError::Internal
     })
 }

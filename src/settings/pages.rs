@@ -291,7 +291,8 @@ fn weights_field(kind: &str, severity_index: usize) -> String {
 #[component]
 pub fn ScoreSettingsPage() -> impl IntoView {
     let save = ServerAction::<SetScoreWeights>::new();
-    let weights = Resource::new(move || save.version().get(), |_| get_score_weights());
+    // Loaded once: the form keeps what was saved, and re-creating it would replay the last result.
+    let weights = Resource::new(|| (), |_| get_score_weights());
     let me = use_me();
     view! {
         <SettingsTabs current="/settings/score"/>
@@ -399,6 +400,7 @@ fn WeightsForm(initial: ScoreWeights, save: ServerAction<SetScoreWeights>, admin
                                                 name=name.clone()
                                                 aria-label=name
                                                 disabled=!admin
+                                                value=cell.get_untracked()
                                                 bind:value=cell
                                             />
                                             {move || error.get().map(|m| view! { <div class="field-error">{m}</div> })}

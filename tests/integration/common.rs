@@ -16,7 +16,6 @@ use bulwark::auth::repo as auth_repo;
 use bulwark::server::config::Config;
 use bulwark::server::crypto::{self, random_hex};
 use bulwark::server::db::Db;
-use bulwark::server::router::migrate_sessions;
 use bulwark::server::{router, AppState};
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -59,9 +58,7 @@ impl TestApp {
                 (format!("sqlite://{}/test.db?mode=rwc", dir.path().display()), Some(dir))
             }
         };
-        let db = Db::connect(&url).await.expect("connect");
-        db.migrate().await.expect("migrate");
-        migrate_sessions(&db.sessions).await.expect("session tables");
+        let db = Db::open(&url).await.expect("open the test database");
         let config = Config { database_url: url, secure_cookies: false, demo: false, admin_password: None };
         let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
         let state = AppState { leptos_options, db, config: Arc::new(config) };

@@ -1,0 +1,201 @@
+//! Ingestion and Assets-page benchmark (not a test): loads assets and findings through the
+//! ingestion API into SQLite, and into PostgreSQL when a server is given, then measures the
+//! Assets page's server render and search at that size.
+//!
+//! cargo bench --features ssr --bench ingest -- [--assets 100000] [--findings 1000000] [--pg postgres://…/postgres]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use bulwark::auth::editions::Edition;
+use bulwark::auth::model::{AccountKind, Role};
+use bulwark::auth::repo as auth_repo;
+use bulwark::server::config::Config;
+use bulwark::server::crypto::{self, random_hex};
+use bulwark::server::db::Db;
+use bulwark::server::{router, AppState};
+
+const PASSWORD: &str = "benchmark-password";
+const ASSET_BATCH: usize = 5_000;
+const FINDING_BATCH: usize = 10_000;
+const VULNERABILITIES: usize = 500;
+
+struct Args {
+    assets: usize,
+    findings: usize,
+    pg: Option<String>,
+}
+
+fn args() -> Args {
+    let mut args = Args { assets: 100_000, findings: 1_000_000, pg: std::env::var("BULWARK_BENCH_PG_URL").ok() };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--assets" => args.assets = it.next().and_then(|v| v.parse().ok()).expect("--assets N"),
+            "--findings" => args.findings = it.next().and_then(|v| v.parse().ok()).expect("--findings N"),
+            "--pg" => args.pg = it.next(),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    args
+}
+
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+async fn post_json(router: &Router, token: &str, path: &str, body: Value) {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (status, body) = send(router, request).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+}
+
+async fn call(router: &Router, cookie: Option<&str>, function: &str, form: &str) -> (StatusCode, Vec<u8>, Option<String>) {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/{function}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = router.clone().oneshot(request.body(Body::from(form.to_string())).unwrap()).await.unwrap();
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("bulwark_session="))
+        .map(|v| v.split(';').next().unwrap().to_string());
+    let status = response.status();
+    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec(), cookie)
+}
+
+async fn page(router: &Router, cookie: &str, path: &str) -> (Duration, usize) {
+    let request = Request::builder()
+        .uri(path)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let start = Instant::now();
+    let (status, body) = send(router, request).await;
+    assert_eq!(status, StatusCode::OK);
+    (start.elapsed(), body.len())
+}
+
+fn stats(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    format!("median {:>7.1} ms, p95 {:>7.1} ms", at(0.5).as_secs_f64() * 1e3, at(0.95).as_secs_f64() * 1e3)
+}
+
+async fn run(label: &str, url: &str, args: &Args) {
+    println!("\n== {label}: {} assets, {} findings", args.assets, args.findings);
+    let db = Db::open(url).await.expect("open database");
+    let config = Config { database_url: url.to_string(), secure_cookies: false, demo: false, admin_password: None };
+    let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
+    let state = AppState { leptos_options, db: db.clone(), config: Arc::new(config) };
+    let router = router(state);
+
+    let mut conn = db.pool.acquire().await.unwrap();
+    let account = auth_repo::create_account(&mut conn, "Benchmark", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
+    drop(conn);
+    let email = format!("bench-{}@bulwark.local", random_hex(4));
+    let hash = crypto::hash_password(PASSWORD.into()).await.unwrap();
+    auth_repo::create_user(&db.pool, account.id, &email, "Bench", Role::Admin, &hash.0).await.unwrap();
+    let (_, _, cookie) = call(&router, None, "sign_in", &format!("email={email}&password={PASSWORD}")).await;
+    let cookie = cookie.expect("signed in");
+    let (_, body, _) = call(&router, Some(&cookie), "create_token", "name=bench").await;
+    let token = serde_json::from_slice::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
+
+    let start = Instant::now();
+    for chunk_start in (0..args.assets).step_by(ASSET_BATCH) {
+        let assets: Vec<Value> = (chunk_start..(chunk_start + ASSET_BATCH).min(args.assets))
+            .map(|i| {
+                json!({
+                    "instance_id": format!("i-{i:08}"), "name": format!("host-{i:06}"),
+                    "ips": [format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)],
+                    "os": "Debian GNU/Linux 12", "region": "eu-central-1", "group": format!("group-{:02}", i % 40),
+                    "agent_status": "online"
+                })
+            })
+            .collect();
+        post_json(&router, &token, "/api/v1/assets", json!({ "assets": assets })).await;
+    }
+    let took = start.elapsed();
+    println!("assets ingested     {:>9} rows in {:>7.1} s = {:>8.0} rows/s", args.assets, took.as_secs_f64(), args.assets as f64 / took.as_secs_f64());
+
+    let per_asset = args.findings.div_ceil(args.assets.max(1));
+    let start = Instant::now();
+    let mut sent = 0;
+    while sent < args.findings {
+        let findings: Vec<Value> = (sent..(sent + FINDING_BATCH).min(args.findings))
+            .map(|n| {
+                let asset = n / per_asset;
+                let vuln = (asset * 7 + n % per_asset * 13) % VULNERABILITIES;
+                json!({
+                    "instance_id": format!("i-{asset:08}"), "advisory_id": format!("CVE-2024-{:05}", vuln),
+                    "title": format!("Vulnerability {vuln} in package-{}", vuln % 50), "severity": ["critical", "high", "medium", "low"][vuln % 4],
+                    "category": ["linux", "windows", "web_cms"][vuln % 3], "package": format!("package-{}", vuln % 50),
+                    "installed_version": "1.0.0", "fix": "Upgrade to 1.0.1"
+                })
+            })
+            .collect();
+        sent += findings.len();
+        post_json(&router, &token, "/api/v1/findings", json!({ "findings": findings })).await;
+    }
+    let took = start.elapsed();
+    println!("findings ingested   {:>9} rows in {:>7.1} s = {:>8.0} rows/s", args.findings, took.as_secs_f64(), args.findings as f64 / took.as_secs_f64());
+
+    for (what, path) in [
+        ("Assets page (first page)", "/assets".to_string()),
+        ("Assets page (page 2000)", "/assets?page=2000".to_string()),
+        ("Assets search by name", "/assets?q=host-09999".to_string()),
+        ("Assets search by IP", "/assets?q=10.1.134.".to_string()),
+        ("Overview page", "/".to_string()),
+    ] {
+        page(&router, &cookie, &path).await; // warm-up
+        let mut samples = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..15 {
+            let (took, size) = page(&router, &cookie, &path).await;
+            samples.push(took);
+            bytes = size;
+        }
+        println!("{what:<26} {}  ({} KB of HTML)", stats(samples), bytes / 1024);
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let dir = tempfile::tempdir().unwrap();
+    run("SQLite", &format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), &args).await;
+    if let Some(admin_url) = &args.pg {
+        let name = format!("bulwark_bench_{}", random_hex(4));
+        let admin = Db::connect(admin_url).await.expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.unwrap();
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+        run("PostgreSQL", &format!("{base}/{name}"), &args).await;
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin.pool).await.ok();
+    } else {
+        println!("\n(PostgreSQL skipped: pass --pg postgres://…/postgres or set BULWARK_BENCH_PG_URL)");
+    }
+}

@@ -1,0 +1,26 @@
+import { expect, Page } from '@playwright/test';
+
+/** Demo sign-ins seeded by `bulwark serve --demo`. */
+export const ADMIN = { email: 'admin@bulwark.local', password: 'bulwark-demo-admin' };
+export const VIEWER = { email: 'viewer@bulwark.local', password: 'bulwark-demo-viewer' };
+export const BASIC = { email: 'basic@bulwark.local', password: 'bulwark-demo-basic' };
+
+/** Waits until the page has hydrated, so client-side handlers are attached. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('body[data-hydrated]')).toHaveCount(1, { timeout: 20_000 });
+}
+
+export async function goto(page: Page, path: string) {
+  await page.goto(path);
+  await hydrated(page);
+}
+
+export async function signIn(page: Page, who: { email: string; password: string }, path = '/') {
+  await page.goto(`/sign-in?next=${encodeURIComponent(path)}`);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(path === '/' ? /\/$/ : new RegExp(path.replace(/[?]/g, '\\?')));
+  await hydrated(page);
+}

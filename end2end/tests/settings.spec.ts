@@ -1,0 +1,97 @@
+import { expect, test } from '@playwright/test';
+import { ADMIN, VIEWER, goto, signIn } from './helpers';
+
+test('adding a user validates each field beside it, and the new user can sign in', async ({ page, browser }) => {
+  await signIn(page, ADMIN, '/settings/users');
+  const form = page.locator('form.form');
+  await form.getByLabel('Email').fill('not-an-email');
+  await form.getByLabel('Name').fill('');
+  await form.getByLabel('Initial password').fill('short');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.locator('[data-field=email]')).toHaveText('"not-an-email" is not a valid email address.');
+  await expect(page.locator('[data-field=name]')).toHaveText("Enter the user's name.");
+  await expect(page.locator('[data-field=password]')).toHaveText('Use at least 12 characters.');
+
+  // A duplicate is only known to the server; its answer lands beside the field too.
+  await form.getByLabel('Email').fill(VIEWER.email);
+  await form.getByLabel('Name').fill('Second viewer');
+  await form.getByLabel('Initial password').fill('a-long-enough-password');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.locator('[data-field=email]')).toHaveText('A user with this email already exists.');
+
+  await form.getByLabel('Email').fill('dana@bulwark.local');
+  await form.getByLabel('Role').selectOption('viewer');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.locator('.toast-success')).toHaveText('User added.');
+  await expect(page.getByTestId('user-table')).toContainText('dana@bulwark.local');
+
+  const other = await browser.newPage();
+  await signIn(other, { email: 'dana@bulwark.local', password: 'a-long-enough-password' });
+  await expect(other.locator('.user-menu')).toContainText('Viewer');
+  await other.close();
+});
+
+test('an API token is shown once and can be revoked', async ({ page }) => {
+  await signIn(page, ADMIN, '/settings/tokens');
+  await page.getByLabel('Token name').fill('vulnerability scanner');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = page.getByTestId('new-token');
+  await expect(secret).toHaveText(/^blk_[0-9a-f]{64}$/);
+  const token = await secret.innerText();
+
+  const ingest = await page.request.post('/api/v1/assets', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { assets: [{ instance_id: 'i-e2e-1', name: 'e2e-host', ips: ['10.77.0.1'] }] },
+  });
+  expect(ingest.status()).toBe(200);
+  const bad = await page.request.post('/api/v1/assets', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { assets: [{ instance_id: 'i-e2e-2', name: 'bad', ips: ['10.77.0.300'] }] },
+  });
+  expect(bad.status()).toBe(422);
+  expect((await bad.json()).fields['assets[0].ips[0]']).toBe('"10.77.0.300" is not an IP address');
+
+  await goto(page, '/settings/tokens');
+  await expect(page.getByTestId('new-token')).toHaveCount(0);
+  const row = page.getByTestId('token-table').getByRole('row', { name: /vulnerability scanner/ });
+  await expect(row).toContainText(token.slice(0, 12));
+  await expect(row).not.toContainText(token.slice(12));
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await expect(row).toContainText('Revoked');
+  const refused = await page.request.get('/api/v1/assets/i-e2e-1', { headers: { Authorization: `Bearer ${token}` } });
+  expect(refused.status()).toBe(401);
+});
+
+test('score weights must add up to 100', async ({ page }) => {
+  await signIn(page, ADMIN, '/settings/score');
+  const critical = page.getByLabel('alerts.critical');
+  await critical.fill('20');
+  await expect(page.getByTestId('weights-total')).toHaveText('Total: 105');
+  await page.getByRole('button', { name: 'Save weights' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The weights must add up to 100; they add up to 105.' })).toBeVisible();
+  await page.getByLabel('alerts.high').fill('5');
+  await page.getByRole('button', { name: 'Save weights' }).click();
+  await expect(page.locator('.toast-success')).toHaveText('Weights saved.');
+  await goto(page, '/settings/score');
+  await expect(page.getByLabel('alerts.critical')).toHaveValue('20');
+  // Restore the defaults for the other specs.
+  await page.getByLabel('alerts.critical').fill('15');
+  await page.getByLabel('alerts.high').fill('10');
+  await page.getByRole('button', { name: 'Save weights' }).click();
+  await expect(page.locator('.toast-success')).toHaveText('Weights saved.');
+});
+
+test('viewers see settings but cannot change them', async ({ page }) => {
+  await signIn(page, VIEWER, '/settings/account');
+  await expect(page.getByLabel('Edition')).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Change edition' })).toBeDisabled();
+  await goto(page, '/settings/audit');
+  await expect(page.locator('.notice-error')).toContainText('Only admins can do this');
+});
+
+test('the audit log records changes', async ({ page }) => {
+  await signIn(page, ADMIN, '/settings/audit');
+  const log = page.getByTestId('audit-table');
+  await expect(log).toContainText('user.sign_in');
+  await expect(log).toContainText('ingest.assets');
+});
