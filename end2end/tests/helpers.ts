@@ -21,6 +21,7 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(path === '/' ? /\/$/ : new RegExp(path.replace(/[?]/g, '\\?')));
+  // Signing in loads a new document: wait for it, then for its own hydration.
+  await page.waitForURL(path === '/' ? /\/$/ : new RegExp(`${path.replace(/[?]/g, '\\?')}$`), { waitUntil: 'load' });
   await hydrated(page);
 }

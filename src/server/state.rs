@@ -20,7 +20,7 @@ pub struct AppState {
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
         let uri = use_context::<http::request::Parts>().map(|p| p.uri.to_string());
-        tracing::error!(?uri, "AppState missing from the Leptos context");
+        tracing::error!(?uri, backtrace = %std::backtrace::Backtrace::force_capture(), "AppState missing from the Leptos context");
         AppError::Internal
     })
 }
