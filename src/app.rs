@@ -12,7 +12,6 @@ use crate::assets::pages::{AssetDetailPage, AssetListPage};
 use crate::auth::api::{get_me, SignOut};
 use crate::auth::model::Me;
 use crate::auth::pages::SignInPage;
-use crate::components::errors::ErrorList;
 use crate::components::format::url_encode;
 use crate::components::toast::{provide_toaster, ToastStack};
 use crate::error::AppError;
@@ -125,93 +124,101 @@ fn ConsoleLayout() -> impl IntoView {
     let me: MeResource = Resource::new(move || refresh.get(), |_| get_me());
     provide_context(me);
     let location = use_location();
+    // The page itself (the Outlet) renders outside any Suspense, so it is created once, in the
+    // same order on the server and in the browser; only the header and the redirect wait for `me`.
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(me) => view! { <Console me/> }.into_any(),
                     Err(AppError::Unauthorized) => {
                         let path = location.pathname.get_untracked();
                         let search = location.search.get_untracked();
                         let search = search.trim_start_matches('?');
                         let here = if search.is_empty() { path } else { format!("{path}?{search}") };
-                        view! { <Redirect path=format!("/sign-in?next={}", url_encode(&here))/> }.into_any()
+                        Some(view! { <Redirect path=format!("/sign-in?next={}", url_encode(&here))/> })
                     }
-                    Err(e) => {
-                        let errors = ArcRwSignal::new(Errors::default());
-                        errors.update(|errs| errs.insert_with_default_key(e));
-                        view! { <div class="content"><ErrorList errors/></div> }.into_any()
-                    }
+                    _ => None,
                 }
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn Console(me: Me) -> impl IntoView {
-    let location = use_location();
-    let sign_out = ServerAction::<SignOut>::new();
-    let account = me.account.clone();
-    view! {
         <div class="shell">
             <aside class="sidebar">
                 <div class="brand">
                     <span class="brand-mark"></span>
                     "Bulwark"
                 </div>
-                <nav class="nav" aria-label="Console">
-                    {NAV
-                        .iter()
-                        .map(|(section, links)| {
-                            view! {
-                                {section.map(|s| view! { <div class="nav-section">{s}</div> })}
-                                {links
-                                    .iter()
-                                    .map(|(href, label)| {
-                                        let href = *href;
-                                        let class = if section.is_some() { "nav-sub" } else { "" };
-                                        view! {
-                                            <a
-                                                href=href
-                                                class=class
-                                                aria-current=move || {
-                                                    if is_current(href, &location.pathname.get()) { "page" } else { "false" }
-                                                }
-                                            >
-                                                {*label}
-                                            </a>
-                                        }
-                                    })
-                                    .collect_view()}
-                            }
-                        })
-                        .collect_view()}
-                </nav>
+                <Navigation/>
             </aside>
             <div class="main">
                 <header class="topbar">
-                    <div class="account">
-                        <span class="account-name">{account.name.clone()}</span>
-                        " "
-                        <span class="account-id" title="Account id">{account.account_no.clone()}</span>
-                        " "
-                        <span class=format!("badge badge-{}", account.edition.as_str()) data-testid="edition-badge">
-                            {account.edition.label()}
-                        </span>
-                    </div>
-                    <div class="user-menu">
-                        <span class="user-email">{me.email.clone()}</span>
-                        <span class="muted">{me.role.label()}</span>
-                        <ActionForm action=sign_out>
-                            <button class="btn-link" type="submit">"Sign out"</button>
-                        </ActionForm>
-                    </div>
+                    <Transition>
+                        {move || Suspend::new(async move { me.await.ok().map(|me| view! { <Header me/> }) })}
+                    </Transition>
                 </header>
                 <main class="content">
                     <Outlet/>
                 </main>
             </div>
+        </div>
+    }
+}
+
+#[component]
+fn Navigation() -> impl IntoView {
+    let location = use_location();
+    view! {
+        <nav class="nav" aria-label="Console">
+            {NAV
+                .iter()
+                .map(|(section, links)| {
+                    view! {
+                        {section.map(|s| view! { <div class="nav-section">{s}</div> })}
+                        {links
+                            .iter()
+                            .map(|(href, label)| {
+                                let href = *href;
+                                let class = if section.is_some() { "nav-sub" } else { "" };
+                                view! {
+                                    <a
+                                        href=href
+                                        class=class
+                                        aria-current=move || {
+                                            if is_current(href, &location.pathname.get()) { "page" } else { "false" }
+                                        }
+                                    >
+                                        {*label}
+                                    </a>
+                                }
+                            })
+                            .collect_view()}
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// Account, edition and the signed-in user, with sign-out.
+#[component]
+fn Header(me: Me) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let account = me.account;
+    view! {
+        <div class="account">
+            <span class="account-name">{account.name}</span>
+            " "
+            <span class="account-id" title="Account id">{account.account_no}</span>
+            " "
+            <span class=format!("badge badge-{}", account.edition.as_str()) data-testid="edition-badge">
+                {account.edition.label()}
+            </span>
+        </div>
+        <div class="user-menu">
+            <span class="user-email">{me.email}</span>
+            <span class="muted">{me.role.label()}</span>
+            <ActionForm action=sign_out>
+                <button class="btn-link" type="submit">"Sign out"</button>
+            </ActionForm>
         </div>
     }
 }

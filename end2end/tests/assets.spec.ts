@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { ADMIN, signIn } from './helpers';
+import { ADMIN, expect, signIn, test } from './helpers';
 
 test('assets: groups, search by name and IP, pagination and the detail page', async ({ page }) => {
   await signIn(page, ADMIN, '/assets');

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { ADMIN, BASIC, goto, signIn } from './helpers';
+import { ADMIN, BASIC, expect, goto, signIn, test } from './helpers';
 
 test('a Basic account sees the upgrade page for Playbook, and upgrading unlocks it', async ({ page }) => {
   await signIn(page, BASIC, '/playbook/policy-center');

@@ -1,4 +1,25 @@
-import { expect, Page } from '@playwright/test';
+import { expect, Page, test as base } from '@playwright/test';
+
+/**
+ * `test` with a check after each test that the browser logged no error and no uncaught
+ * exception (a hydration mismatch shows up here). Failed fetches the test expects, such as a
+ * refused sign-in, are not errors of the page.
+ */
+export const test = base.extend<{ browserErrors: string[] }>({
+  browserErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+      });
+      await use(errors);
+      expect(errors, 'errors in the browser console').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 /** Demo sign-ins seeded by `bulwark serve --demo`. */
 export const ADMIN = { email: 'admin@bulwark.local', password: 'bulwark-demo-admin' };

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { ADMIN, goto, hydrated, signIn } from './helpers';
+import { ADMIN, expect, goto, hydrated, signIn, test } from './helpers';
 
 const PAGES: [string, string, RegExp][] = [
   ['Assets', '/assets', /^Assets$/],

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { ADMIN } from './helpers';
+import { ADMIN, expect, test } from './helpers';
 
 // Without JavaScript: the sign-in form posts to the server function, and the read-only pages
 // render completely on the server.

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { ADMIN, VIEWER, goto, signIn } from './helpers';
+import { ADMIN, VIEWER, expect, goto, signIn, test } from './helpers';
 
 test('adding a user validates each field beside it, and the new user can sign in', async ({ page, browser }) => {
   await signIn(page, ADMIN, '/settings/users');

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { ADMIN, hydrated, signIn } from './helpers';
+import { ADMIN, expect, hydrated, signIn, test } from './helpers';
 
 test('signed-out visitors are sent to sign-in and come back to the page they asked for', async ({ page }) => {
   await page.goto('/assets?q=web');

@@ -5,9 +5,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{get_asset, list_assets};
 use super::model::*;
-use crate::components::errors::ErrorList;
 use crate::components::format::{date_time, url_encode};
-use crate::components::table::Pagination;
+use crate::components::loaded::Loaded;
+use crate::components::table::{rows_or_empty, Pagination};
 
 fn severity_pill(severity: Severity) -> impl IntoView {
     view! { <span class=format!("sev sev-{}", severity.as_str())>{severity.label()}</span> }
@@ -49,14 +49,11 @@ pub fn AssetListPage() -> impl IntoView {
                 <p class="subtitle">"Hosts reported by agents and the ingestion API."</p>
             </div>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading assets…"</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
-                {move || Suspend::new(async move {
-                    let q = query.get_untracked();
-                    page.await.map(|p| view! { <AssetTable page=p query=q/> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        <Loaded
+            resource=page
+            loading="Loading assets…"
+            render=move |p| view! { <AssetTable page=p query=query.get_untracked()/> }
+        />
     }
 }
 
@@ -116,19 +113,11 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {if page.assets.is_empty() {
-                                view! {
-                                    <tr>
-                                        <td colspan="10" class="table-empty">
-                                            {if search.is_empty() { "No assets yet." } else { "No assets match this search." }}
-                                        </td>
-                                    </tr>
-                                }
-                                    .into_any()
-                            } else {
-                                page.assets
-                                    .iter()
-                                    .map(|a| {
+                            {rows_or_empty(
+                                page.assets,
+                                10,
+                                if search.is_empty() { "No assets yet." } else { "No assets match this search." },
+                                |a| {
                                         view! {
                                             <tr>
                                                 <td>
@@ -150,10 +139,8 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                                                 <td class="nowrap">{date_time(a.last_seen_at)}</td>
                                             </tr>
                                         }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }}
+                                },
+                            )}
                         </tbody>
                     </table>
                 </div>
@@ -173,13 +160,7 @@ pub fn AssetDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
     let detail = Resource::new(move || id.get(), get_asset);
-    view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading the asset…"</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
-                {move || Suspend::new(async move { detail.await.map(|d| view! { <AssetDetailBody detail=d/> }) })}
-            </ErrorBoundary>
-        </Transition>
-    }
+    view! { <Loaded resource=detail loading="Loading the asset…" render=|d| view! { <AssetDetailBody detail=d/> }/> }
 }
 
 #[component]
@@ -230,13 +211,7 @@ fn AssetDetailBody(detail: AssetDetail) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {if detail.findings.is_empty() {
-                            view! { <tr><td colspan="8" class="table-empty">"No vulnerabilities found on this asset."</td></tr> }.into_any()
-                        } else {
-                            detail
-                                .findings
-                                .into_iter()
-                                .map(|f| {
+                        {rows_or_empty(detail.findings, 8, "No vulnerabilities found on this asset.", |f| {
                                     view! {
                                         <tr>
                                             <td class="mono nowrap">{f.advisory_id}</td>
@@ -251,10 +226,7 @@ fn AssetDetailBody(detail: AssetDetail) -> impl IntoView {
                                             <td class="nowrap">{date_time(Some(f.first_seen_at))}</td>
                                         </tr>
                                     }
-                                })
-                                .collect_view()
-                                .into_any()
-                        }}
+                        })}
                     </tbody>
                 </table>
             </div>
@@ -273,13 +245,7 @@ fn AssetDetailBody(detail: AssetDetail) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {if detail.alerts.is_empty() {
-                                view! { <tr><td colspan="4" class="table-empty">"No alerts."</td></tr> }.into_any()
-                            } else {
-                                detail
-                                    .alerts
-                                    .into_iter()
-                                    .map(|al| {
+                            {rows_or_empty(detail.alerts, 4, "No alerts.", |al| {
                                         view! {
                                             <tr>
                                                 <td>{al.name}<div class="muted">{al.alert_type}</div></td>
@@ -288,10 +254,7 @@ fn AssetDetailBody(detail: AssetDetail) -> impl IntoView {
                                                 <td class="nowrap">{date_time(Some(al.occurred_at))}</td>
                                             </tr>
                                         }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }}
+                            })}
                         </tbody>
                     </table>
                 </div>
@@ -308,13 +271,7 @@ fn AssetDetailBody(detail: AssetDetail) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {if detail.baseline.is_empty() {
-                                view! { <tr><td colspan="3" class="table-empty">"No baseline results."</td></tr> }.into_any()
-                            } else {
-                                detail
-                                    .baseline
-                                    .into_iter()
-                                    .map(|b| {
+                            {rows_or_empty(detail.baseline, 3, "No baseline results.", |b| {
                                         let (class, label) = if b.passed { ("pass", "Pass") } else { ("fail", "Fail") };
                                         view! {
                                             <tr>
@@ -323,10 +280,7 @@ fn AssetDetailBody(detail: AssetDetail) -> impl IntoView {
                                                 <td><span class=format!("pill status-{class}")>{label}</span></td>
                                             </tr>
                                         }
-                                    })
-                                    .collect_view()
-                                    .into_any()
-                            }}
+                            })}
                         </tbody>
                     </table>
                 </div>

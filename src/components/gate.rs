@@ -7,6 +7,8 @@ use crate::app::{use_me, MeRefresh};
 use crate::auth::editions::Feature;
 use crate::settings::api::GrantAuthorization;
 
+/// Children render only once the account may use the feature. Pages create their resources
+/// before the gate, never inside it, so hydration sees them in the same order as the server.
 #[component]
 pub fn FeatureGate(feature: Feature, children: ChildrenFn) -> impl IntoView {
     let me = use_me();

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod form;
 pub mod format;
 pub mod gate;
+pub mod loaded;
 pub mod placeholder;
 pub mod table;
 pub mod toast;

@@ -23,3 +23,22 @@ pub fn Pagination(page: i64, page_count: i64, total: i64, href: impl Fn(i64) -> 
         </nav>
     }
 }
+
+/// Table rows, or a single row saying there is nothing to show.
+pub fn rows_or_empty<T, V: IntoView + 'static>(
+    items: Vec<T>,
+    columns: u32,
+    empty: &'static str,
+    row: impl FnMut(T) -> V,
+) -> AnyView {
+    if items.is_empty() {
+        view! {
+            <tr>
+                <td colspan=columns class="table-empty">{empty}</td>
+            </tr>
+        }
+        .into_any()
+    } else {
+        items.into_iter().map(row).collect_view().into_any()
+    }
+}

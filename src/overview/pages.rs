@@ -6,7 +6,7 @@ use super::api::get_overview;
 use super::model::Overview;
 use super::score::{ScoreBand, SEVERITY_ORDER};
 use crate::components::chart::{Bars, LineChart};
-use crate::components::errors::ErrorList;
+use crate::components::loaded::Loaded;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -18,11 +18,7 @@ pub fn OverviewPage() -> impl IntoView {
                 <p class="subtitle">"The security of this account at a glance."</p>
             </div>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading the overview…"</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
-                {move || Suspend::new(async move { overview.await.map(|o| view! { <OverviewBody overview=o/> }) })}
-            </ErrorBoundary>
-        </Transition>
+        <Loaded resource=overview loading="Loading the overview…" render=|o| view! { <OverviewBody overview=o/> }/>
     }
 }
 

@@ -3,8 +3,10 @@
 use leptos::prelude::*;
 
 use super::api::list_policy_templates;
+use super::model::PolicyTemplate;
+use crate::error::AppError;
 use crate::auth::editions::Feature;
-use crate::components::errors::ErrorList;
+use crate::components::loaded::Loaded;
 use crate::components::gate::FeatureGate;
 use crate::components::placeholder::ComingSoon;
 
@@ -29,6 +31,9 @@ fn PlaybookTabs(current: &'static str) -> impl IntoView {
 
 #[component]
 pub fn PolicyCenterPage() -> impl IntoView {
+    // Created here, not inside the gate, so the server and the browser create it in the same
+    // order; for accounts without the feature the server refuses it and the gate shows why.
+    let templates = Resource::new(|| (), |_| list_policy_templates());
     view! {
         <div class="page-header">
             <div>
@@ -38,19 +43,15 @@ pub fn PolicyCenterPage() -> impl IntoView {
         </div>
         <PlaybookTabs current="/playbook/policy-center"/>
         <FeatureGate feature=Feature::Playbooks>
-            <PolicyTemplates/>
+            <PolicyTemplates templates/>
         </FeatureGate>
     }
 }
 
 #[component]
-fn PolicyTemplates() -> impl IntoView {
-    let templates = Resource::new(|| (), |_| list_policy_templates());
+fn PolicyTemplates(templates: Resource<Result<Vec<PolicyTemplate>, AppError>>) -> impl IntoView {
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading templates…"</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
-                {move || Suspend::new(async move {
-                    templates.await.map(|templates| view! {
+        <Loaded resource=templates loading="Loading templates…" render=|templates| view! {
                         <div class="table-wrap">
                             <table class="table" data-testid="policy-templates">
                                 <thead><tr><th>"Policy Name"</th><th>"Policy Type"</th><th>"Mode"</th></tr></thead>
@@ -65,10 +66,7 @@ fn PolicyTemplates() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                    })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        }/>
     }
 }
 

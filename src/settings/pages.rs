@@ -10,7 +10,8 @@ use crate::auth::model::{NewUser, Role};
 use crate::components::errors::ErrorList;
 use crate::components::form::{Field, FormError, FormErrors};
 use crate::components::format::date_time;
-use crate::components::table::Pagination;
+use crate::components::loaded::Loaded;
+use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
@@ -155,10 +156,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
         <SettingsTabs current="/settings/users"/>
         <section class="card">
             <h2>"Users of this account"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
-                    {move || Suspend::new(async move {
-                        users.await.map(|users| view! {
+            <Loaded resource=users loading="Loading users…" render=|users| view! {
                             <div class="table-wrap">
                                 <table class="table" data-testid="user-table">
                                     <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Added"</th></tr></thead>
@@ -174,10 +172,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            }/>
         </section>
         <section class="card">
             <h2>"Add a user"</h2>
@@ -241,18 +236,12 @@ pub fn TokenSettingsPage() -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Tokens"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading tokens…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
-                    {move || Suspend::new(async move {
-                        tokens.await.map(|tokens| view! {
+            <Loaded resource=tokens loading="Loading tokens…" render=move |tokens| view! {
                             <div class="table-wrap">
                                 <table class="table" data-testid="token-table">
                                     <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th>"Status"</th><th></th></tr></thead>
                                     <tbody>
-                                        {if tokens.is_empty() {
-                                            view! { <tr><td colspan="6" class="table-empty">"No tokens yet."</td></tr> }.into_any()
-                                        } else {
-                                            tokens.into_iter().map(|t| {
+                                        {rows_or_empty(tokens, 6, "No tokens yet.", |t| {
                                                 let active = t.revoked_at.is_none();
                                                 view! {
                                                     <tr>
@@ -271,15 +260,11 @@ pub fn TokenSettingsPage() -> impl IntoView {
                                                         </td>
                                                     </tr>
                                                 }
-                                            }).collect_view().into_any()
-                                        }}
+                                        })}
                                     </tbody>
                                 </table>
                             </div>
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            }/>
         </section>
     }
 }
@@ -489,11 +474,7 @@ pub fn AuditSettingsPage() -> impl IntoView {
         <SettingsTabs current="/settings/audit"/>
         <section class="card">
             <h2>"Audit log"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
-                    {move || Suspend::new(async move {
-                        let current = page.get_untracked();
-                        entries.await.map(|(entries, total)| view! {
+            <Loaded resource=entries loading="Loading the audit log…" render=move |(entries, total)| view! {
                             <div class="table-wrap">
                                 <table class="table" data-testid="audit-table">
                                     <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th></tr></thead>
@@ -510,11 +491,8 @@ pub fn AuditSettingsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <Pagination page=current page_count=(total + 49) / 50 total href=|p| format!("/settings/audit?page={p}")/>
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+                            <Pagination page=page.get_untracked() page_count=(total + 49) / 50 total href=|p| format!("/settings/audit?page={p}")/>
+            }/>
         </section>
     }
 }
