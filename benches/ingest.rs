@@ -150,10 +150,12 @@ async fn run(label: &str, url: &str, args: &Args) {
             .map(|n| {
                 let asset = n / per_asset;
                 let vuln = (asset * 7 + n % per_asset * 13) % VULNERABILITIES;
+                let severity = ["critical", "high", "medium", "low"][vuln % 4];
+                let category = ["linux", "windows", "web_cms"][vuln % 3];
                 json!({
                     "instance_id": format!("i-{asset:08}"), "advisory_id": format!("CVE-2024-{:05}", vuln),
-                    "title": format!("Vulnerability {vuln} in package-{}", vuln % 50), "severity": ["critical", "high", "medium", "low"][vuln % 4],
-                    "category": ["linux", "windows", "web_cms"][vuln % 3], "package": format!("package-{}", vuln % 50),
+                    "title": format!("Vulnerability {vuln} in package-{}", vuln % 50), "severity": severity,
+                    "category": category, "package": format!("package-{}", vuln % 50),
                     "installed_version": "1.0.0", "fix": "Upgrade to 1.0.1"
                 })
             })

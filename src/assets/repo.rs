@@ -48,12 +48,15 @@ fn split_ips(ips: &str) -> Vec<String> {
     ips.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
-const ASSET_SELECT: &str = "SELECT a.id, a.instance_id, a.name, a.ips, a.os, a.region, g.name AS group_name,
+const ASSET_COLUMNS: &str = "a.id, a.instance_id, a.name, a.ips, a.os, a.region, g.name AS group_name,
         a.agent_status, a.last_seen_at,
         (SELECT COUNT(*) FROM findings f WHERE f.asset_id = a.id AND f.resolved_at IS NULL) AS open_vulnerabilities,
         (SELECT COUNT(*) FROM alerts al WHERE al.asset_id = a.id AND al.resolved_at IS NULL) AS open_alerts,
-        (SELECT COUNT(*) FROM baseline_results b WHERE b.asset_id = a.id AND b.resolved_at IS NULL) AS baseline_risks
-    FROM assets a LEFT JOIN asset_groups g ON g.id = a.group_id";
+        (SELECT COUNT(*) FROM baseline_results b WHERE b.asset_id = a.id AND b.resolved_at IS NULL) AS baseline_risks";
+
+fn asset_select() -> String {
+    format!("SELECT {ASSET_COLUMNS} FROM assets a LEFT JOIN asset_groups g ON g.id = a.group_id")
+}
 
 /// `$2`: search ('' for none), `$3`: its LIKE pattern, `$4`: group (-1 all, 0 ungrouped, else the id).
 const ASSET_FILTER: &str = "a.account_id = $1
@@ -73,8 +76,10 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
         .await?;
     let page_count = ((total + ASSET_PAGE_SIZE - 1) / ASSET_PAGE_SIZE).max(1);
     let page = query.page.clamp(1, page_count);
+    // The page's ids first: PostgreSQL would otherwise compute the counts of every row it skips.
     let assets = sqlx::query_as::<_, AssetRow>(&format!(
-        "{ASSET_SELECT} WHERE {ASSET_FILTER} ORDER BY a.name, a.id LIMIT $5 OFFSET $6"
+        "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {ASSET_FILTER} ORDER BY a.name, a.id LIMIT $5 OFFSET $6) p
+         JOIN assets a ON a.id = p.id LEFT JOIN asset_groups g ON g.id = a.group_id ORDER BY a.name, a.id"
     ))
     .bind(account_id)
     .bind(&search)
@@ -109,7 +114,7 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
 /// One asset of this account with its findings, alerts and baseline results; `NotFound` for any
 /// other account's asset, exactly as for one that does not exist.
 pub async fn asset_detail(db: &Db, account_id: i64, asset_id: i64) -> Result<AssetDetail, AppError> {
-    let asset = sqlx::query_as::<_, AssetRow>(&format!("{ASSET_SELECT} WHERE a.account_id = $1 AND a.id = $2"))
+    let asset = sqlx::query_as::<_, AssetRow>(&format!("{} WHERE a.account_id = $1 AND a.id = $2", asset_select()))
         .bind(account_id)
         .bind(asset_id)
         .fetch_optional(&db.pool)
@@ -186,7 +191,7 @@ pub async fn asset_detail(db: &Db, account_id: i64, asset_id: i64) -> Result<Ass
 
 /// An asset by instance id, for the API.
 pub async fn asset_by_instance(db: &Db, account_id: i64, instance_id: &str) -> Result<AssetSummary, AppError> {
-    Ok(sqlx::query_as::<_, AssetRow>(&format!("{ASSET_SELECT} WHERE a.account_id = $1 AND a.instance_id = $2"))
+    Ok(sqlx::query_as::<_, AssetRow>(&format!("{} WHERE a.account_id = $1 AND a.instance_id = $2", asset_select()))
         .bind(account_id)
         .bind(instance_id)
         .fetch_optional(&db.pool)

@@ -117,7 +117,11 @@ impl TestApp {
 
     /// Signs in through the server function and returns the session cookie.
     pub async fn sign_in(&self, email: &str) -> Session {
-        let response = self.call(None, "sign_in", &[("email", email), ("password", PASSWORD)]).await;
+        self.sign_in_with(email, PASSWORD).await
+    }
+
+    pub async fn sign_in_with(&self, email: &str, password: &str) -> Session {
+        let response = self.call(None, "sign_in", &[("email", email), ("password", password)]).await;
         assert!(response.status.is_success() || response.status.is_redirection(), "sign-in failed: {} {}", response.status, response.body);
         session_cookie(&response).expect("a session cookie")
     }

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod demo;
 mod editions;
 mod ingest;
 mod isolation;

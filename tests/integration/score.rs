@@ -82,3 +82,31 @@ async fn custom_weights_change_the_score() {
     let weights = app.call(Some(&admin), "get_score_weights", &[]).await.json();
     assert_eq!(weights["vulnerabilities"], json!([100, 0, 0, 0]));
 }
+
+/// The score can be computed for any past moment: a finding counts from first sighting until fixed.
+#[tokio::test(flavor = "multi_thread")]
+async fn history_follows_when_risks_were_open() {
+    let (app, _admin, token) = setup().await;
+    let now = chrono::Utc::now().timestamp();
+    let day = 86_400;
+    let mut seen = finding("i-1", "CVE-2024-0002", "low");
+    seen["seen_at"] = json!(now - 10 * day);
+    app.api(&token, Method::POST, "/api/v1/findings", Some(json!({ "findings": [seen] }))).await;
+    let mut fixed = finding("i-1", "CVE-2024-0002", "low");
+    fixed["status"] = json!("fixed");
+    fixed["seen_at"] = json!(now - 5 * day);
+    app.api(&token, Method::POST, "/api/v1/findings", Some(json!({ "findings": [fixed] }))).await;
+    let account_id = app.count("SELECT account_id FROM assets").await;
+
+    let score_at = |t: i64| bulwark::overview::repo::score_as_of(app.db(), account_id, t);
+    // Verify: before the sighting, 100; while open, capped at 80; after the fix, 100 again.
+    assert_eq!(score_at(now - 11 * day).await.unwrap(), 100);
+    assert_eq!(score_at(now - 7 * day).await.unwrap(), 80);
+    assert_eq!(score_at(now - 4 * day).await.unwrap(), 100);
+
+    // Verify the daily job records one row per account and day, idempotently.
+    bulwark::server::jobs::snapshot_scores(app.db()).await.unwrap();
+    bulwark::server::jobs::snapshot_scores(app.db()).await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM score_history").await, 1);
+    assert_eq!(app.count("SELECT score FROM score_history").await, 100);
+}
