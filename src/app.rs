@@ -97,8 +97,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// A menu section: its heading (none for top-level links) and its `(href, label)` links.
+type NavSection = (Option<&'static str>, &'static [(&'static str, &'static str)]);
+
 /// Navigation, mirroring the original console's left menu.
-const NAV: &[(Option<&str>, &[(&str, &str)])] = &[
+const NAV: &[NavSection] = &[
     (None, &[("/", "Overview"), ("/assets", "Assets")]),
     (Some("Precaution"), &[("/precaution/container-signature", "Container Signature")]),
     (Some("Operation"), &[("/operation/reports", "Reports"), ("/operation/multi-account", "Multi-account Control")]),
