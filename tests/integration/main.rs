@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod cli;
 mod demo;
 mod editions;
 mod ingest;

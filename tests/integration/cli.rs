@@ -1,0 +1,101 @@
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+
+use crate::common::*;
+
+fn bulwark(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bulwark"));
+    command
+        .env("DATABASE_URL", database_url)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LEPTOS_OUTPUT_NAME", "bulwark")
+        .env("LEPTOS_SITE_ROOT", "target/site")
+        .env("RUST_LOG", "warn")
+        .env_remove("BULWARK_ADMIN_PASSWORD")
+        .env_remove("BULWARK_DEMO");
+    command
+}
+
+/// Starts `bulwark serve`, collects what it prints until it listens (or prints nothing more), then stops it.
+fn first_lines_of_serve(mut command: Command) -> Vec<String> {
+    let mut child = command.arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start bulwark");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).for_each(|l| drop(tx.send(l))));
+    // The server logs nothing at warn level once it listens; a healthy start is quiet on stderr.
+    std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).for_each(|l| drop(tx2.send(format!("stderr: {l}")))));
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+        lines.push(line);
+    }
+    child.kill().ok();
+    child.wait().ok();
+    lines
+}
+
+/// On an empty database the first start creates the management account and an admin whose
+/// random password is printed once; the next start prints no password.
+#[tokio::test(flavor = "multi_thread")]
+async fn first_start_creates_the_management_account() {
+    let app = TestApp::new().await;
+    let url = app.state.config.database_url.clone();
+
+    let first = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || first_lines_of_serve(bulwark(&url))
+    })
+    .await
+    .unwrap();
+    let line = first.iter().find(|l| l.contains("with the password")).unwrap_or_else(|| panic!("no password printed: {first:?}"));
+    let password = line.split("with the password ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+
+    // Verify one Enterprise management account whose admin signs in with the printed password.
+    assert_eq!(app.count("SELECT COUNT(*) FROM accounts WHERE edition = 'enterprise' AND name = 'Management account'").await, 1);
+    let admin = app.sign_in_with("admin@bulwark.local", &password).await;
+    let me = app.call(Some(&admin), "get_me", &[]).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["role"], "Admin");
+    // Verify the password is stored hashed, not as printed.
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM users WHERE password_hash = '{password}'")).await, 0);
+
+    let second = tokio::task::spawn_blocking(move || first_lines_of_serve(bulwark(&url))).await.unwrap();
+    assert!(second.iter().all(|l| !l.contains("password")), "{second:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM accounts").await, 1);
+}
+
+/// `bulwark user add` reads the password from standard input and refuses a short one.
+#[tokio::test(flavor = "multi_thread")]
+async fn user_add_reads_the_password_from_stdin() {
+    let app = TestApp::new().await;
+    let (_, _) = app.account("Alpha", bulwark::auth::editions::Edition::Basic, bulwark::auth::model::Role::Admin).await;
+    let url = app.state.config.database_url.clone();
+
+    let run = |password: &'static str| {
+        let url = url.clone();
+        move || {
+            let mut child = bulwark(&url)
+                .args(["user", "add", "--email", "ops@alpha.test", "--name", "Ops", "--role", "viewer"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+            child.wait_with_output().unwrap()
+        }
+    };
+    let short = tokio::task::spawn_blocking(run("short")).await.unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("Use at least 12 characters."));
+
+    let ok = tokio::task::spawn_blocking(run(PASSWORD)).await.unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let session = app.sign_in("ops@alpha.test").await;
+    assert_eq!(app.call(Some(&session), "get_me", &[]).await.json()["role"], "Viewer");
+}
