@@ -43,8 +43,12 @@ test('container signature asks once for authorization, which can be revoked in S
   await goto(page, '/settings/authorizations');
   const row = page.getByTestId('authorization-table').getByRole('row', { name: /Container signature/ });
   await expect(row).toContainText('Authorized');
-  await row.getByRole('button', { name: 'Revoke' }).click();
+  const toggle = row.getByRole('switch', { name: 'Authorize Container signature' });
+  await expect(toggle).toBeChecked();
+  // The switch's checkbox is visually hidden behind its slider; people click the slider.
+  await row.locator('label.toggle').click();
   await expect(row).toContainText('Not authorized');
+  await expect(row.getByRole('switch', { name: 'Authorize Container signature' })).not.toBeChecked();
   await goto(page, '/precaution/container-signature');
   await expect(page.getByTestId('authorize')).toBeVisible();
 });

@@ -56,7 +56,15 @@ test('an API token is shown once and can be revoked', async ({ page }) => {
   await expect(row).toContainText(token.slice(0, 12));
   await expect(row).not.toContainText(token.slice(12));
   await row.getByRole('button', { name: 'Revoke' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Revoke API token' });
+  await expect(dialog).toContainText('Revoke "vulnerability scanner"?');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(row).toContainText('Active');
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await dialog.getByRole('button', { name: 'Revoke token' }).click();
   await expect(row).toContainText('Revoked');
+  await expect(page.locator('.toast-success')).toHaveText('Token revoked.');
   const refused = await page.request.get('/api/v1/assets/i-e2e-1', { headers: { Authorization: `Bearer ${token}` } });
   expect(refused.status()).toBe(401);
 });

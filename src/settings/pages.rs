@@ -11,6 +11,8 @@ use crate::components::errors::ErrorList;
 use crate::components::form::{Field, FormError, FormErrors};
 use crate::components::format::date_time;
 use crate::components::loaded::Loaded;
+use crate::components::modal::ConfirmDialog;
+use crate::components::toggle::Toggle;
 use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
@@ -215,8 +217,28 @@ pub fn TokenSettingsPage() -> impl IntoView {
         }
     });
     on_done(move || revoke.value().get(), "Token revoked.", false);
+    // The token a Revoke button asked about, confirmed in a dialog before anything happens.
+    let confirming = RwSignal::new(None::<(i64, String)>);
+    let dialog_open = RwSignal::new(false);
+    let confirm_revoke = Callback::new(move |()| {
+        if let Some((id, _)) = confirming.get_untracked() {
+            revoke.dispatch(RevokeToken { id });
+        }
+    });
     view! {
         <SettingsTabs current="/settings/tokens"/>
+        <ConfirmDialog
+            open=dialog_open
+            title="Revoke API token"
+            message=Signal::derive(move || {
+                confirming
+                    .get()
+                    .map(|(_, name)| format!("Revoke \"{name}\"? Whatever uses it is refused from now on. This cannot be undone."))
+                    .unwrap_or_default()
+            })
+            confirm_label="Revoke token"
+            on_confirm=confirm_revoke
+        />
         <section class="card">
             <h2>"Create an API token"</h2>
             <p class="muted">"Scanners and agents use a token to send data to the ingestion API (/api/v1/…). The token is shown once; Bulwark keeps only its hash."</p>
@@ -243,6 +265,7 @@ pub fn TokenSettingsPage() -> impl IntoView {
                                     <tbody>
                                         {rows_or_empty(tokens, 6, "No tokens yet.", |t| {
                                                 let active = t.revoked_at.is_none();
+                                                let asked = (t.id, t.name.clone());
                                                 view! {
                                                     <tr>
                                                         <td>{t.name}</td>
@@ -252,10 +275,16 @@ pub fn TokenSettingsPage() -> impl IntoView {
                                                         <td>{if active { "Active".to_string() } else { format!("Revoked {}", date_time(t.revoked_at)) }}</td>
                                                         <td class="right">
                                                             {active.then(|| view! {
-                                                                <ActionForm action=revoke>
-                                                                    <input type="hidden" name="id" value=t.id/>
-                                                                    <button class="btn btn-danger btn-sm" type="submit">"Revoke"</button>
-                                                                </ActionForm>
+                                                                <button
+                                                                    class="btn btn-danger btn-sm"
+                                                                    type="button"
+                                                                    on:click=move |_| {
+                                                                        confirming.set(Some(asked.clone()));
+                                                                        dialog_open.set(true);
+                                                                    }
+                                                                >
+                                                                    "Revoke"
+                                                                </button>
                                                             })}
                                                         </td>
                                                     </tr>
@@ -436,21 +465,21 @@ pub fn AuthorizationSettingsPage() -> impl IntoView {
                                                 <td>{s.label()}</td>
                                                 <td>{if granted { "Authorized" } else if allowed { "Not authorized" } else { "Needs a higher edition" }}</td>
                                                 <td class="right">
-                                                    {me.is_admin().then(|| if granted {
-                                                        view! {
-                                                            <ActionForm action=revoke>
-                                                                <input type="hidden" name="service" value=s.as_str()/>
-                                                                <button class="btn btn-danger btn-sm" type="submit">"Revoke"</button>
-                                                            </ActionForm>
-                                                        }.into_any()
-                                                    } else {
-                                                        view! {
-                                                            <ActionForm action=grant>
-                                                                <input type="hidden" name="service" value=s.as_str()/>
-                                                                <button class="btn btn-sm" type="submit" disabled=!allowed>"Authorize"</button>
-                                                            </ActionForm>
-                                                        }.into_any()
-                                                    })}
+                                                    <Toggle
+                                                        checked=granted
+                                                        label=format!("Authorize {}", s.feature().label())
+                                                        disabled=!(me.is_admin() && allowed)
+                                                        on_change=Callback::new({
+                                                            let service = s.as_str().to_string();
+                                                            move |on: bool| {
+                                                                if on {
+                                                                    grant.dispatch(GrantAuthorization { service: service.clone() });
+                                                                } else {
+                                                                    revoke.dispatch(RevokeAuthorization { service: service.clone() });
+                                                                }
+                                                            }
+                                                        })
+                                                    />
                                                 </td>
                                             </tr>
                                         }
