@@ -152,7 +152,7 @@ async fn first_start(db: &Db, config: &Config) -> Result<(), BoxError> {
     let email = std::env::var("BULWARK_ADMIN_EMAIL").unwrap_or_else(|_| "admin@bulwark.local".to_string());
     validate_email(&email).map_err(|m| format!("BULWARK_ADMIN_EMAIL: {m}"))?;
     let hash = crypto::hash_password(password.clone()).await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let account = auth_repo::create_account(&mut tx, "Management account", Edition::Enterprise, AccountKind::Cloud).await?;
     auth_repo::create_user(&mut *tx, account.id, &email, "Administrator", Role::Admin, &hash.0).await?;
     tx.commit().await?;

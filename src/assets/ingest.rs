@@ -103,7 +103,7 @@ async fn get_asset(
 pub async fn ingest_assets(db: &Db, account_id: i64, actor: &Actor, assets: &[AssetIn]) -> Result<usize, AppError> {
     let now = now();
     validate_batch(assets, "assets", now, AssetIn::validate)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut groups = std::collections::HashMap::new();
     for asset in assets {
         let group_id = match &asset.group {
@@ -127,7 +127,7 @@ pub async fn ingest_assets(db: &Db, account_id: i64, actor: &Actor, assets: &[As
 pub async fn ingest_findings(db: &Db, account_id: i64, actor: &Actor, findings: &[FindingIn]) -> Result<usize, AppError> {
     let now = now();
     validate_batch(findings, "findings", now, FindingIn::validate)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut assets = AssetIds::new(account_id);
     let mut vulnerabilities = std::collections::HashMap::new();
     for (i, finding) in findings.iter().enumerate() {
@@ -153,7 +153,7 @@ pub async fn ingest_findings(db: &Db, account_id: i64, actor: &Actor, findings: 
 pub async fn ingest_alerts(db: &Db, account_id: i64, actor: &Actor, alerts: &[AlertIn]) -> Result<usize, AppError> {
     let now = now();
     validate_batch(alerts, "alerts", now, AlertIn::validate)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut assets = AssetIds::new(account_id);
     for (i, alert) in alerts.iter().enumerate() {
         let asset_id = match &alert.instance_id {
@@ -170,7 +170,7 @@ pub async fn ingest_alerts(db: &Db, account_id: i64, actor: &Actor, alerts: &[Al
 pub async fn ingest_baseline(db: &Db, account_id: i64, actor: &Actor, results: &[BaselineIn]) -> Result<usize, AppError> {
     let now = now();
     validate_batch(results, "results", now, BaselineIn::validate)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut assets = AssetIds::new(account_id);
     for (i, result) in results.iter().enumerate() {
         let asset_id = assets.require(&mut tx, &result.instance_id, format!("results[{i}].instance_id")).await?;
@@ -184,7 +184,7 @@ pub async fn ingest_baseline(db: &Db, account_id: i64, actor: &Actor, results: &
 pub async fn ingest_attacks(db: &Db, account_id: i64, actor: &Actor, attacks: &[AttackIn]) -> Result<usize, AppError> {
     let now = now();
     validate_batch(attacks, "attacks", now, AttackIn::validate)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut assets = AssetIds::new(account_id);
     for (i, attack) in attacks.iter().enumerate() {
         let asset_id = match &attack.instance_id {

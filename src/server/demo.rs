@@ -234,7 +234,7 @@ async fn seed_security_data(db: &Db, account_id: i64, plans: &[HostPlan], rng: &
     ingest::ingest_findings(db, account_id, &actor, &opened).await?;
     ingest::ingest_findings(db, account_id, &actor, &closed).await?;
 
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut ids = repo::AssetIds::new(account_id);
     // Alerts, most handled within two days.
     for i in 0..(assets.len() * 2) {

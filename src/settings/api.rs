@@ -36,7 +36,7 @@ pub async fn add_user(user: NewUser) -> Result<(), AppError> {
     user.validate()?;
     let role = Role::parse(&user.role).ok_or(AppError::Internal)?;
     let hash = crypto::hash_password(user.password.clone()).await?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     crate::auth::repo::create_user(&mut *tx, admin_user.account_id(), &user.email, &user.name, role, &hash.0).await?;
     audit::record(&mut *tx, admin_user.account_id(), &admin_user.actor(), "user.add", &user.email.trim().to_lowercase(), role.as_str())
         .await?;

@@ -9,7 +9,7 @@ use crate::server::db::Db;
 use crate::server::now;
 
 pub async fn set_edition(db: &Db, account_id: i64, actor: &Actor, edition: Edition) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let previous = sqlx::query_scalar::<_, String>("SELECT edition FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(&mut *tx)
@@ -54,7 +54,7 @@ pub async fn create_token(
     prefix: &str,
     token_hash: &str,
 ) -> Result<i64, AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO api_tokens (account_id, name, prefix, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -73,7 +73,7 @@ pub async fn create_token(
 
 /// Revokes a token of this account; `NotFound` for other accounts' tokens or revoked ones.
 pub async fn revoke_token(db: &Db, account_id: i64, actor: &Actor, token_id: i64) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let name = sqlx::query_scalar::<_, String>(
         "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL RETURNING name",
     )
@@ -90,7 +90,7 @@ pub async fn revoke_token(db: &Db, account_id: i64, actor: &Actor, token_id: i64
 
 pub async fn set_weights(db: &Db, account_id: i64, actor: &Actor, weights: &ScoreWeights) -> Result<(), AppError> {
     let json = serde_json::to_string(weights).map_err(|_| AppError::Internal)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE accounts SET score_weights = $1 WHERE id = $2").bind(&json).bind(account_id).execute(&mut *tx).await?;
     audit::record(&mut *tx, account_id, actor, "score.weights", "security score", &json).await?;
     tx.commit().await?;
@@ -98,7 +98,7 @@ pub async fn set_weights(db: &Db, account_id: i64, actor: &Actor, weights: &Scor
 }
 
 pub async fn grant(db: &Db, account_id: i64, actor: &Actor, user_id: i64, service: Service) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO authorizations (account_id, service, granted_by, granted_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (account_id, service) DO NOTHING",
@@ -118,7 +118,7 @@ pub async fn grant(db: &Db, account_id: i64, actor: &Actor, user_id: i64, servic
 }
 
 pub async fn revoke(db: &Db, account_id: i64, actor: &Actor, service: Service) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let removed = sqlx::query("DELETE FROM authorizations WHERE account_id = $1 AND service = $2")
         .bind(account_id)
         .bind(service.as_str())

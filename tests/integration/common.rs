@@ -65,6 +65,11 @@ impl TestApp {
         TestApp { router: router(state.clone()), state, _dir: dir }
     }
 
+    /// The router, for requests sent from spawned tasks.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     pub fn db(&self) -> &Db {
         &self.state.db
     }
