@@ -17,7 +17,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     let db = &state.db;
     let account_id = user.account_id();
     let now = now();
-    let risks = repo::risk_counts(db, account_id, now).await?;
+    let (risks, vulnerabilities_by_category) = repo::risk_counts_by_category(db, account_id, now).await?;
     let weights = repo::weights(db, account_id).await?;
     let score = security_score(&risks, &weights);
     // Looking at the Overview keeps today's snapshot current.
@@ -39,7 +39,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         history,
         assets_total,
         assets_online,
-        vulnerabilities_by_category: repo::open_vulnerabilities_by_category(db, account_id).await?,
+        vulnerabilities_by_category,
         attacks_last_7_days: attacks_by_type.iter().map(|(_, n)| n).sum(),
         attacks_by_type,
     })

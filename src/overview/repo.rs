@@ -8,16 +8,42 @@ use crate::server::db::Db;
 /// Open risks at time `as_of`: each finding, alert and failed baseline check is open from its
 /// first sighting until it is resolved.
 pub async fn risk_counts(db: &Db, account_id: i64, as_of: i64) -> Result<RiskCounts, AppError> {
-    let queries = [
-        "SELECT v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND f.first_seen_at <= $2 AND (f.resolved_at IS NULL OR f.resolved_at > $2) GROUP BY v.severity",
+    Ok(risk_counts_by_category(db, account_id, as_of).await?.0)
+}
+
+/// The open risks, and the open vulnerabilities by category from the same pass over the findings.
+pub async fn risk_counts_by_category(
+    db: &Db,
+    account_id: i64,
+    as_of: i64,
+) -> Result<(RiskCounts, Vec<(Category, i64)>), AppError> {
+    let findings = sqlx::query_as::<_, (String, String, i64)>(
+        "SELECT v.severity, v.category, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND f.first_seen_at <= $2 AND (f.resolved_at IS NULL OR f.resolved_at > $2)
+         GROUP BY v.severity, v.category",
+    )
+    .bind(account_id)
+    .bind(as_of)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut vulnerabilities = SeverityCounts::default();
+    let mut by_category: Vec<(Category, i64)> = Category::ALL.iter().map(|c| (*c, 0)).collect();
+    for (severity, category, n) in findings {
+        if let Some(severity) = Severity::parse(&severity) {
+            vulnerabilities.add(severity, n);
+        }
+        if let Some(slot) = by_category.iter_mut().find(|(c, _)| c.as_str() == category) {
+            slot.1 += n;
+        }
+    }
+    let others = [
         "SELECT severity, COUNT(*) FROM alerts
          WHERE account_id = $1 AND occurred_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY severity",
         "SELECT risk_level, COUNT(*) FROM baseline_results
          WHERE account_id = $1 AND first_seen_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY risk_level",
     ];
-    let mut out = [SeverityCounts::default(); 3];
-    for (query, counts) in queries.iter().zip(out.iter_mut()) {
+    let mut out = [SeverityCounts::default(); 2];
+    for (query, counts) in others.iter().zip(out.iter_mut()) {
         let rows = sqlx::query_as::<_, (String, i64)>(query).bind(account_id).bind(as_of).fetch_all(&db.pool).await?;
         for (severity, n) in rows {
             if let Some(severity) = Severity::parse(&severity) {
@@ -25,8 +51,8 @@ pub async fn risk_counts(db: &Db, account_id: i64, as_of: i64) -> Result<RiskCou
             }
         }
     }
-    let [vulnerabilities, alerts, baseline] = out;
-    Ok(RiskCounts { alerts, vulnerabilities, baseline })
+    let [alerts, baseline] = out;
+    Ok((RiskCounts { alerts, vulnerabilities, baseline }, by_category))
 }
 
 pub async fn weights(db: &Db, account_id: i64) -> Result<ScoreWeights, AppError> {
@@ -74,20 +100,6 @@ pub async fn asset_counts(db: &Db, account_id: i64) -> Result<(i64, i64), AppErr
     .bind(account_id)
     .fetch_one(&db.pool)
     .await?)
-}
-
-pub async fn open_vulnerabilities_by_category(db: &Db, account_id: i64) -> Result<Vec<(Category, i64)>, AppError> {
-    let rows = sqlx::query_as::<_, (String, i64)>(
-        "SELECT v.category, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND f.resolved_at IS NULL GROUP BY v.category",
-    )
-    .bind(account_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(Category::ALL
-        .iter()
-        .map(|c| (*c, rows.iter().find(|(name, _)| name == c.as_str()).map(|(_, n)| *n).unwrap_or(0)))
-        .collect())
 }
 
 pub async fn attacks_by_type(db: &Db, account_id: i64, since: i64) -> Result<Vec<(String, i64)>, AppError> {

@@ -44,6 +44,7 @@ async fn each_risk_kind_caps_the_score() {
     assert_eq!(overview["risks"]["alerts"]["low"], 1);
     assert_eq!(overview["risks"]["vulnerabilities"]["low"], 1);
     assert_eq!(overview["risks"]["baseline"]["low"], 1);
+    assert_eq!(overview["vulnerabilities_by_category"], json!([["linux", 1], ["windows", 0], ["web_cms", 0]]));
     assert_eq!(app.count("SELECT score FROM score_history").await, 60);
 }
 
