@@ -14,13 +14,13 @@ fn bulwark(database_url: &str) -> Command {
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LEPTOS_OUTPUT_NAME", "bulwark")
         .env("LEPTOS_SITE_ROOT", "target/site")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .env_remove("BULWARK_ADMIN_PASSWORD")
         .env_remove("BULWARK_DEMO");
     command
 }
 
-/// Starts `bulwark serve`, collects what it prints until it listens (or prints nothing more), then stops it.
+/// Starts `bulwark serve`, collects what it prints until it says it is listening, then stops it.
 fn first_lines_of_serve(mut command: Command) -> Vec<String> {
     let mut child = command.arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start bulwark");
     let stdout = child.stdout.take().unwrap();
@@ -28,11 +28,15 @@ fn first_lines_of_serve(mut command: Command) -> Vec<String> {
     let (tx, rx) = mpsc::channel();
     let tx2 = tx.clone();
     std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).for_each(|l| drop(tx.send(l))));
-    // The server logs nothing at warn level once it listens; a healthy start is quiet on stderr.
     std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).for_each(|l| drop(tx2.send(format!("stderr: {l}")))));
     let mut lines = Vec::new();
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+    // Generous: a loaded CI machine may take a while to start the debug binary.
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+        let listening = line.contains("is listening on");
         lines.push(line);
+        if listening {
+            break;
+        }
     }
     child.kill().ok();
     child.wait().ok();
