@@ -28,6 +28,18 @@ test('adding a user validates each field beside it, and the new user can sign in
   await signIn(other, { email: 'dana@bulwark.local', password: 'a-long-enough-password' });
   await expect(other.locator('.user-menu')).toContainText('Viewer');
   await other.close();
+
+  const users = page.getByTestId('user-table');
+  await users.getByLabel('Role of dana@bulwark.local').selectOption('admin');
+  await expect(page.locator('.toast-success').filter({ hasText: 'Role changed.' })).toBeVisible();
+  await expect(users.getByLabel(`Role of ${ADMIN.email}`)).toBeDisabled();
+
+  await users.getByRole('row', { name: /dana@bulwark.local/ }).getByRole('button', { name: 'Remove' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Remove user' });
+  await expect(dialog).toContainText('Remove dana@bulwark.local?');
+  await dialog.getByRole('button', { name: 'Remove user' }).click();
+  await expect(page.locator('.toast-success').filter({ hasText: 'User removed.' })).toBeVisible();
+  await expect(users).not.toContainText('dana@bulwark.local');
 });
 
 test('an API token is shown once and can be revoked', async ({ page }) => {

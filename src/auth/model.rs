@@ -101,6 +101,14 @@ pub struct UserSummary {
     pub created_at: i64,
 }
 
+/// The Users page: the account's users, who is asking, and whether they may manage users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserList {
+    pub users: Vec<UserSummary>,
+    pub you: i64,
+    pub can_manage: bool,
+}
+
 pub const MIN_PASSWORD_LEN: usize = 12;
 
 /// A user an admin adds to their account.

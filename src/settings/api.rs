@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::model::{AuditEntry, CreatedToken, TokenSummary};
-use crate::auth::model::{NewUser, UserSummary};
+use crate::auth::model::{NewUser, UserList};
 use crate::error::AppError;
 use crate::overview::score::ScoreWeights;
 
@@ -19,11 +19,16 @@ pub async fn set_edition(edition: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "list_users")]
-pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
+pub async fn list_users() -> Result<UserList, AppError> {
+    use crate::auth::model::Role;
     use crate::auth::session::caller;
 
     let (user, state) = caller().await?;
-    crate::auth::repo::list_users(&state.db, user.account_id()).await
+    Ok(UserList {
+        users: crate::auth::repo::list_users(&state.db, user.account_id()).await?,
+        you: user.user_id,
+        can_manage: user.role == Role::Admin,
+    })
 }
 
 #[server(endpoint = "add_user")]
@@ -42,6 +47,27 @@ pub async fn add_user(user: NewUser) -> Result<(), AppError> {
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[server(endpoint = "set_user_role")]
+pub async fn set_user_role(id: i64, role: String) -> Result<(), AppError> {
+    use crate::auth::model::Role;
+    use crate::auth::session::admin;
+
+    let (admin_user, state) = admin().await?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose Admin or Viewer."))?;
+    super::repo::set_user_role(&state.db, admin_user.account_id(), &admin_user.actor(), id, role).await
+}
+
+#[server(endpoint = "remove_user")]
+pub async fn remove_user(id: i64) -> Result<(), AppError> {
+    use crate::auth::session::admin;
+
+    let (admin_user, state) = admin().await?;
+    if id == admin_user.user_id {
+        return Err(AppError::Conflict("You cannot remove yourself; another admin can.".into()));
+    }
+    super::repo::remove_user(&state.db, admin_user.account_id(), &admin_user.actor(), id).await
 }
 
 #[server(endpoint = "list_tokens")]

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 use super::api::*;
 use crate::app::{use_me, MeRefresh};
 use crate::auth::editions::{Edition, Service};
-use crate::auth::model::{NewUser, Role};
+use crate::auth::model::{NewUser, Role, UserList};
 use crate::components::errors::ErrorList;
 use crate::components::form::{Field, FormError, FormErrors};
 use crate::components::format::date_time;
@@ -123,7 +123,21 @@ pub fn AccountSettingsPage() -> impl IntoView {
 #[component]
 pub fn UsersSettingsPage() -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
-    let users = Resource::new(move || add.version().get(), |_| list_users());
+    let set_role = ServerAction::<SetUserRole>::new();
+    let remove = ServerAction::<RemoveUser>::new();
+    let users = Resource::new(
+        move || (add.version().get(), set_role.version().get(), remove.version().get()),
+        |_| list_users(),
+    );
+    on_done(move || set_role.value().get(), "Role changed.", false);
+    on_done(move || remove.value().get(), "User removed.", false);
+    let removing = RwSignal::new(None::<(i64, String)>);
+    let dialog_open = RwSignal::new(false);
+    let confirm_remove = Callback::new(move |()| {
+        if let Some((id, _)) = removing.get_untracked() {
+            remove.dispatch(RemoveUser { id });
+        }
+    });
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let email = RwSignal::new(String::new());
@@ -158,22 +172,65 @@ pub fn UsersSettingsPage() -> impl IntoView {
         <SettingsTabs current="/settings/users"/>
         <section class="card">
             <h2>"Users of this account"</h2>
-            <Loaded resource=users loading="Loading users…" render=|users| view! {
-                            <div class="table-wrap">
-                                <table class="table" data-testid="user-table">
-                                    <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Added"</th></tr></thead>
-                                    <tbody>
-                                        {users.into_iter().map(|u| view! {
-                                            <tr>
-                                                <td>{u.email}</td>
-                                                <td>{u.name}</td>
-                                                <td>{u.role.label()}</td>
-                                                <td>{date_time(Some(u.created_at))}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+            <ConfirmDialog
+                open=dialog_open
+                title="Remove user"
+                message=Signal::derive(move || {
+                    removing
+                        .get()
+                        .map(|(_, email)| format!("Remove {email}? They are signed out and can no longer sign in."))
+                        .unwrap_or_default()
+                })
+                confirm_label="Remove user"
+                on_confirm=confirm_remove
+            />
+            <Loaded resource=users loading="Loading users…" render=move |list: UserList| view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="user-table">
+                        <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Added"</th><th></th></tr></thead>
+                        <tbody>
+                            {list.users.into_iter().map(|u| {
+                                let manageable = list.can_manage && u.id != list.you;
+                                let asked = (u.id, u.email.clone());
+                                let id = u.id;
+                                view! {
+                                    <tr>
+                                        <td>{u.email.clone()}{(u.id == list.you).then(|| view! { <span class="muted">" (you)"</span> })}</td>
+                                        <td>{u.name}</td>
+                                        <td>
+                                            <select
+                                                aria-label=format!("Role of {}", u.email)
+                                                disabled=!manageable
+                                                on:change=move |ev| {
+                                                    set_role.dispatch(SetUserRole { id, role: event_target_value(&ev) });
+                                                }
+                                            >
+                                                {Role::ALL.iter().map(|r| view! {
+                                                    <option value=r.as_str() selected=*r == u.role>{r.label()}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        </td>
+                                        <td>{date_time(Some(u.created_at))}</td>
+                                        <td class="right">
+                                            {manageable.then(|| view! {
+                                                <button
+                                                    class="btn btn-danger btn-sm"
+                                                    type="button"
+                                                    on:click=move |_| {
+                                                        removing.set(Some(asked.clone()));
+                                                        dialog_open.set(true);
+                                                    }
+                                                >
+                                                    "Remove"
+                                                </button>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
             }/>
         </section>
         <section class="card">

@@ -2,6 +2,7 @@
 
 use super::model::{AuditEntry, TokenSummary};
 use crate::auth::editions::{Edition, Service};
+use crate::auth::model::Role;
 use crate::error::AppError;
 use crate::overview::score::ScoreWeights;
 use crate::server::audit::{self, Actor};
@@ -152,4 +153,56 @@ pub async fn audit_page(db: &Db, account_id: i64, page: i64) -> Result<(Vec<Audi
     .map(|(id, actor, action, target, detail, at)| AuditEntry { id, actor, action, target, detail, at })
     .collect();
     Ok((entries, total))
+}
+
+/// The email of a user of this account, with the account row locked so that concurrent role
+/// changes and removals are serialised (PostgreSQL takes a row lock; SQLite's write
+/// transaction is already exclusive).
+async fn lock_user(tx: &mut sqlx::AnyConnection, account_id: i64, user_id: i64) -> Result<(String, Role), AppError> {
+    sqlx::query("UPDATE accounts SET id = id WHERE id = $1").bind(account_id).execute(&mut *tx).await?;
+    let (email, role) = sqlx::query_as::<_, (String, String)>("SELECT email, role FROM users WHERE id = $1 AND account_id = $2")
+        .bind(user_id)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((email, Role::parse(&role).ok_or(AppError::Internal)?))
+}
+
+/// Refuses to take away the account's last admin.
+async fn keep_an_admin(tx: &mut sqlx::AnyConnection, account_id: i64, user_id: i64) -> Result<(), AppError> {
+    let others = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'admin' AND id <> $2")
+        .bind(account_id)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if others == 0 {
+        Err(AppError::Conflict("An account needs at least one admin: make another user an admin first.".into()))
+    } else {
+        Ok(())
+    }
+}
+
+pub async fn set_user_role(db: &Db, account_id: i64, actor: &Actor, user_id: i64, role: Role) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let (email, current) = lock_user(&mut tx, account_id, user_id).await?;
+    if current == Role::Admin && role != Role::Admin {
+        keep_an_admin(&mut tx, account_id, user_id).await?;
+    }
+    sqlx::query("UPDATE users SET role = $1 WHERE id = $2").bind(role.as_str()).bind(user_id).execute(&mut *tx).await?;
+    audit::record(&mut *tx, account_id, actor, "user.role", &email, &format!("{} → {}", current.as_str(), role.as_str())).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_user(db: &Db, account_id: i64, actor: &Actor, user_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let (email, role) = lock_user(&mut tx, account_id, user_id).await?;
+    if role == Role::Admin {
+        keep_an_admin(&mut tx, account_id, user_id).await?;
+    }
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
+    audit::record(&mut *tx, account_id, actor, "user.remove", &email, "").await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -62,3 +62,42 @@ async fn tokens_are_named_and_shown_once() {
     assert!(token.starts_with(listed[0]["prefix"].as_str().unwrap()));
     assert!(listed[0].get("token").is_none());
 }
+
+/// Admins change roles and remove users of their own account; the last admin stays, nobody
+/// removes themselves, and other accounts' users are not found.
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_manage_roles_and_remove_users() {
+    let app = TestApp::new().await;
+    let (account_id, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    app.user(account_id, "dana@alpha.test", Role::Viewer).await;
+    let (_, other_email) = app.account("Bravo", Edition::Basic, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let dana = app.sign_in("dana@alpha.test").await;
+    let admin_id = app.count(&format!("SELECT id FROM users WHERE email = '{email}'")).await.to_string();
+    let dana_id = app.count("SELECT id FROM users WHERE email = 'dana@alpha.test'").await.to_string();
+    let other_id = app.count(&format!("SELECT id FROM users WHERE email = '{other_email}'")).await.to_string();
+
+    let last_admin = app.call(Some(&admin), "set_user_role", &[("id", &admin_id), ("role", "viewer")]).await;
+    // Verify the only admin cannot step down, nor remove themselves.
+    assert_eq!(last_admin.status, StatusCode::CONFLICT);
+    assert!(last_admin.body.contains("at least one admin"), "{}", last_admin.body);
+    assert_eq!(app.call(Some(&admin), "remove_user", &[("id", &admin_id)]).await.status, StatusCode::CONFLICT);
+    // Verify another account's user is not found, and untouched.
+    assert_eq!(app.call(Some(&admin), "remove_user", &[("id", &other_id)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.call(Some(&admin), "set_user_role", &[("id", &other_id), ("role", "viewer")]).await.status, StatusCode::NOT_FOUND);
+    // Verify a viewer cannot manage users.
+    assert_eq!(app.call(Some(&dana), "remove_user", &[("id", &admin_id)]).await.status, StatusCode::FORBIDDEN);
+
+    let promoted = app.call(Some(&admin), "set_user_role", &[("id", &dana_id), ("role", "admin")]).await;
+    assert_eq!(promoted.status, StatusCode::OK, "{}", promoted.body);
+    assert_eq!(app.call(Some(&dana), "get_me", &[]).await.json()["role"], "Admin");
+    // With a second admin, the first may step down.
+    assert_eq!(app.call(Some(&admin), "set_user_role", &[("id", &admin_id), ("role", "viewer")]).await.status, StatusCode::OK);
+
+    let removed = app.call(Some(&dana), "remove_user", &[("id", &admin_id)]).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    // Verify the removed user's session ends at once, and the changes are audited.
+    assert_eq!(app.call(Some(&admin), "get_me", &[]).await.status, StatusCode::UNAUTHORIZED);
+    let actions = app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE account_id = {account_id} AND action IN ('user.role', 'user.remove')")).await;
+    assert_eq!(actions, 3);
+}
