@@ -1,19 +1,35 @@
-//! A confirmation dialog for destructive actions.
+//! Confirmation for destructive actions: a button asks about one item, a dialog confirms it.
 
 use leptos::prelude::*;
 
-/// Shown while `open` is true; Confirm runs `on_confirm` and closes, Cancel or Escape close.
+/// The item a destructive action is asking about (its id and the name shown in the question);
+/// the dialog is open exactly while it holds one.
+pub type Asking = RwSignal<Option<(i64, String)>>;
+
+/// A danger button that asks about `item` instead of acting at once.
+#[component]
+pub fn AskButton(asking: Asking, item: (i64, String), label: &'static str) -> impl IntoView {
+    view! {
+        <button class="btn btn-danger btn-sm" type="button" on:click=move |_| asking.set(Some(item.clone()))>
+            {label}
+        </button>
+    }
+}
+
+/// Shown while `asking` holds an item; Confirm runs `on_confirm` with its id, Cancel or Escape
+/// close without acting.
 #[component]
 pub fn ConfirmDialog(
-    open: RwSignal<bool>,
+    asking: Asking,
     title: &'static str,
-    #[prop(into)] message: Signal<String>,
+    /// The question, from the item's name.
+    question: fn(&str) -> String,
     confirm_label: &'static str,
-    on_confirm: Callback<()>,
+    on_confirm: Callback<i64>,
 ) -> impl IntoView {
-    let close = move || open.set(false);
+    let close = move || asking.set(None);
     view! {
-        <Show when=move || open.get()>
+        <Show when=move || asking.with(Option::is_some)>
             <div class="modal-backdrop" on:click=move |_| close()>
                 <div
                     class="modal"
@@ -31,7 +47,7 @@ pub fn ConfirmDialog(
                         <h2>{title}</h2>
                     </div>
                     <div class="modal-body">
-                        <p>{move || message.get()}</p>
+                        <p>{move || asking.with(|a| a.as_ref().map(|(_, name)| question(name)).unwrap_or_default())}</p>
                     </div>
                     <div class="modal-footer">
                         <button class="btn" type="button" on:click=move |_| close()>"Cancel"</button>
@@ -40,8 +56,10 @@ pub fn ConfirmDialog(
                             type="button"
                             autofocus
                             on:click=move |_| {
+                                if let Some((id, _)) = asking.get_untracked() {
+                                    on_confirm.run(id);
+                                }
                                 close();
-                                on_confirm.run(());
                             }
                         >
                             {confirm_label}

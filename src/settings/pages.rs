@@ -11,7 +11,7 @@ use crate::components::errors::ErrorList;
 use crate::components::form::{Field, FormError, FormErrors};
 use crate::components::format::date_time;
 use crate::components::loaded::Loaded;
-use crate::components::modal::ConfirmDialog;
+use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::toggle::Toggle;
 use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::use_toaster;
@@ -131,13 +131,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
     );
     on_done(move || set_role.value().get(), "Role changed.", false);
     on_done(move || remove.value().get(), "User removed.", false);
-    let removing = RwSignal::new(None::<(i64, String)>);
-    let dialog_open = RwSignal::new(false);
-    let confirm_remove = Callback::new(move |()| {
-        if let Some((id, _)) = removing.get_untracked() {
-            remove.dispatch(RemoveUser { id });
-        }
-    });
+    let removing: Asking = RwSignal::new(None);
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let email = RwSignal::new(String::new());
@@ -173,16 +167,13 @@ pub fn UsersSettingsPage() -> impl IntoView {
         <section class="card">
             <h2>"Users of this account"</h2>
             <ConfirmDialog
-                open=dialog_open
+                asking=removing
                 title="Remove user"
-                message=Signal::derive(move || {
-                    removing
-                        .get()
-                        .map(|(_, email)| format!("Remove {email}? They are signed out and can no longer sign in."))
-                        .unwrap_or_default()
-                })
+                question=|email| format!("Remove {email}? They are signed out and can no longer sign in.")
                 confirm_label="Remove user"
-                on_confirm=confirm_remove
+                on_confirm=Callback::new(move |id| {
+                    remove.dispatch(RemoveUser { id });
+                })
             />
             <Loaded resource=users loading="Loading users…" render=move |list: UserList| view! {
                 <div class="table-wrap">
@@ -212,18 +203,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
                                         </td>
                                         <td>{date_time(Some(u.created_at))}</td>
                                         <td class="right">
-                                            {manageable.then(|| view! {
-                                                <button
-                                                    class="btn btn-danger btn-sm"
-                                                    type="button"
-                                                    on:click=move |_| {
-                                                        removing.set(Some(asked.clone()));
-                                                        dialog_open.set(true);
-                                                    }
-                                                >
-                                                    "Remove"
-                                                </button>
-                                            })}
+                                            {manageable.then(|| view! { <AskButton asking=removing item=asked label="Remove"/> })}
                                         </td>
                                     </tr>
                                 }
@@ -275,26 +255,17 @@ pub fn TokenSettingsPage() -> impl IntoView {
     });
     on_done(move || revoke.value().get(), "Token revoked.", false);
     // The token a Revoke button asked about, confirmed in a dialog before anything happens.
-    let confirming = RwSignal::new(None::<(i64, String)>);
-    let dialog_open = RwSignal::new(false);
-    let confirm_revoke = Callback::new(move |()| {
-        if let Some((id, _)) = confirming.get_untracked() {
-            revoke.dispatch(RevokeToken { id });
-        }
-    });
+    let confirming: Asking = RwSignal::new(None);
     view! {
         <SettingsTabs current="/settings/tokens"/>
         <ConfirmDialog
-            open=dialog_open
+            asking=confirming
             title="Revoke API token"
-            message=Signal::derive(move || {
-                confirming
-                    .get()
-                    .map(|(_, name)| format!("Revoke \"{name}\"? Whatever uses it is refused from now on. This cannot be undone."))
-                    .unwrap_or_default()
-            })
+            question=|name| format!("Revoke \"{name}\"? Whatever uses it is refused from now on. This cannot be undone.")
             confirm_label="Revoke token"
-            on_confirm=confirm_revoke
+            on_confirm=Callback::new(move |id| {
+                revoke.dispatch(RevokeToken { id });
+            })
         />
         <section class="card">
             <h2>"Create an API token"</h2>
@@ -331,18 +302,7 @@ pub fn TokenSettingsPage() -> impl IntoView {
                                                         <td>{date_time(t.last_used_at)}</td>
                                                         <td>{if active { "Active".to_string() } else { format!("Revoked {}", date_time(t.revoked_at)) }}</td>
                                                         <td class="right">
-                                                            {active.then(|| view! {
-                                                                <button
-                                                                    class="btn btn-danger btn-sm"
-                                                                    type="button"
-                                                                    on:click=move |_| {
-                                                                        confirming.set(Some(asked.clone()));
-                                                                        dialog_open.set(true);
-                                                                    }
-                                                                >
-                                                                    "Revoke"
-                                                                </button>
-                                                            })}
+                                                            {active.then(|| view! { <AskButton asking=confirming item=asked label="Revoke"/> })}
                                                         </td>
                                                     </tr>
                                                 }
