@@ -1,6 +1,7 @@
-//! Ingestion and Assets-page benchmark (not a test): loads assets and findings through the
-//! ingestion API into SQLite, and into PostgreSQL when a server is given, then measures the
-//! Assets page's server render and search at that size.
+//! Ingestion, Assets-page and reports benchmark (not a test): loads assets and findings through
+//! the ingestion API into SQLite, and into PostgreSQL when a server is given, then measures the
+//! Assets page's server render and search at that size, generating one report with every
+//! section (data, HTML, PNG charts and PDF), and planning the due deliveries of 10,000 reports.
 //!
 //! cargo bench --features ssr --bench ingest -- [--assets 100000] [--findings 1000000] [--pg postgres://…/postgres]
 
@@ -109,9 +110,10 @@ fn stats(mut samples: Vec<Duration>) -> String {
 async fn run(label: &str, url: &str, args: &Args) {
     println!("\n== {label}: {} assets, {} findings", args.assets, args.findings);
     let db = Db::open(url).await.expect("open database");
-    let config = Config { database_url: url.to_string(), secure_cookies: false, demo: false, admin_password: None };
+    let config = Config::new(url.to_string(), std::env::temp_dir().join("bulwark-bench"));
     let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
-    let state = AppState { leptos_options, db: db.clone(), config: Arc::new(config) };
+    let secrets = bulwark::server::secrets::Secrets::from_key(&[1; 32]);
+    let state = AppState { leptos_options, db: db.clone(), config: Arc::new(config), secrets };
     let router = router(state);
 
     let mut conn = db.pool.acquire().await.unwrap();
@@ -183,6 +185,102 @@ async fn run(label: &str, url: &str, args: &Args) {
         }
         println!("{what:<26} {}  ({} KB of HTML)", stats(samples), bytes / 1024);
     }
+    report_benchmarks(&db, account.id).await;
+}
+
+/// One weekly report of the benchmark account, and the scheduler's planning of 10,000 reports.
+async fn report_benchmarks(db: &Db, account_id: i64) {
+    use bulwark::reports::model::Section;
+    use bulwark::reports::schedule::local_date;
+    use bulwark::reports::{delivery, generate, repo};
+
+    let tz = chrono_tz::UTC;
+    let now = bulwark::server::now();
+    // The week the data was ingested in, so every section has rows.
+    let today = local_date(tz, now);
+    let period = (today - chrono::Days::new(6), today);
+    let mut samples = Vec::new();
+    let mut document = None;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let request = generate::Request { account_id, report_name: "Benchmark", sections: &Section::ALL, tz, period, generated_at: now };
+        document = Some(generate::build(db, &request).await.unwrap());
+        samples.push(start.elapsed());
+    }
+    println!("report data (all sections)  {}", stats(samples));
+    let document = document.unwrap();
+    let mut samples = Vec::new();
+    let mut size = 0;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mail = delivery::compose(&document, vec!["a@bulwark.local".into()], "http://localhost").await.unwrap();
+        samples.push(start.elapsed());
+        size = mail.attachments[0].2.len() + mail.inline_png.iter().map(|(_, p)| p.len()).sum::<usize>();
+    }
+    println!("report HTML+PNG+PDF render  {}  ({} KB of images and PDF)", stats(samples), size / 1024);
+
+    // 10,000 reports (1,000 accounts x 10) all due now: the planning pass of the scheduler.
+    let mut conn = db.pool.acquire().await.unwrap();
+    for a in 0..1_000 {
+        let account = auth_repo::create_account(&mut conn, &format!("Tenant {a}"), Edition::Advanced, AccountKind::Cloud).await.unwrap();
+        for r in 0..9 {
+            sqlx::query(
+                "INSERT INTO reports (account_id, name, kind, send_window, recipients, sections, enabled, is_default, created_at, updated_at)
+                 VALUES ($1, $2, $3, '06-12', 'ops@tenant.test', 'assets', 1, 0, $4, $4)",
+            )
+            .bind(account.id)
+            .bind(format!("Report {r}"))
+            .bind(["daily", "weekly", "monthly"][r % 3])
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+    }
+    drop(conn);
+    // Every report is planned (next send computed) once, then made due and materialised.
+    let start = Instant::now();
+    let mut planned = 0;
+    loop {
+        let due = repo::due_reports(db, now, 1000).await.unwrap();
+        if due.is_empty() {
+            break;
+        }
+        for row in &due {
+            repo::materialize(db, row, now).await.unwrap();
+            planned += 1;
+        }
+    }
+    let took = start.elapsed();
+    println!("planning {planned} reports       {:>7.1} s = {:>8.0} reports/s", took.as_secs_f64(), planned as f64 / took.as_secs_f64());
+    // Pretend the clock jumped a week: every one is due; time turning them into deliveries.
+    let later = now + 8 * 86_400;
+    let start = Instant::now();
+    let due = repo::due_reports(db, later, 20_000).await.unwrap();
+    let query_took = start.elapsed();
+    let mut materialized = 0;
+    for row in &due {
+        if repo::materialize(db, row, later).await.unwrap().is_some() {
+            materialized += 1;
+        }
+    }
+    let took = start.elapsed();
+    println!(
+        "due deliveries: {} due found in {:.0} ms; {} deliveries created in {:.1} s = {:.0}/s",
+        due.len(),
+        query_took.as_secs_f64() * 1e3,
+        materialized,
+        took.as_secs_f64(),
+        materialized as f64 / took.as_secs_f64()
+    );
+    let start = Instant::now();
+    let mut n = 0;
+    for row in &due {
+        if row.report.schedule(tz).next_after(later).is_some() {
+            n += 1;
+        }
+    }
+    println!("next-send computation for {n} reports in memory: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
 }
 
 #[tokio::main]

@@ -12,6 +12,9 @@ declare const process: { env: Record<string, string | undefined> };
 const PORT = 3100;
 const CI = !!process.env.CI;
 const BASE_URL = `http://127.0.0.1:${PORT}`;
+const SMTP_PORT = 3125;
+/** Where the SMTP sink writes what it receives (relative to the repository root). */
+export const MAIL_DIR = '.tmp/e2e-mail';
 
 const chromiumLaunch = {
   executablePath: '/usr/bin/chromium',
@@ -64,23 +67,39 @@ export default defineConfig({
     },
   ],
 
-  webServer: {
-    // Runs from the repository root so the relative paths match the Leptos config.
-    cwd: '..',
-    command:
-      'rm -f .tmp/e2e.db* && mkdir -p .tmp && ./target/debug/bulwark serve --demo',
-    env: {
-      DATABASE_URL: 'sqlite://.tmp/e2e.db?mode=rwc',
-      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
-      LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_SITE_PKG_DIR: 'pkg',
-      LEPTOS_OUTPUT_NAME: 'bulwark',
-      RUST_LOG: 'info',
+  webServer: [
+    {
+      // A real SMTP server the console sends reports to; mail lands in .tmp/e2e-mail.
+      cwd: '..',
+      command: `rm -rf ${MAIL_DIR} && .tmp/venv/bin/python tests/support/smtp_sink.py --port ${SMTP_PORT} --dir ${MAIL_DIR}`,
+      port: SMTP_PORT,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
     },
-    url: `${BASE_URL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
+    {
+      // Runs from the repository root so the relative paths match the Leptos config.
+      cwd: '..',
+      command: 'rm -rf .tmp/e2e.db* .tmp/e2e-data && mkdir -p .tmp && ./target/debug/bulwark serve --demo',
+      env: {
+        DATABASE_URL: 'sqlite://.tmp/e2e.db?mode=rwc',
+        BULWARK_DATA_DIR: '.tmp/e2e-data',
+        BULWARK_SMTP_HOST: '127.0.0.1',
+        BULWARK_SMTP_PORT: String(SMTP_PORT),
+        BULWARK_SMTP_SECURITY: 'none',
+        BULWARK_SMTP_FROM: 'Bulwark <reports@bulwark.local>',
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+        LEPTOS_SITE_ROOT: 'target/site',
+        LEPTOS_SITE_PKG_DIR: 'pkg',
+        LEPTOS_OUTPUT_NAME: 'bulwark',
+        RUST_LOG: 'info',
+      },
+      url: `${BASE_URL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -3,7 +3,7 @@
 # Every step is guarded by a version check, so on a warm machine this takes seconds.
 #
 #   scripts/setup.sh           # what `scripts/run.sh` needs
-#   scripts/setup.sh --test    # plus chromium and postgresql for `scripts/test.sh`
+#   scripts/setup.sh --test    # plus chromium, postgresql and aiosmtpd for `scripts/test.sh`
 #   scripts/setup.sh --check   # only report what is missing (exit 1 if anything is)
 #
 # Only crates.io, PyPI, Debian apt and npm are reachable here (see TOOLCHAIN.md in the shared folder beside the project).
@@ -95,7 +95,16 @@ fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_pkgs+=(nodejs npm)
 fi
+# Report charts (PNG in emails, figures in PDFs) are drawn with these fonts.
+if ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1; then
+  apt_pkgs+=(fonts-dejavu-core)
+fi
 if [ "$WANT_TEST" -eq 1 ]; then
+  if ! command -v python3 >/dev/null 2>&1; then
+    apt_pkgs+=(python3 python3-venv)
+  elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    apt_pkgs+=(python3-venv)
+  fi
   if ! dpkg_installed chromium || [ ! -x /usr/bin/chromium ]; then
     apt_pkgs+=(chromium)
   fi
@@ -173,6 +182,20 @@ if [ ! -d "$E2E/node_modules" ] ||
   fi
 else
   step "end2end/node_modules: ok ($("$E2E/node_modules/.bin/wasm-opt" --version 2>/dev/null | head -n1))"
+fi
+
+# ---------------------------------------------------------------- Python (tests' SMTP server)
+# The test command starts a real SMTP server (aiosmtpd, tests/smtp_sink.py) from this venv.
+if [ "$WANT_TEST" -eq 1 ]; then
+  VENV="$ROOT/.tmp/venv"
+  if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+    step "aiosmtpd (.tmp/venv): ok"
+  elif need "aiosmtpd in .tmp/venv"; then
+    step "python3 -m venv .tmp/venv && pip install aiosmtpd"
+    mkdir -p "$ROOT/.tmp"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
+  fi
 fi
 
 if [ "$CHECK_ONLY" -eq 1 ]; then

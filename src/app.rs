@@ -17,7 +17,7 @@ use crate::components::toast::{provide_toaster, ToastStack};
 use crate::error::AppError;
 use crate::overview::pages::OverviewPage;
 use crate::playbook::pages::{MyPolicyPage, PolicyCenterPage, TaskManagementPage};
-use crate::reports::ReportListPage;
+use crate::reports::pages::{ArchivedReportPage, ReportHistoryPage, ReportListPage, ReportWizardPage};
 use crate::settings::pages::*;
 use crate::signature::ContainerSignaturePage;
 
@@ -79,12 +79,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/assets/:id") view=AssetDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/precaution/container-signature") view=ContainerSignaturePage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports") view=ReportListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/reports/new") view=ReportWizardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/reports/:id/edit") view=ReportWizardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/reports/:id/history") view=ReportHistoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/reports/archive/:id") view=ArchivedReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/multi-account") view=MultiAccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/policy-center") view=PolicyCenterPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/my-policy") view=MyPolicyPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/tasks") view=TaskManagementPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/account"/> }/>
                     <Route path=path!("/settings/account") view=AccountSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/email") view=EmailSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/users") view=UsersSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view=TokenSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/score") view=ScoreSettingsPage ssr=SsrMode::Async/>

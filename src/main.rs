@@ -12,6 +12,7 @@ use bulwark::auth::model::{validate_email, validate_password, AccountKind, Role}
 use bulwark::auth::repo as auth_repo;
 use bulwark::server::config::Config;
 use bulwark::server::db::Db;
+use bulwark::server::secrets::Secrets;
 use bulwark::server::{crypto, demo, jobs, router, AppState};
 
 #[derive(Parser)]
@@ -121,8 +122,9 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), BoxError>
     let addr = leptos_options.site_addr;
     let db = open_db(&config).await?;
     first_start(&db, &config).await?;
-    jobs::spawn(db.clone());
-    let state = AppState { leptos_options, db, config: Arc::new(config) };
+    let secrets = Secrets::load(config.master_key.as_deref(), &config.data_dir)?;
+    let state = AppState { leptos_options, db, config: Arc::new(config), secrets };
+    jobs::spawn(state.clone());
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Bulwark is listening on http://{addr}");

@@ -15,7 +15,7 @@ test('a Basic account sees the upgrade page for Playbook, and upgrading unlocks 
   await expect(page.getByTestId('edition-badge')).toHaveText('Advanced');
 
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Reports' }).click();
-  await expect(page.getByTestId('placeholder')).toBeVisible();
+  await expect(page.getByTestId('report-table')).toContainText('Default security report');
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Policy Center' }).click();
   await expect(page.getByTestId('upgrade')).toContainText('Upgrade to Enterprise');
 

@@ -3,7 +3,7 @@ import { ADMIN, expect, goto, hydrated, signIn, test } from './helpers';
 const PAGES: [string, string, RegExp][] = [
   ['Assets', '/assets', /^Assets$/],
   ['Container Signature', '/precaution/container-signature', /^Container signature$/],
-  ['Reports', '/operation/reports', /^Security reports$/],
+  ['Reports', '/operation/reports', /^Reports$/],
   ['Multi-account Control', '/operation/multi-account', /^Multi-account control$/],
   ['Policy Center', '/playbook/policy-center', /^Playbook$/],
   ['My Policy', '/playbook/my-policy', /^My Policy$/],

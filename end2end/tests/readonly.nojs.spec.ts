@@ -21,4 +21,12 @@ test('sign in and browse without JavaScript', async ({ page }) => {
   await expect(page.getByTestId('score')).toHaveText(/^\d+$/);
   await page.goto('/playbook/policy-center');
   await expect(page.getByTestId('policy-templates')).toContainText('Automatic batch vulnerability fixing policies');
+
+  // The reports list and its filters work as a plain GET form.
+  await page.goto('/operation/reports');
+  await expect(page.getByTestId('report-table')).toContainText('Monthly board report');
+  await page.getByLabel('Type').selectOption('monthly');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/type=monthly/);
+  await expect(page.getByTestId('report-table').locator('tbody tr')).toHaveCount(1);
 });

@@ -114,3 +114,40 @@ test('the audit log records changes', async ({ page }) => {
   await expect(log).toContainText('user.sign_in');
   await expect(log).toContainText('ingest.assets');
 });
+
+test('email settings: SMTP form validation, a test email over real SMTP, and the time zone', async ({ page }) => {
+  await signIn(page, ADMIN, '/settings/email');
+  // The console's own SMTP server (from its environment) is in use until the account sets one.
+  await expect(page.getByTestId('smtp-status')).toHaveText(/console's SMTP server \(127\.0\.0\.1:3125\)/);
+  await page.getByLabel('Host').fill('smtp example.com');
+  await page.getByLabel('Port').fill('99999');
+  await page.getByLabel('From address').fill('nobody');
+  await page.getByLabel('Password').fill('secret-without-user');
+  await page.getByRole('button', { name: 'Save SMTP server' }).click();
+  await expect(page.locator('[data-field=host]')).toHaveText('Enter a host name or IP address, without scheme or port.');
+  await expect(page.locator('[data-field=port]')).toHaveText('Enter a port between 1 and 65535.');
+  await expect(page.locator('[data-field=from]')).toHaveText('"nobody" is not a valid email address.');
+  await expect(page.locator('[data-field=username]')).toHaveText('A password needs a user name.');
+
+  await page.getByLabel('To', { exact: true }).fill('not-an-address');
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  await expect(page.locator('[data-field=to]')).toHaveText('"not-an-address" is not a valid email address.');
+  await page.getByLabel('To', { exact: true }).fill('tester@bulwark.local');
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  await expect(page.locator('.toast-success').filter({ hasText: /Test email sent\. 250/ })).toBeVisible({ timeout: 20_000 });
+
+  await goto(page, '/settings/account');
+  const zone = page.getByLabel('Time zone');
+  await zone.fill('Mars/Olympus');
+  await page.getByRole('button', { name: 'Save time zone' }).click();
+  await expect(page.locator('[data-field=time_zone]')).toHaveText('“Mars/Olympus” is not an IANA time zone such as Europe/Berlin or UTC.');
+  await zone.fill('Europe/Berlin');
+  await page.getByRole('button', { name: 'Save time zone' }).click();
+  await expect(page.locator('.toast-success').filter({ hasText: 'Time zone changed' })).toBeVisible();
+  await goto(page, '/operation/reports');
+  await expect(page.getByTestId('report-table')).toContainText('(Europe/Berlin)');
+  await goto(page, '/settings/account');
+  await page.getByLabel('Time zone').fill('UTC');
+  await page.getByRole('button', { name: 'Save time zone' }).click();
+  await expect(page.locator('.toast-success').filter({ hasText: 'Time zone changed' })).toBeVisible();
+});

@@ -70,6 +70,7 @@ pub async fn create_account(
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(id) = inserted {
+            crate::reports::repo::insert_default_report(&mut *conn, id, now()).await?;
             return Ok(Account { id, account_no, name: name.to_string(), edition, kind });
         }
     }

@@ -1,17 +1,21 @@
-//! Security reports (Operation › Reports). Placeholder until the reports issue lands.
+//! Security reports (Operation › Reports): definitions and their wizard, a durable schedule in
+//! the account's time zone, generation from the account's data, delivery by email with a PDF,
+//! and the archive.
 
-use leptos::prelude::*;
+pub mod api;
+pub mod document;
+pub mod model;
+pub mod pages;
 
-use crate::auth::editions::Feature;
-use crate::components::placeholder::ComingSoon;
-
-#[component]
-pub fn ReportListPage() -> impl IntoView {
-    view! {
-        <ComingSoon
-            feature=Feature::SecurityReports
-            title="Security reports"
-            description="Daily, weekly, monthly and custom reports of assets, alerts, vulnerabilities, baseline checks and attacks, by email."
-        />
-    }
-}
+#[cfg(feature = "ssr")]
+pub mod delivery;
+#[cfg(feature = "ssr")]
+pub mod downloads;
+#[cfg(feature = "ssr")]
+pub mod generate;
+#[cfg(feature = "ssr")]
+pub mod render;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod schedule;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::mailer::{SmtpSecurity, SmtpSettings};
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `sqlite://…` (default) or `postgres://…`.
@@ -12,19 +14,59 @@ pub struct Config {
     pub demo: bool,
     /// The first admin's password; random (and printed once) when unset.
     pub admin_password: Option<String>,
+    /// Where the console keeps files: the master key, the mail outbox.
+    pub data_dir: PathBuf,
+    /// `BULWARK_MASTER_KEY`; otherwise `<data_dir>/master.key`.
+    pub master_key: Option<String>,
+    /// The console's address as people reach it, for links in emails.
+    pub public_url: String,
+    /// The SMTP server for accounts that did not set their own (`BULWARK_SMTP_*`).
+    pub smtp: Option<SmtpSettings>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bulwark.db?mode=rwc";
 
 impl Config {
-    pub fn from_env() -> Config {
-        let flag = |name: &str| std::env::var(name).map(|v| matches!(v.as_str(), "1" | "true" | "yes")).unwrap_or(false);
+    /// Defaults for everything but the database.
+    pub fn new(database_url: String, data_dir: PathBuf) -> Config {
         Config {
-            database_url: std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string()),
-            secure_cookies: flag("BULWARK_SECURE_COOKIES"),
-            demo: flag("BULWARK_DEMO"),
-            admin_password: std::env::var("BULWARK_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+            database_url,
+            secure_cookies: false,
+            demo: false,
+            admin_password: None,
+            data_dir,
+            master_key: None,
+            public_url: "http://localhost:3000".into(),
+            smtp: None,
         }
+    }
+
+    pub fn from_env() -> Config {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let flag = |name: &str| var(name).map(|v| matches!(v.as_str(), "1" | "true" | "yes")).unwrap_or(false);
+        let mut config = Config::new(
+            var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            PathBuf::from(var("BULWARK_DATA_DIR").unwrap_or_else(|| "data".into())),
+        );
+        config.secure_cookies = flag("BULWARK_SECURE_COOKIES");
+        config.demo = flag("BULWARK_DEMO");
+        config.admin_password = var("BULWARK_ADMIN_PASSWORD");
+        config.master_key = var("BULWARK_MASTER_KEY");
+        if let Some(url) = var("BULWARK_PUBLIC_URL") {
+            config.public_url = url.trim_end_matches('/').to_string();
+        }
+        config.smtp = var("BULWARK_SMTP_HOST").map(|host| {
+            let security = var("BULWARK_SMTP_SECURITY").and_then(|s| SmtpSecurity::parse(&s)).unwrap_or(SmtpSecurity::StartTls);
+            SmtpSettings {
+                host,
+                port: var("BULWARK_SMTP_PORT").and_then(|p| p.parse().ok()).unwrap_or(security.default_port()),
+                security,
+                username: var("BULWARK_SMTP_USER"),
+                password: var("BULWARK_SMTP_PASSWORD"),
+                from: var("BULWARK_SMTP_FROM").unwrap_or_else(|| "Bulwark <bulwark@localhost>".into()),
+            }
+        });
+        config
     }
 
     /// The folder a SQLite URL points into, so it can be created before the first connection.

@@ -159,6 +159,14 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
     }
     seed_security_data(db, demo, HOSTS, &mut rng, now).await?;
     seed_security_data(db, acme, &HOSTS[..2], &mut rng, now).await?;
+    seed_reports(db, demo).await?;
+    // The hosts have been watched for a while: their findings go back 60 days.
+    sqlx::query("UPDATE assets SET created_at = $1 WHERE account_id IN ($2, $3)")
+        .bind(now - 90 * DAY)
+        .bind(demo)
+        .bind(acme)
+        .execute(&db.pool)
+        .await?;
     for account_id in [demo, acme] {
         for days_ago in (0..60).rev() {
             let at = if days_ago == 0 { now } else { now - days_ago * DAY };
@@ -167,6 +175,22 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
         }
     }
     Ok(true)
+}
+
+/// A monthly report for the board beside the default report (left without recipients, as a
+/// new account's is).
+async fn seed_reports(db: &Db, account_id: i64) -> Result<(), AppError> {
+    use crate::reports::model::{ReportKind, SendWindow, Section, ValidReport};
+    let board = ValidReport {
+        name: "Monthly board report".into(),
+        kind: ReportKind::Monthly,
+        custom: None,
+        window: SendWindow::Morning,
+        recipients: vec!["board@bulwark.local".into(), "ciso@bulwark.local".into()],
+        sections: vec![Section::Assets, Section::VulnLinux, Section::VulnWindows, Section::VulnWebCms, Section::ScoreTrend],
+    };
+    crate::reports::repo::create_report(db, account_id, &Actor::System, &board).await?;
+    Ok(())
 }
 
 async fn create_account(db: &Db, name: &str, edition: Edition) -> Result<i64, AppError> {

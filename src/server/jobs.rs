@@ -1,6 +1,8 @@
-//! Background work of a console process: the daily score snapshot and expired-session cleanup.
-//! Both are idempotent, so several replicas on one PostgreSQL may run them side by side.
+//! Background work of a console process: the report scheduler, the daily score snapshot and
+//! expired-session cleanup. Several replicas on one PostgreSQL may run them side by side: the
+//! snapshot and cleanup are idempotent, and each report delivery is claimed by one replica.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tower_sessions::ExpiredDeletion;
@@ -21,7 +23,35 @@ pub async fn snapshot_scores(db: &Db) -> Result<usize, crate::error::AppError> {
     Ok(accounts.len())
 }
 
-pub fn spawn(db: Db) {
+/// This process's name in delivery claims: host name, process id and a random part.
+pub fn replica_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+        format!("{host}:{}:{}", std::process::id(), super::crypto::random_hex(4))
+    })
+}
+
+/// How often the report scheduler looks for due work.
+pub const REPORT_TICK: Duration = Duration::from_secs(15);
+
+pub fn spawn(state: super::AppState) {
+    let reports = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(REPORT_TICK);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match crate::reports::delivery::tick(&reports, replica_id(), now()).await {
+                Ok(outcome) if outcome.processed > 0 || outcome.materialized > 0 => {
+                    tracing::info!(materialized = outcome.materialized, processed = outcome.processed, "report scheduler")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "report scheduler tick failed"),
+            }
+        }
+    });
+    let db = state.db;
     let snapshots = db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));

@@ -7,7 +7,9 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod jobs;
+pub mod mailer;
 pub mod router;
+pub mod secrets;
 pub mod state;
 
 pub use router::router;

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::config::Config;
 use super::db::Db;
+use super::secrets::Secrets;
 use crate::error::AppError;
 
 #[derive(Clone, FromRef)]
@@ -14,6 +15,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
+    /// The master key for secrets at rest.
+    pub secrets: Secrets,
 }
 
 /// The state inside a server function (provided by `leptos_routes_with_context`).

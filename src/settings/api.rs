@@ -147,3 +147,106 @@ pub async fn list_audit(page: i64) -> Result<(Vec<AuditEntry>, i64), AppError> {
     let (user, state) = admin().await?;
     super::repo::audit_page(&state.db, user.account_id(), page).await
 }
+
+#[server(endpoint = "get_email_settings")]
+pub async fn get_email_settings() -> Result<super::model::EmailSettings, AppError> {
+    use super::model::{EmailSettings, SmtpView};
+    use crate::auth::session::caller;
+
+    let (user, state) = caller().await?;
+    let own = super::repo::smtp_settings(&state.db, &state.secrets, user.account_id()).await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let time_zone = crate::reports::repo::time_zone(&mut conn, user.account_id()).await?.name().to_string();
+    Ok(EmailSettings {
+        outbox_mode: own.is_none() && state.config.smtp.is_none(),
+        smtp: own.map(|s| SmtpView {
+            host: s.host,
+            port: s.port as i64,
+            security: s.security.as_str().into(),
+            username: s.username.unwrap_or_default(),
+            has_password: s.password.is_some(),
+            from: s.from,
+        }),
+        console_smtp: state.config.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)),
+        time_zone,
+    })
+}
+
+#[server(endpoint = "save_smtp_settings")]
+pub async fn save_smtp_settings(smtp: super::model::SmtpInput) -> Result<(), AppError> {
+    use crate::auth::session::admin;
+    use crate::server::mailer::{SmtpSecurity, SmtpSettings};
+
+    let (user, state) = admin().await?;
+    AppError::check(smtp.validate())?;
+    let username = Some(smtp.username.trim().to_string()).filter(|u| !u.is_empty());
+    let password = if smtp.clear_password.is_some() || username.is_none() {
+        Some("")
+    } else if smtp.password.is_empty() {
+        None
+    } else {
+        Some(smtp.password.as_str())
+    };
+    let settings = SmtpSettings {
+        host: smtp.host.trim().to_string(),
+        port: smtp.port.trim().parse().map_err(|_| AppError::field("port", "Enter a port between 1 and 65535."))?,
+        security: SmtpSecurity::parse(&smtp.security).ok_or(AppError::Internal)?,
+        username,
+        password: None,
+        from: smtp.from.trim().to_string(),
+    };
+    super::repo::save_smtp_settings(&state.db, &state.secrets, user.account_id(), &user.actor(), &settings, password).await
+}
+
+#[server(endpoint = "remove_smtp_settings")]
+pub async fn remove_smtp_settings() -> Result<(), AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    super::repo::delete_smtp_settings(&state.db, user.account_id(), &user.actor()).await
+}
+
+/// Sends a short message through the account's mailer; returns the server's answer.
+#[server(endpoint = "send_test_email")]
+pub async fn send_test_email(to: String) -> Result<String, AppError> {
+    use crate::auth::session::admin;
+    use crate::server::mailer::{mailer_for, OutgoingMail};
+
+    let (user, state) = admin().await?;
+    let to = to.trim().to_lowercase();
+    crate::auth::model::validate_email(&to).map_err(|m| AppError::field("to", m))?;
+    let mailer = mailer_for(&state, user.account_id()).await?;
+    let mail = OutgoingMail {
+        to: vec![to.clone()],
+        subject: "[Bulwark] Test email".into(),
+        text: format!(
+            "This is a test email from Bulwark, sent by {} for the account {}.\n\nIf you can read it, security reports will reach you too.\n",
+            user.email, user.account.name
+        ),
+        ..Default::default()
+    };
+    let reply = mailer.send(&mail).await.map_err(|e| AppError::field("to", format!("Not sent: {e}")))?;
+    crate::server::audit::record(&state.db.pool, user.account_id(), &user.actor(), "smtp.test", &to, &reply).await?;
+    Ok(reply)
+}
+
+#[server(endpoint = "set_time_zone")]
+pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    let zone = crate::reports::schedule::parse_time_zone(&time_zone).ok_or_else(|| {
+        AppError::field("time_zone", format!("\u{201c}{}\u{201d} is not an IANA time zone such as Europe/Berlin or UTC.", time_zone.trim()))
+    })?;
+    super::repo::set_time_zone(&state.db, user.account_id(), &user.actor(), zone.name()).await
+}
+
+/// Messages of this account in the local outbox, newest first.
+#[server(endpoint = "list_outbox")]
+pub async fn list_outbox() -> Result<Vec<super::model::OutboxMessage>, AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    let dir = crate::server::mailer::outbox_dir(&state, user.account_id()).await?;
+    Ok(crate::server::mailer::list_outbox(&dir, 100).await)
+}

@@ -42,3 +42,83 @@ pub fn validate_token_name(name: &str) -> Result<(), AppError> {
         Ok(())
     }
 }
+
+/// The Email settings as the browser sees them: the password never comes back, only whether
+/// one is stored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    /// `None` when the account has no SMTP server of its own.
+    pub smtp: Option<SmtpView>,
+    /// The console has an SMTP server from its environment that this account falls back to.
+    pub console_smtp: Option<String>,
+    /// Mail of this account goes to the local outbox.
+    pub outbox_mode: bool,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmtpView {
+    pub host: String,
+    pub port: i64,
+    pub security: String,
+    pub username: String,
+    pub has_password: bool,
+    pub from: String,
+}
+
+/// The SMTP form. An empty password keeps the stored one unless `clear_password` is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SmtpInput {
+    pub host: String,
+    pub port: String,
+    pub security: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub clear_password: Option<String>,
+    pub from: String,
+}
+
+impl SmtpInput {
+    pub fn validate(&self) -> crate::error::FieldErrors {
+        let mut errors = crate::error::FieldErrors::new();
+        let host = self.host.trim();
+        if host.is_empty() {
+            errors.insert("host".into(), "Enter the SMTP server's host name.".into());
+        } else if host.len() > 253 || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')) {
+            errors.insert("host".into(), "Enter a host name or IP address, without scheme or port.".into());
+        }
+        match self.port.trim().parse::<u16>() {
+            Ok(port) if port > 0 => {}
+            _ => {
+                errors.insert("port".into(), "Enter a port between 1 and 65535.".into());
+            }
+        }
+        if !matches!(self.security.as_str(), "starttls" | "tls" | "none") {
+            errors.insert("security".into(), "Choose STARTTLS, TLS or None.".into());
+        }
+        let from = self.from.trim();
+        let address = from.rsplit_once('<').map(|(_, a)| a.trim_end_matches('>').trim()).unwrap_or(from);
+        if let Err(message) = crate::auth::model::validate_email(address) {
+            errors.insert("from".into(), if from.is_empty() { "Enter the From address.".into() } else { message });
+        }
+        if self.username.trim().is_empty() && !self.password.is_empty() {
+            errors.insert("username".into(), "A password needs a user name.".into());
+        }
+        errors
+    }
+}
+
+/// A message in the local outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// The file name (`<id>.eml`).
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub size: i64,
+}

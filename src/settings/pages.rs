@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::api::*;
+use super::model::{EmailSettings, OutboxMessage, SmtpInput};
 use crate::app::{use_me, MeRefresh};
 use crate::auth::editions::{Edition, Service};
 use crate::auth::model::{NewUser, Role, UserList};
@@ -18,8 +19,9 @@ use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
 
-const TABS: [(&str, &str); 6] = [
+const TABS: [(&str, &str); 7] = [
     ("/settings/account", "Account"),
+    ("/settings/email", "Email"),
     ("/settings/users", "Users"),
     ("/settings/tokens", "API tokens"),
     ("/settings/score", "Security score"),
@@ -114,6 +116,7 @@ pub fn AccountSettingsPage() -> impl IntoView {
                         </ActionForm>
                         {(!admin).then(|| view! { <p class="muted">"Only admins can change the edition."</p> })}
                     </section>
+                    <TimeZoneCard admin/>
                 })
             })}
         </Transition>
@@ -540,5 +543,226 @@ pub fn AuditSettingsPage() -> impl IntoView {
                             <Pagination page=page.get_untracked() page_count=(total + 49) / 50 total href=|p| format!("/settings/audit?page={p}")/>
             }/>
         </section>
+    }
+}
+
+/// Common IANA zones offered as suggestions; any IANA name is accepted.
+const ZONE_SUGGESTIONS: [&str; 16] = [
+    "UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Moscow", "America/New_York", "America/Chicago",
+    "America/Denver", "America/Los_Angeles", "America/Sao_Paulo", "Asia/Shanghai", "Asia/Singapore", "Asia/Tokyo",
+    "Asia/Kolkata", "Asia/Dubai", "Australia/Sydney",
+];
+
+#[component]
+fn TimeZoneCard(admin: bool) -> impl IntoView {
+    let settings = Resource::new(|| (), |_| get_email_settings());
+    let action = ServerAction::<SetTimeZone>::new();
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success("Time zone changed; report schedules follow it.");
+            }
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Time zone"</h2>
+            <p class="muted">"Report periods and report times are in this zone (an IANA name such as Europe/Berlin)."</p>
+            <Loaded resource=settings loading="Loading…" render=move |s: EmailSettings| view! {
+                <ActionForm action=action attr:class="inline-form">
+                    <Field label="Time zone" name="time_zone" error=errors.message("time_zone")>
+                        <input id="time_zone" name="time_zone" type="text" list="zones" value=s.time_zone.clone() disabled=!admin autocomplete="off"/>
+                    </Field>
+                    <datalist id="zones">
+                        {ZONE_SUGGESTIONS.iter().map(|z| view! { <option value=*z></option> }).collect_view()}
+                    </datalist>
+                    <button class="btn btn-primary" type="submit" disabled=!admin>"Save time zone"</button>
+                </ActionForm>
+                <FormError message=form_error/>
+            }/>
+        </section>
+    }
+}
+
+#[component]
+pub fn EmailSettingsPage() -> impl IntoView {
+    let save = ServerAction::<SaveSmtpSettings>::new();
+    let remove = ServerAction::<RemoveSmtpSettings>::new();
+    let test = ServerAction::<SendTestEmail>::new();
+    let settings = Resource::new(move || (save.version().get(), remove.version().get()), |_| get_email_settings());
+    let outbox = Resource::new(move || (test.version().get(), remove.version().get(), save.version().get()), |_| list_outbox());
+    let me = use_me();
+    on_done(move || remove.value().get(), "SMTP server removed; mail goes to the local outbox.", false);
+    view! {
+        <SettingsTabs current="/settings/email"/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
+                Some(view! {
+                    <Loaded resource=settings loading="Loading email settings…" render=move |s: EmailSettings| view! {
+                        <SmtpCard settings=s admin save remove/>
+                    }/>
+                    {admin.then(|| view! {
+                        <TestEmailCard test/>
+                        <section class="card">
+                            <h2>"Local outbox"</h2>
+                            <p class="muted">"Without an SMTP server, Bulwark writes each message as an .eml file here. Open one in any mail program."</p>
+                            <Loaded resource=outbox loading="Loading the outbox…" render=|messages| view! { <OutboxTable messages/> }/>
+                        </section>
+                    })}
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSettings>, remove: ServerAction<RemoveSmtpSettings>) -> impl IntoView {
+    let current = settings.smtp.clone();
+    let host = RwSignal::new(current.as_ref().map(|s| s.host.clone()).unwrap_or_default());
+    let port = RwSignal::new(current.as_ref().map(|s| s.port.to_string()).unwrap_or_else(|| "587".into()));
+    let security = RwSignal::new(current.as_ref().map(|s| s.security.clone()).unwrap_or_else(|| "starttls".into()));
+    let username = RwSignal::new(current.as_ref().map(|s| s.username.clone()).unwrap_or_default());
+    let password = RwSignal::new(String::new());
+    let from = RwSignal::new(current.as_ref().map(|s| s.from.clone()).unwrap_or_default());
+    let has_password = current.as_ref().map(|s| s.has_password).unwrap_or(false);
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success("SMTP server saved.");
+                password.set(String::new());
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let smtp = SmtpInput {
+            host: host.get(),
+            port: port.get(),
+            security: security.get(),
+            username: username.get(),
+            password: password.get(),
+            clear_password: None,
+            from: from.get(),
+        };
+        let found = smtp.validate();
+        errors.0.set(found.clone());
+        if found.is_empty() {
+            save.dispatch(SaveSmtpSettings { smtp });
+        }
+    };
+    let status = if settings.smtp.is_some() {
+        "This account sends through its own SMTP server.".to_string()
+    } else if let Some(console) = &settings.console_smtp {
+        format!("This account uses the console's SMTP server ({console}) until it sets its own.")
+    } else {
+        "No SMTP server: mail goes to the local outbox below.".to_string()
+    };
+    view! {
+        <section class="card">
+            <h2>"SMTP server"</h2>
+            <p class="muted" data-testid="smtp-status">{status}</p>
+            <form class="form" on:submit=submit novalidate>
+                <div class="field-row">
+                    <Field label="Host" name="host" error=errors.message("host")>
+                        <input id="host" type="text" bind:value=host disabled=!admin placeholder="smtp.example.com"/>
+                    </Field>
+                    <Field label="Port" name="port" error=errors.message("port")>
+                        <input id="port" type="text" inputmode="numeric" bind:value=port disabled=!admin/>
+                    </Field>
+                    <Field label="Security" name="security" error=errors.message("security")>
+                        <select id="security" disabled=!admin prop:value=move || security.get() on:change=move |ev| security.set(event_target_value(&ev))>
+                            <option value="starttls">"STARTTLS"</option>
+                            <option value="tls">"TLS"</option>
+                            <option value="none">"None"</option>
+                        </select>
+                    </Field>
+                </div>
+                <div class="field-row">
+                    <Field label="User name (optional)" name="username" error=errors.message("username")>
+                        <input id="username" type="text" autocomplete="off" bind:value=username disabled=!admin/>
+                    </Field>
+                    <Field
+                        label="Password"
+                        name="password"
+                        error=errors.message("password")
+                        hint=if has_password { "A password is stored (encrypted). Leave empty to keep it." } else { "Stored encrypted; never shown again." }
+                    >
+                        <input id="password" type="password" autocomplete="new-password" bind:value=password disabled=!admin/>
+                    </Field>
+                </div>
+                <Field label="From address" name="from" error=errors.message("from") hint="For example: Bulwark <security@example.com>">
+                    <input id="from" type="text" bind:value=from disabled=!admin/>
+                </Field>
+                <FormError message=form_error/>
+                {admin.then(|| view! {
+                    <div class="form-actions">
+                        {settings.smtp.is_some().then(|| view! {
+                            <button class="btn" type="button" on:click=move |_| { remove.dispatch(RemoveSmtpSettings {}); }>"Remove server"</button>
+                        })}
+                        <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save SMTP server"</button>
+                    </div>
+                })}
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn TestEmailCard(test: ServerAction<SendTestEmail>) -> impl IntoView {
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = test.value().get() {
+            form_error.set(errors.absorb(&result));
+            if let Ok(reply) = result {
+                toaster.success(format!("Test email sent. {reply}"));
+            }
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Send test email"</h2>
+            <ActionForm action=test attr:class="inline-form" attr:novalidate=true>
+                <Field label="To" name="to" error=errors.message("to")>
+                    <input id="to" name="to" type="email" placeholder="you@example.com"/>
+                </Field>
+                <button class="btn btn-primary" type="submit" disabled=move || test.pending().get()>
+                    {move || if test.pending().get() { "Sending…" } else { "Send test email" }}
+                </button>
+            </ActionForm>
+            <FormError message=form_error/>
+        </section>
+    }
+}
+
+#[component]
+fn OutboxTable(messages: Vec<OutboxMessage>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+                                    <table class="table dense" data-testid="outbox-table">
+                                        <thead><tr><th>"Written"</th><th>"To"</th><th>"Subject"</th><th class="right">"Size"</th><th></th></tr></thead>
+                                        <tbody>
+                                            {rows_or_empty(messages, 5, "The outbox is empty.", |m| view! {
+                                                <tr>
+                                                    <td>{date_time(Some(m.at))}</td>
+                                                    <td>{m.to}</td>
+                                                    <td>{m.subject}</td>
+                                                    <td class="right">{format!("{} KB", (m.size + 1023) / 1024)}</td>
+                                                    <td class="right"><a href=format!("/settings/outbox/{}", m.id) rel="external" download>"Download .eml"</a></td>
+                                                </tr>
+                                            })}
+                                        </tbody>
+                                    </table>
+                                </div>
     }
 }

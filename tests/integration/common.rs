@@ -16,6 +16,7 @@ use bulwark::auth::repo as auth_repo;
 use bulwark::server::config::Config;
 use bulwark::server::crypto::{self, random_hex};
 use bulwark::server::db::Db;
+use bulwark::server::secrets::Secrets;
 use bulwark::server::{router, AppState};
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -24,6 +25,7 @@ pub struct TestApp {
     pub state: AppState,
     router: Router,
     _dir: Option<tempfile::TempDir>,
+    _data_dir: tempfile::TempDir,
 }
 
 pub struct Response {
@@ -59,10 +61,22 @@ impl TestApp {
             }
         };
         let db = Db::open(&url).await.expect("open the test database");
-        let config = Config { database_url: url, secure_cookies: false, demo: false, admin_password: None };
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let config = Config::new(url, data_dir.path().to_path_buf());
         let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
-        let state = AppState { leptos_options, db, config: Arc::new(config) };
-        TestApp { router: router(state.clone()), state, _dir: dir }
+        let secrets = Secrets::from_key(&[42; 32]);
+        let state = AppState { leptos_options, db, config: Arc::new(config), secrets };
+        TestApp { router: router(state.clone()), state, _dir: dir, _data_dir: data_dir }
+    }
+
+    /// A second console process on the same database, with its own connections (a restart,
+    /// or another replica); it runs the migrations again as a starting console does.
+    pub async fn restart(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let db = Db::open(&self.state.config.database_url).await.expect("reopen the database");
+        let config = Config::new(self.state.config.database_url.clone(), data_dir.path().to_path_buf());
+        let state = AppState { leptos_options: self.state.leptos_options.clone(), db, config: Arc::new(config), secrets: self.state.secrets.clone() };
+        TestApp { router: router(state.clone()), state, _dir: None, _data_dir: data_dir }
     }
 
     /// The router, for requests sent from spawned tasks.
@@ -180,4 +194,81 @@ pub fn finding(instance_id: &str, advisory: &str, severity: &str) -> Value {
         "instance_id": instance_id, "advisory_id": advisory, "title": format!("{advisory} in openssl"),
         "severity": severity, "category": "linux", "package": "openssl", "installed_version": "3.0.11-1", "fix": "Upgrade openssl"
     })
+}
+
+/// A real SMTP server (aiosmtpd, tests/support/smtp_sink.py) on a free loopback port, stopped
+/// when dropped. Each message lands once per envelope recipient in its folder.
+pub struct SmtpSink {
+    pub port: u16,
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+/// One received copy: the envelope recipient and the raw message.
+pub struct Received {
+    pub recipient: String,
+    pub raw: String,
+}
+
+impl SmtpSink {
+    pub fn start() -> SmtpSink {
+        use std::io::BufRead;
+        let root = env!("CARGO_MANIFEST_DIR");
+        let python = std::env::var("BULWARK_TEST_PYTHON").unwrap_or_else(|_| format!("{root}/.tmp/venv/bin/python"));
+        let dir = tempfile::tempdir().expect("mail dir");
+        let mut child = std::process::Command::new(&python)
+            .arg(format!("{root}/tests/support/smtp_sink.py"))
+            .args(["--port", "0", "--dir"])
+            .arg(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the SMTP sink with {python} ({e}); run scripts/setup.sh --test"));
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("sink output");
+        let port = line.trim().strip_prefix("listening on ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("SMTP sink said {line:?}"));
+        SmtpSink { port, child, dir }
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let raw = std::fs::read_to_string(&path).unwrap();
+                let recipient = raw.lines().next().unwrap().trim_start_matches("X-Envelope-To: ").to_string();
+                Received { recipient, raw }
+            })
+            .collect()
+    }
+
+    /// Form fields that point an account's SMTP settings at this server.
+    pub fn settings_form(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("smtp[host]", "127.0.0.1".into()),
+            ("smtp[port]", self.port.to_string()),
+            ("smtp[security]", "none".into()),
+            ("smtp[username]", String::new()),
+            ("smtp[password]", String::new()),
+            ("smtp[from]", "Bulwark Reports <reports@bulwark.test>".into()),
+        ]
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Turns owned form pairs into the borrowed shape `call` takes.
+pub fn form<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

@@ -12,3 +12,4 @@ mod isolation;
 mod pages;
 mod score;
 mod settings;
+mod reports;

@@ -1,0 +1,199 @@
+//! Sending reports: each tick moves due schedules into delivery rows, then claims deliveries
+//! (one replica wins each claim), generates and archives the document, and mails it with
+//! retries. Everything the loop knows lives in the database, so a restart loses nothing.
+
+use chrono_tz::Tz;
+
+use super::document::ReportDocument;
+use super::model::DeliveryStatus;
+use super::schedule::{current_period, local_date, parse_time_zone};
+use super::{generate, render, repo};
+use crate::error::AppError;
+use crate::server::mailer::{mailer_for, OutgoingMail, SendError};
+use crate::server::{now, AppState};
+
+/// How long a claim holds before another replica may take the delivery over.
+pub const LEASE_SECS: i64 = 600;
+/// Temporary failures are retried for this long after the first attempt.
+pub const RETRY_FOR_SECS: i64 = 24 * 3600;
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TickOutcome {
+    pub materialized: usize,
+    pub processed: usize,
+}
+
+/// One pass of the scheduler: plan, then send what is due.
+pub async fn tick(state: &AppState, owner: &str, now: i64) -> Result<TickOutcome, AppError> {
+    let mut outcome = TickOutcome::default();
+    for due in repo::due_reports(&state.db, now, 1000).await? {
+        if repo::materialize(&state.db, &due, now).await?.is_some() {
+            outcome.materialized += 1;
+        }
+    }
+    for id in repo::claimable_deliveries(&state.db, now, 50).await? {
+        if repo::claim(&state.db, id, owner, now, LEASE_SECS).await? {
+            process(state, id, owner).await?;
+            outcome.processed += 1;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Backoff after the n-th failed attempt: 1, 2, 4 … minutes, at most an hour.
+pub fn retry_delay(attempts: i64) -> i64 {
+    60 * (1_i64 << (attempts.clamp(1, 7) - 1)).min(60)
+}
+
+/// Generates (once) and sends a delivery this process has claimed; returns where it ended.
+pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryStatus, AppError> {
+    let delivery = repo::delivery(&state.db, id).await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let report = repo::report_row(&mut conn, delivery.account_id, delivery.report_id).await?;
+    let tz = repo::time_zone(&mut conn, delivery.account_id).await?;
+    drop(conn);
+    let finish = |status: DeliveryStatus, recipients: Vec<String>, reply: String, sent_at: Option<i64>, late: bool, next: i64| {
+        let db = state.db.clone();
+        let owner = owner.to_string();
+        async move {
+            repo::finish_delivery(&db, id, &owner, status, &recipients, &reply, sent_at, late, next).await?;
+            Ok::<DeliveryStatus, AppError>(status)
+        }
+    };
+    let at = now();
+    if delivery.manual == 0 && report.enabled == 0 {
+        return finish(DeliveryStatus::Skipped, vec![], "The report was disabled before it was sent.".into(), None, false, at).await;
+    }
+    let recipients = report.recipients();
+    if recipients.is_empty() {
+        return finish(DeliveryStatus::Skipped, vec![], "No recipients: add them to the report to receive it.".into(), None, false, at)
+            .await;
+    }
+    let document = match delivery.archive_id {
+        Some(archive_id) => repo::archived(&state.db, delivery.account_id, archive_id).await?.1,
+        None => {
+            let period = (parse_day(&delivery.period_start)?, parse_day(&delivery.period_end)?);
+            let document = generate::build(
+                &state.db,
+                &generate::Request {
+                    account_id: delivery.account_id,
+                    report_name: &report.name,
+                    sections: &report.sections(),
+                    tz,
+                    period,
+                    generated_at: at,
+                },
+            )
+            .await?;
+            repo::insert_archive(&state.db, delivery.account_id, report.id, Some(id), &document).await?;
+            document
+        }
+    };
+    let mail = match compose(&document, recipients.clone(), &state.config.public_url).await {
+        Ok(mail) => mail,
+        Err(reason) => {
+            tracing::error!(delivery = id, %reason, "rendering a report failed");
+            return finish(DeliveryStatus::Failed, recipients, format!("Rendering failed: {reason}"), None, false, at).await;
+        }
+    };
+    let mailer = mailer_for(state, delivery.account_id).await?;
+    let result = mailer.send(&mail).await;
+    let at = now();
+    match result {
+        Ok(reply) => {
+            let late = delivery.manual == 0 && at > delivery.window_end;
+            tracing::info!(delivery = id, report = report.id, late, "report sent");
+            finish(DeliveryStatus::Sent, recipients, reply, Some(at), late, at).await
+        }
+        Err(SendError { transient, message }) => {
+            let first = delivery.first_attempt_at.unwrap_or(at);
+            let attempts = delivery.attempts.max(1);
+            if transient && at - first < RETRY_FOR_SECS {
+                tracing::warn!(delivery = id, attempts, %message, "report delivery will be retried");
+                finish(DeliveryStatus::Retrying, recipients, message, None, false, at + retry_delay(attempts)).await
+            } else {
+                tracing::warn!(delivery = id, attempts, %message, "report delivery failed");
+                let message = if transient { format!("Gave up after 24 hours of retries. Last answer: {message}") } else { message };
+                finish(DeliveryStatus::Failed, recipients, message, None, false, at).await
+            }
+        }
+    }
+}
+
+/// "Send now": a manual delivery of the current period, claimed and sent at once.
+pub async fn send_now(state: &AppState, account_id: i64, report_id: i64, owner: &str) -> Result<(i64, DeliveryStatus), AppError> {
+    let mut conn = state.db.pool.acquire().await?;
+    let report = repo::report_row(&mut conn, account_id, report_id).await?;
+    let tz: Tz = repo::time_zone(&mut conn, account_id).await?;
+    drop(conn);
+    let at = now();
+    let period = current_period(report.kind(), local_date(tz, at), report.custom()).ok_or(AppError::Internal)?;
+    let id = repo::insert_manual_delivery(&state.db, account_id, report_id, period, at).await?;
+    if !repo::claim(&state.db, id, owner, at, LEASE_SECS).await? {
+        // A scheduler tick took it first; it sends it.
+        return Ok((id, DeliveryStatus::Sending));
+    }
+    Ok((id, process(state, id, owner).await?))
+}
+
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, AppError> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| AppError::Internal)
+}
+
+/// The email of a document: HTML with inline PNG charts, plain text, and the PDF attached.
+pub async fn compose(document: &ReportDocument, to: Vec<String>, console_url: &str) -> Result<OutgoingMail, String> {
+    let document = document.clone();
+    let console_url = console_url.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut inline_png = Vec::new();
+        for (i, section) in document.sections.iter().enumerate() {
+            inline_png.push((format!("chart-{i}"), render::chart_png(&section.chart)?));
+        }
+        let pdf = render::pdf(&document)?;
+        Ok(OutgoingMail {
+            to,
+            subject: format!("[Bulwark] {}: {} ({})", document.report_name, document.period_label(), document.account_name),
+            text: render::email_text_with_link(&document, &console_url),
+            html: Some(render::email_html(&document, &console_url)),
+            inline_png,
+            attachments: vec![(pdf_file_name(&document), "application/pdf".into(), pdf)],
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// `weekly-report_2026-11-16_2026-11-22.pdf`: the report name made file-safe, and the period.
+pub fn pdf_file_name(document: &ReportDocument) -> String {
+    let slug: String = document
+        .report_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() { "report".to_string() } else { slug };
+    format!("{slug}_{}_{}.pdf", document.period_start, document.period_end)
+}
+
+/// The time zone an account's reports use.
+pub fn zone_or_utc(name: &str) -> Tz {
+    parse_time_zone(name).unwrap_or(chrono_tz::UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_an_hour() {
+        assert_eq!(retry_delay(1), 60);
+        assert_eq!(retry_delay(2), 120);
+        assert_eq!(retry_delay(6), 1920);
+        assert_eq!(retry_delay(7), 3600);
+        assert_eq!(retry_delay(50), 3600);
+    }
+}

@@ -1,0 +1,379 @@
+//! Builds a report's document from the account's own data for one period, in the account's time
+//! zone. Every number is a query over the same rows the console shows.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use super::document::{Chart, ChartKind, ChartPoint, ReportDocument, SectionData, Summary, SummaryRow, Table};
+use super::model::Section;
+use super::schedule::day_start;
+use crate::error::AppError;
+use crate::overview::repo::{score_as_of, score_history};
+use crate::server::db::Db;
+
+const TOP: i64 = 10;
+const SEVERITY_RANK: &str = "CASE {col} WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
+
+fn rank(col: &str) -> String {
+    SEVERITY_RANK.replace("{col}", col)
+}
+
+/// What to generate.
+pub struct Request<'a> {
+    pub account_id: i64,
+    pub report_name: &'a str,
+    pub sections: &'a [Section],
+    pub tz: Tz,
+    pub period: (NaiveDate, NaiveDate),
+    pub generated_at: i64,
+}
+
+/// The period as instants [start, end): local midnight of its first day to local midnight after
+/// its last.
+pub fn period_bounds(tz: Tz, period: (NaiveDate, NaiveDate)) -> (i64, i64) {
+    let start = day_start(tz, period.0);
+    let end = period.1.succ_opt().map(|d| day_start(tz, d)).unwrap_or(start + 86_400);
+    (start, end)
+}
+
+pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, AppError> {
+    let (account_name, account_no) = sqlx::query_as::<_, (String, String)>("SELECT name, account_no FROM accounts WHERE id = $1")
+        .bind(request.account_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (start, end) = period_bounds(request.tz, request.period);
+    let account = request.account_id;
+    let summary = Summary {
+        score: score_as_of(db, account, end - 1).await?,
+        previous_score: Some(score_as_of(db, account, start - 1).await?),
+        rows: summary_rows(db, account, start, end).await?,
+    };
+    let mut sections = Vec::new();
+    for section in request.sections {
+        sections.push(match section {
+            Section::Assets => assets_section(db, account, start, end).await?,
+            Section::Alerts => alerts_section(db, account, start, end).await?,
+            Section::VulnLinux => vulnerability_section(db, account, *section, "linux", start, end).await?,
+            Section::VulnWindows => vulnerability_section(db, account, *section, "windows", start, end).await?,
+            Section::VulnWebCms => vulnerability_section(db, account, *section, "web_cms", start, end).await?,
+            Section::Baseline => baseline_section(db, account, start, end).await?,
+            Section::Attacks => attacks_section(db, account, start, end).await?,
+            Section::ScoreTrend => score_section(db, account, request.period, summary.score).await?,
+        });
+    }
+    Ok(ReportDocument {
+        report_name: request.report_name.to_string(),
+        account_name,
+        account_no,
+        time_zone: request.tz.name().to_string(),
+        period_start: request.period.0.to_string(),
+        period_end: request.period.1.to_string(),
+        generated_at: request.generated_at,
+        summary,
+        sections,
+    })
+}
+
+async fn scalar(db: &Db, sql: &str, account: i64, a: i64, b: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>(sql).bind(account).bind(a).bind(b).fetch_one(&db.pool).await?)
+}
+
+/// New, resolved and still-open risks of each kind, and the previous period's new ones.
+async fn summary_rows(db: &Db, account: i64, start: i64, end: i64) -> Result<Vec<SummaryRow>, AppError> {
+    let previous_start = start - (end - start);
+    let mut rows = Vec::new();
+    for (label, table, opened) in [
+        ("Vulnerabilities", "findings", "first_seen_at"),
+        ("Alerts", "alerts", "occurred_at"),
+        ("Baseline risks", "baseline_results", "first_seen_at"),
+    ] {
+        let new_sql = format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND {opened} >= $2 AND {opened} < $3");
+        rows.push(SummaryRow {
+            label: label.into(),
+            new: scalar(db, &new_sql, account, start, end).await?,
+            resolved: Some(
+                scalar(db, &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND resolved_at >= $2 AND resolved_at < $3"), account, start, end)
+                    .await?,
+            ),
+            open: Some(
+                scalar(
+                    db,
+                    &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND {opened} < $3 AND (resolved_at IS NULL OR resolved_at >= $3) AND $2 = $2"),
+                    account,
+                    start,
+                    end,
+                )
+                .await?,
+            ),
+            previous_new: scalar(db, &new_sql, account, previous_start, start).await?,
+        });
+    }
+    let attacks_sql = "SELECT COUNT(*) FROM attacks WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3";
+    rows.push(SummaryRow {
+        label: "Attacks".into(),
+        new: scalar(db, attacks_sql, account, start, end).await?,
+        resolved: None,
+        open: None,
+        previous_new: scalar(db, attacks_sql, account, previous_start, start).await?,
+    });
+    Ok(rows)
+}
+
+fn bars(title: &str, points: Vec<(String, i64)>) -> Chart {
+    Chart {
+        kind: ChartKind::Bars,
+        title: title.into(),
+        points: points.into_iter().map(|(label, value)| ChartPoint { label, value }).collect(),
+    }
+}
+
+fn section(section: Section, empty: bool, chart: Chart, table_title: String, columns: &[&str], rows: Vec<Vec<String>>) -> SectionData {
+    SectionData {
+        section,
+        title: section.label().to_string(),
+        empty,
+        chart,
+        table: Table { title: table_title, columns: columns.iter().map(|c| c.to_string()).collect(), rows },
+    }
+}
+
+async fn severity_counts(db: &Db, sql: &str, account: i64, start: i64, end: i64) -> Result<Vec<(String, i64)>, AppError> {
+    let rows = sqlx::query_as::<_, (String, i64)>(sql).bind(account).bind(start).bind(end).fetch_all(&db.pool).await?;
+    Ok(every_severity(&rows))
+}
+
+/// (severity, count) rows as one bar per severity, most severe first, zero where absent.
+fn every_severity(rows: &[(String, i64)]) -> Vec<(String, i64)> {
+    ["critical", "high", "medium", "low"]
+        .iter()
+        .map(|s| (capitalise(s), rows.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0)))
+        .collect()
+}
+
+/// The assets with the most open risks at the end of the period.
+async fn assets_section(db: &Db, account: i64, start: i64, end: i64) -> Result<SectionData, AppError> {
+    let (total, new) = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN created_at >= $2 AND created_at < $3 THEN 1 ELSE 0 END) AS BIGINT), 0)
+         FROM assets WHERE account_id = $1 AND created_at < $3",
+    )
+    .bind(account)
+    .bind(start)
+    .bind(end)
+    .fetch_one(&db.pool)
+    .await?;
+    let mut per_asset: HashMap<i64, [i64; 3]> = HashMap::new();
+    for (slot, sql) in [
+        "SELECT asset_id, COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at < $2 AND (resolved_at IS NULL OR resolved_at >= $2) GROUP BY asset_id",
+        "SELECT asset_id, COUNT(*) FROM alerts WHERE account_id = $1 AND asset_id IS NOT NULL AND occurred_at < $2 AND (resolved_at IS NULL OR resolved_at >= $2) GROUP BY asset_id",
+        "SELECT asset_id, COUNT(*) FROM baseline_results WHERE account_id = $1 AND first_seen_at < $2 AND (resolved_at IS NULL OR resolved_at >= $2) GROUP BY asset_id",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (asset, n) in sqlx::query_as::<_, (i64, i64)>(sql).bind(account).bind(end).fetch_all(&db.pool).await? {
+            per_asset.entry(asset).or_default()[slot] += n;
+        }
+    }
+    let mut ranked: Vec<(i64, [i64; 3])> = per_asset.into_iter().collect();
+    ranked.sort_by_key(|(id, counts)| (-(counts.iter().sum::<i64>()), *id));
+    ranked.truncate(TOP as usize);
+    let mut rows = Vec::new();
+    let mut points = Vec::new();
+    for (asset_id, counts) in &ranked {
+        let (name, ips, os) = sqlx::query_as::<_, (String, String, String)>("SELECT name, ips, os FROM assets WHERE id = $1")
+            .bind(asset_id)
+            .fetch_one(&db.pool)
+            .await?;
+        let total_risks: i64 = counts.iter().sum();
+        points.push((name.clone(), total_risks));
+        rows.push(vec![name, ips, os, counts[0].to_string(), counts[1].to_string(), counts[2].to_string(), total_risks.to_string()]);
+    }
+    Ok(section(
+        Section::Assets,
+        total == 0,
+        bars("Open risks per asset (top 10)", points),
+        format!("Top risky assets ({total} assets, {new} new in this period)"),
+        &["Asset", "IP addresses", "OS", "Vulnerabilities", "Alerts", "Baseline risks", "Total"],
+        rows,
+    ))
+}
+
+/// Alerts raised in the period, by severity and by alert.
+async fn alerts_section(db: &Db, account: i64, start: i64, end: i64) -> Result<SectionData, AppError> {
+    let by_severity = severity_counts(
+        db,
+        "SELECT severity, COUNT(*) FROM alerts WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3 GROUP BY severity",
+        account,
+        start,
+        end,
+    )
+    .await?;
+    let rows = sqlx::query_as::<_, (String, String, String, i64, i64)>(&format!(
+        "SELECT name, alert_type, severity, COUNT(*) AS n,
+                CAST(SUM(CASE WHEN resolved_at IS NULL OR resolved_at >= $3 THEN 1 ELSE 0 END) AS BIGINT)
+         FROM alerts WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+         GROUP BY name, alert_type, severity ORDER BY {}, n DESC, name LIMIT {TOP}",
+        rank("severity")
+    ))
+    .bind(account)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&db.pool)
+    .await?;
+    let total: i64 = by_severity.iter().map(|(_, n)| n).sum();
+    Ok(section(
+        Section::Alerts,
+        total == 0,
+        bars("Alerts in this period by severity", by_severity),
+        "Top alerts".into(),
+        &["Alert", "Type", "Severity", "Occurrences", "Still open"],
+        rows.into_iter().map(|(name, kind, severity, n, open)| vec![name, kind, capitalise(&severity), n.to_string(), open.to_string()]).collect(),
+    ))
+}
+
+/// Open vulnerabilities of one category at the end of the period.
+async fn vulnerability_section(db: &Db, account: i64, which: Section, category: &str, start: i64, end: i64) -> Result<SectionData, AppError> {
+    let open = "f.account_id = $1 AND v.category = $4 AND f.first_seen_at < $3 AND (f.resolved_at IS NULL OR f.resolved_at >= $3)";
+    let by_severity = sqlx::query_as::<_, (String, i64)>(&format!(
+        "SELECT v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE {open} AND $2 = $2 GROUP BY v.severity"
+    ))
+    .bind(account)
+    .bind(start)
+    .bind(end)
+    .bind(category)
+    .fetch_all(&db.pool)
+    .await?;
+    let by_severity = every_severity(&by_severity);
+    let rows = sqlx::query_as::<_, (String, String, String, String, i64, i64)>(&format!(
+        "SELECT v.advisory_id, v.title, v.package, v.severity, COUNT(*) AS hosts,
+                CAST(SUM(CASE WHEN f.first_seen_at >= $2 THEN 1 ELSE 0 END) AS BIGINT)
+         FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE {open} GROUP BY v.id, v.advisory_id, v.title, v.package, v.severity
+         ORDER BY {}, hosts DESC, v.advisory_id LIMIT {TOP}",
+        rank("v.severity")
+    ))
+    .bind(account)
+    .bind(start)
+    .bind(end)
+    .bind(category)
+    .fetch_all(&db.pool)
+    .await?;
+    let resolved = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND v.category = $4 AND f.resolved_at >= $2 AND f.resolved_at < $3",
+    )
+    .bind(account)
+    .bind(start)
+    .bind(end)
+    .bind(category)
+    .fetch_one(&db.pool)
+    .await?;
+    let open_total: i64 = by_severity.iter().map(|(_, n)| n).sum();
+    Ok(section(
+        which,
+        open_total == 0 && resolved == 0,
+        bars("Open vulnerabilities by severity", by_severity),
+        format!("Top vulnerabilities ({open_total} open, {resolved} fixed in this period)"),
+        &["Advisory", "Title", "Package", "Severity", "Affected hosts", "New in period"],
+        rows.into_iter()
+            .map(|(id, title, package, severity, hosts, new)| vec![id, title, package, capitalise(&severity), hosts.to_string(), new.to_string()])
+            .collect(),
+    ))
+}
+
+/// Failed baseline checks open at the end of the period, by check.
+async fn baseline_section(db: &Db, account: i64, start: i64, end: i64) -> Result<SectionData, AppError> {
+    let rows = sqlx::query_as::<_, (String, String, String, i64)>(&format!(
+        "SELECT check_name, category, risk_level, COUNT(*) AS hosts FROM baseline_results
+         WHERE account_id = $1 AND first_seen_at < $3 AND (resolved_at IS NULL OR resolved_at >= $3) AND $2 = $2
+         GROUP BY check_name, category, risk_level ORDER BY hosts DESC, {}, check_name LIMIT {TOP}",
+        rank("risk_level")
+    ))
+    .bind(account)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&db.pool)
+    .await?;
+    let points = rows.iter().take(8).map(|(check, _, _, n)| (check.clone(), *n)).collect();
+    Ok(section(
+        Section::Baseline,
+        rows.is_empty(),
+        bars("Failed checks by hosts (top 8)", points),
+        "Baseline failures by check".into(),
+        &["Check", "Category", "Risk level", "Failed hosts"],
+        rows.into_iter().map(|(check, category, level, n)| vec![check, category, capitalise(&level), n.to_string()]).collect(),
+    ))
+}
+
+/// Attacks in the period by type, and their top sources.
+async fn attacks_section(db: &Db, account: i64, start: i64, end: i64) -> Result<SectionData, AppError> {
+    let by_type = sqlx::query_as::<_, (String, i64)>(&format!(
+        "SELECT attack_type, COUNT(*) AS n FROM attacks WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+         GROUP BY attack_type ORDER BY n DESC, attack_type LIMIT {TOP}"
+    ))
+    .bind(account)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&db.pool)
+    .await?;
+    let sources = sqlx::query_as::<_, (String, i64, i64, i64)>(&format!(
+        "SELECT source_ip, COUNT(*) AS n, COUNT(DISTINCT attack_type), MAX(occurred_at) FROM attacks
+         WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+         GROUP BY source_ip ORDER BY n DESC, source_ip LIMIT {TOP}"
+    ))
+    .bind(account)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(section(
+        Section::Attacks,
+        by_type.is_empty(),
+        bars("Attacks by type", by_type),
+        "Top attack sources".into(),
+        &["Source IP", "Attacks", "Attack types", "Last seen (UTC)"],
+        sources
+            .into_iter()
+            .map(|(ip, n, types, last)| vec![ip, n.to_string(), types.to_string(), crate::components::format::date_time(Some(last))])
+            .collect(),
+    ))
+}
+
+/// The daily score over the period (the end-of-period score when no day was recorded).
+async fn score_section(db: &Db, account: i64, period: (NaiveDate, NaiveDate), end_score: i64) -> Result<SectionData, AppError> {
+    let mut days: Vec<(String, i64)> = score_history(db, account, &period.0.to_string())
+        .await?
+        .into_iter()
+        .filter(|(day, _)| day.as_str() <= period.1.to_string().as_str())
+        .collect();
+    if days.is_empty() {
+        days.push((period.1.to_string(), end_score));
+    }
+    Ok(SectionData {
+        section: Section::ScoreTrend,
+        title: Section::ScoreTrend.label().to_string(),
+        empty: false,
+        chart: Chart {
+            kind: ChartKind::Line,
+            title: "Security score".into(),
+            points: days.iter().map(|(day, score)| ChartPoint { label: day.clone(), value: *score }).collect(),
+        },
+        table: Table {
+            title: "Daily security score".into(),
+            columns: vec!["Date".into(), "Score".into()],
+            rows: days.into_iter().map(|(day, score)| vec![day, score.to_string()]).collect(),
+        },
+    })
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

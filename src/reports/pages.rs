@@ -1,0 +1,602 @@
+//! The Reports pages: the list with its filters, the two-step wizard (create, edit, clone),
+//! a report's delivery history, and an archived report.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use super::api::*;
+use super::document::ReportDocument;
+use super::model::*;
+use crate::app::use_me;
+use crate::auth::editions::Feature;
+use crate::components::form::{Field, FormError, FormErrors};
+use crate::components::format::date_time;
+use crate::components::gate::FeatureGate;
+use crate::components::loaded::Loaded;
+use crate::components::modal::{AskButton, Asking, ConfirmDialog};
+use crate::components::table::rows_or_empty;
+use crate::components::toast::use_toaster;
+use crate::components::toggle::Toggle;
+use crate::error::AppError;
+
+const LIST: &str = "/operation/reports";
+
+#[component]
+fn ReportsHeader(#[prop(into)] title: String, #[prop(optional, into)] subtitle: String, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    view! {
+        <div class="page-header">
+            <div>
+                <nav class="breadcrumbs" aria-label="Breadcrumbs">
+                    <a href=LIST>"Reports"</a>
+                </nav>
+                <h1>{title}</h1>
+                {(!subtitle.is_empty()).then(|| view! { <p class="subtitle">{subtitle.clone()}</p> })}
+            </div>
+            <div class="page-actions">{children.map(|c| c())}</div>
+        </div>
+    }
+}
+
+#[component]
+pub fn ReportListPage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        query.with(|q| (q.get("status").unwrap_or_default(), q.get("type").unwrap_or_default(), q.get("name").unwrap_or_default()))
+    });
+    let toggle = ServerAction::<SetReportEnabled>::new();
+    let delete = ServerAction::<DeleteReport>::new();
+    let send = ServerAction::<SendReportNow>::new();
+    let reports = Resource::new(
+        move || (filters.get(), toggle.version().get(), delete.version().get(), send.version().get()),
+        |((status, kind, name), _, _, _)| list_reports(status, kind, name),
+    );
+    let toaster = use_toaster();
+    Effect::new(move |_| match toggle.value().get() {
+        Some(Err(e)) => toaster.error(e.to_string()),
+        Some(Ok(())) => toaster.success("Report updated."),
+        None => {}
+    });
+    Effect::new(move |_| match delete.value().get() {
+        Some(Err(e)) => toaster.error(e.to_string()),
+        Some(Ok(())) => toaster.success("Report deleted."),
+        None => {}
+    });
+    Effect::new(move |_| match send.value().get() {
+        Some(Err(e)) => toaster.error(e.to_string()),
+        Some(Ok(outcome)) => match outcome.status {
+            DeliveryStatus::Sent => toaster.success(format!("Sent to {}.", outcome.recipients.join(", "))),
+            DeliveryStatus::Retrying => toaster.error(format!("Not sent yet; Bulwark will retry. The mail server said: {}", outcome.server_reply)),
+            DeliveryStatus::Sending => toaster.success("Sending…"),
+            _ => toaster.error(format!("Not sent: {}", outcome.server_reply)),
+        },
+        None => {}
+    });
+    let deleting: Asking = RwSignal::new(None);
+    let me = use_me();
+    view! {
+        <ReportsHeader title="Reports" subtitle="Scheduled security reports, emailed with a PDF and kept in the archive.">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
+                    admin.then(|| view! { <a class="btn btn-primary" href="/operation/reports/new">"Create Report"</a> })
+                })}
+            </Transition>
+        </ReportsHeader>
+        <FeatureGate feature=Feature::SecurityReports>
+            <ConfirmDialog
+                asking=deleting
+                title="Delete report"
+                question=|name| format!("Delete \"{name}\"? It will no longer be sent. Reports it already generated stay in the archive.")
+                confirm_label="Delete report"
+                on_confirm=Callback::new(move |id| {
+                    delete.dispatch(DeleteReport { id });
+                })
+            />
+            <form class="toolbar" method="get" action=LIST role="search">
+                <select name="status" aria-label="Status" prop:value=move || filters.get().0>
+                    <option value="">"All statuses"</option>
+                    <option value="enabled">"Enabled"</option>
+                    <option value="disabled">"Disabled"</option>
+                </select>
+                <select name="type" aria-label="Type" prop:value=move || filters.get().1>
+                    <option value="">"All types"</option>
+                    {ReportKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                </select>
+                <input type="search" name="name" placeholder="Report name" aria-label="Report name" value=move || filters.get().2/>
+                <button class="btn" type="submit">"Filter"</button>
+                {move || {
+                    let (s, k, n) = filters.get();
+                    (!(s.is_empty() && k.is_empty() && n.is_empty())).then(|| view! { <a class="btn btn-link" href=LIST>"Clear"</a> })
+                }}
+            </form>
+            <Loaded resource=reports loading="Loading reports…" render=move |list: ReportList| {
+                view! { <ReportTable list deleting toggle send/> }
+            }/>
+        </FeatureGate>
+    }
+}
+
+#[component]
+fn ReportTable(
+    list: ReportList,
+    deleting: Asking,
+    toggle: ServerAction<SetReportEnabled>,
+    send: ServerAction<SendReportNow>,
+) -> impl IntoView {
+    let me = use_me();
+    let admin = Signal::derive(move || me.get().and_then(|m| m.ok()).map(|m| m.is_admin()).unwrap_or(false));
+    let tz = list.time_zone.clone();
+    view! {
+        {list.outbox_mode.then(|| view! {
+            <div class="notice notice-info" data-testid="outbox-notice">
+                "No SMTP server is configured, so reports are written to the local outbox. Set one in "
+                <a href="/settings/email">"Settings › Email"</a>"."
+            </div>
+        })}
+        <div class="table-wrap">
+            <table class="table" data-testid="report-table">
+                <thead>
+                    <tr>
+                        <th>"Report name"</th>
+                        <th>"Type"</th>
+                        <th>"Data period"</th>
+                        <th>"Report time"</th>
+                        <th>"Recipients"</th>
+                        <th>"Data sections"</th>
+                        <th>"Next send"</th>
+                        <th>"Enabled"</th>
+                        <th class="right">"Actions"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows_or_empty(list.reports, 9, "No reports match these filters.", move |r| {
+                        let id = r.id;
+                        let asked = (r.id, r.name.clone());
+                        let enabled = r.enabled;
+                        let name = r.name.clone();
+                        let no_recipients = r.recipients.is_empty();
+                        view! {
+                            <tr data-report=r.name.clone()>
+                                <td>
+                                    <a href=format!("{LIST}/{id}/history")>{r.name.clone()}</a>
+                                    {r.is_default.then(|| view! { <span class="badge">"Default"</span> })}
+                                </td>
+                                <td>{r.kind.label()}</td>
+                                <td>{r.period_description()}</td>
+                                <td>{format!("{} ({})", r.window.label(), tz)}</td>
+                                <td class="recipients">
+                                    {if no_recipients {
+                                        view! { <span class="warning-text">"None yet: no mail is sent"</span> }.into_any()
+                                    } else {
+                                        r.recipients.join(", ").into_any()
+                                    }}
+                                </td>
+                                <td class="sections">{r.sections.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ")}</td>
+                                <td>
+                                    {r.next_send_at.map(|t| date_time(Some(t))).unwrap_or_else(|| "—".into())}
+                                    {r.next_period.clone().map(|p| view! { <div class="muted small">{format!("Data: {p}")}</div> })}
+                                </td>
+                                <td>
+                                    <Toggle
+                                        checked=enabled
+                                        label=format!("Enable {name}")
+                                        disabled=Signal::derive(move || !admin.get())
+                                        on_change=Callback::new(move |on| {
+                                            toggle.dispatch(SetReportEnabled { id, enabled: on });
+                                        })
+                                    />
+                                </td>
+                                <td class="right actions">
+                                    <Show when=move || admin.get()>
+                                        <a class="btn btn-sm" href=format!("{LIST}/{id}/edit")>"Edit"</a>
+                                        <a class="btn btn-sm" href=format!("{LIST}/new?from={id}")>"Clone"</a>
+                                        <button
+                                            class="btn btn-sm"
+                                            type="button"
+                                            disabled=move || no_recipients || send.pending().get()
+                                            title=if no_recipients { "Add recipients first" } else { "Generate and send the current period now" }
+                                            on:click=move |_| {
+                                                send.dispatch(SendReportNow { id });
+                                            }
+                                        >
+                                            "Send Now"
+                                        </button>
+                                        {(!r.is_default).then(|| view! { <AskButton asking=deleting item=asked.clone() label="Delete"/> })}
+                                    </Show>
+                                    <a class="btn btn-sm" href=format!("{LIST}/{id}/history")>"History"</a>
+                                </td>
+                            </tr>
+                        }
+                    })}
+                </tbody>
+            </table>
+        </div>
+        <p class="muted small">{format!("{} of {} reports (the default report and at most {MAX_EXTRA_REPORTS} more).", list.total, MAX_EXTRA_REPORTS + 1)}</p>
+    }
+}
+
+/// Create (optionally cloned from `?from=`) or edit (`/:id/edit`) a report.
+#[component]
+pub fn ReportWizardPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let editing = params.with_untracked(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
+    let cloning = query.with_untracked(|q| q.get("from").and_then(|id| id.parse::<i64>().ok()));
+    let source = Resource::new(
+        move || editing.or(cloning),
+        |id| async move {
+            match id {
+                Some(id) => get_report(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let title = match (editing, cloning) {
+        (Some(_), _) => "Edit report",
+        (None, Some(_)) => "Clone report",
+        _ => "Create report",
+    };
+    let render = move |report: Option<Report>| {
+                let (initial, is_default) = match (&report, editing) {
+                    (Some(r), Some(_)) => (r.to_input(), r.is_default),
+                    (Some(r), None) => (ReportInput { name: format!("{} (copy)", r.name), ..r.to_input() }, false),
+                    (None, _) => (
+                        ReportInput {
+                            kind: "weekly".into(),
+                            window: "06-12".into(),
+                            sections: Section::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+                            ..Default::default()
+                        },
+                        false,
+                    ),
+                };
+                view! { <ReportWizard initial editing is_default/> }
+    };
+    view! {
+        <ReportsHeader title=title/>
+        <FeatureGate feature=Feature::SecurityReports>
+            <Loaded resource=source loading="Loading…" render/>
+        </FeatureGate>
+    }
+}
+
+#[component]
+fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool) -> impl IntoView {
+    let step = RwSignal::new(1u8);
+    let name = RwSignal::new(initial.name.clone());
+    let kind = RwSignal::new(initial.kind.clone());
+    let custom_start = RwSignal::new(initial.custom_start.clone());
+    let custom_end = RwSignal::new(initial.custom_end.clone());
+    let window = RwSignal::new(initial.window.clone());
+    let recipients = RwSignal::new(initial.recipients.clone());
+    let sections = RwSignal::new(initial.sections.clone());
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let create = ServerAction::<CreateReport>::new();
+    let update = ServerAction::<UpdateReport>::new();
+    let input = move || ReportInput {
+        name: name.get(),
+        kind: kind.get(),
+        custom_start: custom_start.get(),
+        custom_end: custom_end.get(),
+        window: window.get(),
+        recipients: recipients.get(),
+        sections: sections.get(),
+    };
+    let toaster = use_toaster();
+    let navigate = use_navigate();
+    let finished = move |result: Result<(), AppError>| {
+        form_error.set(errors.absorb(&result));
+        match result {
+            Ok(()) => {
+                toaster.success(if editing.is_some() { "Report saved." } else { "Report created." });
+                navigate(LIST, Default::default());
+            }
+            Err(AppError::Validation(fields)) => {
+                if fields.keys().any(|k| k != "sections") {
+                    step.set(1);
+                }
+            }
+            Err(_) => {}
+        }
+    };
+    let done = finished.clone();
+    Effect::new(move |_| {
+        if let Some(result) = create.value().get() {
+            done(result.map(|_| ()));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = update.value().get() {
+            finished(result);
+        }
+    });
+    let next = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let found = input().validate_basics(!is_default);
+        errors.0.set(found.clone());
+        if found.is_empty() {
+            step.set(2);
+        }
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let report = input();
+        let found = report.validate_sections();
+        errors.0.set(found.clone());
+        if !found.is_empty() {
+            return;
+        }
+        match editing {
+            Some(id) => {
+                update.dispatch(UpdateReport { id, report });
+            }
+            None => {
+                create.dispatch(CreateReport { report });
+            }
+        }
+    };
+    let pending = Signal::derive(move || create.pending().get() || update.pending().get());
+    let toggle_section = move |value: &'static str, on: bool| {
+        sections.update(|list| {
+            list.retain(|s| s != value);
+            if on {
+                list.push(value.to_string());
+            }
+        })
+    };
+    view! {
+        <ol class="steps" aria-label="Steps">
+            <li aria-current=move || if step.get() == 1 { "step" } else { "false" } class:done=move || { step.get() > 1 }>
+                "1. Basic information"
+            </li>
+            <li aria-current=move || if step.get() == 2 { "step" } else { "false" }>"2. Report data"</li>
+        </ol>
+        <section class="card wizard">
+            <Show when=move || step.get() == 1>
+                <form class="form" on:submit=next novalidate data-testid="wizard-step-1">
+                    <Field label="Report Name" name="name" error=errors.message("name")>
+                        <input id="name" type="text" maxlength="64" bind:value=name/>
+                    </Field>
+                    <Field
+                        label="Report Type"
+                        name="kind"
+                        error=errors.message("kind")
+                        hint=if is_default { "The default report's type cannot change." } else { "" }
+                    >
+                        <select id="kind" disabled=is_default prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                            {ReportKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                        </select>
+                    </Field>
+                    <Show when=move || kind.get() == "custom">
+                        <div class="field-row">
+                            <Field label="Data Collection Period: start" name="custom_start" error=errors.message("custom_start")>
+                                <input id="custom_start" type="date" bind:value=custom_start/>
+                            </Field>
+                            <Field label="End" name="custom_end" error=errors.message("custom_end")>
+                                <input id="custom_end" type="date" bind:value=custom_end/>
+                            </Field>
+                        </div>
+                    </Show>
+                    <Field label="Report Time" name="window" error=errors.message("window") hint="In the account's time zone (Settings › Account).">
+                        <select id="window" prop:value=move || window.get() on:change=move |ev| window.set(event_target_value(&ev))>
+                            {SendWindow::ALL.iter().map(|w| view! { <option value=w.as_str()>{w.label()}</option> }).collect_view()}
+                        </select>
+                    </Field>
+                    <Field
+                        label="Recipients"
+                        name="recipients"
+                        error=errors.message("recipients")
+                        hint="Email addresses separated by commas or new lines; 1 to 10."
+                    >
+                        <textarea id="recipients" rows="3" bind:value=recipients></textarea>
+                    </Field>
+                    <div class="form-actions">
+                        <a class="btn" href=LIST>"Cancel"</a>
+                        <button class="btn btn-primary" type="submit">"Next"</button>
+                    </div>
+                </form>
+            </Show>
+            <Show when=move || step.get() == 2>
+                <form class="form" on:submit=save novalidate data-testid="wizard-step-2">
+                    <fieldset class="checks" aria-describedby="sections-error">
+                        <legend>"Data sections"</legend>
+                        {Section::ALL.iter().map(|s| {
+                            let value = s.as_str();
+                            view! {
+                                <label class="check" class:indent=value.starts_with("vuln_")>
+                                    <input
+                                        type="checkbox"
+                                        name="sections"
+                                        value=value
+                                        prop:checked=move || sections.with(|l| l.iter().any(|x| x == value))
+                                        on:change=move |ev| toggle_section(value, event_target_checked(&ev))
+                                    />
+                                    {s.label()}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </fieldset>
+                    {move || errors.message("sections").get().map(|m| view! { <div class="field-error" id="sections-error" role="alert" data-field="sections">{m}</div> })}
+                    <FormError message=form_error/>
+                    <div class="form-actions">
+                        <button class="btn" type="button" on:click=move |_| step.set(1)>"Previous"</button>
+                        <button class="btn btn-primary" type="submit" disabled=move || pending.get()>
+                            {move || if pending.get() { "Saving…" } else { "Save" }}
+                        </button>
+                    </div>
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+fn delta_class(change: i64) -> &'static str {
+    if change >= 0 {
+        "delta up"
+    } else {
+        "delta down"
+    }
+}
+
+fn status_pill(status: DeliveryStatus) -> impl IntoView {
+    view! { <span class=format!("status status-{}", status.as_str())>{status.label()}</span> }
+}
+
+/// A report's delivery log with links into the archive.
+#[component]
+pub fn ReportHistoryPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
+    let send = ServerAction::<SendReportNow>::new();
+    let history = Resource::new(move || (id.get(), send.version().get()), |(id, _)| get_report_history(id));
+    let toaster = use_toaster();
+    Effect::new(move |_| match send.value().get() {
+        Some(Err(e)) => toaster.error(e.to_string()),
+        Some(Ok(o)) if o.status == DeliveryStatus::Sent => toaster.success(format!("Sent to {}.", o.recipients.join(", "))),
+        Some(Ok(o)) => toaster.error(format!("{}: {}", o.status.label(), o.server_reply)),
+        None => {}
+    });
+    let me = use_me();
+    view! {
+        <FeatureGate feature=Feature::SecurityReports>
+            <Loaded resource=history loading="Loading history…" render=move |h: ReportHistory| {
+                let report_id = h.report.id;
+                let can_send = !h.report.recipients.is_empty();
+                view! {
+                    <ReportsHeader title=h.report.name.clone() subtitle=format!("{} report · {} · {}", h.report.kind.label(), h.report.period_description(), h.report.window.label())>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
+                                admin.then(|| view! {
+                                    <button class="btn btn-primary" type="button" disabled=move || !can_send || send.pending().get()
+                                        on:click=move |_| { send.dispatch(SendReportNow { id: report_id }); }>
+                                        {move || if send.pending().get() { "Sending…" } else { "Send Now" }}
+                                    </button>
+                                })
+                            })}
+                        </Transition>
+                    </ReportsHeader>
+                    <section class="card">
+                        <h2>"Delivery log"</h2>
+                        <div class="table-wrap">
+                            <table class="table" data-testid="delivery-table">
+                                <thead><tr>
+                                    <th>"Due"</th><th>"Data period"</th><th>"Status"</th><th>"Recipients"</th>
+                                    <th>"Sent"</th><th class="right">"Attempts"</th><th>"Mail server's answer"</th><th>"Report"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {rows_or_empty(h.deliveries, 8, "Nothing sent yet.", |d| view! {
+                                        <tr>
+                                            <td>{date_time(Some(d.due_at))}</td>
+                                            <td>{format!("{} – {}", d.period_start, d.period_end)}</td>
+                                            <td>
+                                                {status_pill(d.status)}
+                                                {d.manual.then(|| view! { <span class="badge">"Send now"</span> })}
+                                                {d.late.then(|| view! { <span class="badge badge-warning">"Late"</span> })}
+                                            </td>
+                                            <td class="recipients">{d.recipients.join(", ")}</td>
+                                            <td>{date_time(d.sent_at)}</td>
+                                            <td class="right">{d.attempts}</td>
+                                            <td class="reply">{d.server_reply.clone()}</td>
+                                            <td>{d.archive_id.map(|a| view! {
+                                                <a href=format!("{LIST}/archive/{a}")>"View"</a>" · "
+                                                <a href=format!("/reports/archive/{a}/pdf") rel="external" download>"PDF"</a>
+                                            })}</td>
+                                        </tr>
+                                    })}
+                                </tbody>
+                            </table>
+                        </div>
+                    </section>
+                }
+            }/>
+        </FeatureGate>
+    }
+}
+
+/// One archived report as the console shows it; the same document the email and PDF carry.
+#[component]
+pub fn ArchivedReportPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
+    let archived = Resource::new(move || id.get(), get_archived_report);
+    view! {
+        <FeatureGate feature=Feature::SecurityReports>
+            <Loaded resource=archived loading="Loading the report…" render=move |a: ArchivedReport| {
+                let pdf = format!("/reports/archive/{}/pdf", a.id);
+                let history = format!("{LIST}/{}/history", a.report_id);
+                view! {
+                    <ReportsHeader title=a.document.report_name.clone() subtitle=format!("{} · {}", a.document.period_label(), a.document.time_zone)>
+                        {(a.report_id > 0).then(|| view! { <a class="btn" href=history.clone()>"Delivery log"</a> })}
+                        <a class="btn btn-primary" href=pdf rel="external" download>"Download PDF"</a>
+                    </ReportsHeader>
+                    <ArchivedDocument id=a.id document=a.document charts=a.chart_svgs/>
+                }
+            }/>
+        </FeatureGate>
+    }
+}
+
+#[component]
+fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> impl IntoView {
+    let summary = document.summary.clone();
+    let change = summary.previous_score.map(|p| summary.score - p);
+    view! {
+        <section class="card report-summary" data-testid="report-summary">
+            <dl class="details">
+                <dt>"Account"</dt><dd>{format!("{} ({})", document.account_name, document.account_no)}</dd>
+                <dt>"Data period"</dt><dd>{document.period_label()}</dd>
+                <dt>"Generated"</dt><dd>{date_time(Some(document.generated_at))}</dd>
+                <dt>"Security score"</dt>
+                <dd data-testid="report-score">
+                    {summary.score}
+                    {change.map(|c| view! { <span class=delta_class(c)>{format!(" ({c:+} vs previous period)")}</span> })}
+                </dd>
+            </dl>
+            <table class="table dense">
+                <thead><tr><th>"Kind"</th><th class="right">"New"</th><th class="right">"Resolved"</th><th class="right">"Still open"</th><th class="right">"New vs previous period"</th></tr></thead>
+                <tbody>
+                    {summary.rows.into_iter().map(|r| view! {
+                        <tr data-kind=r.label.clone()>
+                            <td>{r.label.clone()}</td>
+                            <td class="right">{r.new}</td>
+                            <td class="right">{r.resolved.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td>
+                            <td class="right">{r.open.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td>
+                            <td class="right">{format!("{:+}", r.new.saturating_sub(r.previous_new))}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        {document.sections.into_iter().zip(charts.into_iter().chain(std::iter::repeat(String::new()))).map(|(s, svg)| {
+            let csv = format!("/reports/archive/{id}/csv/{}", s.section.as_str());
+            view! {
+                <section class="card report-section" data-section=s.section.as_str()>
+                    <div class="card-header">
+                        <h2>{s.title.clone()}</h2>
+                        <a class="btn btn-sm" href=csv rel="external" download>"CSV"</a>
+                    </div>
+                    {if s.empty {
+                        view! { <p class="muted">"Nothing in this period."</p> }.into_any()
+                    } else {
+                        view! {
+                            <div class="report-chart" inner_html=svg></div>
+                            <h3>{s.table.title.clone()}</h3>
+                            <div class="table-wrap">
+                                <table class="table dense">
+                                    <thead><tr>{s.table.columns.iter().map(|c| view! { <th>{c.clone()}</th> }).collect_view()}</tr></thead>
+                                    <tbody>
+                                        {rows_or_empty(s.table.rows.clone(), s.table.columns.len() as u32, "Nothing in this period.", |row| view! {
+                                            <tr>{row.into_iter().map(|cell| view! { <td>{cell}</td> }).collect_view()}</tr>
+                                        })}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }}
+                </section>
+            }
+        }).collect_view()}
+    }
+}

@@ -1,0 +1,318 @@
+//! Outgoing email through lettre: an SMTP server when one is configured (per account in
+//! Settings, or for the whole console by environment), otherwise a local outbox of `.eml`
+//! files under the data folder, so a new install shows the whole flow on one machine.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required).
+    StartTls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption; for relays on loopback or a trusted network.
+    None,
+}
+
+impl SmtpSecurity {
+    pub const ALL: [SmtpSecurity; 3] = [SmtpSecurity::StartTls, SmtpSecurity::Tls, SmtpSecurity::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpSecurity::StartTls => "starttls",
+            SmtpSecurity::Tls => "tls",
+            SmtpSecurity::None => "none",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<SmtpSecurity> {
+        SmtpSecurity::ALL.into_iter().find(|s| s.as_str() == value.to_ascii_lowercase())
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
+        }
+    }
+}
+
+/// An SMTP server to send through. The password is plaintext only in memory.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The From header, `Name <address>` or a bare address.
+    pub from: String,
+}
+
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum Mailer {
+    Smtp(SmtpSettings),
+    /// A folder of `.eml` files; the From address is fixed.
+    Outbox(PathBuf),
+}
+
+/// A message before it is encoded: plain text and HTML alternatives, inline images the HTML
+/// refers to as `cid:<id>`, and attachments.
+#[derive(Debug, Clone, Default)]
+pub struct OutgoingMail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// (content id, PNG bytes)
+    pub inline_png: Vec<(String, Vec<u8>)>,
+    /// (file name, content type, bytes)
+    pub attachments: Vec<(String, String, Vec<u8>)>,
+}
+
+/// Why a message did not go out, and whether trying again later may help.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendError {
+    pub transient: bool,
+    pub message: String,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The mailer an account sends through: its own SMTP settings, else the console's, else the
+/// account's outbox folder.
+pub async fn mailer_for(state: &super::AppState, account_id: i64) -> Result<Mailer, crate::error::AppError> {
+    if let Some(settings) = crate::settings::repo::smtp_settings(&state.db, &state.secrets, account_id).await? {
+        return Ok(Mailer::Smtp(settings));
+    }
+    if let Some(settings) = &state.config.smtp {
+        return Ok(Mailer::Smtp(settings.clone()));
+    }
+    Ok(Mailer::Outbox(outbox_dir(state, account_id).await?))
+}
+
+/// `<data_dir>/outbox/<account id>`: each account sees only its own mail.
+pub async fn outbox_dir(state: &super::AppState, account_id: i64) -> Result<PathBuf, crate::error::AppError> {
+    let account_no = sqlx::query_scalar::<_, String>("SELECT account_no FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    Ok(state.config.data_dir.join("outbox").join(account_no))
+}
+
+pub const OUTBOX_FROM: &str = "Bulwark <bulwark@localhost>";
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Mailer {
+    pub fn is_outbox(&self) -> bool {
+        matches!(self, Mailer::Outbox(_))
+    }
+
+    /// Sends, returning the server's answer (or where the outbox put the message).
+    pub async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
+        let from = match self {
+            Mailer::Smtp(settings) => settings.from.as_str(),
+            Mailer::Outbox(_) => OUTBOX_FROM,
+        };
+        let message = build_message(from, mail).map_err(|message| SendError { transient: false, message })?;
+        match self {
+            Mailer::Smtp(settings) => {
+                let transport = smtp_transport(settings).map_err(|message| SendError { transient: false, message })?;
+                match transport.send(message).await {
+                    Ok(response) => Ok(format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" "))),
+                    Err(error) => Err(SendError {
+                        // Refused connections, timeouts and 4xx answers may pass; 5xx will not.
+                        transient: !error.is_permanent(),
+                        message: smtp_error_text(&error),
+                    }),
+                }
+            }
+            Mailer::Outbox(dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| SendError { transient: true, message: format!("cannot create the outbox: {e}") })?;
+                let id = AsyncFileTransport::<Tokio1Executor>::new(dir)
+                    .send(message)
+                    .await
+                    .map_err(|e| SendError { transient: true, message: format!("cannot write to the outbox: {e}") })?;
+                Ok(format!("Saved to the local outbox as {id}.eml"))
+            }
+        }
+    }
+}
+
+/// The newest `limit` messages of an outbox folder, read from their headers.
+pub async fn list_outbox(dir: &std::path::Path, limit: usize) -> Vec<crate::settings::model::OutboxMessage> {
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else { return Vec::new() };
+    let mut files = Vec::new();
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".eml") {
+            continue;
+        }
+        if let Ok(meta) = entry.metadata().await {
+            let at = meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64).unwrap_or(0);
+            files.push((at, name, meta.len() as i64));
+        }
+    }
+    files.sort_by(|a, b| b.cmp(a));
+    files.truncate(limit);
+    let mut out = Vec::new();
+    for (at, id, size) in files {
+        let head = tokio::fs::read(dir.join(&id)).await.map(|b| String::from_utf8_lossy(&b[..b.len().min(16 * 1024)]).into_owned()).unwrap_or_default();
+        out.push(crate::settings::model::OutboxMessage {
+            to: header_value(&head, "To"),
+            subject: header_value(&head, "Subject"),
+            id,
+            at,
+            size,
+        });
+    }
+    out
+}
+
+/// An unfolded header of a raw message ("" when absent).
+fn header_value(raw: &str, name: &str) -> String {
+    let mut value: Option<String> = None;
+    for line in raw.lines() {
+        if line.is_empty() {
+            break;
+        }
+        match &mut value {
+            Some(v) if line.starts_with([' ', '\t']) => v.push_str(line.trim_end()),
+            Some(_) => break,
+            None => {
+                if let Some((key, rest)) = line.split_once(':') {
+                    if key.eq_ignore_ascii_case(name) {
+                        value = Some(rest.trim().to_string());
+                    }
+                }
+            }
+        }
+    }
+    value.unwrap_or_default()
+}
+
+fn smtp_error_text(error: &lettre::transport::smtp::Error) -> String {
+    // lettre's Display includes the server's code and text; drop the source chain's noise.
+    let text = error.to_string();
+    match error.status() {
+        Some(code) if !text.contains(&code.to_string()) => format!("{code} {text}"),
+        _ => text,
+    }
+}
+
+fn smtp_transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let tls_parameters = || TlsParameters::new(settings.host.clone()).map_err(|e| format!("TLS setup for {}: {e}", settings.host));
+    let tls = match settings.security {
+        SmtpSecurity::StartTls => Tls::Required(tls_parameters()?),
+        SmtpSecurity::Tls => Tls::Wrapper(tls_parameters()?),
+        SmtpSecurity::None => Tls::None,
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
+        .port(settings.port)
+        .tls(tls)
+        .timeout(Some(SMTP_TIMEOUT));
+    if let Some(user) = &settings.username {
+        builder = builder.credentials(Credentials::new(user.clone(), settings.password.clone().unwrap_or_default()));
+    }
+    Ok(builder.build())
+}
+
+/// Encodes `mail` as multipart/mixed: [alternative: text, related: html + inline PNGs], files.
+pub fn build_message(from: &str, mail: &OutgoingMail) -> Result<Message, String> {
+    let from: Mailbox = from.parse().map_err(|_| format!("\u{201c}{from}\u{201d} is not a valid From address"))?;
+    let mut builder = Message::builder().from(from).subject(mail.subject.clone());
+    if mail.to.is_empty() {
+        return Err("no recipients".into());
+    }
+    for to in &mail.to {
+        let mailbox: Mailbox = to.parse().map_err(|_| format!("\u{201c}{to}\u{201d} is not a valid address"))?;
+        builder = builder.to(mailbox);
+    }
+    let text = SinglePart::plain(mail.text.clone());
+    let body = match &mail.html {
+        None if mail.attachments.is_empty() => return builder.singlepart(text).map_err(|e| e.to_string()),
+        None => MultiPart::mixed().singlepart(text),
+        Some(html) => {
+            let mut related = MultiPart::related().singlepart(SinglePart::html(html.clone()));
+            for (cid, png) in &mail.inline_png {
+                related = related.singlepart(Attachment::new_inline(cid.clone()).body(png.clone(), ContentType::parse("image/png").expect("valid")));
+            }
+            let alternative = MultiPart::alternative().singlepart(text).multipart(related);
+            MultiPart::mixed().multipart(alternative)
+        }
+    };
+    let mut body = body;
+    for (name, content_type, bytes) in &mail.attachments {
+        let content_type = ContentType::parse(content_type).map_err(|e| e.to_string())?;
+        body = body.singlepart(Attachment::new(name.clone()).body(bytes.clone(), content_type));
+    }
+    builder.multipart(body).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_stay_out_of_debug_output() {
+        let settings = SmtpSettings {
+            host: "mail.example.com".into(),
+            port: 587,
+            security: SmtpSecurity::StartTls,
+            username: Some("reports".into()),
+            password: Some("s3cret-pass".into()),
+            from: "Bulwark <reports@example.com>".into(),
+        };
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("s3cret-pass"));
+        assert!(debug.contains("<redacted>"));
+    }
+
+    #[test]
+    fn messages_nest_text_html_images_and_files() {
+        let mail = OutgoingMail {
+            to: vec!["a@example.com".into(), "b@example.com".into()],
+            subject: "Weekly report".into(),
+            text: "plain body".into(),
+            html: Some("<p><img src=\"cid:chart-0\"></p>".into()),
+            inline_png: vec![("chart-0".into(), vec![137, 80, 78, 71])],
+            attachments: vec![("report.pdf".into(), "application/pdf".into(), b"%PDF-1.7".to_vec())],
+        };
+        let raw = String::from_utf8(build_message(OUTBOX_FROM, &mail).unwrap().formatted()).unwrap();
+        for needle in ["multipart/mixed", "multipart/alternative", "multipart/related", "text/plain", "text/html", "image/png", "Content-ID: <chart-0>", "application/pdf", "report.pdf", "To: a@example.com, b@example.com"] {
+            assert!(raw.contains(needle), "missing {needle} in\n{raw}");
+        }
+        assert!(build_message(OUTBOX_FROM, &OutgoingMail { to: vec!["not an address".into()], ..mail.clone() }).is_err());
+        assert!(build_message("nobody", &mail).is_err());
+    }
+}
