@@ -17,7 +17,7 @@ use crate::components::toast::{provide_toaster, ToastStack};
 use crate::error::AppError;
 use crate::overview::pages::OverviewPage;
 use crate::playbook::pages::{MyPolicyPage, PolicyCenterPage, TaskManagementPage};
-use crate::reports::pages::{ArchivedReportPage, ReportHistoryPage, ReportListPage, ReportWizardPage};
+use crate::reports::pages::{ArchivedReportPage, ReportArchivePage, ReportHistoryPage, ReportListPage, ReportWizardPage};
 use crate::settings::pages::*;
 use crate::signature::ContainerSignaturePage;
 
@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/operation/reports/new") view=ReportWizardPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports/:id/edit") view=ReportWizardPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports/:id/history") view=ReportHistoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/reports/archive") view=ReportArchivePage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports/archive/:id") view=ArchivedReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/multi-account") view=MultiAccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/policy-center") view=PolicyCenterPage ssr=SsrMode::Async/>

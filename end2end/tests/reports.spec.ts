@@ -160,6 +160,11 @@ test('send now mails every recipient; the archive shows the report, its PDF and 
   const csv = await page.request.get(await assets.getByRole('link', { name: 'CSV' }).getAttribute('href'));
   expect(csv.status()).toBe(200);
   expect(await csv.text()).toMatch(/^Asset,IP addresses,OS,Vulnerabilities,Alerts,Baseline risks,Total\r\n/);
+
+  // The archive lists it too.
+  await goto(page, '/operation/reports');
+  await page.getByRole('link', { name: 'Archive' }).click();
+  await expect(page.getByTestId('archive-table').locator('tbody tr').first()).toContainText('SOC daily digest');
 });
 
 test('viewers see reports but cannot change or send them', async ({ page }) => {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{ArchivedReport, DeliveryStatus, Report, ReportHistory, ReportInput, ReportList};
+use super::model::{ArchivePage, ArchivedReport, DeliveryStatus, Report, ReportHistory, ReportInput, ReportList};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -120,4 +120,10 @@ pub async fn get_archived_report(id: i64) -> Result<ArchivedReport, AppError> {
     let (report_id, document) = super::repo::archived(&state.db, user.account_id(), id).await?;
     let chart_svgs = super::render::chart_svgs(&document);
     Ok(ArchivedReport { id, report_id: report_id.unwrap_or(0), document, chart_svgs })
+}
+
+#[server(endpoint = "list_archive")]
+pub async fn list_archive(page: i64) -> Result<ArchivePage, AppError> {
+    let (user, state) = reader().await?;
+    super::repo::archive_page(&state.db, user.account_id(), page).await
 }

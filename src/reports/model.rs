@@ -393,6 +393,27 @@ pub struct ReportHistory {
     pub deliveries: Vec<Delivery>,
 }
 
+/// One generated report in the archive list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchiveEntry {
+    pub id: i64,
+    pub report_name: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub generated_at: i64,
+    /// The report it came from, unless that was deleted since.
+    pub report_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchivePage {
+    pub entries: Vec<ArchiveEntry>,
+    pub page: i64,
+    pub total: i64,
+}
+
+pub const ARCHIVE_PAGE_SIZE: i64 = 50;
+
 /// A rendered archive entry for the console: the document, and its charts as SVG markup drawn
 /// by the same code that draws the email's PNGs and the PDF's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use crate::components::format::date_time;
 use crate::components::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
-use crate::components::table::rows_or_empty;
+use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::use_toaster;
 use crate::components::toggle::Toggle;
 use crate::error::AppError;
@@ -78,7 +78,10 @@ pub fn ReportListPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
-                    admin.then(|| view! { <a class="btn btn-primary" href="/operation/reports/new">"Create Report"</a> })
+                    view! {
+                        <a class="btn" href="/operation/reports/archive">"Archive"</a>
+                        {admin.then(|| view! { <a class="btn btn-primary" href="/operation/reports/new">"Create Report"</a> })}
+                    }
                 })}
             </Transition>
         </ReportsHeader>
@@ -598,5 +601,37 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
                 </section>
             }
         }).collect_view()}
+    }
+}
+
+/// Every report generated for the account, newest first, also those of deleted reports.
+#[component]
+pub fn ReportArchivePage() -> impl IntoView {
+    let query = use_query_map();
+    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)));
+    let archive = Resource::new(move || page.get(), list_archive);
+    view! {
+        <ReportsHeader title="Report archive" subtitle="Every generated report, as it was sent."/>
+        <FeatureGate feature=Feature::SecurityReports>
+            <Loaded resource=archive loading="Loading the archive…" render=move |a: ArchivePage| view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="archive-table">
+                        <thead><tr><th>"Report"</th><th>"Data period"</th><th>"Generated"</th><th class="right">"Download"</th></tr></thead>
+                        <tbody>
+                            {rows_or_empty(a.entries, 4, "No report has been generated yet.", |e| view! {
+                                <tr>
+                                    <td><a href=format!("{LIST}/archive/{}", e.id)>{e.report_name.clone()}</a>
+                                        {e.report_id.is_none().then(|| view! { <span class="badge">"Deleted report"</span> })}</td>
+                                    <td>{format!("{} – {}", e.period_start, e.period_end)}</td>
+                                    <td>{date_time(Some(e.generated_at))}</td>
+                                    <td class="right"><a href=format!("/reports/archive/{}/pdf", e.id) rel="external" download>"PDF"</a></td>
+                                </tr>
+                            })}
+                        </tbody>
+                    </table>
+                </div>
+                <Pagination page=a.page page_count=(a.total + ARCHIVE_PAGE_SIZE - 1) / ARCHIVE_PAGE_SIZE total=a.total href=|p| format!("{LIST}/archive?page={p}")/>
+            }/>
+        </FeatureGate>
     }
 }

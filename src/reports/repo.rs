@@ -7,7 +7,8 @@ use sqlx::AnyConnection;
 
 use super::document::ReportDocument;
 use super::model::{
-    Delivery, DeliveryStatus, Report, ReportKind, SendWindow, Section, ValidReport, MAX_EXTRA_REPORTS,
+    ArchiveEntry, ArchivePage, Delivery, DeliveryStatus, Report, ReportKind, SendWindow, Section, ValidReport,
+    ARCHIVE_PAGE_SIZE, MAX_EXTRA_REPORTS,
 };
 use super::schedule::{parse_time_zone, Occurrence, Schedule};
 use crate::error::AppError;
@@ -596,4 +597,37 @@ pub async fn archived(db: &Db, account_id: i64, id: i64) -> Result<(Option<i64>,
         AppError::Internal
     })?;
     Ok((report_id, document))
+}
+
+/// The account's archive, newest first.
+pub async fn archive_page(db: &Db, account_id: i64, page: i64) -> Result<ArchivePage, AppError> {
+    let page = page.max(1);
+    let total = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM report_archive WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(&db.pool)
+        .await?;
+    let rows = sqlx::query_as::<_, (i64, String, String, String, i64, Option<i64>)>(
+        "SELECT id, report_name, period_start, period_end, generated_at, report_id FROM report_archive
+         WHERE account_id = $1 ORDER BY generated_at DESC, id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(account_id)
+    .bind(ARCHIVE_PAGE_SIZE)
+    .bind((page - 1) * ARCHIVE_PAGE_SIZE)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(ArchivePage {
+        entries: rows
+            .into_iter()
+            .map(|(id, report_name, period_start, period_end, generated_at, report_id)| ArchiveEntry {
+                id,
+                report_name,
+                period_start,
+                period_end,
+                generated_at,
+                report_id,
+            })
+            .collect(),
+        page,
+        total,
+    })
 }

@@ -245,6 +245,20 @@ async fn send_now_mails_every_recipient_over_smtp() {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.starts_with("Alert,Type,Severity,Occurrences,Still open"), "{}", csv.body);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'report.send_now'").await, 1);
+
+    // Verify the archive outlives the report, and stays within the account.
+    assert_eq!(app.call(Some(&admin), "delete_report", &[("id", &id)]).await.status, StatusCode::OK);
+    let archive = app.call(Some(&admin), "list_archive", &[("page", "1")]).await.json();
+    assert_eq!(archive["total"], 1);
+    assert_eq!(archive["entries"][0]["report_name"], "Ops daily");
+    assert!(archive["entries"][0]["report_id"].is_null());
+    let (_, other_email) = app.account("Beta", Edition::Enterprise, Role::Admin).await;
+    let other = app.sign_in(&other_email).await;
+    assert_eq!(app.call(Some(&other), "list_archive", &[("page", "1")]).await.json()["total"], 0);
+    let stolen = app.call(Some(&other), "get_archived_report", &[("id", &archive_id.to_string())]).await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(Some(&other), &format!("/reports/archive/{archive_id}/pdf")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(None, &format!("/reports/archive/{archive_id}/pdf")).await.status, StatusCode::UNAUTHORIZED);
     let _ = account_id;
 }
 
