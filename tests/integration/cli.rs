@@ -15,6 +15,10 @@ fn bulwark(database_url: &str) -> Command {
         .env("LEPTOS_OUTPUT_NAME", "bulwark")
         .env("LEPTOS_SITE_ROOT", "target/site")
         .env("RUST_LOG", "info")
+        // Never the repository's own data folder (the master key is created there).
+        .env("BULWARK_DATA_DIR", std::env::temp_dir().join(format!("bulwark-cli-{}", bulwark::server::crypto::random_hex(6))))
+        .env_remove("BULWARK_MASTER_KEY")
+        .env_remove("BULWARK_SMTP_HOST")
         .env_remove("BULWARK_ADMIN_PASSWORD")
         .env_remove("BULWARK_DEMO");
     command
