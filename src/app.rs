@@ -7,7 +7,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes, Ou
 use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
-use crate::accounts::MultiAccountPage;
+use crate::accounts::pages::{InvitationsPage, MemberViewPage, MultiAccountPage, ResourceDirectoryPage};
 use crate::assets::pages::{AssetDetailPage, AssetListPage};
 use crate::auth::api::{get_me, SignOut};
 use crate::auth::model::Me;
@@ -55,6 +55,12 @@ impl MeRefresh {
     pub fn bump(&self) {
         self.0.update(|v| *v += 1);
     }
+
+    /// Tracked: resources that depend on what the account may use (edition, authorizations)
+    /// put this in their source so they load again when it changes.
+    pub fn version(&self) -> u64 {
+        self.0.get()
+    }
 }
 
 #[component]
@@ -85,12 +91,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/operation/reports/archive") view=ReportArchivePage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports/archive/:id") view=ArchivedReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/multi-account") view=MultiAccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/multi-account/:id") view=MemberViewPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/policy-center") view=PolicyCenterPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/my-policy") view=MyPolicyPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/tasks") view=TaskManagementPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/account"/> }/>
                     <Route path=path!("/settings/account") view=AccountSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/email") view=EmailSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/resource-directory") view=ResourceDirectoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/invitations") view=InvitationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/users") view=UsersSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view=TokenSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/score") view=ScoreSettingsPage ssr=SsrMode::Async/>

@@ -4,7 +4,7 @@ const PAGES: [string, string, RegExp][] = [
   ['Assets', '/assets', /^Assets$/],
   ['Container Signature', '/precaution/container-signature', /^Container signature$/],
   ['Reports', '/operation/reports', /^Reports$/],
-  ['Multi-account Control', '/operation/multi-account', /^Multi-account control$/],
+  ['Multi-account Control', '/operation/multi-account', /^Multi-account Control$/],
   ['Policy Center', '/playbook/policy-center', /^Playbook$/],
   ['My Policy', '/playbook/my-policy', /^My Policy$/],
   ['Task Management', '/playbook/tasks', /^Task Management$/],

@@ -1,17 +1,10 @@
-//! Multi-account control and the resource directory. Placeholder until its issue lands.
+//! Multi-account control and the resource directory: a management account's member accounts
+//! (created as resource accounts or invited), and one list of their editions, scores and risks.
 
-use leptos::prelude::*;
+pub mod api;
+pub mod model;
+pub mod pages;
 
-use crate::auth::editions::Feature;
-use crate::components::placeholder::ComingSoon;
+#[cfg(feature = "ssr")]
+pub mod repo;
 
-#[component]
-pub fn MultiAccountPage() -> impl IntoView {
-    view! {
-        <ComingSoon
-            feature=Feature::MultiAccountControl
-            title="Multi-account control"
-            description="One list of the managed accounts' editions, security scores and risks."
-        />
-    }
-}

@@ -113,6 +113,40 @@ pub async fn attacks_by_type(db: &Db, account_id: i64, since: i64) -> Result<Vec
     .await?)
 }
 
+/// The Overview of an account now; `record` also stores today's score snapshot (only the
+/// account's own users do that, never a management account looking in).
+pub async fn overview(db: &Db, account_id: i64, record: bool) -> Result<super::model::Overview, AppError> {
+    use super::model::{Overview, ScorePoint};
+    let now = crate::server::now();
+    let (risks, vulnerabilities_by_category) = risk_counts_by_category(db, account_id, now).await?;
+    let weights = weights(db, account_id).await?;
+    let score = security_score(&risks, &weights);
+    if record {
+        record_score(db, account_id, &day_of(now), score).await?;
+    }
+    let history: Vec<ScorePoint> = score_history(db, account_id, &day_of(now - 29 * 86_400))
+        .await?
+        .into_iter()
+        .map(|(day, score)| ScorePoint { day, score })
+        .collect();
+    let week_ago = day_of(now - 7 * 86_400);
+    let score_week_ago = history.iter().find(|p| p.day == week_ago).map(|p| p.score);
+    let (assets_total, assets_online) = asset_counts(db, account_id).await?;
+    let attacks_by_type = attacks_by_type(db, account_id, now - 7 * 86_400).await?;
+    Ok(Overview {
+        score,
+        score_week_ago,
+        risks,
+        weights,
+        history,
+        assets_total,
+        assets_online,
+        vulnerabilities_by_category,
+        attacks_last_7_days: attacks_by_type.iter().map(|(_, n)| n).sum(),
+        attacks_by_type,
+    })
+}
+
 /// The UTC day of a Unix time, as stored in `score_history`.
 pub fn day_of(seconds: i64) -> String {
     crate::components::format::date(seconds)

@@ -19,9 +19,11 @@ use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
 
-const TABS: [(&str, &str); 7] = [
+const TABS: [(&str, &str); 9] = [
     ("/settings/account", "Account"),
     ("/settings/email", "Email"),
+    ("/settings/resource-directory", "Resource Directory"),
+    ("/settings/invitations", "Invitations"),
     ("/settings/users", "Users"),
     ("/settings/tokens", "API tokens"),
     ("/settings/score", "Security score"),
@@ -30,7 +32,7 @@ const TABS: [(&str, &str); 7] = [
 ];
 
 #[component]
-fn SettingsTabs(current: &'static str) -> impl IntoView {
+pub fn SettingsTabs(current: &'static str) -> impl IntoView {
     view! {
         <div class="page-header">
             <h1>"Settings"</h1>

@@ -13,3 +13,4 @@ mod pages;
 mod score;
 mod settings;
 mod reports;
+mod accounts;

@@ -1,0 +1,237 @@
+//! The resource directory and Multi-account Control as they cross the wire.
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::editions::Edition;
+use crate::auth::model::{validate_email, validate_password, AccountKind};
+use crate::error::{AppError, FieldErrors};
+use crate::overview::score::RiskCounts;
+
+/// Invitations wait this long for an answer.
+pub const INVITATION_DAYS: i64 = 14;
+pub const MAX_NAME: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Folder {
+    pub id: i64,
+    /// `None`: directly under the root.
+    pub parent_id: Option<i64>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub account_id: i64,
+    pub account_no: String,
+    pub name: String,
+    pub kind: AccountKind,
+    pub edition: Edition,
+    pub folder_id: Option<i64>,
+    /// "Root", or the folder's path ("Production / EU").
+    pub folder_path: String,
+    pub joined_at: i64,
+    /// Created here as a resource account, or joined by invitation.
+    pub invited: bool,
+    pub managed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Declined,
+    Cancelled,
+    Expired,
+}
+
+impl InvitationStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            InvitationStatus::Pending => "Pending",
+            InvitationStatus::Accepted => "Accepted",
+            InvitationStatus::Declined => "Declined",
+            InvitationStatus::Cancelled => "Cancelled",
+            InvitationStatus::Expired => "Expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: i64,
+    /// The account that invites (the management account).
+    pub from_account_no: String,
+    pub from_name: String,
+    /// The invited account.
+    pub to_account_no: String,
+    pub to_name: String,
+    pub status: InvitationStatus,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// The Resource Directory page: the management account, its folders, members and invitations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Directory {
+    pub management_account_no: String,
+    pub management_name: String,
+    pub folders: Vec<Folder>,
+    pub members: Vec<Member>,
+    pub invitations: Vec<Invitation>,
+    pub can_manage: bool,
+}
+
+/// "Create member": a new resource account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewResourceAccount {
+    pub name: String,
+    /// A folder id, or "" for the root.
+    #[serde(default)]
+    pub folder: String,
+    pub edition: String,
+}
+
+impl NewResourceAccount {
+    pub fn validate(&self) -> Result<(), AppError> {
+        let mut errors = FieldErrors::new();
+        if let Err(message) = validate_name(&self.name, "Enter the account's display name.") {
+            errors.insert("name".into(), message);
+        }
+        if Edition::parse(&self.edition).is_none() {
+            errors.insert("edition".into(), "Choose Basic, Advanced or Enterprise.".into());
+        }
+        if !self.folder.is_empty() && self.folder.parse::<i64>().is_err() {
+            errors.insert("folder".into(), "Choose a folder.".into());
+        }
+        AppError::check(errors)
+    }
+}
+
+/// The first admin of a resource account that becomes a cloud account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpgradeInput {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+impl UpgradeInput {
+    pub fn validate(&self) -> Result<(), AppError> {
+        let mut errors = FieldErrors::new();
+        if let Err(message) = validate_email(&self.email) {
+            errors.insert("email".into(), message);
+        }
+        if let Err(message) = validate_name(&self.name, "Enter the admin's name.") {
+            errors.insert("name".into(), message);
+        }
+        if let Err(message) = validate_password(&self.password) {
+            errors.insert("password".into(), message);
+        }
+        AppError::check(errors)
+    }
+}
+
+pub fn validate_name(name: &str, empty: &str) -> Result<(), String> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err(empty.into())
+    } else if name.chars().count() > MAX_NAME {
+        Err(format!("Use at most {MAX_NAME} characters."))
+    } else {
+        Ok(())
+    }
+}
+
+/// "Production / EU" for a folder: its path below the root.
+pub fn folder_label(folders: &[Folder], folder_id: i64) -> String {
+    let mut parts = Vec::new();
+    let mut current = Some(folder_id);
+    // Bounded: a cycle cannot be written, but a bound keeps a bad row from looping.
+    for _ in 0..32 {
+        let Some(id) = current else { break };
+        match folders.iter().find(|f| f.id == id) {
+            Some(folder) => {
+                parts.push(folder.name.clone());
+                current = folder.parent_id;
+            }
+            None => break,
+        }
+    }
+    parts.reverse();
+    parts.join(" / ")
+}
+
+/// A 16-digit account id as people type it (spaces and dashes ignored).
+pub fn normalise_account_no(text: &str) -> Result<String, String> {
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if digits.len() == 16 && digits.chars().all(|c| c.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err("Enter the 16-digit account id shown in that account's header.".into())
+    }
+}
+
+/// One row of Multi-account Control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagedAccount {
+    pub account_id: i64,
+    pub account_no: String,
+    pub name: String,
+    pub edition: Edition,
+    pub kind: AccountKind,
+    pub score: i64,
+    pub risks: RiskCounts,
+    /// Daily scores of the last 30 days, oldest first (days without a snapshot left out).
+    pub history: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagedList {
+    pub accounts: Vec<ManagedAccount>,
+    /// New and newly joined members are added to the list automatically.
+    pub auto_manage: bool,
+    pub can_manage: bool,
+}
+
+/// A directory member that can be added to the list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub account_id: i64,
+    pub account_no: String,
+    pub name: String,
+    pub kind: AccountKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidates {
+    pub candidates: Vec<Candidate>,
+    pub auto_manage: bool,
+}
+
+/// What a management account reads of a member (read-only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub member: Member,
+    pub overview: crate::overview::model::Overview,
+    pub assets: crate::assets::model::AssetPage,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_sixteen_digits() {
+        assert_eq!(normalise_account_no("1234 5678-9012 3456").unwrap(), "1234567890123456");
+        assert!(normalise_account_no("12345").is_err());
+        assert!(normalise_account_no("123456789012345a").is_err());
+    }
+
+    #[test]
+    fn new_members_need_a_name_and_an_edition() {
+        let bad = NewResourceAccount { name: " ".into(), folder: "x".into(), edition: "gold".into() };
+        let AppError::Validation(errors) = bad.validate().unwrap_err() else { panic!() };
+        assert_eq!(errors.len(), 3);
+        assert!(NewResourceAccount { name: "EU prod".into(), folder: String::new(), edition: "basic".into() }.validate().is_ok());
+    }
+}

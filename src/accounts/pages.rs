@@ -1,0 +1,716 @@
+//! Multi-account Control (the managed accounts' editions, scores and risks, and a read-only
+//! view of each), the Resource Directory and received Invitations.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::api::*;
+use super::model::*;
+use crate::app::MeRefresh;
+use crate::assets::model::AssetQuery;
+use crate::auth::editions::{Edition, Feature};
+use crate::auth::model::AccountKind;
+use crate::components::form::{Field, FormError, FormErrors};
+use crate::components::format::{date, date_time, url_encode};
+use crate::components::gate::FeatureGate;
+use crate::components::loaded::Loaded;
+use crate::components::modal::{AskButton, Asking, ConfirmDialog};
+use crate::components::table::{rows_or_empty, Pagination};
+use crate::components::toast::use_toaster;
+use crate::error::AppError;
+use crate::overview::score::{ScoreBand, SeverityCounts};
+use crate::settings::pages::SettingsTabs;
+
+const LIST: &str = "/operation/multi-account";
+const DIRECTORY: &str = "/settings/resource-directory";
+
+/// Toasts an action's outcome: `success` when it worked, the error otherwise. Only outcomes that
+/// arrive after the component was created count: a component rebuilt when its data reloads must
+/// not repeat the last toast.
+fn toast_outcome<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static, success: &'static str) {
+    let toaster = use_toaster();
+    Effect::new(move |seen: Option<()>| {
+        let outcome = value();
+        if seen.is_some() {
+            match outcome {
+                Some(Ok(_)) => toaster.success(success),
+                Some(Err(AppError::Validation(_))) | None => {}
+                Some(Err(e)) => toaster.error(e.to_string()),
+            }
+        }
+    });
+}
+
+fn kind_label(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Cloud => "Cloud account",
+        AccountKind::Resource => "Resource account",
+    }
+}
+
+fn edition_badge(edition: Edition) -> impl IntoView {
+    view! { <span class=format!("badge badge-{}", edition.as_str())>{edition.label()}</span> }
+}
+
+/// "3 · 1 · 0 · 2" by severity, with the total first.
+fn risk_cell(counts: SeverityCounts, what: &'static str) -> impl IntoView {
+    view! {
+        <td class="risk-cell" title=format!("{what}: critical {}, high {}, medium {}, low {}", counts.critical, counts.high, counts.medium, counts.low)>
+            <strong>{counts.total()}</strong>
+            <span class="sev-mini sev-critical">{counts.critical}</span>
+            <span class="sev-mini sev-high">{counts.high}</span>
+            <span class="sev-mini sev-medium">{counts.medium}</span>
+            <span class="sev-mini sev-low">{counts.low}</span>
+        </td>
+    }
+}
+
+/// A 30-day score sparkline (0–100).
+fn sparkline(points: &[i64]) -> impl IntoView {
+    let n = points.len();
+    let path: String = points
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let x = if n > 1 { 96.0 * i as f64 / (n - 1) as f64 } else { 48.0 };
+            let y = 22.0 - 20.0 * (*v).clamp(0, 100) as f64 / 100.0;
+            format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" })
+        })
+        .collect();
+    view! {
+        <svg class="sparkline" viewBox="0 0 96 24" width="96" height="24" role="img" aria-label=format!("Score over {n} days")>
+            <path d=path fill="none" stroke="currentColor" stroke-width="1.5"/>
+        </svg>
+    }
+}
+
+#[component]
+pub fn MultiAccountPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()));
+    let add = ServerAction::<AddManaged>::new();
+    let remove = ServerAction::<RemoveManaged>::new();
+    let access = expect_context::<MeRefresh>();
+    let list = Resource::new(
+        move || (search.get(), add.version().get(), remove.version().get(), access.version()),
+        |(q, _, _, _)| list_managed(q),
+    );
+    let candidates = Resource::new(move || (add.version().get(), remove.version().get(), access.version()), |_| list_candidates());
+    toast_outcome(move || remove.value().get(), "Removed from the list; the account stays in the resource directory.");
+    let toaster = use_toaster();
+    let adding = RwSignal::new(false);
+    Effect::new(move |_| match add.value().get() {
+        Some(Ok(n)) => {
+            adding.set(false);
+            toaster.success(format!("{n} account{} added.", if n == 1 { "" } else { "s" }));
+        }
+        Some(Err(e)) => toaster.error(e.to_string()),
+        None => {}
+    });
+    let deleting: Asking = RwSignal::new(None);
+    view! {
+        <div class="page-header">
+            <div>
+                <h1>"Multi-account Control"</h1>
+                <p class="subtitle">"Editions, security scores and risks of the accounts this account manages."</p>
+            </div>
+        </div>
+        <FeatureGate feature=Feature::MultiAccountControl>
+            <ConfirmDialog
+                asking=deleting
+                title="Remove from the list"
+                question=|name| format!("Remove {name} from Multi-account Control? It stays in the resource directory.")
+                confirm_label="Remove"
+                on_confirm=Callback::new(move |id| {
+                    remove.dispatch(RemoveManaged { id });
+                })
+            />
+            <Loaded resource=candidates loading="" render=move |c: Candidates| view! { <AddDialog open=adding candidates=c add/> }/>
+            <div class="toolbar toolbar-ends">
+                <form method="get" action=LIST role="search" class="inline-form">
+                    <input type="search" name="q" placeholder="Account id or name" aria-label="Search accounts" value=move || search.get()/>
+                    <button class="btn" type="submit">"Search"</button>
+                </form>
+                <Loaded resource=list loading="" render=move |l: ManagedList| l.can_manage.then(|| view! {
+                    <button class="btn btn-primary" type="button" on:click=move |_| adding.set(true)>"Add"</button>
+                })/>
+            </div>
+            <Loaded resource=list loading="Loading accounts…" render=move |l: ManagedList| view! { <ManagedTable list=l deleting/> }/>
+        </FeatureGate>
+    }
+}
+
+#[component]
+fn ManagedTable(list: ManagedList, deleting: Asking) -> impl IntoView {
+    let can_manage = list.can_manage;
+    view! {
+        {list.auto_manage.then(|| view! { <p class="muted small" data-testid="auto-manage-on">"New and newly joined member accounts are added to this list automatically."</p> })}
+        <div class="table-wrap">
+            <table class="table" data-testid="managed-table">
+                <thead>
+                    <tr>
+                        <th>"Account ID"</th><th>"Name"</th><th>"Edition"</th><th>"Security score"</th><th>"30 days"</th>
+                        <th>"Unhandled alerts"</th><th>"Unfixed vulnerabilities"</th><th>"Baseline risks"</th><th class="right">"Actions"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows_or_empty(list.accounts, 9, "No managed accounts yet. Add members of the resource directory.", move |a| {
+                        let band = ScoreBand::of(a.score);
+                        let asked = (a.account_id, a.name.clone());
+                        view! {
+                            <tr data-account=a.account_no.clone()>
+                                <td class="mono">{a.account_no.clone()}</td>
+                                <td>{a.name.clone()}<div class="muted small">{kind_label(a.kind)}</div></td>
+                                <td>{edition_badge(a.edition)}</td>
+                                <td><span class=format!("score-pill {}", band.class()) data-testid="managed-score">{a.score}</span></td>
+                                <td class=band.class()>{sparkline(&a.history)}</td>
+                                {risk_cell(a.risks.alerts, "Unhandled alerts")}
+                                {risk_cell(a.risks.vulnerabilities, "Unfixed vulnerabilities")}
+                                {risk_cell(a.risks.baseline, "Baseline risks")}
+                                <td class="right actions">
+                                    <a class="btn btn-sm" href=format!("{LIST}/{}", a.account_id)>"View"</a>
+                                    {can_manage.then(|| view! { <AskButton asking=deleting item=asked.clone() label="Delete"/> })}
+                                </td>
+                            </tr>
+                        }
+                    })}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn AddDialog(open: RwSignal<bool>, candidates: Candidates, add: ServerAction<AddManaged>) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let chosen = RwSignal::new(Vec::<i64>::new());
+    let auto = RwSignal::new(candidates.auto_manage);
+    let count = candidates.candidates.len();
+    let all = StoredValue::new(candidates.candidates);
+    let visible = move || {
+        let needle = filter.get().to_lowercase();
+        all.with_value(|c| {
+            c.iter()
+                .filter(|c| needle.is_empty() || c.name.to_lowercase().contains(&needle) || c.account_no.contains(&needle))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <Show when=move || open.get()>
+            <div class="modal-backdrop" on:click=move |_| open.set(false)>
+                <div class="modal" role="dialog" aria-modal="true" aria-label="Add accounts" on:click=|ev| ev.stop_propagation()>
+                    <div class="modal-header"><h2>"Add accounts"</h2></div>
+                    <div class="modal-body">
+                        <p data-testid="can-be-added">{format!("Can be added: {count}")}</p>
+                        {if count == 0 {
+                            view! {
+                                <p class="muted">
+                                    "Every member of the resource directory is on the list already, or it has no members. Create or invite members in the "
+                                    <a href=DIRECTORY>"Resource Directory"</a>"."
+                                </p>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <input type="search" placeholder="Search by account id or name" aria-label="Search members" bind:value=filter/>
+                                <div class="pick-list" role="group" aria-label="Members">
+                                    {move || visible().into_iter().map(|c| {
+                                        let id = c.account_id;
+                                        view! {
+                                            <label class="check">
+                                                <input
+                                                    type="checkbox"
+                                                    prop:checked=move || chosen.with(|l| l.contains(&id))
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        chosen.update(|l| {
+                                                            l.retain(|x| *x != id);
+                                                            if on {
+                                                                l.push(id);
+                                                            }
+                                                        });
+                                                    }
+                                                />
+                                                {format!("{} ({})", c.name, c.account_no)}
+                                            </label>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                            }.into_any()
+                        }}
+                        <label class="check">
+                            <input type="checkbox" prop:checked=move || auto.get() on:change=move |ev| auto.set(event_target_checked(&ev))/>
+                            "When a new account is created, the account is added to the list of managed accounts by default."
+                        </label>
+                    </div>
+                    <div class="modal-footer">
+                        <button class="btn" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                        <button class="btn btn-primary" type="button" disabled=move || add.pending().get()
+                            on:click=move |_| { add.dispatch(AddManaged { accounts: chosen.get(), auto_manage: auto.get() }); }>
+                            "OK"
+                        </button>
+                    </div>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// A managed member's Overview and Assets, read-only.
+#[component]
+pub fn MemberViewPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)));
+    let asset_query = Memo::new(move |_| {
+        query.with(|q| AssetQuery {
+            search: q.get("q").unwrap_or_default(),
+            group_id: None,
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+        })
+    });
+    let view_data = Resource::new(move || (id.get(), asset_query.get()), |(id, query)| get_member_view(id, query));
+    view! {
+        <FeatureGate feature=Feature::MultiAccountControl>
+            <Loaded resource=view_data loading="Loading the account…" render=move |v: MemberView| {
+                let member = v.member.clone();
+                let overview = v.overview.clone();
+                let band = ScoreBand::of(overview.score);
+                let id = member.account_id;
+                let search = asset_query.get_untracked().search;
+                let assets = v.assets.clone();
+                view! {
+                    <div class="page-header">
+                        <div>
+                            <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href=LIST>"Multi-account Control"</a></nav>
+                            <h1>{member.name.clone()}</h1>
+                            <p class="subtitle">{format!("{} · {} · read-only view", member.account_no, kind_label(member.kind))}</p>
+                        </div>
+                    </div>
+                    <section class="card">
+                        <h2>"Resource directory entry"</h2>
+                        <dl class="details" data-testid="member-entry">
+                            <dt>"Account ID"</dt><dd class="mono">{member.account_no.clone()}</dd>
+                            <dt>"Type"</dt><dd>{kind_label(member.kind)}</dd>
+                            <dt>"Edition"</dt><dd>{edition_badge(member.edition)}</dd>
+                            <dt>"Folder"</dt><dd>{member.folder_path.clone()}</dd>
+                            <dt>"Joined"</dt><dd>{date_time(Some(member.joined_at))}{member.invited.then_some(" (invited)")}</dd>
+                        </dl>
+                    </section>
+                    <section class="card">
+                        <h2>"Overview"</h2>
+                        <div class="cards">
+                            <div class="stat"><div class="stat-label">"Security score"</div><div class=format!("stat-value {}", band.class()) data-testid="member-score">{overview.score}</div></div>
+                            <div class="stat"><div class="stat-label">"Unhandled alerts"</div><div class="stat-value">{overview.risks.alerts.total()}</div></div>
+                            <div class="stat"><div class="stat-label">"Unfixed vulnerabilities"</div><div class="stat-value">{overview.risks.vulnerabilities.total()}</div></div>
+                            <div class="stat"><div class="stat-label">"Baseline risks"</div><div class="stat-value">{overview.risks.baseline.total()}</div></div>
+                            <div class="stat"><div class="stat-label">"Assets"</div><div class="stat-value">{format!("{} ({} online)", overview.assets_total, overview.assets_online)}</div></div>
+                        </div>
+                    </section>
+                    <section class="card">
+                        <h2>"Assets"</h2>
+                        <form class="toolbar" method="get" action=format!("{LIST}/{id}") role="search">
+                            <input type="search" name="q" value=search.clone() placeholder="Search by name, IP or instance id" aria-label="Search member assets"/>
+                            <button class="btn" type="submit">"Search"</button>
+                        </form>
+                        <div class="table-wrap">
+                            <table class="table dense" data-testid="member-assets">
+                                <thead><tr><th>"Asset"</th><th>"IP addresses"</th><th>"OS"</th><th>"Group"</th><th class="right">"Vulns"</th><th class="right">"Alerts"</th><th class="right">"Baseline"</th></tr></thead>
+                                <tbody>
+                                    {rows_or_empty(assets.assets.clone(), 7, "No assets.", |a| view! {
+                                        <tr>
+                                            <td>{a.name}</td><td>{a.ips.join(", ")}</td><td>{a.os}</td><td>{a.group.unwrap_or_default()}</td>
+                                            <td class="right">{a.open_vulnerabilities}</td><td class="right">{a.open_alerts}</td><td class="right">{a.baseline_risks}</td>
+                                        </tr>
+                                    })}
+                                </tbody>
+                            </table>
+                        </div>
+                        <Pagination page=assets.page page_count=assets.page_count total=assets.total href=move |p| {
+                            let q = if search.is_empty() { String::new() } else { format!("&q={}", url_encode(&search)) };
+                            format!("{LIST}/{id}?page={p}{q}")
+                        }/>
+                    </section>
+                }
+            }/>
+        </FeatureGate>
+    }
+}
+
+fn folder_options(folders: &[Folder]) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), "Root".to_string())];
+    out.extend(folders.iter().map(|f| (f.id.to_string(), super::model::folder_label(folders, f.id))));
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+/// Settings › Resource Directory: folders, members, invitations (management account).
+#[component]
+pub fn ResourceDirectoryPage() -> impl IntoView {
+    let folder = ServerAction::<CreateFolder>::new();
+    let create = ServerAction::<CreateMember>::new();
+    let invite = ServerAction::<InviteAccount>::new();
+    let cancel = ServerAction::<CancelInvitation>::new();
+    let upgrade = ServerAction::<UpgradeMember>::new();
+    let moving = ServerAction::<MoveMember>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let access = expect_context::<MeRefresh>();
+    let directory = Resource::new(
+        move || {
+            (
+                access.version(),
+                folder.version().get(),
+                create.version().get(),
+                invite.version().get(),
+                cancel.version().get(),
+                upgrade.version().get(),
+                moving.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| get_directory(),
+    );
+    toast_outcome(move || cancel.value().get(), "Invitation withdrawn.");
+    toast_outcome(move || moving.value().get(), "Member moved.");
+    toast_outcome(move || remove.value().get(), "Member removed from the directory.");
+    let removing: Asking = RwSignal::new(None);
+    view! {
+        <SettingsTabs current=DIRECTORY/>
+        <FeatureGate feature=Feature::MultiAccountControl>
+            <ConfirmDialog
+                asking=removing
+                title="Remove member"
+                question=|name| format!("Remove {name} from the resource directory? The account itself stays; it leaves Multi-account Control too.")
+                confirm_label="Remove member"
+                on_confirm=Callback::new(move |id| {
+                    remove.dispatch(RemoveMember { id });
+                })
+            />
+            <Loaded resource=directory loading="Loading the directory…" render=move |d: Directory| view! {
+                <DirectoryView directory=d removing folder create invite cancel upgrade moving/>
+            }/>
+        </FeatureGate>
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[component]
+fn DirectoryView(
+    directory: Directory,
+    removing: Asking,
+    folder: ServerAction<CreateFolder>,
+    create: ServerAction<CreateMember>,
+    invite: ServerAction<InviteAccount>,
+    cancel: ServerAction<CancelInvitation>,
+    upgrade: ServerAction<UpgradeMember>,
+    moving: ServerAction<MoveMember>,
+) -> impl IntoView {
+    let admin = directory.can_manage;
+    let options = folder_options(&directory.folders);
+    let move_options = options.clone();
+    let upgrading = RwSignal::new(None::<(i64, String)>);
+    view! {
+        <section class="card">
+            <h2>"Members"</h2>
+            <div class="table-wrap">
+                <table class="table" data-testid="directory-table">
+                    <thead><tr><th>"Account ID"</th><th>"Display name"</th><th>"Type"</th><th>"Folder"</th><th>"Joined"</th><th>"Status"</th><th class="right">"Actions"</th></tr></thead>
+                    <tbody>
+                        <tr data-account=directory.management_account_no.clone()>
+                            <td class="mono">{directory.management_account_no.clone()}</td>
+                            <td>{directory.management_name.clone()}</td>
+                            <td>"Management account"</td><td>"Root"</td><td>"—"</td><td>"Active"</td><td></td>
+                        </tr>
+                        {directory.members.into_iter().map(|m| {
+                            let id = m.account_id;
+                            let asked = (m.account_id, m.name.clone());
+                            let upgrade_item = (m.account_id, m.name.clone());
+                            let current = m.folder_id.map(|f| f.to_string()).unwrap_or_default();
+                            let options = move_options.clone();
+                            view! {
+                                <tr data-account=m.account_no.clone()>
+                                    <td class="mono">{m.account_no.clone()}</td>
+                                    <td>{m.name.clone()}</td>
+                                    <td>{kind_label(m.kind)}</td>
+                                    <td>
+                                        <select aria-label=format!("Folder of {}", m.name) disabled=!admin
+                                            on:change=move |ev| { moving.dispatch(MoveMember { id, folder: event_target_value(&ev) }); }>
+                                            {options.into_iter().map(|(value, label)| {
+                                                let selected = value == current;
+                                                view! { <option value=value selected=selected>{label}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    </td>
+                                    <td>{date(m.joined_at)}{m.invited.then_some(" (invited)")}</td>
+                                    <td>{if m.managed { "Active · managed" } else { "Active" }}</td>
+                                    <td class="right actions">
+                                        {(admin && m.kind == AccountKind::Resource).then(|| view! {
+                                            <button class="btn btn-sm" type="button" on:click=move |_| upgrading.set(Some(upgrade_item.clone()))>"Upgrade"</button>
+                                        })}
+                                        {admin.then(|| view! { <AskButton asking=removing item=asked.clone() label="Remove"/> })}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <UpgradeDialog upgrading upgrade/>
+        {admin.then(|| view! {
+            <div class="cards cards-2">
+                <CreateMemberCard create options=options.clone()/>
+                <InviteCard invite/>
+            </div>
+            <FolderCard folder options=options.clone() folders=directory.folders.clone()/>
+        })}
+        <section class="card">
+            <h2>"Invitations sent"</h2>
+            <div class="table-wrap">
+                <table class="table dense" data-testid="sent-invitations">
+                    <thead><tr><th>"Account"</th><th>"Sent"</th><th>"Expires"</th><th>"Status"</th><th></th></tr></thead>
+                    <tbody>
+                        {rows_or_empty(directory.invitations, 5, "No invitations.", move |i| {
+                            let id = i.id;
+                            let pending = i.status == InvitationStatus::Pending;
+                            view! {
+                                <tr>
+                                    <td>{format!("{} ({})", i.to_name, i.to_account_no)}</td>
+                                    <td>{date_time(Some(i.created_at))}</td>
+                                    <td>{date_time(Some(i.expires_at))}</td>
+                                    <td>{i.status.label()}</td>
+                                    <td class="right">{(admin && pending).then(|| view! {
+                                        <button class="btn btn-sm" type="button" on:click=move |_| { cancel.dispatch(CancelInvitation { id }); }>"Withdraw"</button>
+                                    })}</td>
+                                </tr>
+                            }
+                        })}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// Runs `reset` and toasts when a form's action succeeds; fills field errors otherwise.
+fn form_outcome<T: Clone + Send + Sync + 'static>(
+    value: impl Fn() -> Option<Result<T, AppError>> + 'static,
+    errors: FormErrors,
+    form_error: RwSignal<Option<String>>,
+    success: &'static str,
+    reset: impl Fn() + 'static,
+) {
+    let toaster = use_toaster();
+    // As in `toast_outcome`: ignore the outcome present when the component was (re)built.
+    Effect::new(move |seen: Option<()>| {
+        let outcome = value();
+        if let (Some(()), Some(result)) = (seen, outcome) {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success(success);
+                reset();
+            }
+        }
+    });
+}
+
+#[component]
+fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, String)>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let folder = RwSignal::new(String::new());
+    let edition = RwSignal::new("basic".to_string());
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    form_outcome(move || create.value().get(), errors, form_error, "Resource account created.", move || name.set(String::new()));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let member = NewResourceAccount { name: name.get(), folder: folder.get(), edition: edition.get() };
+        match member.validate() {
+            Err(e) => form_error.set(errors.absorb::<()>(&Err(e))),
+            Ok(()) => {
+                create.dispatch(CreateMember { member });
+            }
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"Create member"</h2>
+            <p class="muted">"A resource account: a new account managed from here, with no sign-in of its own until it is upgraded."</p>
+            <form class="form" on:submit=submit novalidate data-testid="create-member">
+                <Field label="Display name" name="member_name" error=errors.message("name")>
+                    <input id="member_name" type="text" maxlength="64" bind:value=name/>
+                </Field>
+                <div class="field-row">
+                    <Field label="Folder" name="member_folder" error=errors.message("folder")>
+                        <select id="member_folder" on:change=move |ev| folder.set(event_target_value(&ev))>
+                            {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                        </select>
+                    </Field>
+                    <Field label="Edition" name="member_edition" error=errors.message("edition")>
+                        <select id="member_edition" on:change=move |ev| edition.set(event_target_value(&ev))>
+                            {Edition::ALL.iter().map(|e| view! { <option value=e.as_str()>{e.label()}</option> }).collect_view()}
+                        </select>
+                    </Field>
+                </div>
+                <FormError message=form_error/>
+                <div class="form-actions"><button class="btn btn-primary" type="submit">"Create member"</button></div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn InviteCard(invite: ServerAction<InviteAccount>) -> impl IntoView {
+    let account_no = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    form_outcome(move || invite.value().get(), errors, form_error, "Invitation sent; it waits for that account's admin for 14 days.", move || account_no.set(String::new()));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match normalise_account_no(&account_no.get()) {
+            Err(message) => form_error.set(errors.absorb::<()>(&Err(AppError::field("account_no", message)))),
+            Ok(_) => {
+                invite.dispatch(InviteAccount { account_no: account_no.get() });
+            }
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"Invite a cloud account"</h2>
+            <p class="muted">"An existing account joins once one of its admins accepts in Settings › Invitations."</p>
+            <form class="form" on:submit=submit novalidate data-testid="invite-account">
+                <Field label="Account ID" name="account_no" error=errors.message("account_no")>
+                    <input id="account_no" type="text" inputmode="numeric" bind:value=account_no placeholder="16 digits"/>
+                </Field>
+                <FormError message=form_error/>
+                <div class="form-actions"><button class="btn btn-primary" type="submit">"Invite"</button></div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn FolderCard(folder: ServerAction<CreateFolder>, options: Vec<(String, String)>, folders: Vec<Folder>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let parent = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    form_outcome(move || folder.value().get(), errors, form_error, "Folder created.", move || name.set(String::new()));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        folder.dispatch(CreateFolder { name: name.get(), parent: parent.get() });
+    };
+    view! {
+        <section class="card">
+            <h2>"Folders"</h2>
+            <ul class="folder-tree" data-testid="folder-tree">
+                <li>"Root"</li>
+                {folders.iter().map(|f| view! { <li>{super::model::folder_label(&folders, f.id)}</li> }).collect_view()}
+            </ul>
+            <form class="inline-form" on:submit=submit novalidate>
+                <Field label="New folder" name="folder_name" error=errors.message("name")>
+                    <input id="folder_name" type="text" maxlength="64" bind:value=name/>
+                </Field>
+                <Field label="Inside" name="folder_parent" error=errors.message("folder")>
+                    <select id="folder_parent" on:change=move |ev| parent.set(event_target_value(&ev))>
+                        {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                    </select>
+                </Field>
+                <button class="btn" type="submit">"Create folder"</button>
+            </form>
+            <FormError message=form_error/>
+        </section>
+    }
+}
+
+#[component]
+fn UpgradeDialog(upgrading: RwSignal<Option<(i64, String)>>, upgrade: ServerAction<UpgradeMember>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    form_outcome(move || upgrade.value().get(), errors, form_error, "Upgraded: the account now signs in by itself.", move || {
+        upgrading.set(None);
+        password.set(String::new());
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some((id, _)) = upgrading.get_untracked() else { return };
+        let admin = UpgradeInput { email: email.get(), name: name.get(), password: password.get() };
+        match admin.validate() {
+            Err(e) => form_error.set(errors.absorb::<()>(&Err(e))),
+            Ok(()) => {
+                upgrade.dispatch(UpgradeMember { id, admin });
+            }
+        }
+    };
+    view! {
+        <Show when=move || upgrading.with(Option::is_some)>
+            <div class="modal-backdrop" on:click=move |_| upgrading.set(None)>
+                <div class="modal" role="dialog" aria-modal="true" aria-label="Upgrade to a cloud account" on:click=|ev| ev.stop_propagation()>
+                    <form on:submit=submit novalidate>
+                        <div class="modal-header"><h2>"Upgrade to a cloud account"</h2></div>
+                        <div class="modal-body">
+                            <p>{move || upgrading.get().map(|(_, n)| format!("{n} gets its own admin and can sign in by itself."))}</p>
+                            <Field label="Admin email" name="upgrade_email" error=errors.message("email")>
+                                <input id="upgrade_email" type="email" bind:value=email/>
+                            </Field>
+                            <Field label="Admin name" name="upgrade_name" error=errors.message("name")>
+                                <input id="upgrade_name" type="text" bind:value=name/>
+                            </Field>
+                            <Field label="Initial password" name="upgrade_password" error=errors.message("password") hint="At least 12 characters.">
+                                <input id="upgrade_password" type="password" autocomplete="new-password" bind:value=password/>
+                            </Field>
+                            <FormError message=form_error/>
+                        </div>
+                        <div class="modal-footer">
+                            <button class="btn" type="button" on:click=move |_| upgrading.set(None)>"Cancel"</button>
+                            <button class="btn btn-primary" type="submit" disabled=move || upgrade.pending().get()>"Upgrade"</button>
+                        </div>
+                    </form>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// Settings › Invitations: invitations this account received from management accounts.
+#[component]
+pub fn InvitationsPage() -> impl IntoView {
+    let respond = ServerAction::<RespondInvitation>::new();
+    let invitations = Resource::new(move || respond.version().get(), |_| list_received_invitations());
+    toast_outcome(move || respond.value().get(), "Answer sent.");
+    view! {
+        <SettingsTabs current="/settings/invitations"/>
+        <section class="card">
+            <h2>"Invitations to join a resource directory"</h2>
+            <p class="muted">"Joining lets the inviting account see this account's Overview and Assets (read-only) on its Multi-account Control page; every such look is in its audit log."</p>
+            <Loaded resource=invitations loading="Loading invitations…" render=move |list| view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="received-invitations">
+                        <thead><tr><th>"From"</th><th>"Sent"</th><th>"Expires"</th><th>"Status"</th><th class="right">"Answer"</th></tr></thead>
+                        <tbody>
+                            {rows_or_empty(list, 5, "No invitations.", move |i| {
+                                let id = i.id;
+                                let pending = i.status == InvitationStatus::Pending;
+                                view! {
+                                    <tr>
+                                        <td>{format!("{} ({})", i.from_name, i.from_account_no)}</td>
+                                        <td>{date_time(Some(i.created_at))}</td>
+                                        <td>{date_time(Some(i.expires_at))}</td>
+                                        <td>{i.status.label()}</td>
+                                        <td class="right actions">{pending.then(|| view! {
+                                            <button class="btn btn-sm btn-primary" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: true }); }>"Accept"</button>
+                                            <button class="btn btn-sm" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: false }); }>"Decline"</button>
+                                        })}</td>
+                                    </tr>
+                                }
+                            })}
+                        </tbody>
+                    </table>
+                </div>
+            }/>
+        </section>
+    }
+}

@@ -1,0 +1,538 @@
+//! SQL of the resource directory and Multi-account Control. Every function takes the
+//! management account's id and touches only its own directory; reads of a member's data go
+//! through `managed_member`, which the callers audit.
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+
+use super::model::{
+    Candidate, Directory, Folder, Invitation, InvitationStatus, ManagedAccount, Member, INVITATION_DAYS,
+};
+use crate::auth::editions::Edition;
+use crate::auth::model::{AccountKind, Role};
+use crate::error::AppError;
+use crate::server::audit::{self, Actor};
+use crate::server::db::{like_pattern, Db};
+use crate::server::now;
+
+const DAY: i64 = 86_400;
+
+/// An account that is itself a member of a directory cannot have members.
+pub async fn require_management(db: &Db, account_id: i64) -> Result<(), AppError> {
+    let member = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_members WHERE member_account_id = $1")
+        .bind(account_id)
+        .fetch_one(&db.pool)
+        .await?;
+    if member > 0 {
+        Err(AppError::Forbidden("This account is a member of another account's resource directory, so it cannot have members of its own.".into()))
+    } else {
+        Ok(())
+    }
+}
+
+type MemberRow = (i64, String, String, String, String, Option<i64>, i64, String, i64);
+
+const MEMBER_SELECT: &str = "SELECT a.id, a.account_no, a.name, a.kind, a.edition, m.folder_id, m.joined_at, m.joined_by,
+        CASE WHEN ma.member_account_id IS NULL THEN 0 ELSE 1 END
+     FROM directory_members m JOIN accounts a ON a.id = m.member_account_id
+     LEFT JOIN managed_accounts ma ON ma.member_account_id = m.member_account_id AND ma.management_account_id = m.management_account_id";
+
+fn member_from(row: MemberRow, folders: &[Folder]) -> Member {
+    let (account_id, account_no, name, kind, edition, folder_id, joined_at, joined_by, managed) = row;
+    Member {
+        account_id,
+        account_no,
+        name,
+        kind: AccountKind::parse(&kind).unwrap_or(AccountKind::Cloud),
+        edition: Edition::parse(&edition).unwrap_or(Edition::Basic),
+        folder_path: folder_path(folders, folder_id),
+        folder_id,
+        joined_at,
+        invited: joined_by == "invited",
+        managed: managed == 1,
+    }
+}
+
+/// "Root / Production / EU" for a folder, "Root" for none.
+pub fn folder_path(folders: &[Folder], folder_id: Option<i64>) -> String {
+    match folder_id {
+        Some(id) => format!("Root / {}", super::model::folder_label(folders, id)),
+        None => "Root".into(),
+    }
+}
+
+pub async fn folders(db: &Db, management: i64) -> Result<Vec<Folder>, AppError> {
+    Ok(sqlx::query_as::<_, (i64, Option<i64>, String)>(
+        "SELECT id, parent_id, name FROM directory_folders WHERE account_id = $1 ORDER BY name, id",
+    )
+    .bind(management)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, parent_id, name)| Folder { id, parent_id, name })
+    .collect())
+}
+
+pub async fn directory(db: &Db, management: i64, can_manage: bool) -> Result<Directory, AppError> {
+    let (management_account_no, management_name) = sqlx::query_as::<_, (String, String)>("SELECT account_no, name FROM accounts WHERE id = $1")
+        .bind(management)
+        .fetch_one(&db.pool)
+        .await?;
+    let folders = folders(db, management).await?;
+    let members = sqlx::query_as::<_, MemberRow>(&format!("{MEMBER_SELECT} WHERE m.management_account_id = $1 ORDER BY a.name, a.id"))
+        .bind(management)
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(|row| member_from(row, &folders))
+        .collect();
+    let invitations = invitations(db, "i.management_account_id = $1", management).await?;
+    Ok(Directory { management_account_no, management_name, folders, members, invitations, can_manage })
+}
+
+async fn invitations(db: &Db, filter: &str, account_id: i64) -> Result<Vec<Invitation>, AppError> {
+    let now = now();
+    Ok(sqlx::query_as::<_, (i64, String, String, String, String, String, i64, i64)>(&format!(
+        "SELECT i.id, f.account_no, f.name, t.account_no, t.name, i.status, i.created_at, i.expires_at
+         FROM directory_invitations i JOIN accounts f ON f.id = i.management_account_id JOIN accounts t ON t.id = i.invitee_account_id
+         WHERE {filter} ORDER BY i.created_at DESC, i.id DESC LIMIT 100"
+    ))
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, from_account_no, from_name, to_account_no, to_name, status, created_at, expires_at)| Invitation {
+        id,
+        from_account_no,
+        from_name,
+        to_account_no,
+        to_name,
+        status: match status.as_str() {
+            "pending" if expires_at <= now => InvitationStatus::Expired,
+            "pending" => InvitationStatus::Pending,
+            "accepted" => InvitationStatus::Accepted,
+            "declined" => InvitationStatus::Declined,
+            _ => InvitationStatus::Cancelled,
+        },
+        created_at,
+        expires_at,
+    })
+    .collect())
+}
+
+/// Invitations an account received.
+pub async fn received_invitations(db: &Db, invitee: i64) -> Result<Vec<Invitation>, AppError> {
+    invitations(db, "i.invitee_account_id = $1", invitee).await
+}
+
+async fn owned_folder(conn: &mut AnyConnection, management: i64, folder: Option<i64>) -> Result<(), AppError> {
+    if let Some(id) = folder {
+        let found = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_folders WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(management)
+            .fetch_one(&mut *conn)
+            .await?;
+        if found == 0 {
+            return Err(AppError::field("folder", "Choose a folder of this directory."));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create_folder(db: &Db, management: i64, actor: &Actor, parent: Option<i64>, name: &str) -> Result<i64, AppError> {
+    let mut tx = db.begin_write().await?;
+    owned_folder(&mut tx, management, parent).await?;
+    let id = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO directory_folders (account_id, parent_id, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(management)
+    .bind(parent)
+    .bind(name.trim())
+    .bind(now())
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut *tx, management, actor, "directory.folder.create", name.trim(), "").await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Adds to Multi-account Control when the management account asked for new members to be.
+async fn auto_manage(conn: &mut AnyConnection, management: i64, member: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO managed_accounts (management_account_id, member_account_id, added_at)
+         SELECT id, $2, $3 FROM accounts WHERE id = $1 AND auto_manage = 1
+         ON CONFLICT (management_account_id, member_account_id) DO NOTHING",
+    )
+    .bind(management)
+    .bind(member)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn create_resource_account(
+    db: &Db,
+    management: i64,
+    actor: &Actor,
+    name: &str,
+    folder: Option<i64>,
+    edition: Edition,
+) -> Result<i64, AppError> {
+    let mut tx = db.begin_write().await?;
+    owned_folder(&mut tx, management, folder).await?;
+    let account = crate::auth::repo::create_account(&mut tx, name.trim(), edition, AccountKind::Resource).await?;
+    sqlx::query(
+        "INSERT INTO directory_members (member_account_id, management_account_id, folder_id, joined_by, joined_at) VALUES ($1, $2, $3, 'created', $4)",
+    )
+    .bind(account.id)
+    .bind(management)
+    .bind(folder)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    auto_manage(&mut tx, management, account.id).await?;
+    audit::record(&mut *tx, management, actor, "directory.member.create", &account.account_no, name.trim()).await?;
+    tx.commit().await?;
+    Ok(account.id)
+}
+
+pub async fn invite(db: &Db, management: i64, actor: &Actor, account_no: &str) -> Result<i64, AppError> {
+    let mut tx = db.begin_write().await?;
+    let invitee = sqlx::query_scalar::<_, i64>("SELECT id FROM accounts WHERE account_no = $1")
+        .bind(account_no)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::field("account_no", "No account has this id."))?;
+    if invitee == management {
+        return Err(AppError::field("account_no", "This is the management account itself."));
+    }
+    let in_directory = sqlx::query_scalar::<_, i64>("SELECT management_account_id FROM directory_members WHERE member_account_id = $1")
+        .bind(invitee)
+        .fetch_optional(&mut *tx)
+        .await?;
+    match in_directory {
+        Some(owner) if owner == management => return Err(AppError::field("account_no", "This account is already a member.")),
+        Some(_) => return Err(AppError::field("account_no", "This account is a member of another resource directory.")),
+        None => {}
+    }
+    let has_members = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_members WHERE management_account_id = $1")
+        .bind(invitee)
+        .fetch_one(&mut *tx)
+        .await?;
+    if has_members > 0 {
+        return Err(AppError::field("account_no", "This account manages a resource directory of its own."));
+    }
+    let at = now();
+    let id = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO directory_invitations (management_account_id, invitee_account_id, status, created_at, expires_at)
+         VALUES ($1, $2, 'pending', $3, $4) ON CONFLICT (management_account_id, invitee_account_id) WHERE status = 'pending' DO NOTHING RETURNING id",
+    )
+    .bind(management)
+    .bind(invitee)
+    .bind(at)
+    .bind(at + INVITATION_DAYS * DAY)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = match id {
+        Some(id) => id,
+        None => {
+            // A pending one exists: refuse unless it has expired, in which case it is replaced.
+            let expired = sqlx::query_scalar::<_, i64>(
+                "UPDATE directory_invitations SET status = 'cancelled', responded_at = $3
+                 WHERE management_account_id = $1 AND invitee_account_id = $2 AND status = 'pending' AND expires_at <= $3 RETURNING id",
+            )
+            .bind(management)
+            .bind(invitee)
+            .bind(at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if expired.is_none() {
+                return Err(AppError::field("account_no", "An invitation to this account is already waiting for an answer."));
+            }
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO directory_invitations (management_account_id, invitee_account_id, status, created_at, expires_at)
+                 VALUES ($1, $2, 'pending', $3, $4) RETURNING id",
+            )
+            .bind(management)
+            .bind(invitee)
+            .bind(at)
+            .bind(at + INVITATION_DAYS * DAY)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    audit::record(&mut *tx, management, actor, "directory.invite", account_no, "").await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The invitee's admin accepts or declines; accepting makes the account a member.
+pub async fn respond(db: &Db, invitee: i64, actor: &Actor, id: i64, accept: bool) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let (management, status, expires_at) = sqlx::query_as::<_, (i64, String, i64)>(
+        "SELECT management_account_id, status, expires_at FROM directory_invitations WHERE id = $1 AND invitee_account_id = $2",
+    )
+    .bind(id)
+    .bind(invitee)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let at = now();
+    if status != "pending" {
+        return Err(AppError::Conflict("This invitation was already answered or withdrawn.".into()));
+    }
+    if expires_at <= at {
+        return Err(AppError::Conflict("This invitation has expired; ask for a new one.".into()));
+    }
+    if accept {
+        let member_elsewhere = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_members WHERE member_account_id = $1")
+            .bind(invitee)
+            .fetch_one(&mut *tx)
+            .await?;
+        let has_members = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_members WHERE management_account_id = $1")
+            .bind(invitee)
+            .fetch_one(&mut *tx)
+            .await?;
+        if member_elsewhere > 0 || has_members > 0 {
+            return Err(AppError::Conflict("This account is already part of a resource directory.".into()));
+        }
+        sqlx::query(
+            "INSERT INTO directory_members (member_account_id, management_account_id, folder_id, joined_by, joined_at) VALUES ($1, $2, NULL, 'invited', $3)",
+        )
+        .bind(invitee)
+        .bind(management)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        auto_manage(&mut tx, management, invitee).await?;
+    }
+    sqlx::query("UPDATE directory_invitations SET status = $1, responded_at = $2 WHERE id = $3")
+        .bind(if accept { "accepted" } else { "declined" })
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let (action, target) = if accept { ("directory.invitation.accept", "joined") } else { ("directory.invitation.decline", "declined") };
+    audit::record(&mut *tx, invitee, actor, action, &management.to_string(), target).await?;
+    audit::record(&mut *tx, management, actor, action, &invitee.to_string(), target).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn cancel_invitation(db: &Db, management: i64, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let statement = sqlx::query(
+        "UPDATE directory_invitations SET status = 'cancelled', responded_at = $1 WHERE id = $2 AND management_account_id = $3 AND status = 'pending'",
+    )
+    .bind(now())
+    .bind(id)
+    .bind(management);
+    change_one(db, management, actor, ("directory.invitation.cancel", &id.to_string()), statement).await
+}
+
+/// A member of this management account's directory (any member, managed or not).
+pub async fn member(db: &Db, management: i64, member: i64) -> Result<Member, AppError> {
+    let folders = folders(db, management).await?;
+    let row = sqlx::query_as::<_, MemberRow>(&format!("{MEMBER_SELECT} WHERE m.management_account_id = $1 AND m.member_account_id = $2"))
+        .bind(management)
+        .bind(member)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(member_from(row, &folders))
+}
+
+/// Gives a resource account its first admin, making it a cloud account that signs in by itself.
+pub async fn upgrade(db: &Db, management: i64, actor: &Actor, member_id: i64, email: &str, name: &str, password_hash: &str) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let (kind, account_no) = sqlx::query_as::<_, (String, String)>(
+        "SELECT a.kind, a.account_no FROM directory_members m JOIN accounts a ON a.id = m.member_account_id
+         WHERE m.management_account_id = $1 AND m.member_account_id = $2",
+    )
+    .bind(management)
+    .bind(member_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if kind != "resource" {
+        return Err(AppError::Conflict("Only a resource account can be upgraded; this one is a cloud account already.".into()));
+    }
+    sqlx::query("UPDATE accounts SET kind = 'cloud' WHERE id = $1").bind(member_id).execute(&mut *tx).await?;
+    crate::auth::repo::create_user(&mut *tx, member_id, email, name.trim(), Role::Admin, password_hash).await?;
+    audit::record(&mut *tx, management, actor, "directory.member.upgrade", &account_no, &email.trim().to_lowercase()).await?;
+    audit::record(&mut *tx, member_id, actor, "account.upgrade", &account_no, &email.trim().to_lowercase()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn move_member(db: &Db, management: i64, actor: &Actor, member_id: i64, folder: Option<i64>) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    owned_folder(&mut tx, management, folder).await?;
+    let changed = sqlx::query("UPDATE directory_members SET folder_id = $1 WHERE member_account_id = $2 AND management_account_id = $3")
+        .bind(folder)
+        .bind(member_id)
+        .bind(management)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(&mut *tx, management, actor, "directory.member.move", &member_id.to_string(), &format!("{folder:?}")).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes an account out of the directory (and off Multi-account Control); the account stays.
+pub async fn remove_member(db: &Db, management: i64, actor: &Actor, member_id: i64) -> Result<(), AppError> {
+    let statement = sqlx::query("DELETE FROM directory_members WHERE member_account_id = $1 AND management_account_id = $2")
+        .bind(member_id)
+        .bind(management);
+    change_one(db, management, actor, ("directory.member.remove", &member_id.to_string()), statement).await
+}
+
+// ----- Multi-account Control -----
+
+pub async fn auto_manage_flag(db: &Db, management: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT auto_manage FROM accounts WHERE id = $1").bind(management).fetch_one(&db.pool).await? == 1)
+}
+
+/// The managed accounts with their edition, score, open risks and 30-day score history.
+pub async fn managed(db: &Db, management: i64, search: &str) -> Result<Vec<ManagedAccount>, AppError> {
+    let search = search.trim();
+    let mut sql = String::from(
+        "SELECT a.id, a.account_no, a.name, a.edition, a.kind FROM managed_accounts ma JOIN accounts a ON a.id = ma.member_account_id
+         WHERE ma.management_account_id = $1",
+    );
+    if !search.is_empty() {
+        sql.push_str(" AND (LOWER(a.name) LIKE $2 ESCAPE '\\' OR a.account_no LIKE $2 ESCAPE '\\')");
+    }
+    sql.push_str(" ORDER BY a.name, a.id");
+    let mut query = sqlx::query_as::<_, (i64, String, String, String, String)>(&sql).bind(management);
+    if !search.is_empty() {
+        query = query.bind(like_pattern(search));
+    }
+    let rows = query.fetch_all(&db.pool).await?;
+    let at = now();
+    let since = crate::overview::repo::day_of(at - 29 * DAY);
+    let mut histories: HashMap<i64, Vec<i64>> = HashMap::new();
+    if !rows.is_empty() {
+        for (account_id, score) in sqlx::query_as::<_, (i64, i64)>(
+            "SELECT h.account_id, h.score FROM score_history h JOIN managed_accounts ma ON ma.member_account_id = h.account_id
+             WHERE ma.management_account_id = $1 AND h.day >= $2 ORDER BY h.account_id, h.day",
+        )
+        .bind(management)
+        .bind(&since)
+        .fetch_all(&db.pool)
+        .await?
+        {
+            histories.entry(account_id).or_default().push(score);
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (account_id, account_no, name, edition, kind) in rows {
+        let risks = crate::overview::repo::risk_counts(db, account_id, at).await?;
+        let weights = crate::overview::repo::weights(db, account_id).await?;
+        out.push(ManagedAccount {
+            account_id,
+            account_no,
+            name,
+            edition: Edition::parse(&edition).unwrap_or(Edition::Basic),
+            kind: AccountKind::parse(&kind).unwrap_or(AccountKind::Cloud),
+            score: crate::overview::score::security_score(&risks, &weights),
+            risks,
+            history: histories.remove(&account_id).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// Directory members not on the list yet.
+pub async fn candidates(db: &Db, management: i64) -> Result<Vec<Candidate>, AppError> {
+    Ok(sqlx::query_as::<_, (i64, String, String, String)>(
+        "SELECT a.id, a.account_no, a.name, a.kind FROM directory_members m JOIN accounts a ON a.id = m.member_account_id
+         WHERE m.management_account_id = $1
+           AND NOT EXISTS (SELECT 1 FROM managed_accounts ma WHERE ma.management_account_id = $1 AND ma.member_account_id = m.member_account_id)
+         ORDER BY a.name, a.id",
+    )
+    .bind(management)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(account_id, account_no, name, kind)| Candidate {
+        account_id,
+        account_no,
+        name,
+        kind: AccountKind::parse(&kind).unwrap_or(AccountKind::Cloud),
+    })
+    .collect())
+}
+
+/// Adds directory members to the list and sets the "add new accounts" choice.
+pub async fn add_managed(db: &Db, management: i64, actor: &Actor, members: &[i64], auto: bool) -> Result<usize, AppError> {
+    let mut tx = db.begin_write().await?;
+    let mut added = 0;
+    for member in members {
+        let in_directory = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM directory_members WHERE member_account_id = $1 AND management_account_id = $2",
+        )
+        .bind(member)
+        .bind(management)
+        .fetch_one(&mut *tx)
+        .await?;
+        if in_directory == 0 {
+            return Err(AppError::field("accounts", "Only members of this account's resource directory can be added."));
+        }
+        added += sqlx::query(
+            "INSERT INTO managed_accounts (management_account_id, member_account_id, added_at) VALUES ($1, $2, $3)
+             ON CONFLICT (management_account_id, member_account_id) DO NOTHING",
+        )
+        .bind(management)
+        .bind(member)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as usize;
+    }
+    sqlx::query("UPDATE accounts SET auto_manage = $1 WHERE id = $2").bind(auto as i64).bind(management).execute(&mut *tx).await?;
+    audit::record(&mut *tx, management, actor, "multi_account.add", &format!("{added} accounts"), if auto { "auto-add on" } else { "auto-add off" }).await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+pub async fn remove_managed(db: &Db, management: i64, actor: &Actor, member: i64) -> Result<(), AppError> {
+    let statement = sqlx::query("DELETE FROM managed_accounts WHERE management_account_id = $1 AND member_account_id = $2")
+        .bind(management)
+        .bind(member);
+    change_one(db, management, actor, ("multi_account.remove", &member.to_string()), statement).await
+}
+
+/// Runs one statement that must change a row of this directory, with its audit entry
+/// (action, target), in one transaction; `NotFound` when it changed nothing.
+async fn change_one<'q>(
+    db: &Db,
+    management: i64,
+    actor: &Actor,
+    (action, target): (&str, &str),
+    statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    if statement.execute(&mut *tx).await?.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(&mut *tx, management, actor, action, target, "").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The member, if this management account watches it on Multi-account Control: the only way
+/// one account reads another's data.
+pub async fn managed_member(db: &Db, management: i64, member_id: i64) -> Result<Member, AppError> {
+    let found = member(db, management, member_id).await?;
+    if found.managed {
+        Ok(found)
+    } else {
+        Err(AppError::NotFound)
+    }
+}

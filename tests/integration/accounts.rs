@@ -1,0 +1,274 @@
+use axum::http::StatusCode;
+
+use bulwark::auth::editions::Edition;
+use bulwark::auth::model::Role;
+use bulwark::server::now;
+
+use crate::common::*;
+
+/// An Enterprise account that authorized the resource directory, signed in as its admin.
+async fn management(app: &TestApp) -> (i64, Session) {
+    let (id, email) = app.account("Holding", Edition::Enterprise, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let granted = app.call(Some(&admin), "grant_authorization", &[("service", "resource_directory")]).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+    (id, admin)
+}
+
+async fn account_no(app: &TestApp, id: i64) -> String {
+    sqlx::query_scalar::<_, String>("SELECT account_no FROM accounts WHERE id = $1").bind(id).fetch_one(&app.db().pool).await.unwrap()
+}
+
+async fn create_member(app: &TestApp, admin: &Session, name: &str) -> i64 {
+    let created = app.call(Some(admin), "create_member", &[("member[name]", name), ("member[folder]", ""), ("member[edition]", "advanced")]).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    created.json().as_i64().unwrap()
+}
+
+async fn managed_names(app: &TestApp, admin: &Session, search: &str) -> Vec<String> {
+    let list = app.call(Some(admin), "list_managed", &[("search", search)]).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    list.json()["accounts"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect()
+}
+
+/// Resource accounts are created in folders; existing accounts join by accepted invitation only.
+#[tokio::test(flavor = "multi_thread")]
+async fn members_are_created_or_invited_and_accept() {
+    let app = TestApp::new().await;
+    let (holding, admin) = management(&app).await;
+    let folder = app.call(Some(&admin), "create_folder", &[("name", "Production"), ("parent", "")]).await;
+    assert_eq!(folder.status, StatusCode::OK, "{}", folder.body);
+    let folder_id = folder.json().as_i64().unwrap().to_string();
+    let sub = app.call(Some(&admin), "create_folder", &[("name", "EU"), ("parent", &folder_id)]).await.json().as_i64().unwrap().to_string();
+    let created = app.call(Some(&admin), "create_member", &[("member[name]", "EU shop"), ("member[folder]", &sub), ("member[edition]", "advanced")]).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let shop = created.json().as_i64().unwrap();
+    // Verify: a resource account without users, with its default report, in Root / Production / EU.
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM accounts WHERE id = {shop} AND kind = 'resource' AND edition = 'advanced'")).await, 1);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM users WHERE account_id = {shop}")).await, 0);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM reports WHERE account_id = {shop} AND is_default = 1")).await, 1);
+    let directory = app.call(Some(&admin), "get_directory", &[]).await.json();
+    assert_eq!(directory["members"][0]["folder_path"], "Root / Production / EU");
+
+    // Bad invitations are refused beside the field.
+    for (input, message) in [
+        ("12345", "Enter the 16-digit account id shown in that account's header."),
+        ("9999999999999999", "No account has this id."),
+    ] {
+        let refused = app.call(Some(&admin), "invite_account", &[("account_no", input)]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.json()["Validation"]["account_no"], message);
+    }
+    let own = account_no(&app, holding).await;
+    let refused = app.call(Some(&admin), "invite_account", &[("account_no", &own)]).await;
+    assert_eq!(refused.json()["Validation"]["account_no"], "This is the management account itself.");
+
+    let (retail, retail_email) = app.account("Retail", Edition::Basic, Role::Admin).await;
+    let retail_no = account_no(&app, retail).await;
+    let invited = app.call(Some(&admin), "invite_account", &[("account_no", &retail_no)]).await;
+    assert_eq!(invited.status, StatusCode::OK, "{}", invited.body);
+    let again = app.call(Some(&admin), "invite_account", &[("account_no", &retail_no)]).await;
+    assert_eq!(again.json()["Validation"]["account_no"], "An invitation to this account is already waiting for an answer.");
+    // Verify the invitee is not a member until its admin accepts.
+    assert_eq!(app.count("SELECT COUNT(*) FROM directory_members").await, 1);
+    let retail_admin = app.sign_in(&retail_email).await;
+    let received = app.call(Some(&retail_admin), "list_received_invitations", &[]).await.json();
+    assert_eq!(received[0]["status"], "Pending");
+    assert_eq!(received[0]["from_account_no"], own);
+    let id = received[0]["id"].as_i64().unwrap().to_string();
+    let accepted = app.call(Some(&retail_admin), "respond_invitation", &[("id", &id), ("accept", "true")]).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM directory_members WHERE member_account_id = {retail} AND joined_by = 'invited'")).await, 1);
+    let twice = app.call(Some(&retail_admin), "respond_invitation", &[("id", &id), ("accept", "true")]).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    // Verify a member cannot run a directory of its own.
+    let (_, third_email) = app.account("Third", Edition::Enterprise, Role::Admin).await;
+    let _ = third_email;
+    let member_directory = app.call(Some(&retail_admin), "get_directory", &[]).await;
+    assert_eq!(member_directory.status, StatusCode::FORBIDDEN);
+
+    // Moving and removing.
+    let moved = app.call(Some(&admin), "move_member", &[("id", &shop.to_string()), ("folder", "")]).await;
+    assert_eq!(moved.status, StatusCode::OK);
+    let removed = app.call(Some(&admin), "remove_member", &[("id", &retail.to_string())]).await;
+    assert_eq!(removed.status, StatusCode::OK);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM accounts WHERE id = {retail}")).await, 1, "the account itself stays");
+    assert_eq!(app.count("SELECT COUNT(*) FROM directory_members").await, 1);
+}
+
+/// An invitation expires after 14 days; a new one can then be sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn invitations_expire() {
+    let app = TestApp::new().await;
+    let (_, admin) = management(&app).await;
+    let (retail, retail_email) = app.account("Retail", Edition::Basic, Role::Admin).await;
+    let retail_no = account_no(&app, retail).await;
+    app.call(Some(&admin), "invite_account", &[("account_no", &retail_no)]).await;
+    let expires = app.count("SELECT expires_at FROM directory_invitations").await;
+    assert!((expires - now() - 14 * 86_400).abs() < 60);
+    sqlx::query("UPDATE directory_invitations SET expires_at = $1").bind(now() - 1).execute(&app.db().pool).await.unwrap();
+    let retail_admin = app.sign_in(&retail_email).await;
+    let received = app.call(Some(&retail_admin), "list_received_invitations", &[]).await.json();
+    assert_eq!(received[0]["status"], "Expired");
+    let id = received[0]["id"].as_i64().unwrap().to_string();
+    let late = app.call(Some(&retail_admin), "respond_invitation", &[("id", &id), ("accept", "true")]).await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert!(late.body.contains("expired"));
+    let renewed = app.call(Some(&admin), "invite_account", &[("account_no", &retail_no)]).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM directory_invitations WHERE status = 'pending'").await, 1);
+}
+
+/// With the checkbox on, members created or joined later are managed; with it off they are not.
+#[tokio::test(flavor = "multi_thread")]
+async fn new_members_are_added_automatically_only_when_asked() {
+    let app = TestApp::new().await;
+    let (_, admin) = management(&app).await;
+    let first = create_member(&app, &admin, "First").await;
+    let candidates = app.call(Some(&admin), "list_candidates", &[]).await.json();
+    assert_eq!(candidates["candidates"].as_array().unwrap().len(), 1);
+    let added = app.call(Some(&admin), "add_managed", &[("accounts[0]", &first.to_string()), ("auto_manage", "true")]).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert_eq!(added.json(), 1);
+    create_member(&app, &admin, "Second").await;
+    // Verify the second appeared by itself.
+    assert_eq!(managed_names(&app, &admin, "").await, ["First", "Second"]);
+
+    let off = app.call(Some(&admin), "add_managed", &[("auto_manage", "false")]).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    create_member(&app, &admin, "Third").await;
+    assert_eq!(managed_names(&app, &admin, "").await, ["First", "Second"]);
+    assert_eq!(app.call(Some(&admin), "list_candidates", &[]).await.json()["candidates"][0]["name"], "Third");
+    // An account of no directory cannot be added.
+    let (stranger, _) = app.account("Stranger", Edition::Basic, Role::Admin).await;
+    let refused = app.call(Some(&admin), "add_managed", &[("accounts[0]", &stranger.to_string()), ("auto_manage", "false")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Delete removes from the list only.
+    let removed = app.call(Some(&admin), "remove_managed", &[("id", &first.to_string())]).await;
+    assert_eq!(removed.status, StatusCode::OK);
+    assert_eq!(managed_names(&app, &admin, "").await, ["Second"]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM directory_members").await, 3);
+}
+
+/// The list shows each account's score and risks from the foundation's formula, and searches.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_shows_scores_and_risks() {
+    let app = TestApp::new().await;
+    let (_, admin) = management(&app).await;
+    let shop = create_member(&app, &admin, "Shop").await;
+    let blog = create_member(&app, &admin, "Blog").await;
+    app.call(Some(&admin), "add_managed", &[("accounts[0]", &shop.to_string()), ("accounts[1]", &blog.to_string()), ("auto_manage", "false")]).await;
+    let db = &app.db().pool;
+    let asset = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO assets (account_id, instance_id, name, agent_status, created_at, updated_at) VALUES ($1, 'i-1', 'web-1', 'online', 0, 0) RETURNING id",
+    )
+    .bind(shop)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    for (n, severity) in [(1, "critical"), (2, "high")] {
+        sqlx::query("INSERT INTO alerts (account_id, asset_id, name, alert_type, severity, status, occurred_at) VALUES ($1, $2, $3, 'login', $4, 'unhandled', 0)")
+            .bind(shop)
+            .bind(asset)
+            .bind(format!("alert {n}"))
+            .bind(severity)
+            .execute(db)
+            .await
+            .unwrap();
+    }
+    let list = app.call(Some(&admin), "list_managed", &[("search", "")]).await.json();
+    let shop_row = list["accounts"].as_array().unwrap().iter().find(|a| a["name"] == "Shop").unwrap().clone();
+    // Verify the risks and the score (two unhandled alerts cap it at 60, minus their weights).
+    assert_eq!(shop_row["risks"]["alerts"]["critical"], 1);
+    assert_eq!(shop_row["risks"]["alerts"]["high"], 1);
+    let risks = bulwark::overview::repo::risk_counts(app.db(), shop, now()).await.unwrap();
+    let weights = bulwark::overview::repo::weights(app.db(), shop).await.unwrap();
+    assert_eq!(shop_row["score"], bulwark::overview::score::security_score(&risks, &weights));
+    assert!(shop_row["score"].as_i64().unwrap() <= 60);
+    let blog_row = list["accounts"].as_array().unwrap().iter().find(|a| a["name"] == "Blog").unwrap().clone();
+    assert_eq!(blog_row["score"], 100);
+    // Search by name and by account id.
+    assert_eq!(managed_names(&app, &admin, "SHO").await, ["Shop"]);
+    let blog_no = account_no(&app, blog).await;
+    assert_eq!(managed_names(&app, &admin, &blog_no[..10]).await, ["Blog"]);
+}
+
+/// Data crosses accounts only as the management account's audited, read-only view of managed members.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_managed_members_are_visible_and_only_read() {
+    let app = TestApp::new().await;
+    let (holding, admin) = management(&app).await;
+    let (retail, retail_email) = app.account("Retail", Edition::Enterprise, Role::Admin).await;
+    let retail_no = account_no(&app, retail).await;
+    app.call(Some(&admin), "invite_account", &[("account_no", &retail_no)]).await;
+    let retail_admin = app.sign_in(&retail_email).await;
+    let id = app.call(Some(&retail_admin), "list_received_invitations", &[]).await.json()[0]["id"].as_i64().unwrap().to_string();
+    app.call(Some(&retail_admin), "respond_invitation", &[("id", &id), ("accept", "true")]).await;
+    let view = [("id", retail.to_string()), ("query[search]", String::new()), ("query[page]", "1".to_string())];
+
+    // Not managed yet: nothing to see.
+    assert_eq!(app.call(Some(&admin), "get_member_view", &form(&view)).await.status, StatusCode::NOT_FOUND);
+    app.call(Some(&admin), "add_managed", &[("accounts[0]", &retail.to_string()), ("auto_manage", "false")]).await;
+    let seen = app.call(Some(&admin), "get_member_view", &form(&view)).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert_eq!(seen.json()["member"]["name"], "Retail");
+    assert_eq!(seen.json()["overview"]["score"], 100);
+    // Verify the read is audited in the management account.
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE account_id = {holding} AND action = 'multi_account.view' AND target = '{retail_no}'")).await, 1);
+    // Verify the view wrote nothing into the member (no score snapshot).
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM score_history WHERE account_id = {retail}")).await, 0);
+
+    // The member cannot look the other way.
+    let back = [("id", holding.to_string()), ("query[search]", String::new()), ("query[page]", "1".to_string())];
+    let refused = app.call(Some(&retail_admin), "get_member_view", &form(&back)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(app.call(Some(&retail_admin), "list_managed", &[("search", "")]).await.status, StatusCode::FORBIDDEN);
+    // The management account cannot change the member's data through the usual functions.
+    let member_report = app.count(&format!("SELECT id FROM reports WHERE account_id = {retail}")).await.to_string();
+    for function in ["delete_report", "send_report_now"] {
+        assert_eq!(app.call(Some(&admin), function, &[("id", &member_report)]).await.status, StatusCode::NOT_FOUND, "{function}");
+    }
+    assert_eq!(app.call(Some(&admin), "set_report_enabled", &[("id", &member_report), ("enabled", "false")]).await.status, StatusCode::NOT_FOUND);
+    // Viewers of the management account see the list but cannot change it.
+    app.user(holding, "viewer@holding.test", Role::Viewer).await;
+    let viewer = app.sign_in("viewer@holding.test").await;
+    assert_eq!(app.call(Some(&viewer), "list_managed", &[("search", "")]).await.status, StatusCode::OK);
+    assert_eq!(app.call(Some(&viewer), "remove_managed", &[("id", &retail.to_string())]).await.status, StatusCode::FORBIDDEN);
+}
+
+/// A resource account gets its own admin and then signs in by itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn upgraded_resource_accounts_sign_in() {
+    let app = TestApp::new().await;
+    let (_, admin) = management(&app).await;
+    let shop = create_member(&app, &admin, "Shop").await.to_string();
+    let bad = app.call(Some(&admin), "upgrade_member", &[("id", &shop), ("admin[email]", "nope"), ("admin[name]", ""), ("admin[password]", "short")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["Validation"].as_object().unwrap().len(), 3);
+    let good = [("id", shop.as_str()), ("admin[email]", "owner@shop.test"), ("admin[name]", "Shop Owner"), ("admin[password]", PASSWORD)];
+    let upgraded = app.call(Some(&admin), "upgrade_member", &good).await;
+    assert_eq!(upgraded.status, StatusCode::OK, "{}", upgraded.body);
+    let owner = app.sign_in("owner@shop.test").await;
+    let me = app.call(Some(&owner), "get_me", &[]).await.json();
+    assert_eq!(me["account"]["name"], "Shop");
+    assert_eq!(me["account"]["kind"], "Cloud");
+    assert_eq!(me["role"], "Admin");
+    let again = app.call(Some(&admin), "upgrade_member", &good).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+/// Multi-account control needs Enterprise and the one-time authorization.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_needs_enterprise_and_authorization() {
+    let app = TestApp::new().await;
+    let (_, advanced_email) = app.account("Adv", Edition::Advanced, Role::Admin).await;
+    let advanced = app.sign_in(&advanced_email).await;
+    let refused = app.call(Some(&advanced), "get_directory", &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["UpgradeRequired"]["edition"], "Enterprise");
+    let (_, enterprise_email) = app.account("Ent", Edition::Enterprise, Role::Admin).await;
+    let enterprise = app.sign_in(&enterprise_email).await;
+    let unauthorized = app.call(Some(&enterprise), "list_managed", &[("search", "")]).await;
+    assert_eq!(unauthorized.status, StatusCode::FORBIDDEN);
+    assert_eq!(unauthorized.json()["AuthorizationRequired"], "ResourceDirectory");
+}
