@@ -1,0 +1,176 @@
+//! Multi-account Control benchmark (not a test): 1,000 managed accounts with 1,000 assets (and as
+//! many findings) each, on SQLite and, with --pg, PostgreSQL. Times the page's server render and
+//! the score computation over every account.
+//!
+//! cargo bench --features ssr --bench multi_account -- [--accounts 1000] [--assets 1000] [--pg postgres://…/postgres]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use tower::ServiceExt;
+
+use bulwark::auth::editions::Edition;
+use bulwark::auth::model::{AccountKind, Role};
+use bulwark::auth::repo as auth_repo;
+use bulwark::server::config::Config;
+use bulwark::server::crypto::{self, random_hex};
+use bulwark::server::db::Db;
+use bulwark::server::{router, AppState};
+
+const PASSWORD: &str = "benchmark-password";
+
+struct Args {
+    accounts: i64,
+    assets: i64,
+    pg: Option<String>,
+}
+
+fn args() -> Args {
+    let mut args = Args { accounts: 1_000, assets: 1_000, pg: std::env::var("BULWARK_BENCH_PG_URL").ok() };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--accounts" => args.accounts = it.next().and_then(|v| v.parse().ok()).expect("--accounts N"),
+            "--assets" => args.assets = it.next().and_then(|v| v.parse().ok()).expect("--assets N"),
+            "--pg" => args.pg = it.next(),
+            _ => {}
+        }
+    }
+    args
+}
+
+fn stats(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    format!("median {:>8.1} ms, p95 {:>8.1} ms", at(0.5).as_secs_f64() * 1e3, at(0.95).as_secs_f64() * 1e3)
+}
+
+async fn run(label: &str, url: &str, args: &Args) {
+    println!("\n== {label}: {} managed accounts x {} assets (and findings)", args.accounts, args.assets);
+    let db = Db::open(url).await.expect("open database");
+    let config = Config::new(url.to_string(), std::env::temp_dir().join("bulwark-bench"));
+    let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
+    let secrets = bulwark::server::secrets::Secrets::from_key(&[1; 32]);
+    let state = AppState { leptos_options, db: db.clone(), config: Arc::new(config), secrets };
+    let router = router(state);
+
+    let mut conn = db.pool.acquire().await.unwrap();
+    let holding = auth_repo::create_account(&mut conn, "Holding", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
+    let email = format!("bench-{}@bulwark.local", random_hex(4));
+    let hash = crypto::hash_password(PASSWORD.into()).await.unwrap();
+    auth_repo::create_user(&mut *conn, holding.id, &email, "Bench", Role::Admin, &hash.0).await.unwrap();
+    sqlx::query("INSERT INTO authorizations (account_id, service, granted_at) VALUES ($1, 'resource_directory', 0)")
+        .bind(holding.id)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+
+    let start = Instant::now();
+    for n in 0..args.accounts {
+        let member = auth_repo::create_account(&mut conn, &format!("Tenant {n:04}"), Edition::Advanced, AccountKind::Resource).await.unwrap();
+        sqlx::query("INSERT INTO directory_members (member_account_id, management_account_id, joined_by, joined_at) VALUES ($1, $2, 'created', 0)")
+            .bind(member.id)
+            .bind(holding.id)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO managed_accounts (management_account_id, member_account_id, added_at) VALUES ($1, $2, 0)")
+            .bind(holding.id)
+            .bind(member.id)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    // Bulk rows per account: assets, ten vulnerabilities, one finding per asset, a few alerts.
+    let numbers = format!("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {}) SELECT n FROM c", args.assets);
+    for sql in [
+        format!(
+            "INSERT INTO assets (account_id, instance_id, name, ips, agent_status, created_at, updated_at)
+             SELECT a.id, 'i-' || CAST(c.n AS TEXT), 'host-' || CAST(c.n AS TEXT), '10.0.0.1', 'online', 0, 0
+             FROM accounts a CROSS JOIN ({numbers}) c WHERE a.kind = 'resource'"
+        ),
+        "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category)
+         SELECT a.id, 'CVE-2026-' || CAST(c.n AS TEXT), 'pkg', 'flaw', CASE c.n % 4 WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END, 'linux'
+         FROM accounts a CROSS JOIN (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 10) SELECT n FROM c) c WHERE a.kind = 'resource'"
+            .to_string(),
+        "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, first_seen_at, last_seen_at)
+         SELECT s.account_id, s.id, v.id, 'unfixed', 0, 0 FROM assets s
+         JOIN vulnerabilities v ON v.account_id = s.account_id AND v.advisory_id = 'CVE-2026-' || CAST(s.id % 10 + 1 AS TEXT)"
+            .to_string(),
+        "INSERT INTO alerts (account_id, asset_id, name, alert_type, severity, status, occurred_at)
+         SELECT s.account_id, s.id, 'Brute force', 'login', 'high', 'unhandled', 0 FROM assets s WHERE s.id % 200 = 0"
+            .to_string(),
+    ] {
+        sqlx::query(&sql).execute(&mut *conn).await.unwrap();
+    }
+    drop(conn);
+    let findings = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM findings").fetch_one(&db.pool).await.unwrap();
+    println!("seeded in {:.1} s ({findings} findings)", start.elapsed().as_secs_f64());
+
+    let sign_in = Request::builder()
+        .method(Method::POST)
+        .uri("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(format!("email={email}&password={PASSWORD}")))
+        .unwrap();
+    let response = router.clone().oneshot(sign_in).await.unwrap();
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("bulwark_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("signed in");
+
+    let ids = sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts").fetch_all(&db.pool).await.unwrap();
+    let start = Instant::now();
+    for id in &ids {
+        let risks = bulwark::overview::repo::risk_counts(&db, *id, bulwark::server::now()).await.unwrap();
+        let weights = bulwark::overview::repo::weights(&db, *id).await.unwrap();
+        std::hint::black_box(bulwark::overview::score::security_score(&risks, &weights));
+    }
+    let took = start.elapsed();
+    println!("scores of {} accounts        {:>8.0} ms ({:.2} ms per account)", ids.len(), took.as_secs_f64() * 1e3, took.as_secs_f64() * 1e3 / ids.len() as f64);
+
+    let mut samples = Vec::new();
+    let mut size = 0;
+    for i in 0..6 {
+        let request = Request::builder()
+            .uri("/operation/multi-account")
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap();
+        let start = Instant::now();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        size = response.into_body().collect().await.unwrap().to_bytes().len();
+        if i > 0 {
+            samples.push(start.elapsed());
+        }
+    }
+    println!("Multi-account Control page {}  ({} KB of HTML)", stats(samples), size / 1024);
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let dir = tempfile::tempdir().unwrap();
+    run("SQLite", &format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), &args).await;
+    if let Some(admin_url) = &args.pg {
+        let name = format!("bulwark_bench_{}", random_hex(4));
+        let admin = Db::connect(admin_url).await.expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.unwrap();
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+        run("PostgreSQL", &format!("{base}/{name}"), &args).await;
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin.pool).await.ok();
+    } else {
+        println!("\n(PostgreSQL skipped: pass --pg postgres://…/postgres or set BULWARK_BENCH_PG_URL)");
+    }
+}
