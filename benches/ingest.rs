@@ -203,7 +203,7 @@ async fn report_benchmarks(db: &Db, account_id: i64) {
     let mut document = None;
     for _ in 0..3 {
         let start = Instant::now();
-        let request = generate::Request { account_id, report_name: "Benchmark", sections: &Section::ALL, tz, period, generated_at: now };
+        let request = generate::Request { account_id, report_name: "Benchmark", sections: &Section::ALL, tz, period, generated_at: now, members: &[] };
         document = Some(generate::build(db, &request).await.unwrap());
         samples.push(start.elapsed());
     }

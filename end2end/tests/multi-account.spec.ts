@@ -142,3 +142,34 @@ test('a resource account is upgraded and signs in by itself', async ({ page, bro
   await expect(owner.getByTestId('managed-table')).toHaveCount(0);
   await owner.close();
 });
+
+test('a consolidated report covers the managed accounts, with a per-account table', async ({ page }) => {
+  await signIn(page, ADMIN, '/operation/reports/new');
+  await page.getByLabel('Report Name').fill('Group daily');
+  await page.getByLabel('Report Type').selectOption('daily');
+  await page.getByLabel('Accounts covered').selectOption('chosen');
+  await page.getByLabel('Recipients').fill('ciso@bulwark.local');
+  await page.getByTestId('wizard-step-1').getByRole('button', { name: 'Next' }).click();
+  await expect(page.locator('[data-field=scope_accounts]')).toHaveText('Choose at least one managed account.');
+  await page.getByLabel(/Acme Retail/).check();
+  await page.getByTestId('wizard-step-1').getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('.toast-success').filter({ hasText: 'Report created.' })).toBeVisible();
+  const row = page.getByTestId('report-table').locator('tr[data-report="Group daily"]');
+  await expect(row.getByTestId('report-scope')).toHaveText('Consolidated: this account and 1 chosen');
+
+  await row.getByRole('button', { name: 'Send Now' }).click();
+  await expect(page.locator('.toast-success').filter({ hasText: 'Sent to ciso@bulwark.local.' })).toBeVisible({ timeout: 20_000 });
+  await row.getByRole('link', { name: 'History' }).click();
+  await page.getByTestId('delivery-table').getByRole('link', { name: 'View' }).click();
+  const accounts = page.locator('section[data-section=accounts]');
+  await expect(accounts.locator('tbody tr')).toHaveCount(2);
+  await expect(accounts).toContainText('Bulwark Demo');
+  await expect(accounts).toContainText('Acme Retail');
+
+  // Leave the reports list as the reports spec expects it.
+  await goto(page, '/operation/reports');
+  await page.getByTestId('report-table').locator('tr[data-report="Group daily"]').getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog', { name: 'Delete report' }).getByRole('button', { name: 'Delete report' }).click();
+  await expect(page.getByTestId('report-table').locator('tr[data-report="Group daily"]')).toHaveCount(0);
+});

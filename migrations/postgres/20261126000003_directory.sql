@@ -40,3 +40,7 @@ CREATE TABLE managed_accounts (
     added_at              BIGINT  NOT NULL,
     PRIMARY KEY (management_account_id, member_account_id)
 );
+
+-- A management account's report may cover its managed accounts: all of them, or chosen ones.
+ALTER TABLE reports ADD COLUMN scope TEXT NOT NULL DEFAULT 'self' CHECK (scope IN ('self', 'managed', 'chosen'));
+ALTER TABLE reports ADD COLUMN scope_accounts TEXT NOT NULL DEFAULT '';

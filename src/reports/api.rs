@@ -54,10 +54,55 @@ pub async fn get_report(id: i64) -> Result<Report, AppError> {
     super::repo::get_report(&state.db, user.account_id(), id).await
 }
 
+/// A report that covers managed accounts needs a management account (Enterprise, authorized)
+/// and accounts it manages.
+#[cfg(feature = "ssr")]
+async fn check_scope(
+    user: &crate::auth::session::CurrentUser,
+    state: &crate::server::AppState,
+    report: &super::model::ValidReport,
+) -> Result<(), AppError> {
+    use super::model::ReportScope;
+    if report.scope == ReportScope::ThisAccount {
+        return Ok(());
+    }
+    let managed = sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts WHERE management_account_id = $1")
+        .bind(user.account_id())
+        .fetch_all(&state.db.pool)
+        .await?;
+    if user.require_feature(state, crate::auth::editions::Feature::MultiAccountControl).await.is_err() || managed.is_empty() {
+        return Err(AppError::field("scope", "Only a management account with managed accounts (Multi-account Control) can report on other accounts."));
+    }
+    if report.scope == ReportScope::Chosen && report.scope_accounts.iter().any(|id| !managed.contains(id)) {
+        return Err(AppError::field("scope_accounts", "Choose accounts this account manages."));
+    }
+    Ok(())
+}
+
+/// Managed accounts a report of this account can cover; empty unless it is a management account.
+#[server(endpoint = "list_report_accounts")]
+pub async fn list_report_accounts() -> Result<Vec<(i64, String)>, AppError> {
+    let (user, state) = reader().await?;
+    if user.require_feature(&state, crate::auth::editions::Feature::MultiAccountControl).await.is_err() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT a.id, a.name, a.account_no FROM managed_accounts m JOIN accounts a ON a.id = m.member_account_id
+         WHERE m.management_account_id = $1 ORDER BY a.name, a.id",
+    )
+    .bind(user.account_id())
+    .fetch_all(&state.db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, name, no)| (id, format!("{name} ({no})")))
+    .collect())
+}
+
 #[server(endpoint = "create_report")]
 pub async fn create_report(report: ReportInput) -> Result<i64, AppError> {
     let (user, state) = writer().await?;
     let valid = report.validate(true)?;
+    check_scope(&user, &state, &valid).await?;
     super::repo::create_report(&state.db, user.account_id(), &user.actor(), &valid).await
 }
 
@@ -66,6 +111,7 @@ pub async fn update_report(id: i64, report: ReportInput) -> Result<(), AppError>
     let (user, state) = writer().await?;
     let current = super::repo::get_report(&state.db, user.account_id(), id).await?;
     let valid = report.validate(!current.is_default)?;
+    check_scope(&user, &state, &valid).await?;
     super::repo::update_report(&state.db, user.account_id(), &user.actor(), id, &valid).await
 }
 

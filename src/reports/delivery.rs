@@ -74,6 +74,7 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
         Some(archive_id) => repo::archived(&state.db, delivery.account_id, archive_id).await?.1,
         None => {
             let period = (parse_day(&delivery.period_start)?, parse_day(&delivery.period_end)?);
+            let members = repo::covered_members(&state.db, &report).await?;
             let document = generate::build(
                 &state.db,
                 &generate::Request {
@@ -83,6 +84,7 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
                     tz,
                     period,
                     generated_at: at,
+                    members: &members,
                 },
             )
             .await?;

@@ -59,7 +59,7 @@ async fn pdf(State(state): State<AppState>, session: Session, Path(id): Path<i64
 
 async fn csv(State(state): State<AppState>, session: Session, Path((id, section)): Path<(i64, String)>) -> Result<Response, AppError> {
     let user = reader(&state, &session).await?;
-    let section = Section::parse(&section).ok_or(AppError::NotFound)?;
+    let section = Section::parse_any(&section).ok_or(AppError::NotFound)?;
     let (_, document) = repo::archived(&state.db, user.account_id(), id).await?;
     let data = document.sections.iter().find(|s| s.section == section).ok_or(AppError::NotFound)?;
     let name = format!("{}_{}_{}.csv", section.as_str(), document.period_start, document.period_end);

@@ -28,6 +28,29 @@ pub struct Request<'a> {
     pub tz: Tz,
     pub period: (NaiveDate, NaiveDate),
     pub generated_at: i64,
+    /// Managed accounts a consolidated report also covers (empty: this account only).
+    pub members: &'a [i64],
+}
+
+/// The accounts a report covers: its own (bound as `$1` in every query) and, for a consolidated
+/// report, managed members. Ids are integers from the database, so listing them inline is safe.
+pub struct Scope {
+    pub id: i64,
+    clause: String,
+}
+
+impl Scope {
+    pub fn new(id: i64, members: &[i64]) -> Scope {
+        let mut ids = vec![id];
+        ids.extend(members.iter().copied().filter(|m| *m != id));
+        let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        Scope { id, clause: format!("account_id IN ({list}) AND $1 = $1") }
+    }
+
+    /// The query with `account_id = $1` widened to every covered account.
+    pub fn sql(&self, sql: &str) -> String {
+        sql.replace("account_id = $1", &self.clause)
+    }
 }
 
 /// The period as instants [start, end): local midnight of its first day to local midnight after
@@ -45,13 +68,26 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
         .await?
         .ok_or(AppError::NotFound)?;
     let (start, end) = period_bounds(request.tz, request.period);
-    let account = request.account_id;
+    let scope = Scope::new(request.account_id, request.members);
+    let account = &scope;
+    let mut covered = vec![request.account_id];
+    covered.extend(request.members.iter().copied().filter(|m| *m != request.account_id));
+    // A consolidated report's score is the mean of the covered accounts' scores.
+    let (mut score, mut previous) = (0, 0);
+    for id in &covered {
+        score += score_as_of(db, *id, end - 1).await?;
+        previous += score_as_of(db, *id, start - 1).await?;
+    }
+    let n = covered.len() as i64;
     let summary = Summary {
-        score: score_as_of(db, account, end - 1).await?,
-        previous_score: Some(score_as_of(db, account, start - 1).await?),
+        score: (score + n / 2) / n,
+        previous_score: Some((previous + n / 2) / n),
         rows: summary_rows(db, account, start, end).await?,
     };
     let mut sections = Vec::new();
+    if covered.len() > 1 {
+        sections.push(accounts_section(db, &covered, start, end).await?);
+    }
     for section in request.sections {
         sections.push(match section {
             Section::Assets => assets_section(db, account, start, end).await?,
@@ -62,6 +98,7 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
             Section::Baseline => baseline_section(db, account, start, end).await?,
             Section::Attacks => attacks_section(db, account, start, end).await?,
             Section::ScoreTrend => score_section(db, account, request.period, summary.score).await?,
+            Section::Accounts => continue,
         });
     }
     Ok(ReportDocument {
@@ -77,12 +114,12 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
     })
 }
 
-async fn scalar(db: &Db, sql: &str, account: i64, a: i64, b: i64) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar::<_, i64>(sql).bind(account).bind(a).bind(b).fetch_one(&db.pool).await?)
+async fn scalar(db: &Db, sql: &str, account: &Scope, a: i64, b: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>(&account.sql(sql)).bind(account.id).bind(a).bind(b).fetch_one(&db.pool).await?)
 }
 
 /// New, resolved and still-open risks of each kind, and the previous period's new ones.
-async fn summary_rows(db: &Db, account: i64, start: i64, end: i64) -> Result<Vec<SummaryRow>, AppError> {
+async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<Vec<SummaryRow>, AppError> {
     let previous_start = start - (end - start);
     let mut rows = Vec::new();
     for (label, table, opened) in [
@@ -140,8 +177,8 @@ fn section(section: Section, empty: bool, chart: Chart, table_title: String, col
     }
 }
 
-async fn severity_counts(db: &Db, sql: &str, account: i64, start: i64, end: i64) -> Result<Vec<(String, i64)>, AppError> {
-    let rows = sqlx::query_as::<_, (String, i64)>(sql).bind(account).bind(start).bind(end).fetch_all(&db.pool).await?;
+async fn severity_counts(db: &Db, sql: &str, account: &Scope, start: i64, end: i64) -> Result<Vec<(String, i64)>, AppError> {
+    let rows = sqlx::query_as::<_, (String, i64)>(&account.sql(sql)).bind(account.id).bind(start).bind(end).fetch_all(&db.pool).await?;
     Ok(every_severity(&rows))
 }
 
@@ -154,12 +191,12 @@ fn every_severity(rows: &[(String, i64)]) -> Vec<(String, i64)> {
 }
 
 /// The assets with the most open risks at the end of the period.
-async fn assets_section(db: &Db, account: i64, start: i64, end: i64) -> Result<SectionData, AppError> {
-    let (total, new) = sqlx::query_as::<_, (i64, i64)>(
+async fn assets_section(db: &Db, account: &Scope, start: i64, end: i64) -> Result<SectionData, AppError> {
+    let (total, new) = sqlx::query_as::<_, (i64, i64)>(&account.sql(
         "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN created_at >= $2 AND created_at < $3 THEN 1 ELSE 0 END) AS BIGINT), 0)
          FROM assets WHERE account_id = $1 AND created_at < $3",
-    )
-    .bind(account)
+    ))
+    .bind(account.id)
     .bind(start)
     .bind(end)
     .fetch_one(&db.pool)
@@ -173,7 +210,7 @@ async fn assets_section(db: &Db, account: i64, start: i64, end: i64) -> Result<S
     .iter()
     .enumerate()
     {
-        for (asset, n) in sqlx::query_as::<_, (i64, i64)>(sql).bind(account).bind(end).fetch_all(&db.pool).await? {
+        for (asset, n) in sqlx::query_as::<_, (i64, i64)>(&account.sql(sql)).bind(account.id).bind(end).fetch_all(&db.pool).await? {
             per_asset.entry(asset).or_default()[slot] += n;
         }
     }
@@ -202,7 +239,7 @@ async fn assets_section(db: &Db, account: i64, start: i64, end: i64) -> Result<S
 }
 
 /// Alerts raised in the period, by severity and by alert.
-async fn alerts_section(db: &Db, account: i64, start: i64, end: i64) -> Result<SectionData, AppError> {
+async fn alerts_section(db: &Db, account: &Scope, start: i64, end: i64) -> Result<SectionData, AppError> {
     let by_severity = severity_counts(
         db,
         "SELECT severity, COUNT(*) FROM alerts WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3 GROUP BY severity",
@@ -211,14 +248,14 @@ async fn alerts_section(db: &Db, account: i64, start: i64, end: i64) -> Result<S
         end,
     )
     .await?;
-    let rows = sqlx::query_as::<_, (String, String, String, i64, i64)>(&format!(
+    let rows = sqlx::query_as::<_, (String, String, String, i64, i64)>(&account.sql(&format!(
         "SELECT name, alert_type, severity, COUNT(*) AS n,
                 CAST(SUM(CASE WHEN resolved_at IS NULL OR resolved_at >= $3 THEN 1 ELSE 0 END) AS BIGINT)
          FROM alerts WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3
          GROUP BY name, alert_type, severity ORDER BY {}, n DESC, name LIMIT {TOP}",
         rank("severity")
-    ))
-    .bind(account)
+    )))
+    .bind(account.id)
     .bind(start)
     .bind(end)
     .fetch_all(&db.pool)
@@ -235,38 +272,38 @@ async fn alerts_section(db: &Db, account: i64, start: i64, end: i64) -> Result<S
 }
 
 /// Open vulnerabilities of one category at the end of the period.
-async fn vulnerability_section(db: &Db, account: i64, which: Section, category: &str, start: i64, end: i64) -> Result<SectionData, AppError> {
+async fn vulnerability_section(db: &Db, account: &Scope, which: Section, category: &str, start: i64, end: i64) -> Result<SectionData, AppError> {
     let open = "f.account_id = $1 AND v.category = $4 AND f.first_seen_at < $3 AND (f.resolved_at IS NULL OR f.resolved_at >= $3)";
-    let by_severity = sqlx::query_as::<_, (String, i64)>(&format!(
+    let by_severity = sqlx::query_as::<_, (String, i64)>(&account.sql(&format!(
         "SELECT v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE {open} AND $2 = $2 GROUP BY v.severity"
-    ))
-    .bind(account)
+    )))
+    .bind(account.id)
     .bind(start)
     .bind(end)
     .bind(category)
     .fetch_all(&db.pool)
     .await?;
     let by_severity = every_severity(&by_severity);
-    let rows = sqlx::query_as::<_, (String, String, String, String, i64, i64)>(&format!(
+    let rows = sqlx::query_as::<_, (String, String, String, String, i64, i64)>(&account.sql(&format!(
         "SELECT v.advisory_id, v.title, v.package, v.severity, COUNT(*) AS hosts,
                 CAST(SUM(CASE WHEN f.first_seen_at >= $2 THEN 1 ELSE 0 END) AS BIGINT)
          FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE {open} GROUP BY v.id, v.advisory_id, v.title, v.package, v.severity
+         WHERE {open} GROUP BY v.advisory_id, v.title, v.package, v.severity
          ORDER BY {}, hosts DESC, v.advisory_id LIMIT {TOP}",
         rank("v.severity")
-    ))
-    .bind(account)
+    )))
+    .bind(account.id)
     .bind(start)
     .bind(end)
     .bind(category)
     .fetch_all(&db.pool)
     .await?;
-    let resolved = sqlx::query_scalar::<_, i64>(
+    let resolved = sqlx::query_scalar::<_, i64>(&account.sql(
         "SELECT COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE f.account_id = $1 AND v.category = $4 AND f.resolved_at >= $2 AND f.resolved_at < $3",
-    )
-    .bind(account)
+    ))
+    .bind(account.id)
     .bind(start)
     .bind(end)
     .bind(category)
@@ -286,14 +323,14 @@ async fn vulnerability_section(db: &Db, account: i64, which: Section, category: 
 }
 
 /// Failed baseline checks open at the end of the period, by check.
-async fn baseline_section(db: &Db, account: i64, start: i64, end: i64) -> Result<SectionData, AppError> {
-    let rows = sqlx::query_as::<_, (String, String, String, i64)>(&format!(
+async fn baseline_section(db: &Db, account: &Scope, start: i64, end: i64) -> Result<SectionData, AppError> {
+    let rows = sqlx::query_as::<_, (String, String, String, i64)>(&account.sql(&format!(
         "SELECT check_name, category, risk_level, COUNT(*) AS hosts FROM baseline_results
          WHERE account_id = $1 AND first_seen_at < $3 AND (resolved_at IS NULL OR resolved_at >= $3) AND $2 = $2
          GROUP BY check_name, category, risk_level ORDER BY hosts DESC, {}, check_name LIMIT {TOP}",
         rank("risk_level")
-    ))
-    .bind(account)
+    )))
+    .bind(account.id)
     .bind(start)
     .bind(end)
     .fetch_all(&db.pool)
@@ -310,22 +347,22 @@ async fn baseline_section(db: &Db, account: i64, start: i64, end: i64) -> Result
 }
 
 /// Attacks in the period by type, and their top sources.
-async fn attacks_section(db: &Db, account: i64, start: i64, end: i64) -> Result<SectionData, AppError> {
-    let by_type = sqlx::query_as::<_, (String, i64)>(&format!(
+async fn attacks_section(db: &Db, account: &Scope, start: i64, end: i64) -> Result<SectionData, AppError> {
+    let by_type = sqlx::query_as::<_, (String, i64)>(&account.sql(&format!(
         "SELECT attack_type, COUNT(*) AS n FROM attacks WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3
          GROUP BY attack_type ORDER BY n DESC, attack_type LIMIT {TOP}"
-    ))
-    .bind(account)
+    )))
+    .bind(account.id)
     .bind(start)
     .bind(end)
     .fetch_all(&db.pool)
     .await?;
-    let sources = sqlx::query_as::<_, (String, i64, i64, i64)>(&format!(
+    let sources = sqlx::query_as::<_, (String, i64, i64, i64)>(&account.sql(&format!(
         "SELECT source_ip, COUNT(*) AS n, COUNT(DISTINCT attack_type), MAX(occurred_at) FROM attacks
          WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3
          GROUP BY source_ip ORDER BY n DESC, source_ip LIMIT {TOP}"
-    ))
-    .bind(account)
+    )))
+    .bind(account.id)
     .bind(start)
     .bind(end)
     .fetch_all(&db.pool)
@@ -343,9 +380,45 @@ async fn attacks_section(db: &Db, account: i64, start: i64, end: i64) -> Result<
     ))
 }
 
+/// A consolidated report's per-account table: each covered account's score and risks.
+async fn accounts_section(db: &Db, covered: &[i64], start: i64, end: i64) -> Result<SectionData, AppError> {
+    let mut rows = Vec::new();
+    let mut points = Vec::new();
+    for id in covered {
+        let (name, account_no, edition) = sqlx::query_as::<_, (String, String, String)>("SELECT name, account_no, edition FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await?;
+        let one = Scope::new(*id, &[]);
+        let counts = summary_rows(db, &one, start, end).await?;
+        let score = score_as_of(db, *id, end - 1).await?;
+        points.push((name.clone(), score));
+        let open = |label: &str| counts.iter().find(|r| r.label == label).and_then(|r| r.open).unwrap_or(0).to_string();
+        let new = |label: &str| counts.iter().find(|r| r.label == label).map(|r| r.new).unwrap_or(0).to_string();
+        rows.push(vec![
+            name,
+            account_no,
+            capitalise(&edition),
+            score.to_string(),
+            open("Vulnerabilities"),
+            open("Alerts"),
+            open("Baseline risks"),
+            new("Attacks"),
+        ]);
+    }
+    Ok(section(
+        Section::Accounts,
+        false,
+        bars("Security score per account", points),
+        format!("{} accounts", covered.len()),
+        &["Account", "Account ID", "Edition", "Score", "Open vulnerabilities", "Open alerts", "Baseline risks", "Attacks in period"],
+        rows,
+    ))
+}
+
 /// The daily score over the period (the end-of-period score when no day was recorded).
-async fn score_section(db: &Db, account: i64, period: (NaiveDate, NaiveDate), end_score: i64) -> Result<SectionData, AppError> {
-    let mut days: Vec<(String, i64)> = score_history(db, account, &period.0.to_string())
+async fn score_section(db: &Db, account: &Scope, period: (NaiveDate, NaiveDate), end_score: i64) -> Result<SectionData, AppError> {
+    let mut days: Vec<(String, i64)> = score_history(db, account.id, &period.0.to_string())
         .await?
         .into_iter()
         .filter(|(day, _)| day.as_str() <= period.1.to_string().as_str())

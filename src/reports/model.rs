@@ -90,6 +90,42 @@ impl SendWindow {
     }
 }
 
+/// Which accounts a report covers: its own, or (a management account's) its managed accounts too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReportScope {
+    ThisAccount,
+    AllManaged,
+    Chosen,
+}
+
+impl ReportScope {
+    pub const ALL: [ReportScope; 3] = [ReportScope::ThisAccount, ReportScope::AllManaged, ReportScope::Chosen];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportScope::ThisAccount => "self",
+            ReportScope::AllManaged => "managed",
+            ReportScope::Chosen => "chosen",
+        }
+    }
+
+    /// "" is this account, as forms without the field send.
+    pub fn parse(value: &str) -> Option<ReportScope> {
+        if value.is_empty() {
+            return Some(ReportScope::ThisAccount);
+        }
+        ReportScope::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportScope::ThisAccount => "This account",
+            ReportScope::AllManaged => "This account and all managed accounts",
+            ReportScope::Chosen => "This account and chosen managed accounts",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Section {
     Assets,
@@ -100,6 +136,8 @@ pub enum Section {
     Baseline,
     Attacks,
     ScoreTrend,
+    /// The per-account table of a consolidated report; added by itself, never chosen.
+    Accounts,
 }
 
 impl Section {
@@ -124,11 +162,18 @@ impl Section {
             Section::Baseline => "baseline",
             Section::Attacks => "attacks",
             Section::ScoreTrend => "score_trend",
+            Section::Accounts => "accounts",
         }
     }
 
+    /// A section people choose (not the automatic Accounts table).
     pub fn parse(value: &str) -> Option<Section> {
         Section::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// Any section of a generated document, for downloads.
+    pub fn parse_any(value: &str) -> Option<Section> {
+        Section::parse(value).or((value == "accounts").then_some(Section::Accounts))
     }
 
     pub fn label(self) -> &'static str {
@@ -141,6 +186,7 @@ impl Section {
             Section::Baseline => "Baseline check",
             Section::Attacks => "Attacks",
             Section::ScoreTrend => "Security score trend",
+            Section::Accounts => "Accounts",
         }
     }
 }
@@ -159,6 +205,9 @@ pub struct Report {
     pub sections: Vec<Section>,
     pub enabled: bool,
     pub is_default: bool,
+    pub scope: ReportScope,
+    /// Chosen managed accounts (scope `Chosen`).
+    pub scope_accounts: Vec<i64>,
     /// When the next scheduled send is due (Unix seconds); `None` when nothing is scheduled.
     pub next_send_at: Option<i64>,
     /// Data period of the next scheduled send ("YYYY-MM-DD – YYYY-MM-DD").
@@ -191,6 +240,11 @@ pub struct ReportInput {
     pub recipients: String,
     #[serde(default)]
     pub sections: Vec<String>,
+    /// "" or "self", "managed", "chosen".
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub scope_accounts: Vec<i64>,
 }
 
 /// A `ReportInput` that passed validation.
@@ -202,6 +256,8 @@ pub struct ValidReport {
     pub window: SendWindow,
     pub recipients: Vec<String>,
     pub sections: Vec<Section>,
+    pub scope: ReportScope,
+    pub scope_accounts: Vec<i64>,
 }
 
 /// Splits a recipient list, trims, lower-cases and removes duplicates (first one wins).
@@ -268,6 +324,15 @@ impl ReportInput {
         } else if let Some(bad) = recipients.iter().find(|r| validate_email(r).is_err()) {
             errors.insert("recipients".into(), format!("\u{201c}{bad}\u{201d} is not a valid email address."));
         }
+        match ReportScope::parse(&self.scope) {
+            None => {
+                errors.insert("scope".into(), "Choose which accounts the report covers.".into());
+            }
+            Some(ReportScope::Chosen) if self.scope_accounts.is_empty() => {
+                errors.insert("scope_accounts".into(), "Choose at least one managed account.".into());
+            }
+            _ => {}
+        }
         errors
     }
 
@@ -306,6 +371,13 @@ impl ReportInput {
             window: SendWindow::parse(&self.window).expect("validated"),
             recipients: split_recipients(&self.recipients),
             sections,
+            scope: ReportScope::parse(&self.scope).expect("validated"),
+            scope_accounts: {
+                let mut ids = self.scope_accounts.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            },
         })
     }
 }
@@ -449,6 +521,8 @@ impl Report {
             window: self.window.as_str().into(),
             recipients: self.recipients.join(", "),
             sections: self.sections.iter().map(|s| s.as_str().to_string()).collect(),
+            scope: self.scope.as_str().into(),
+            scope_accounts: self.scope_accounts.clone(),
         }
     }
 }

@@ -163,6 +163,12 @@ fn ReportTable(
                                 <td>
                                     <a href=format!("{LIST}/{id}/history")>{r.name.clone()}</a>
                                     {r.is_default.then(|| view! { <span class="badge">"Default"</span> })}
+                                    {(r.scope != ReportScope::ThisAccount).then(|| view! {
+                                        <div class="muted small" data-testid="report-scope">{match r.scope {
+                                            ReportScope::Chosen => format!("Consolidated: this account and {} chosen", r.scope_accounts.len()),
+                                            _ => "Consolidated: this account and all managed accounts".to_string(),
+                                        }}</div>
+                                    })}
                                 </td>
                                 <td>{r.kind.label()}</td>
                                 <td>{r.period_description()}</td>
@@ -228,10 +234,11 @@ pub fn ReportWizardPage() -> impl IntoView {
     let source = Resource::new(
         move || editing.or(cloning),
         |id| async move {
-            match id {
-                Some(id) => get_report(id).await.map(Some),
-                None => Ok(None),
-            }
+            let report = match id {
+                Some(id) => Some(get_report(id).await?),
+                None => None,
+            };
+            Ok::<_, AppError>((report, list_report_accounts().await?))
         },
     );
     let title = match (editing, cloning) {
@@ -239,7 +246,7 @@ pub fn ReportWizardPage() -> impl IntoView {
         (None, Some(_)) => "Clone report",
         _ => "Create report",
     };
-    let render = move |report: Option<Report>| {
+    let render = move |(report, accounts): (Option<Report>, Vec<(i64, String)>)| {
                 let (initial, is_default) = match (&report, editing) {
                     (Some(r), Some(_)) => (r.to_input(), r.is_default),
                     (Some(r), None) => (ReportInput { name: format!("{} (copy)", r.name), ..r.to_input() }, false),
@@ -253,7 +260,7 @@ pub fn ReportWizardPage() -> impl IntoView {
                         false,
                     ),
                 };
-                view! { <ReportWizard initial editing is_default/> }
+                view! { <ReportWizard initial editing is_default accounts/> }
     };
     view! {
         <ReportsHeader title=title/>
@@ -264,7 +271,7 @@ pub fn ReportWizardPage() -> impl IntoView {
 }
 
 #[component]
-fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool) -> impl IntoView {
+fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, accounts: Vec<(i64, String)>) -> impl IntoView {
     let step = RwSignal::new(1u8);
     let name = RwSignal::new(initial.name.clone());
     let kind = RwSignal::new(initial.kind.clone());
@@ -273,6 +280,8 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool) ->
     let window = RwSignal::new(initial.window.clone());
     let recipients = RwSignal::new(initial.recipients.clone());
     let sections = RwSignal::new(initial.sections.clone());
+    let scope = RwSignal::new(if initial.scope.is_empty() { "self".to_string() } else { initial.scope.clone() });
+    let scope_accounts = RwSignal::new(initial.scope_accounts.clone());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let create = ServerAction::<CreateReport>::new();
@@ -285,6 +294,8 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool) ->
         window: window.get(),
         recipients: recipients.get(),
         sections: sections.get(),
+        scope: scope.get(),
+        scope_accounts: scope_accounts.get(),
     };
     let toaster = use_toaster();
     let navigate = use_navigate();
@@ -386,6 +397,43 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool) ->
                             {SendWindow::ALL.iter().map(|w| view! { <option value=w.as_str()>{w.label()}</option> }).collect_view()}
                         </select>
                     </Field>
+                    {(!accounts.is_empty()).then(|| {
+                        let accounts = accounts.clone();
+                        view! {
+                            <Field label="Accounts covered" name="scope" error=errors.message("scope")>
+                                <select id="scope" prop:value=move || scope.get() on:change=move |ev| scope.set(event_target_value(&ev))>
+                                    {ReportScope::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                                </select>
+                            </Field>
+                            <Show when=move || scope.get() == "chosen">
+                                <fieldset class="checks">
+                                    <legend>"Managed accounts"</legend>
+                                    {accounts.iter().map(|(id, label)| {
+                                        let id = *id;
+                                        view! {
+                                            <label class="check">
+                                                <input
+                                                    type="checkbox"
+                                                    prop:checked=move || scope_accounts.with(|l| l.contains(&id))
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        scope_accounts.update(|l| {
+                                                            l.retain(|x| *x != id);
+                                                            if on {
+                                                                l.push(id);
+                                                            }
+                                                        });
+                                                    }
+                                                />
+                                                {label.clone()}
+                                            </label>
+                                        }
+                                    }).collect_view()}
+                                </fieldset>
+                                {move || errors.message("scope_accounts").get().map(|m| view! { <div class="field-error" role="alert" data-field="scope_accounts">{m}</div> })}
+                            </Show>
+                        }
+                    })}
                     <Field
                         label="Recipients"
                         name="recipients"

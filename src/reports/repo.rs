@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 
 use super::document::ReportDocument;
 use super::model::{
-    ArchiveEntry, ArchivePage, Delivery, DeliveryStatus, Report, ReportKind, SendWindow, Section, ValidReport,
+    ArchiveEntry, ArchivePage, Delivery, DeliveryStatus, Report, ReportKind, ReportScope, SendWindow, Section, ValidReport,
     ARCHIVE_PAGE_SIZE, MAX_EXTRA_REPORTS,
 };
 use super::schedule::{parse_time_zone, Occurrence, Schedule};
@@ -17,7 +17,7 @@ use crate::server::db::{like_pattern, Db};
 use crate::server::now;
 
 const REPORT_COLUMNS: &str = "id, account_id, name, kind, custom_start, custom_end, send_window, recipients, sections, \
-     enabled, is_default, next_due_at, next_period_start, next_period_end, created_at";
+     enabled, is_default, next_due_at, next_period_start, next_period_end, created_at, scope, scope_accounts";
 
 #[derive(sqlx::FromRow)]
 pub struct ReportRow {
@@ -36,9 +36,19 @@ pub struct ReportRow {
     pub next_period_start: Option<String>,
     pub next_period_end: Option<String>,
     pub created_at: i64,
+    pub scope: String,
+    pub scope_accounts: String,
 }
 
 impl ReportRow {
+    pub fn scope(&self) -> ReportScope {
+        ReportScope::parse(&self.scope).unwrap_or(ReportScope::ThisAccount)
+    }
+
+    pub fn scope_accounts(&self) -> Vec<i64> {
+        self.scope_accounts.split(',').filter_map(|id| id.parse().ok()).collect()
+    }
+
     pub fn kind(&self) -> ReportKind {
         ReportKind::parse(&self.kind).unwrap_or(ReportKind::Weekly)
     }
@@ -80,11 +90,33 @@ impl ReportRow {
             sections: self.sections(),
             enabled: self.enabled == 1,
             is_default: self.is_default == 1,
+            scope: self.scope(),
+            scope_accounts: self.scope_accounts(),
             next_send_at: if self.enabled == 1 { self.next_due_at } else { None },
             next_period: if self.enabled == 1 { next_period } else { None },
             created_at: self.created_at,
         }
     }
+}
+
+fn ids_text(ids: &[i64]) -> String {
+    ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// The managed accounts a report covers now: all of them, or the chosen ones still managed.
+pub async fn covered_members(db: &Db, row: &ReportRow) -> Result<Vec<i64>, AppError> {
+    let managed = sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts WHERE management_account_id = $1 ORDER BY member_account_id")
+        .bind(row.account_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(match row.scope() {
+        ReportScope::ThisAccount => Vec::new(),
+        ReportScope::AllManaged => managed,
+        ReportScope::Chosen => {
+            let chosen = row.scope_accounts();
+            managed.into_iter().filter(|id| chosen.contains(id)).collect()
+        }
+    })
 }
 
 fn sections_text(sections: &[Section]) -> String {
@@ -214,8 +246,8 @@ pub async fn create_report(db: &Db, account_id: i64, actor: &Actor, report: &Val
     let (custom_start, custom_end) = custom_text(report);
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO reports (account_id, name, kind, custom_start, custom_end, send_window, recipients, sections, enabled,
-                              is_default, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 0, $9, $9) RETURNING id",
+                              is_default, created_at, updated_at, scope, scope_accounts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 0, $9, $9, $10, $11) RETURNING id",
     )
     .bind(account_id)
     .bind(&report.name)
@@ -226,6 +258,8 @@ pub async fn create_report(db: &Db, account_id: i64, actor: &Actor, report: &Val
     .bind(report.recipients.join(","))
     .bind(sections_text(&report.sections))
     .bind(at)
+    .bind(report.scope.as_str())
+    .bind(ids_text(&report.scope_accounts))
     .fetch_one(&mut *tx)
     .await?;
     let row = report_row(&mut tx, account_id, id).await?;
@@ -252,7 +286,8 @@ pub async fn update_report(db: &Db, account_id: i64, actor: &Actor, id: i64, rep
     let (custom_start, custom_end) = custom_text(report);
     sqlx::query(
         "UPDATE reports SET name = $1, kind = $2, custom_start = $3, custom_end = $4, send_window = $5, recipients = $6,
-                            sections = $7, updated_at = $8, next_due_at = NULL, next_period_start = NULL, next_period_end = NULL
+                            sections = $7, updated_at = $8, next_due_at = NULL, next_period_start = NULL, next_period_end = NULL,
+                            scope = $10, scope_accounts = $11
          WHERE id = $9",
     )
     .bind(&report.name)
@@ -264,6 +299,8 @@ pub async fn update_report(db: &Db, account_id: i64, actor: &Actor, id: i64, rep
     .bind(sections_text(&report.sections))
     .bind(now())
     .bind(id)
+    .bind(report.scope.as_str())
+    .bind(ids_text(&report.scope_accounts))
     .execute(&mut *tx)
     .await?;
     let row = report_row(&mut tx, account_id, id).await?;

@@ -180,7 +180,7 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
 /// A monthly report for the board beside the default report (left without recipients, as a
 /// new account's is).
 async fn seed_reports(db: &Db, account_id: i64) -> Result<(), AppError> {
-    use crate::reports::model::{ReportKind, SendWindow, Section, ValidReport};
+    use crate::reports::model::{ReportKind, ReportScope, SendWindow, Section, ValidReport};
     let board = ValidReport {
         name: "Monthly board report".into(),
         kind: ReportKind::Monthly,
@@ -188,6 +188,8 @@ async fn seed_reports(db: &Db, account_id: i64) -> Result<(), AppError> {
         window: SendWindow::Morning,
         recipients: vec!["board@bulwark.local".into(), "ciso@bulwark.local".into()],
         sections: vec![Section::Assets, Section::VulnLinux, Section::VulnWindows, Section::VulnWebCms, Section::ScoreTrend],
+        scope: ReportScope::ThisAccount,
+        scope_accounts: Vec::new(),
     };
     crate::reports::repo::create_report(db, account_id, &Actor::System, &board).await?;
     Ok(())

@@ -272,3 +272,87 @@ async fn the_directory_needs_enterprise_and_authorization() {
     assert_eq!(unauthorized.status, StatusCode::FORBIDDEN);
     assert_eq!(unauthorized.json()["AuthorizationRequired"], "ResourceDirectory");
 }
+
+/// A management account's report can cover its managed accounts: one consolidated document with
+/// a per-account table and the risks of every covered account.
+#[tokio::test(flavor = "multi_thread")]
+async fn consolidated_reports_cover_managed_accounts() {
+    let app = TestApp::new().await;
+    let (holding, admin) = management(&app).await;
+    let report = |scope: &str, chosen: Option<i64>| {
+        let mut form = vec![
+            ("report[name]", "Group weekly".to_string()),
+            ("report[kind]", "weekly".to_string()),
+            ("report[window]", "06-12".to_string()),
+            ("report[recipients]", "ciso@holding.test".to_string()),
+            ("report[sections][0]", "vuln_linux".to_string()),
+            ("report[scope]", scope.to_string()),
+        ];
+        if let Some(id) = chosen {
+            form.push(("report[scope_accounts][0]", id.to_string()));
+        }
+        form
+    };
+    // Verify: no managed accounts yet, so no consolidated report.
+    let refused = app.call(Some(&admin), "create_report", &form(&report("managed", None))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.json()["Validation"]["scope"].as_str().unwrap().starts_with("Only a management account"));
+
+    let shop = create_member(&app, &admin, "Shop").await;
+    let blog = create_member(&app, &admin, "Blog").await;
+    let outsider = create_member(&app, &admin, "Not managed").await;
+    app.call(Some(&admin), "add_managed", &[("accounts[0]", &shop.to_string()), ("accounts[1]", &blog.to_string()), ("auto_manage", "false")]).await;
+    let db = &app.db().pool;
+    for (account, n) in [(holding, 1), (shop, 2), (blog, 3), (outsider, 5)] {
+        let vuln = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO vulnerabilities (account_id, advisory_id, title, severity, category) VALUES ($1, 'CVE-1', 't', 'high', 'linux') RETURNING id",
+        )
+        .bind(account)
+        .fetch_one(db)
+        .await
+        .unwrap();
+        for i in 0..n {
+            let asset = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO assets (account_id, instance_id, name, agent_status, created_at, updated_at) VALUES ($1, $2, $2, 'online', 0, 0) RETURNING id",
+            )
+            .bind(account)
+            .bind(format!("i-{i}"))
+            .fetch_one(db)
+            .await
+            .unwrap();
+            sqlx::query("INSERT INTO findings (account_id, asset_id, vulnerability_id, status, first_seen_at, last_seen_at) VALUES ($1, $2, $3, 'unfixed', 0, 0)")
+                .bind(account)
+                .bind(asset)
+                .bind(vuln)
+                .execute(db)
+                .await
+                .unwrap();
+        }
+    }
+    let wrong = app.call(Some(&admin), "create_report", &form(&report("chosen", Some(outsider)))).await;
+    assert_eq!(wrong.json()["Validation"]["scope_accounts"], "Choose accounts this account manages.");
+    let none = app.call(Some(&admin), "create_report", &form(&report("chosen", None))).await;
+    assert_eq!(none.json()["Validation"]["scope_accounts"], "Choose at least one managed account.");
+
+    let created = app.call(Some(&admin), "create_report", &form(&report("managed", None))).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id = created.json().as_i64().unwrap().to_string();
+    let sent = app.call(Some(&admin), "send_report_now", &[("id", &id)]).await.json();
+    assert_eq!(sent["status"], "Sent", "{sent}");
+    let archive_id = app.count("SELECT MAX(id) FROM report_archive").await.to_string();
+    let document = app.call(Some(&admin), "get_archived_report", &[("id", &archive_id)]).await.json()["document"].clone();
+    // Verify the per-account table (this account and both managed ones, not the outsider).
+    let accounts = &document["sections"][0];
+    assert_eq!(accounts["section"], "Accounts");
+    let rows = accounts["table"]["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(names, ["Holding", "Shop", "Blog"]);
+    assert_eq!(rows.iter().map(|r| r[4].as_str().unwrap()).collect::<Vec<_>>(), ["1", "2", "3"]);
+    // Verify the summary and the sections add up over the covered accounts only: 1 + 2 + 3.
+    let vulns = document["summary"]["rows"].as_array().unwrap().iter().find(|r| r["label"] == "Vulnerabilities").unwrap().clone();
+    assert_eq!(vulns["open"], 6);
+    assert_eq!(document["sections"][1]["table"]["rows"][0][4], "6", "affected hosts over the covered accounts");
+    let csv = app.get(Some(&admin), &format!("/reports/archive/{archive_id}/csv/accounts")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains("Shop"));
+}

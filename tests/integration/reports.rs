@@ -445,7 +445,7 @@ async fn report_numbers_match_the_database() {
 
     let document = generate::build(
         app.db(),
-        &generate::Request { account_id, report_name: "Weekly", sections: &Section::ALL, tz, period, generated_at: now() },
+        &generate::Request { account_id, report_name: "Weekly", sections: &Section::ALL, tz, period, generated_at: now(), members: &[] },
     )
     .await
     .unwrap();
