@@ -10,36 +10,19 @@ use crate::app::MeRefresh;
 use crate::assets::model::AssetQuery;
 use crate::auth::editions::{Edition, Feature};
 use crate::auth::model::AccountKind;
-use crate::components::form::{Field, FormError, FormErrors};
+use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
 use crate::components::format::{date, date_time, url_encode};
 use crate::components::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
-use crate::components::toast::use_toaster;
+use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
 use crate::overview::score::{ScoreBand, SeverityCounts};
 use crate::settings::pages::SettingsTabs;
 
 const LIST: &str = "/operation/multi-account";
 const DIRECTORY: &str = "/settings/resource-directory";
-
-/// Toasts an action's outcome: `success` when it worked, the error otherwise. Only outcomes that
-/// arrive after the component was created count: a component rebuilt when its data reloads must
-/// not repeat the last toast.
-fn toast_outcome<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static, success: &'static str) {
-    let toaster = use_toaster();
-    Effect::new(move |seen: Option<()>| {
-        let outcome = value();
-        if seen.is_some() {
-            match outcome {
-                Some(Ok(_)) => toaster.success(success),
-                Some(Err(AppError::Validation(_))) | None => {}
-                Some(Err(e)) => toaster.error(e.to_string()),
-            }
-        }
-    });
-}
 
 fn kind_label(kind: AccountKind) -> &'static str {
     match kind {
@@ -96,7 +79,7 @@ pub fn MultiAccountPage() -> impl IntoView {
         |(q, _, _, _)| list_managed(q),
     );
     let candidates = Resource::new(move || (add.version().get(), remove.version().get(), access.version()), |_| list_candidates());
-    toast_outcome(move || remove.value().get(), "Removed from the list; the account stays in the resource directory.");
+    toast_outcome(move || remove.value().get(), "Removed from the list; the account stays in the resource directory.", || ());
     let toaster = use_toaster();
     let adding = RwSignal::new(false);
     Effect::new(move |_| match add.value().get() {
@@ -214,26 +197,8 @@ fn AddDialog(open: RwSignal<bool>, candidates: Candidates, add: ServerAction<Add
                             view! {
                                 <input type="search" placeholder="Search by account id or name" aria-label="Search members" bind:value=filter/>
                                 <div class="pick-list" role="group" aria-label="Members">
-                                    {move || visible().into_iter().map(|c| {
-                                        let id = c.account_id;
-                                        view! {
-                                            <label class="check">
-                                                <input
-                                                    type="checkbox"
-                                                    prop:checked=move || chosen.with(|l| l.contains(&id))
-                                                    on:change=move |ev| {
-                                                        let on = event_target_checked(&ev);
-                                                        chosen.update(|l| {
-                                                            l.retain(|x| *x != id);
-                                                            if on {
-                                                                l.push(id);
-                                                            }
-                                                        });
-                                                    }
-                                                />
-                                                {format!("{} ({})", c.name, c.account_no)}
-                                            </label>
-                                        }
+                                    {move || visible().into_iter().map(|c| view! {
+                                        <SetCheckbox selected=chosen value=c.account_id label=format!("{} ({})", c.name, c.account_no)/>
                                     }).collect_view()}
                                 </div>
                             }.into_any()
@@ -370,9 +335,9 @@ pub fn ResourceDirectoryPage() -> impl IntoView {
         },
         |_| get_directory(),
     );
-    toast_outcome(move || cancel.value().get(), "Invitation withdrawn.");
-    toast_outcome(move || moving.value().get(), "Member moved.");
-    toast_outcome(move || remove.value().get(), "Member removed from the directory.");
+    toast_outcome(move || cancel.value().get(), "Invitation withdrawn.", || ());
+    toast_outcome(move || moving.value().get(), "Member moved.", || ());
+    toast_outcome(move || remove.value().get(), "Member removed from the directory.", || ());
     let removing: Asking = RwSignal::new(None);
     view! {
         <SettingsTabs current=DIRECTORY/>
@@ -680,7 +645,7 @@ fn UpgradeDialog(upgrading: RwSignal<Option<(i64, String)>>, upgrade: ServerActi
 pub fn InvitationsPage() -> impl IntoView {
     let respond = ServerAction::<RespondInvitation>::new();
     let invitations = Resource::new(move || respond.version().get(), |_| list_received_invitations());
-    toast_outcome(move || respond.value().get(), "Answer sent.");
+    toast_outcome(move || respond.value().get(), "Answer sent.", || ());
     view! {
         <SettingsTabs current="/settings/invitations"/>
         <section class="card">

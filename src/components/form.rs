@@ -67,3 +67,31 @@ pub fn Field(
 pub fn FormError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     move || message.get().map(|m| view! { <div class="form-error" role="alert">{m}</div> })
 }
+
+/// A labelled checkbox that puts `value` into the `selected` list or takes it out.
+#[component]
+pub fn SetCheckbox<T>(selected: RwSignal<Vec<T>>, value: T, #[prop(into)] label: String) -> impl IntoView
+where
+    T: PartialEq + Clone + Send + Sync + 'static,
+{
+    let checked_value = value.clone();
+    view! {
+        <label class="check">
+            <input
+                type="checkbox"
+                prop:checked=move || selected.with(|l| l.contains(&checked_value))
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    let value = value.clone();
+                    selected.update(|l| {
+                        l.retain(|x| *x != value);
+                        if on {
+                            l.push(value);
+                        }
+                    });
+                }
+            />
+            {label}
+        </label>
+    }
+}

@@ -70,3 +70,29 @@ pub fn ToastStack() -> impl IntoView {
         </div>
     }
 }
+
+/// Toasts an action's outcome when it arrives: `success` (then runs `then`), or the error.
+/// Field errors are left to the form, which shows them beside their fields. An outcome already
+/// present when the caller was built is not repeated, so a component rebuilt when its data
+/// reloads does not toast again.
+pub fn toast_outcome<T: 'static>(
+    value: impl Fn() -> Option<Result<T, crate::error::AppError>> + 'static,
+    success: &'static str,
+    then: impl Fn() + 'static,
+) {
+    use crate::error::AppError;
+    let toaster = use_toaster();
+    Effect::new(move |seen: Option<()>| {
+        let outcome = value();
+        if seen.is_some() {
+            match outcome {
+                Some(Ok(_)) => {
+                    toaster.success(success);
+                    then();
+                }
+                Some(Err(AppError::Validation(_))) | None => {}
+                Some(Err(e)) => toaster.error(e.to_string()),
+            }
+        }
+    });
+}

@@ -9,13 +9,13 @@ use super::document::ReportDocument;
 use super::model::*;
 use crate::app::use_me;
 use crate::auth::editions::Feature;
-use crate::components::form::{Field, FormError, FormErrors};
+use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
 use crate::components::format::date_time;
 use crate::components::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
-use crate::components::toast::use_toaster;
+use crate::components::toast::{toast_outcome, use_toaster};
 use crate::components::toggle::Toggle;
 use crate::error::AppError;
 
@@ -51,16 +51,8 @@ pub fn ReportListPage() -> impl IntoView {
         |((status, kind, name), _, _, _)| list_reports(status, kind, name),
     );
     let toaster = use_toaster();
-    Effect::new(move |_| match toggle.value().get() {
-        Some(Err(e)) => toaster.error(e.to_string()),
-        Some(Ok(())) => toaster.success("Report updated."),
-        None => {}
-    });
-    Effect::new(move |_| match delete.value().get() {
-        Some(Err(e)) => toaster.error(e.to_string()),
-        Some(Ok(())) => toaster.success("Report deleted."),
-        None => {}
-    });
+    toast_outcome(move || toggle.value().get(), "Report updated.", || ());
+    toast_outcome(move || delete.value().get(), "Report deleted.", || ());
     Effect::new(move |_| match send.value().get() {
         Some(Err(e)) => toaster.error(e.to_string()),
         Some(Ok(outcome)) => match outcome.status {
@@ -408,26 +400,8 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
                             <Show when=move || scope.get() == "chosen">
                                 <fieldset class="checks">
                                     <legend>"Managed accounts"</legend>
-                                    {accounts.iter().map(|(id, label)| {
-                                        let id = *id;
-                                        view! {
-                                            <label class="check">
-                                                <input
-                                                    type="checkbox"
-                                                    prop:checked=move || scope_accounts.with(|l| l.contains(&id))
-                                                    on:change=move |ev| {
-                                                        let on = event_target_checked(&ev);
-                                                        scope_accounts.update(|l| {
-                                                            l.retain(|x| *x != id);
-                                                            if on {
-                                                                l.push(id);
-                                                            }
-                                                        });
-                                                    }
-                                                />
-                                                {label.clone()}
-                                            </label>
-                                        }
+                                    {accounts.iter().map(|(id, label)| view! {
+                                        <SetCheckbox selected=scope_accounts value=*id label=label.clone()/>
                                     }).collect_view()}
                                 </fieldset>
                                 {move || errors.message("scope_accounts").get().map(|m| view! { <div class="field-error" role="alert" data-field="scope_accounts">{m}</div> })}

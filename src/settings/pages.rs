@@ -15,7 +15,7 @@ use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::toggle::Toggle;
 use crate::components::table::{rows_or_empty, Pagination};
-use crate::components::toast::use_toaster;
+use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
 use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
 
@@ -54,17 +54,11 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
 
 /// Shows a toast when an action finishes, and refreshes the signed-in user on success if asked.
 fn on_done<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static, success: &'static str, refresh_me: bool) {
-    let toaster = use_toaster();
     let refresh = expect_context::<MeRefresh>();
-    Effect::new(move |_| match value() {
-        Some(Ok(_)) => {
-            toaster.success(success);
-            if refresh_me {
-                refresh.bump();
-            }
+    toast_outcome(value, success, move || {
+        if refresh_me {
+            refresh.bump();
         }
-        Some(Err(AppError::Validation(_))) | None => {}
-        Some(Err(e)) => toaster.error(e.to_string()),
     });
 }
 
