@@ -65,7 +65,7 @@ test('the wizard creates a report, step by step, with messages beside each field
   await expect(created).toContainText('12:00–18:00 (UTC)');
   // Duplicates (any case) were removed.
   await expect(created.locator('td.recipients')).toHaveText('soc@bulwark.local, lead@bulwark.local');
-  await expect(created.locator('td.sections')).toHaveText('Assets, Alerts, Vulnerabilities: Linux software');
+  await expect(created.locator('td.sections')).toHaveText('Assets, Alerts, Linux vulns');
 });
 
 test('edit, clone, toggle, filter and delete', async ({ page }) => {

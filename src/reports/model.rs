@@ -166,6 +166,18 @@ impl Section {
         }
     }
 
+    /// The label in the Reports table, where room is short.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Section::VulnLinux => "Linux vulns",
+            Section::VulnWindows => "Windows vulns",
+            Section::VulnWebCms => "Web-CMS vulns",
+            Section::Baseline => "Baseline",
+            Section::ScoreTrend => "Score trend",
+            other => other.label(),
+        }
+    }
+
     /// A section people choose (not the automatic Accounts table).
     pub fn parse(value: &str) -> Option<Section> {
         Section::ALL.into_iter().find(|s| s.as_str() == value)

@@ -172,7 +172,11 @@ fn ReportTable(
                                         r.recipients.join(", ").into_any()
                                     }}
                                 </td>
-                                <td class="sections">{r.sections.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ")}</td>
+                                <td class="sections">{if r.sections.len() == Section::ALL.len() {
+                                    "All sections".to_string()
+                                } else {
+                                    r.sections.iter().map(|s| s.short_label()).collect::<Vec<_>>().join(", ")
+                                }}</td>
                                 <td>
                                     {r.next_send_at.map(|t| date_time(Some(t))).unwrap_or_else(|| "—".into())}
                                     {r.next_period.clone().map(|p| view! { <div class="muted small">{format!("Data: {p}")}</div> })}
