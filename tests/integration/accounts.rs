@@ -176,11 +176,35 @@ async fn the_list_shows_scores_and_risks() {
             .await
             .unwrap();
     }
+    let vuln = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO vulnerabilities (account_id, advisory_id, title, severity, category) VALUES ($1, 'CVE-9', 't', 'high', 'windows') RETURNING id",
+    )
+    .bind(shop)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO findings (account_id, asset_id, vulnerability_id, status, first_seen_at, last_seen_at) VALUES ($1, $2, $3, 'unfixed', 0, 0)")
+        .bind(shop)
+        .bind(asset)
+        .bind(vuln)
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO baseline_results (account_id, asset_id, check_name, category, risk_level, passed, first_seen_at, checked_at) VALUES ($1, $2, 'ssh root login', 'ssh', 'medium', 0, 0, 0)",
+    )
+    .bind(shop)
+    .bind(asset)
+    .execute(db)
+    .await
+    .unwrap();
     let list = app.call(Some(&admin), "list_managed", &[("search", "")]).await.json();
     let shop_row = list["accounts"].as_array().unwrap().iter().find(|a| a["name"] == "Shop").unwrap().clone();
     // Verify the risks and the score (two unhandled alerts cap it at 60, minus their weights).
     assert_eq!(shop_row["risks"]["alerts"]["critical"], 1);
     assert_eq!(shop_row["risks"]["alerts"]["high"], 1);
+    assert_eq!(shop_row["risks"]["vulnerabilities"]["high"], 1);
+    assert_eq!(shop_row["risks"]["baseline"]["medium"], 1);
     let risks = bulwark::overview::repo::risk_counts(app.db(), shop, now()).await.unwrap();
     let weights = bulwark::overview::repo::weights(app.db(), shop).await.unwrap();
     assert_eq!(shop_row["score"], bulwark::overview::score::security_score(&risks, &weights));
