@@ -227,6 +227,16 @@ pub async fn invite(db: &Db, management: i64, actor: &Actor, account_no: &str) -
         return Err(AppError::field("account_no", "This account manages a resource directory of its own."));
     }
     let at = now();
+    // An expired invitation no longer counts as waiting: retire it so a new one can be sent.
+    sqlx::query(
+        "UPDATE directory_invitations SET status = 'cancelled', responded_at = $3
+         WHERE management_account_id = $1 AND invitee_account_id = $2 AND status = 'pending' AND expires_at <= $3",
+    )
+    .bind(management)
+    .bind(invitee)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO directory_invitations (management_account_id, invitee_account_id, status, created_at, expires_at)
          VALUES ($1, $2, 'pending', $3, $4) ON CONFLICT (management_account_id, invitee_account_id) WHERE status = 'pending' DO NOTHING RETURNING id",
@@ -236,35 +246,8 @@ pub async fn invite(db: &Db, management: i64, actor: &Actor, account_no: &str) -
     .bind(at)
     .bind(at + INVITATION_DAYS * DAY)
     .fetch_optional(&mut *tx)
-    .await?;
-    let id = match id {
-        Some(id) => id,
-        None => {
-            // A pending one exists: refuse unless it has expired, in which case it is replaced.
-            let expired = sqlx::query_scalar::<_, i64>(
-                "UPDATE directory_invitations SET status = 'cancelled', responded_at = $3
-                 WHERE management_account_id = $1 AND invitee_account_id = $2 AND status = 'pending' AND expires_at <= $3 RETURNING id",
-            )
-            .bind(management)
-            .bind(invitee)
-            .bind(at)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if expired.is_none() {
-                return Err(AppError::field("account_no", "An invitation to this account is already waiting for an answer."));
-            }
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO directory_invitations (management_account_id, invitee_account_id, status, created_at, expires_at)
-                 VALUES ($1, $2, 'pending', $3, $4) RETURNING id",
-            )
-            .bind(management)
-            .bind(invitee)
-            .bind(at)
-            .bind(at + INVITATION_DAYS * DAY)
-            .fetch_one(&mut *tx)
-            .await?
-        }
-    };
+    .await?
+    .ok_or_else(|| AppError::field("account_no", "An invitation to this account is already waiting for an answer."))?;
     audit::record(&mut *tx, management, actor, "directory.invite", account_no, "").await?;
     tx.commit().await?;
     Ok(id)
