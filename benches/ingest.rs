@@ -5,26 +5,23 @@
 //!
 //! cargo bench --features ssr --bench ingest -- [--assets 100000] [--findings 1000000] [--pg postgres://…/postgres]
 
-use std::sync::Arc;
+mod support;
+
+use support::{admin_session, console, on_each_database, stats};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use bulwark::auth::editions::Edition;
-use bulwark::auth::model::{AccountKind, Role};
+use bulwark::auth::model::AccountKind;
 use bulwark::auth::repo as auth_repo;
-use bulwark::server::config::Config;
-use bulwark::server::crypto::{self, random_hex};
 use bulwark::server::db::Db;
-use bulwark::server::{router, AppState};
 
-const PASSWORD: &str = "benchmark-password";
 const ASSET_BATCH: usize = 5_000;
 const FINDING_BATCH: usize = 10_000;
 const VULNERABILITIES: usize = 500;
@@ -67,25 +64,16 @@ async fn post_json(router: &Router, token: &str, path: &str, body: Value) {
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
 }
 
-async fn call(router: &Router, cookie: Option<&str>, function: &str, form: &str) -> (StatusCode, Vec<u8>, Option<String>) {
-    let mut request = Request::builder()
+async fn call(router: &Router, cookie: &str, function: &str, form: &str) -> (StatusCode, Vec<u8>) {
+    let request = Request::builder()
         .method(Method::POST)
         .uri(format!("/api/{function}"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let response = router.clone().oneshot(request.body(Body::from(form.to_string())).unwrap()).await.unwrap();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("bulwark_session="))
-        .map(|v| v.split(';').next().unwrap().to_string());
-    let status = response.status();
-    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec(), cookie)
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(form.to_string()))
+        .unwrap();
+    send(router, request).await
 }
 
 async fn page(router: &Router, cookie: &str, path: &str) -> (Duration, usize) {
@@ -101,30 +89,15 @@ async fn page(router: &Router, cookie: &str, path: &str) -> (Duration, usize) {
     (start.elapsed(), body.len())
 }
 
-fn stats(mut samples: Vec<Duration>) -> String {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    format!("median {:>7.1} ms, p95 {:>7.1} ms", at(0.5).as_secs_f64() * 1e3, at(0.95).as_secs_f64() * 1e3)
-}
-
 async fn run(label: &str, url: &str, args: &Args) {
     println!("\n== {label}: {} assets, {} findings", args.assets, args.findings);
-    let db = Db::open(url).await.expect("open database");
-    let config = Config::new(url.to_string(), std::env::temp_dir().join("bulwark-bench"));
-    let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
-    let secrets = bulwark::server::secrets::Secrets::from_key(&[1; 32]);
-    let state = AppState { leptos_options, db: db.clone(), config: Arc::new(config), secrets };
-    let router = router(state);
+    let (db, router) = console(url).await;
 
     let mut conn = db.pool.acquire().await.unwrap();
     let account = auth_repo::create_account(&mut conn, "Benchmark", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
     drop(conn);
-    let email = format!("bench-{}@bulwark.local", random_hex(4));
-    let hash = crypto::hash_password(PASSWORD.into()).await.unwrap();
-    auth_repo::create_user(&db.pool, account.id, &email, "Bench", Role::Admin, &hash.0).await.unwrap();
-    let (_, _, cookie) = call(&router, None, "sign_in", &format!("email={email}&password={PASSWORD}")).await;
-    let cookie = cookie.expect("signed in");
-    let (_, body, _) = call(&router, Some(&cookie), "create_token", "name=bench").await;
+    let cookie = admin_session(&db, &router, account.id).await;
+    let (_, body) = call(&router, &cookie, "create_token", "name=bench").await;
     let token = serde_json::from_slice::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
 
     let start = Instant::now();
@@ -286,16 +259,9 @@ async fn report_benchmarks(db: &Db, account_id: i64) {
 #[tokio::main]
 async fn main() {
     let args = args();
-    let dir = tempfile::tempdir().unwrap();
-    run("SQLite", &format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), &args).await;
-    if let Some(admin_url) = &args.pg {
-        let name = format!("bulwark_bench_{}", random_hex(4));
-        let admin = Db::connect(admin_url).await.expect("connect to PostgreSQL");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.unwrap();
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
-        run("PostgreSQL", &format!("{base}/{name}"), &args).await;
-        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin.pool).await.ok();
-    } else {
-        println!("\n(PostgreSQL skipped: pass --pg postgres://…/postgres or set BULWARK_BENCH_PG_URL)");
-    }
+    on_each_database(args.pg.as_deref(), |label, url| {
+        let args = &args;
+        async move { run(label, &url, args).await }
+    })
+    .await;
 }

@@ -4,24 +4,19 @@
 //!
 //! cargo bench --features ssr --bench multi_account -- [--accounts 1000] [--assets 1000] [--pg postgres://…/postgres]
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod support;
+
+use support::{admin_session, console, on_each_database, stats};
+use std::time::Instant;
 
 use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
 use tower::ServiceExt;
 
 use bulwark::auth::editions::Edition;
-use bulwark::auth::model::{AccountKind, Role};
+use bulwark::auth::model::AccountKind;
 use bulwark::auth::repo as auth_repo;
-use bulwark::server::config::Config;
-use bulwark::server::crypto::{self, random_hex};
-use bulwark::server::db::Db;
-use bulwark::server::{router, AppState};
-
-const PASSWORD: &str = "benchmark-password";
 
 struct Args {
     accounts: i64,
@@ -43,26 +38,12 @@ fn args() -> Args {
     args
 }
 
-fn stats(mut samples: Vec<Duration>) -> String {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    format!("median {:>8.1} ms, p95 {:>8.1} ms", at(0.5).as_secs_f64() * 1e3, at(0.95).as_secs_f64() * 1e3)
-}
-
 async fn run(label: &str, url: &str, args: &Args) {
     println!("\n== {label}: {} managed accounts x {} assets (and findings)", args.accounts, args.assets);
-    let db = Db::open(url).await.expect("open database");
-    let config = Config::new(url.to_string(), std::env::temp_dir().join("bulwark-bench"));
-    let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
-    let secrets = bulwark::server::secrets::Secrets::from_key(&[1; 32]);
-    let state = AppState { leptos_options, db: db.clone(), config: Arc::new(config), secrets };
-    let router = router(state);
+    let (db, router) = console(url).await;
 
     let mut conn = db.pool.acquire().await.unwrap();
     let holding = auth_repo::create_account(&mut conn, "Holding", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
-    let email = format!("bench-{}@bulwark.local", random_hex(4));
-    let hash = crypto::hash_password(PASSWORD.into()).await.unwrap();
-    auth_repo::create_user(&mut *conn, holding.id, &email, "Bench", Role::Admin, &hash.0).await.unwrap();
     sqlx::query("INSERT INTO authorizations (account_id, service, granted_at) VALUES ($1, 'resource_directory', 0)")
         .bind(holding.id)
         .execute(&mut *conn)
@@ -111,22 +92,7 @@ async fn run(label: &str, url: &str, args: &Args) {
     let findings = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM findings").fetch_one(&db.pool).await.unwrap();
     println!("seeded in {:.1} s ({findings} findings)", start.elapsed().as_secs_f64());
 
-    let sign_in = Request::builder()
-        .method(Method::POST)
-        .uri("/api/sign_in")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(format!("email={email}&password={PASSWORD}")))
-        .unwrap();
-    let response = router.clone().oneshot(sign_in).await.unwrap();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("bulwark_session="))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .expect("signed in");
+    let cookie = admin_session(&db, &router, holding.id).await;
 
     let ids = sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts").fetch_all(&db.pool).await.unwrap();
     let start = Instant::now();
@@ -161,16 +127,9 @@ async fn run(label: &str, url: &str, args: &Args) {
 #[tokio::main]
 async fn main() {
     let args = args();
-    let dir = tempfile::tempdir().unwrap();
-    run("SQLite", &format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), &args).await;
-    if let Some(admin_url) = &args.pg {
-        let name = format!("bulwark_bench_{}", random_hex(4));
-        let admin = Db::connect(admin_url).await.expect("connect to PostgreSQL");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.unwrap();
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
-        run("PostgreSQL", &format!("{base}/{name}"), &args).await;
-        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin.pool).await.ok();
-    } else {
-        println!("\n(PostgreSQL skipped: pass --pg postgres://…/postgres or set BULWARK_BENCH_PG_URL)");
-    }
+    on_each_database(args.pg.as_deref(), |label, url| {
+        let args = &args;
+        async move { run(label, &url, args).await }
+    })
+    .await;
 }

@@ -1,0 +1,81 @@
+//! What the benchmarks share: the console on a database (no socket), a signed-in admin, the
+//! median/p95 line, and running a scenario on SQLite and then on a throwaway PostgreSQL database.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request};
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use tower::ServiceExt;
+
+use bulwark::auth::model::Role;
+use bulwark::auth::repo as auth_repo;
+use bulwark::server::config::Config;
+use bulwark::server::crypto::{self, random_hex};
+use bulwark::server::db::Db;
+use bulwark::server::{router, AppState};
+
+pub const PASSWORD: &str = "benchmark-password";
+
+/// The database (migrated) and the whole router over it.
+pub async fn console(url: &str) -> (Db, Router) {
+    let db = Db::open(url).await.expect("open database");
+    let config = Config::new(url.to_string(), std::env::temp_dir().join("bulwark-bench"));
+    let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
+    let secrets = bulwark::server::secrets::Secrets::from_key(&[1; 32]);
+    let state = AppState { leptos_options, db: db.clone(), config: Arc::new(config), secrets };
+    (db, router(state))
+}
+
+/// Adds an admin to the account and signs in through the server function; the session cookie.
+pub async fn admin_session(db: &Db, router: &Router, account_id: i64) -> String {
+    let email = format!("bench-{}@bulwark.local", random_hex(4));
+    let hash = crypto::hash_password(PASSWORD.into()).await.unwrap();
+    auth_repo::create_user(&db.pool, account_id, &email, "Bench", Role::Admin, &hash.0).await.unwrap();
+    let sign_in = Request::builder()
+        .method(Method::POST)
+        .uri("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(format!("email={email}&password={PASSWORD}")))
+        .unwrap();
+    let response = router.clone().oneshot(sign_in).await.unwrap();
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("bulwark_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("signed in")
+}
+
+pub fn stats(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    format!("median {:>8.1} ms, p95 {:>8.1} ms", at(0.5).as_secs_f64() * 1e3, at(0.95).as_secs_f64() * 1e3)
+}
+
+/// Runs `scenario(label, url)` on a temporary SQLite file, then on a fresh database of the
+/// PostgreSQL server at `pg` (dropped afterwards) when one is given.
+pub async fn on_each_database<F, Fut>(pg: Option<&str>, scenario: F)
+where
+    F: Fn(&'static str, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    scenario("SQLite", format!("sqlite://{}/bench.db?mode=rwc", dir.path().display())).await;
+    if let Some(admin_url) = pg {
+        let name = format!("bulwark_bench_{}", random_hex(4));
+        let admin = Db::connect(admin_url).await.expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.unwrap();
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+        scenario("PostgreSQL", format!("{base}/{name}")).await;
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin.pool).await.ok();
+    } else {
+        println!("\n(PostgreSQL skipped: pass --pg postgres://…/postgres or set BULWARK_BENCH_PG_URL)");
+    }
+}
