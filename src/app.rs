@@ -8,7 +8,8 @@ use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 use crate::accounts::pages::{InvitationsPage, MemberViewPage, MultiAccountPage, ResourceDirectoryPage};
-use crate::assets::pages::{AssetDetailPage, AssetListPage};
+use crate::advisories::pages::AdvisorySettingsPage;
+use crate::assets::pages::{AddHostPage, AssetDetailPage, AssetListPage};
 use crate::auth::api::{get_me, SignOut};
 use crate::auth::model::Me;
 use crate::auth::pages::SignInPage;
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets") view=AssetListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/assets/add-host") view=AddHostPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/:id") view=AssetDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/precaution/container-signature") view=ContainerSignaturePage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports") view=ReportListPage ssr=SsrMode::Async/>
@@ -100,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/email") view=EmailSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/resource-directory") view=ResourceDirectoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/invitations") view=InvitationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/advisories") view=AdvisorySettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/users") view=UsersSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view=TokenSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/score") view=ScoreSettingsPage ssr=SsrMode::Async/>

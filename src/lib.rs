@@ -2,6 +2,9 @@
 //! One crate: the same typed models and components compile for the server (`ssr`) and the browser (`hydrate`).
 
 pub mod accounts;
+pub mod advisories;
+#[cfg(feature = "ssr")]
+pub mod agent;
 pub mod app;
 pub mod assets;
 pub mod auth;

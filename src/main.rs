@@ -40,6 +40,57 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Run the host agent: enroll with the console, report this host, carry out fix jobs.
+    Agent {
+        /// The console's address, e.g. https://bulwark.example.com
+        #[arg(long)]
+        server: String,
+        /// An enrollment token (Assets › Add host); needed the first time, or to enroll again.
+        #[arg(long, env = "BULWARK_ENROLLMENT_TOKEN")]
+        token: Option<String>,
+        /// The asset group to put this host in.
+        #[arg(long)]
+        group: Option<String>,
+        /// Let fix jobs change the host; without it they only simulate.
+        #[arg(long)]
+        allow_fix: bool,
+        /// Where the agent keeps its credential.
+        #[arg(long, default_value = "/var/lib/bulwark-agent")]
+        state_dir: std::path::PathBuf,
+    },
+    /// Vulnerability advisories (OSV).
+    #[command(subcommand)]
+    Advisories(AdvisoryCommand),
+    /// Trivy reports.
+    #[command(subcommand)]
+    Trivy(TrivyCommand),
+}
+
+#[derive(Subcommand)]
+enum AdvisoryCommand {
+    /// Import OSV advisories from a .json file, a folder of them, or osv.dev's all.zip, into the
+    /// shared feed every account matches against (or one account's own with --account).
+    Import {
+        path: std::path::PathBuf,
+        /// The 16-digit account id whose own advisories these are.
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrivyCommand {
+    /// Import a Trivy JSON report (`trivy … --format json`) as the findings of one asset.
+    Import {
+        /// The report file.
+        file: std::path::PathBuf,
+        /// The asset's instance id.
+        #[arg(long)]
+        asset: String,
+        /// The 16-digit account id; defaults to the first (management) account.
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,6 +155,45 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::User(UserCommand::Add { email, name, role, account }) => {
             let db = open_db(&config).await?;
             add_user(&db, &email, &name, &role, account.as_deref()).await?;
+        }
+        Command::Agent { server, token, group, allow_fix, state_dir } => {
+            let options = bulwark::agent::client::AgentOptions { server, token, group, allow_fix, state_dir };
+            tokio::select! {
+                result = bulwark::agent::client::run(options) => result?,
+                _ = shutdown_signal() => tracing::info!("agent stopped"),
+            }
+        }
+        Command::Advisories(AdvisoryCommand::Import { path, account }) => {
+            let db = open_db(&config).await?;
+            let scope = match account {
+                Some(no) => account_id(&db, Some(&no)).await?,
+                None => bulwark::advisories::repo::FEED,
+            };
+            let loaded = bulwark::advisories::osv::read_path(&path)?;
+            let name = path.display().to_string();
+            let report = bulwark::advisories::repo::import(&db, scope, "bulwark advisories import", &name, loaded, bulwark::server::now()).await?;
+            for problem in &report.skipped {
+                eprintln!("skipped {}: {}", problem.name, problem.message);
+            }
+            println!("Advisories imported: {}.", report.summary());
+        }
+        Command::Trivy(TrivyCommand::Import { file, asset, account }) => {
+            let db = open_db(&config).await?;
+            let account_id = account_id(&db, account.as_deref()).await?;
+            let found = bulwark::advisories::trivy::parse(&std::fs::read(&file)?).map_err(|e| format!("{}: {e}", file.display()))?;
+            let asset = bulwark::assets::repo::asset_by_instance(&db, account_id, &asset)
+                .await
+                .map_err(|_| format!("no asset with instance id \"{asset}\" in that account"))?;
+            let open = bulwark::assets::agent_api::import_trivy_findings(
+                &db,
+                account_id,
+                asset.id,
+                &asset.name,
+                &bulwark::server::audit::Actor::System,
+                &found,
+            )
+            .await?;
+            println!("Trivy report imported: {} vulnerabilities, {open} open on {}.", found.len(), asset.name);
         }
         Command::Serve { demo, addr } => {
             config.demo |= demo;
@@ -175,20 +265,25 @@ fn print_demo_users() {
     println!();
 }
 
-async fn add_user(db: &Db, email: &str, name: &str, role: &str, account_no: Option<&str>) -> Result<(), BoxError> {
-    let role = Role::parse(role).ok_or("--role must be admin or viewer")?;
-    validate_email(email)?;
-    let account_id = match account_no {
+/// The account a command acts on: by its 16-digit id, else the first (management) account.
+async fn account_id(db: &Db, account_no: Option<&str>) -> Result<i64, BoxError> {
+    Ok(match account_no {
         Some(no) => sqlx::query_scalar::<_, i64>("SELECT id FROM accounts WHERE account_no = $1")
             .bind(no)
             .fetch_optional(&db.pool)
             .await?
             .ok_or_else(|| format!("no account with id {no}"))?,
-        None => sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM accounts")
-            .fetch_optional(&db.pool)
+        None => sqlx::query_scalar::<_, Option<i64>>("SELECT MIN(id) FROM accounts")
+            .fetch_one(&db.pool)
             .await?
             .ok_or("no accounts yet: start the console once first")?,
-    };
+    })
+}
+
+async fn add_user(db: &Db, email: &str, name: &str, role: &str, account_no: Option<&str>) -> Result<(), BoxError> {
+    let role = Role::parse(role).ok_or("--role must be admin or viewer")?;
+    validate_email(email)?;
+    let account_id = account_id(db, account_no).await?;
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{AssetDetail, AssetPage, AssetQuery};
+use super::model::{AssetDetail, AssetPage, AssetQuery, EnrollmentTokenInput, EnrollmentTokenView, FixJobView, NewEnrollmentToken};
 use crate::error::AppError;
 
 #[server(endpoint = "list_assets")]
@@ -22,4 +22,57 @@ pub async fn get_asset(id: i64) -> Result<AssetDetail, AppError> {
 
     let (user, state) = caller().await?;
     super::repo::asset_detail(&state.db, user.account_id(), id).await
+}
+
+#[server(endpoint = "list_enrollment_tokens")]
+pub async fn list_enrollment_tokens() -> Result<Vec<EnrollmentTokenView>, AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    super::fleet::list_tokens(&state.db, user.account_id()).await
+}
+
+#[server(endpoint = "create_enrollment_token")]
+pub async fn create_enrollment_token(input: EnrollmentTokenInput) -> Result<NewEnrollmentToken, AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    let (token, secret) = super::fleet::create_token(&state.db, user.account_id(), &user.actor(), &input, crate::server::now()).await?;
+    let command = super::fleet::enroll_command(&state.config.public_url, &secret, token.group_name.as_deref());
+    Ok(NewEnrollmentToken { token, secret, command })
+}
+
+#[server(endpoint = "revoke_enrollment_token")]
+pub async fn revoke_enrollment_token(id: i64) -> Result<(), AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    super::fleet::revoke_token(&state.db, user.account_id(), &user.actor(), id, crate::server::now()).await
+}
+
+/// Queues a fix job for one open finding of an asset, or (no finding) for all of its open
+/// findings that have a fixed version; `simulate` only asks the package manager what it would do.
+#[server(endpoint = "fix_findings")]
+pub async fn fix_findings(asset_id: i64, finding_id: Option<i64>, simulate: bool) -> Result<FixJobView, AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    let account_id = user.account_id();
+    let finding_ids = match finding_id {
+        Some(id) => vec![id],
+        None => sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM findings WHERE account_id = $1 AND asset_id = $2 AND resolved_at IS NULL AND fixed_version <> ''",
+        )
+        .bind(account_id)
+        .bind(asset_id)
+        .fetch_all(&state.db.pool)
+        .await?,
+    };
+    let packages = crate::advisories::repo::fix_packages(&state.db, account_id, asset_id, &finding_ids).await?;
+    if packages.is_empty() {
+        return Err(AppError::Conflict(
+            "No installed package carries a fix for that: the asset needs an agent inventory and a finding with a fixed version.".into(),
+        ));
+    }
+    super::fleet::create_fix_job(&state.db, account_id, asset_id, &packages, simulate, &user.actor(), crate::server::now()).await
 }

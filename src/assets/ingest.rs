@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Parses JSON with the path of the first offending value in the message.
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AppError> {
+pub(crate) fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AppError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();

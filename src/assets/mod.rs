@@ -1,6 +1,11 @@
-//! Hosts, groups and their security data: the Assets pages, and the ingestion API that feeds them.
+//! Hosts, groups and their security data: the Assets pages, the ingestion API, and the host
+//! agents (enrollment, inventories, fix jobs) that feed them.
 
+#[cfg(feature = "ssr")]
+pub mod agent_api;
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod fleet;
 #[cfg(feature = "ssr")]
 pub mod ingest;
 pub mod model;

@@ -107,8 +107,12 @@ pub struct FindingView {
     pub category: Category,
     pub package: String,
     pub installed_version: String,
+    /// The first version without the vulnerability, when known.
+    pub fixed_version: String,
     pub fix: String,
     pub status: FindingStatus,
+    /// Who reported it: "agent" (inventory matching), "trivy", or "api".
+    pub source: String,
     pub first_seen_at: i64,
     pub last_seen_at: i64,
 }
@@ -139,6 +143,119 @@ pub struct AssetDetail {
     pub findings: Vec<FindingView>,
     pub alerts: Vec<AlertView>,
     pub baseline: Vec<BaselineView>,
+    pub agent: Option<AgentView>,
+    pub jobs: Vec<FixJobView>,
+}
+
+// ---- Host agents -------------------------------------------------------------------------
+
+/// The agent of an asset, as the asset page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub version: String,
+    pub allow_fix: bool,
+    pub package_manager: Option<String>,
+    pub kernel: String,
+    pub enrolled_at: i64,
+    pub last_heartbeat_at: i64,
+    pub package_count: Option<i64>,
+    pub inventory_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedChangeView {
+    pub package: String,
+    pub from: Option<String>,
+    pub to: String,
+}
+
+wire_enum!(
+    /// Where a fix job is: waiting for its agent, carried out, or finished one of three ways.
+    FixJobStatus { Queued => "queued", "Queued", Running => "running", "Running", Succeeded => "succeeded", "Fixed",
+                   Simulated => "simulated", "Simulated", Failed => "failed", "Failed" }
+);
+
+impl FixJobStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(self, FixJobStatus::Succeeded | FixJobStatus::Simulated | FixJobStatus::Failed)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixJobView {
+    pub id: i64,
+    pub asset_id: i64,
+    pub packages: Vec<String>,
+    pub simulate: bool,
+    pub status: FixJobStatus,
+    pub requested_by: String,
+    pub created_at: i64,
+    pub dispatched_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub exit_code: Option<i64>,
+    pub output: String,
+    pub changes: Vec<PlannedChangeView>,
+    pub error: Option<String>,
+}
+
+/// An enrollment token as listed; the secret itself is shown once, at creation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentTokenView {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub group_name: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub use_count: i64,
+}
+
+/// A token just created: the secret and the command that enrolls a host with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEnrollmentToken {
+    pub token: EnrollmentTokenView,
+    pub secret: String,
+    pub command: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentTokenInput {
+    pub name: String,
+    #[serde(default)]
+    pub group: String,
+    /// Days until the token expires; empty means it does not.
+    #[serde(default)]
+    pub expires_in_days: String,
+}
+
+impl EnrollmentTokenInput {
+    pub fn validate(&self) -> Result<Option<i64>, AppError> {
+        let mut errors = FieldErrors::new();
+        let name = self.name.trim();
+        if name.is_empty() {
+            errors.insert("name".into(), "Name the token, for example after the hosts that will use it.".into());
+        } else if name.chars().count() > 64 {
+            errors.insert("name".into(), "Use at most 64 characters.".into());
+        }
+        if self.group.trim().chars().count() > 64 {
+            errors.insert("group".into(), "Use at most 64 characters.".into());
+        }
+        let days = match self.expires_in_days.trim() {
+            "" => None,
+            text => match text.parse::<i64>() {
+                Ok(days) if (1..=365).contains(&days) => Some(days),
+                _ => {
+                    errors.insert("expires_in_days".into(), "Enter a whole number of days from 1 to 365, or leave it empty.".into());
+                    None
+                }
+            },
+        };
+        AppError::check(errors)?;
+        Ok(days)
+    }
 }
 
 // ---- Ingestion API payloads -------------------------------------------------------------

@@ -121,9 +121,9 @@ pub async fn asset_detail(db: &Db, account_id: i64, asset_id: i64) -> Result<Ass
         .await?
         .ok_or(AppError::NotFound)?
         .into_summary();
-    let findings = sqlx::query_as::<_, (i64, String, String, String, String, String, String, String, String, i64, i64)>(
-        "SELECT f.id, v.advisory_id, v.title, v.severity, v.category, v.package, f.installed_version, v.fix, f.status,
-                f.first_seen_at, f.last_seen_at
+    let findings = sqlx::query_as::<_, FindingRow>(
+        "SELECT f.id, v.advisory_id, v.title, v.severity, v.category, v.package, f.installed_version, f.fixed_version, v.fix,
+                f.status, f.source, f.first_seen_at, f.last_seen_at
          FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE f.account_id = $1 AND f.asset_id = $2
          ORDER BY CASE WHEN f.resolved_at IS NULL THEN 0 ELSE 1 END,
@@ -134,20 +134,20 @@ pub async fn asset_detail(db: &Db, account_id: i64, asset_id: i64) -> Result<Ass
     .fetch_all(&db.pool)
     .await?
     .into_iter()
-    .map(|(id, advisory_id, title, severity, category, package, installed_version, fix, status, first_seen_at, last_seen_at)| {
-        FindingView {
-            id,
-            advisory_id,
-            title,
-            severity: Severity::parse(&severity).unwrap_or(Severity::Low),
-            category: Category::parse(&category).unwrap_or(Category::Linux),
-            package,
-            installed_version,
-            fix,
-            status: FindingStatus::parse(&status).unwrap_or(FindingStatus::Unfixed),
-            first_seen_at,
-            last_seen_at,
-        }
+    .map(|r| FindingView {
+        id: r.0,
+        advisory_id: r.1,
+        title: r.2,
+        severity: Severity::parse(&r.3).unwrap_or(Severity::Low),
+        category: Category::parse(&r.4).unwrap_or(Category::Linux),
+        package: r.5,
+        installed_version: r.6,
+        fixed_version: r.7,
+        fix: r.8,
+        status: FindingStatus::parse(&r.9).unwrap_or(FindingStatus::Unfixed),
+        source: r.10,
+        first_seen_at: r.11,
+        last_seen_at: r.12,
     })
     .collect();
     let alerts = sqlx::query_as::<_, (i64, String, String, String, String, i64)>(
@@ -186,8 +186,12 @@ pub async fn asset_detail(db: &Db, account_id: i64, asset_id: i64) -> Result<Ass
         checked_at,
     })
     .collect();
-    Ok(AssetDetail { asset, findings, alerts, baseline })
+    let agent = super::fleet::agent_view(db, asset_id).await?;
+    let jobs = super::fleet::asset_jobs(db, account_id, asset_id, 20).await?;
+    Ok(AssetDetail { asset, findings, alerts, baseline, agent, jobs })
 }
+
+type FindingRow = (i64, String, String, String, String, String, String, String, String, String, String, i64, i64);
 
 /// An asset by instance id, for the API.
 pub async fn asset_by_instance(db: &Db, account_id: i64, instance_id: &str) -> Result<AssetSummary, AppError> {

@@ -20,7 +20,7 @@ impl Actor {
         }
     }
 
-    fn label(&self) -> String {
+    pub fn label(&self) -> String {
         match self {
             Actor::User { email, .. } => email.clone(),
             Actor::Token { name } => format!("API token \"{name}\""),

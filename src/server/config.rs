@@ -22,6 +22,34 @@ pub struct Config {
     pub public_url: String,
     /// The SMTP server for accounts that did not set their own (`BULWARK_SMTP_*`).
     pub smtp: Option<SmtpSettings>,
+    /// Host agents: how often they call in, and when the console gives up on them.
+    pub agents: AgentSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// Told to agents at enrollment: seconds between heartbeats.
+    pub heartbeat_secs: u64,
+    /// Told to agents at enrollment: seconds between inventories.
+    pub inventory_secs: u64,
+    /// An agent with no heartbeat for this long is offline (`BULWARK_AGENT_OFFLINE_AFTER`).
+    pub offline_after_secs: i64,
+    /// A queued job whose agent stays offline this long fails (`BULWARK_AGENT_JOB_TIMEOUT`).
+    pub job_timeout_secs: i64,
+    /// How long the package manager may run for one job (`BULWARK_AGENT_FIX_TIMEOUT`).
+    pub fix_timeout_secs: u64,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            heartbeat_secs: 60,
+            inventory_secs: 4 * 3600,
+            offline_after_secs: 180,
+            job_timeout_secs: 1800,
+            fix_timeout_secs: 900,
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bulwark.db?mode=rwc";
@@ -38,6 +66,7 @@ impl Config {
             master_key: None,
             public_url: "http://localhost:3000".into(),
             smtp: None,
+            agents: AgentSettings::default(),
         }
     }
 
@@ -54,6 +83,17 @@ impl Config {
         config.master_key = var("BULWARK_MASTER_KEY");
         if let Some(url) = var("BULWARK_PUBLIC_URL") {
             config.public_url = url.trim_end_matches('/').to_string();
+        }
+        let secs = |name: &str| var(name).and_then(|v| v.parse::<u64>().ok()).filter(|s| *s > 0);
+        if let Some(s) = secs("BULWARK_AGENT_OFFLINE_AFTER") {
+            config.agents.offline_after_secs = s as i64;
+            config.agents.heartbeat_secs = (s / 3).max(1);
+        }
+        if let Some(s) = secs("BULWARK_AGENT_JOB_TIMEOUT") {
+            config.agents.job_timeout_secs = s as i64;
+        }
+        if let Some(s) = secs("BULWARK_AGENT_FIX_TIMEOUT") {
+            config.agents.fix_timeout_secs = s;
         }
         config.smtp = var("BULWARK_SMTP_HOST").map(|host| {
             let security = var("BULWARK_SMTP_SECURITY").and_then(|s| SmtpSecurity::parse(&s)).unwrap_or(SmtpSecurity::StartTls);

@@ -1,5 +1,5 @@
-//! Background work of a console process: the report scheduler, the daily score snapshot and
-//! expired-session cleanup. Several replicas on one PostgreSQL may run them side by side: the
+//! Background work of a console process: the report scheduler, the agent fleet tick, the daily
+//! score snapshot and expired-session cleanup. Several replicas on one PostgreSQL may run them side by side: the
 //! snapshot and cleanup are idempotent, and each report delivery is claimed by one replica.
 
 use std::sync::OnceLock;
@@ -35,6 +35,9 @@ pub fn replica_id() -> &'static str {
 /// How often the report scheduler looks for due work.
 pub const REPORT_TICK: Duration = Duration::from_secs(15);
 
+/// How often silent agents are marked offline and stuck fix jobs failed.
+pub const FLEET_TICK: Duration = Duration::from_secs(15);
+
 pub fn spawn(state: super::AppState) {
     let reports = state.clone();
     tokio::spawn(async move {
@@ -48,6 +51,25 @@ pub fn spawn(state: super::AppState) {
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "report scheduler tick failed"),
+            }
+        }
+    });
+    let fleet = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(FLEET_TICK);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match crate::assets::fleet::tick(&fleet.db, &fleet.config.agents, now()).await {
+                Ok(t) if t != Default::default() => tracing::info!(
+                    went_offline = t.went_offline,
+                    offline_jobs = t.offline_jobs,
+                    timed_out_jobs = t.timed_out_jobs,
+                    rematched = t.rematched,
+                    "agent fleet"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "agent fleet tick failed"),
             }
         }
     });

@@ -34,6 +34,8 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::assets::ingest::routes())
+        .merge(crate::assets::agent_api::routes())
+        .merge(crate::advisories::api::routes())
         .merge(crate::reports::downloads::routes())
         .leptos_routes_with_context(
             &state,

@@ -19,11 +19,12 @@ use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
 use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
 
-const TABS: [(&str, &str); 9] = [
+const TABS: [(&str, &str); 10] = [
     ("/settings/account", "Account"),
     ("/settings/email", "Email"),
     ("/settings/resource-directory", "Resource Directory"),
     ("/settings/invitations", "Invitations"),
+    ("/settings/advisories", "Advisories"),
     ("/settings/users", "Users"),
     ("/settings/tokens", "API tokens"),
     ("/settings/score", "Security score"),

@@ -79,6 +79,15 @@ impl TestApp {
         TestApp { router: router(state.clone()), state, _dir: None, _data_dir: data_dir }
     }
 
+    /// Serves the console on a loopback port, for real processes (the agent) to reach it.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let addr = listener.local_addr().unwrap();
+        let app = self.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        format!("http://{addr}")
+    }
+
     /// The router, for requests sent from spawned tasks.
     pub fn router(&self) -> Router {
         self.router.clone()

@@ -14,3 +14,4 @@ mod score;
 mod settings;
 mod reports;
 mod accounts;
+mod agents;

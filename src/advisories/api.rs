@@ -1,0 +1,100 @@
+//! Server functions of the Advisories settings tab, and the upload routes: a browser form
+//! (`/settings/advisories/upload`, multipart) and the API (`POST /api/v1/advisories`).
+
+use leptos::prelude::*;
+
+use super::model::AdvisoryPage;
+use crate::error::AppError;
+
+#[server(endpoint = "get_advisories")]
+pub async fn get_advisories() -> Result<AdvisoryPage, AppError> {
+    use crate::auth::session::caller;
+
+    let (user, state) = caller().await?;
+    let stats = super::repo::stats(&state.db, user.account_id()).await?;
+    let imports = super::repo::recent_imports(&state.db, user.account_id(), 20).await?;
+    Ok(AdvisoryPage { stats, imports })
+}
+
+#[cfg(feature = "ssr")]
+pub use routes::routes;
+
+#[cfg(feature = "ssr")]
+mod routes {
+    use axum::body::Bytes;
+    use axum::extract::{Multipart, Query, State};
+    use axum::response::{IntoResponse, Redirect, Response};
+    use axum::routing::post;
+    use axum::{Json, Router};
+    use serde::Deserialize;
+    use tower_sessions::Session;
+
+    use crate::advisories::{osv, repo};
+    use crate::advisories::model::ImportReport;
+    use crate::auth::session::USER_ID_KEY;
+    use crate::auth::token::ApiCaller;
+    use crate::error::AppError;
+    use crate::server::{now, AppState};
+
+    pub fn routes() -> Router<AppState> {
+        Router::new()
+            .route("/settings/advisories/upload", post(upload_form))
+            .route("/api/v1/advisories", post(upload_api))
+    }
+
+    /// Imports one uploaded file into an account's own advisories, then matches that
+    /// account's inventories again so new findings show at once.
+    async fn import_upload(state: &AppState, account_id: i64, actor: &str, name: &str, bytes: &[u8]) -> Result<ImportReport, AppError> {
+        let now = now();
+        let loaded = match osv::read_upload(name, bytes) {
+            Ok(loaded) => loaded,
+            Err(message) => {
+                repo::record_failed_import(&state.db, account_id, actor, name, &message, now).await?;
+                return Err(AppError::field("file", message));
+            }
+        };
+        let report = repo::import(&state.db, account_id, actor, name, loaded, now).await?;
+        crate::assets::fleet::rematch_stale(&state.db, 500, now).await?;
+        Ok(report)
+    }
+
+    /// The browser form: a file field named `file`; back to the tab, where the import is listed.
+    async fn upload_form(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> Result<Response, AppError> {
+        let user_id = session.get::<i64>(USER_ID_KEY).await?.ok_or(AppError::Unauthorized)?;
+        let user = crate::auth::repo::current_user(&state.db, user_id).await?.ok_or(AppError::Unauthorized)?;
+        user.require_admin()?;
+        let mut file = None;
+        while let Some(field) = multipart.next_field().await.map_err(|e| AppError::field("file", e.body_text()))? {
+            if field.name() == Some("file") {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                let bytes = field.bytes().await.map_err(|e| AppError::field("file", e.body_text()))?;
+                file = Some((name, bytes));
+            }
+        }
+        let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+            return Err(AppError::field("file", "Choose an OSV .json file or a .zip of them."));
+        };
+        match import_upload(&state, user.account_id(), &user.actor().label(), &name, &bytes).await {
+            // The failure is recorded and listed on the tab like any import.
+            Ok(_) | Err(AppError::Validation(_)) => Ok(Redirect::to("/settings/advisories").into_response()),
+            Err(other) => Err(other),
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct UploadQuery {
+        #[serde(default)]
+        name: Option<String>,
+    }
+
+    /// The API: the body is one OSV JSON document or a zip of them; `?name=` names it.
+    async fn upload_api(
+        State(state): State<AppState>,
+        caller: ApiCaller,
+        Query(query): Query<UploadQuery>,
+        body: Bytes,
+    ) -> Result<Json<ImportReport>, AppError> {
+        let name = query.name.unwrap_or_else(|| if body.starts_with(b"PK") { "upload.zip".into() } else { "upload.json".into() });
+        Ok(Json(import_upload(&state, caller.account_id, &caller.actor().label(), &name, &body).await?))
+    }
+}

@@ -1,0 +1,487 @@
+//! Advisories in the database, and matching an asset's inventory against them: findings open
+//! for every installed package inside an affected range and close when a later inventory no
+//! longer matches.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+
+use super::model::{AdvisoryStats, ImportProblem, ImportRecord, ImportReport};
+use super::osv::{Advisory, Affected, Event, Loaded};
+use super::version::VersionScheme;
+use crate::agent::host::Package;
+use crate::error::AppError;
+use crate::server::db::Db;
+
+/// The scope of the advisories every account matches against (the CLI imports there).
+pub const FEED: i64 = 0;
+
+/// Rows per `IN (…)` list: well under SQLite's and PostgreSQL's bind limits.
+const CHUNK: usize = 500;
+
+/// An advisory's affected ranges as stored: enough to rebuild [`Affected`] for matching.
+#[derive(Serialize, Deserialize)]
+struct StoredAffected {
+    events: Vec<(String, String)>,
+    /// Which slice of `events` each OSV range covers (ranges are evaluated one by one).
+    #[serde(default)]
+    ranges: Vec<(usize, usize)>,
+    versions: Vec<String>,
+}
+
+impl StoredAffected {
+    fn from_affected(affected: &Affected) -> StoredAffected {
+        let events = affected
+            .events
+            .iter()
+            .map(|event| match event {
+                Event::Introduced(v) => ("introduced".to_string(), v.clone()),
+                Event::Fixed(v) => ("fixed".to_string(), v.clone()),
+                Event::LastAffected(v) => ("last_affected".to_string(), v.clone()),
+                Event::Limit(v) => ("limit".to_string(), v.clone()),
+            })
+            .collect();
+        let ranges = affected.ranges.iter().map(|r| (r.start, r.end)).collect();
+        StoredAffected { events, ranges, versions: affected.versions.clone() }
+    }
+
+    fn into_affected(self, ecosystem: String, package: String) -> Option<Affected> {
+        let scheme = Some(VersionScheme::for_ecosystem(&ecosystem)?);
+        let events: Vec<Event> = self
+            .events
+            .into_iter()
+            .filter_map(|(kind, version)| match kind.as_str() {
+                "introduced" => Some(Event::Introduced(version)),
+                "fixed" => Some(Event::Fixed(version)),
+                "last_affected" => Some(Event::LastAffected(version)),
+                "limit" => Some(Event::Limit(version)),
+                _ => None,
+            })
+            .collect();
+        let ranges = self.ranges.into_iter().filter(|(start, end)| start <= end && *end <= events.len()).map(|(start, end)| start..end).collect();
+        Some(Affected { ecosystem, package, scheme, events, ranges, versions: self.versions })
+    }
+}
+
+/// Writes every advisory that parsed, in one transaction; the ones that did not are reported by
+/// name. Re-importing an advisory replaces it (same scope and id), so nothing is duplicated.
+pub async fn import(db: &Db, scope: i64, actor: &str, source_name: &str, loaded: Vec<Loaded>, now: i64) -> Result<ImportReport, AppError> {
+    let mut report = ImportReport::default();
+    let mut advisories = Vec::new();
+    for item in loaded {
+        match item.result {
+            Ok(advisory) => advisories.push(advisory),
+            Err(message) => report.skipped.push(ImportProblem { name: item.name, message }),
+        }
+    }
+    let mut tx = db.begin_write().await?;
+    for advisory in &advisories {
+        if write_advisory(&mut tx, scope, advisory, now).await? {
+            report.imported += 1;
+        } else {
+            report.updated += 1;
+        }
+    }
+    record_import(&mut tx, scope, actor, source_name, &report, None, now).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Records an upload that could not be read at all (not a zip, not JSON).
+pub async fn record_failed_import(db: &Db, scope: i64, actor: &str, source_name: &str, error: &str, now: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    record_import(&mut tx, scope, actor, source_name, &ImportReport::default(), Some(error), now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_import(
+    conn: &mut AnyConnection,
+    scope: i64,
+    actor: &str,
+    source_name: &str,
+    report: &ImportReport,
+    error: Option<&str>,
+    now: i64,
+) -> Result<(), AppError> {
+    // The list of skipped files is kept short: the count says how many there were.
+    let skipped: Vec<&ImportProblem> = report.skipped.iter().take(100).collect();
+    sqlx::query(
+        "INSERT INTO advisory_imports (scope, actor, source_name, imported, updated, skipped, error, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(scope)
+    .bind(actor)
+    .bind(source_name.chars().take(200).collect::<String>())
+    .bind(report.imported)
+    .bind(report.updated)
+    .bind(serde_json::json!({ "count": report.skipped.len(), "first": skipped }).to_string())
+    .bind(error)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The latest imports an account sees: the feed's and its own.
+pub async fn recent_imports(db: &Db, account_id: i64, limit: i64) -> Result<Vec<ImportRecord>, AppError> {
+    let rows = sqlx::query_as::<_, (i64, i64, String, String, i64, i64, String, Option<String>, i64)>(
+        "SELECT id, scope, actor, source_name, imported, updated, skipped, error, at FROM advisory_imports
+         WHERE scope IN ($1, $2) ORDER BY at DESC, id DESC LIMIT $3",
+    )
+    .bind(FEED)
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, scope, actor, source_name, imported, updated, skipped, error, at)| {
+            #[derive(Deserialize, Default)]
+            struct Skipped {
+                count: i64,
+                first: Vec<ImportProblem>,
+            }
+            let skipped: Skipped = serde_json::from_str(&skipped).unwrap_or_default();
+            ImportRecord {
+                id,
+                feed: scope == FEED,
+                actor,
+                source_name,
+                imported,
+                updated,
+                skipped_count: skipped.count,
+                skipped: skipped.first,
+                error,
+                at,
+            }
+        })
+        .collect())
+}
+
+/// Inserts or replaces one advisory; true when it was new.
+async fn write_advisory(conn: &mut AnyConnection, scope: i64, advisory: &Advisory, now: i64) -> Result<bool, AppError> {
+    let existing = sqlx::query_scalar::<_, i64>("SELECT id FROM advisories WHERE scope = $1 AND osv_id = $2")
+        .bind(scope)
+        .bind(&advisory.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let id = match existing {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE advisories SET modified = $1, summary = $2, severity = $3, aliases = $4, withdrawn = $5, imported_at = $6
+                 WHERE id = $7",
+            )
+            .bind(advisory.modified)
+            .bind(&advisory.summary)
+            .bind(advisory.severity)
+            .bind(advisory.aliases.join(","))
+            .bind(i64::from(advisory.withdrawn))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("DELETE FROM advisory_packages WHERE advisory_id = $1").bind(id).execute(&mut *conn).await?;
+            id
+        }
+        None => {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO advisories (scope, osv_id, modified, summary, severity, aliases, withdrawn, imported_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(scope)
+            .bind(&advisory.id)
+            .bind(advisory.modified)
+            .bind(&advisory.summary)
+            .bind(advisory.severity)
+            .bind(advisory.aliases.join(","))
+            .bind(i64::from(advisory.withdrawn))
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    for affected in &advisory.affected {
+        let stored = serde_json::to_string(&StoredAffected::from_affected(affected)).map_err(|_| AppError::Internal)?;
+        sqlx::query("INSERT INTO advisory_packages (advisory_id, ecosystem, package, affected) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(&affected.ecosystem)
+            .bind(&affected.package)
+            .bind(stored)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(existing.is_none())
+}
+
+/// How many advisories an account sees: the feed's and its own.
+pub async fn stats(db: &Db, account_id: i64) -> Result<AdvisoryStats, AppError> {
+    let (feed, feed_at) = sqlx::query_as::<_, (i64, Option<i64>)>("SELECT COUNT(*), MAX(imported_at) FROM advisories WHERE scope = $1")
+        .bind(FEED)
+        .fetch_one(&db.pool)
+        .await?;
+    let (own, own_at) = sqlx::query_as::<_, (i64, Option<i64>)>("SELECT COUNT(*), MAX(imported_at) FROM advisories WHERE scope = $1")
+        .bind(account_id)
+        .fetch_one(&db.pool)
+        .await?;
+    let ecosystems = sqlx::query_as::<_, (String, i64)>(
+        "SELECT p.ecosystem, COUNT(DISTINCT p.advisory_id) FROM advisory_packages p JOIN advisories a ON a.id = p.advisory_id
+         WHERE a.scope IN ($1, $2) GROUP BY p.ecosystem ORDER BY p.ecosystem",
+    )
+    .bind(FEED)
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(AdvisoryStats { feed, own, last_import_at: feed_at.max(own_at), ecosystems })
+}
+
+/// The OSV ecosystems an OS release belongs to, most specific first: advisories name either a
+/// release ("Debian:12", "Ubuntu:22.04:LTS", "Alpine:v3.18", "Rocky Linux:9") or none ("Debian").
+pub fn ecosystems_for(os_id: &str, version_id: &str) -> Vec<String> {
+    let major = version_id.split('.').next().unwrap_or_default();
+    let major_minor: String = version_id.split('.').take(2).collect::<Vec<_>>().join(".");
+    match os_id {
+        "debian" if !major.is_empty() => vec![format!("Debian:{major}"), "Debian".into()],
+        "debian" => vec!["Debian".into()],
+        "ubuntu" => vec![
+            format!("Ubuntu:{major_minor}:LTS"),
+            format!("Ubuntu:{major_minor}"),
+            format!("Ubuntu:Pro:{major_minor}:LTS"),
+            "Ubuntu".into(),
+        ],
+        "alpine" => vec![format!("Alpine:v{major_minor}"), "Alpine".into()],
+        "rocky" => vec![format!("Rocky Linux:{major}"), "Rocky Linux".into()],
+        "almalinux" => vec![format!("AlmaLinux:{major}"), "AlmaLinux".into()],
+        "rhel" => vec![format!("Red Hat:enterprise_linux:{major}"), "Red Hat".into()],
+        _ => Vec::new(),
+    }
+}
+
+/// One installed package inside an advisory's affected range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchedVulnerability {
+    pub osv_id: String,
+    /// The package the advisory names: the source package for Debian and Ubuntu.
+    pub package: String,
+    pub installed_version: String,
+    pub fixed_version: Option<String>,
+    pub severity: String,
+    pub summary: String,
+    pub ranges: String,
+}
+
+/// Matches packages against the advisories an account sees, for one set of ecosystems.
+pub async fn match_packages(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    ecosystems: &[String],
+    packages: &[Package],
+) -> Result<Vec<MatchedVulnerability>, AppError> {
+    if ecosystems.is_empty() || packages.is_empty() {
+        return Ok(Vec::new());
+    }
+    // An advisory may name a binary package or (Debian, Ubuntu, Alpine origins) its source;
+    // each name maps to the installed versions to test against it.
+    let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
+    for package in packages {
+        by_name.entry(package.name.as_str()).or_default().push(package.version.as_str());
+        if let Some(source) = package.source.as_deref().filter(|s| *s != package.name) {
+            let version = package.source_version.as_deref().unwrap_or(&package.version);
+            by_name.entry(source).or_default().push(version);
+        }
+    }
+    let names: Vec<&str> = by_name.keys().copied().collect();
+    let wanted: HashSet<&str> = ecosystems.iter().map(String::as_str).collect();
+    let mut found: BTreeMap<(String, String), MatchedVulnerability> = BTreeMap::new();
+    for chunk in names.chunks(CHUNK) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT a.osv_id, a.summary, a.severity, p.ecosystem, p.package, p.affected
+             FROM advisory_packages p JOIN advisories a ON a.id = p.advisory_id
+             WHERE a.scope IN ($1, $2) AND a.withdrawn = 0 AND p.package IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String, String, String, String)>(&sql).bind(FEED).bind(account_id);
+        for name in chunk {
+            query = query.bind(*name);
+        }
+        for (osv_id, summary, severity, ecosystem, package, stored) in query.fetch_all(&mut *conn).await? {
+            if !wanted.contains(ecosystem.as_str()) {
+                continue;
+            }
+            let Ok(stored) = serde_json::from_str::<StoredAffected>(&stored) else { continue };
+            let Some(affected) = stored.into_affected(ecosystem, package.clone()) else { continue };
+            let ranges = affected.describe_ranges();
+            for installed in by_name.get(package.as_str()).into_iter().flatten() {
+                // A version the scheme rejects cannot be ordered: it is not a match, not an error.
+                if let Ok(Some(hit)) = affected.matches(installed) {
+                    found.entry((osv_id.clone(), package.clone())).or_insert_with(|| MatchedVulnerability {
+                        osv_id: osv_id.clone(),
+                        package: package.clone(),
+                        installed_version: installed.to_string(),
+                        fixed_version: hit.fixed_version,
+                        severity: severity.clone(),
+                        summary: summary.clone(),
+                        ranges: ranges.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// Records what an inventory matched on one asset: opens or refreshes its findings (source
+/// `source`) and resolves that source's open findings the inventory no longer matches.
+/// Returns the number of open findings from that source.
+pub async fn record_matches(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    asset_id: i64,
+    source: &str,
+    matches: &[FoundVulnerability],
+    now: i64,
+) -> Result<i64, AppError> {
+    let mut seen = HashSet::new();
+    for found in matches {
+        let vulnerability_id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category, affected_versions, fix)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (account_id, advisory_id, package) DO UPDATE SET
+                title = excluded.title, severity = excluded.severity, category = excluded.category,
+                affected_versions = excluded.affected_versions, fix = excluded.fix
+             RETURNING id",
+        )
+        .bind(account_id)
+        .bind(&found.advisory_id)
+        .bind(&found.package)
+        .bind(&found.title)
+        .bind(&found.severity)
+        .bind(&found.category)
+        .bind(&found.affected_versions)
+        .bind(&found.fix)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !seen.insert(vulnerability_id) {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, fixed_version, source,
+                                   first_seen_at, last_seen_at, resolved_at)
+             VALUES ($1, $2, $3, 'unfixed', $4, $5, $6, $7, $7, NULL)
+             ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
+                installed_version = excluded.installed_version,
+                fixed_version = excluded.fixed_version,
+                source = excluded.source,
+                last_seen_at = excluded.last_seen_at,
+                status = CASE WHEN findings.status = 'ignored' THEN 'ignored'
+                              WHEN findings.resolved_at IS NULL AND findings.status IN ('fixing', 'fix_failed') THEN findings.status
+                              ELSE 'unfixed' END,
+                first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND findings.status <> 'ignored'
+                                     THEN excluded.first_seen_at ELSE findings.first_seen_at END,
+                resolved_at = CASE WHEN findings.status = 'ignored' THEN findings.resolved_at ELSE NULL END",
+        )
+        .bind(account_id)
+        .bind(asset_id)
+        .bind(vulnerability_id)
+        .bind(&found.installed_version)
+        .bind(&found.fixed_version)
+        .bind(source)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let open = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT id, vulnerability_id FROM findings WHERE asset_id = $1 AND source = $2 AND resolved_at IS NULL",
+    )
+    .bind(asset_id)
+    .bind(source)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut still_open = 0;
+    for (finding_id, vulnerability_id) in open {
+        if seen.contains(&vulnerability_id) {
+            still_open += 1;
+            continue;
+        }
+        sqlx::query("UPDATE findings SET status = 'fixed', resolved_at = $1, last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(finding_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(still_open)
+}
+
+/// A vulnerability found on an asset by a scanner of ours (agent matching or a Trivy report),
+/// ready to be written as a vulnerability and a finding.
+#[derive(Debug, Clone)]
+pub struct FoundVulnerability {
+    pub advisory_id: String,
+    pub package: String,
+    pub title: String,
+    pub severity: String,
+    pub category: String,
+    pub affected_versions: String,
+    pub fix: String,
+    pub installed_version: String,
+    pub fixed_version: String,
+}
+
+impl From<MatchedVulnerability> for FoundVulnerability {
+    fn from(m: MatchedVulnerability) -> Self {
+        let fix = match &m.fixed_version {
+            Some(v) => format!("Upgrade {} to {v} or later.", m.package),
+            None => "No fixed version published yet.".to_string(),
+        };
+        FoundVulnerability {
+            advisory_id: m.osv_id,
+            package: m.package,
+            title: m.summary,
+            severity: m.severity,
+            category: "linux".into(),
+            affected_versions: m.ranges,
+            fix,
+            installed_version: m.installed_version,
+            fixed_version: m.fixed_version.unwrap_or_default(),
+        }
+    }
+}
+
+/// The installed packages that carry the fix for some of an asset's findings: the binary
+/// packages named by, or built from, each finding's package. Fix jobs upgrade these.
+pub async fn fix_packages(db: &Db, account_id: i64, asset_id: i64, finding_ids: &[i64]) -> Result<Vec<String>, AppError> {
+    let mut wanted = HashSet::new();
+    for chunk in finding_ids.chunks(CHUNK) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT v.package FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+             WHERE f.account_id = $1 AND f.asset_id = $2 AND f.resolved_at IS NULL AND f.id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(account_id).bind(asset_id);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        wanted.extend(query.fetch_all(&db.pool).await?);
+    }
+    let packages = inventory_packages(db, asset_id).await?;
+    let mut names: Vec<String> = packages
+        .into_iter()
+        .filter(|p| wanted.contains(&p.name) || p.source.as_ref().is_some_and(|s| wanted.contains(s)))
+        .map(|p| p.name)
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The packages of an asset's last inventory (empty without one).
+pub async fn inventory_packages(db: &Db, asset_id: i64) -> Result<Vec<Package>, AppError> {
+    let json = sqlx::query_scalar::<_, String>("SELECT packages FROM asset_inventories WHERE asset_id = $1")
+        .bind(asset_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
+}

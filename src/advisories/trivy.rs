@@ -1,0 +1,141 @@
+//! Trivy JSON reports (`trivy image|fs|rootfs … --format json`) as findings of one asset.
+//! OS packages become "Linux software" findings; language and application packages (Composer,
+//! npm, WordPress plugins …) the "Web-CMS" category, the console's home for application code.
+
+use serde::Deserialize;
+
+use super::repo::FoundVulnerability;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Report {
+    #[serde(default)]
+    results: Vec<ResultSet>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResultSet {
+    #[serde(default)]
+    class: String,
+    #[serde(default)]
+    vulnerabilities: Vec<Vulnerability>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Vulnerability {
+    #[serde(rename = "VulnerabilityID")]
+    vulnerability_id: String,
+    pkg_name: String,
+    #[serde(default)]
+    installed_version: String,
+    #[serde(default)]
+    fixed_version: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    title: String,
+}
+
+/// Parses a Trivy report into findings; the message names the offending path.
+pub fn parse(bytes: &[u8]) -> Result<Vec<FoundVulnerability>, String> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    let report: Report = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        // The path says where; serde_json's "at line 1 column 70" means little in a one-line report.
+        let message = error.into_inner().to_string();
+        let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m).to_string();
+        if path == "." {
+            format!("not a Trivy JSON report: {message}")
+        } else {
+            format!("{path}: {message}")
+        }
+    })?;
+    let mut found = Vec::new();
+    for (r, result) in report.results.into_iter().enumerate() {
+        let category = match result.class.as_str() {
+            "os-pkgs" => "linux",
+            "lang-pkgs" => "web_cms",
+            // Secrets, misconfigurations and licenses are not vulnerabilities.
+            _ => continue,
+        };
+        for (v, vulnerability) in result.vulnerabilities.into_iter().enumerate() {
+            if vulnerability.vulnerability_id.trim().is_empty() || vulnerability.pkg_name.trim().is_empty() {
+                return Err(format!("Results[{r}].Vulnerabilities[{v}]: VulnerabilityID and PkgName must not be empty"));
+            }
+            let severity = match vulnerability.severity.to_ascii_uppercase().as_str() {
+                "CRITICAL" => "critical",
+                "HIGH" => "high",
+                "MEDIUM" => "medium",
+                "LOW" | "UNKNOWN" | "" => "low",
+                other => return Err(format!("Results[{r}].Vulnerabilities[{v}].Severity: unknown severity \"{other}\"")),
+            };
+            let fixed = vulnerability.fixed_version.trim().to_string();
+            let fix = if fixed.is_empty() {
+                "No fixed version published yet.".to_string()
+            } else {
+                format!("Upgrade {} to {fixed} or later.", vulnerability.pkg_name.trim())
+            };
+            let title = if vulnerability.title.trim().is_empty() { vulnerability.vulnerability_id.clone() } else { vulnerability.title };
+            found.push(FoundVulnerability {
+                advisory_id: vulnerability.vulnerability_id.trim().to_string(),
+                package: vulnerability.pkg_name.trim().to_string(),
+                title: title.trim().chars().take(500).collect(),
+                severity: severity.into(),
+                category: category.into(),
+                affected_versions: String::new(),
+                fix,
+                installed_version: vulnerability.installed_version.trim().to_string(),
+                fixed_version: fixed,
+            });
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPORT: &str = r#"{
+      "SchemaVersion": 2, "ArtifactName": "registry.local/shop@sha256:ab", "ArtifactType": "container_image",
+      "Results": [
+        {"Target": "registry.local/shop (debian 12.5)", "Class": "os-pkgs", "Type": "debian",
+         "Vulnerabilities": [
+           {"VulnerabilityID": "CVE-2024-0727", "PkgName": "libssl3", "InstalledVersion": "3.0.11-1~deb12u2",
+            "FixedVersion": "3.0.13-1~deb12u1", "Severity": "MEDIUM", "Title": "openssl: denial of service via null dereference"},
+           {"VulnerabilityID": "CVE-2023-50495", "PkgName": "ncurses-base", "InstalledVersion": "6.4-4", "Severity": "UNKNOWN"}
+         ]},
+        {"Target": "app/composer.lock", "Class": "lang-pkgs", "Type": "composer",
+         "Vulnerabilities": [
+           {"VulnerabilityID": "GHSA-xxxx-yyyy-zzzz", "PkgName": "guzzlehttp/psr7", "InstalledVersion": "2.4.1",
+            "FixedVersion": "2.4.5", "Severity": "HIGH", "Title": "Improper header validation"}
+         ]},
+        {"Target": "secrets", "Class": "secret"}
+      ]
+    }"#;
+
+    #[test]
+    fn maps_os_and_application_packages() {
+        let found = parse(REPORT.as_bytes()).expect("parses");
+        assert_eq!(found.len(), 3);
+        assert_eq!((found[0].category.as_str(), found[0].severity.as_str()), ("linux", "medium"));
+        assert_eq!(found[0].fixed_version, "3.0.13-1~deb12u1");
+        assert_eq!(found[0].fix, "Upgrade libssl3 to 3.0.13-1~deb12u1 or later.");
+        assert_eq!((found[1].severity.as_str(), found[1].title.as_str()), ("low", "CVE-2023-50495"));
+        assert_eq!(found[1].fix, "No fixed version published yet.");
+        assert_eq!((found[2].category.as_str(), found[2].severity.as_str()), ("web_cms", "high"));
+    }
+
+    #[test]
+    fn rejects_malformed_reports_with_the_path() {
+        assert_eq!(
+            parse(br#"{"Results": [{"Class": "os-pkgs", "Vulnerabilities": [{"PkgName": "x"}]}]}"#).unwrap_err(),
+            "Results[0].Vulnerabilities[0]: missing field `VulnerabilityID`"
+        );
+        assert!(parse(b"\"a string\"").unwrap_err().starts_with("not a Trivy JSON report"), "{:?}", parse(b"\"a string\""));
+        let bad = r#"{"Results": [{"Class": "os-pkgs", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "x", "Severity": "SEVERE"}]}]}"#;
+        assert_eq!(parse(bad.as_bytes()).unwrap_err(), "Results[0].Vulnerabilities[0].Severity: unknown severity \"SEVERE\"");
+    }
+}

@@ -1,0 +1,583 @@
+//! Host agents and vulnerability detection: a real `bulwark agent` process on this Debian host,
+//! enrollment, inventories matched against OSV advisories, fix jobs, Trivy reports, and the
+//! boundaries between accounts.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::{json, Value};
+
+use bulwark::advisories::{osv, repo as advisories};
+use bulwark::auth::editions::Edition;
+use bulwark::auth::model::Role;
+use bulwark::server::config::AgentSettings;
+
+use crate::common::*;
+
+/// An installed package as dpkg reports it here: binary name and version, source name and version.
+struct Installed {
+    version: String,
+    source: String,
+    source_version: String,
+}
+
+fn installed(package: &str) -> Installed {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Version}\t${source:Package}\t${source:Version}", package])
+        .output()
+        .expect("dpkg-query runs on this Debian host");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fields: Vec<&str> = text.split('\t').collect();
+    Installed { version: fields[0].into(), source: fields[1].into(), source_version: fields[2].into() }
+}
+
+fn debian_ecosystem() -> String {
+    let release = std::fs::read_to_string("/etc/os-release").unwrap();
+    let version = release.lines().find_map(|l| l.strip_prefix("VERSION_ID=")).unwrap().trim_matches('"');
+    format!("Debian:{}", version.split('.').next().unwrap())
+}
+
+fn machine_id() -> String {
+    std::fs::read_to_string("/etc/machine-id").unwrap().trim().to_string()
+}
+
+/// An OSV advisory for one Debian source package with one ECOSYSTEM range.
+fn advisory(id: &str, package: &str, events: Value) -> Value {
+    json!({
+        "schema_version": "1.6.0",
+        "id": id,
+        "modified": "2026-11-01T00:00:00Z",
+        "summary": format!("{package}: test advisory {id}"),
+        "affected": [{
+            "package": { "ecosystem": debian_ecosystem(), "name": package },
+            "ranges": [{ "type": "ECOSYSTEM", "events": events }],
+        }],
+        "database_specific": { "severity": "high" }
+    })
+}
+
+fn loaded(values: &[Value]) -> Vec<osv::Loaded> {
+    values
+        .iter()
+        .map(|v| osv::Loaded { name: format!("{}.json", v["id"].as_str().unwrap()), result: osv::parse(v.to_string().as_bytes()) })
+        .collect()
+}
+
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn start_agent(server: &str, token: Option<&str>, state_dir: &std::path::Path, extra: &[&str]) -> Agent {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bulwark"));
+    command.arg("agent").arg("--server").arg(server).arg("--state-dir").arg(state_dir).args(extra);
+    if let Some(token) = token {
+        command.arg("--token").arg(token);
+    }
+    let log = std::fs::File::create(state_dir.with_extension("log")).unwrap();
+    command.env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log);
+    Agent(command.spawn().expect("start bulwark agent"))
+}
+
+async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    // Generous: a loaded CI machine runs the debug agent and dpkg-query slowly.
+    for _ in 0..240 {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn enrollment_token(app: &TestApp, admin: &Session, group: &str) -> String {
+    let response = app.call(Some(admin), "create_enrollment_token", &[("input[name]", "fleet"), ("input[group]", group)]).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    let body = response.json();
+    assert!(body["command"].as_str().unwrap().contains("bulwark agent --server"));
+    body["secret"].as_str().unwrap().to_string()
+}
+
+async fn job_status(app: &TestApp, id: i64) -> Option<(String, Option<i64>, String, Option<String>)> {
+    let row = sqlx::query_as::<_, (String, Option<i64>, String, Option<String>)>("SELECT status, exit_code, output, error FROM agent_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    (row.0 != "queued" && row.0 != "running").then_some(row)
+}
+
+/// A real agent enrolls, its dpkg inventory produces findings with the advisories' fixed
+/// versions, and a fix job runs apt-get's simulation for real and reports back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_agent_reports_dpkg_packages_and_simulates_a_fix() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Enterprise, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let server = app.serve().await;
+    let libc = installed("libc6");
+    let bash = installed("bash");
+    let fixed = format!("{}+bulwark1", libc.source_version);
+    advisories::import(
+        app.db(),
+        advisories::FEED,
+        "test",
+        "fixtures",
+        loaded(&[
+            advisory("DSA-9001-1", &libc.source, json!([{ "introduced": "0" }, { "fixed": fixed }])),
+            // Fixed before the installed version: not a finding.
+            advisory("DSA-9002-1", &bash.source, json!([{ "introduced": "0" }, { "fixed": "5.0-1" }])),
+        ]),
+        bulwark::server::now(),
+    )
+    .await
+    .unwrap();
+    let token = enrollment_token(&app, &admin, "Debian hosts").await;
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().join("agent");
+    let agent = start_agent(&server, Some(&token), &state_dir, &[]);
+
+    let packages = wait_for("the inventory", || async {
+        sqlx::query_scalar::<_, i64>("SELECT package_count FROM asset_inventories").fetch_optional(&app.db().pool).await.unwrap()
+    })
+    .await;
+
+    // Verify one asset named by this machine's id, online, in the token's group, with the real dpkg package list.
+    let (asset_id, instance_id, status, group) = sqlx::query_as::<_, (i64, String, String, String)>(
+        "SELECT a.id, a.instance_id, a.agent_status, g.name FROM assets a JOIN asset_groups g ON g.id = a.group_id",
+    )
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    assert_eq!((instance_id.as_str(), status.as_str(), group.as_str()), (machine_id().as_str(), "online", "Debian hosts"));
+    let dpkg_count = String::from_utf8(Command::new("dpkg-query").args(["-W", "-f", "${db:Status-Abbrev}\n"]).output().unwrap().stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.as_bytes().get(1) == Some(&b'i'))
+        .count() as i64;
+    assert_eq!(packages, dpkg_count);
+    let credential = std::fs::read_to_string(state_dir.join("agent.json")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(state_dir.join("agent.json")).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // Verify the glibc advisory matched through libc6's source package, with the installed and fixed versions.
+    let findings = sqlx::query_as::<_, (i64, String, String, String, String, String)>(
+        "SELECT f.id, v.advisory_id, v.package, f.installed_version, f.fixed_version, f.status FROM findings f
+         JOIN vulnerabilities v ON v.id = f.vulnerability_id ORDER BY v.advisory_id",
+    )
+    .fetch_all(&app.db().pool)
+    .await
+    .unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let (finding_id, advisory_id, package, installed_version, fixed_version, finding_status) = findings[0].clone();
+    assert_eq!(
+        (advisory_id.as_str(), package.as_str(), installed_version.as_str(), fixed_version.as_str(), finding_status.as_str()),
+        ("DSA-9001-1", libc.source.as_str(), libc.source_version.as_str(), fixed.as_str(), "unfixed")
+    );
+
+    // A fix job for the finding: the agent runs without --allow-fix, so even a real fix only simulates.
+    let response = app
+        .call(Some(&admin), "fix_findings", &[("asset_id", &asset_id.to_string()), ("finding_id", &finding_id.to_string()), ("simulate", "false")])
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    let job = response.json();
+    assert!(job["packages"].as_array().unwrap().contains(&json!("libc6")), "{job}");
+    let (status, exit_code, output, error) = wait_for("the job result", || job_status(&app, job["id"].as_i64().unwrap())).await;
+
+    // Verify apt-get's own simulation ran and its answer came back, marked simulated.
+    assert_eq!((status.as_str(), exit_code, error), ("simulated", Some(0), None), "{output}");
+    assert!(output.starts_with("$ apt-get -s install --only-upgrade"), "{output}");
+    assert!(output.contains("libc6"), "{output}");
+    // The host's packages did not change: the libc6 version is the same as before.
+    assert_eq!(installed("libc6").version, libc.version);
+    drop(agent);
+
+    // Re-running the agent with a token on the same machine keeps one asset and replaces the credential.
+    let again = start_agent(&server, Some(&token), &state_dir, &[]);
+    wait_for("the new credential", || async {
+        let now = std::fs::read_to_string(state_dir.join("agent.json")).ok()?;
+        (now != credential).then_some(())
+    })
+    .await;
+    drop(again);
+    assert_eq!(app.count("SELECT COUNT(*) FROM assets").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM agents").await, 1);
+    let old: Value = serde_json::from_str(&credential).unwrap();
+    let refused = app.api(old["credential"].as_str().unwrap(), Method::POST, "/api/v1/agent/heartbeat", Some(json!({ "agent_version": "x" }))).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+}
+
+fn facts(machine: &str, host: &str) -> Value {
+    json!({
+        "hostname": host,
+        "machine_id": machine,
+        "os": { "id": "debian", "version_id": "12", "pretty_name": "Debian GNU/Linux 12 (bookworm)", "id_like": [] },
+        "kernel": "6.1.0-13-amd64",
+        "ips": ["10.0.0.5"]
+    })
+}
+
+fn package(name: &str, version: &str, source: &str) -> Value {
+    json!({ "name": name, "version": version, "arch": "amd64", "source": source, "source_version": version })
+}
+
+fn inventory(machine: &str, packages: Value) -> Value {
+    json!({ "facts": facts(machine, "web-1"), "package_manager": "dpkg", "packages": packages })
+}
+
+/// Enrolls over HTTP as an agent would; returns the agent's credential.
+async fn enroll(app: &TestApp, token: &str, machine: &str) -> String {
+    let response = app
+        .api(token, Method::POST, "/api/v1/agent/enroll", Some(json!({ "facts": facts(machine, "web-1"), "allow_fix": false, "agent_version": "test" })))
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    response.json()["credential"].as_str().unwrap().to_string()
+}
+
+const MACHINE_A: &str = "0123456789abcdef0123456789abcdef";
+const MACHINE_B: &str = "fedcba9876543210fedcba9876543210";
+
+async fn setup() -> (TestApp, Session, String) {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Enterprise, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let token = enrollment_token(&app, &admin, "").await;
+    (app, admin, token)
+}
+
+async fn import_openssl_advisory(app: &TestApp) {
+    advisories::import(
+        app.db(),
+        advisories::FEED,
+        "test",
+        "fixtures",
+        loaded(&[json!({
+            "id": "DSA-5532-1",
+            "modified": "2026-10-01T00:00:00Z",
+            "summary": "openssl security update",
+            "affected": [{
+                "package": { "ecosystem": "Debian:12", "name": "openssl" },
+                "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": "3.0.11-1~deb12u2" }] }]
+            }]
+        })]),
+        bulwark::server::now(),
+    )
+    .await
+    .unwrap();
+}
+
+async fn open_findings(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as::<_, (String, String, String)>(
+        "SELECT v.advisory_id, f.installed_version, f.fixed_version FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.resolved_at IS NULL ORDER BY v.advisory_id",
+    )
+    .fetch_all(&app.db().pool)
+    .await
+    .unwrap()
+}
+
+/// A finding opens for a package in an affected range and is fixed by a later inventory.
+#[tokio::test(flavor = "multi_thread")]
+async fn findings_open_and_close_with_inventories() {
+    let (app, _, token) = setup().await;
+    import_openssl_advisory(&app).await;
+    let credential = enroll(&app, &token, MACHINE_A).await;
+    let vulnerable = json!([package("libssl3", "3.0.11-1~deb12u1", "openssl"), package("openssl", "3.0.11-1~deb12u1", "openssl")]);
+
+    let first = app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, vulnerable.clone()))).await;
+
+    // Verify one finding for the source package, with the installed and the fixed version.
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.json()["open_findings"], 1);
+    assert_eq!(open_findings(&app).await, vec![("DSA-5532-1".into(), "3.0.11-1~deb12u1".into(), "3.0.11-1~deb12u2".into())]);
+    // The same inventory again is recognised and not matched a second time.
+    let same = app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, vulnerable))).await;
+    assert_eq!(same.json()["matched"], false);
+
+    let upgraded = json!([package("libssl3", "3.0.11-1~deb12u2", "openssl"), package("openssl", "3.0.11-1~deb12u2", "openssl")]);
+    let second = app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, upgraded))).await;
+
+    // Verify the finding is now fixed (resolved), not deleted.
+    assert_eq!(second.json()["open_findings"], 0);
+    assert!(open_findings(&app).await.is_empty());
+    assert_eq!(app.count("SELECT COUNT(*) FROM findings WHERE status = 'fixed' AND resolved_at IS NOT NULL").await, 1);
+}
+
+/// Advisories imported after an inventory are matched against it by the fleet tick.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_rematches_existing_inventories() {
+    let (app, _, token) = setup().await;
+    let credential = enroll(&app, &token, MACHINE_A).await;
+    let packages = json!([package("openssl", "3.0.9-1", "openssl")]);
+    app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, packages))).await;
+    assert!(open_findings(&app).await.is_empty());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    import_openssl_advisory(&app).await;
+
+    let tick = bulwark::assets::fleet::tick(app.db(), &AgentSettings::default(), bulwark::server::now()).await.unwrap();
+
+    // Verify the inventory was matched again and the finding opened.
+    assert_eq!(tick.rematched, 1);
+    assert_eq!(open_findings(&app).await.len(), 1);
+}
+
+/// Bad enrollments and inventories are refused with the field named, and nothing is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_enrollments_and_inventories_write_nothing() {
+    let (app, _, token) = setup().await;
+    let bad_machine = app
+        .api(&token, Method::POST, "/api/v1/agent/enroll", Some(json!({ "facts": facts("not-hex", "web-1"), "allow_fix": false, "agent_version": "t" })))
+        .await;
+    assert_eq!(bad_machine.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_machine.json()["fields"]["facts.machine_id"], "must be the 32 hexadecimal digits of /etc/machine-id");
+    assert_eq!(app.count("SELECT COUNT(*) FROM assets").await, 0);
+
+    let credential = enroll(&app, &token, MACHINE_A).await;
+    let packages = json!([package("openssl", "3.0.9-1", "openssl"), package("curl", "", "curl")]);
+    let bad_package = app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, packages))).await;
+    assert_eq!(bad_package.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_package.json()["fields"]["packages[1].version"], "must be 1 to 256 printable characters");
+    let wrong_type = app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(json!({ "facts": facts(MACHINE_A, "h"), "package_manager": "pacman", "packages": [] }))).await;
+    assert_eq!(wrong_type.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong_type.json()["fields"]["package_manager"].as_str().unwrap().contains("unknown variant `pacman`"), "{}", wrong_type.body);
+
+    // Verify no inventory was stored by either request.
+    assert_eq!(app.count("SELECT COUNT(*) FROM asset_inventories").await, 0);
+    let unauthenticated = app.api("bagt_nonsense", Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, json!([])))).await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+}
+
+/// An enrollment token enrolls into its own account only; revoked and expired ones are refused;
+/// an agent reaches only its own jobs; API tokens cannot queue jobs on another account's assets.
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_and_agents_stay_inside_their_account() {
+    let (app, admin_a, token_a) = setup().await;
+    let (_, email_b) = app.account("Beta", Edition::Enterprise, Role::Admin).await;
+    let admin_b = app.sign_in(&email_b).await;
+    let token_b = enrollment_token(&app, &admin_b, "").await;
+    let agent_a = enroll(&app, &token_a, MACHINE_A).await;
+    let agent_b = enroll(&app, &token_b, MACHINE_B).await;
+
+    // Verify each asset landed in its token's account.
+    let owners = sqlx::query_as::<_, (String, String)>("SELECT a.instance_id, c.name FROM assets a JOIN accounts c ON c.id = a.account_id ORDER BY c.name")
+        .fetch_all(&app.db().pool)
+        .await
+        .unwrap();
+    assert_eq!(owners, vec![(MACHINE_A.to_string(), "Alpha".to_string()), (MACHINE_B.to_string(), "Beta".to_string())]);
+
+    // A job for B's host: A's agent never receives it and cannot post its result.
+    let api_b = app.token(&admin_b, "ci").await;
+    let job = app.api(&api_b, Method::POST, &format!("/api/v1/assets/{MACHINE_B}/fix-jobs"), Some(json!({ "packages": ["openssl"], "simulate": true }))).await;
+    assert_eq!(job.status, StatusCode::CREATED, "{}", job.body);
+    let job_id = job.json()["id"].as_i64().unwrap();
+    let poll_a = app.api(&agent_a, Method::GET, "/api/v1/agent/jobs", None).await;
+    assert_eq!(poll_a.status, StatusCode::NO_CONTENT);
+    let result = json!({ "outcome": { "command": [], "exit_code": 0, "output": "", "timed_out": false, "simulated": true, "changes": [], "error": null } });
+    let foreign = app.api(&agent_a, Method::POST, &format!("/api/v1/agent/jobs/{job_id}/result"), Some(result)).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let poll_b = app.api(&agent_b, Method::GET, "/api/v1/agent/jobs", None).await;
+    assert_eq!(poll_b.json()["id"], job_id);
+
+    // An API token of A cannot reach B's asset or job.
+    let api_a = app.token(&admin_a, "ci").await;
+    let cross = app.api(&api_a, Method::POST, &format!("/api/v1/assets/{MACHINE_B}/fix-jobs"), Some(json!({ "packages": ["openssl"] }))).await;
+    assert_eq!(cross.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.api(&api_a, Method::GET, &format!("/api/v1/fix-jobs/{job_id}"), None).await.status, StatusCode::NOT_FOUND);
+    // Option injection in a package name is refused before anything is queued.
+    let injection = app.api(&api_a, Method::POST, &format!("/api/v1/assets/{MACHINE_A}/fix-jobs"), Some(json!({ "packages": ["--purge"] }))).await;
+    assert_eq!(injection.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(injection.json()["fields"]["packages[0]"].is_string(), "{}", injection.body);
+
+    // A revoked token enrolls nothing; neither does an enrollment attempt with an API token.
+    let id = app.count("SELECT MIN(id) FROM enrollment_tokens").await;
+    let revoked = app.call(Some(&admin_a), "revoke_enrollment_token", &[("id", &id.to_string())]).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    let body = json!({ "facts": facts("11111111111111111111111111111111", "h"), "allow_fix": false, "agent_version": "t" });
+    assert_eq!(app.api(&token_a, Method::POST, "/api/v1/agent/enroll", Some(body.clone())).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.api(&api_a, Method::POST, "/api/v1/agent/enroll", Some(body)).await.status, StatusCode::UNAUTHORIZED);
+    // B cannot revoke A's tokens.
+    let other = app.call(Some(&admin_b), "revoke_enrollment_token", &[("id", &id.to_string())]).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT COUNT(*) FROM assets").await, 2);
+}
+
+/// A job result posted twice counts once; a long poll hands out a job queued while it waits.
+#[tokio::test(flavor = "multi_thread")]
+async fn results_are_idempotent_and_polls_wait_for_jobs() {
+    let (app, admin, token) = setup().await;
+    let agent = enroll(&app, &token, MACHINE_A).await;
+    let api = app.token(&admin, "ci").await;
+    let router = app.router();
+    let waiting_agent = agent.clone();
+    let poll = tokio::spawn(async move {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let request = Request::builder()
+            .uri("/api/v1/agent/jobs?wait=20")
+            .header(header::AUTHORIZATION, format!("Bearer {waiting_agent}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        (status, response.into_body().collect().await.unwrap().to_bytes())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let job = app.api(&api, Method::POST, &format!("/api/v1/assets/{MACHINE_A}/fix-jobs"), Some(json!({ "packages": ["openssl", "libssl3"] }))).await;
+    let job_id = job.json()["id"].as_i64().unwrap();
+
+    // Verify the waiting poll got the job.
+    let (status, body) = poll.await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let assignment: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((assignment["id"].as_i64(), assignment["simulate"].as_bool()), (Some(job_id), Some(false)));
+
+    let result = json!({ "outcome": { "command": ["apt-get", "install"], "exit_code": 100, "output": "E: Could not get lock", "timed_out": false, "simulated": false, "changes": [], "error": null } });
+    let first = app.api(&agent, Method::POST, &format!("/api/v1/agent/jobs/{job_id}/result"), Some(result.clone())).await;
+    let mut retried = result.clone();
+    retried["outcome"]["exit_code"] = json!(0);
+    let second = app.api(&agent, Method::POST, &format!("/api/v1/agent/jobs/{job_id}/result"), Some(retried)).await;
+
+    // Verify the first result stands and the retry is acknowledged as a duplicate.
+    assert_eq!(first.json(), json!({ "status": "failed", "duplicate": false }));
+    assert_eq!(second.json(), json!({ "status": "failed", "duplicate": true }));
+    let stored = app.api(&api, Method::GET, &format!("/api/v1/fix-jobs/{job_id}"), None).await.json();
+    assert_eq!(stored["error"], "non-zero exit: the package manager exited with 100");
+    assert_eq!(stored["exit_code"], 100);
+}
+
+/// Jobs of an agent that stays offline fail with "agent offline" after the job timeout.
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_of_offline_agents_fail_after_the_timeout() {
+    let (app, admin, token) = setup().await;
+    enroll(&app, &token, MACHINE_A).await;
+    let api = app.token(&admin, "ci").await;
+    let job = app.api(&api, Method::POST, &format!("/api/v1/assets/{MACHINE_A}/fix-jobs"), Some(json!({ "packages": ["openssl"] }))).await;
+    let job_id = job.json()["id"].as_i64().unwrap();
+    let settings = AgentSettings { offline_after_secs: 180, job_timeout_secs: 1800, ..AgentSettings::default() };
+    let now = bulwark::server::now();
+
+    // Before the timeout nothing changes, even though the agent has gone quiet.
+    let early = bulwark::assets::fleet::tick(app.db(), &settings, now + 600).await.unwrap();
+    assert_eq!((early.went_offline, early.offline_jobs), (1, 0));
+    let late = bulwark::assets::fleet::tick(app.db(), &settings, now + 1801).await.unwrap();
+
+    // Verify the job failed with the reason, and the asset shows the agent offline.
+    assert_eq!(late.offline_jobs, 1);
+    let stored = app.api(&api, Method::GET, &format!("/api/v1/fix-jobs/{job_id}"), None).await.json();
+    assert_eq!(stored["status"], "failed");
+    assert!(stored["error"].as_str().unwrap().starts_with("agent offline"), "{stored}");
+    assert_eq!(app.api(&api, Method::GET, &format!("/api/v1/assets/{MACHINE_A}"), None).await.json()["agent_status"], "offline");
+}
+
+fn zip_of(files: &[(&str, String)]) -> Vec<u8> {
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buffer);
+    for (name, body) in files {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    buffer.into_inner()
+}
+
+async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Response {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/advisories?name={name}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::from(bytes))
+        .unwrap();
+    app.request(request).await
+}
+
+/// A zip with a malformed advisory imports the good ones, names the bad one, and a second
+/// import updates instead of duplicating; an unreadable upload is refused and recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn advisory_uploads_skip_malformed_files_and_never_duplicate() {
+    let (app, admin, _) = setup().await;
+    let api = app.token(&admin, "feeds").await;
+    let good = advisory("DSA-1-1", "openssl", json!([{ "introduced": "0" }, { "fixed": "3.0.13-1" }])).to_string();
+    let bad = json!({ "id": "DSA-2-1", "modified": "yesterday", "affected": [] }).to_string();
+    let archive = zip_of(&[("debian/DSA-1-1.json", good), ("debian/DSA-2-1.json", bad)]);
+
+    let first = upload(&app, &api, "all.zip", archive.clone()).await;
+
+    // Verify the good advisory was imported and the bad one reported by its name.
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let report = first.json();
+    assert_eq!((report["imported"].as_i64(), report["updated"].as_i64()), (Some(1), Some(0)));
+    assert_eq!(report["skipped"][0]["name"], "debian/DSA-2-1.json");
+    assert!(report["skipped"][0]["message"].as_str().unwrap().contains("modified"), "{report}");
+    let second = upload(&app, &api, "all.zip", archive).await.json();
+    assert_eq!((second["imported"].as_i64(), second["updated"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisories").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisory_packages").await, 1);
+
+    let garbage = upload(&app, &api, "all.zip", b"PK\x03\x04 not really a zip".to_vec()).await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(garbage.json()["fields"]["file"].is_string(), "{}", garbage.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisories").await, 1);
+    // Verify every import, the failed one too, is listed for the account.
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisory_imports WHERE error IS NOT NULL").await, 1);
+    let page = app.get(Some(&admin), "/settings/advisories").await;
+    assert!(page.body.contains("debian/DSA-2-1.json"), "the skipped file is listed");
+
+    // Uploaded advisories are the account's own: another account does not match against them.
+    let (beta, _) = app.account("Beta", Edition::Enterprise, Role::Admin).await;
+    let stats = advisories::stats(app.db(), beta).await.unwrap();
+    assert_eq!((stats.feed, stats.own), (0, 0));
+}
+
+/// A Trivy report becomes the asset's findings (OS packages Linux, application packages
+/// Web-CMS); the next report resolves what it no longer lists; a malformed one writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn trivy_reports_become_findings() {
+    let (app, admin, _) = setup().await;
+    let api = app.token(&admin, "scanner").await;
+    app.api(&api, Method::POST, "/api/v1/assets", Some(json!({ "assets": [asset("i-web", "web-1", "10.0.0.1")] }))).await;
+    let report = |vulns: Value| {
+        json!({ "SchemaVersion": 2, "ArtifactName": "web-1", "Results": [
+            { "Target": "web-1 (debian 12.5)", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": vulns },
+            { "Target": "composer.lock", "Class": "lang-pkgs", "Type": "composer", "Vulnerabilities": [
+                { "VulnerabilityID": "CVE-2023-29197", "PkgName": "guzzlehttp/psr7", "InstalledVersion": "2.4.4", "FixedVersion": "2.4.5", "Severity": "HIGH" }
+            ]}
+        ]})
+    };
+    let openssl = json!({ "VulnerabilityID": "CVE-2024-0727", "PkgName": "libssl3", "InstalledVersion": "3.0.11-1~deb12u2", "FixedVersion": "3.0.13-1~deb12u1", "Severity": "MEDIUM", "Title": "openssl: null dereference" });
+
+    let first = app.api(&api, Method::POST, "/api/v1/assets/i-web/trivy", Some(report(json!([openssl])))).await;
+
+    // Verify both findings, with their categories and fixed versions.
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.json()["open_findings"], 2);
+    let rows = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT v.advisory_id, v.category, f.fixed_version FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id ORDER BY v.advisory_id",
+    )
+    .fetch_all(&app.db().pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ("CVE-2023-29197".into(), "web_cms".into(), "2.4.5".into()),
+            ("CVE-2024-0727".into(), "linux".into(), "3.0.13-1~deb12u1".into())
+        ]
+    );
+    let second = app.api(&api, Method::POST, "/api/v1/assets/i-web/trivy", Some(report(json!([])))).await;
+    assert_eq!(second.json()["open_findings"], 1);
+
+    let malformed = app.api(&api, Method::POST, "/api/v1/assets/i-web/trivy", Some(json!({ "Results": [{ "Class": "os-pkgs", "Vulnerabilities": [{ "PkgName": "x" }] }] }))).await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(malformed.json()["fields"]["body"], "Results[0].Vulnerabilities[0]: missing field `VulnerabilityID`");
+    assert_eq!(app.count("SELECT COUNT(*) FROM findings").await, 2);
+}
