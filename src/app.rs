@@ -17,7 +17,7 @@ use crate::components::format::url_encode;
 use crate::components::toast::{provide_toaster, ToastStack};
 use crate::error::AppError;
 use crate::overview::pages::OverviewPage;
-use crate::playbook::pages::{MyPolicyPage, PolicyCenterPage, TaskManagementPage};
+use crate::playbook::pages::{CreateTaskPage, MyPolicyPage, PolicyCenterPage, TaskDetailPage, TaskManagementPage};
 use crate::reports::pages::{ArchivedReportPage, ReportArchivePage, ReportHistoryPage, ReportListPage, ReportWizardPage};
 use crate::settings::pages::*;
 use crate::signature::ContainerSignaturePage;
@@ -96,7 +96,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/operation/multi-account/:id") view=MemberViewPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/policy-center") view=PolicyCenterPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/my-policy") view=MyPolicyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/playbook/my-policy/:id/create-task") view=CreateTaskPage ssr=SsrMode::Async/>
                     <Route path=path!("/playbook/tasks") view=TaskManagementPage ssr=SsrMode::Async/>
+                    <Route path=path!("/playbook/tasks/:id") view=TaskDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/account"/> }/>
                     <Route path=path!("/settings/account") view=AccountSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/email") view=EmailSettingsPage ssr=SsrMode::Async/>

@@ -1,26 +1,15 @@
-import { BASIC, expect, goto, signIn, test } from './helpers';
+import { BASIC, debianRelease, expect, glibcSourceVersion, goto, signIn, test } from './helpers';
 
 // Node's modules, without @types/node in the devDependencies.
 declare function require(name: string): any;
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFileSync, spawn } = require('child_process');
+const { spawn } = require('child_process');
 
 // Paths from end2end/, where Playwright runs.
 const ROOT = path.resolve('..');
 const WORK = path.join(ROOT, '.tmp', 'e2e-agent');
-
-/** glibc's source version as dpkg reports it for libc6 on this Debian host. */
-function glibcVersion(): string {
-  return execFileSync('dpkg-query', ['-W', '-f', '${source:Version}', 'libc6']).toString().trim();
-}
-
-function debianRelease(): string {
-  const release = fs.readFileSync('/etc/os-release', 'utf8');
-  const line = release.split('\n').find((l: string) => l.startsWith('VERSION_ID='));
-  return line.split('=')[1].replace(/"/g, '').split('.')[0];
-}
 
 test.describe.configure({ mode: 'serial' });
 
@@ -29,7 +18,7 @@ test('add host: enrollment token, a real agent online, matched advisories, a sim
   test.setTimeout(120_000);
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
-  const fixed = `${glibcVersion()}+bulwark1`;
+  const fixed = `${glibcSourceVersion()}+bulwark1`;
   const advisoryFile = path.join(WORK, 'DSA-9100-1.json');
   fs.writeFileSync(
     advisoryFile,

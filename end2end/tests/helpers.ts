@@ -46,3 +46,19 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await page.waitForURL(path === '/' ? /\/$/ : new RegExp(`${path.replace(/[?]/g, '\\?')}$`), { waitUntil: 'load' });
   await hydrated(page);
 }
+
+// Node's modules, without @types/node in the devDependencies.
+declare function require(name: string): any;
+
+/** glibc's source version as dpkg reports it for libc6 on this Debian host. */
+export function glibcSourceVersion(): string {
+  const { execFileSync } = require('child_process');
+  return execFileSync('dpkg-query', ['-W', '-f', '${source:Version}', 'libc6']).toString().trim();
+}
+
+/** This host's Debian release ("12"), as OSV ecosystems name it. */
+export function debianRelease(): string {
+  const release: string = require('fs').readFileSync('/etc/os-release', 'utf8');
+  const line = release.split('\n').find((l) => l.startsWith('VERSION_ID=')) ?? 'VERSION_ID=""';
+  return line.split('=')[1].replace(/"/g, '').split('.')[0];
+}

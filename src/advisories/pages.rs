@@ -24,6 +24,7 @@ pub fn AdvisorySettingsPage() -> impl IntoView {
                 "Uploads apply to this account only; the shared feed is imported on the console host with "
                 <code>"bulwark advisories import PATH"</code>". Re-importing an advisory updates it."
             </p>
+            <Transition fallback=|| ()>
             {move || if admin.get() {
                 view! {
                     <form class="inline-form" method="post" action="/settings/advisories/upload" enctype="multipart/form-data">
@@ -37,6 +38,7 @@ pub fn AdvisorySettingsPage() -> impl IntoView {
             } else {
                 view! { <p class="muted">"Only admins can upload advisories."</p> }.into_any()
             }}
+            </Transition>
         </section>
         <Loaded resource=overview loading="Loading advisories…" render=move |o| {
             let stats = o.stats;

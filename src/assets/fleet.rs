@@ -250,12 +250,13 @@ pub async fn heartbeat(db: &Db, agent: &AgentIdentity, version: &str, now: i64) 
     if version.len() > 64 {
         return Err(AppError::field("agent_version", "at most 64 characters"));
     }
-    sqlx::query("UPDATE agents SET last_heartbeat_at = $1, version = $2 WHERE id = $3")
-        .bind(now)
-        .bind(version.trim())
-        .bind(agent.agent_id)
-        .execute(&db.pool)
-        .await?;
+    sqlx::query("UPDATE agents SET version = $1 WHERE id = $2").bind(version.trim()).bind(agent.agent_id).execute(&db.pool).await?;
+    touch(db, agent, now).await
+}
+
+/// Marks the agent as heard from now (a heartbeat, or a job poll).
+pub async fn touch(db: &Db, agent: &AgentIdentity, now: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE agents SET last_heartbeat_at = $1 WHERE id = $2").bind(now).bind(agent.agent_id).execute(&db.pool).await?;
     sqlx::query("UPDATE assets SET agent_status = 'online', last_seen_at = $1 WHERE id = $2")
         .bind(now)
         .bind(agent.asset_id)
@@ -425,6 +426,24 @@ pub async fn create_fix_job(
     actor: &Actor,
     now: i64,
 ) -> Result<FixJobView, AppError> {
+    let mut tx = db.begin_write().await?;
+    let id = insert_fix_job(&mut tx, account_id, asset_id, packages, simulate, actor, now).await?;
+    tx.commit().await?;
+    waker(asset_id).notify_waiters();
+    job(db, account_id, id).await
+}
+
+/// Queues a fix job inside the caller's transaction (a playbook records the job and its host's
+/// state together, so a restart can neither lose nor repeat it). Call [`waker`] after commit.
+pub async fn insert_fix_job(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    asset_id: i64,
+    packages: &[String],
+    simulate: bool,
+    actor: &Actor,
+    now: i64,
+) -> Result<i64, AppError> {
     if packages.is_empty() {
         return Err(AppError::field("packages", "Name at least one package to upgrade."));
     }
@@ -434,14 +453,13 @@ pub async fn create_fix_job(
     for (i, package) in packages.iter().enumerate() {
         validate_package_name(package).map_err(|message| AppError::field(format!("packages[{i}]"), message))?;
     }
-    let mut tx = db.begin_write().await?;
     let asset_name = sqlx::query_scalar::<_, String>("SELECT name FROM assets WHERE id = $1 AND account_id = $2")
         .bind(asset_id)
         .bind(account_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let has_agent = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM agents WHERE asset_id = $1").bind(asset_id).fetch_one(&mut *tx).await?;
+    let has_agent = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM agents WHERE asset_id = $1").bind(asset_id).fetch_one(&mut *conn).await?;
     if has_agent == 0 {
         return Err(AppError::Conflict(format!("{asset_name} has no Bulwark agent to carry out fix jobs.")));
     }
@@ -455,13 +473,11 @@ pub async fn create_fix_job(
     .bind(i64::from(simulate))
     .bind(actor.label())
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
     let mode = if simulate { "simulate" } else { "fix" };
-    audit::record(&mut *tx, account_id, actor, "agent.job.create", &asset_name, &format!("{mode}: {}", packages.join(" "))).await?;
-    tx.commit().await?;
-    waker(asset_id).notify_waiters();
-    job(db, account_id, id).await
+    audit::record(&mut *conn, account_id, actor, "agent.job.create", &asset_name, &format!("{mode}: {}", packages.join(" "))).await?;
+    Ok(id)
 }
 
 type JobRow = (i64, i64, String, i64, String, String, i64, Option<i64>, Option<i64>, Option<i64>, String, String, Option<String>);
@@ -559,19 +575,22 @@ pub async fn claim_job(db: &Db, settings: &AgentSettings, asset_id: i64, now: i6
     }))
 }
 
-/// The status a job's outcome earns, and the error to show for a failure.
+/// The status a job's outcome earns, and the error to show for a failure; failures start with
+/// their kind ("timeout", "non-zero exit") so people and playbooks can tell them apart.
 pub fn judge(outcome: &FixOutcome) -> (FixJobStatus, Option<String>) {
-    if let Some(error) = &outcome.error {
-        return (FixJobStatus::Failed, Some(error.clone()));
-    }
     if outcome.timed_out {
-        return (FixJobStatus::Failed, Some("timeout: the package manager did not finish in time".into()));
+        let detail = outcome.error.clone().unwrap_or_else(|| "the package manager did not finish in time".into());
+        return (FixJobStatus::Failed, Some(format!("timeout: {detail}")));
     }
-    match outcome.exit_code {
-        Some(0) if outcome.simulated => (FixJobStatus::Simulated, None),
-        Some(0) => (FixJobStatus::Succeeded, None),
-        Some(code) => (FixJobStatus::Failed, Some(format!("non-zero exit: the package manager exited with {code}"))),
-        None => (FixJobStatus::Failed, Some("the package manager did not run".into())),
+    match (outcome.exit_code, &outcome.error) {
+        (Some(0), None) if outcome.simulated => (FixJobStatus::Simulated, None),
+        (Some(0), None) => (FixJobStatus::Succeeded, None),
+        (Some(0), Some(error)) => (FixJobStatus::Failed, Some(error.clone())),
+        (Some(code), error) => {
+            let detail = error.clone().unwrap_or_else(|| format!("the package manager exited with {code}"));
+            (FixJobStatus::Failed, Some(format!("non-zero exit: {detail}")))
+        }
+        (None, error) => (FixJobStatus::Failed, Some(error.clone().unwrap_or_else(|| "the package manager did not run".into()))),
     }
 }
 
@@ -680,4 +699,47 @@ pub async fn tick(db: &Db, settings: &AgentSettings, now: i64) -> Result<FleetTi
     .rows_affected();
     let rematched = rematch_stale(db, 50, now).await?;
     Ok(FleetTick { went_offline, offline_jobs, timed_out_jobs, rematched })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(exit_code: Option<i32>, error: Option<&str>, timed_out: bool, simulated: bool) -> FixOutcome {
+        FixOutcome {
+            command: vec!["apt-get".into()],
+            exit_code,
+            output: String::new(),
+            timed_out,
+            simulated,
+            changes: Vec::new(),
+            error: error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn outcomes_are_judged_by_kind() {
+        assert_eq!(judge(&outcome(Some(0), None, false, true)), (FixJobStatus::Simulated, None));
+        assert_eq!(judge(&outcome(Some(0), None, false, false)), (FixJobStatus::Succeeded, None));
+        assert_eq!(
+            judge(&outcome(Some(100), Some("apt-get exited with 100: E: Could not get lock"), false, false)),
+            (FixJobStatus::Failed, Some("non-zero exit: apt-get exited with 100: E: Could not get lock".into()))
+        );
+        assert_eq!(
+            judge(&outcome(Some(1), None, false, true)),
+            (FixJobStatus::Failed, Some("non-zero exit: the package manager exited with 1".into()))
+        );
+        assert_eq!(
+            judge(&outcome(None, Some("apt-get did not finish within 900s and was killed"), true, false)).1.as_deref(),
+            Some("timeout: apt-get did not finish within 900s and was killed")
+        );
+        assert_eq!(judge(&outcome(None, Some("cannot run yum: not found"), false, false)).1.as_deref(), Some("cannot run yum: not found"));
+    }
+
+    #[test]
+    fn enroll_commands_quote_groups_that_need_it() {
+        assert_eq!(enroll_command("https://c", "benr_x", Some("Lab")), "bulwark agent --server https://c --token benr_x --group Lab");
+        assert_eq!(enroll_command("https://c", "benr_x", Some("Bob's hosts")), "bulwark agent --server https://c --token benr_x --group 'Bob'\\''s hosts'");
+        assert_eq!(enroll_command("https://c", "benr_x", None), "bulwark agent --server https://c --token benr_x");
+    }
 }

@@ -15,6 +15,14 @@ pub fn date(seconds: i64) -> String {
     DateTime::from_timestamp(seconds, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
+/// A `datetime-local` value (`2026-12-01T09:30`, seconds allowed) as a wall-clock time.
+pub fn parse_local_minute(value: &str) -> Option<chrono::NaiveDateTime> {
+    let value = value.trim();
+    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+}
+
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
 pub fn url_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -34,5 +42,7 @@ mod tests {
         assert_eq!(super::date_time(Some(0)), "1970-01-01 00:00 UTC");
         assert_eq!(super::date_time(None), "—");
         assert_eq!(super::url_encode("/assets?q=web 1"), "%2Fassets%3Fq%3Dweb%201");
+        assert_eq!(super::parse_local_minute("2026-12-01T09:30").map(|t| t.to_string()).as_deref(), Some("2026-12-01 09:30:00"));
+        assert!(super::parse_local_minute("2026-12-01").is_none());
     }
 }

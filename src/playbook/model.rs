@@ -1,6 +1,10 @@
-//! Playbook models that cross the wire.
+//! Playbook models that cross the wire: policies, chatbots, tasks and their results, and the
+//! task form's input with its validation (run in the browser and again on the server).
 
 use serde::{Deserialize, Serialize};
+
+use crate::assets::model::{Category, Severity};
+use crate::error::FieldErrors;
 
 /// A policy template of the Policy Center.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -10,15 +14,427 @@ pub struct PolicyTemplate {
     pub description: String,
     pub policy_type: String,
     pub mode: String,
+    /// When the template was last changed (Unix seconds); it ships with Bulwark.
+    pub updated_at: i64,
 }
+
+pub const BATCH_FIX_TEMPLATE: &str = "batch_vulnerability_fix";
 
 /// The templates Bulwark ships.
 pub fn templates() -> Vec<PolicyTemplate> {
     vec![PolicyTemplate {
-        key: "batch_vulnerability_fix".into(),
+        key: BATCH_FIX_TEMPLATE.into(),
         name: "Automatic batch vulnerability fixing policies".into(),
         description: "Supports multiple hosts to automatically fix vulnerabilities in batches.".into(),
         policy_type: "Vulnerability".into(),
         mode: "Manual".into(),
+        // 2026-11-27 00:00 UTC, when this template was written.
+        updated_at: 1_795_737_600,
     }]
+}
+
+/// A policy of My Policy (a clone of a template).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub policy_type: String,
+    pub mode: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Tasks of this policy that are waiting or running: the policy cannot be deleted meanwhile.
+    pub active_tasks: i64,
+}
+
+/// A DingTalk chatbot as the browser sees it: never its webhook token or signing secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chatbot {
+    pub id: i64,
+    pub name: String,
+    /// The webhook's host and path, with the access token masked.
+    pub webhook_hint: String,
+    pub signed: bool,
+    pub keywords: Vec<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatbotInput {
+    pub name: String,
+    pub webhook: String,
+    #[serde(default)]
+    pub secret: String,
+    #[serde(default)]
+    pub keywords: String,
+}
+
+/// Loopback hosts, the only ones a plain-http webhook may name (a gateway on this machine).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host part of an http(s) URL, without port or credentials.
+fn url_host(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.starts_with('[') {
+        return authority.split(']').next().unwrap_or_default().trim_start_matches('[');
+    }
+    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+}
+
+impl ChatbotInput {
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        let name = self.name.trim();
+        if name.is_empty() {
+            errors.insert("name".into(), "Name the chatbot.".into());
+        } else if name.chars().count() > 64 {
+            errors.insert("name".into(), "Use at most 64 characters.".into());
+        }
+        let webhook = self.webhook.trim();
+        let lower = webhook.to_ascii_lowercase();
+        let message = if webhook.is_empty() {
+            Some("Paste the robot's webhook URL.")
+        } else if webhook.len() > 1024 || webhook.contains(char::is_whitespace) {
+            Some("This is not a webhook URL.")
+        } else if let Some(rest) = lower.strip_prefix("https://") {
+            url_host(rest).is_empty().then_some("This is not a webhook URL.")
+        } else if let Some(rest) = lower.strip_prefix("http://") {
+            (!is_loopback_host(url_host(rest))).then_some("Use an https:// URL (http:// only for a gateway on this machine).")
+        } else {
+            Some("Use an https:// URL (http:// only for a gateway on this machine).")
+        };
+        if let Some(message) = message {
+            errors.insert("webhook".into(), message.into());
+        } else if webhook.contains('@') && webhook.split('/').nth(2).is_some_and(|a| a.contains('@')) {
+            errors.insert("webhook".into(), "The URL must not carry a user name or password.".into());
+        }
+        if self.secret.trim().chars().count() > 128 {
+            errors.insert("secret".into(), "Use at most 128 characters.".into());
+        }
+        let keywords = self.keyword_list();
+        if keywords.len() > 10 || keywords.iter().any(|k| k.chars().count() > 32) {
+            errors.insert("keywords".into(), "At most 10 keywords of up to 32 characters each.".into());
+        }
+        errors
+    }
+
+    /// Keywords separated by commas or new lines.
+    pub fn keyword_list(&self) -> Vec<String> {
+        self.keywords.split([',', '\n']).map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect()
+    }
+}
+
+/// An asset the task form can pick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskAsset {
+    pub id: i64,
+    pub name: String,
+    pub ips: Vec<String>,
+    pub group_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskGroup {
+    pub id: i64,
+    pub name: String,
+    pub asset_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskChoices {
+    pub groups: Vec<TaskGroup>,
+    pub assets: Vec<TaskAsset>,
+    pub chatbots: Vec<Chatbot>,
+    pub time_zone: String,
+}
+
+/// Fuzzy match for the asset search: every character of the query appears in order in the
+/// name or in one of the addresses, ignoring case ("wp1" finds "web-prod-01").
+pub fn fuzzy_match(query: &str, asset: &TaskAsset) -> bool {
+    let query: Vec<char> = query.trim().to_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+    if query.is_empty() {
+        return true;
+    }
+    let subsequence = |text: &str| {
+        let mut wanted = query.iter().peekable();
+        for c in text.to_lowercase().chars() {
+            if wanted.peek() == Some(&&c) {
+                wanted.next();
+            }
+        }
+        wanted.peek().is_none()
+    };
+    subsequence(&asset.name) || asset.ips.iter().any(|ip| subsequence(ip))
+}
+
+/// An unfixed vulnerability present on some of the selected assets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskVulnerability {
+    pub vulnerability_id: i64,
+    pub advisory_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub category: Category,
+    pub package: String,
+    /// How many of the selected assets have it.
+    pub hosts: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskInput {
+    pub policy_id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub asset_ids: Vec<i64>,
+    #[serde(default)]
+    pub vulnerability_ids: Vec<i64>,
+    #[serde(default)]
+    pub chatbot_ids: Vec<i64>,
+    #[serde(default)]
+    pub emails: String,
+    /// False: execute now. True: at `execute_at` (`YYYY-MM-DDTHH:MM` in the account's zone).
+    #[serde(default)]
+    pub custom_time: bool,
+    #[serde(default)]
+    pub execute_at: String,
+    #[serde(default)]
+    pub concurrency: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub stop_after: String,
+}
+
+pub const DEFAULT_CONCURRENCY: i64 = 10;
+pub const MAX_TASK_ASSETS: usize = 10_000;
+
+impl TaskInput {
+    /// Everything that needs no database; the server also checks ownership, uniqueness and
+    /// that a custom time is in the future.
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        let name = self.name.trim();
+        if name.is_empty() {
+            errors.insert("name".into(), "Enter a task name.".into());
+        } else if name.chars().count() > 64 {
+            errors.insert("name".into(), "Use at most 64 characters.".into());
+        }
+        if self.asset_ids.is_empty() {
+            errors.insert("assets".into(), "Select at least one asset.".into());
+        } else if self.asset_ids.len() > MAX_TASK_ASSETS {
+            errors.insert("assets".into(), format!("Select at most {MAX_TASK_ASSETS} assets."));
+        }
+        if self.vulnerability_ids.is_empty() {
+            errors.insert("vulnerabilities".into(), "Select at least one vulnerability to fix.".into());
+        }
+        if let Err(message) = self.email_list() {
+            errors.insert("emails".into(), message);
+        }
+        if self.custom_time && crate::components::format::parse_local_minute(&self.execute_at).is_none() {
+            errors.insert("execute_at".into(), "Choose the date and time to execute.".into());
+        }
+        if let Err(message) = self.concurrency_value() {
+            errors.insert("concurrency".into(), message);
+        }
+        if let Err(message) = self.stop_after_value() {
+            errors.insert("stop_after".into(), message);
+        }
+        errors
+    }
+
+    pub fn email_list(&self) -> Result<Vec<String>, String> {
+        let emails: Vec<String> = self.emails.split(',').map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
+        if emails.len() > 20 {
+            return Err("At most 20 addresses.".into());
+        }
+        for email in &emails {
+            crate::auth::model::validate_email(email).map_err(|m| format!("{email}: {m}"))?;
+        }
+        Ok(emails)
+    }
+
+    pub fn concurrency_value(&self) -> Result<i64, String> {
+        match self.concurrency.trim() {
+            "" => Ok(DEFAULT_CONCURRENCY),
+            text => text.parse::<i64>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| "Enter 1 to 100 hosts at once.".to_string()),
+        }
+    }
+
+    pub fn stop_after_value(&self) -> Result<Option<i64>, String> {
+        match self.stop_after.trim() {
+            "" => Ok(None),
+            text => text
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .map(Some)
+                .ok_or_else(|| "Enter a number of failed hosts from 1, or leave it empty.".to_string()),
+        }
+    }
+}
+
+macro_rules! status_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal, $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),+ } }
+            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),+ } }
+            pub fn parse(value: &str) -> Option<$name> { [$($name::$variant),+].into_iter().find(|v| v.as_str() == value) }
+        }
+    };
+}
+
+status_enum!(TaskStatus { Waiting => "waiting", "Waiting", Running => "running", "Running", Completed => "completed", "Completed", Cancelled => "cancelled", "Cancelled" });
+status_enum!(
+    /// A host's (and each of its vulnerabilities') state in one execution.
+    HostStatus { Waiting => "waiting", "Waiting", Running => "running", "Running", Fixed => "fixed", "Fixed",
+                 Simulated => "simulated", "Simulated", Failed => "failed", "Failed", Skipped => "skipped", "Skipped" }
+);
+
+impl HostStatus {
+    pub fn is_done(self) -> bool {
+        !matches!(self, HostStatus::Waiting | HostStatus::Running)
+    }
+}
+
+/// A row of Task Management.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRow {
+    pub id: i64,
+    pub name: String,
+    pub policy_name: String,
+    pub executed_num: i64,
+    pub custom_time: bool,
+    pub dry_run: bool,
+    pub execute_at: i64,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    pub status: TaskStatus,
+    /// Totals of the latest execution.
+    pub total: i64,
+    pub success: i64,
+    pub failed: i64,
+}
+
+impl TaskRow {
+    pub fn mode(&self) -> String {
+        let when = if self.custom_time { "Custom time" } else { "Execute" };
+        if self.dry_run {
+            format!("{when}, dry run")
+        } else {
+            when.to_string()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub advisory_id: String,
+    pub package: String,
+    pub status: HostStatus,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostResult {
+    pub asset_id: i64,
+    pub asset_name: String,
+    pub ips: Vec<String>,
+    pub status: HostStatus,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub error: Option<String>,
+    pub output: String,
+    pub items: Vec<ItemResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunView {
+    pub number: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub total: i64,
+    pub success: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskDetail {
+    pub task: TaskRow,
+    pub concurrency: i64,
+    pub stop_after: Option<i64>,
+    pub emails: Vec<String>,
+    pub chatbots: Vec<String>,
+    pub vulnerabilities: Vec<TaskVulnerability>,
+    pub runs: Vec<RunView>,
+    /// The execution shown (the latest unless another was asked for).
+    pub run: Option<i64>,
+    pub hosts: Vec<HostResult>,
+    pub notify_log: String,
+    pub time_zone: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> TaskInput {
+        TaskInput { policy_id: 1, name: "Patch openssl".into(), asset_ids: vec![1], vulnerability_ids: vec![2], ..TaskInput::default() }
+    }
+
+    #[test]
+    fn a_complete_task_is_valid() {
+        assert!(input().validate().is_empty());
+        assert_eq!(input().concurrency_value(), Ok(10));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let bad = TaskInput {
+            name: " ".into(),
+            asset_ids: vec![],
+            vulnerability_ids: vec![],
+            emails: "ops@example.com, not-an-email".into(),
+            custom_time: true,
+            execute_at: "tomorrow".into(),
+            concurrency: "0".into(),
+            stop_after: "-1".into(),
+            ..input()
+        };
+        let errors = bad.validate();
+        for field in ["name", "assets", "vulnerabilities", "emails", "execute_at", "concurrency", "stop_after"] {
+            assert!(errors.contains_key(field), "{field}: {errors:?}");
+        }
+        assert!(errors["emails"].starts_with("not-an-email: "), "{}", errors["emails"]);
+    }
+
+    #[test]
+    fn webhooks_are_https_or_loopback_http() {
+        let bot = |webhook: &str| ChatbotInput { name: "ops".into(), webhook: webhook.into(), ..Default::default() }.validate();
+        assert!(bot("https://oapi.dingtalk.com/robot/send?access_token=abc").is_empty());
+        assert!(bot("http://127.0.0.1:8080/robot/send?access_token=abc").is_empty());
+        assert!(bot("http://[::1]:8080/robot/send").is_empty());
+        assert!(bot("http://localhost/robot/send").is_empty());
+        assert_eq!(bot("http://oapi.dingtalk.com/robot/send")["webhook"], "Use an https:// URL (http:// only for a gateway on this machine).");
+        assert_eq!(bot("http://127.0.0.1.evil.com/robot")["webhook"], "Use an https:// URL (http:// only for a gateway on this machine).");
+        assert_eq!(bot("ftp://x")["webhook"], "Use an https:// URL (http:// only for a gateway on this machine).");
+        assert_eq!(bot("https://user:pw@oapi.dingtalk.com/robot")["webhook"], "The URL must not carry a user name or password.");
+    }
+
+    #[test]
+    fn fuzzy_search_matches_in_order_on_names_and_addresses() {
+        let asset = TaskAsset { id: 1, name: "web-prod-01".into(), ips: vec!["10.0.1.5".into()], group_id: None };
+        assert!(fuzzy_match("wp01", &asset));
+        assert!(fuzzy_match("WEB", &asset));
+        assert!(fuzzy_match("10.0.1", &asset));
+        assert!(!fuzzy_match("db", &asset));
+        assert!(!fuzzy_match("10w", &asset));
+    }
 }

@@ -1,6 +1,7 @@
-//! Background work of a console process: the report scheduler, the agent fleet tick, the daily
-//! score snapshot and expired-session cleanup. Several replicas on one PostgreSQL may run them side by side: the
-//! snapshot and cleanup are idempotent, and each report delivery is claimed by one replica.
+//! Background work of a console process: the report scheduler, the playbook engine, the agent
+//! fleet tick, the daily score snapshot and expired-session cleanup. Several replicas on one
+//! PostgreSQL may run them side by side: the snapshot and cleanup are idempotent, each report
+//! delivery is claimed by one replica, and each running playbook task is leased to one.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -35,6 +36,9 @@ pub fn replica_id() -> &'static str {
 /// How often the report scheduler looks for due work.
 pub const REPORT_TICK: Duration = Duration::from_secs(15);
 
+/// How often playbook tasks are started, fanned out and judged.
+pub const PLAYBOOK_TICK: Duration = Duration::from_secs(3);
+
 /// How often silent agents are marked offline and stuck fix jobs failed.
 pub const FLEET_TICK: Duration = Duration::from_secs(15);
 
@@ -51,6 +55,26 @@ pub fn spawn(state: super::AppState) {
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "report scheduler tick failed"),
+            }
+        }
+    });
+    let playbooks = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(PLAYBOOK_TICK);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match crate::playbook::engine::tick(&playbooks, replica_id(), now()).await {
+                Ok(t) if t != Default::default() => tracing::info!(
+                    started = t.started,
+                    dispatched = t.dispatched,
+                    finished_hosts = t.finished_hosts,
+                    completed = t.completed,
+                    notified = t.notified,
+                    "playbooks"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "playbook tick failed"),
             }
         }
     });

@@ -17,13 +17,13 @@ use bulwark::server::config::AgentSettings;
 use crate::common::*;
 
 /// An installed package as dpkg reports it here: binary name and version, source name and version.
-struct Installed {
-    version: String,
-    source: String,
-    source_version: String,
+pub(crate) struct Installed {
+    pub version: String,
+    pub source: String,
+    pub source_version: String,
 }
 
-fn installed(package: &str) -> Installed {
+pub(crate) fn installed(package: &str) -> Installed {
     let out = Command::new("dpkg-query")
         .args(["-W", "-f", "${Version}\t${source:Package}\t${source:Version}", package])
         .output()
@@ -33,18 +33,18 @@ fn installed(package: &str) -> Installed {
     Installed { version: fields[0].into(), source: fields[1].into(), source_version: fields[2].into() }
 }
 
-fn debian_ecosystem() -> String {
+pub(crate) fn debian_ecosystem() -> String {
     let release = std::fs::read_to_string("/etc/os-release").unwrap();
     let version = release.lines().find_map(|l| l.strip_prefix("VERSION_ID=")).unwrap().trim_matches('"');
     format!("Debian:{}", version.split('.').next().unwrap())
 }
 
-fn machine_id() -> String {
+pub(crate) fn machine_id() -> String {
     std::fs::read_to_string("/etc/machine-id").unwrap().trim().to_string()
 }
 
 /// An OSV advisory for one Debian source package with one ECOSYSTEM range.
-fn advisory(id: &str, package: &str, events: Value) -> Value {
+pub(crate) fn advisory(id: &str, package: &str, events: Value) -> Value {
     json!({
         "schema_version": "1.6.0",
         "id": id,
@@ -58,14 +58,14 @@ fn advisory(id: &str, package: &str, events: Value) -> Value {
     })
 }
 
-fn loaded(values: &[Value]) -> Vec<osv::Loaded> {
+pub(crate) fn loaded(values: &[Value]) -> Vec<osv::Loaded> {
     values
         .iter()
         .map(|v| osv::Loaded { name: format!("{}.json", v["id"].as_str().unwrap()), result: osv::parse(v.to_string().as_bytes()) })
         .collect()
 }
 
-struct Agent(Child);
+pub(crate) struct Agent(Child);
 
 impl Drop for Agent {
     fn drop(&mut self) {
@@ -74,7 +74,7 @@ impl Drop for Agent {
     }
 }
 
-fn start_agent(server: &str, token: Option<&str>, state_dir: &std::path::Path, extra: &[&str]) -> Agent {
+pub(crate) fn start_agent(server: &str, token: Option<&str>, state_dir: &std::path::Path, extra: &[&str]) -> Agent {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bulwark"));
     command.arg("agent").arg("--server").arg(server).arg("--state-dir").arg(state_dir).args(extra);
     if let Some(token) = token {
@@ -85,7 +85,7 @@ fn start_agent(server: &str, token: Option<&str>, state_dir: &std::path::Path, e
     Agent(command.spawn().expect("start bulwark agent"))
 }
 
-async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -100,7 +100,7 @@ where
     panic!("timed out waiting for {what}");
 }
 
-async fn enrollment_token(app: &TestApp, admin: &Session, group: &str) -> String {
+pub(crate) async fn enrollment_token(app: &TestApp, admin: &Session, group: &str) -> String {
     let response = app.call(Some(admin), "create_enrollment_token", &[("input[name]", "fleet"), ("input[group]", group)]).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     let body = response.json();
@@ -217,7 +217,7 @@ async fn a_real_agent_reports_dpkg_packages_and_simulates_a_fix() {
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 }
 
-fn facts(machine: &str, host: &str) -> Value {
+pub(crate) fn facts(machine: &str, host: &str) -> Value {
     json!({
         "hostname": host,
         "machine_id": machine,
@@ -227,16 +227,16 @@ fn facts(machine: &str, host: &str) -> Value {
     })
 }
 
-fn package(name: &str, version: &str, source: &str) -> Value {
+pub(crate) fn package(name: &str, version: &str, source: &str) -> Value {
     json!({ "name": name, "version": version, "arch": "amd64", "source": source, "source_version": version })
 }
 
-fn inventory(machine: &str, packages: Value) -> Value {
+pub(crate) fn inventory(machine: &str, packages: Value) -> Value {
     json!({ "facts": facts(machine, "web-1"), "package_manager": "dpkg", "packages": packages })
 }
 
 /// Enrolls over HTTP as an agent would; returns the agent's credential.
-async fn enroll(app: &TestApp, token: &str, machine: &str) -> String {
+pub(crate) async fn enroll(app: &TestApp, token: &str, machine: &str) -> String {
     let response = app
         .api(token, Method::POST, "/api/v1/agent/enroll", Some(json!({ "facts": facts(machine, "web-1"), "allow_fix": false, "agent_version": "test" })))
         .await;
@@ -244,8 +244,8 @@ async fn enroll(app: &TestApp, token: &str, machine: &str) -> String {
     response.json()["credential"].as_str().unwrap().to_string()
 }
 
-const MACHINE_A: &str = "0123456789abcdef0123456789abcdef";
-const MACHINE_B: &str = "fedcba9876543210fedcba9876543210";
+pub(crate) const MACHINE_A: &str = "0123456789abcdef0123456789abcdef";
+pub(crate) const MACHINE_B: &str = "fedcba9876543210fedcba9876543210";
 
 async fn setup() -> (TestApp, Session, String) {
     let app = TestApp::new().await;

@@ -15,3 +15,4 @@ mod settings;
 mod reports;
 mod accounts;
 mod agents;
+mod playbooks;

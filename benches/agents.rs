@@ -1,0 +1,351 @@
+//! Host agents at fleet scale, and advisory matching.
+//!
+//! 1. Matching: one inventory of 2,000 Debian packages against 100,000 OSV advisories (10 per
+//!    source package, about 1% of them affecting the installed versions).
+//! 2. Fleet: a `bulwark serve` process (this build's binary) with 1,000 simulated agents in this
+//!    process, each enrolling and reporting 2,000 packages, then for a while holding a long poll
+//!    open, heartbeating every 15 s and reporting its (unchanged) inventory once more. The
+//!    console's CPU and peak memory come from /proc; latencies are measured by the agents.
+//!
+//! `cargo bench --features ssr --bench agents -- [--agents N] [--packages N] [--advisories N]
+//! [--seconds N] [--pg postgres://…/postgres] [--small]`
+
+#[allow(dead_code)] // the other benchmarks use the rest
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bulwark::advisories::osv::{Advisory, Affected, Event, Loaded};
+use bulwark::advisories::repo as advisories;
+use bulwark::advisories::version::VersionScheme;
+use bulwark::agent::host::{HostFacts, OsRelease, Package, PackageManager};
+use bulwark::agent::protocol::*;
+use bulwark::assets::model::EnrollmentTokenInput;
+use bulwark::server::audit::Actor;
+use bulwark::server::db::Db;
+use support::{on_each_database, stats};
+
+struct Args {
+    agents: usize,
+    packages: usize,
+    advisories: usize,
+    seconds: u64,
+    pg: Option<String>,
+}
+
+fn args() -> Args {
+    let mut args = Args { agents: 1_000, packages: 2_000, advisories: 100_000, seconds: 60, pg: std::env::var("BULWARK_BENCH_PG_URL").ok() };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut number = |name: &str| it.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{name} N"));
+        match arg.as_str() {
+            "--agents" => args.agents = number("--agents"),
+            "--packages" => args.packages = number("--packages"),
+            "--advisories" => args.advisories = number("--advisories"),
+            "--seconds" => args.seconds = number("--seconds") as u64,
+            "--pg" => args.pg = it.next(),
+            "--small" => (args.agents, args.packages, args.advisories, args.seconds) = (20, 200, 2_000, 5),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    args
+}
+
+/// Advisories per source package; `packages × this` covers every advisory.
+const PER_PACKAGE: usize = 10;
+
+fn package_name(i: usize) -> String {
+    format!("pkg{i:05}")
+}
+
+/// The advisory set: each affects one source package up to a fixed version; one in a hundred is
+/// fixed above the installed "2.0-5", so it matches.
+fn feed(count: usize) -> Vec<Loaded> {
+    (0..count)
+        .map(|i| {
+            let fixed = if i % 100 == 7 { "2.0-9".to_string() } else { format!("1.{}-1", i % 50) };
+            let advisory = Advisory {
+                id: format!("DSA-{i:06}-1"),
+                modified: 1_790_000_000,
+                summary: format!("security update {i}"),
+                aliases: Vec::new(),
+                severity: ["critical", "high", "medium", "low"][i % 4],
+                affected: vec![Affected {
+                    ecosystem: "Debian:12".into(),
+                    package: package_name(i / PER_PACKAGE),
+                    scheme: Some(VersionScheme::Dpkg),
+                    events: vec![Event::Introduced("0".into()), Event::Fixed(fixed)],
+                    ranges: Vec::new(),
+                    versions: Vec::new(),
+                }],
+                withdrawn: false,
+            };
+            Loaded { name: format!("{}.json", advisory.id), result: Ok(advisory) }
+        })
+        .collect()
+}
+
+/// A host's packages: binary packages built from the first `count` source packages.
+fn inventory(count: usize) -> Vec<Package> {
+    (0..count)
+        .map(|i| Package {
+            name: format!("lib{}", package_name(i)),
+            version: "2.0-5".into(),
+            arch: "amd64".into(),
+            source: Some(package_name(i)),
+            source_version: Some("2.0-5".into()),
+        })
+        .collect()
+}
+
+fn facts(n: usize) -> HostFacts {
+    HostFacts {
+        hostname: format!("host-{n:05}"),
+        machine_id: format!("{n:032x}"),
+        os: OsRelease { id: "debian".into(), version_id: "12".into(), pretty_name: "Debian GNU/Linux 12 (bookworm)".into(), id_like: Vec::new() },
+        kernel: "6.1.0-13-amd64".into(),
+        ips: vec![format!("10.{}.{}.{}", n / 65536 % 256, n / 256 % 256, n % 256)],
+    }
+}
+
+async fn matching(label: &str, db: &Db, args: &Args) {
+    let started = Instant::now();
+    let report = advisories::import(db, advisories::FEED, "bench", "synthetic", feed(args.advisories), bulwark::server::now()).await.unwrap();
+    println!("{label:<10} import {:>7} advisories: {:>8.1} s", report.imported, started.elapsed().as_secs_f64());
+    let ecosystems = advisories::ecosystems_for("debian", "12");
+    let packages = inventory(args.packages);
+    let account = sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM accounts").fetch_one(&db.pool).await.unwrap();
+    let mut samples = Vec::new();
+    let mut found = 0;
+    for _ in 0..10 {
+        let mut conn = db.pool.acquire().await.unwrap();
+        let started = Instant::now();
+        found = advisories::match_packages(&mut conn, account, &ecosystems, &packages).await.unwrap().len();
+        samples.push(started.elapsed());
+    }
+    println!("{label:<10} match {} packages against {} advisories ({found} matches): {}", args.packages, args.advisories, stats(samples));
+}
+
+/// The console as its own process, so its CPU and memory are its own.
+struct Console {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+async fn start_console(url: &str, data_dir: &std::path::Path) -> Console {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_bulwark"))
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_OUTPUT_NAME", "bulwark")
+        .env("LEPTOS_SITE_ROOT", "target/site")
+        .env("BULWARK_DATA_DIR", data_dir)
+        .env("BULWARK_ADMIN_PASSWORD", "benchmark-password")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start bulwark serve");
+    // Owned by `Console` at once, so every path below reaps it.
+    let console = Console { child, base: format!("http://127.0.0.1:{port}") };
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if client.get(format!("{}/healthz", console.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            return console;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the console did not start");
+}
+
+/// CPU seconds (user + system) and peak and current resident memory of a process.
+fn usage(pid: u32) -> (f64, u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks: f64 = fields.get(11..13).map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()).unwrap_or(0.0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    (ticks / 100.0, kib("VmHWM:"), kib("VmRSS:"))
+}
+
+#[derive(Default)]
+struct Latencies {
+    enroll: Vec<Duration>,
+    first_inventory: Vec<Duration>,
+    heartbeat: Vec<Duration>,
+    inventory: Vec<Duration>,
+    errors: usize,
+}
+
+async fn timed(request: reqwest::RequestBuilder) -> Result<(Duration, reqwest::Response), reqwest::Error> {
+    let started = Instant::now();
+    let response = request.send().await?.error_for_status()?;
+    Ok((started.elapsed(), response))
+}
+
+async fn fleet(label: &str, url: &str, db: &Db, args: &Args) {
+    let data_dir = tempfile::tempdir().unwrap();
+    let console = start_console(url, data_dir.path()).await;
+    let account = sqlx::query_scalar::<_, i64>("SELECT MIN(id) FROM accounts").fetch_one(&db.pool).await.unwrap();
+    let input = EnrollmentTokenInput { name: "bench".into(), group: "Fleet".into(), expires_in_days: String::new() };
+    let (_, token) = bulwark::assets::fleet::create_token(db, account, &Actor::System, &input, bulwark::server::now()).await.unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.agents * 2).timeout(Duration::from_secs(120)).build().unwrap();
+    let packages = Arc::new(inventory(args.packages));
+    let latencies = Arc::new(std::sync::Mutex::new(Latencies::default()));
+    let pid = console.child.id();
+
+    // Phase 1: every agent enrolls and reports its packages, 50 at a time.
+    let (cpu_before, _, _) = usage(pid);
+    let started = Instant::now();
+    let limit = Arc::new(tokio::sync::Semaphore::new(50));
+    let mut credentials = Vec::new();
+    let mut tasks = Vec::new();
+    for n in 0..args.agents {
+        let (client, base, token, packages, latencies, limit) =
+            (client.clone(), console.base.clone(), token.clone(), packages.clone(), latencies.clone(), limit.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire().await.unwrap();
+            let enroll = EnrollRequest { facts: facts(n), group: None, allow_fix: false, agent_version: "bench".into() };
+            let (took, response) = timed(client.post(format!("{base}/api/v1/agent/enroll")).bearer_auth(&token).json(&enroll)).await.unwrap();
+            let credential = response.json::<EnrollResponse>().await.unwrap().credential;
+            let report = InventoryReport { facts: facts(n), package_manager: PackageManager::Dpkg, packages: (*packages).clone() };
+            let (took_inventory, _) =
+                timed(client.post(format!("{base}/api/v1/agent/inventory")).bearer_auth(&credential).json(&report)).await.unwrap();
+            let mut l = latencies.lock().unwrap();
+            l.enroll.push(took);
+            l.first_inventory.push(took_inventory);
+            credential
+        }));
+    }
+    for task in tasks {
+        credentials.push(task.await.unwrap());
+    }
+    let enrolled_in = started.elapsed();
+    let (cpu_after, peak_kib, _) = usage(pid);
+    let findings = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM findings").fetch_one(&db.pool).await.unwrap();
+    {
+        let l = latencies.lock().unwrap();
+        println!(
+            "{label:<10} {} agents enrolled and reported {} packages each in {:.1} s ({findings} findings); console CPU {:.0}% of one core, peak RSS {} MiB",
+            args.agents,
+            args.packages,
+            enrolled_in.as_secs_f64(),
+            100.0 * (cpu_after - cpu_before) / enrolled_in.as_secs_f64(),
+            peak_kib / 1024
+        );
+        println!("{label:<10}   enroll: {}", stats_p99(l.enroll.clone()));
+        println!("{label:<10}   first inventory: {}", stats_p99(l.first_inventory.clone()));
+    }
+
+    // Phase 2: steady state. Every agent keeps a long poll open, heartbeats every 15 s, and
+    // reports its unchanged inventory once at a random moment.
+    let window = Duration::from_secs(args.seconds);
+    let (cpu_before, _, _) = usage(pid);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (n, credential) in credentials.into_iter().enumerate() {
+        let (client, base, packages, latencies) = (client.clone(), console.base.clone(), packages.clone(), latencies.clone());
+        tasks.push(tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + window;
+            let poll = {
+                let (client, base, credential) = (client.clone(), base.clone(), credential.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let _ = client.get(format!("{base}/api/v1/agent/jobs?wait={MAX_POLL_SECS}")).bearer_auth(&credential).send().await;
+                    }
+                })
+            };
+            // Spread the agents' beats and reports over the window.
+            let offset = Duration::from_millis((n as u64 * 7919) % 15_000);
+            let report_at = tokio::time::Instant::now() + Duration::from_millis((n as u64 * 104_729) % window.as_millis().max(1) as u64);
+            let mut next_beat = tokio::time::Instant::now() + offset;
+            let mut reported = false;
+            while tokio::time::Instant::now() < deadline {
+                let next = if reported { next_beat } else { next_beat.min(report_at) };
+                tokio::time::sleep_until(next.min(deadline)).await;
+                if tokio::time::Instant::now() >= deadline {
+                    break;
+                }
+                if !reported && tokio::time::Instant::now() >= report_at {
+                    reported = true;
+                    let report = InventoryReport { facts: facts(n), package_manager: PackageManager::Dpkg, packages: (*packages).clone() };
+                    let result = timed(client.post(format!("{base}/api/v1/agent/inventory")).bearer_auth(&credential).json(&report)).await;
+                    let mut l = latencies.lock().unwrap();
+                    match result {
+                        Ok((took, _)) => l.inventory.push(took),
+                        Err(_) => l.errors += 1,
+                    }
+                    continue;
+                }
+                let beat = Heartbeat { agent_version: "bench".into() };
+                let result = timed(client.post(format!("{base}/api/v1/agent/heartbeat")).bearer_auth(&credential).json(&beat)).await;
+                let mut l = latencies.lock().unwrap();
+                match result {
+                    Ok((took, _)) => l.heartbeat.push(took),
+                    Err(_) => l.errors += 1,
+                }
+                next_beat += Duration::from_secs(15);
+            }
+            poll.abort();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    let (cpu_after, peak_kib, rss_kib) = usage(pid);
+    let l = latencies.lock().unwrap();
+    println!(
+        "{label:<10} steady state, {} agents for {} s with long polls open: console CPU {:.0}% of one core, peak RSS {} MiB (now {} MiB), {} errors",
+        args.agents,
+        args.seconds,
+        100.0 * (cpu_after - cpu_before) / elapsed.as_secs_f64(),
+        peak_kib / 1024,
+        rss_kib / 1024,
+        l.errors
+    );
+    println!("{label:<10}   heartbeat ({}): {}", l.heartbeat.len(), stats_p99(l.heartbeat.clone()));
+    println!("{label:<10}   unchanged inventory ({}): {}", l.inventory.len(), stats_p99(l.inventory.clone()));
+}
+
+fn stats_p99(mut samples: Vec<Duration>) -> String {
+    if samples.is_empty() {
+        return "no samples".into();
+    }
+    samples.sort();
+    let p99 = samples[((samples.len() - 1) as f64 * 0.99).round() as usize];
+    format!("{}, p99 {:>8.1} ms", stats(samples), p99.as_secs_f64() * 1e3)
+}
+
+async fn run(label: &'static str, url: &str, args: &Args) {
+    let db = Db::open(url).await.expect("open database");
+    let mut conn = db.pool.acquire().await.unwrap();
+    bulwark::auth::repo::create_account(&mut conn, "Bench", bulwark::auth::editions::Edition::Enterprise, bulwark::auth::model::AccountKind::Cloud)
+        .await
+        .unwrap();
+    drop(conn);
+    matching(label, &db, args).await;
+    fleet(label, url, &db, args).await;
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    on_each_database(args.pg.as_deref(), |label, url| {
+        let args = &args;
+        async move { run(label, &url, args).await }
+    })
+    .await;
+}

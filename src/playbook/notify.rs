@@ -1,0 +1,109 @@
+//! Tells people a task finished: a markdown message to each chosen DingTalk chatbot and an email
+//! through the account's mailer. A failed notification is logged on the task, never fails it.
+//! Each completed task is claimed once (`notified_at`), so replicas do not notify twice.
+
+use std::sync::OnceLock;
+
+use super::dingtalk::{self, Robot};
+use crate::error::AppError;
+use crate::server::mailer::{mailer_for, OutgoingMail};
+use crate::server::AppState;
+
+fn client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
+}
+
+/// Notifies every completed task not notified yet; returns how many.
+pub async fn pending(state: &AppState, now: i64) -> Result<usize, AppError> {
+    let db = &state.db;
+    let tasks = sqlx::query_scalar::<_, i64>("SELECT id FROM playbook_tasks WHERE status = 'completed' AND notified_at IS NULL")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut sent = 0;
+    for id in tasks {
+        let claimed = sqlx::query("UPDATE playbook_tasks SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+        if claimed == 1 {
+            notify(state, id, now).await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError> {
+    let db = &state.db;
+    let (account_id, name, chatbots, emails, dry_run, executed) = sqlx::query_as::<_, (i64, String, String, String, i64, i64)>(
+        "SELECT account_id, name, chatbots, emails, dry_run, executed_num FROM playbook_tasks WHERE id = $1",
+    )
+    .bind(task_id)
+    .fetch_one(&db.pool)
+    .await?;
+    let hosts = sqlx::query_as::<_, (String, String, Option<String>)>(
+        "SELECT a.name, h.status, h.error FROM playbook_hosts h JOIN playbook_runs r ON r.id = h.run_id JOIN assets a ON a.id = h.asset_id
+         WHERE r.task_id = $1 AND r.number = $2 ORDER BY a.name",
+    )
+    .bind(task_id)
+    .bind(executed)
+    .fetch_all(&db.pool)
+    .await?;
+    let success = hosts.iter().filter(|(_, s, _)| s == "fixed" || s == "simulated").count();
+    let failures: Vec<&(String, String, Option<String>)> = hosts.iter().filter(|(_, s, _)| s == "failed").collect();
+    let title = format!("Bulwark task \"{name}\" completed");
+    let mut text = format!(
+        "### {title}\n\n- Total: {}; Success: {success}; Failed: {}\n- Execution #{executed}{}\n",
+        hosts.len(),
+        failures.len(),
+        if dry_run != 0 { " (dry run: nothing was changed)" } else { "" }
+    );
+    for (host, _, error) in failures.iter().take(10) {
+        text.push_str(&format!("- {host}: {}\n", error.as_deref().unwrap_or("failed")));
+    }
+    if failures.len() > 10 {
+        text.push_str(&format!("- … and {} more failed hosts\n", failures.len() - 10));
+    }
+    text.push_str(&format!("\n[Details]({}/playbook/tasks/{task_id})", state.config.public_url));
+    let mut log = Vec::new();
+    let stamp = crate::components::format::date_time(Some(now));
+
+    let ids: Vec<i64> = serde_json::from_str(&chatbots).unwrap_or_default();
+    for bot in super::repo::open_chatbots(db, &state.secrets, account_id, &ids).await? {
+        let robot = Robot { webhook: bot.webhook, secret: bot.secret, keywords: bot.keywords };
+        let outcome = dingtalk::send(client(), &robot, &title, &text, now * 1000).await;
+        log.push(match outcome {
+            Ok(()) => format!("{stamp} DingTalk \"{}\": sent", bot.name),
+            Err(error) => {
+                tracing::warn!(task = task_id, chatbot = %bot.name, %error, "DingTalk notification failed");
+                format!("{stamp} DingTalk \"{}\": failed: {error}", bot.name)
+            }
+        });
+    }
+    let to: Vec<String> = emails.split(',').filter(|e| !e.is_empty()).map(str::to_string).collect();
+    if !to.is_empty() {
+        let mail = OutgoingMail { to: to.clone(), subject: title.clone(), text: text.replace("### ", ""), ..OutgoingMail::default() };
+        let outcome = match mailer_for(state, account_id).await {
+            Ok(mailer) => mailer.send(&mail).await.map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        log.push(match outcome {
+            Ok(_) => format!("{stamp} Email to {}: sent", to.join(", ")),
+            Err(error) => {
+                tracing::warn!(task = task_id, %error, "email notification failed");
+                format!("{stamp} Email to {}: failed: {error}", to.join(", "))
+            }
+        });
+    }
+    if !log.is_empty() {
+        sqlx::query("UPDATE playbook_tasks SET notify_log = notify_log || $1 WHERE id = $2")
+            .bind(format!("{}\n", log.join("\n")))
+            .bind(task_id)
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(())
+}
