@@ -48,6 +48,13 @@ pub fn use_me() -> MeResource {
     expect_context::<MeResource>()
 }
 
+/// Whether the signed-in user is an admin (false until the user has loaded), for showing the
+/// buttons only admins may use; the server checks the role again.
+pub fn use_is_admin() -> Signal<bool> {
+    let me = use_me();
+    Signal::derive(move || me.get().and_then(|m| m.ok()).is_some_and(|m| m.is_admin()))
+}
+
 /// Bump to reload the signed-in user (after an edition or authorization change).
 #[derive(Clone, Copy)]
 pub struct MeRefresh(RwSignal<u64>);

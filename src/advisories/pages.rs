@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::api::get_advisories;
-use crate::app::use_me;
+use crate::app::use_is_admin;
 use crate::components::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::table::rows_or_empty;
@@ -12,8 +12,7 @@ use crate::settings::pages::SettingsTabs;
 #[component]
 pub fn AdvisorySettingsPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_advisories());
-    let me = use_me();
-    let admin = Signal::derive(move || me.get().and_then(|m| m.ok()).is_some_and(|m| m.is_admin()));
+    let admin = use_is_admin();
     view! {
         <SettingsTabs current="/settings/advisories"/>
         <section class="card">

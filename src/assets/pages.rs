@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::*;
 use super::model::*;
-use crate::app::use_me;
+use crate::app::use_is_admin;
 use crate::components::form::{Field, FormError, FormErrors};
 use crate::components::format::{date_time, url_encode};
 use crate::components::loaded::Loaded;
@@ -306,8 +306,7 @@ fn JobTable(jobs: Vec<FixJobView>) -> impl IntoView {
 #[component]
 fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl IntoView {
     let a = detail.asset;
-    let me = use_me();
-    let admin = Signal::derive(move || me.get().and_then(|m| m.ok()).is_some_and(|m| m.is_admin()));
+    let admin = use_is_admin();
     let has_agent = detail.agent.is_some();
     let fixable = detail.findings.iter().any(|f| f.status.is_open() && f.source == "agent" && !f.fixed_version.is_empty());
     let asset_id = a.id;

@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::api::*;
 use super::model::*;
-use crate::app::use_me;
+use crate::app::use_is_admin;
 use crate::assets::model::{Category, Severity};
 use crate::auth::editions::Feature;
 use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
@@ -49,11 +49,6 @@ fn PlaybookTabs(current: &'static str) -> impl IntoView {
     }
 }
 
-fn is_admin() -> Signal<bool> {
-    let me = use_me();
-    Signal::derive(move || me.get().and_then(|m| m.ok()).is_some_and(|m| m.is_admin()))
-}
-
 #[component]
 pub fn PolicyCenterPage() -> impl IntoView {
     // Created here, not inside the gate, so the server and the browser create it in the same
@@ -61,7 +56,7 @@ pub fn PolicyCenterPage() -> impl IntoView {
     let templates = Resource::new(|| (), |_| list_policy_templates());
     let clone = ServerAction::<ClonePolicy>::new();
     toast_outcome(move || clone.value().get(), "Policy cloned to My Policy.", || ());
-    let admin = is_admin();
+    let admin = use_is_admin();
     view! {
         <PlaybookHeader current="/playbook/policy-center" title="Playbook"/>
         <FeatureGate feature=Feature::Playbooks>
@@ -106,7 +101,7 @@ pub fn MyPolicyPage() -> impl IntoView {
     let policies = Resource::new(move || delete.version().get(), |_| list_policies());
     toast_outcome(move || delete.value().get(), "Policy deleted.", || ());
     let asking: Asking = RwSignal::new(None);
-    let admin = is_admin();
+    let admin = use_is_admin();
     view! {
         <PlaybookHeader current="/playbook/my-policy" title="My Policy"/>
         <FeatureGate feature=Feature::Playbooks>
@@ -555,7 +550,7 @@ pub fn TaskManagementPage() -> impl IntoView {
     toast_outcome(move || retry.value().get(), "Retrying the failed hosts.", || ());
     toast_outcome(move || cancel.value().get(), "Task cancelled.", || ());
     let asking: Asking = RwSignal::new(None);
-    let admin = is_admin();
+    let admin = use_is_admin();
     view! {
         <PlaybookHeader current="/playbook/tasks" title="Task Management"/>
         <FeatureGate feature=Feature::Playbooks>

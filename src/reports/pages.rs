@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::api::*;
 use super::document::ReportDocument;
 use super::model::*;
-use crate::app::use_me;
+use crate::app::{use_is_admin, use_me};
 use crate::auth::editions::Feature;
 use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
 use crate::components::format::date_time;
@@ -118,8 +118,7 @@ fn ReportTable(
     toggle: ServerAction<SetReportEnabled>,
     send: ServerAction<SendReportNow>,
 ) -> impl IntoView {
-    let me = use_me();
-    let admin = Signal::derive(move || me.get().and_then(|m| m.ok()).map(|m| m.is_admin()).unwrap_or(false));
+    let admin = use_is_admin();
     let tz = list.time_zone.clone();
     view! {
         {list.outbox_mode.then(|| view! {
