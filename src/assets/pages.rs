@@ -1,5 +1,7 @@
 //! The Assets list (groups, search, pagination) and an asset's detail.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -8,7 +10,7 @@ use super::model::*;
 use crate::app::use_is_admin;
 use crate::components::form::{Field, FormError, FormErrors};
 use crate::components::format::{date_time, url_encode};
-use crate::components::loaded::Loaded;
+use crate::components::loaded::{refresh_while, Loaded};
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::toast_outcome;
@@ -170,14 +172,7 @@ pub fn AssetDetailPage() -> impl IntoView {
     // Fix jobs take minutes: while one is queued or running the page asks again every 2 s.
     let refresh = RwSignal::new(0u32);
     let detail = Resource::new(move || (id.get(), fix.version().get(), refresh.get()), |(id, _, _)| get_asset(id));
-    Effect::new(move |_| {
-        let pending = detail.with(|d| {
-            matches!(d, Some(Ok(d)) if d.jobs.iter().any(|j| !j.status.is_finished()))
-        });
-        if pending {
-            set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_secs(2));
-        }
-    });
+    refresh_while(detail, refresh, Duration::from_secs(2), |d| d.jobs.iter().any(|j| !j.status.is_finished()));
     toast_outcome(move || fix.value().get(), "Fix job queued.", || ());
     view! { <Loaded resource=detail loading="Loading the asset…" render=move |d| view! { <AssetDetailBody detail=d fix/> }/> }
 }

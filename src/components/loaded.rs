@@ -29,3 +29,16 @@ where
         </Transition>
     }
 }
+
+/// Follows long work (fix jobs, running tasks): while `active` holds for the loaded data, bumps
+/// `refresh` after `every`, which must be in `resource`'s source so that it loads again.
+pub fn refresh_while<T>(resource: Resource<Result<T, AppError>>, refresh: RwSignal<u32>, every: std::time::Duration, active: fn(&T) -> bool)
+where
+    T: Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if resource.with(|loaded| matches!(loaded, Some(Ok(data)) if active(data))) {
+            set_timeout(move || refresh.update(|n| *n += 1), every);
+        }
+    });
+}

@@ -298,6 +298,13 @@ status_enum!(
                  Simulated => "simulated", "Simulated", Failed => "failed", "Failed", Skipped => "skipped", "Skipped" }
 );
 
+impl TaskStatus {
+    /// Waiting for its time or running: it can still change, and be cancelled.
+    pub fn is_active(self) -> bool {
+        matches!(self, TaskStatus::Waiting | TaskStatus::Running)
+    }
+}
+
 impl HostStatus {
     pub fn is_done(self) -> bool {
         !matches!(self, HostStatus::Waiting | HostStatus::Running)

@@ -1,5 +1,7 @@
 //! Playbook pages: Policy Center, My Policy, the task form, Task Management and a task's details.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
@@ -11,7 +13,7 @@ use crate::auth::editions::Feature;
 use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
 use crate::components::format::date_time;
 use crate::components::gate::FeatureGate;
-use crate::components::loaded::Loaded;
+use crate::components::loaded::{refresh_while, Loaded};
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::{toast_outcome, use_toaster};
@@ -541,12 +543,7 @@ pub fn TaskManagementPage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let tasks = Resource::new(move || (retry.version().get(), cancel.version().get(), refresh.get()), |_| list_tasks());
     // Running tasks change by the second: follow them while any is waiting or running.
-    Effect::new(move |_| {
-        let active = tasks.with(|t| matches!(t, Some(Ok(t)) if t.iter().any(|t| matches!(t.status, TaskStatus::Waiting | TaskStatus::Running))));
-        if active {
-            set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_secs(3));
-        }
-    });
+    refresh_while(tasks, refresh, Duration::from_secs(3), |t| t.iter().any(|t| t.status.is_active()));
     toast_outcome(move || retry.value().get(), "Retrying the failed hosts.", || ());
     toast_outcome(move || cancel.value().get(), "Task cancelled.", || ());
     let asking: Asking = RwSignal::new(None);
@@ -569,7 +566,7 @@ pub fn TaskManagementPage() -> impl IntoView {
                             {rows_or_empty(tasks, 6, "No tasks yet: create one from My Policy.", move |t| {
                                 let status = status_text(&t);
                                 let can_retry = t.status == TaskStatus::Completed && t.failed > 0;
-                                let can_cancel = matches!(t.status, TaskStatus::Waiting | TaskStatus::Running);
+                                let can_cancel = t.status.is_active();
                                 let asked = (t.id, t.name.clone());
                                 let id = t.id;
                                 view! {
@@ -605,12 +602,7 @@ pub fn TaskDetailPage() -> impl IntoView {
     let run = Memo::new(move |_| query.with(|q| q.get("run").and_then(|v| v.parse::<i64>().ok())));
     let refresh = RwSignal::new(0u32);
     let detail = Resource::new(move || (id.get(), run.get(), refresh.get()), |(id, run, _)| get_task(id, run));
-    Effect::new(move |_| {
-        let active = detail.with(|d| matches!(d, Some(Ok(d)) if matches!(d.task.status, TaskStatus::Waiting | TaskStatus::Running)));
-        if active {
-            set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_secs(2));
-        }
-    });
+    refresh_while(detail, refresh, Duration::from_secs(2), |d| d.task.status.is_active());
     view! {
         <FeatureGate feature=Feature::Playbooks>
             <Loaded resource=detail loading="Loading the task…" render=|d: TaskDetail| view! { <TaskDetailBody detail=d/> }/>
