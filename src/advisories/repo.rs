@@ -12,7 +12,7 @@ use super::osv::{Advisory, Affected, Event, Loaded};
 use super::version::VersionScheme;
 use crate::agent::host::Package;
 use crate::error::AppError;
-use crate::server::db::Db;
+use crate::server::db::{placeholders, Db};
 
 /// The scope of the advisories every account matches against (the CLI imports there).
 pub const FEED: i64 = 0;
@@ -295,12 +295,11 @@ pub async fn match_packages(
     let wanted: HashSet<&str> = ecosystems.iter().map(String::as_str).collect();
     let mut found: BTreeMap<(String, String), MatchedVulnerability> = BTreeMap::new();
     for chunk in names.chunks(CHUNK) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
             "SELECT a.osv_id, a.summary, a.severity, p.ecosystem, p.package, p.affected
              FROM advisory_packages p JOIN advisories a ON a.id = p.advisory_id
              WHERE a.scope IN ($1, $2) AND a.withdrawn = 0 AND p.package IN ({})",
-            placeholders.join(", ")
+            placeholders(3, chunk.len())
         );
         let mut query = sqlx::query_as::<_, (String, String, String, String, String, String)>(&sql).bind(FEED).bind(account_id);
         for name in chunk {
@@ -449,16 +448,26 @@ impl From<MatchedVulnerability> for FoundVulnerability {
     }
 }
 
+/// An asset's open findings that name a fixed version: what "Fix all" upgrades.
+pub async fn fixable_findings(db: &Db, account_id: i64, asset_id: i64) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM findings WHERE account_id = $1 AND asset_id = $2 AND resolved_at IS NULL AND fixed_version <> ''",
+    )
+    .bind(account_id)
+    .bind(asset_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// The installed packages that carry the fix for some of an asset's findings: the binary
 /// packages named by, or built from, each finding's package. Fix jobs upgrade these.
 pub async fn fix_packages(db: &Db, account_id: i64, asset_id: i64, finding_ids: &[i64]) -> Result<Vec<String>, AppError> {
     let mut wanted = HashSet::new();
     for chunk in finding_ids.chunks(CHUNK) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
             "SELECT v.package FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
              WHERE f.account_id = $1 AND f.asset_id = $2 AND f.resolved_at IS NULL AND f.id IN ({})",
-            placeholders.join(", ")
+            placeholders(3, chunk.len())
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql).bind(account_id).bind(asset_id);
         for id in chunk {

@@ -60,13 +60,7 @@ pub async fn fix_findings(asset_id: i64, finding_id: Option<i64>, simulate: bool
     let account_id = user.account_id();
     let finding_ids = match finding_id {
         Some(id) => vec![id],
-        None => sqlx::query_scalar::<_, i64>(
-            "SELECT id FROM findings WHERE account_id = $1 AND asset_id = $2 AND resolved_at IS NULL AND fixed_version <> ''",
-        )
-        .bind(account_id)
-        .bind(asset_id)
-        .fetch_all(&state.db.pool)
-        .await?,
+        None => crate::advisories::repo::fixable_findings(&state.db, account_id, asset_id).await?,
     };
     let packages = crate::advisories::repo::fix_packages(&state.db, account_id, asset_id, &finding_ids).await?;
     if packages.is_empty() {

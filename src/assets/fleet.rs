@@ -250,13 +250,17 @@ pub async fn heartbeat(db: &Db, agent: &AgentIdentity, version: &str, now: i64) 
     if version.len() > 64 {
         return Err(AppError::field("agent_version", "at most 64 characters"));
     }
-    sqlx::query("UPDATE agents SET version = $1 WHERE id = $2").bind(version.trim()).bind(agent.agent_id).execute(&db.pool).await?;
-    touch(db, agent, now).await
+    touch(db, agent, Some(version.trim()), now).await
 }
 
-/// Marks the agent as heard from now (a heartbeat, or a job poll).
-pub async fn touch(db: &Db, agent: &AgentIdentity, now: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE agents SET last_heartbeat_at = $1 WHERE id = $2").bind(now).bind(agent.agent_id).execute(&db.pool).await?;
+/// Marks the agent as heard from now (a heartbeat with its version, or a job poll without).
+pub async fn touch(db: &Db, agent: &AgentIdentity, version: Option<&str>, now: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE agents SET last_heartbeat_at = $1, version = COALESCE($2, version) WHERE id = $3")
+        .bind(now)
+        .bind(version)
+        .bind(agent.agent_id)
+        .execute(&db.pool)
+        .await?;
     sqlx::query("UPDATE assets SET agent_status = 'online', last_seen_at = $1 WHERE id = $2")
         .bind(now)
         .bind(agent.asset_id)
@@ -304,14 +308,18 @@ pub async fn record_inventory(db: &Db, agent: &AgentIdentity, report: &Inventory
         .bind(agent.asset_id)
         .fetch_optional(&db.pool)
         .await?;
-    let latest_import = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(imported_at) FROM advisories WHERE scope IN ($1, $2)")
-        .bind(advisories::FEED)
-        .bind(agent.account_id)
-        .fetch_one(&db.pool)
-        .await?;
-    let unchanged = previous.as_ref().is_some_and(|(d, matched_at)| {
-        *d == digest && matched_at.is_some_and(|m| latest_import.is_none_or(|i| i <= m))
-    });
+    // The same packages as last time need no matching, unless advisories were imported since.
+    let unchanged = match previous.as_ref() {
+        Some((d, Some(matched_at))) if *d == digest => {
+            let latest_import = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(imported_at) FROM advisories WHERE scope IN ($1, $2)")
+                .bind(advisories::FEED)
+                .bind(agent.account_id)
+                .fetch_one(&db.pool)
+                .await?;
+            latest_import.is_none_or(|i| i <= *matched_at)
+        }
+        _ => false,
+    };
     // Matching reads many advisory rows: do it before taking the write lock.
     let matches = if unchanged {
         None

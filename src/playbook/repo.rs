@@ -9,14 +9,10 @@ use super::model::*;
 use crate::assets::model::{Category, Severity};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
-use crate::server::db::Db;
+use crate::server::db::{placeholders, Db};
 use crate::server::secrets::Secrets;
 
 const CHUNK: usize = 500;
-
-fn placeholders(from: usize, count: usize) -> String {
-    (0..count).map(|i| format!("${}", from + i)).collect::<Vec<_>>().join(", ")
-}
 
 // ---- Policies ------------------------------------------------------------------------------
 

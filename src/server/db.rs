@@ -94,6 +94,11 @@ impl Db {
     }
 }
 
+/// `$first, $first+1, …` for an `IN (…)` list of `count` binds (both dialects number them).
+pub fn placeholders(first: usize, count: usize) -> String {
+    (0..count).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern and wraps it for a substring match.
 pub fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
