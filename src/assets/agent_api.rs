@@ -17,7 +17,7 @@ use super::fleet::{self, AgentIdentity};
 use super::ingest::parse;
 use super::model::FixJobView;
 use crate::agent::protocol::*;
-use crate::auth::token::ApiCaller;
+use crate::auth::token::{bearer, ApiCaller};
 use crate::error::AppError;
 use crate::server::audit;
 use crate::server::{now, AppState};
@@ -32,17 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/assets/{instance_id}/fix-jobs", post(create_fix_job))
         .route("/api/v1/assets/{instance_id}/trivy", post(import_trivy))
         .route("/api/v1/fix-jobs/{id}", get(get_fix_job))
-}
-
-fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
 }
 
 /// An enrolled agent, authenticated by its own credential.

@@ -9,6 +9,18 @@ use crate::server::audit::Actor;
 use crate::server::crypto::hash_token;
 use crate::server::{now, AppState};
 
+/// The token of an `Authorization: Bearer …` header, if there is a non-empty one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 /// The account an API request acts for.
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
@@ -27,12 +39,7 @@ impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(AppError::Unauthorized)?;
-        let token = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()).ok_or(AppError::Unauthorized)?;
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
         let row = sqlx::query_as::<_, (i64, i64, String)>(
             "SELECT id, account_id, name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )

@@ -305,12 +305,6 @@ impl TaskStatus {
     }
 }
 
-impl HostStatus {
-    pub fn is_done(self) -> bool {
-        !matches!(self, HostStatus::Waiting | HostStatus::Running)
-    }
-}
-
 /// A row of Task Management.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRow {
