@@ -62,12 +62,12 @@ async fn run(label: &str, url: &str, args: &Args) {
     let (db, router) = console(url).await;
     let state = {
         let config = bulwark::server::config::Config::new(url.to_string(), std::env::temp_dir().join("bulwark-bench"));
-        bulwark::server::AppState {
-            leptos_options: leptos::prelude::LeptosOptions::builder().output_name("bulwark").site_root("target/site").build(),
-            db: db.clone(),
-            config: std::sync::Arc::new(config),
-            secrets: bulwark::server::secrets::Secrets::from_key(&[1; 32]),
-        }
+        bulwark::server::AppState::new(
+            leptos::prelude::LeptosOptions::builder().output_name("bulwark").site_root("target/site").build(),
+            db.clone(),
+            config,
+            bulwark::server::secrets::Secrets::from_key(&[1; 32]),
+        )
     };
     let mut conn = db.pool.acquire().await.unwrap();
     let account = auth_repo::create_account(&mut conn, "Fleet", Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;

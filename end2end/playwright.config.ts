@@ -36,7 +36,7 @@ export default defineConfig({
   retries: CI ? 1 : 0,
   forbidOnly: CI,
   reporter: [['list']],
-  timeout: 30_000,
+  timeout: CI ? 60_000 : 30_000, // a cold CI machine serves its first pages slowly
   expect: { timeout: 10_000 },
 
   use: {
@@ -74,7 +74,7 @@ export default defineConfig({
       command: `rm -rf ${MAIL_DIR} && .tmp/venv/bin/python tests/support/smtp_sink.py --port ${SMTP_PORT} --dir ${MAIL_DIR}`,
       port: SMTP_PORT,
       reuseExistingServer: false,
-      timeout: 30_000,
+      timeout: CI ? 60_000 : 30_000, // a cold CI machine serves its first pages slowly
       stdout: 'pipe',
       stderr: 'pipe',
     },

@@ -65,6 +65,15 @@ cargo_counts() { # totals over all "test result:" lines of a cargo test log
     END { if (n) printf "%d passed, %d failed, %d ignored", p, f, g }'
 }
 
+# What failed, near the end of the output where CI shows it: the first Playwright error
+# blocks, or the panics and failed-test names of cargo test.
+failure_excerpt() { # failure_excerpt <phase> <log>
+  case "$1" in
+    e2e) strip_ansi "$2" 2>/dev/null | awk '/^  [0-9]+\) \[/ { on = 1 } on && n < 80 { print; n++ }' ;;
+    sqlite | postgres) strip_ansi "$2" 2>/dev/null | grep -E -A12 "panicked at|^---- " | head -n 80 ;;
+  esac
+}
+
 playwright_counts() { # the closing "N passed / failed / flaky / skipped" lines
   strip_ansi "$1" 2>/dev/null |
     grep -E '^[[:space:]]+[0-9]+ (passed|failed|flaky|skipped|did not run|interrupted)' |
@@ -102,6 +111,8 @@ run_phase() {
     STATUSES+=("FAILED")
     echo "==> phase $name FAILED (exit $rc) after $(fmt_time "$took")${counts:+: $counts}" >&2
     echo "    full output: ${LOG_DIR#"$ROOT"/}/$name.log" >&2
+    echo "==> what failed in $name:" >&2
+    failure_excerpt "$name" "$LOG_DIR/$name.log" | sed 's/^/    /' >&2 || true
     summary
     echo
     echo "FAILED: phase '$name' - $desc" >&2

@@ -20,7 +20,7 @@ use crate::overview::pages::OverviewPage;
 use crate::playbook::pages::{CreateTaskPage, MyPolicyPage, PolicyCenterPage, TaskDetailPage, TaskManagementPage};
 use crate::reports::pages::{ArchivedReportPage, ReportArchivePage, ReportHistoryPage, ReportListPage, ReportWizardPage};
 use crate::settings::pages::*;
-use crate::signature::ContainerSignaturePage;
+use crate::signature::{AdmissionLogPage, SecurityPolicyPage, SignatureClustersPage, SignatureImagesPage, SignatureKeysPage, WitnessPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -92,7 +92,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/assets") view=AssetListPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/add-host") view=AddHostPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/:id") view=AssetDetailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/precaution/container-signature") view=ContainerSignaturePage ssr=SsrMode::Async/>
+                    <Route path=path!("/precaution/container-signature") view=WitnessPage ssr=SsrMode::Async/>
+                    <Route path=path!("/precaution/container-signature/policies") view=SecurityPolicyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/precaution/container-signature/images") view=SignatureImagesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/precaution/container-signature/keys") view=SignatureKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/precaution/container-signature/clusters") view=SignatureClustersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/precaution/container-signature/decisions") view=AdmissionLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports") view=ReportListPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports/new") view=ReportWizardPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/reports/:id/edit") view=ReportWizardPage ssr=SsrMode::Async/>

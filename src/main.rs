@@ -2,7 +2,6 @@
 
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use leptos::prelude::*;
@@ -64,6 +63,29 @@ enum Command {
     /// Trivy reports.
     #[command(subcommand)]
     Trivy(TrivyCommand),
+    /// Sign a container image by digest with a witness, through a console's API.
+    Sign {
+        /// The witness whose key signs.
+        #[arg(long)]
+        witness: String,
+        /// The image, pinned by digest: registry/repository@sha256:<64 hex digits>.
+        image: String,
+        /// The console's address, e.g. https://bulwark.example.com
+        #[arg(long, env = "BULWARK_SERVER")]
+        server: String,
+        /// An API token of the account (Settings › API tokens).
+        #[arg(long, env = "BULWARK_API_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Also publish the signature to the image's registry (cosign layout).
+        #[arg(long)]
+        publish: bool,
+        /// Write the signed payload to this file.
+        #[arg(long)]
+        payload_out: Option<std::path::PathBuf>,
+        /// Write the raw signature (for `openssl dgst -verify`) to this file.
+        #[arg(long)]
+        signature_out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -156,6 +178,17 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             let db = open_db(&config).await?;
             add_user(&db, &email, &name, &role, account.as_deref()).await?;
         }
+        Command::Sign { witness, image, server, token, publish, payload_out, signature_out } => {
+            let options = bulwark::signature::cli::SignOptions { server, token, witness, image, publish, payload_out, signature_out };
+            let outcome = bulwark::signature::cli::sign(options).await?;
+            println!("Signed {}@{} as {} (key {} version {}).", outcome.image, outcome.digest, outcome.witness, outcome.key_id, outcome.key_version);
+            if let Some(tag) = outcome.published_tag {
+                println!("Published to the registry as {tag}.");
+            }
+            if let Some(error) = outcome.publish_error {
+                return Err(format!("signed, but publishing failed: {error}").into());
+            }
+        }
         Command::Agent { server, token, group, allow_fix, state_dir } => {
             let options = bulwark::agent::client::AgentOptions { server, token, group, allow_fix, state_dir };
             tokio::select! {
@@ -213,14 +246,29 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), BoxError>
     let db = open_db(&config).await?;
     first_start(&db, &config).await?;
     let secrets = Secrets::load(config.master_key.as_deref(), &config.data_dir)?;
-    let state = AppState { leptos_options, db, config: Arc::new(config), secrets };
+    let state = AppState::new(leptos_options, db, config, secrets);
     jobs::spawn(state.clone());
-    let app = router(state);
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
-    tracing::info!("Bulwark is listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let app = router(state.clone());
+    if let Some(files) = state.config.tls.clone() {
+        let tls = bulwark::server::tls::server_config(&files)?;
+        let handle = axum_server::Handle::new();
+        let stopping = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        tracing::info!("Bulwark is listening on https://{addr}");
+        axum_server::bind_rustls(addr, axum_server::tls_rustls::RustlsConfig::from_config(tls))
+            .handle(handle)
+            .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+            .await?;
+    } else {
+        let listener = tokio::net::TcpListener::bind(&addr).await?;
+        tracing::info!("Bulwark is listening on http://{addr}");
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+    }
     tracing::info!("Bulwark stopped");
     Ok(())
 }

@@ -26,7 +26,7 @@ pub async fn console(url: &str) -> (Db, Router) {
     let config = Config::new(url.to_string(), std::env::temp_dir().join("bulwark-bench"));
     let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
     let secrets = bulwark::server::secrets::Secrets::from_key(&[1; 32]);
-    let state = AppState { leptos_options, db: db.clone(), config: Arc::new(config), secrets };
+    let state = AppState::new(leptos_options, db.clone(), config, secrets);
     (db, router(state))
 }
 

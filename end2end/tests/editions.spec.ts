@@ -38,7 +38,7 @@ test('container signature asks once for authorization, which can be revoked in S
   const ask = page.getByTestId('authorize');
   await expect(ask).toContainText('Authorize Bulwark to access the key management service');
   await ask.getByRole('button', { name: 'Authorize' }).click();
-  await expect(page.getByTestId('placeholder')).toBeVisible();
+  await expect(page.getByTestId('create-witness')).toBeVisible();
 
   await goto(page, '/settings/authorizations');
   const row = page.getByTestId('authorization-table').getByRole('row', { name: /Container signature/ });

@@ -2,7 +2,7 @@ import { ADMIN, expect, goto, hydrated, signIn, test } from './helpers';
 
 const PAGES: [string, string, RegExp][] = [
   ['Assets', '/assets', /^Assets$/],
-  ['Container Signature', '/precaution/container-signature', /^Container signature$/],
+  ['Container Signature', '/precaution/container-signature', /^Container Signature$/],
   ['Reports', '/operation/reports', /^Reports$/],
   ['Multi-account Control', '/operation/multi-account', /^Multi-account Control$/],
   ['Policy Center', '/playbook/policy-center', /^Playbook$/],

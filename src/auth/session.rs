@@ -40,17 +40,22 @@ impl CurrentUser {
 
     /// The edition gate and, for features that reach other services, the authorization gate.
     pub async fn require_feature(&self, state: &AppState, feature: Feature) -> Result<(), AppError> {
-        let edition = feature.required_edition();
-        if !self.account.edition.allows(feature) {
-            return Err(AppError::UpgradeRequired { feature, edition });
-        }
-        if let Some(service) = feature.authorization() {
-            if !repo::is_authorized(&state.db, self.account_id(), service).await? {
-                return Err(AppError::AuthorizationRequired(service));
-            }
-        }
-        Ok(())
+        require_account_feature(state, &self.account, feature).await
     }
+}
+
+/// The edition and authorization gates for an account, whoever calls for it (a user or an API token).
+pub async fn require_account_feature(state: &AppState, account: &Account, feature: Feature) -> Result<(), AppError> {
+    let edition = feature.required_edition();
+    if !account.edition.allows(feature) {
+        return Err(AppError::UpgradeRequired { feature, edition });
+    }
+    if let Some(service) = feature.authorization() {
+        if !repo::is_authorized(&state.db, account.id, service).await? {
+            return Err(AppError::AuthorizationRequired(service));
+        }
+    }
+    Ok(())
 }
 
 pub async fn session() -> Result<Session, AppError> {
@@ -86,5 +91,16 @@ pub async fn caller() -> Result<(CurrentUser, AppState), AppError> {
 pub async fn admin() -> Result<(CurrentUser, AppState), AppError> {
     let (user, state) = caller().await?;
     user.require_admin()?;
+    Ok((user, state))
+}
+
+/// The signed-in user of an account whose edition and authorizations allow `feature`; only
+/// admins when `admin_only`.
+pub async fn feature_caller(feature: Feature, admin_only: bool) -> Result<(CurrentUser, AppState), AppError> {
+    let (user, state) = caller().await?;
+    user.require_feature(&state, feature).await?;
+    if admin_only {
+        user.require_admin()?;
+    }
     Ok((user, state))
 }

@@ -8,7 +8,6 @@ pub mod format;
 pub mod gate;
 pub mod loaded;
 pub mod modal;
-pub mod placeholder;
 pub mod table;
 pub mod toast;
 pub mod toggle;

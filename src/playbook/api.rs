@@ -7,19 +7,12 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 async fn reader() -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
-    use crate::auth::editions::Feature;
-    use crate::auth::session::caller;
-
-    let (user, state) = caller().await?;
-    user.require_feature(&state, Feature::Playbooks).await?;
-    Ok((user, state))
+    crate::auth::session::feature_caller(crate::auth::editions::Feature::Playbooks, false).await
 }
 
 #[cfg(feature = "ssr")]
 async fn writer() -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
-    let (user, state) = reader().await?;
-    user.require_admin()?;
-    Ok((user, state))
+    crate::auth::session::feature_caller(crate::auth::editions::Feature::Playbooks, true).await
 }
 
 #[server(endpoint = "list_policy_templates")]

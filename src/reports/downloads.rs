@@ -31,7 +31,7 @@ async fn reader(state: &AppState, session: &Session) -> Result<CurrentUser, AppE
     Ok(user)
 }
 
-fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+pub(crate) fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{}\"", file_name.replace(['"', '\\', '\r', '\n'], "_"));
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();

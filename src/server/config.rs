@@ -24,6 +24,25 @@ pub struct Config {
     pub smtp: Option<SmtpSettings>,
     /// Host agents: how often they call in, and when the console gives up on them.
     pub agents: AgentSettings,
+    /// Serve HTTPS from this certificate and key (`BULWARK_TLS_CERT`, `BULWARK_TLS_KEY`).
+    pub tls: Option<TlsFiles>,
+}
+
+/// The console's own TLS: PEM files read at start.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// What a Kubernetes API server should trust for this certificate (`BULWARK_TLS_CA`); the
+    /// certificate file itself when unset, as for a self-signed certificate.
+    pub ca: Option<PathBuf>,
+}
+
+impl TlsFiles {
+    pub fn ca_bundle(&self) -> &std::path::Path {
+        self.ca.as_deref().unwrap_or(&self.cert)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +86,7 @@ impl Config {
             public_url: "http://localhost:3000".into(),
             smtp: None,
             agents: AgentSettings::default(),
+            tls: None,
         }
     }
 
@@ -94,6 +114,15 @@ impl Config {
         }
         if let Some(s) = secs("BULWARK_AGENT_FIX_TIMEOUT") {
             config.agents.fix_timeout_secs = s;
+        }
+        if var("BULWARK_TLS_CERT").is_some() || var("BULWARK_TLS_KEY").is_some() {
+            // Both or neither; a missing one shows up as an empty path that fails to load at start.
+            config.tls = Some(TlsFiles {
+                cert: PathBuf::from(var("BULWARK_TLS_CERT").unwrap_or_default()),
+                key: PathBuf::from(var("BULWARK_TLS_KEY").unwrap_or_default()),
+                ca: var("BULWARK_TLS_CA").map(PathBuf::from),
+            });
+            config.secure_cookies = true;
         }
         config.smtp = var("BULWARK_SMTP_HOST").map(|host| {
             let security = var("BULWARK_SMTP_SECURITY").and_then(|s| SmtpSecurity::parse(&s)).unwrap_or(SmtpSecurity::StartTls);

@@ -97,6 +97,19 @@ pub fn spawn(state: super::AppState) {
             }
         }
     });
+    let keys = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match crate::signature::keys::delete_due_keys(&keys.db, &keys.keys, now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "keys deleted after their pending window"),
+                Err(error) => tracing::warn!(%error, "key deletion tick failed"),
+            }
+        }
+    });
     let db = state.db;
     let snapshots = db.clone();
     tokio::spawn(async move {

@@ -11,6 +11,7 @@ pub mod mailer;
 pub mod router;
 pub mod secrets;
 pub mod state;
+pub mod tls;
 
 pub use router::router;
 pub use state::{state, AppState};

@@ -37,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::assets::agent_api::routes())
         .merge(crate::advisories::api::routes())
         .merge(crate::reports::downloads::routes())
+        .merge(crate::signature::routes::routes())
+        .merge(crate::signature::webhook::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -14,13 +14,19 @@ use base64::Engine;
 #[derive(Clone)]
 pub struct Secrets {
     cipher: Aes256Gcm,
+    /// The raw key, for the key management service, which wraps each key's data key under it.
+    master: std::sync::Arc<[u8; 32]>,
 }
 
 const FORMAT: &str = "v1";
 
 impl Secrets {
     pub fn from_key(key: &[u8; 32]) -> Secrets {
-        Secrets { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+        Secrets { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)), master: std::sync::Arc::new(*key) }
+    }
+
+    pub fn master_key(&self) -> &[u8; 32] {
+        &self.master
     }
 
     /// The master key from `BULWARK_MASTER_KEY` (64 hex digits or base64 of 32 bytes), or else

@@ -9,6 +9,7 @@ use super::config::Config;
 use super::db::Db;
 use super::secrets::Secrets;
 use crate::error::AppError;
+use crate::signature::keys::KeyCache;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -17,6 +18,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The master key for secrets at rest.
     pub secrets: Secrets,
+    /// The key management service's unlocked keys and checked signatures.
+    pub keys: KeyCache,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: Db, config: Config, secrets: Secrets) -> AppState {
+        AppState { leptos_options, db, config: Arc::new(config), secrets, keys: KeyCache::default() }
+    }
 }
 
 /// The state inside a server function (provided by `leptos_routes_with_context`).

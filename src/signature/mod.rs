@@ -1,17 +1,34 @@
-//! Container signature (Precaution › Container Signature). Placeholder until its issue lands.
+//! Container signature (Precaution › Container Signature): a key management service, clusters
+//! with their validation hook, witnesses, security policies, image signing in cosign's format
+//! with publication to OCI registries, and the admission webhook that admits only trusted images.
 
-use leptos::prelude::*;
+pub mod api;
+pub mod model;
+pub mod pages;
 
-use crate::auth::editions::Feature;
-use crate::components::placeholder::ComingSoon;
+#[cfg(feature = "ssr")]
+pub mod admission;
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod cosign;
+#[cfg(feature = "ssr")]
+pub mod hook;
+#[cfg(feature = "ssr")]
+pub mod image_ref;
+#[cfg(feature = "ssr")]
+pub mod images;
+#[cfg(feature = "ssr")]
+pub mod keys;
+#[cfg(feature = "ssr")]
+pub mod kms;
+#[cfg(feature = "ssr")]
+pub mod registry;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod webhook;
 
-#[component]
-pub fn ContainerSignaturePage() -> impl IntoView {
-    view! {
-        <ComingSoon
-            feature=Feature::ContainerSignature
-            title="Container signature"
-            description="Keys, witnesses, security policies per cluster namespace, image signing and an admission webhook that admits only trusted images."
-        />
-    }
-}
+pub use pages::*;

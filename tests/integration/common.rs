@@ -1,6 +1,5 @@
 //! The test harness: a fresh database per test, the real router, and helpers that speak HTTP to it.
 
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -65,7 +64,7 @@ impl TestApp {
         let config = Config::new(url, data_dir.path().to_path_buf());
         let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
         let secrets = Secrets::from_key(&[42; 32]);
-        let state = AppState { leptos_options, db, config: Arc::new(config), secrets };
+        let state = AppState::new(leptos_options, db, config, secrets);
         TestApp { router: router(state.clone()), state, _dir: dir, _data_dir: data_dir }
     }
 
@@ -75,7 +74,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("data dir");
         let db = Db::open(&self.state.config.database_url).await.expect("reopen the database");
         let config = Config::new(self.state.config.database_url.clone(), data_dir.path().to_path_buf());
-        let state = AppState { leptos_options: self.state.leptos_options.clone(), db, config: Arc::new(config), secrets: self.state.secrets.clone() };
+        let state = AppState::new(self.state.leptos_options.clone(), db, config, self.state.secrets.clone());
         TestApp { router: router(state.clone()), state, _dir: None, _data_dir: data_dir }
     }
 

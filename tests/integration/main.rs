@@ -16,3 +16,6 @@ mod reports;
 mod accounts;
 mod agents;
 mod playbooks;
+mod registry;
+mod registry_support;
+mod signature;

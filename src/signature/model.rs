@@ -1,0 +1,683 @@
+//! Container signature models shared by the server functions, the JSON API and the pages: keys of
+//! the key management service, clusters, witnesses, security policies, images and decisions.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldErrors;
+
+/// The algorithm and size of a key's material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeySpec {
+    Rsa2048,
+    Rsa3072,
+    EcP256,
+}
+
+impl KeySpec {
+    pub const ALL: [KeySpec; 3] = [KeySpec::Rsa2048, KeySpec::Rsa3072, KeySpec::EcP256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySpec::Rsa2048 => "RSA_2048",
+            KeySpec::Rsa3072 => "RSA_3072",
+            KeySpec::EcP256 => "EC_P256",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<KeySpec> {
+        KeySpec::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn is_rsa(self) -> bool {
+        !matches!(self, KeySpec::EcP256)
+    }
+}
+
+/// What a key may do: sign and verify, or encrypt and decrypt, never both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyUsage {
+    SignVerify,
+    EncryptDecrypt,
+}
+
+impl KeyUsage {
+    pub const ALL: [KeyUsage; 2] = [KeyUsage::SignVerify, KeyUsage::EncryptDecrypt];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUsage::SignVerify => "SIGN/VERIFY",
+            KeyUsage::EncryptDecrypt => "ENCRYPT/DECRYPT",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<KeyUsage> {
+        KeyUsage::ALL.into_iter().find(|u| u.as_str() == value)
+    }
+}
+
+/// Signature algorithms of the signing API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SigningAlgorithm {
+    RsaPkcs1Sha256,
+    RsaPssSha256,
+    EcdsaSha256,
+}
+
+impl SigningAlgorithm {
+    pub const ALL: [SigningAlgorithm; 3] =
+        [SigningAlgorithm::RsaPkcs1Sha256, SigningAlgorithm::RsaPssSha256, SigningAlgorithm::EcdsaSha256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlgorithm::RsaPkcs1Sha256 => "RSA_PKCS1_SHA_256",
+            SigningAlgorithm::RsaPssSha256 => "RSA_PSS_SHA_256",
+            SigningAlgorithm::EcdsaSha256 => "ECDSA_SHA_256",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<SigningAlgorithm> {
+        SigningAlgorithm::ALL.into_iter().find(|a| a.as_str() == value)
+    }
+
+    /// Whether keys of `spec` can make this kind of signature.
+    pub fn fits(self, spec: KeySpec) -> bool {
+        match self {
+            SigningAlgorithm::RsaPkcs1Sha256 | SigningAlgorithm::RsaPssSha256 => spec.is_rsa(),
+            SigningAlgorithm::EcdsaSha256 => !spec.is_rsa(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Enabled => "enabled",
+            KeyState::Disabled => "disabled",
+            KeyState::PendingDeletion => "pending_deletion",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<KeyState> {
+        [KeyState::Enabled, KeyState::Disabled, KeyState::PendingDeletion].into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "Pending deletion",
+        }
+    }
+}
+
+/// The pending window of a scheduled key deletion, in days.
+pub const DELETION_WINDOW_DAYS: std::ops::RangeInclusive<i64> = 7..=366;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyVersionView {
+    pub version: i64,
+    /// "sha256:<hex>" of the public key (SubjectPublicKeyInfo DER).
+    pub fingerprint: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyView {
+    /// The key's public id ("key-…"), used in the API and the key's pages.
+    pub key_id: String,
+    pub alias: Option<String>,
+    pub description: String,
+    pub spec: KeySpec,
+    pub usage: KeyUsage,
+    pub state: KeyState,
+    pub primary_version: i64,
+    pub versions: Vec<KeyVersionView>,
+    pub deletion_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The witnesses that sign with this key.
+    pub witnesses: Vec<String>,
+}
+
+impl KeyView {
+    pub fn display_name(&self) -> String {
+        match &self.alias {
+            Some(alias) => format!("{alias} ({})", self.key_id),
+            None => self.key_id.clone(),
+        }
+    }
+
+    /// The keys a witness may use: enabled RSA_2048 SIGN/VERIFY keys.
+    pub fn can_witness(&self) -> bool {
+        witness_key_problem(self.spec, self.usage, self.state).is_none()
+    }
+}
+
+/// Why a key cannot back a witness, or `None` when it can.
+pub fn witness_key_problem(spec: KeySpec, usage: KeyUsage, state: KeyState) -> Option<String> {
+    if spec != KeySpec::Rsa2048 {
+        Some(format!("A witness needs an RSA_2048 key; this key is {}.", spec.as_str()))
+    } else if usage != KeyUsage::SignVerify {
+        Some("A witness needs a SIGN/VERIFY key; this key is for ENCRYPT/DECRYPT.".into())
+    } else if state != KeyState::Enabled {
+        Some(format!("A witness needs an enabled key; this key is {}.", state.label().to_lowercase()))
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyInput {
+    pub alias: String,
+    pub description: String,
+    pub spec: String,
+    pub usage: String,
+}
+
+impl KeyInput {
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        let alias = self.alias.trim();
+        if !alias.is_empty() {
+            if alias.chars().count() > 64 {
+                errors.insert("alias".into(), "Use at most 64 characters.".into());
+            } else if !alias.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/')) {
+                errors.insert("alias".into(), "Use letters, digits, '-', '_' and '/' only.".into());
+            }
+        }
+        if self.description.chars().count() > 256 {
+            errors.insert("description".into(), "Use at most 256 characters.".into());
+        }
+        let spec = KeySpec::parse(&self.spec);
+        let usage = KeyUsage::parse(&self.usage);
+        if spec.is_none() {
+            errors.insert("spec".into(), "Choose RSA_2048, RSA_3072 or EC_P256.".into());
+        }
+        match usage {
+            None => {
+                errors.insert("usage".into(), "Choose SIGN/VERIFY or ENCRYPT/DECRYPT.".into());
+            }
+            Some(KeyUsage::EncryptDecrypt) if spec == Some(KeySpec::EcP256) => {
+                errors.insert("usage".into(), "EC_P256 keys can only sign and verify.".into());
+            }
+            Some(_) => {}
+        }
+        errors
+    }
+
+    pub fn alias_value(&self) -> Option<String> {
+        Some(self.alias.trim().to_string()).filter(|a| !a.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterView {
+    pub id: i64,
+    pub name: String,
+    pub region: String,
+    pub namespaces: Vec<String>,
+    /// When the cluster's admission hook last called in; `None` until it is installed.
+    pub hook_seen_at: Option<i64>,
+    pub created_at: i64,
+    pub policies: Vec<String>,
+}
+
+impl ClusterView {
+    pub fn hook_installed(&self) -> bool {
+        self.hook_seen_at.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterInput {
+    pub name: String,
+    pub region: String,
+    /// Namespaces separated by commas, spaces or new lines.
+    pub namespaces: String,
+}
+
+impl ClusterInput {
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        check_name(&mut errors, "name", &self.name, "Name the cluster.");
+        let region = self.region.trim();
+        if region.is_empty() {
+            errors.insert("region".into(), "Enter the cluster's region, such as eu-central-1.".into());
+        } else if region.chars().count() > 64 {
+            errors.insert("region".into(), "Use at most 64 characters.".into());
+        }
+        match self.namespace_list() {
+            Ok(list) if list.is_empty() => {
+                errors.insert("namespaces".into(), "List at least one namespace.".into());
+            }
+            Ok(_) => {}
+            Err(message) => {
+                errors.insert("namespaces".into(), message);
+            }
+        }
+        errors
+    }
+
+    /// The namespaces, each a valid Kubernetes namespace name, without repeats.
+    pub fn namespace_list(&self) -> Result<Vec<String>, String> {
+        let mut list: Vec<String> = Vec::new();
+        for name in self.namespaces.split([',', ' ', '\n', '\r', '\t']).filter(|n| !n.is_empty()) {
+            if let Some(problem) = namespace_problem(name) {
+                return Err(format!("\"{name}\" {problem}"));
+            }
+            if !list.iter().any(|n| n == name) {
+                list.push(name.to_string());
+            }
+        }
+        if list.len() > 200 {
+            return Err("List at most 200 namespaces.".into());
+        }
+        Ok(list)
+    }
+}
+
+/// Why `name` is not a Kubernetes namespace name (an RFC 1123 label), or `None`.
+pub fn namespace_problem(name: &str) -> Option<&'static str> {
+    if name.len() > 63 {
+        Some("is longer than 63 characters.")
+    } else if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        Some("is not a namespace name: use lowercase letters, digits and '-'.")
+    } else if name.starts_with('-') || name.ends_with('-') {
+        Some("must start and end with a letter or digit.")
+    } else {
+        None
+    }
+}
+
+fn check_name(errors: &mut FieldErrors, field: &str, value: &str, empty: &str) {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.insert(field.into(), empty.into());
+    } else if value.chars().count() > 64 {
+        errors.insert(field.into(), "Use at most 64 characters.".into());
+    }
+}
+
+/// The ValidatingWebhookConfiguration to apply in a cluster (admins only: it carries the token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookInstructions {
+    pub url: String,
+    pub yaml: String,
+    /// The console serves TLS itself, so the configuration carries its caBundle.
+    pub tls: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WitnessView {
+    pub id: i64,
+    pub name: String,
+    pub key_id: String,
+    pub key_alias: Option<String>,
+    pub key_state: KeyState,
+    pub description: String,
+    pub created_at: i64,
+    pub policies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WitnessInput {
+    pub name: String,
+    /// The key's public id.
+    pub key_id: String,
+    pub description: String,
+}
+
+impl WitnessInput {
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        check_name(&mut errors, "name", &self.name, "Name the witness.");
+        if self.key_id.trim().is_empty() {
+            errors.insert("key_id".into(), "Select a certificate (an enabled RSA_2048 SIGN/VERIFY key).".into());
+        }
+        if self.description.chars().count() > 256 {
+            errors.insert("description".into(), "Use at most 256 characters.".into());
+        }
+        errors
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyMode {
+    /// Reject what the policy does not trust.
+    Enforce,
+    /// Admit, but warn and record.
+    Warn,
+}
+
+impl PolicyMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyMode::Enforce => "enforce",
+            PolicyMode::Warn => "warn",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<PolicyMode> {
+        [PolicyMode::Enforce, PolicyMode::Warn].into_iter().find(|m| m.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyMode::Enforce => "Enforce",
+            PolicyMode::Warn => "Warn",
+        }
+    }
+}
+
+/// How a policy with several witnesses combines them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WitnessMatch {
+    AllOf,
+    AnyOf,
+}
+
+impl WitnessMatch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WitnessMatch::AllOf => "all",
+            WitnessMatch::AnyOf => "any",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<WitnessMatch> {
+        [WitnessMatch::AllOf, WitnessMatch::AnyOf].into_iter().find(|m| m.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WitnessMatch::AllOf => "All of",
+            WitnessMatch::AnyOf => "Any of",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub id: i64,
+    pub name: String,
+    pub cluster_id: i64,
+    pub cluster_name: String,
+    pub namespaces: Vec<String>,
+    pub enabled: bool,
+    pub mode: PolicyMode,
+    pub witness_match: WitnessMatch,
+    /// (id, name) of each witness.
+    pub witnesses: Vec<(i64, String)>,
+    pub remarks: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyInput {
+    /// Set when editing.
+    pub id: Option<i64>,
+    pub name: String,
+    /// Empty lists are left out of form encoding: they default.
+    #[serde(default)]
+    pub witness_ids: Vec<i64>,
+    pub witness_match: WitnessMatch,
+    pub cluster_id: Option<i64>,
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    pub enabled: bool,
+    pub mode: PolicyMode,
+    pub remarks: String,
+}
+
+impl Default for PolicyInput {
+    fn default() -> Self {
+        PolicyInput {
+            id: None,
+            name: String::new(),
+            witness_ids: Vec::new(),
+            witness_match: WitnessMatch::AllOf,
+            cluster_id: None,
+            namespaces: Vec::new(),
+            enabled: false,
+            mode: PolicyMode::Enforce,
+            remarks: String::new(),
+        }
+    }
+}
+
+impl PolicyInput {
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        check_name(&mut errors, "name", &self.name, "Enter a policy name.");
+        if self.witness_ids.is_empty() {
+            errors.insert("witnesses".into(), "Choose at least one witness.".into());
+        } else if self.witness_ids.len() > 10 {
+            errors.insert("witnesses".into(), "Choose at most 10 witnesses.".into());
+        }
+        if self.cluster_id.is_none() {
+            errors.insert("cluster".into(), "Choose the application cluster.".into());
+        }
+        if self.namespaces.is_empty() {
+            errors.insert("namespaces".into(), "Choose at least one namespace of the cluster.".into());
+        } else if let Some((name, problem)) = self.namespaces.iter().find_map(|n| namespace_problem(n).map(|p| (n, p))) {
+            errors.insert("namespaces".into(), format!("\"{name}\" {problem}"));
+        }
+        if self.remarks.chars().count() > 256 {
+            errors.insert("remarks".into(), "Use at most 256 characters.".into());
+        }
+        errors
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureView {
+    pub id: i64,
+    pub witness_name: String,
+    pub key_id: String,
+    pub key_version: i64,
+    /// The key can still vouch for the image (enabled); a disabled key's signatures are not trusted.
+    pub key_enabled: bool,
+    pub signed_by: String,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+    pub published_tag: Option<String>,
+    pub publish_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageView {
+    pub id: i64,
+    /// "registry/repository".
+    pub repository: String,
+    /// "sha256:<hex>", or empty for an image met by tag only.
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub signatures: Vec<SignatureView>,
+    /// "cluster / namespace" where admission requests named the image.
+    pub runs: Vec<String>,
+    /// The enabled policies whose witnesses vouch for this image: shown as "Trusted Image".
+    pub trusted_by: Vec<String>,
+    pub last_seen_at: i64,
+}
+
+impl ImageView {
+    pub fn reference(&self) -> String {
+        if self.digest.is_empty() {
+            match self.tags.first() {
+                Some(tag) => format!("{}:{tag}", self.repository),
+                None => self.repository.clone(),
+            }
+        } else {
+            format!("{}@{}", self.repository, self.digest)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignInput {
+    pub witness: String,
+    /// `registry/repository@sha256:<64 hex>`, with or without a tag.
+    pub image: String,
+    /// Also publish the signature to the image's registry in cosign's layout.
+    #[serde(default)]
+    pub publish: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignOutcome {
+    pub signature_id: i64,
+    pub image: String,
+    pub digest: String,
+    pub witness: String,
+    pub key_id: String,
+    pub key_version: i64,
+    /// The exact bytes signed (the cosign simple-signing payload), base64.
+    pub payload: String,
+    /// The RSASSA-PKCS1-v1_5 SHA-256 signature, base64.
+    pub signature: String,
+    /// The `.sig` tag the signature was published under.
+    pub published_tag: Option<String>,
+    pub publish_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryView {
+    pub id: i64,
+    pub host: String,
+    pub username: String,
+    pub has_password: bool,
+    pub plain_http: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegistryInput {
+    pub host: String,
+    pub username: String,
+    pub password: String,
+    pub plain_http: bool,
+}
+
+impl RegistryInput {
+    pub fn validate(&self) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        let host = self.host.trim();
+        if host.is_empty() {
+            errors.insert("host".into(), "Enter the registry's host, such as registry.example.com or 127.0.0.1:5000.".into());
+        } else if host.len() > 253 || host.contains('/') || host.contains(char::is_whitespace) || host.contains('@') {
+            errors.insert("host".into(), "Enter the host and optional port only, without a scheme or path.".into());
+        }
+        if self.username.chars().count() > 128 {
+            errors.insert("username".into(), "Use at most 128 characters.".into());
+        }
+        if self.password.chars().count() > 1024 {
+            errors.insert("password".into(), "Use at most 1024 characters.".into());
+        }
+        if !self.username.trim().is_empty() && self.password.is_empty() {
+            errors.insert("password".into(), "Enter the password or token for this user.".into());
+        }
+        errors
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    /// Admitted with warnings (a Warn policy).
+    Warned,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+            Outcome::Warned => "warned",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Outcome> {
+        [Outcome::Allowed, Outcome::Denied, Outcome::Warned].into_iter().find(|o| o.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "Allowed",
+            Outcome::Denied => "Denied",
+            Outcome::Warned => "Warned",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub id: i64,
+    pub cluster_name: String,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    pub operation: String,
+    pub images: Vec<String>,
+    pub outcome: Outcome,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_follow_kubernetes_rules() {
+        let input = ClusterInput { name: "prod".into(), region: "eu".into(), namespaces: "shop, payments\nshop".into() };
+        assert_eq!(input.namespace_list().unwrap(), vec!["shop", "payments"]);
+        assert!(input.validate().is_empty());
+        for bad in ["Shop", "-shop", "shop-", "a_b", &"x".repeat(64)] {
+            let input = ClusterInput { namespaces: bad.to_string(), ..input.clone() };
+            assert!(input.validate().contains_key("namespaces"), "{bad} should be refused");
+        }
+        let empty = ClusterInput { namespaces: " , ".into(), ..input };
+        assert_eq!(empty.validate()["namespaces"], "List at least one namespace.");
+    }
+
+    #[test]
+    fn ec_keys_cannot_encrypt() {
+        let input = KeyInput { alias: "ci".into(), description: String::new(), spec: "EC_P256".into(), usage: "ENCRYPT/DECRYPT".into() };
+        assert_eq!(input.validate()["usage"], "EC_P256 keys can only sign and verify.");
+        let bad_alias = KeyInput { alias: "has space".into(), spec: "RSA_2048".into(), usage: "SIGN/VERIFY".into(), ..input };
+        assert!(bad_alias.validate().contains_key("alias"));
+    }
+
+    #[test]
+    fn only_enabled_rsa_2048_sign_keys_back_witnesses() {
+        assert_eq!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::SignVerify, KeyState::Enabled), None);
+        assert_eq!(
+            witness_key_problem(KeySpec::Rsa3072, KeyUsage::SignVerify, KeyState::Enabled).unwrap(),
+            "A witness needs an RSA_2048 key; this key is RSA_3072."
+        );
+        assert!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, KeyState::Enabled).is_some());
+        assert!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::SignVerify, KeyState::Disabled).unwrap().contains("disabled"));
+    }
+
+    #[test]
+    fn algorithms_fit_their_key_specs() {
+        assert!(SigningAlgorithm::RsaPssSha256.fits(KeySpec::Rsa3072));
+        assert!(!SigningAlgorithm::EcdsaSha256.fits(KeySpec::Rsa2048));
+        assert!(!SigningAlgorithm::RsaPkcs1Sha256.fits(KeySpec::EcP256));
+        assert_eq!(SigningAlgorithm::parse("RSA_PKCS1_SHA_256"), Some(SigningAlgorithm::RsaPkcs1Sha256));
+    }
+
+    #[test]
+    fn a_policy_needs_witnesses_a_cluster_and_namespaces() {
+        let errors = PolicyInput::default().validate();
+        assert_eq!(errors.keys().map(String::as_str).collect::<Vec<_>>(), vec!["cluster", "name", "namespaces", "witnesses"]);
+    }
+}

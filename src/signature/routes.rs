@@ -1,0 +1,161 @@
+//! Container signature over plain HTTP: the signing API for pipelines (API tokens), and the
+//! console's downloads (public keys, signature payloads and signatures; the session's user).
+//! Each checks the edition and the authorization like the server functions do.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::model::{SignInput, SignOutcome};
+use super::{images, keys};
+use crate::auth::editions::Feature;
+use crate::auth::session::{require_account_feature, USER_ID_KEY};
+use crate::auth::token::ApiCaller;
+use crate::error::AppError;
+use crate::reports::downloads::attachment;
+use crate::server::{now, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/kms/keys/{key}/sign", post(api_sign))
+        .route("/api/v1/kms/keys/{key}/verify", post(api_verify))
+        .route("/api/v1/kms/keys/{key}/public-key", get(api_public_key))
+        .route("/api/v1/signatures", post(api_sign_image))
+        .route("/api/v1/signatures/{id}", get(api_signature))
+        .route("/precaution/container-signature/keys/{key}/public-key.pem", get(download_public_key))
+        .route("/precaution/container-signature/signatures/{id}/payload.json", get(download_payload))
+        .route("/precaution/container-signature/signatures/{id}/signature.sig", get(download_signature))
+}
+
+/// The API caller's account, once its edition and authorization allow container signature.
+async fn api_account(state: &AppState, caller: &ApiCaller) -> Result<i64, AppError> {
+    let account = crate::auth::repo::account(&state.db, caller.account_id).await?;
+    require_account_feature(state, &account, Feature::ContainerSignature).await?;
+    Ok(account.id)
+}
+
+/// A body that is not the expected JSON is a 400 with serde's own words, not axum's plain text.
+fn body<T>(payload: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, AppError> {
+    payload.map(|Json(v)| v).map_err(|e| AppError::field("body", e.body_text()))
+}
+
+#[derive(Deserialize)]
+struct SignRequest {
+    /// SHA-256 digest of the message, base64.
+    digest: String,
+    algorithm: String,
+}
+
+async fn api_sign(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(key): Path<String>,
+    payload: Result<Json<SignRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let account_id = api_account(&state, &caller).await?;
+    let request = body(payload)?;
+    let (key, version, signature) =
+        keys::sign_digest(&state.db, &state.secrets, &state.keys, account_id, &key, &request.algorithm, &request.digest).await?;
+    Ok(Json(serde_json::json!({
+        "key_id": key.key_id,
+        "key_version": version,
+        "algorithm": request.algorithm.trim(),
+        "signature": BASE64.encode(signature),
+    })))
+}
+
+#[derive(Deserialize)]
+struct VerifyRequest {
+    digest: String,
+    algorithm: String,
+    signature: String,
+    key_version: Option<i64>,
+}
+
+async fn api_verify(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(key): Path<String>,
+    payload: Result<Json<VerifyRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let account_id = api_account(&state, &caller).await?;
+    let request = body(payload)?;
+    let (key, version, valid) =
+        keys::verify_digest(&state.db, account_id, &key, request.key_version, &request.algorithm, &request.digest, &request.signature).await?;
+    Ok(Json(serde_json::json!({ "key_id": key.key_id, "key_version": version, "valid": valid })))
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    version: Option<i64>,
+}
+
+async fn api_public_key(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(key): Path<String>,
+    Query(query): Query<VersionQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let account_id = api_account(&state, &caller).await?;
+    let (key, version, pem) = keys::public_key_pem(&state.db, account_id, &key, query.version).await?;
+    Ok(Json(serde_json::json!({
+        "key_id": key.key_id,
+        "key_version": version,
+        "key_spec": key.spec.as_str(),
+        "public_key": pem,
+    })))
+}
+
+async fn api_sign_image(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    payload: Result<Json<SignInput>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<SignOutcome>, AppError> {
+    let account_id = api_account(&state, &caller).await?;
+    let input = body(payload)?;
+    let outcome = images::sign_image(&state.db, &state.secrets, &state.keys, account_id, &caller.actor(), &input, now()).await?;
+    Ok(Json(outcome))
+}
+
+async fn api_signature(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+    let account_id = api_account(&state, &caller).await?;
+    let (image, payload, signature) = images::signature_parts(&state.db, account_id, id).await?;
+    Ok(Json(serde_json::json!({ "image": image, "payload": BASE64.encode(payload), "signature": signature })))
+}
+
+async fn session_account(state: &AppState, session: &Session) -> Result<i64, AppError> {
+    let user_id = session.get::<i64>(USER_ID_KEY).await?.ok_or(AppError::Unauthorized)?;
+    let user = crate::auth::repo::current_user(&state.db, user_id).await?.ok_or(AppError::Unauthorized)?;
+    user.require_feature(state, Feature::ContainerSignature).await?;
+    Ok(user.account_id())
+}
+
+async fn download_public_key(
+    State(state): State<AppState>,
+    session: Session,
+    Path(key): Path<String>,
+    Query(query): Query<VersionQuery>,
+) -> Result<Response, AppError> {
+    let account_id = session_account(&state, &session).await?;
+    let (key, version, pem) = keys::public_key_pem(&state.db, account_id, &key, query.version).await?;
+    Ok(attachment("application/x-pem-file", &format!("{}-v{version}.pem", key.key_id), pem.into_bytes()))
+}
+
+async fn download_payload(State(state): State<AppState>, session: Session, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let account_id = session_account(&state, &session).await?;
+    let (_, payload, _) = images::signature_parts(&state.db, account_id, id).await?;
+    Ok(attachment("application/json", &format!("signature-{id}-payload.json"), payload))
+}
+
+/// The raw signature bytes, as `openssl dgst -verify -signature` reads them.
+async fn download_signature(State(state): State<AppState>, session: Session, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let account_id = session_account(&state, &session).await?;
+    let (_, _, signature) = images::signature_parts(&state.db, account_id, id).await?;
+    let bytes = BASE64.decode(signature).map_err(|_| AppError::Internal)?;
+    Ok(attachment("application/octet-stream", &format!("signature-{id}.sig"), bytes))
+}

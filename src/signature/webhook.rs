@@ -1,0 +1,157 @@
+//! The admission webhook a Kubernetes API server calls for each cluster: it authenticates the
+//! cluster by the token in its URL, checks every image of the pod (or pod template) against the
+//! enabled policies covering the namespace, answers an AdmissionReview, and records the decision.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+
+use super::admission::{self, Parsed, Review, Verdict};
+use super::image_ref::ImageRef;
+use super::images::{self, active_policies, distrust, Signers};
+use super::model::{Outcome, PolicyMode};
+use crate::error::AppError;
+use crate::server::db::Db;
+use crate::server::{now, AppState};
+
+/// Where a cluster's hook sends its reviews; the token authenticates the cluster.
+pub fn webhook_path(cluster_id: i64, token: &str) -> String {
+    format!("/api/v1/admission/{cluster_id}/{token}")
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/admission/{cluster_id}/{token}", post(review))
+}
+
+fn refuse(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
+}
+
+async fn review(State(state): State<AppState>, Path((cluster_id, token)): Path<(String, String)>, body: Bytes) -> Response {
+    let now = now();
+    let cluster = match cluster_id.parse::<i64>() {
+        Ok(id) => match super::repo::authenticate_hook(&state.db, id, &token, now).await {
+            Ok(found) => found.map(|(account, _)| (id, account)),
+            Err(e) => return e.into_response(),
+        },
+        Err(_) => None,
+    };
+    let Some((cluster_id, account_id)) = cluster else {
+        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "This webhook URL does not carry the cluster's current token.".into());
+    };
+    let review = match admission::parse(&body) {
+        Ok(Parsed::Check(review)) => review,
+        Ok(Parsed::Skip { uid, .. }) => return Json(admission::respond(&uid, &Verdict::Allow)).into_response(),
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    match decide(&state, account_id, cluster_id, &review, now).await {
+        Ok(verdict) => Json(admission::respond(&review.uid, &verdict)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// One image's problem under one policy, for the message and the record.
+struct Problem {
+    image: String,
+    container: String,
+    reason: String,
+    policy: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (container {}): {} [policy {}]", self.image, self.container, self.reason, self.policy)
+    }
+}
+
+/// Decides one review and records it.
+pub async fn decide(state: &AppState, account_id: i64, cluster_id: i64, review: &Review, now: i64) -> Result<Verdict, AppError> {
+    let db = &state.db;
+    let policies: Vec<_> =
+        active_policies(db, account_id, Some(cluster_id)).await?.into_iter().filter(|p| p.covers(cluster_id, &review.namespace)).collect();
+    let parsed: Vec<(&admission::ContainerImage, Result<ImageRef, String>)> =
+        review.images.iter().map(|c| (c, ImageRef::parse(&c.image).map_err(|e| e.to_string()))).collect();
+    let valid: Vec<ImageRef> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
+    images::record_runs(db, account_id, cluster_id, &review.namespace, &valid, now).await?;
+
+    let mut enforce = Vec::new();
+    let mut warn = Vec::new();
+    let mut signers_of: HashMap<(String, String), Signers> = HashMap::new();
+    if !policies.is_empty() {
+        for (container, image) in &parsed {
+            let container_name = format!("{} {}", container.section.as_str(), container.container);
+            let reasons: Vec<(String, PolicyMode, String)> = match image {
+                Err(problem) => policies.iter().map(|p| (format!("not a valid image reference: {problem}"), p.mode, p.name.clone())).collect(),
+                Ok(image) if !image.is_pinned() => policies.iter().map(|p| ("not pinned by digest".to_string(), p.mode, p.name.clone())).collect(),
+                Ok(image) => {
+                    let key = (image.docker_reference(), image.digest.clone().unwrap_or_default());
+                    if !signers_of.contains_key(&key) {
+                        let found = images::signers(db, &state.keys, account_id, &key.0, &key.1).await?;
+                        signers_of.insert(key.clone(), found);
+                    }
+                    let signers = &signers_of[&key];
+                    policies.iter().filter_map(|p| distrust(p, signers).map(|reason| (reason, p.mode, p.name.clone()))).collect()
+                }
+            };
+            for (reason, mode, policy) in reasons {
+                let problem = Problem { image: container.image.clone(), container: container_name.clone(), reason, policy };
+                match mode {
+                    PolicyMode::Enforce => enforce.push(problem),
+                    PolicyMode::Warn => warn.push(problem),
+                }
+            }
+        }
+    }
+
+    let object = format!("{} {}/{}", review.kind, review.namespace, review.name);
+    // API servers may cut warnings past 120 characters: name the image with a short digest.
+    let warnings: Vec<String> = warn.iter().map(|p| format!("untrusted image {}: {} (policy {})", short(&p.image), p.reason, p.policy)).collect();
+    let (verdict, outcome, reason) = if !enforce.is_empty() {
+        let listed = enforce.iter().map(Problem::to_string).collect::<Vec<_>>().join("; ");
+        let message = format!("Bulwark rejected {object}: {listed}");
+        (Verdict::Deny { message: message.clone(), warnings: warnings.clone() }, Outcome::Denied, message)
+    } else if !warnings.is_empty() {
+        (Verdict::AllowWithWarnings(warnings.clone()), Outcome::Warned, warnings.join("; "))
+    } else if policies.is_empty() {
+        (Verdict::Allow, Outcome::Allowed, format!("No enabled policy covers the namespace {}.", review.namespace))
+    } else {
+        let names = policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+        (Verdict::Allow, Outcome::Allowed, format!("Every image is trusted by {names}."))
+    };
+    record(db, account_id, cluster_id, review, outcome, &reason, now).await?;
+    Ok(verdict)
+}
+
+/// An image reference with its digest cut to 12 hex digits.
+fn short(image: &str) -> String {
+    match image.split_once("@sha256:") {
+        Some((name, digest)) => format!("{name}@sha256:{}", digest.chars().take(12).collect::<String>()),
+        None => image.to_string(),
+    }
+}
+
+async fn record(db: &Db, account_id: i64, cluster_id: i64, review: &Review, outcome: Outcome, reason: &str, now: i64) -> Result<(), AppError> {
+    let images: Vec<&str> = review.images.iter().map(|c| c.image.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO sig_decisions (account_id, cluster_id, namespace, kind, name, operation, images, outcome, reason, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(account_id)
+    .bind(cluster_id)
+    .bind(&review.namespace)
+    .bind(&review.kind)
+    .bind(&review.name)
+    .bind(&review.operation)
+    .bind(serde_json::to_string(&images).unwrap_or_else(|_| "[]".into()))
+    .bind(outcome.as_str())
+    .bind(reason)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
