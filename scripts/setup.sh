@@ -3,7 +3,7 @@
 # Every step is guarded by a version check, so on a warm machine this takes seconds.
 #
 #   scripts/setup.sh           # what `scripts/run.sh` needs
-#   scripts/setup.sh --test    # plus chromium, postgresql and aiosmtpd for `scripts/test.sh`
+#   scripts/setup.sh --test    # plus chromium, postgresql, docker-registry and aiosmtpd for `scripts/test.sh`
 #   scripts/setup.sh --check   # only report what is missing (exit 1 if anything is)
 #
 # Only crates.io, PyPI, Debian apt and npm are reachable here (see TOOLCHAIN.md in the shared folder beside the project).
@@ -110,6 +110,16 @@ if [ "$WANT_TEST" -eq 1 ]; then
   fi
   if ! dpkg_installed postgresql || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     apt_pkgs+=(postgresql)
+  fi
+  # Container signature: a real OCI registry (with htpasswd users), and openssl to verify signatures.
+  if ! command -v docker-registry >/dev/null 2>&1; then
+    apt_pkgs+=(docker-registry)
+  fi
+  if ! command -v htpasswd >/dev/null 2>&1; then
+    apt_pkgs+=(apache2-utils)
+  fi
+  if ! command -v openssl >/dev/null 2>&1; then
+    apt_pkgs+=(openssl)
   fi
 fi
 if [ ${#apt_pkgs[@]} -gt 0 ]; then

@@ -549,10 +549,12 @@ pub fn SecurityPolicyPage() -> impl IntoView {
             </Show>
             <Show when=move || open.get()>
                 <Loaded resource=choices loading="Loading witnesses and clusters…" render={move |(witnesses, clusters): (Vec<WitnessView>, Vec<ClusterView>)| {
-                    let clusters = StoredValue::new(clusters);
+                    // A plain shared list, not a StoredValue: closing the form disposes this
+                    // render's owner while its closures may still run once.
+                    let options = clusters.clone();
                     let cluster_namespaces = move || {
-                        let chosen = input.with(|i| i.cluster_id);
-                        clusters.with_value(|cs| cs.iter().find(|c| Some(c.id) == chosen).map(|c| c.namespaces.clone()).unwrap_or_default())
+                        let chosen = input.try_with(|i| i.cluster_id).flatten();
+                        clusters.iter().find(|c| Some(c.id) == chosen).map(|c| c.namespaces.clone()).unwrap_or_default()
                     };
                     view! {
                         <section class="card" data-testid="policy-form">
@@ -588,14 +590,14 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                     namespaces.set(Vec::new());
                                 }>
                                     <option value="" selected=move || input.with(|i| i.cluster_id.is_none())>"Choose a cluster"</option>
-                                    {clusters.with_value(|cs| cs.iter().map(|c| {
+                                    {options.iter().map(|c| {
                                         let id = c.id;
                                         view! {
                                             <option value=id.to_string() disabled=!c.hook_installed() selected=move || input.with(|i| i.cluster_id == Some(id))>
                                                 {if c.hook_installed() { c.name.clone() } else { format!("{} (hook not installed)", c.name) }}
                                             </option>
                                         }
-                                    }).collect_view())}
+                                    }).collect_view()}
                                 </select>
                             </Field>
                             <div class="field">

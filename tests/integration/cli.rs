@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 
 use crate::common::*;
 
-fn bulwark(database_url: &str) -> Command {
+pub(crate) fn bulwark(database_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bulwark"));
     command
         .env("DATABASE_URL", database_url)

@@ -570,3 +570,113 @@ async fn signatures_are_published_to_a_real_registry() {
     assert_eq!(images[0]["signatures"][0]["published_tag"], tag);
     assert!(images[0]["signatures"][0]["publish_error"].is_null());
 }
+
+/// `bulwark sign` signs through a console's API with an API token, as a pipeline would, and
+/// writes a payload and signature that openssl verifies with the witness's public key.
+#[tokio::test(flavor = "multi_thread")]
+async fn bulwark_sign_signs_through_the_api() {
+    let app = TestApp::new().await;
+    let s = scene(&app).await;
+    let server = app.serve().await;
+    let token = app.token(&s.admin, "pipeline").await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |image: String| {
+        let (server, token, dir) = (server.clone(), token.clone(), dir.path().to_path_buf());
+        let url = app.state.config.database_url.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::cli::bulwark(&url)
+                .args(["sign", "--witness", "build", &image, "--server", &server, "--payload-out", "payload.json", "--signature-out", "payload.sig"])
+                .env("BULWARK_API_TOKEN", &token)
+                .current_dir(dir)
+                .output()
+                .unwrap()
+        })
+    };
+    let signed = run(format!("{REGISTRY}/tools@{D4}")).await.unwrap();
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    assert!(String::from_utf8_lossy(&signed.stdout).contains(&format!("Signed {REGISTRY}/tools@{D4} as build")));
+    let pem = app.get(Some(&s.admin), &format!("/precaution/container-signature/keys/{}/public-key.pem", s.key_id)).await.body;
+    std::fs::write(dir.path().join("build.pem"), pem).unwrap();
+    let verified = Command::new("openssl")
+        .current_dir(dir.path())
+        .args(["dgst", "-sha256", "-verify", "build.pem", "-signature", "payload.sig", "payload.json"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&verified.stdout).trim(), "Verified OK");
+    // Verify the webhook now trusts the image the pipeline signed.
+    assert!(admit(&app, &s.hook, "pod-unsigned.json").await.0);
+
+    let refused = run(format!("{REGISTRY}/tools:latest")).await.unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Sign an image by digest"), "{}", String::from_utf8_lossy(&refused.stderr));
+}
+
+/// With BULWARK_TLS_CERT and BULWARK_TLS_KEY the console serves HTTPS with that certificate,
+/// and the hook's configuration carries its CA (BULWARK_TLS_CA) as the caBundle.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_serves_tls_and_the_hook_carries_its_ca_bundle() {
+    // A small CA and a certificate it issued for 127.0.0.1, as a cluster operator would make.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("leaf.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n").unwrap();
+    for args in [
+        "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=Bulwark-Test-CA",
+        "req -newkey rsa:2048 -nodes -keyout key.pem -out leaf.csr -subj /CN=localhost",
+        "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 -extfile leaf.ext",
+    ] {
+        let made = Command::new("openssl").current_dir(dir.path()).args(args.split(' ')).output().unwrap();
+        assert!(made.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&made.stderr));
+    }
+    let cert = std::fs::read(dir.path().join("ca.pem")).unwrap();
+
+    let app = TestApp::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = crate::cli::bulwark(&app.state.config.database_url)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("BULWARK_TLS_CERT", dir.path().join("cert.pem"))
+        .env("BULWARK_TLS_KEY", dir.path().join("key.pem"))
+        .env("BULWARK_TLS_CA", dir.path().join("ca.pem"))
+        .env("BULWARK_ADMIN_PASSWORD", PASSWORD)
+        .env("BULWARK_PUBLIC_URL", format!("https://127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap()).build().unwrap();
+    let url = format!("https://127.0.0.1:{port}");
+    let mut health = None;
+    for _ in 0..120 {
+        if let Ok(response) = client.get(format!("{url}/healthz")).send().await {
+            health = Some(response.status());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // Verify the answer came over TLS, trusting only our certificate; plain HTTP gets nothing.
+    assert_eq!(health, Some(reqwest::StatusCode::OK));
+    assert!(reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err());
+
+    // The first admin signs in over HTTPS; the session cookie is Secure.
+    let post = |path: &str, form: Vec<(&'static str, String)>, cookie: Option<String>| {
+        let mut request = client.post(format!("{url}/api/{path}")).header("Accept", "application/json").form(&form);
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        }
+        request.send()
+    };
+    let signed_in = post("sign_in", vec![("email", "admin@bulwark.local".into()), ("password", PASSWORD.into())], None).await.unwrap();
+    let set_cookie = signed_in.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("bulwark_session")).unwrap();
+    assert!(set_cookie.contains("Secure"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    post("grant_authorization", vec![("service", "keys_and_clusters".into())], Some(cookie.clone())).await.unwrap();
+    let created = post("signature/create_cluster", vec![("input[name]", "tls".into()), ("input[region]", "eu".into()), ("input[namespaces]", "shop".into())], Some(cookie.clone()))
+        .await
+        .unwrap();
+    let id = created.text().await.unwrap();
+    let hook: Value = post("signature/get_hook_instructions", vec![("id", id.clone())], Some(cookie)).await.unwrap().json().await.unwrap();
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(hook["tls"], true, "{hook}");
+    let yaml = hook["yaml"].as_str().unwrap();
+    assert!(yaml.contains(&format!("caBundle: {}", BASE64.encode(&cert))), "{yaml}");
+    assert!(yaml.contains(&format!("url: \"https://127.0.0.1:{port}/api/v1/admission/{id}/bct_")), "{yaml}");
+}
