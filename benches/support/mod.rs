@@ -2,7 +2,6 @@
 //! median/p95 line, and running a scenario on SQLite and then on a throwaway PostgreSQL database.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;

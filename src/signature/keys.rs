@@ -381,21 +381,28 @@ pub async fn signing_key(db: &Db, secrets: &Secrets, cache: &KeyCache, key: &Key
     if key.state != KeyState::Enabled {
         return Err(AppError::Conflict(format!("This key is {} and cannot sign.", key.state.label().to_lowercase())));
     }
+    let (row, private) = unlock(db, secrets, cache, key, key.primary_version).await?;
+    Ok((row, key.primary_version, private))
+}
+
+/// One version's private key, from the cache or unsealed under the master key.
+async fn unlock(db: &Db, secrets: &Secrets, cache: &KeyCache, key: &KeyRow, version: i64) -> Result<(i64, Arc<PrivateKey>), AppError> {
     let (row, wrapped, encrypted) = sqlx::query_as::<_, (i64, String, String)>(
         "SELECT id, wrapped_data_key, encrypted_private_key FROM kms_key_versions WHERE key_row = $1 AND version = $2",
     )
     .bind(key.id)
-    .bind(key.primary_version)
-    .fetch_one(&db.pool)
-    .await?;
+    .bind(version)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| AppError::field("key_version", format!("The key has no version {version}.")))?;
     if let Some(unlocked) = cache.unlocked(row) {
-        return Ok((row, key.primary_version, unlocked));
+        return Ok((row, unlocked));
     }
     let sealed = SealedKey {
         wrapped_data_key: BASE64.decode(wrapped).map_err(|_| AppError::Internal)?,
         encrypted_private_key: BASE64.decode(encrypted).map_err(|_| AppError::Internal)?,
     };
-    let private = kms::open(secrets.master_key(), &key.key_id, key.primary_version, &sealed)
+    let private = kms::open(secrets.master_key(), &key.key_id, version, &sealed)
         .and_then(|der| PrivateKey::from_pkcs8(key.spec, &der))
         .map_err(|e| {
             tracing::error!(key = %key.key_id, error = %e, "a key does not open under the master key");
@@ -403,7 +410,46 @@ pub async fn signing_key(db: &Db, secrets: &Secrets, cache: &KeyCache, key: &Key
         })?;
     let private = Arc::new(private);
     cache.keep(row, private.clone());
-    Ok((row, key.primary_version, private))
+    Ok((row, private))
+}
+
+/// An ENCRYPT/DECRYPT key that is enabled, or why it cannot be used.
+async fn crypt_key(db: &Db, account_id: i64, key: &str) -> Result<KeyRow, AppError> {
+    let key = find_key(db, account_id, key).await?;
+    if key.usage != KeyUsage::EncryptDecrypt {
+        return Err(AppError::Conflict("This key is for SIGN/VERIFY and cannot encrypt or decrypt.".into()));
+    }
+    if key.state != KeyState::Enabled {
+        return Err(AppError::Conflict(format!("This key is {} and cannot be used.", key.state.label().to_lowercase())));
+    }
+    Ok(key)
+}
+
+/// RSAES-OAEP-SHA-256 with the primary version: (key, version, ciphertext).
+pub async fn encrypt(db: &Db, account_id: i64, key: &str, plaintext_b64: &str) -> Result<(KeyRow, i64, Vec<u8>), AppError> {
+    let key = crypt_key(db, account_id, key).await?;
+    let plaintext = BASE64.decode(plaintext_b64.trim()).map_err(|_| AppError::field("plaintext", "The plaintext must be base64."))?;
+    let public = public_version(db, &key, None).await?;
+    let ciphertext = kms::encrypt(key.spec, &public.spki_der, &plaintext).map_err(|e| AppError::field("plaintext", e.to_string()))?;
+    Ok((key, public.version, ciphertext))
+}
+
+/// Decrypts what `encrypt` made with `version` (the primary one by default).
+pub async fn decrypt(
+    db: &Db,
+    secrets: &Secrets,
+    cache: &KeyCache,
+    account_id: i64,
+    key: &str,
+    version: Option<i64>,
+    ciphertext_b64: &str,
+) -> Result<(KeyRow, i64, Vec<u8>), AppError> {
+    let key = crypt_key(db, account_id, key).await?;
+    let ciphertext = BASE64.decode(ciphertext_b64.trim()).map_err(|_| AppError::field("ciphertext", "The ciphertext must be base64."))?;
+    let version = version.unwrap_or(key.primary_version);
+    let (_, private) = unlock(db, secrets, cache, &key, version).await?;
+    let plaintext = private.decrypt(&ciphertext).map_err(|e| AppError::field("ciphertext", e.to_string()))?;
+    Ok((key, version, plaintext))
 }
 
 /// Signs a SHA-256 digest with the key's primary version: (version, signature).

@@ -1,6 +1,7 @@
-//! Container signature over plain HTTP: the signing API for pipelines (API tokens), and the
-//! console's downloads (public keys, signature payloads and signatures; the session's user).
-//! Each checks the edition and the authorization like the server functions do.
+//! Container signature over plain HTTP: the key service's API for pipelines (API tokens: sign,
+//! verify, encrypt, decrypt, public keys, image signatures), and the console's downloads (public
+//! keys, signature payloads and signatures; the session's user). Each checks the edition and the
+//! authorization like the server functions do.
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -25,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/kms/keys/{key}/sign", post(api_sign))
         .route("/api/v1/kms/keys/{key}/verify", post(api_verify))
         .route("/api/v1/kms/keys/{key}/public-key", get(api_public_key))
+        .route("/api/v1/kms/keys/{key}/encrypt", post(api_encrypt))
+        .route("/api/v1/kms/keys/{key}/decrypt", post(api_decrypt))
         .route("/api/v1/signatures", post(api_sign_image))
         .route("/api/v1/signatures/{id}", get(api_signature))
         .route("/precaution/container-signature/keys/{key}/public-key.pem", get(download_public_key))
@@ -88,6 +91,48 @@ async fn api_verify(
     let (key, version, valid) =
         keys::verify_digest(&state.db, account_id, &key, request.key_version, &request.algorithm, &request.digest, &request.signature).await?;
     Ok(Json(serde_json::json!({ "key_id": key.key_id, "key_version": version, "valid": valid })))
+}
+
+#[derive(Deserialize)]
+struct EncryptRequest {
+    /// Base64.
+    plaintext: String,
+}
+
+async fn api_encrypt(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(key): Path<String>,
+    payload: Result<Json<EncryptRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let account_id = api_account(&state, &caller).await?;
+    let request = body(payload)?;
+    let (key, version, ciphertext) = keys::encrypt(&state.db, account_id, &key, &request.plaintext).await?;
+    Ok(Json(serde_json::json!({
+        "key_id": key.key_id,
+        "key_version": version,
+        "algorithm": "RSAES_OAEP_SHA_256",
+        "ciphertext": BASE64.encode(ciphertext),
+    })))
+}
+
+#[derive(Deserialize)]
+struct DecryptRequest {
+    ciphertext: String,
+    key_version: Option<i64>,
+}
+
+async fn api_decrypt(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(key): Path<String>,
+    payload: Result<Json<DecryptRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let account_id = api_account(&state, &caller).await?;
+    let request = body(payload)?;
+    let (key, version, plaintext) =
+        keys::decrypt(&state.db, &state.secrets, &state.keys, account_id, &key, request.key_version, &request.ciphertext).await?;
+    Ok(Json(serde_json::json!({ "key_id": key.key_id, "key_version": version, "plaintext": BASE64.encode(plaintext) })))
 }
 
 #[derive(Deserialize)]

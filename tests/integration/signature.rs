@@ -680,3 +680,47 @@ async fn the_console_serves_tls_and_the_hook_carries_its_ca_bundle() {
     assert!(yaml.contains(&format!("caBundle: {}", BASE64.encode(&cert))), "{yaml}");
     assert!(yaml.contains(&format!("url: \"https://127.0.0.1:{port}/api/v1/admission/{id}/bct_")), "{yaml}");
 }
+
+/// ENCRYPT/DECRYPT keys encrypt with RSAES-OAEP-SHA-256: what openssl encrypts with the exported
+/// public key decrypts through the API, and such keys refuse to sign (and signing keys to decrypt).
+#[tokio::test(flavor = "multi_thread")]
+async fn encryption_keys_interoperate_with_openssl() {
+    let app = TestApp::new().await;
+    let (_, admin) = enterprise(&app, "Vault").await;
+    let vault = key(&app, &admin, "vault", "RSA_2048", "ENCRYPT/DECRYPT").await;
+    let signer = key(&app, &admin, "signer", "RSA_2048", "SIGN/VERIFY").await;
+    let token = app.token(&admin, "ci").await;
+    let dir = tempfile::tempdir().unwrap();
+    let pem = app.api(&token, Method::GET, "/api/v1/kms/keys/vault/public-key", None).await.json()["public_key"].as_str().unwrap().to_string();
+    std::fs::write(dir.path().join("pub.pem"), pem).unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "database password: hunter2").unwrap();
+    let encrypted = Command::new("openssl")
+        .current_dir(dir.path())
+        .args(["pkeyutl", "-encrypt", "-pubin", "-inkey", "pub.pem", "-in", "secret.txt", "-out", "secret.bin"])
+        .args(["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256"])
+        .output()
+        .unwrap();
+    assert!(encrypted.status.success(), "{}", String::from_utf8_lossy(&encrypted.stderr));
+    let ciphertext = BASE64.encode(std::fs::read(dir.path().join("secret.bin")).unwrap());
+    let decrypted = app.api(&token, Method::POST, &format!("/api/v1/kms/keys/{vault}/decrypt"), Some(json!({ "ciphertext": ciphertext }))).await;
+    assert_eq!(decrypted.status, StatusCode::OK, "{}", decrypted.body);
+    assert_eq!(BASE64.decode(decrypted.json()["plaintext"].as_str().unwrap()).unwrap(), b"database password: hunter2");
+
+    // Round trip through the API, then a rotation: the old version still decrypts its ciphertext.
+    let sealed = app.api(&token, Method::POST, "/api/v1/kms/keys/vault/encrypt", Some(json!({ "plaintext": BASE64.encode("token 42") }))).await.json();
+    ok(app.call(Some(&admin), "signature/rotate_key", &[("key_id", &vault)]).await).await;
+    let opened = app
+        .api(&token, Method::POST, "/api/v1/kms/keys/vault/decrypt", Some(json!({ "ciphertext": sealed["ciphertext"], "key_version": sealed["key_version"] })))
+        .await;
+    assert_eq!(BASE64.decode(opened.json()["plaintext"].as_str().unwrap()).unwrap(), b"token 42");
+    let wrong_version = app.api(&token, Method::POST, "/api/v1/kms/keys/vault/decrypt", Some(json!({ "ciphertext": sealed["ciphertext"] }))).await;
+    assert_eq!(wrong_version.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong_version.body);
+
+    let too_long = app.api(&token, Method::POST, "/api/v1/kms/keys/vault/encrypt", Some(json!({ "plaintext": BASE64.encode([0u8; 191]) }))).await;
+    assert!(too_long.json()["fields"]["plaintext"].as_str().unwrap().contains("at most 190 bytes"), "{}", too_long.body);
+    let digest = BASE64.encode([1u8; 32]);
+    let sign = app.api(&token, Method::POST, "/api/v1/kms/keys/vault/sign", Some(json!({ "digest": digest, "algorithm": "RSA_PKCS1_SHA_256" }))).await;
+    assert_eq!(sign.json()["message"], "This key is for ENCRYPT/DECRYPT and cannot sign.");
+    let decrypt = app.api(&token, Method::POST, &format!("/api/v1/kms/keys/{signer}/decrypt"), Some(json!({ "ciphertext": ciphertext }))).await;
+    assert_eq!(decrypt.json()["message"], "This key is for SIGN/VERIFY and cannot encrypt or decrypt.");
+}

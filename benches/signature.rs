@@ -1,0 +1,298 @@
+//! Container signature: the admission webhook and signing, beside their baselines.
+//!
+//! 1. Webhook: AdmissionReviews for a pod of 5 signed containers posted over loopback HTTP to
+//!    the console, one at a time (latency) and from 16 connections at once (throughput);
+//!    "cached" repeats the same pod (signature checks remembered), "uncached" names 5 images
+//!    never seen before in every review. Beside it, a bare axum route that parses and echoes
+//!    the same JSON body, on the same machine, measured the same way.
+//! 2. Signing: RSASSA-PKCS1-v1_5 SHA-256 with an RSA_2048 key in the key service (in process,
+//!    and through the signing API), beside `openssl speed rsa2048`.
+//!
+//! `cargo bench --features ssr --bench signature -- [--requests N] [--pg postgres://…/postgres] [--small]`
+
+#[allow(dead_code)] // the other benchmarks use the rest
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+use bulwark::auth::editions::Edition;
+use bulwark::auth::model::AccountKind;
+use bulwark::auth::repo as auth_repo;
+use bulwark::signature::kms;
+use bulwark::signature::model::{KeySpec, SigningAlgorithm};
+use support::on_each_database;
+
+struct Args {
+    requests: usize,
+    pg: Option<String>,
+}
+
+fn args() -> Args {
+    let mut args = Args { requests: 2_000, pg: std::env::var("BULWARK_BENCH_PG_URL").ok() };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--requests" => args.requests = it.next().and_then(|v| v.parse().ok()).expect("--requests N"),
+            "--pg" => args.pg = it.next(),
+            "--small" => args.requests = 50,
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    args
+}
+
+const CONCURRENCY: usize = 16;
+const IMAGES: [&str; 5] = ["web", "api", "worker", "cache", "sidecar"];
+
+fn digest_of(text: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// A Pod AdmissionReview in namespace "shop" with one container per image.
+fn pod_review(uid: usize, images: &[String]) -> Vec<u8> {
+    let containers: Vec<Value> = images.iter().enumerate().map(|(i, image)| json!({ "name": format!("c{i}"), "image": image })).collect();
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": format!("00000000-0000-0000-0000-{uid:012}"),
+            "kind": { "group": "", "version": "v1", "kind": "Pod" },
+            "resource": { "group": "", "version": "v1", "resource": "pods" },
+            "requestKind": { "group": "", "version": "v1", "kind": "Pod" },
+            "requestResource": { "group": "", "version": "v1", "resource": "pods" },
+            "name": format!("shop-{uid}"),
+            "namespace": "shop",
+            "operation": "CREATE",
+            "userInfo": { "username": "system:serviceaccount:kube-system:replicaset-controller", "groups": ["system:serviceaccounts"] },
+            "object": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": { "name": format!("shop-{uid}"), "namespace": "shop" },
+                "spec": { "containers": containers }
+            },
+            "oldObject": null,
+            "dryRun": false,
+            "options": { "apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions" }
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+async fn call(router: &Router, cookie: &str, function: &str, form: &[(&str, String)]) -> Value {
+    let body = form.iter().map(|(k, v)| format!("{}={}", bulwark::components::format::url_encode(k), bulwark::components::format::url_encode(v))).collect::<Vec<_>>().join("&");
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/{function}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, StatusCode::OK, "{function}: {}", String::from_utf8_lossy(&bytes));
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.ok() });
+    format!("http://{addr}")
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+    (at(0.5), at(0.99))
+}
+
+/// Posts `bodies` one at a time: (p50 ms, p99 ms).
+async fn latency(client: &reqwest::Client, url: &str, bodies: Vec<Vec<u8>>, expect_allowed: bool) -> (f64, f64) {
+    let mut samples = Vec::with_capacity(bodies.len());
+    for body in bodies {
+        let started = Instant::now();
+        let answer: Value = client.post(url).header("Content-Type", "application/json").body(body).send().await.unwrap().json().await.unwrap();
+        samples.push(started.elapsed());
+        if expect_allowed {
+            assert_eq!(answer["response"]["allowed"], true, "{answer}");
+        }
+    }
+    percentiles(samples)
+}
+
+/// Posts `bodies` from CONCURRENCY connections at once: requests per second.
+async fn throughput(client: &reqwest::Client, url: &str, bodies: Vec<Vec<u8>>) -> f64 {
+    let count = bodies.len();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (client, url, queue) = (client.clone(), url.to_string(), queue.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Some(body) = queue.lock().unwrap().pop() else { break };
+                    let response = client.post(&url).header("Content-Type", "application/json").body(body).send().await.unwrap();
+                    assert!(response.status().is_success());
+                    response.bytes().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn webhook(label: &'static str, url: String, requests: usize) {
+    println!("\n== {label}: the admission webhook, a pod of {} containers, {requests} reviews a run", IMAGES.len());
+    let (db, router) = support::console(&url).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let account = auth_repo::create_account(&mut conn, "Shop", Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
+    drop(conn);
+    let cookie = support::admin_session(&db, &router, account).await;
+    call(&router, &cookie, "grant_authorization", &[("service", "keys_and_clusters".into())]).await;
+    let key = call(&router, &cookie, "signature/create_key", &[("input[alias]", "ci".into()), ("input[description]", String::new()), ("input[spec]", "RSA_2048".into()), ("input[usage]", "SIGN/VERIFY".into())]).await;
+    let key_id = key["key_id"].as_str().unwrap().to_string();
+    let witness = call(&router, &cookie, "signature/create_witness", &[("input[name]", "build".into()), ("input[key_id]", key_id.clone()), ("input[description]", String::new())]).await;
+    let cluster = call(&router, &cookie, "signature/create_cluster", &[("input[name]", "prod".into()), ("input[region]", "eu".into()), ("input[namespaces]", "shop".into())]).await;
+    let hook = call(&router, &cookie, "signature/get_hook_instructions", &[("id", cluster.to_string())]).await;
+    let hook_url = hook["url"].as_str().unwrap();
+    let path = hook_url[hook_url.find("/api/").unwrap()..].to_string();
+    let base = serve(router.clone()).await;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
+    let hook = format!("{base}{path}");
+    client.post(&hook).header("Content-Type", "application/json").body(pod_review(0, &[])).send().await.unwrap();
+    call(
+        &router,
+        &cookie,
+        "signature/save_policy",
+        &[
+            ("input[name]", "prod-shop".into()),
+            ("input[witness_ids][0]", witness.to_string()),
+            ("input[witness_match]", "AllOf".into()),
+            ("input[cluster_id]", cluster.to_string()),
+            ("input[namespaces][0]", "shop".into()),
+            ("input[enabled]", "true".into()),
+            ("input[mode]", "Enforce".into()),
+            ("input[remarks]", String::new()),
+        ],
+    )
+    .await;
+
+    // Images: the 5 of the cached pod, and 5 fresh ones for every uncached review.
+    let image = |name: &str, n: usize| format!("registry.example.com/shop/{name}@{}", digest_of(&format!("{name}-{n}")));
+    let rounds = requests * 2 + 1;
+    let started = Instant::now();
+    for n in 0..rounds {
+        for name in IMAGES {
+            call(&router, &cookie, "signature/sign_image", &[("input[witness]", "build".into()), ("input[image]", image(name, n)), ("input[publish]", "false".into())]).await;
+        }
+    }
+    let signed = rounds * IMAGES.len();
+    println!("   signed {signed} images through the console in {:.1} s ({:.0}/s)", started.elapsed().as_secs_f64(), signed as f64 / started.elapsed().as_secs_f64());
+    let cached_pod: Vec<String> = IMAGES.iter().map(|name| image(name, 0)).collect();
+    let fresh = |range: std::ops::Range<usize>| range.map(|n| pod_review(n, &IMAGES.iter().map(|name| image(name, n)).collect::<Vec<_>>())).collect::<Vec<_>>();
+
+    // Warm the cache and the connection pool.
+    latency(&client, &hook, (0..50).map(|n| pod_review(n, &cached_pod)).collect(), true).await;
+    let (cached_p50, cached_p99) = latency(&client, &hook, (0..requests).map(|n| pod_review(n, &cached_pod)).collect(), true).await;
+    let (fresh_p50, fresh_p99) = latency(&client, &hook, fresh(1..requests + 1), true).await;
+    let cached_rps = throughput(&client, &hook, (0..requests).map(|n| pod_review(n, &cached_pod)).collect()).await;
+    let fresh_rps = throughput(&client, &hook, fresh(requests + 1..rounds)).await;
+
+    let echo = serve(Router::new().route("/echo", post(|Json(body): Json<Value>| async move { Json(body) }))).await;
+    let echo = format!("{echo}/echo");
+    latency(&client, &echo, (0..50).map(|n| pod_review(n, &cached_pod)).collect(), false).await;
+    let (echo_p50, echo_p99) = latency(&client, &echo, (0..requests).map(|n| pod_review(n, &cached_pod)).collect(), false).await;
+    let echo_rps = throughput(&client, &echo, (0..requests).map(|n| pod_review(n, &cached_pod)).collect()).await;
+
+    println!("   {:<30} {:>9} {:>9} {:>12} {:>16}", "", "p50 ms", "p99 ms", "req/s (16)", "p50 vs echo");
+    for (name, p50, p99, rps) in [
+        ("bare axum JSON echo", echo_p50, echo_p99, echo_rps),
+        ("webhook, cached", cached_p50, cached_p99, cached_rps),
+        ("webhook, uncached (new images)", fresh_p50, fresh_p99, fresh_rps),
+    ] {
+        println!("   {name:<30} {p50:>9.2} {p99:>9.2} {rps:>12.0} {:>15.1}x", p50 / echo_p50);
+    }
+    let decisions = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sig_decisions").fetch_one(&db.pool).await.unwrap();
+    println!("   decisions recorded: {decisions}");
+}
+
+async fn signing(requests: usize) {
+    println!("\n== Signing: RSASSA-PKCS1-v1_5 SHA-256, RSA_2048");
+    let generated = kms::generate(KeySpec::Rsa2048).unwrap();
+    let key = kms::PrivateKey::from_pkcs8(KeySpec::Rsa2048, &generated.private_pkcs8).unwrap();
+    let payload = br#"{"critical":{"identity":{"docker-reference":"registry.example.com/shop/web"},"image":{"docker-manifest-digest":"sha256:2604318952e369ea3a3f2f8538abc46fab24fb653f3f146194b1cae2342d5086"},"type":"cosign container image signature"},"optional":null}"#;
+    let started = Instant::now();
+    let mut count = 0u64;
+    while started.elapsed() < Duration::from_secs(3) {
+        key.sign_message(SigningAlgorithm::RsaPkcs1Sha256, payload).unwrap();
+        count += 1;
+    }
+    let in_process = count as f64 / started.elapsed().as_secs_f64();
+
+    // Through the signing API (sign a digest), one request at a time, as a pipeline step would.
+    let dir = tempfile::tempdir().unwrap();
+    let (db, router) = support::console(&format!("sqlite://{}/sign.db?mode=rwc", dir.path().display())).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let account = auth_repo::create_account(&mut conn, "CI", Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
+    drop(conn);
+    let cookie = support::admin_session(&db, &router, account).await;
+    call(&router, &cookie, "grant_authorization", &[("service", "keys_and_clusters".into())]).await;
+    let key = call(&router, &cookie, "signature/create_key", &[("input[alias]", "ci".into()), ("input[description]", String::new()), ("input[spec]", "RSA_2048".into()), ("input[usage]", "SIGN/VERIFY".into())]).await;
+    let token = call(&router, &cookie, "create_token", &[("name", "bench".into())]).await["token"].as_str().unwrap().to_string();
+    let base = serve(router).await;
+    let url = format!("{base}/api/v1/kms/keys/{}/sign", key["key_id"].as_str().unwrap());
+    let client = reqwest::Client::new();
+    let body = json!({ "digest": BASE64.encode(Sha256::digest(payload)), "algorithm": "RSA_PKCS1_SHA_256" }).to_string();
+    let started = Instant::now();
+    for _ in 0..requests {
+        let response = client.post(&url).bearer_auth(&token).header("Content-Type", "application/json").body(body.clone()).send().await.unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap();
+    }
+    let through_api = requests as f64 / started.elapsed().as_secs_f64();
+
+    let openssl = std::process::Command::new("openssl").args(["speed", "-seconds", "3", "rsa2048"]).output().ok();
+    let openssl_sign = openssl.and_then(|o| {
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        // "rsa 2048 bits 0.000691s 0.000020s   1446.5  49067.2": sign/s is the second-to-last column.
+        let line = text.lines().find(|l| l.trim_start().starts_with("rsa 2048 bits") || l.trim_start().starts_with("rsa  2048 bits"))?.to_string();
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        columns.get(columns.len().checked_sub(2)?)?.parse::<f64>().ok()
+    });
+    println!("   {:<36} {:>10}", "", "sign/s");
+    println!("   {:<36} {:>10.0}", "key service, in process (1 thread)", in_process);
+    println!("   {:<36} {:>10.0}", "signing API over HTTP (sequential)", through_api);
+    match openssl_sign {
+        Some(rate) => {
+            println!("   {:<36} {:>10.0}", "openssl speed rsa2048 (1 thread)", rate);
+            println!("   in process / openssl: {:.2}; API / openssl: {:.2}", in_process / rate, through_api / rate);
+        }
+        None => println!("   (openssl speed did not run)"),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let requests = args.requests;
+    on_each_database(args.pg.as_deref(), |label, url| webhook(label, url, requests)).await;
+    signing(requests.min(500)).await;
+}
