@@ -36,6 +36,12 @@ export async function goto(page: Page, path: string) {
   await hydrated(page);
 }
 
+/** Reloads and waits for hydration: a click before it lands on a page without its handlers. */
+export async function reload(page: Page) {
+  await page.reload();
+  await hydrated(page);
+}
+
 export async function signIn(page: Page, who: { email: string; password: string }, path = '/') {
   await page.goto(`/sign-in?next=${encodeURIComponent(path)}`);
   await hydrated(page);

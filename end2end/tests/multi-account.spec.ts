@@ -1,4 +1,4 @@
-import { ADMIN, BASIC, expect, goto, signIn, test } from './helpers';
+import { ADMIN, BASIC, expect, goto, reload, signIn, test } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -41,7 +41,7 @@ test('build the directory: authorize, a folder, a resource account, an invitatio
   await expect(page.getByTestId('sent-invitations')).toContainText('Pending');
   await expect(directoryRow(page, 'Acme Retail')).toHaveCount(0);
 
-  await acme.reload();
+  await reload(acme);
   await expect(acme.getByTestId('received-invitations')).toContainText('Bulwark Demo');
   await acme.getByRole('button', { name: 'Accept' }).click();
   await expect(acme.locator('.toast-success').filter({ hasText: 'Answer sent.' })).toBeVisible();

@@ -1,4 +1,4 @@
-import { ADMIN, expect, goto, signIn, test } from './helpers';
+import { ADMIN, expect, reload, signIn, test } from './helpers';
 
 // Node's modules, without @types/node in the devDependencies.
 declare function require(name: string): any;
@@ -80,7 +80,7 @@ test('key → witness → cluster with its hook → enabled policy → signed im
   await page.getByRole('dialog', { name: 'Install validation hook' }).getByRole('button', { name: 'Close' }).click();
   const hookPath = new URL(url).pathname;
   expect((await review(page, hookPath, 'pod-unsigned.json')).allowed).toBe(true);
-  await page.reload();
+  await reload(page);
   await expect(clusterRow.getByTestId('hook-state')).toContainText('Installed');
 
   // Security policy: off by default, then switched on in the table.

@@ -103,7 +103,7 @@ pub fn spawn(state: super::AppState) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            match crate::signature::keys::delete_due_keys(&keys.db, &keys.keys, now()).await {
+            match crate::signature::keys::delete_due_keys(&keys.db, &keys.signature_cache, now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "keys deleted after their pending window"),
                 Err(error) => tracing::warn!(%error, "key deletion tick failed"),

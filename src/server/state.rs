@@ -9,7 +9,7 @@ use super::config::Config;
 use super::db::Db;
 use super::secrets::Secrets;
 use crate::error::AppError;
-use crate::signature::keys::KeyCache;
+use crate::signature::keys::SignatureCache;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -18,13 +18,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The master key for secrets at rest.
     pub secrets: Secrets,
-    /// The key management service's unlocked keys and checked signatures.
-    pub keys: KeyCache,
+    /// Unlocked keys, checked signatures and recently recorded image runs.
+    pub signature_cache: SignatureCache,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config, secrets: Secrets) -> AppState {
-        AppState { leptos_options, db, config: Arc::new(config), secrets, keys: KeyCache::default() }
+        AppState { leptos_options, db, config: Arc::new(config), secrets, signature_cache: SignatureCache::default() }
     }
 }
 

@@ -33,7 +33,7 @@ pub async fn create_key(input: KeyInput) -> Result<KeyView, AppError> {
 #[server(endpoint = "signature/set_key_enabled")]
 pub async fn set_key_enabled(key_id: String, enabled: bool) -> Result<(), AppError> {
     let (user, state) = writer().await?;
-    super::keys::set_key_enabled(&state.db, &state.keys, user.account_id(), &user.actor(), &key_id, enabled, crate::server::now()).await
+    super::keys::set_key_enabled(&state.db, &state.signature_cache, user.account_id(), &user.actor(), &key_id, enabled, crate::server::now()).await
 }
 
 /// Schedules deletion after `days` days (7–366); returns when the key will be deleted.
@@ -41,7 +41,7 @@ pub async fn set_key_enabled(key_id: String, enabled: bool) -> Result<(), AppErr
 pub async fn schedule_key_deletion(key_id: String, days: String) -> Result<i64, AppError> {
     let (user, state) = writer().await?;
     let days = days.trim().parse::<i64>().map_err(|_| AppError::field("days", "Enter a number of days from 7 to 366."))?;
-    super::keys::schedule_key_deletion(&state.db, &state.keys, user.account_id(), &user.actor(), &key_id, days, crate::server::now()).await
+    super::keys::schedule_key_deletion(&state.db, &state.signature_cache, user.account_id(), &user.actor(), &key_id, days, crate::server::now()).await
 }
 
 #[server(endpoint = "signature/cancel_key_deletion")]
@@ -164,13 +164,13 @@ pub async fn delete_signature_policy(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "signature/list_images")]
 pub async fn list_images(#[server(default)] search: String) -> Result<Vec<ImageView>, AppError> {
     let (user, state) = reader().await?;
-    super::images::list_images(&state.db, &state.keys, user.account_id(), &search).await
+    super::images::list_images(&state.db, &state.signature_cache, user.account_id(), &search).await
 }
 
 #[server(endpoint = "signature/sign_image")]
 pub async fn sign_image(input: SignInput) -> Result<SignOutcome, AppError> {
     let (user, state) = writer().await?;
-    super::images::sign_image(&state.db, &state.secrets, &state.keys, user.account_id(), &user.actor(), &input, crate::server::now()).await
+    super::images::sign_image(&state.db, &state.secrets, &state.signature_cache, user.account_id(), &user.actor(), &input, crate::server::now()).await
 }
 
 /// Publishes a stored signature to its image's registry; returns the `.sig` tag.

@@ -9,7 +9,7 @@ use base64::Engine;
 
 use super::cosign;
 use super::image_ref::ImageRef;
-use super::keys::{self, KeyCache};
+use super::keys::{self, SignatureCache};
 use super::kms;
 use super::model::*;
 use super::registry::{RegistryAuth, RegistryClient, Target};
@@ -82,10 +82,23 @@ async fn upsert_image(conn: &mut sqlx::AnyConnection, account_id: i64, image: &I
     }
 }
 
-/// Where admission requests met images: recorded for the Images tab.
-pub async fn record_runs(db: &Db, account_id: i64, cluster_id: i64, namespace: &str, images: &[ImageRef], now: i64) -> Result<(), AppError> {
+/// Where admission requests met images: recorded for the Images tab, at most once a minute per
+/// cluster, namespace and image on each replica.
+pub async fn record_runs(
+    db: &Db,
+    cache: &SignatureCache,
+    account_id: i64,
+    cluster_id: i64,
+    namespace: &str,
+    images: &[ImageRef],
+    now: i64,
+) -> Result<(), AppError> {
+    let due: Vec<&ImageRef> = images.iter().filter(|i| cache.should_record(cluster_id, namespace, &i.to_string(), now)).collect();
+    if due.is_empty() {
+        return Ok(());
+    }
     let mut conn = db.pool.acquire().await?;
-    for image in images {
+    for image in due {
         let id = upsert_image(&mut conn, account_id, image, now).await?;
         sqlx::query(
             "INSERT INTO sig_image_runs (image_id, cluster_id, namespace, last_seen_at) VALUES ($1, $2, $3, $4)
@@ -125,7 +138,7 @@ async fn witness_key(db: &Db, account_id: i64, witness: &str) -> Result<(String,
 pub async fn sign_image(
     db: &Db,
     secrets: &Secrets,
-    cache: &KeyCache,
+    cache: &SignatureCache,
     account_id: i64,
     actor: &Actor,
     input: &SignInput,
@@ -324,39 +337,56 @@ pub struct Signers {
     pub any: bool,
 }
 
-/// The signers of `repository@digest`, checking each signature (cached by key version, digest
-/// and signature); what may change (key state, deleted signatures) is read fresh every time.
-pub async fn signers(db: &Db, cache: &KeyCache, account_id: i64, repository: &str, digest: &str) -> Result<Signers, AppError> {
-    let rows = sqlx::query_as::<_, (i64, String, String, i64, String, String, String)>(
-        "SELECT s.key_version_id, s.payload, s.signature, v.key_row, v.public_key, k.spec, k.state
+/// The signers of `repository@digest`.
+pub async fn signers(db: &Db, cache: &SignatureCache, account_id: i64, repository: &str, digest: &str) -> Result<Signers, AppError> {
+    let image = (repository.to_string(), digest.to_string());
+    let mut found = signers_of(db, cache, account_id, std::slice::from_ref(&image)).await?;
+    Ok(found.remove(&image).unwrap_or_default())
+}
+
+/// The signers of each (repository, digest), in one query, checking each signature (cached by
+/// key version, digest and signature); what may change (key state, deleted signatures) is read
+/// fresh every time.
+pub async fn signers_of(
+    db: &Db,
+    cache: &SignatureCache,
+    account_id: i64,
+    images: &[(String, String)],
+) -> Result<HashMap<(String, String), Signers>, AppError> {
+    let mut found: HashMap<(String, String), Signers> = images.iter().map(|i| (i.clone(), Signers::default())).collect();
+    if images.is_empty() {
+        return Ok(found);
+    }
+    let pairs = (0..images.len()).map(|n| format!("(${}, ${})", 2 + 2 * n, 3 + 2 * n)).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT i.repository, i.digest, s.key_version_id, s.payload, s.signature, v.key_row, v.public_key, k.spec, k.state
          FROM sig_signatures s JOIN sig_images i ON i.id = s.image_id
          JOIN kms_key_versions v ON v.id = s.key_version_id JOIN kms_keys k ON k.id = v.key_row
-         WHERE i.account_id = $1 AND i.repository = $2 AND i.digest = $3",
-    )
-    .bind(account_id)
-    .bind(repository)
-    .bind(digest)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut signers = Signers { any: !rows.is_empty(), ..Signers::default() };
-    for (version_row, payload, signature, key_row, public_key, spec, state) in rows {
+         WHERE i.account_id = $1 AND (i.repository, i.digest) IN ({pairs})"
+    );
+    let mut query = sqlx::query_as::<_, (String, String, i64, String, String, i64, String, String, String)>(&sql).bind(account_id);
+    for (repository, digest) in images {
+        query = query.bind(repository).bind(digest);
+    }
+    for (repository, digest, version_row, payload, signature, key_row, public_key, spec, state) in query.fetch_all(&db.pool).await? {
+        let valid = state == KeyState::Enabled.as_str()
+            && match cache.verified(version_row, &digest, &signature) {
+                Some(valid) => valid,
+                None => {
+                    let valid = check_signature(&repository, &digest, &payload, &signature, &public_key, &spec);
+                    cache.remember(version_row, &digest, &signature, valid);
+                    valid
+                }
+            };
+        let signers = found.entry((repository, digest)).or_default();
+        signers.any = true;
         if state != KeyState::Enabled.as_str() {
             signers.revoked.insert(key_row);
-            continue;
-        }
-        let valid = match cache.verified(version_row, digest, &signature) {
-            Some(valid) => valid,
-            None => {
-                let valid = check_signature(repository, digest, &payload, &signature, &public_key, &spec);
-                cache.remember(version_row, digest, &signature, valid);
-                valid
-            }
-        };
-        if valid {
+        } else if valid {
             signers.valid.insert(key_row);
         }
     }
-    Ok(signers)
+    Ok(found)
 }
 
 /// Whether a stored signature is a valid signature of a payload naming exactly this image.
@@ -396,7 +426,7 @@ pub fn distrust(policy: &ActivePolicy, signers: &Signers) -> Option<String> {
 pub const IMAGES_PAGE: i64 = 100;
 
 /// The Images tab: images signed or met in admission requests, newest first.
-pub async fn list_images(db: &Db, cache: &KeyCache, account_id: i64, search: &str) -> Result<Vec<ImageView>, AppError> {
+pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, search: &str) -> Result<Vec<ImageView>, AppError> {
     let pattern = crate::server::db::like_pattern(search.trim());
     let images = sqlx::query_as::<_, (i64, String, String, String, i64)>(
         "SELECT id, repository, digest, tags, last_seen_at FROM sig_images

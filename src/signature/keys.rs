@@ -15,20 +15,25 @@ use crate::server::crypto::random_hex;
 use crate::server::db::Db;
 use crate::server::secrets::Secrets;
 
-/// Unlocked private keys by key version row, so that signing does not unwrap and parse a key each
-/// time. Whether a key may sign is still read from the database on every use: disabling a key
-/// takes effect at once, on every replica.
+/// What container signature keeps in memory. Unlocked private keys by key version row, so that
+/// signing does not unwrap and parse a key each time; whether a key may sign is still read from
+/// the database on every use, so disabling a key takes effect at once, on every replica.
 #[derive(Clone, Default)]
-pub struct KeyCache {
+pub struct SignatureCache {
     unlocked: Arc<Mutex<HashMap<i64, Arc<PrivateKey>>>>,
     /// Signature checks already done, by (key version row, image digest, signature): revocation
     /// never depends on this, only the arithmetic is skipped.
     verified: Arc<Mutex<HashMap<(i64, String, String), bool>>>,
+    /// When this replica last recorded where an image ran, by (cluster, namespace, image).
+    recorded: Arc<Mutex<HashMap<(i64, String, String), i64>>>,
 }
 
 const VERIFIED_CAPACITY: usize = 100_000;
+/// Where an image ran is written at most this often per cluster, namespace and image: the API
+/// server calls for every pod.
+pub const RUN_RECORD_SECS: i64 = 60;
 
-impl KeyCache {
+impl SignatureCache {
     fn unlocked(&self, version_row: i64) -> Option<Arc<PrivateKey>> {
         self.unlocked.lock().ok()?.get(&version_row).cloned()
     }
@@ -50,6 +55,22 @@ impl KeyCache {
 
     pub fn verified(&self, version_row: i64, digest: &str, signature: &str) -> Option<bool> {
         self.verified.lock().ok()?.get(&(version_row, digest.to_string(), signature.to_string())).copied()
+    }
+
+    /// Whether this replica should record that `image` ran there now (and notes that it did).
+    pub fn should_record(&self, cluster_id: i64, namespace: &str, image: &str, now: i64) -> bool {
+        let Ok(mut map) = self.recorded.lock() else { return true };
+        if map.len() >= VERIFIED_CAPACITY {
+            map.clear();
+        }
+        let key = (cluster_id, namespace.to_string(), image.to_string());
+        match map.get(&key) {
+            Some(at) if now - at < RUN_RECORD_SECS => false,
+            _ => {
+                map.insert(key, now);
+                true
+            }
+        }
     }
 
     pub fn remember(&self, version_row: i64, digest: &str, signature: &str, valid: bool) {
@@ -218,7 +239,7 @@ async fn version_rows(db: &Db, key_row: i64) -> Result<Vec<i64>, AppError> {
     Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM kms_key_versions WHERE key_row = $1").bind(key_row).fetch_all(&db.pool).await?)
 }
 
-pub async fn set_key_enabled(db: &Db, cache: &KeyCache, account_id: i64, actor: &Actor, key: &str, enabled: bool, now: i64) -> Result<(), AppError> {
+pub async fn set_key_enabled(db: &Db, cache: &SignatureCache, account_id: i64, actor: &Actor, key: &str, enabled: bool, now: i64) -> Result<(), AppError> {
     let row = find_key(db, account_id, key).await?;
     if row.state == KeyState::PendingDeletion {
         return Err(AppError::Conflict("This key is scheduled for deletion: cancel the deletion first.".into()));
@@ -243,7 +264,7 @@ pub async fn set_key_enabled(db: &Db, cache: &KeyCache, account_id: i64, actor: 
 /// Schedules deletion after `days` (7–366); refused while a witness signs with the key.
 pub async fn schedule_key_deletion(
     db: &Db,
-    cache: &KeyCache,
+    cache: &SignatureCache,
     account_id: i64,
     actor: &Actor,
     key: &str,
@@ -327,7 +348,7 @@ pub async fn rotate_key(db: &Db, secrets: &Secrets, account_id: i64, actor: &Act
 }
 
 /// Deletes keys whose pending window has passed; their versions and signatures go with them.
-pub async fn delete_due_keys(db: &Db, cache: &KeyCache, now: i64) -> Result<u64, AppError> {
+pub async fn delete_due_keys(db: &Db, cache: &SignatureCache, now: i64) -> Result<u64, AppError> {
     let due = sqlx::query_as::<_, (i64, i64, String)>(
         "SELECT id, account_id, key_id FROM kms_keys WHERE state = 'pending_deletion' AND deletion_at <= $1",
     )
@@ -374,7 +395,7 @@ pub async fn public_key_pem(db: &Db, account_id: i64, key: &str, version: Option
 }
 
 /// The primary version's private key, for a key that may sign now.
-pub async fn signing_key(db: &Db, secrets: &Secrets, cache: &KeyCache, key: &KeyRow) -> Result<(i64, i64, Arc<PrivateKey>), AppError> {
+pub async fn signing_key(db: &Db, secrets: &Secrets, cache: &SignatureCache, key: &KeyRow) -> Result<(i64, i64, Arc<PrivateKey>), AppError> {
     if key.usage != KeyUsage::SignVerify {
         return Err(AppError::Conflict("This key is for ENCRYPT/DECRYPT and cannot sign.".into()));
     }
@@ -386,7 +407,7 @@ pub async fn signing_key(db: &Db, secrets: &Secrets, cache: &KeyCache, key: &Key
 }
 
 /// One version's private key, from the cache or unsealed under the master key.
-async fn unlock(db: &Db, secrets: &Secrets, cache: &KeyCache, key: &KeyRow, version: i64) -> Result<(i64, Arc<PrivateKey>), AppError> {
+async fn unlock(db: &Db, secrets: &Secrets, cache: &SignatureCache, key: &KeyRow, version: i64) -> Result<(i64, Arc<PrivateKey>), AppError> {
     let (row, wrapped, encrypted) = sqlx::query_as::<_, (i64, String, String)>(
         "SELECT id, wrapped_data_key, encrypted_private_key FROM kms_key_versions WHERE key_row = $1 AND version = $2",
     )
@@ -438,7 +459,7 @@ pub async fn encrypt(db: &Db, account_id: i64, key: &str, plaintext_b64: &str) -
 pub async fn decrypt(
     db: &Db,
     secrets: &Secrets,
-    cache: &KeyCache,
+    cache: &SignatureCache,
     account_id: i64,
     key: &str,
     version: Option<i64>,
@@ -456,7 +477,7 @@ pub async fn decrypt(
 pub async fn sign_digest(
     db: &Db,
     secrets: &Secrets,
-    cache: &KeyCache,
+    cache: &SignatureCache,
     account_id: i64,
     key: &str,
     algorithm: &str,
@@ -507,4 +528,19 @@ fn decode_digest(digest_b64: &str) -> Result<Vec<u8>, AppError> {
         return Err(AppError::field("digest", format!("A SHA-256 digest is 32 bytes; this one is {}.", digest.len())));
     }
     Ok(digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_recorded_once_a_minute_per_cluster_namespace_and_image() {
+        let cache = SignatureCache::default();
+        assert!(cache.should_record(1, "shop", "r/web@sha256:a", 1_000));
+        assert!(!cache.should_record(1, "shop", "r/web@sha256:a", 1_059));
+        assert!(cache.should_record(1, "dev", "r/web@sha256:a", 1_059));
+        assert!(cache.should_record(2, "shop", "r/web@sha256:a", 1_059));
+        assert!(cache.should_record(1, "shop", "r/web@sha256:a", 1_060));
+    }
 }

@@ -63,7 +63,7 @@ async fn api_sign(
     let account_id = api_account(&state, &caller).await?;
     let request = body(payload)?;
     let (key, version, signature) =
-        keys::sign_digest(&state.db, &state.secrets, &state.keys, account_id, &key, &request.algorithm, &request.digest).await?;
+        keys::sign_digest(&state.db, &state.secrets, &state.signature_cache, account_id, &key, &request.algorithm, &request.digest).await?;
     Ok(Json(serde_json::json!({
         "key_id": key.key_id,
         "key_version": version,
@@ -131,7 +131,7 @@ async fn api_decrypt(
     let account_id = api_account(&state, &caller).await?;
     let request = body(payload)?;
     let (key, version, plaintext) =
-        keys::decrypt(&state.db, &state.secrets, &state.keys, account_id, &key, request.key_version, &request.ciphertext).await?;
+        keys::decrypt(&state.db, &state.secrets, &state.signature_cache, account_id, &key, request.key_version, &request.ciphertext).await?;
     Ok(Json(serde_json::json!({ "key_id": key.key_id, "key_version": version, "plaintext": BASE64.encode(plaintext) })))
 }
 
@@ -163,7 +163,7 @@ async fn api_sign_image(
 ) -> Result<Json<SignOutcome>, AppError> {
     let account_id = api_account(&state, &caller).await?;
     let input = body(payload)?;
-    let outcome = images::sign_image(&state.db, &state.secrets, &state.keys, account_id, &caller.actor(), &input, now()).await?;
+    let outcome = images::sign_image(&state.db, &state.secrets, &state.signature_cache, account_id, &caller.actor(), &input, now()).await?;
     Ok(Json(outcome))
 }
 

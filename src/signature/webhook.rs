@@ -77,11 +77,12 @@ pub async fn decide(state: &AppState, account_id: i64, cluster_id: i64, review: 
     let parsed: Vec<(&admission::ContainerImage, Result<ImageRef, String>)> =
         review.images.iter().map(|c| (c, ImageRef::parse(&c.image).map_err(|e| e.to_string()))).collect();
     let valid: Vec<ImageRef> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
-    images::record_runs(db, account_id, cluster_id, &review.namespace, &valid, now).await?;
+    images::record_runs(db, &state.signature_cache, account_id, cluster_id, &review.namespace, &valid, now).await?;
 
     let mut enforce = Vec::new();
     let mut warn = Vec::new();
-    let mut signers_of: HashMap<(String, String), Signers> = HashMap::new();
+    let pinned: Vec<(String, String)> = valid.iter().filter_map(|i| Some((i.docker_reference(), i.digest.clone()?))).collect();
+    let signers_of = if policies.is_empty() { HashMap::new() } else { images::signers_of(db, &state.signature_cache, account_id, &pinned).await? };
     if !policies.is_empty() {
         for (container, image) in &parsed {
             let container_name = format!("{} {}", container.section.as_str(), container.container);
@@ -90,11 +91,8 @@ pub async fn decide(state: &AppState, account_id: i64, cluster_id: i64, review: 
                 Ok(image) if !image.is_pinned() => policies.iter().map(|p| ("not pinned by digest".to_string(), p.mode, p.name.clone())).collect(),
                 Ok(image) => {
                     let key = (image.docker_reference(), image.digest.clone().unwrap_or_default());
-                    if !signers_of.contains_key(&key) {
-                        let found = images::signers(db, &state.keys, account_id, &key.0, &key.1).await?;
-                        signers_of.insert(key.clone(), found);
-                    }
-                    let signers = &signers_of[&key];
+                    let none = Signers::default();
+                    let signers = signers_of.get(&key).unwrap_or(&none);
                     policies.iter().filter_map(|p| distrust(p, signers).map(|reason| (reason, p.mode, p.name.clone()))).collect()
                 }
             };

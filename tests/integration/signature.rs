@@ -221,7 +221,7 @@ async fn the_signing_api_signs_digests_that_openssl_verifies() {
     // Once the window has passed, the tick deletes the key and its material.
     ok(app.call(Some(&admin), "signature/schedule_key_deletion", &[("key_id", &ec), ("days", "7")]).await).await;
     let later = bulwark::server::now() + 8 * 86_400;
-    let deleted = bulwark::signature::keys::delete_due_keys(app.db(), &app.state.keys, later).await.unwrap();
+    let deleted = bulwark::signature::keys::delete_due_keys(app.db(), &app.state.signature_cache, later).await.unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM kms_keys WHERE spec = 'EC_P256'").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM kms_key_versions v LEFT JOIN kms_keys k ON k.id = v.key_row WHERE k.id IS NULL").await, 0);
