@@ -432,4 +432,22 @@ mod tests {
         assert!(ImageRef::parse("é.io/app:ü").is_err());
         assert!(ImageRef::parse("app@sha256:é").is_err());
     }
+
+    #[test]
+    fn no_input_makes_it_panic() {
+        // A fixed pseudo-random sweep over the characters that matter to the grammar.
+        let alphabet: Vec<char> = "aZ9:/@._-_é🙂 sha256:0f".chars().collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let len = (seed >> 59) as usize;
+            let text: String = (0..len)
+                .map(|n| alphabet[((seed >> (n * 5 % 50)) as usize) % alphabet.len()])
+                .collect();
+            if let Ok(image) = ImageRef::parse(&text) {
+                // Whatever parses prints back to something that parses to the same reference.
+                assert_eq!(ImageRef::parse(&image.to_string()).as_ref(), Ok(&image), "{text:?}");
+            }
+        }
+    }
 }
