@@ -160,7 +160,7 @@ pub async fn sign_image(
     let (payload_b64, signature_b64) = (BASE64.encode(&payload), BASE64.encode(&signature));
 
     let mut tx = db.begin_write().await?;
-    let image_id = upsert_image(&mut *tx, account_id, &image, now).await?;
+    let image_id = upsert_image(&mut tx, account_id, &image, now).await?;
     let signature_id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO sig_signatures (account_id, image_id, key_version_id, witness_name, payload, signature, signed_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

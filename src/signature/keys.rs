@@ -23,10 +23,15 @@ pub struct SignatureCache {
     unlocked: Arc<Mutex<HashMap<i64, Arc<PrivateKey>>>>,
     /// Signature checks already done, by (key version row, image digest, signature): revocation
     /// never depends on this, only the arithmetic is skipped.
-    verified: Arc<Mutex<HashMap<(i64, String, String), bool>>>,
+    verified: Arc<Mutex<HashMap<Checked, bool>>>,
     /// When this replica last recorded where an image ran, by (cluster, namespace, image).
-    recorded: Arc<Mutex<HashMap<(i64, String, String), i64>>>,
+    recorded: Arc<Mutex<HashMap<Ran, i64>>>,
 }
+
+/// (key version row, image digest, signature).
+type Checked = (i64, String, String);
+/// (cluster, namespace, image).
+type Ran = (i64, String, String);
 
 const VERIFIED_CAPACITY: usize = 100_000;
 /// Where an image ran is written at most this often per cluster, namespace and image: the API
