@@ -378,7 +378,6 @@ mod tests {
     use std::path::Path;
     use std::process::{Command, Output};
     use std::sync::OnceLock;
-    use std::time::{Duration, Instant};
 
     use super::*;
 
@@ -708,53 +707,5 @@ mod tests {
         fn shareable<T: Send + Sync>() {}
         shareable::<PrivateKey>();
         shareable::<GeneratedKey>();
-    }
-
-    fn time<T>(label: &str, runs: u32, mut work: impl FnMut() -> T) {
-        let mut all = Vec::new();
-        for _ in 0..runs {
-            let start = Instant::now();
-            std::hint::black_box(work());
-            all.push(start.elapsed());
-        }
-        all.sort();
-        let total: Duration = all.iter().sum();
-        println!(
-            "{label:<32} min {:>9.2?} median {:>9.2?} max {:>9.2?} mean {:>9.2?}",
-            all[0],
-            all[all.len() / 2],
-            all[all.len() - 1],
-            total / runs
-        );
-    }
-
-    /// Prints how long the operations take; run with `--ignored --nocapture` (debug and --release).
-    #[test]
-    #[ignore]
-    fn timings() {
-        time("generate RSA_2048", 10, || generate(KeySpec::Rsa2048).unwrap());
-        time("generate RSA_3072", 5, || generate(KeySpec::Rsa3072).unwrap());
-        time("generate EC_P256", 20, || generate(KeySpec::EcP256).unwrap());
-        for spec in KeySpec::ALL {
-            let pkcs8 = &key(spec).private_pkcs8;
-            let sealed = seal(&MASTER, "key", 1, pkcs8).unwrap();
-            time(&format!("seal {}", spec.as_str()), 20, || seal(&MASTER, "key", 1, pkcs8).unwrap());
-            time(&format!("open {}", spec.as_str()), 20, || open(&MASTER, "key", 1, &sealed).unwrap());
-            time(&format!("from_pkcs8 {}", spec.as_str()), 20, || PrivateKey::from_pkcs8(spec, pkcs8).unwrap());
-            let private = private(spec);
-            if spec.is_rsa() {
-                let ciphertext = encrypt(spec, &key(spec).public_spki_der, b"api token").unwrap();
-                time(&format!("decrypt {}", spec.as_str()), 20, || private.decrypt(&ciphertext).unwrap());
-            }
-            for algorithm in algorithms(spec) {
-                let signature = private.sign_message(algorithm, MESSAGE).unwrap();
-                time(&format!("sign_message {} {}", spec.as_str(), algorithm.as_str()), 20, || {
-                    private.sign_message(algorithm, MESSAGE).unwrap()
-                });
-                time(&format!("verify_message {} {}", spec.as_str(), algorithm.as_str()), 20, || {
-                    verify_message(spec, &key(spec).public_spki_der, algorithm, MESSAGE, &signature).unwrap()
-                });
-            }
-        }
     }
 }
