@@ -66,6 +66,9 @@ fn on_done<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static
 #[component]
 pub fn AccountSettingsPage() -> impl IntoView {
     let me = use_me();
+    // At the page's top, not in the time-zone card: that card renders inside the Suspend below,
+    // and a resource created there hydrates out of order now and then.
+    let zone_settings = Resource::new(|| (), |_| get_email_settings());
     let action = ServerAction::<SetEdition>::new();
     on_done(move || action.value().get(), "Edition changed.", true);
     view! {
@@ -113,7 +116,7 @@ pub fn AccountSettingsPage() -> impl IntoView {
                         </ActionForm>
                         {(!admin).then(|| view! { <p class="muted">"Only admins can change the edition."</p> })}
                     </section>
-                    <TimeZoneCard admin/>
+                    <TimeZoneCard admin settings=zone_settings/>
                 })
             })}
         </Transition>
@@ -551,8 +554,7 @@ const ZONE_SUGGESTIONS: [&str; 16] = [
 ];
 
 #[component]
-fn TimeZoneCard(admin: bool) -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_email_settings());
+fn TimeZoneCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>) -> impl IntoView {
     let action = ServerAction::<SetTimeZone>::new();
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
