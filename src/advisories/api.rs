@@ -31,7 +31,6 @@ mod routes {
 
     use crate::advisories::{osv, repo};
     use crate::advisories::model::ImportReport;
-    use crate::auth::session::USER_ID_KEY;
     use crate::auth::token::ApiCaller;
     use crate::error::AppError;
     use crate::server::{now, AppState};
@@ -60,8 +59,7 @@ mod routes {
 
     /// The browser form: a file field named `file`; back to the tab, where the import is listed.
     async fn upload_form(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> Result<Response, AppError> {
-        let user_id = session.get::<i64>(USER_ID_KEY).await?.ok_or(AppError::Unauthorized)?;
-        let user = crate::auth::repo::current_user(&state.db, user_id).await?.ok_or(AppError::Unauthorized)?;
+        let user = crate::auth::session::session_user(&state, &session).await?;
         user.require_admin()?;
         let mut file = None;
         while let Some(field) = multipart.next_field().await.map_err(|e| AppError::field("file", e.body_text()))? {

@@ -65,6 +65,13 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
+/// The user signed in on `session`, for plain axum routes (downloads, uploads); `Unauthorized`
+/// when nobody is, or the user is gone.
+pub async fn session_user(state: &AppState, session: &Session) -> Result<CurrentUser, AppError> {
+    let user_id = session.get::<i64>(USER_ID_KEY).await?.ok_or(AppError::Unauthorized)?;
+    repo::current_user(&state.db, user_id).await?.ok_or(AppError::Unauthorized)
+}
+
 /// The signed-in user, or `Unauthorized`.
 pub async fn current_user() -> Result<CurrentUser, AppError> {
     let session = session().await?;

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::toast::use_toaster;
 use crate::error::{AppError, FieldErrors};
 
 /// Field errors of a form, filled by browser-side `validate()` and by the server's answer.
@@ -93,5 +94,43 @@ where
             />
             {label}
         </label>
+    }
+}
+
+/// Runs `then` with each new outcome of a form's action, after putting its field errors beside
+/// the fields and any other error above the buttons; a success also toasts `success`.
+pub fn watch_form<T: Clone + Send + Sync + 'static>(
+    action: Action<impl Send + Sync + 'static, Result<T, AppError>>,
+    errors: FormErrors,
+    form_error: RwSignal<Option<String>>,
+    success: &'static str,
+    then: impl Fn(T) + 'static,
+) {
+    let toaster = use_toaster();
+    Effect::new(move |previous: Option<()>| {
+        let outcome = action.value().get();
+        // The first run only subscribes: an outcome from before this page rendered is not news.
+        let (Some(()), Some(result)) = (previous, outcome) else { return };
+        form_error.set(errors.absorb(&result));
+        if let Ok(value) = result {
+            toaster.success(success);
+            then(value);
+        }
+    });
+}
+
+/// Checks `problems` in the browser: dispatches when there are none, shows them otherwise.
+pub fn submit_checked<I: Clone + Send + Sync + 'static, O: Send + Sync + 'static>(
+    action: Action<I, O>,
+    input: I,
+    problems: FieldErrors,
+    errors: FormErrors,
+    form_error: RwSignal<Option<String>>,
+) {
+    if problems.is_empty() {
+        action.dispatch(input);
+    } else {
+        errors.0.set(problems);
+        form_error.set(Some("Some fields need attention.".into()));
     }
 }

@@ -10,7 +10,7 @@ use super::model::*;
 use crate::app::use_is_admin;
 use crate::assets::model::{Category, Severity};
 use crate::auth::editions::Feature;
-use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
+use crate::components::form::{submit_checked, watch_form, Field, FormError, FormErrors, SetCheckbox};
 use crate::components::format::date_time;
 use crate::components::gate::FeatureGate;
 use crate::components::loaded::{refresh_while, Loaded};
@@ -216,27 +216,12 @@ pub fn CreateTaskPage() -> impl IntoView {
     let create = Action::new(|input: &TaskInput| create_task(input.clone()));
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
-    let toaster = use_toaster();
     let navigate = use_navigate();
-    Effect::new(move |previous: Option<()>| {
-        let outcome = create.value().get();
-        // The first run only subscribes: an outcome from before this page rendered is not news.
-        let (Some(()), Some(result)) = (previous, outcome) else { return };
-        form_error.set(errors.absorb(&result));
-        if result.is_ok() {
-            toaster.success("Created");
-            navigate("/playbook/tasks", Default::default());
-        }
-    });
+    watch_form(create, errors, form_error, "Created", move |_| navigate("/playbook/tasks", Default::default()));
     let submit = move |_| {
         let input = form.input(policy_id.get_untracked());
         let problems = input.validate();
-        if problems.is_empty() {
-            create.dispatch(input);
-        } else {
-            errors.0.set(problems);
-            form_error.set(Some("Some fields need attention.".into()));
-        }
+        submit_checked(create, input, problems, errors, form_error);
     };
     view! {
         <PlaybookHeader current="/playbook/my-policy" title="Create task"/>

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use super::model::Section;
 use super::{delivery, render, repo};
 use crate::auth::editions::Feature;
-use crate::auth::session::{CurrentUser, USER_ID_KEY};
+use crate::auth::session::{session_user, CurrentUser};
 use crate::error::AppError;
 use crate::server::AppState;
 
@@ -25,8 +25,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn reader(state: &AppState, session: &Session) -> Result<CurrentUser, AppError> {
-    let user_id = session.get::<i64>(USER_ID_KEY).await?.ok_or(AppError::Unauthorized)?;
-    let user = crate::auth::repo::current_user(&state.db, user_id).await?.ok_or(AppError::Unauthorized)?;
+    let user = session_user(state, session).await?;
     user.require_feature(state, Feature::SecurityReports).await?;
     Ok(user)
 }
@@ -67,8 +66,7 @@ async fn csv(State(state): State<AppState>, session: Session, Path((id, section)
 }
 
 async fn outbox_message(State(state): State<AppState>, session: Session, Path(file): Path<String>) -> Result<Response, AppError> {
-    let user_id = session.get::<i64>(USER_ID_KEY).await?.ok_or(AppError::Unauthorized)?;
-    let user = crate::auth::repo::current_user(&state.db, user_id).await?.ok_or(AppError::Unauthorized)?;
+    let user = session_user(&state, &session).await?;
     user.require_admin()?;
     // Only names the outbox itself writes: no separators, no way out of the folder.
     let stem = file.strip_suffix(".eml").ok_or(AppError::NotFound)?;

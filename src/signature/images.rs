@@ -12,15 +12,12 @@ use super::image_ref::ImageRef;
 use super::keys::{self, SignatureCache};
 use super::kms;
 use super::model::*;
+use super::repo::{json_list, to_json};
 use super::registry::{RegistryAuth, RegistryClient, Target};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
-use crate::server::db::Db;
+use crate::server::db::{placeholders, Db};
 use crate::server::secrets::Secrets;
-
-fn json_list(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
 
 /// Parses what a user typed as an image to sign: it must be pinned by digest.
 pub fn pinned_image(text: &str) -> Result<ImageRef, AppError> {
@@ -48,7 +45,7 @@ async fn upsert_image(conn: &mut sqlx::AnyConnection, account_id: i64, image: &I
                 tags.push(tag.clone());
             }
             sqlx::query("UPDATE sig_images SET tags = $1, last_seen_at = $2 WHERE id = $3")
-                .bind(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()))
+                .bind(to_json(&tags))
                 .bind(now)
                 .bind(id)
                 .execute(&mut *conn)
@@ -65,7 +62,7 @@ async fn upsert_image(conn: &mut sqlx::AnyConnection, account_id: i64, image: &I
             .bind(account_id)
             .bind(&repository)
             .bind(&digest)
-            .bind(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()))
+            .bind(to_json(&tags))
             .bind(now)
             .fetch_optional(&mut *conn)
             .await?;
@@ -206,17 +203,8 @@ pub async fn sign_image(
 /// Pushes a stored signature to its image's registry in cosign's layout; returns the `.sig` tag.
 /// Registry failures are recorded on the signature and returned as `Conflict` with the reason.
 pub async fn publish_signature(db: &Db, secrets: &Secrets, account_id: i64, actor: &Actor, signature_id: i64, now: i64) -> Result<String, AppError> {
-    let (repository, digest, payload, signature) = sqlx::query_as::<_, (String, String, String, String)>(
-        "SELECT i.repository, i.digest, s.payload, s.signature FROM sig_signatures s JOIN sig_images i ON i.id = s.image_id
-         WHERE s.id = $1 AND s.account_id = $2",
-    )
-    .bind(signature_id)
-    .bind(account_id)
-    .fetch_optional(&db.pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let image = ImageRef::parse(&format!("{repository}@{digest}")).map_err(|_| AppError::Internal)?;
-    let payload = BASE64.decode(payload).map_err(|_| AppError::Internal)?;
+    let (reference, payload, signature) = signature_parts(db, account_id, signature_id).await?;
+    let image = ImageRef::parse(&reference).map_err(|_| AppError::Internal)?;
     let (credentials, plain_http) = super::repo::registry_access(db, secrets, account_id, &image.registry).await?;
     let auth = match credentials {
         Some((username, password)) => RegistryAuth::Basic { username, password },
@@ -307,9 +295,11 @@ pub async fn active_policies(db: &Db, account_id: i64, cluster_id: Option<i64>) 
     }
     let witnesses = sqlx::query_as::<_, (i64, String, i64)>(
         "SELECT pw.policy_id, w.name, w.key_row FROM sig_policy_witnesses pw JOIN sig_witnesses w ON w.id = pw.witness_id
-         JOIN sig_policies p ON p.id = pw.policy_id WHERE p.account_id = $1 AND p.enabled = 1 ORDER BY w.name",
+         JOIN sig_policies p ON p.id = pw.policy_id WHERE p.account_id = $1 AND p.enabled = 1 AND ($2 = 0 OR p.cluster_id = $2)
+         ORDER BY w.name",
     )
     .bind(account_id)
+    .bind(cluster_id.unwrap_or(0))
     .fetch_all(&db.pool)
     .await?;
     Ok(rows
@@ -335,13 +325,6 @@ pub struct Signers {
     pub revoked: HashSet<i64>,
     /// Whether any signature is stored for the digest at all.
     pub any: bool,
-}
-
-/// The signers of `repository@digest`.
-pub async fn signers(db: &Db, cache: &SignatureCache, account_id: i64, repository: &str, digest: &str) -> Result<Signers, AppError> {
-    let image = (repository.to_string(), digest.to_string());
-    let mut found = signers_of(db, cache, account_id, std::slice::from_ref(&image)).await?;
-    Ok(found.remove(&image).unwrap_or_default())
 }
 
 /// The signers of each (repository, digest), in one query, checking each signature (cached by
@@ -439,21 +422,31 @@ pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, searc
     .bind(IMAGES_PAGE)
     .fetch_all(&db.pool)
     .await?;
-    let signatures = sqlx::query_as::<_, (i64, i64, String, String, i64, String, String, i64, Option<i64>, Option<String>, Option<String>)>(
+    if images.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Only the signatures and runs of the images on this page.
+    let ids = placeholders(2, images.len());
+    let sql = format!(
         "SELECT s.image_id, s.id, s.witness_name, k.key_id, v.version, k.state, s.signed_by, s.created_at, s.published_at, s.published_tag, s.publish_error
          FROM sig_signatures s JOIN kms_key_versions v ON v.id = s.key_version_id JOIN kms_keys k ON k.id = v.key_row
-         WHERE s.account_id = $1 ORDER BY s.created_at DESC",
-    )
-    .bind(account_id)
-    .fetch_all(&db.pool)
-    .await?;
-    let runs = sqlx::query_as::<_, (i64, String, String)>(
+         WHERE s.account_id = $1 AND s.image_id IN ({ids}) ORDER BY s.created_at DESC"
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64, String, String, i64, String, String, i64, Option<i64>, Option<String>, Option<String>)>(&sql)
+        .bind(account_id);
+    for image in &images {
+        query = query.bind(image.0);
+    }
+    let signatures = query.fetch_all(&db.pool).await?;
+    let sql = format!(
         "SELECT r.image_id, c.name, r.namespace FROM sig_image_runs r JOIN sig_clusters c ON c.id = r.cluster_id
-         WHERE c.account_id = $1 ORDER BY c.name, r.namespace",
-    )
-    .bind(account_id)
-    .fetch_all(&db.pool)
-    .await?;
+         WHERE c.account_id = $1 AND r.image_id IN ({ids}) ORDER BY c.name, r.namespace"
+    );
+    let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql).bind(account_id);
+    for image in &images {
+        query = query.bind(image.0);
+    }
+    let runs = query.fetch_all(&db.pool).await?;
     let policies = active_policies(db, account_id, None).await?;
     let mut by_image: HashMap<i64, Vec<SignatureView>> = HashMap::new();
     for s in signatures {
@@ -470,14 +463,19 @@ pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, searc
             publish_error: s.10,
         });
     }
+    // Who vouches for each signed image, in one query for the page.
+    let signed: Vec<(String, String)> = if policies.is_empty() {
+        Vec::new()
+    } else {
+        images.iter().filter(|i| !i.2.is_empty() && by_image.contains_key(&i.0)).map(|i| (i.1.clone(), i.2.clone())).collect()
+    };
+    let signers = signers_of(db, cache, account_id, &signed).await?;
     let mut views = Vec::with_capacity(images.len());
     for (id, repository, digest, tags, last_seen_at) in images {
         let signatures = by_image.remove(&id).unwrap_or_default();
-        let trusted_by = if digest.is_empty() || signatures.is_empty() || policies.is_empty() {
-            Vec::new()
-        } else {
-            let signers = signers(db, cache, account_id, &repository, &digest).await?;
-            policies.iter().filter(|p| distrust(p, &signers).is_none()).map(|p| p.name.clone()).collect()
+        let trusted_by = match signers.get(&(repository.clone(), digest.clone())) {
+            Some(signers) => policies.iter().filter(|p| distrust(p, signers).is_none()).map(|p| p.name.clone()).collect(),
+            None => Vec::new(),
         };
         views.push(ImageView {
             id,

@@ -7,13 +7,13 @@ use super::api::*;
 use super::model::*;
 use crate::app::use_is_admin;
 use crate::auth::editions::Feature;
-use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
+use crate::components::form::{submit_checked, watch_form, Field, FormError, FormErrors, SetCheckbox};
 use crate::components::format::{date, date_time, url_encode};
 use crate::components::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
-use crate::components::toast::{toast_outcome, use_toaster};
+use crate::components::toast::toast_outcome;
 use crate::components::toggle::Toggle;
 use crate::error::{AppError, FieldErrors};
 
@@ -45,44 +45,6 @@ fn SignatureHeader(current: &'static str) -> impl IntoView {
                 })
                 .collect_view()}
         </nav>
-    }
-}
-
-/// Runs `then` with each new outcome of a form's action, after putting its field errors beside
-/// the fields and any other error above the buttons; a success also toasts `success`.
-fn watch_form<T: Clone + Send + Sync + 'static>(
-    action: Action<impl Send + Sync + 'static, Result<T, AppError>>,
-    errors: FormErrors,
-    form_error: RwSignal<Option<String>>,
-    success: &'static str,
-    then: impl Fn(T) + 'static,
-) {
-    let toaster = use_toaster();
-    Effect::new(move |previous: Option<()>| {
-        let outcome = action.value().get();
-        // The first run only subscribes: an outcome from before this page rendered is not news.
-        let (Some(()), Some(result)) = (previous, outcome) else { return };
-        form_error.set(errors.absorb(&result));
-        if let Ok(value) = result {
-            toaster.success(success);
-            then(value);
-        }
-    });
-}
-
-/// Checks `problems` in the browser: dispatches when there are none, shows them otherwise.
-fn submit_checked<I: Clone + Send + Sync + 'static, O: Send + Sync + 'static>(
-    action: Action<I, O>,
-    input: I,
-    problems: FieldErrors,
-    errors: FormErrors,
-    form_error: RwSignal<Option<String>>,
-) {
-    if problems.is_empty() {
-        action.dispatch(input);
-    } else {
-        errors.0.set(problems);
-        form_error.set(Some("Some fields need attention.".into()));
     }
 }
 

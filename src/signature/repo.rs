@@ -12,12 +12,25 @@ use crate::server::secrets::Secrets;
 
 pub const CLUSTER_TOKEN_PREFIX: &str = "bct_";
 
-fn json_list(text: &str) -> Vec<String> {
+pub(super) fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
-fn to_json(list: &[String]) -> String {
+pub(super) fn to_json(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+/// The name (`column`) of row `id` of `table` when it belongs to the account; `NotFound` otherwise.
+async fn owned_name<'c, E>(executor: E, table: &'static str, column: &'static str, account_id: i64, id: i64) -> Result<String, AppError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query_scalar::<_, String>(&format!("SELECT {column} FROM {table} WHERE id = $1 AND account_id = $2"))
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(executor)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 fn token_context(cluster_id: i64) -> String {
@@ -86,7 +99,7 @@ pub async fn create_cluster(db: &Db, secrets: &Secrets, account_id: i64, actor: 
 pub async fn update_cluster(db: &Db, account_id: i64, actor: &Actor, id: i64, input: &ClusterInput, now: i64) -> Result<(), AppError> {
     AppError::check(input.validate())?;
     let namespaces = input.namespace_list().map_err(|m| AppError::field("namespaces", m))?;
-    cluster_name(db, account_id, id).await?;
+    owned_name(&db.pool, "sig_clusters", "name", account_id, id).await?;
     let covered = sqlx::query_as::<_, (String, String)>("SELECT name, namespaces FROM sig_policies WHERE cluster_id = $1 ORDER BY name")
         .bind(id)
         .fetch_all(&db.pool)
@@ -113,7 +126,7 @@ pub async fn update_cluster(db: &Db, account_id: i64, actor: &Actor, id: i64, in
 }
 
 pub async fn delete_cluster(db: &Db, account_id: i64, actor: &Actor, id: i64) -> Result<(), AppError> {
-    let name = cluster_name(db, account_id, id).await?;
+    let name = owned_name(&db.pool, "sig_clusters", "name", account_id, id).await?;
     let policy = sqlx::query_scalar::<_, String>("SELECT name FROM sig_policies WHERE cluster_id = $1 ORDER BY name")
         .bind(id)
         .fetch_optional(&db.pool)
@@ -128,14 +141,6 @@ pub async fn delete_cluster(db: &Db, account_id: i64, actor: &Actor, id: i64) ->
     Ok(())
 }
 
-async fn cluster_name(db: &Db, account_id: i64, id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar::<_, String>("SELECT name FROM sig_clusters WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(AppError::NotFound)
-}
 
 /// The cluster's hook token, for its configuration (admins only).
 pub async fn cluster_token(db: &Db, secrets: &Secrets, account_id: i64, id: i64) -> Result<String, AppError> {
@@ -153,7 +158,7 @@ pub async fn cluster_token(db: &Db, secrets: &Secrets, account_id: i64, id: i64)
 
 /// A new hook token; the old one stops working at once.
 pub async fn rotate_cluster_token(db: &Db, secrets: &Secrets, account_id: i64, actor: &Actor, id: i64, now: i64) -> Result<(), AppError> {
-    let name = cluster_name(db, account_id, id).await?;
+    let name = owned_name(&db.pool, "sig_clusters", "name", account_id, id).await?;
     let token = format!("{CLUSTER_TOKEN_PREFIX}{}", random_hex(24));
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE sig_clusters SET token_hash = $1, token_sealed = $2, updated_at = $3 WHERE id = $4")
@@ -255,7 +260,7 @@ pub async fn update_witness_description(db: &Db, account_id: i64, actor: &Actor,
     if description.chars().count() > 256 {
         return Err(AppError::field("description", "Use at most 256 characters."));
     }
-    let name = witness_name(db, account_id, id).await?;
+    let name = owned_name(&db.pool, "sig_witnesses", "name", account_id, id).await?;
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE sig_witnesses SET description = $1, updated_at = $2 WHERE id = $3")
         .bind(description.trim())
@@ -269,7 +274,7 @@ pub async fn update_witness_description(db: &Db, account_id: i64, actor: &Actor,
 }
 
 pub async fn delete_witness(db: &Db, account_id: i64, actor: &Actor, id: i64) -> Result<(), AppError> {
-    let name = witness_name(db, account_id, id).await?;
+    let name = owned_name(&db.pool, "sig_witnesses", "name", account_id, id).await?;
     let policy = sqlx::query_scalar::<_, String>(
         "SELECT p.name FROM sig_policy_witnesses pw JOIN sig_policies p ON p.id = pw.policy_id WHERE pw.witness_id = $1 ORDER BY p.name",
     )
@@ -286,14 +291,6 @@ pub async fn delete_witness(db: &Db, account_id: i64, actor: &Actor, id: i64) ->
     Ok(())
 }
 
-async fn witness_name(db: &Db, account_id: i64, id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar::<_, String>("SELECT name FROM sig_witnesses WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(AppError::NotFound)
-}
 
 // ---- Security policies ---------------------------------------------------------------------
 
@@ -414,12 +411,7 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
 
 pub async fn set_policy_enabled(db: &Db, account_id: i64, actor: &Actor, id: i64, enabled: bool, now: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
-    let name = sqlx::query_scalar::<_, String>("SELECT name FROM sig_policies WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let name = owned_name(&mut *tx, "sig_policies", "name", account_id, id).await?;
     sqlx::query("UPDATE sig_policies SET enabled = $1, updated_at = $2 WHERE id = $3")
         .bind(i64::from(enabled))
         .bind(now)
@@ -434,12 +426,7 @@ pub async fn set_policy_enabled(db: &Db, account_id: i64, actor: &Actor, id: i64
 
 pub async fn delete_policy(db: &Db, account_id: i64, actor: &Actor, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
-    let name = sqlx::query_scalar::<_, String>("SELECT name FROM sig_policies WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let name = owned_name(&mut *tx, "sig_policies", "name", account_id, id).await?;
     sqlx::query("DELETE FROM sig_policies WHERE id = $1").bind(id).execute(&mut *tx).await?;
     audit::record(&mut *tx, account_id, actor, "signature.policy.delete", &name, "").await?;
     tx.commit().await?;
@@ -489,12 +476,7 @@ pub async fn save_registry(db: &Db, secrets: &Secrets, account_id: i64, actor: &
 
 pub async fn delete_registry(db: &Db, account_id: i64, actor: &Actor, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
-    let host = sqlx::query_scalar::<_, String>("SELECT host FROM sig_registries WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let host = owned_name(&mut *tx, "sig_registries", "host", account_id, id).await?;
     sqlx::query("DELETE FROM sig_registries WHERE id = $1").bind(id).execute(&mut *tx).await?;
     audit::record(&mut *tx, account_id, actor, "signature.registry.delete", &host, "").await?;
     tx.commit().await?;

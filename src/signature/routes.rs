@@ -3,6 +3,7 @@
 //! keys, signature payloads and signatures; the session's user). Each checks the edition and the
 //! authorization like the server functions do.
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -15,7 +16,8 @@ use tower_sessions::Session;
 use super::model::{SignInput, SignOutcome};
 use super::{images, keys};
 use crate::auth::editions::Feature;
-use crate::auth::session::{require_account_feature, USER_ID_KEY};
+use crate::auth::session::{require_account_feature, session_user};
+use crate::assets::ingest::parse;
 use crate::auth::token::ApiCaller;
 use crate::error::AppError;
 use crate::reports::downloads::attachment;
@@ -42,11 +44,6 @@ async fn api_account(state: &AppState, caller: &ApiCaller) -> Result<i64, AppErr
     Ok(account.id)
 }
 
-/// A body that is not the expected JSON is a 400 with serde's own words, not axum's plain text.
-fn body<T>(payload: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, AppError> {
-    payload.map(|Json(v)| v).map_err(|e| AppError::field("body", e.body_text()))
-}
-
 #[derive(Deserialize)]
 struct SignRequest {
     /// SHA-256 digest of the message, base64.
@@ -58,10 +55,10 @@ async fn api_sign(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
-    payload: Result<Json<SignRequest>, axum::extract::rejection::JsonRejection>,
+    body: Bytes,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let account_id = api_account(&state, &caller).await?;
-    let request = body(payload)?;
+    let request: SignRequest = parse(&body)?;
     let (key, version, signature) =
         keys::sign_digest(&state.db, &state.secrets, &state.signature_cache, account_id, &key, &request.algorithm, &request.digest).await?;
     Ok(Json(serde_json::json!({
@@ -84,10 +81,10 @@ async fn api_verify(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
-    payload: Result<Json<VerifyRequest>, axum::extract::rejection::JsonRejection>,
+    body: Bytes,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let account_id = api_account(&state, &caller).await?;
-    let request = body(payload)?;
+    let request: VerifyRequest = parse(&body)?;
     let (key, version, valid) =
         keys::verify_digest(&state.db, account_id, &key, request.key_version, &request.algorithm, &request.digest, &request.signature).await?;
     Ok(Json(serde_json::json!({ "key_id": key.key_id, "key_version": version, "valid": valid })))
@@ -103,10 +100,10 @@ async fn api_encrypt(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
-    payload: Result<Json<EncryptRequest>, axum::extract::rejection::JsonRejection>,
+    body: Bytes,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let account_id = api_account(&state, &caller).await?;
-    let request = body(payload)?;
+    let request: EncryptRequest = parse(&body)?;
     let (key, version, ciphertext) = keys::encrypt(&state.db, account_id, &key, &request.plaintext).await?;
     Ok(Json(serde_json::json!({
         "key_id": key.key_id,
@@ -126,10 +123,10 @@ async fn api_decrypt(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
-    payload: Result<Json<DecryptRequest>, axum::extract::rejection::JsonRejection>,
+    body: Bytes,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let account_id = api_account(&state, &caller).await?;
-    let request = body(payload)?;
+    let request: DecryptRequest = parse(&body)?;
     let (key, version, plaintext) =
         keys::decrypt(&state.db, &state.secrets, &state.signature_cache, account_id, &key, request.key_version, &request.ciphertext).await?;
     Ok(Json(serde_json::json!({ "key_id": key.key_id, "key_version": version, "plaintext": BASE64.encode(plaintext) })))
@@ -159,10 +156,10 @@ async fn api_public_key(
 async fn api_sign_image(
     State(state): State<AppState>,
     caller: ApiCaller,
-    payload: Result<Json<SignInput>, axum::extract::rejection::JsonRejection>,
+    body: Bytes,
 ) -> Result<Json<SignOutcome>, AppError> {
     let account_id = api_account(&state, &caller).await?;
-    let input = body(payload)?;
+    let input: SignInput = parse(&body)?;
     let outcome = images::sign_image(&state.db, &state.secrets, &state.signature_cache, account_id, &caller.actor(), &input, now()).await?;
     Ok(Json(outcome))
 }
@@ -174,8 +171,7 @@ async fn api_signature(State(state): State<AppState>, caller: ApiCaller, Path(id
 }
 
 async fn session_account(state: &AppState, session: &Session) -> Result<i64, AppError> {
-    let user_id = session.get::<i64>(USER_ID_KEY).await?.ok_or(AppError::Unauthorized)?;
-    let user = crate::auth::repo::current_user(&state.db, user_id).await?.ok_or(AppError::Unauthorized)?;
+    let user = session_user(state, session).await?;
     user.require_feature(state, Feature::ContainerSignature).await?;
     Ok(user.account_id())
 }

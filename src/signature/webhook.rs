@@ -134,7 +134,7 @@ fn short(image: &str) -> String {
 }
 
 async fn record(db: &Db, account_id: i64, cluster_id: i64, review: &Review, outcome: Outcome, reason: &str, now: i64) -> Result<(), AppError> {
-    let images: Vec<&str> = review.images.iter().map(|c| c.image.as_str()).collect();
+    let images: Vec<String> = review.images.iter().map(|c| c.image.clone()).collect();
     sqlx::query(
         "INSERT INTO sig_decisions (account_id, cluster_id, namespace, kind, name, operation, images, outcome, reason, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -145,7 +145,7 @@ async fn record(db: &Db, account_id: i64, cluster_id: i64, review: &Review, outc
     .bind(&review.kind)
     .bind(&review.name)
     .bind(&review.operation)
-    .bind(serde_json::to_string(&images).unwrap_or_else(|_| "[]".into()))
+    .bind(super::repo::to_json(&images))
     .bind(outcome.as_str())
     .bind(reason)
     .bind(now)
