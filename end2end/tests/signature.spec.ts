@@ -132,6 +132,14 @@ test('key → witness → cluster with its hook → enabled policy → signed im
   const verified = execFileSync('openssl', ['dgst', '-sha256', '-verify', 'build.pem', '-signature', 'payload.sig', 'payload.json'], { cwd: WORK }).toString();
   expect(verified.trim()).toBe('Verified OK');
 
+  // The search narrows the table and stays in the address, with the count under the table.
+  await page.getByLabel('Search images').fill('shop/web');
+  await page.getByLabel('Search images').press('Enter');
+  await expect(page).toHaveURL(/images\?q=shop%2Fweb/);
+  await expect(page.getByTestId('images-table').getByRole('row', { name: /shop\/tools/ })).toHaveCount(0);
+  await expect(webRow).toContainText('Trusted Image');
+  await expect(page.getByRole('navigation', { name: 'Pagination' })).toContainText('Page 1 of 1');
+
   // The hook now admits the signed pod and rejects the unsigned one; the log says why.
   expect((await review(page, hookPath, 'pod-signed.json')).allowed).toBe(true);
   const denied = await review(page, hookPath, 'pod-unsigned.json');

@@ -162,9 +162,9 @@ pub async fn delete_signature_policy(id: i64) -> Result<(), AppError> {
 // ---- Images, signatures, registries, decisions ---------------------------------------------
 
 #[server(endpoint = "signature/list_images")]
-pub async fn list_images(#[server(default)] search: String) -> Result<Vec<ImageView>, AppError> {
+pub async fn list_images(#[server(default)] search: String, #[server(default)] page: Option<i64>) -> Result<ImagePage, AppError> {
     let (user, state) = reader().await?;
-    super::images::list_images(&state.db, &state.signature_cache, user.account_id(), &search).await
+    super::images::list_images(&state.db, &state.signature_cache, user.account_id(), &search, page.unwrap_or(1)).await
 }
 
 #[server(endpoint = "signature/sign_image")]

@@ -406,22 +406,44 @@ pub fn distrust(policy: &ActivePolicy, signers: &Signers) -> Option<String> {
     Some(format!("not signed by witness {}", names(&missing)))
 }
 
-pub const IMAGES_PAGE: i64 = 100;
+pub const IMAGES_PAGE: i64 = 50;
 
-/// The Images tab: images signed or met in admission requests, newest first.
-pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, search: &str) -> Result<Vec<ImageView>, AppError> {
-    let pattern = crate::server::db::like_pattern(search.trim());
-    let images = sqlx::query_as::<_, (i64, String, String, String, i64)>(
-        "SELECT id, repository, digest, tags, last_seen_at FROM sig_images
-         WHERE account_id = $1 AND ($2 = '' OR LOWER(repository) LIKE $3 OR digest LIKE $3)
-         ORDER BY last_seen_at DESC, id DESC LIMIT $4",
-    )
+/// The Images tab: images signed or met in admission requests, newest first, a page at a time
+/// (a page past the end shows the last one).
+pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, search: &str, page: i64) -> Result<ImagePage, AppError> {
+    let search = search.trim();
+    let pattern = crate::server::db::like_pattern(search);
+    const FILTER: &str = "account_id = $1 AND ($2 = '' OR LOWER(repository) LIKE $3 OR digest LIKE $3)";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM sig_images WHERE {FILTER}"))
+        .bind(account_id)
+        .bind(search)
+        .bind(&pattern)
+        .fetch_one(&db.pool)
+        .await?;
+    let page_count = ((total + IMAGES_PAGE - 1) / IMAGES_PAGE).max(1);
+    let page = page.clamp(1, page_count);
+    let images = sqlx::query_as::<_, (i64, String, String, String, i64)>(&format!(
+        "SELECT id, repository, digest, tags, last_seen_at FROM sig_images WHERE {FILTER}
+         ORDER BY last_seen_at DESC, id DESC LIMIT $4 OFFSET $5"
+    ))
     .bind(account_id)
-    .bind(search.trim())
+    .bind(search)
     .bind(&pattern)
     .bind(IMAGES_PAGE)
+    .bind((page - 1) * IMAGES_PAGE)
     .fetch_all(&db.pool)
     .await?;
+    let images = image_views(db, cache, account_id, images).await?;
+    Ok(ImagePage { images, total, page, page_count })
+}
+
+/// The page's images with their signatures, where they ran, and the policies that trust them.
+async fn image_views(
+    db: &Db,
+    cache: &SignatureCache,
+    account_id: i64,
+    images: Vec<(i64, String, String, String, i64)>,
+) -> Result<Vec<ImageView>, AppError> {
     if images.is_empty() {
         return Ok(Vec::new());
     }

@@ -508,6 +508,16 @@ pub struct ImageView {
     pub last_seen_at: i64,
 }
 
+/// One page of the Images tab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImagePage {
+    pub images: Vec<ImageView>,
+    /// Images matching the search, on every page.
+    pub total: i64,
+    pub page: i64,
+    pub page_count: i64,
+}
+
 impl ImageView {
     pub fn reference(&self) -> String {
         if self.digest.is_empty() {

@@ -2,6 +2,7 @@
 //! Images, Keys, Clusters and the Admission log, each a tab of one area.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use super::api::*;
 use super::model::*;
@@ -12,7 +13,7 @@ use crate::components::format::{date, date_time, url_encode};
 use crate::components::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
-use crate::components::table::rows_or_empty;
+use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::toast_outcome;
 use crate::components::toggle::Toggle;
 use crate::error::{AppError, FieldErrors};
@@ -380,11 +381,16 @@ pub fn WitnessPage() -> impl IntoView {
                         <Field label="Select a certificate" name="witness-key" error=errors.message("key_id") hint="Enabled RSA_2048 SIGN/VERIFY keys.">
                             <select id="witness-key" on:change=move |ev| input.update(|i| i.key_id = event_target_value(&ev))>
                                 <option value="" selected=move || input.with(|i| i.key_id.is_empty())>"Choose a key"</option>
-                                {move || keys.get().and_then(Result::ok).unwrap_or_default().into_iter().filter(KeyView::can_witness).map(|k| {
-                                    let value = k.key_id.clone();
-                                    let chosen = k.key_id.clone();
-                                    view! { <option value=value selected=move || input.with(|i| i.key_id == chosen)>{k.display_name()}</option> }
-                                }).collect_view()}
+                                // Awaited in a Transition: read outside one, the list hydrates out of step with the server's HTML.
+                                <Transition fallback=|| ()>
+                                    {move || Suspend::new(async move {
+                                        keys.await.unwrap_or_default().into_iter().filter(KeyView::can_witness).map(|k| {
+                                            let value = k.key_id.clone();
+                                            let chosen = k.key_id.clone();
+                                            view! { <option value=value selected=move || input.with(|i| i.key_id == chosen)>{k.display_name()}</option> }
+                                        }).collect_view()
+                                    })}
+                                </Transition>
                             </select>
                         </Field>
                     </div>
@@ -655,6 +661,22 @@ pub fn SecurityPolicyPage() -> impl IntoView {
 
 // ---- Images --------------------------------------------------------------------------------
 
+/// The Images tab's address for a search and a page.
+fn images_href(search: &str, page: i64) -> String {
+    let mut params = Vec::new();
+    if !search.is_empty() {
+        params.push(format!("q={}", url_encode(search)));
+    }
+    if page > 1 {
+        params.push(format!("page={page}"));
+    }
+    if params.is_empty() {
+        format!("{BASE}/images")
+    } else {
+        format!("{BASE}/images?{}", params.join("&"))
+    }
+}
+
 #[component]
 pub fn SignatureImagesPage() -> impl IntoView {
     let sign = Action::new(|input: &SignInput| sign_image(input.clone()));
@@ -662,10 +684,13 @@ pub fn SignatureImagesPage() -> impl IntoView {
     let delete = ServerAction::<DeleteSignature>::new();
     let save_registry = Action::new(|input: &RegistryInput| super::api::save_registry(input.clone()));
     let remove_registry = ServerAction::<DeleteRegistry>::new();
-    let search = RwSignal::new(String::new());
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        query_map.with(|q| (q.get("q").unwrap_or_default(), q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)))
+    });
     let images = Resource::new(
-        move || (search.get(), sign.version().get(), publish.version().get(), delete.version().get()),
-        |(search, ..)| list_images(search),
+        move || (query.get(), sign.version().get(), publish.version().get(), delete.version().get()),
+        |((search, page), ..)| list_images(search, Some(page)),
     );
     let witnesses = Resource::new(|| (), |_| list_witnesses());
     let registries = Resource::new(move || (save_registry.version().get(), remove_registry.version().get()), |_| list_registries());
@@ -699,10 +724,14 @@ pub fn SignatureImagesPage() -> impl IntoView {
                         <Field label="Witness" name="sign-witness" error=errors.message("witness")>
                             <select id="sign-witness" on:change=move |ev| input.update(|i| i.witness = event_target_value(&ev))>
                                 <option value="" selected=move || input.with(|i| i.witness.is_empty())>"Choose a witness"</option>
-                                {move || witnesses.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|w| {
-                                    let chosen = w.name.clone();
-                                    view! { <option value=w.name.clone() selected=move || input.with(|i| i.witness == chosen)>{w.name.clone()}</option> }
-                                }).collect_view()}
+                                <Transition fallback=|| ()>
+                                    {move || Suspend::new(async move {
+                                        witnesses.await.unwrap_or_default().into_iter().map(|w| {
+                                            let chosen = w.name.clone();
+                                            view! { <option value=w.name.clone() selected=move || input.with(|i| i.witness == chosen)>{w.name.clone()}</option> }
+                                        }).collect_view()
+                                    })}
+                                </Transition>
                             </select>
                         </Field>
                     </div>
@@ -737,16 +766,17 @@ pub fn SignatureImagesPage() -> impl IntoView {
                     })}
                 </section>
             </Show>
-            <div class="toolbar">
-                <input type="search" placeholder="Search repository or digest" aria-label="Search images"
-                    on:change=move |ev| search.set(event_target_value(&ev))/>
-            </div>
-            <Loaded resource=images loading="Loading images…" render=move |images| view! {
+            <form class="toolbar" method="get" action=format!("{BASE}/images") role="search">
+                <input type="search" name="q" placeholder="Search repository or digest" aria-label="Search images"
+                    prop:value=move || query.with(|q| q.0.clone())/>
+                <button class="btn" type="submit">"Search"</button>
+            </form>
+            <Loaded resource=images loading="Loading images…" render=move |p: ImagePage| { let search = query.with_untracked(|q| q.0.clone()); let images = p.images; view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="images-table">
                         <thead><tr><th>"Image"</th><th>"Tags"</th><th>"Signatures"</th><th>"Where it ran"</th><th>"Last seen"</th></tr></thead>
                         <tbody>
-                            {rows_or_empty(images, 5, "No images yet: sign one, or wait for the admission hook to meet some.", move |i| {
+                            {rows_or_empty(images, 5, if search.is_empty() { "No images yet: sign one, or wait for the admission hook to meet some." } else { "No images match this search." }, move |i| {
                                 let trusted = !i.trusted_by.is_empty();
                                 view! {
                                     <tr>
@@ -794,7 +824,8 @@ pub fn SignatureImagesPage() -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
-            }/>
+                <Pagination page=p.page page_count=p.page_count total=p.total href=move |page| images_href(&search, page)/>
+            }}/>
             <section class="card" data-testid="registries">
                 <h2>"Registries"</h2>
                 <p class="muted">"Credentials for publishing signatures. Passwords are stored encrypted. Without an entry, a registry is reached anonymously over HTTPS."</p>

@@ -300,7 +300,7 @@ async fn image_signatures_are_cosign_payloads_that_openssl_verifies() {
     assert!(!openssl_verify(dir.path(), &pem, &payload[1..], &signature, false));
 
     // Verify the tag was recorded and only digests can be signed.
-    let images = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "web")]).await).await;
+    let images = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "web")]).await).await["images"].clone();
     assert_eq!(images[0]["tags"], json!(["1.4.2"]));
     assert_eq!(images[0]["trusted_by"], json!(["prod-shop"]));
     let by_tag = sign(&app, &s.admin, "build", "registry.example.com/shop/web:1.4.2").await;
@@ -394,7 +394,7 @@ async fn the_admission_webhook_admits_only_trusted_images() {
     ok(app.call(Some(&s.admin), "signature/set_key_enabled", &[("key_id", &s.key_id), ("enabled", "true")]).await).await;
     assert!(admit(&app, &s.hook, "pod-signed.json").await.0);
     // ...or delete the signature.
-    let images = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "shop/web")]).await).await;
+    let images = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "shop/web")]).await).await["images"].clone();
     let web = images.as_array().unwrap().iter().find(|i| i["digest"] == D1).unwrap();
     let signature = web["signatures"][0]["id"].as_i64().unwrap().to_string();
     ok(app.call(Some(&s.admin), "signature/delete_signature", &[("id", &signature)]).await).await;
@@ -411,8 +411,44 @@ async fn the_admission_webhook_admits_only_trusted_images() {
     assert!(decisions.iter().any(|d| d["outcome"] == "Warned"));
     let clusters = ok(app.call(Some(&s.admin), "signature/list_clusters", &[]).await).await;
     assert!(clusters[0]["hook_seen_at"].is_i64());
-    let tools = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "shop/tools")]).await).await;
+    let tools = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "shop/tools")]).await).await["images"].clone();
     assert_eq!(tools[0]["runs"], json!(["prod-eu / dev", "prod-eu / shop"]));
+}
+
+/// The Images tab pages through every image, newest first, and the search narrows the count.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_images_tab_pages_through_every_image() {
+    let app = TestApp::new().await;
+    let s = scene(&app).await;
+    // Four images from the scene (three signed, one met by the hook), and 60 batch images
+    // signed after them.
+    for n in 0..60u8 {
+        let digest = format!("sha256:{}", hex::encode([n; 32]));
+        ok(sign(&app, &s.admin, "build", &format!("{REGISTRY}/batch-{n:02}@{digest}")).await).await;
+    }
+    let page = |search: &'static str, page: &'static str| {
+        let (app, admin) = (&app, &s.admin);
+        async move { ok(app.call(Some(admin), "signature/list_images", &[("search", search), ("page", page)]).await).await }
+    };
+    let names = |p: &Value| p["images"].as_array().unwrap().iter().map(|i| i["repository"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let first = page("", "1").await;
+    assert_eq!((first["total"].as_i64(), first["page"].as_i64(), first["page_count"].as_i64()), (Some(64), Some(1), Some(2)));
+    assert_eq!(names(&first).len(), 50);
+    assert_eq!(names(&first)[0], format!("{REGISTRY}/batch-59"));
+    let second = page("", "2").await;
+    let rest = names(&second);
+    assert_eq!(rest.len(), 14);
+    // Every image is on exactly one page.
+    let mut all: Vec<String> = names(&first).into_iter().chain(rest).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 64);
+    // A page past the end shows the last page; page 0 the first.
+    assert_eq!(page("", "9").await["page"], 2);
+    assert_eq!(page("", "0").await["page"], 1);
+    let batch = page("batch-1", "1").await;
+    assert_eq!((batch["total"].as_i64(), batch["page_count"].as_i64()), (Some(10), Some(1)));
+    assert!(names(&batch).iter().all(|n| n.contains("batch-1")));
 }
 
 /// Malformed bodies are 400 with the reason, a wrong or rotated token is 401, and nothing is
@@ -459,7 +495,8 @@ async fn container_signature_is_per_account_and_gated() {
     let digest = BASE64.encode([7u8; 32]);
     let refused = app.api(&token, Method::POST, &format!("/api/v1/kms/keys/{}/sign", s.key_id), Some(json!({ "digest": digest, "algorithm": "RSA_PKCS1_SHA_256" }))).await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
-    assert_eq!(ok(app.call(Some(&other_admin), "signature/list_images", &[("search", "")]).await).await, json!([]));
+    let none = ok(app.call(Some(&other_admin), "signature/list_images", &[("search", "")]).await).await;
+    assert_eq!((none["images"].clone(), none["total"].clone()), (json!([]), json!(0)));
     let _ = other;
 
     let viewer_email = "viewer@shop.test";
@@ -566,7 +603,7 @@ async fn signatures_are_published_to_a_real_registry() {
     let listed = ok(app.call(Some(&s.admin), "signature/list_registries", &[]).await).await;
     assert_eq!(listed[0]["has_password"], true);
     assert!(!listed.to_string().contains("s3cret-push"));
-    let images = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "127.0.0.1")]).await).await;
+    let images = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "127.0.0.1")]).await).await["images"].clone();
     assert_eq!(images[0]["signatures"][0]["published_tag"], tag);
     assert!(images[0]["signatures"][0]["publish_error"].is_null());
 }
