@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
@@ -401,7 +401,7 @@ pub fn parse_apk_installed(db: &str) -> Result<Vec<Package>, HostError> {
 pub(crate) enum Capture {
     /// stdout and stderr kept apart; stdout bounded to this many bytes.
     Separate(usize),
-    /// stderr interleaved into stdout in arrival order (like `2>&1`), bounded to this many bytes.
+    /// stderr into stdout through one pipe, in the order written (as `2>&1`), bounded to this many bytes.
     Merged(usize),
 }
 
@@ -519,27 +519,35 @@ pub(crate) async fn run_bounded(argv: &[String], env: &[(&str, &str)], timeout: 
         return Err(HostError::Spawn { program: String::new(), source: io::Error::new(io::ErrorKind::InvalidInput, "empty command") });
     };
     let spawn_error = |source: io::Error| HostError::Spawn { program: program.clone(), source };
-    let mut child = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(spawn_error)?;
-    let no_pipe = || spawn_error(io::Error::other("no output pipe"));
-    let mut out_pipe = child.stdout.take().ok_or_else(no_pipe)?;
-    let mut err_pipe = child.stderr.take().ok_or_else(no_pipe)?;
+    let mut command = Command::new(program);
+    command.args(args).envs(env.iter().copied()).stdin(Stdio::null()).process_group(0).kill_on_drop(true);
     let (limit, merged) = match capture {
         Capture::Separate(limit) => (limit, false),
         Capture::Merged(limit) => (limit, true),
     };
+    // Merged output is one pipe that stdout and stderr both write to, so it reads in the order
+    // the command wrote it, as on a terminal.
+    let shared = if merged {
+        let (reader, writer) = io::pipe().map_err(spawn_error)?;
+        command.stdout(writer.try_clone().map_err(spawn_error)?).stderr(writer);
+        Some(reader)
+    } else {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        None
+    };
+    let mut child = command.spawn().map_err(spawn_error)?;
+    // The command holds our copies of the pipe's write end: without them the read sees the end.
+    drop(command);
+    let no_pipe = || spawn_error(io::Error::other("no output pipe"));
+    let mut out_pipe: Box<dyn AsyncRead + Unpin + Send> = match shared {
+        Some(reader) => Box::new(tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into()).map_err(spawn_error)?),
+        None => Box::new(child.stdout.take().ok_or_else(no_pipe)?),
+    };
+    let mut err_pipe = child.stderr.take();
     let mut stdout = Bounded::new(limit);
     let mut stderr = Bounded::new(if merged { 0 } else { STDERR_LIMIT });
     let (mut out_buf, mut err_buf) = ([0u8; 8192], [0u8; 8192]);
-    let (mut out_open, mut err_open) = (true, true);
+    let (mut out_open, mut err_open) = (true, err_pipe.is_some());
     let mut status = None;
     let mut timed_out = false;
     let deadline = Instant::now() + timeout;
@@ -551,8 +559,8 @@ pub(crate) async fn run_bounded(argv: &[String], env: &[(&str, &str)], timeout: 
                 Ok(n) if n > 0 => stdout.push(&out_buf[..n]),
                 _ => out_open = false,
             },
-            read = err_pipe.read(&mut err_buf), if err_open => match read {
-                Ok(n) if n > 0 => if merged { stdout.push(&err_buf[..n]) } else { stderr.push(&err_buf[..n]) },
+            read = read_from(&mut err_pipe, &mut err_buf), if err_open => match read {
+                Ok(n) if n > 0 => stderr.push(&err_buf[..n]),
                 _ => err_open = false,
             },
             exited = child.wait(), if status.is_none() => {
@@ -576,6 +584,14 @@ pub(crate) async fn run_bounded(argv: &[String], env: &[(&str, &str)], timeout: 
         stdout,
         stderr,
     })
+}
+
+/// Reads from a pipe that may be absent (stderr when merged); an absent one never yields.
+async fn read_from(pipe: &mut Option<tokio::process::ChildStderr>, buf: &mut [u8]) -> io::Result<usize> {
+    match pipe {
+        Some(pipe) => pipe.read(buf).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Asks the child's process group to stop, then forces it. The group id is the child's pid, which
@@ -849,6 +865,17 @@ mod tests {
         let missing = run_bounded(&["/nonexistent/tool".to_string()], &[], Duration::from_secs(1), Capture::Separate(1)).await.unwrap_err();
         assert!(missing.to_string().starts_with("cannot run /nonexistent/tool: "), "{missing}");
         assert!(run_bounded(&[], &[], Duration::from_secs(1), Capture::Separate(1)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn merged_output_keeps_the_order_it_was_written_in() {
+        let script = "for i in 1 2 3 4 5 6 7 8 9 10; do echo out $i; echo err $i >&2; done; exit 3";
+        let argv: Vec<String> = ["sh", "-c", script].map(String::from).to_vec();
+        let run = run_bounded(&argv, &[], Duration::from_secs(10), Capture::Merged(64 * 1024)).await.unwrap();
+        let expected: String = (1..=10).map(|i| format!("out {i}\nerr {i}\n")).collect();
+        assert_eq!(run.stdout.render(), expected);
+        assert_eq!(run.stderr.render(), "");
+        assert_eq!(run.exit_code, Some(3));
     }
 
     #[tokio::test]
