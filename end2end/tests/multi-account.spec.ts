@@ -81,6 +81,7 @@ test('add both through the dialog, see their scores and risks, view one read-onl
 
   await goto(page, '/operation/multi-account?q=shop');
   await expect(page.getByTestId('managed-table').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByRole('navigation', { name: 'Pagination' })).toContainText('1 in all');
   await goto(page, '/operation/multi-account');
   await managedRow(page, 'EU Shop').getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog', { name: 'Remove from the list' }).getByRole('button', { name: 'Remove' }).click();

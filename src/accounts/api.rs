@@ -100,14 +100,18 @@ pub async fn respond_invitation(id: i64, accept: bool) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "list_managed")]
-pub async fn list_managed(search: String) -> Result<ManagedList, AppError> {
+pub async fn list_managed(search: String, #[server(default)] page: Option<i64>) -> Result<ManagedList, AppError> {
     use crate::auth::model::Role;
     let (user, state) = management(false).await?;
     if search.chars().count() > 64 {
         return Err(AppError::field("search", "Search with at most 64 characters."));
     }
+    let (accounts, total, page, page_count) = super::repo::managed(&state.db, user.account_id(), &search, page.unwrap_or(1)).await?;
     Ok(ManagedList {
-        accounts: super::repo::managed(&state.db, user.account_id(), &search).await?,
+        accounts,
+        total,
+        page,
+        page_count,
         auto_manage: super::repo::auto_manage_flag(&state.db, user.account_id()).await?,
         can_manage: user.role == Role::Admin,
     })

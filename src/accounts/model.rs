@@ -187,7 +187,12 @@ pub struct ManagedAccount {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManagedList {
+    /// One page, by name.
     pub accounts: Vec<ManagedAccount>,
+    /// Managed accounts matching the search, on every page.
+    pub total: i64,
+    pub page: i64,
+    pub page_count: i64,
     /// New and newly joined members are added to the list automatically.
     pub auto_manage: bool,
     pub can_manage: bool,

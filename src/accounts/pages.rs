@@ -11,7 +11,7 @@ use crate::assets::model::AssetQuery;
 use crate::auth::editions::{Edition, Feature};
 use crate::auth::model::AccountKind;
 use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
-use crate::components::format::{date, date_time, url_encode};
+use crate::components::format::{date, date_time, list_href};
 use crate::components::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
@@ -71,12 +71,13 @@ fn sparkline(points: &[i64]) -> impl IntoView {
 pub fn MultiAccountPage() -> impl IntoView {
     let query = use_query_map();
     let search = Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()));
+    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)));
     let add = ServerAction::<AddManaged>::new();
     let remove = ServerAction::<RemoveManaged>::new();
     let access = expect_context::<MeRefresh>();
     let list = Resource::new(
-        move || (search.get(), add.version().get(), remove.version().get(), access.version()),
-        |(q, _, _, _)| list_managed(q),
+        move || (search.get(), page.get(), add.version().get(), remove.version().get(), access.version()),
+        |(q, page, ..)| list_managed(q, Some(page)),
     );
     let candidates = Resource::new(move || (add.version().get(), remove.version().get(), access.version()), |_| list_candidates());
     toast_outcome(move || remove.value().get(), "Removed from the list; the account stays in the resource directory.", || ());
@@ -118,14 +119,16 @@ pub fn MultiAccountPage() -> impl IntoView {
                     <button class="btn btn-primary" type="button" on:click=move |_| adding.set(true)>"Add"</button>
                 })/>
             </div>
-            <Loaded resource=list loading="Loading accounts…" render=move |l: ManagedList| view! { <ManagedTable list=l deleting/> }/>
+            <Loaded resource=list loading="Loading accounts…" render=move |l: ManagedList| view! { <ManagedTable list=l search=search.get_untracked() deleting/> }/>
         </FeatureGate>
     }
 }
 
 #[component]
-fn ManagedTable(list: ManagedList, deleting: Asking) -> impl IntoView {
+fn ManagedTable(list: ManagedList, search: String, deleting: Asking) -> impl IntoView {
     let can_manage = list.can_manage;
+    let (page, page_count, total) = (list.page, list.page_count, list.total);
+    let empty = if search.is_empty() { "No managed accounts yet. Add members of the resource directory." } else { "No managed account matches this search." };
     view! {
         {list.auto_manage.then(|| view! { <p class="muted small" data-testid="auto-manage-on">"New and newly joined member accounts are added to this list automatically."</p> })}
         <div class="table-wrap">
@@ -137,7 +140,7 @@ fn ManagedTable(list: ManagedList, deleting: Asking) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows_or_empty(list.accounts, 9, "No managed accounts yet. Add members of the resource directory.", move |a| {
+                    {rows_or_empty(list.accounts, 9, empty, move |a| {
                         let band = ScoreBand::of(a.score);
                         let asked = (a.account_id, a.name.clone());
                         view! {
@@ -160,6 +163,7 @@ fn ManagedTable(list: ManagedList, deleting: Asking) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <Pagination page page_count total href=move |p| list_href(LIST, &search, &[], p)/>
     }
 }
 
@@ -291,10 +295,7 @@ pub fn MemberViewPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                        <Pagination page=assets.page page_count=assets.page_count total=assets.total href=move |p| {
-                            let q = if search.is_empty() { String::new() } else { format!("&q={}", url_encode(&search)) };
-                            format!("{LIST}/{id}?page={p}{q}")
-                        }/>
+                        <Pagination page=assets.page page_count=assets.page_count total=assets.total href=move |p| list_href(&format!("{LIST}/{id}"), &search, &[], p)/>
                     </section>
                 }
             }/>

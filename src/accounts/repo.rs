@@ -15,7 +15,7 @@ use crate::overview::score::{RiskCounts, ScoreWeights};
 use crate::auth::model::{AccountKind, Role};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
-use crate::server::db::{like_pattern, Db};
+use crate::server::db::{like_pattern, placeholders, Db};
 use crate::server::now;
 
 const DAY: i64 = 86_400;
@@ -383,49 +383,63 @@ pub async fn auto_manage_flag(db: &Db, management: i64) -> Result<bool, AppError
     Ok(sqlx::query_scalar::<_, i64>("SELECT auto_manage FROM accounts WHERE id = $1").bind(management).fetch_one(&db.pool).await? == 1)
 }
 
-/// The managed accounts with their edition, score, open risks and 30-day score history.
-pub async fn managed(db: &Db, management: i64, search: &str) -> Result<Vec<ManagedAccount>, AppError> {
+/// Rows per page of the Multi-account Control list.
+pub const MANAGED_PAGE: i64 = 50;
+
+/// One page of the managed accounts (by name) with their edition, score, open risks and 30-day
+/// score history; a page past the end shows the last one. Returns (accounts, total, page, pages).
+pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Result<(Vec<ManagedAccount>, i64, i64, i64), AppError> {
     let search = search.trim();
-    let mut sql = String::from(
-        "SELECT a.id, a.account_no, a.name, a.edition, a.kind FROM managed_accounts ma JOIN accounts a ON a.id = ma.member_account_id
-         WHERE ma.management_account_id = $1",
-    );
+    let mut filter = String::from("FROM managed_accounts ma JOIN accounts a ON a.id = ma.member_account_id WHERE ma.management_account_id = $1");
     if !search.is_empty() {
-        sql.push_str(" AND (LOWER(a.name) LIKE $2 ESCAPE '\\' OR a.account_no LIKE $2 ESCAPE '\\')");
+        filter.push_str(" AND (LOWER(a.name) LIKE $2 ESCAPE '\\' OR a.account_no LIKE $2 ESCAPE '\\')");
     }
-    sql.push_str(" ORDER BY a.name, a.id");
+    let count_sql = format!("SELECT COUNT(*) {filter}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(management);
+    if !search.is_empty() {
+        count = count.bind(like_pattern(search));
+    }
+    let total = count.fetch_one(&db.pool).await?;
+    let pages = ((total + MANAGED_PAGE - 1) / MANAGED_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let (limit, offset) = if search.is_empty() { ("$2", "$3") } else { ("$3", "$4") };
+    let sql = format!("SELECT a.id, a.account_no, a.name, a.edition, a.kind {filter} ORDER BY a.name, a.id LIMIT {limit} OFFSET {offset}");
     let mut query = sqlx::query_as::<_, (i64, String, String, String, String)>(&sql).bind(management);
     if !search.is_empty() {
         query = query.bind(like_pattern(search));
     }
-    let rows = query.fetch_all(&db.pool).await?;
+    let rows = query.bind(MANAGED_PAGE).bind((page - 1) * MANAGED_PAGE).fetch_all(&db.pool).await?;
+    if rows.is_empty() {
+        return Ok((Vec::new(), total, page, pages));
+    }
+    // Everything below reads only the accounts on this page.
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let at = now();
     let since = crate::overview::repo::day_of(at - 29 * DAY);
     let mut histories: HashMap<i64, Vec<i64>> = HashMap::new();
-    if !rows.is_empty() {
-        for (account_id, score) in sqlx::query_as::<_, (i64, i64)>(
-            "SELECT h.account_id, h.score FROM score_history h JOIN managed_accounts ma ON ma.member_account_id = h.account_id
-             WHERE ma.management_account_id = $1 AND h.day >= $2 ORDER BY h.account_id, h.day",
-        )
-        .bind(management)
-        .bind(&since)
+    let sql = format!(
+        "SELECT account_id, score FROM score_history WHERE account_id IN ({}) AND day >= $1 ORDER BY account_id, day",
+        placeholders(2, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(&since);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    for (account_id, score) in query.fetch_all(&db.pool).await? {
+        histories.entry(account_id).or_default().push(score);
+    }
+    let mut risks = risk_counts_of(db, &ids, at).await?;
+    let sql = format!("SELECT id, score_weights FROM accounts WHERE id IN ({})", placeholders(1, ids.len()));
+    let mut query = sqlx::query_as::<_, (i64, Option<String>)>(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let mut weights: HashMap<i64, ScoreWeights> = query
         .fetch_all(&db.pool)
         .await?
-        {
-            histories.entry(account_id).or_default().push(score);
-        }
-    }
-    let mut risks = managed_risk_counts(db, management, at).await?;
-    let mut weights: HashMap<i64, ScoreWeights> = sqlx::query_as::<_, (i64, Option<String>)>(
-        "SELECT a.id, a.score_weights FROM accounts a JOIN managed_accounts ma ON ma.member_account_id = a.id
-         WHERE ma.management_account_id = $1",
-    )
-    .bind(management)
-    .fetch_all(&db.pool)
-    .await?
-    .into_iter()
-    .map(|(id, json)| (id, json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default()))
-    .collect();
+        .into_iter()
+        .map(|(id, json)| (id, json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default()))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for (account_id, account_no, name, edition, kind) in rows {
         let risks = risks.remove(&account_id).unwrap_or_default();
@@ -441,27 +455,37 @@ pub async fn managed(db: &Db, management: i64, search: &str) -> Result<Vec<Manag
             history: histories.remove(&account_id).unwrap_or_default(),
         });
     }
-    Ok(out)
+    Ok((out, total, page, pages))
 }
 
-/// Open risks at `as_of` of every account the management account manages, three grouped queries
-/// in all: the same counting as `overview::repo::risk_counts`, for many accounts at once.
-async fn managed_risk_counts(db: &Db, management: i64, as_of: i64) -> Result<HashMap<i64, RiskCounts>, AppError> {
+/// Open risks at `as_of` of the given accounts, three grouped queries in all: the same counting
+/// as `overview::repo::risk_counts`, for many accounts at once.
+async fn risk_counts_of(db: &Db, accounts: &[i64], as_of: i64) -> Result<HashMap<i64, RiskCounts>, AppError> {
     let mut counts: HashMap<i64, RiskCounts> = HashMap::new();
+    let ids = placeholders(2, accounts.len());
     let queries = [
-        "SELECT f.account_id, v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         JOIN managed_accounts ma ON ma.member_account_id = f.account_id
-         WHERE ma.management_account_id = $1 AND f.first_seen_at <= $2 AND (f.resolved_at IS NULL OR f.resolved_at > $2)
-         GROUP BY f.account_id, v.severity",
-        "SELECT t.account_id, t.severity, COUNT(*) FROM alerts t JOIN managed_accounts ma ON ma.member_account_id = t.account_id
-         WHERE ma.management_account_id = $1 AND t.occurred_at <= $2 AND (t.resolved_at IS NULL OR t.resolved_at > $2)
-         GROUP BY t.account_id, t.severity",
-        "SELECT t.account_id, t.risk_level, COUNT(*) FROM baseline_results t JOIN managed_accounts ma ON ma.member_account_id = t.account_id
-         WHERE ma.management_account_id = $1 AND t.first_seen_at <= $2 AND (t.resolved_at IS NULL OR t.resolved_at > $2)
-         GROUP BY t.account_id, t.risk_level",
+        format!(
+            "SELECT f.account_id, v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+             WHERE f.account_id IN ({ids}) AND f.first_seen_at <= $1 AND (f.resolved_at IS NULL OR f.resolved_at > $1)
+             GROUP BY f.account_id, v.severity"
+        ),
+        format!(
+            "SELECT account_id, severity, COUNT(*) FROM alerts
+             WHERE account_id IN ({ids}) AND occurred_at <= $1 AND (resolved_at IS NULL OR resolved_at > $1)
+             GROUP BY account_id, severity"
+        ),
+        format!(
+            "SELECT account_id, risk_level, COUNT(*) FROM baseline_results
+             WHERE account_id IN ({ids}) AND first_seen_at <= $1 AND (resolved_at IS NULL OR resolved_at > $1)
+             GROUP BY account_id, risk_level"
+        ),
     ];
     for (kind, sql) in queries.iter().enumerate() {
-        for (account, severity, n) in sqlx::query_as::<_, (i64, String, i64)>(sql).bind(management).bind(as_of).fetch_all(&db.pool).await? {
+        let mut query = sqlx::query_as::<_, (i64, String, i64)>(sql).bind(as_of);
+        for id in accounts {
+            query = query.bind(*id);
+        }
+        for (account, severity, n) in query.fetch_all(&db.pool).await? {
             let Some(severity) = Severity::parse(&severity) else { continue };
             let entry = counts.entry(account).or_default();
             match kind {

@@ -9,7 +9,7 @@ use super::api::*;
 use super::model::*;
 use crate::app::use_is_admin;
 use crate::components::form::{Field, FormError, FormErrors};
-use crate::components::format::{date_time, url_encode};
+use crate::components::format::{date_time, list_href};
 use crate::components::loaded::{refresh_while, Loaded};
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
@@ -20,21 +20,8 @@ fn severity_pill(severity: Severity) -> impl IntoView {
 }
 
 fn assets_href(search: &str, group: Option<i64>, page: i64) -> String {
-    let mut params = Vec::new();
-    if !search.is_empty() {
-        params.push(format!("q={}", url_encode(search)));
-    }
-    if let Some(g) = group {
-        params.push(format!("group={g}"));
-    }
-    if page > 1 {
-        params.push(format!("page={page}"));
-    }
-    if params.is_empty() {
-        "/assets".to_string()
-    } else {
-        format!("/assets?{}", params.join("&"))
-    }
+    let group: Vec<(&str, String)> = group.map(|g| ("group", g.to_string())).into_iter().collect();
+    list_href("/assets", search, &group, page)
 }
 
 #[component]

@@ -35,8 +35,34 @@ pub fn url_encode(value: &str) -> String {
     out
 }
 
+/// A list page's address: `base` with its search and page in the query, leaving out an empty
+/// search and page 1 (`/assets?q=web&page=2`). `extra` pairs go between them.
+pub fn list_href(base: &str, search: &str, extra: &[(&str, String)], page: i64) -> String {
+    let mut params = Vec::new();
+    if !search.is_empty() {
+        params.push(format!("q={}", url_encode(search)));
+    }
+    params.extend(extra.iter().map(|(name, value)| format!("{name}={}", url_encode(value))));
+    if page > 1 {
+        params.push(format!("page={page}"));
+    }
+    if params.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn list_hrefs_keep_only_what_narrows() {
+        use super::list_href;
+        assert_eq!(list_href("/assets", "", &[], 1), "/assets");
+        assert_eq!(list_href("/assets", "web 1", &[("group", "3".into())], 2), "/assets?q=web%201&group=3&page=2");
+        assert_eq!(list_href("/x", "", &[], 4), "/x?page=4");
+    }
+
     #[test]
     fn times_render_in_utc() {
         assert_eq!(super::date_time(Some(0)), "1970-01-01 00:00 UTC");

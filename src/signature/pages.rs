@@ -9,7 +9,7 @@ use super::model::*;
 use crate::app::use_is_admin;
 use crate::auth::editions::Feature;
 use crate::components::form::{submit_checked, watch_form, Field, FormError, FormErrors, SetCheckbox};
-use crate::components::format::{date, date_time, url_encode};
+use crate::components::format::{date, date_time, list_href, url_encode};
 use crate::components::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
@@ -661,22 +661,6 @@ pub fn SecurityPolicyPage() -> impl IntoView {
 
 // ---- Images --------------------------------------------------------------------------------
 
-/// The Images tab's address for a search and a page.
-fn images_href(search: &str, page: i64) -> String {
-    let mut params = Vec::new();
-    if !search.is_empty() {
-        params.push(format!("q={}", url_encode(search)));
-    }
-    if page > 1 {
-        params.push(format!("page={page}"));
-    }
-    if params.is_empty() {
-        format!("{BASE}/images")
-    } else {
-        format!("{BASE}/images?{}", params.join("&"))
-    }
-}
-
 #[component]
 pub fn SignatureImagesPage() -> impl IntoView {
     let sign = Action::new(|input: &SignInput| sign_image(input.clone()));
@@ -824,7 +808,7 @@ pub fn SignatureImagesPage() -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
-                <Pagination page=p.page page_count=p.page_count total=p.total href=move |page| images_href(&search, page)/>
+                <Pagination page=p.page page_count=p.page_count total=p.total href=move |page| list_href(&format!("{BASE}/images"), &search, &[], page)/>
             }}/>
             <section class="card" data-testid="registries">
                 <h2>"Registries"</h2>

@@ -261,6 +261,58 @@ async fn only_managed_members_are_visible_and_only_read() {
 }
 
 /// A resource account gets its own admin and then signs in by itself.
+/// The list pages by name, 50 to a page, and counts risks for the accounts on the shown page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_managed_list_pages_by_name() {
+    let app = TestApp::new().await;
+    let (_, admin) = management(&app).await;
+    let auto = app.call(Some(&admin), "add_managed", &[("auto_manage", "true")]).await;
+    assert_eq!(auto.status, StatusCode::OK, "{}", auto.body);
+    let mut ids = Vec::new();
+    for n in 0..55 {
+        ids.push(create_member(&app, &admin, &format!("Member {n:02}")).await);
+    }
+    // One alert in an account on the second page.
+    let late = ids[52];
+    let asset = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO assets (account_id, instance_id, name, agent_status, created_at, updated_at) VALUES ($1, 'i-1', 'web-1', 'online', 0, 0) RETURNING id",
+    )
+    .bind(late)
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO alerts (account_id, asset_id, name, alert_type, severity, status, occurred_at) VALUES ($1, $2, 'a', 'login', 'critical', 'unhandled', 0)")
+        .bind(late)
+        .bind(asset)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    let list = |search: &'static str, page: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let list = app.call(Some(admin), "list_managed", &[("search", search), ("page", page)]).await;
+            assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+            list.json()
+        }
+    };
+    let names = |l: &serde_json::Value| l["accounts"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let first = list("", "1").await;
+    assert_eq!((first["total"].as_i64(), first["page"].as_i64(), first["page_count"].as_i64()), (Some(55), Some(1), Some(2)));
+    assert_eq!(names(&first).len(), 50);
+    assert_eq!((names(&first)[0].as_str(), names(&first)[49].as_str()), ("Member 00", "Member 49"));
+    assert!(first["accounts"].as_array().unwrap().iter().all(|a| a["risks"]["alerts"]["critical"] == 0));
+    let second = list("", "2").await;
+    assert_eq!(names(&second), ["Member 50", "Member 51", "Member 52", "Member 53", "Member 54"]);
+    assert_eq!(second["accounts"][2]["risks"]["alerts"]["critical"], 1);
+    assert!(second["accounts"][2]["score"].as_i64().unwrap() < 100);
+    assert_eq!(second["accounts"][3]["score"], 100);
+    // Past the end: the last page.
+    assert_eq!(list("", "7").await["page"], 2);
+    let search = list("member 5", "1").await;
+    assert_eq!((search["total"].as_i64(), search["page_count"].as_i64()), (Some(5), Some(1)));
+    assert_eq!(names(&search), ["Member 50", "Member 51", "Member 52", "Member 53", "Member 54"]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn upgraded_resource_accounts_sign_in() {
     let app = TestApp::new().await;
