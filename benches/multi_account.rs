@@ -1,6 +1,6 @@
 //! Multi-account Control benchmark (not a test): 1,000 managed accounts with 1,000 assets (and as
-//! many findings) each, on SQLite and, with --pg, PostgreSQL. Times the page's server render and
-//! the score computation over every account.
+//! many findings) each, on SQLite and, with --pg, PostgreSQL. Times the page's server render (its
+//! first and last page of 50) and the score computation over every account.
 //!
 //! cargo bench --features ssr --bench multi_account -- [--accounts 1000] [--assets 1000] [--pg postgres://…/postgres]
 
@@ -104,24 +104,22 @@ async fn run(label: &str, url: &str, args: &Args) {
     let took = start.elapsed();
     println!("scores of {} accounts        {:>8.0} ms ({:.2} ms per account)", ids.len(), took.as_secs_f64() * 1e3, took.as_secs_f64() * 1e3 / ids.len() as f64);
 
-    let mut samples = Vec::new();
-    let mut size = 0;
-    for i in 0..6 {
-        let request = Request::builder()
-            .uri("/operation/multi-account")
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap();
-        let start = Instant::now();
-        let response = router.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        size = response.into_body().collect().await.unwrap().to_bytes().len();
-        if i > 0 {
-            samples.push(start.elapsed());
+    let last = (ids.len() as i64 + 49) / 50;
+    for (label, uri) in [("first page".to_string(), "/operation/multi-account".to_string()), (format!("page {last}"), format!("/operation/multi-account?page={last}"))] {
+        let mut samples = Vec::new();
+        let mut size = 0;
+        for i in 0..6 {
+            let request = Request::builder().uri(&uri).header(header::ACCEPT, "text/html").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+            let start = Instant::now();
+            let response = router.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            size = response.into_body().collect().await.unwrap().to_bytes().len();
+            if i > 0 {
+                samples.push(start.elapsed());
+            }
         }
+        println!("Multi-account Control, {label:<10} {}  ({} KB of HTML)", stats(samples), size / 1024);
     }
-    println!("Multi-account Control page {}  ({} KB of HTML)", stats(samples), size / 1024);
 }
 
 #[tokio::main]
