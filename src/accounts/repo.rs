@@ -383,6 +383,14 @@ pub async fn auto_manage_flag(db: &Db, management: i64) -> Result<bool, AppError
     Ok(sqlx::query_scalar::<_, i64>("SELECT auto_manage FROM accounts WHERE id = $1").bind(management).fetch_one(&db.pool).await? == 1)
 }
 
+/// The ids of the accounts `management` manages, in id order.
+pub async fn managed_ids(db: &Db, management: i64) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts WHERE management_account_id = $1 ORDER BY member_account_id")
+        .bind(management)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
 /// Rows per page of the Multi-account Control list.
 pub const MANAGED_PAGE: i64 = 50;
 

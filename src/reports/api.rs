@@ -66,10 +66,7 @@ async fn check_scope(
     if report.scope == ReportScope::ThisAccount {
         return Ok(());
     }
-    let managed = sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts WHERE management_account_id = $1")
-        .bind(user.account_id())
-        .fetch_all(&state.db.pool)
-        .await?;
+    let managed = crate::accounts::repo::managed_ids(&state.db, user.account_id()).await?;
     if user.require_feature(state, crate::auth::editions::Feature::MultiAccountControl).await.is_err() || managed.is_empty() {
         return Err(AppError::field("scope", "Only a management account with managed accounts (Multi-account Control) can report on other accounts."));
     }

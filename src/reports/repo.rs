@@ -105,10 +105,7 @@ fn ids_text(ids: &[i64]) -> String {
 
 /// The managed accounts a report covers now: all of them, or the chosen ones still managed.
 pub async fn covered_members(db: &Db, row: &ReportRow) -> Result<Vec<i64>, AppError> {
-    let managed = sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts WHERE management_account_id = $1 ORDER BY member_account_id")
-        .bind(row.account_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let managed = crate::accounts::repo::managed_ids(db, row.account_id).await?;
     Ok(match row.scope() {
         ReportScope::ThisAccount => Vec::new(),
         ReportScope::AllManaged => managed,
