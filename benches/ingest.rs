@@ -7,15 +7,13 @@
 
 mod support;
 
-use support::{admin_session, console, on_each_database, stats};
+use support::{admin_session, console, on_each_database, send, server_fn, stats};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use bulwark::auth::editions::Edition;
 use bulwark::auth::model::AccountKind;
@@ -46,12 +44,6 @@ fn args() -> Args {
     args
 }
 
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Vec<u8>) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
-}
-
 async fn post_json(router: &Router, token: &str, path: &str, body: Value) {
     let request = Request::builder()
         .method(Method::POST)
@@ -62,18 +54,6 @@ async fn post_json(router: &Router, token: &str, path: &str, body: Value) {
         .unwrap();
     let (status, body) = send(router, request).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-}
-
-async fn call(router: &Router, cookie: &str, function: &str, form: &str) -> (StatusCode, Vec<u8>) {
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/api/{function}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(form.to_string()))
-        .unwrap();
-    send(router, request).await
 }
 
 async fn page(router: &Router, cookie: &str, path: &str) -> (Duration, usize) {
@@ -97,7 +77,7 @@ async fn run(label: &str, url: &str, args: &Args) {
     let account = auth_repo::create_account(&mut conn, "Benchmark", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
     drop(conn);
     let cookie = admin_session(&db, &router, account.id).await;
-    let (_, body) = call(&router, &cookie, "create_token", "name=bench").await;
+    let (_, body) = send(&router, server_fn(&cookie, "create_token", "name=bench".into())).await;
     let token = serde_json::from_slice::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
 
     let start = Instant::now();

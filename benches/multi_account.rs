@@ -4,6 +4,7 @@
 //!
 //! cargo bench --features ssr --bench multi_account -- [--accounts 1000] [--assets 1000] [--pg postgres://…/postgres]
 
+#[allow(dead_code)] // the other benchmarks use the rest
 mod support;
 
 use support::{admin_session, console, on_each_database, stats};

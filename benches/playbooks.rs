@@ -11,14 +11,12 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 use bulwark::auth::editions::Edition;
 use bulwark::auth::model::AccountKind;
 use bulwark::auth::repo as auth_repo;
 use bulwark::server::crypto::hash_token;
-use support::{admin_session, console, on_each_database, stats};
+use support::{admin_session, console, on_each_database, send, server_fn, stats};
 
 struct Args {
     hosts: i64,
@@ -41,12 +39,6 @@ fn args() -> Args {
 
 fn credential(n: i64) -> String {
     format!("bagt_bench{n:059}")
-}
-
-async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, Vec<u8>) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
 }
 
 async fn page(router: &axum::Router, cookie: &str, path: &str) -> Duration {
@@ -135,24 +127,14 @@ async fn run(label: &str, url: &str, args: &Args) {
     println!("{label:<10} seeded {} hosts in {:.1} s", args.hosts, started.elapsed().as_secs_f64());
 
     let cookie = admin_session(&db, &router, account).await;
-    let call = |function: &str, body: String| {
-        Request::builder()
-            .method(Method::POST)
-            .uri(format!("/api/{function}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "application/json")
-            .header(header::COOKIE, &cookie)
-            .body(Body::from(body))
-            .unwrap()
-    };
-    let (_, policy) = send(&router, call("clone_policy", "template=batch_vulnerability_fix".into())).await;
+    let (_, policy) = send(&router, server_fn(&cookie, "clone_policy", "template=batch_vulnerability_fix".into())).await;
     let policy = String::from_utf8(policy).unwrap();
     let mut form = format!("input[policy_id]={policy}&input[name]=Fleet+fix&input[vulnerability_ids][0]={vulnerability}&input[dry_run]=true&input[concurrency]=100");
     for (i, (_, asset)) in assets.iter().enumerate() {
         form.push_str(&format!("&input[asset_ids][{i}]={asset}"));
     }
     let started = Instant::now();
-    let (status, body) = send(&router, call("create_task", form)).await;
+    let (status, body) = send(&router, server_fn(&cookie, "create_task", form)).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let task: i64 = String::from_utf8(body).unwrap().parse().unwrap();
     println!("{label:<10} task created (one host row and item each) in {:.2} s", started.elapsed().as_secs_f64());

@@ -16,20 +16,18 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
 use bulwark::auth::editions::Edition;
 use bulwark::auth::model::AccountKind;
 use bulwark::auth::repo as auth_repo;
+use bulwark::components::format::url_encode;
 use bulwark::signature::kms;
 use bulwark::signature::model::{KeySpec, SigningAlgorithm};
 use support::on_each_database;
@@ -92,20 +90,24 @@ fn pod_review(uid: usize, images: &[String]) -> Vec<u8> {
 }
 
 async fn call(router: &Router, cookie: &str, function: &str, form: &[(&str, String)]) -> Value {
-    let body = form.iter().map(|(k, v)| format!("{}={}", bulwark::components::format::url_encode(k), bulwark::components::format::url_encode(v))).collect::<Vec<_>>().join("&");
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/api/{function}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(body))
-        .unwrap();
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = form.iter().map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect::<Vec<_>>().join("&");
+    let (status, bytes) = support::send(router, support::server_fn(cookie, function, body)).await;
     assert_eq!(status, StatusCode::OK, "{function}: {}", String::from_utf8_lossy(&bytes));
     serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+/// A console with an Enterprise account whose admin authorized the key service and made an
+/// RSA_2048 signing key: the database, the router, the admin's session cookie and the key's id.
+async fn signing_console(url: &str, account: &str) -> (bulwark::server::db::Db, Router, String, String) {
+    let (db, router) = support::console(url).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let account = auth_repo::create_account(&mut conn, account, Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
+    drop(conn);
+    let cookie = support::admin_session(&db, &router, account).await;
+    call(&router, &cookie, "grant_authorization", &[("service", "keys_and_clusters".into())]).await;
+    let key = call(&router, &cookie, "signature/create_key", &[("input[alias]", "ci".into()), ("input[description]", String::new()), ("input[spec]", "RSA_2048".into()), ("input[usage]", "SIGN/VERIFY".into())]).await;
+    let key_id = key["key_id"].as_str().unwrap().to_string();
+    (db, router, cookie, key_id)
 }
 
 async fn serve(router: Router) -> String {
@@ -161,14 +163,7 @@ async fn throughput(client: &reqwest::Client, url: &str, bodies: Vec<Vec<u8>>) -
 
 async fn webhook(label: &'static str, url: String, requests: usize) {
     println!("\n== {label}: the admission webhook, a pod of {} containers, {requests} reviews a run", IMAGES.len());
-    let (db, router) = support::console(&url).await;
-    let mut conn = db.pool.acquire().await.unwrap();
-    let account = auth_repo::create_account(&mut conn, "Shop", Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
-    drop(conn);
-    let cookie = support::admin_session(&db, &router, account).await;
-    call(&router, &cookie, "grant_authorization", &[("service", "keys_and_clusters".into())]).await;
-    let key = call(&router, &cookie, "signature/create_key", &[("input[alias]", "ci".into()), ("input[description]", String::new()), ("input[spec]", "RSA_2048".into()), ("input[usage]", "SIGN/VERIFY".into())]).await;
-    let key_id = key["key_id"].as_str().unwrap().to_string();
+    let (db, router, cookie, key_id) = signing_console(&url, "Shop").await;
     let witness = call(&router, &cookie, "signature/create_witness", &[("input[name]", "build".into()), ("input[key_id]", key_id.clone()), ("input[description]", String::new())]).await;
     let cluster = call(&router, &cookie, "signature/create_cluster", &[("input[name]", "prod".into()), ("input[region]", "eu".into()), ("input[namespaces]", "shop".into())]).await;
     let hook = call(&router, &cookie, "signature/get_hook_instructions", &[("id", cluster.to_string())]).await;
@@ -249,16 +244,10 @@ async fn signing(requests: usize) {
 
     // Through the signing API (sign a digest), one request at a time, as a pipeline step would.
     let dir = tempfile::tempdir().unwrap();
-    let (db, router) = support::console(&format!("sqlite://{}/sign.db?mode=rwc", dir.path().display())).await;
-    let mut conn = db.pool.acquire().await.unwrap();
-    let account = auth_repo::create_account(&mut conn, "CI", Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
-    drop(conn);
-    let cookie = support::admin_session(&db, &router, account).await;
-    call(&router, &cookie, "grant_authorization", &[("service", "keys_and_clusters".into())]).await;
-    let key = call(&router, &cookie, "signature/create_key", &[("input[alias]", "ci".into()), ("input[description]", String::new()), ("input[spec]", "RSA_2048".into()), ("input[usage]", "SIGN/VERIFY".into())]).await;
+    let (_db, router, cookie, key_id) = signing_console(&format!("sqlite://{}/sign.db?mode=rwc", dir.path().display()), "CI").await;
     let token = call(&router, &cookie, "create_token", &[("name", "bench".into())]).await["token"].as_str().unwrap().to_string();
     let base = serve(router).await;
-    let url = format!("{base}/api/v1/kms/keys/{}/sign", key["key_id"].as_str().unwrap());
+    let url = format!("{base}/api/v1/kms/keys/{key_id}/sign");
     let client = reqwest::Client::new();
     let body = json!({ "digest": BASE64.encode(Sha256::digest(payload)), "algorithm": "RSA_PKCS1_SHA_256" }).to_string();
     let started = Instant::now();

@@ -1,13 +1,15 @@
-//! What the benchmarks share: the console on a database (no socket), a signed-in admin, the
-//! median/p95 line, and running a scenario on SQLite and then on a throwaway PostgreSQL database.
+//! What the benchmarks share: the console on a database (no socket), a signed-in admin, requests
+//! through the router and server-function calls as the browser makes them, the median/p95 line,
+//! and running a scenario on SQLite and then on a throwaway PostgreSQL database.
 
 use std::future::Future;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{header, Method, Request};
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
+use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use bulwark::auth::model::Role;
@@ -50,6 +52,25 @@ pub async fn admin_session(db: &Db, router: &Router, account_id: i64) -> String 
         .find(|v| v.starts_with("bulwark_session="))
         .map(|v| v.split(';').next().unwrap().to_string())
         .expect("signed in")
+}
+
+/// Sends a request through the router (no socket): its status and body.
+pub async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+/// A server-function call as the browser makes it: a form-encoded POST under the session `cookie`.
+pub fn server_fn(cookie: &str, function: &str, form: String) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/{function}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(form))
+        .unwrap()
 }
 
 pub fn stats(mut samples: Vec<Duration>) -> String {
