@@ -33,7 +33,8 @@ type Checked = (i64, String, String);
 /// (cluster, namespace, image).
 type Ran = (i64, String, String);
 
-const VERIFIED_CAPACITY: usize = 100_000;
+/// Entries a cache map holds before it starts over (checked signatures, recorded runs).
+const CACHE_CAPACITY: usize = 100_000;
 /// Where an image ran is written at most this often per cluster, namespace and image: the API
 /// server calls for every pod.
 pub const RUN_RECORD_SECS: i64 = 60;
@@ -65,7 +66,7 @@ impl SignatureCache {
     /// Whether this replica should record that `image` ran there now (and notes that it did).
     pub fn should_record(&self, cluster_id: i64, namespace: &str, image: &str, now: i64) -> bool {
         let Ok(mut map) = self.recorded.lock() else { return true };
-        if map.len() >= VERIFIED_CAPACITY {
+        if map.len() >= CACHE_CAPACITY {
             map.clear();
         }
         let key = (cluster_id, namespace.to_string(), image.to_string());
@@ -80,7 +81,7 @@ impl SignatureCache {
 
     pub fn remember(&self, version_row: i64, digest: &str, signature: &str, valid: bool) {
         if let Ok(mut map) = self.verified.lock() {
-            if map.len() >= VERIFIED_CAPACITY {
+            if map.len() >= CACHE_CAPACITY {
                 map.clear();
             }
             map.insert((version_row, digest.to_string(), signature.to_string()), valid);

@@ -755,7 +755,10 @@ pub fn SignatureImagesPage() -> impl IntoView {
                     prop:value=move || query.with(|q| q.0.clone())/>
                 <button class="btn" type="submit">"Search"</button>
             </form>
-            <Loaded resource=images loading="Loading images…" render=move |p: ImagePage| { let search = query.with_untracked(|q| q.0.clone()); let images = p.images; view! {
+            <Loaded resource=images loading="Loading images…" render=move |p: ImagePage| {
+                let search = query.with_untracked(|q| q.0.clone());
+                let images = p.images;
+                view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="images-table">
                         <thead><tr><th>"Image"</th><th>"Tags"</th><th>"Signatures"</th><th>"Where it ran"</th><th>"Last seen"</th></tr></thead>
