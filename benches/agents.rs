@@ -332,7 +332,7 @@ fn stats_p99(mut samples: Vec<Duration>) -> String {
 async fn run(label: &'static str, url: &str, args: &Args) {
     let db = Db::open(url).await.expect("open database");
     let mut conn = db.pool.acquire().await.unwrap();
-    bulwark::auth::repo::create_account(&mut conn, "Bench", bulwark::auth::editions::Edition::Enterprise, bulwark::auth::model::AccountKind::Cloud)
+    bulwark::tenants::open_account(&mut conn, "Bench", bulwark::editions::Edition::Enterprise, bulwark::auth::model::AccountKind::Cloud)
         .await
         .unwrap();
     drop(conn);

@@ -15,9 +15,8 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::AccountKind;
-use bulwark::auth::repo as auth_repo;
 use bulwark::server::db::Db;
 
 const ASSET_BATCH: usize = 5_000;
@@ -74,7 +73,7 @@ async fn run(label: &str, url: &str, args: &Args) {
     let (db, router) = console(url).await;
 
     let mut conn = db.pool.acquire().await.unwrap();
-    let account = auth_repo::create_account(&mut conn, "Benchmark", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
+    let account = bulwark::tenants::open_account(&mut conn, "Benchmark", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
     drop(conn);
     let cookie = admin_session(&db, &router, account.id).await;
     let (_, body) = send(&router, server_fn(&cookie, "create_token", "name=bench".into())).await;
@@ -175,7 +174,7 @@ async fn report_benchmarks(db: &Db, account_id: i64) {
     // 10,000 reports (1,000 accounts x 10) all due now: the planning pass of the scheduler.
     let mut conn = db.pool.acquire().await.unwrap();
     for a in 0..1_000 {
-        let account = auth_repo::create_account(&mut conn, &format!("Tenant {a}"), Edition::Advanced, AccountKind::Cloud).await.unwrap();
+        let account = bulwark::tenants::open_account(&mut conn, &format!("Tenant {a}"), Edition::Advanced, AccountKind::Cloud).await.unwrap();
         for r in 0..9 {
             sqlx::query(
                 "INSERT INTO reports (account_id, name, kind, send_window, recipients, sections, enabled, is_default, created_at, updated_at)

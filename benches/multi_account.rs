@@ -15,9 +15,8 @@ use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::AccountKind;
-use bulwark::auth::repo as auth_repo;
 
 struct Args {
     accounts: i64,
@@ -44,7 +43,7 @@ async fn run(label: &str, url: &str, args: &Args) {
     let (db, router) = console(url).await;
 
     let mut conn = db.pool.acquire().await.unwrap();
-    let holding = auth_repo::create_account(&mut conn, "Holding", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
+    let holding = bulwark::tenants::open_account(&mut conn, "Holding", Edition::Enterprise, AccountKind::Cloud).await.unwrap();
     sqlx::query("INSERT INTO authorizations (account_id, service, granted_at) VALUES ($1, 'resource_directory', 0)")
         .bind(holding.id)
         .execute(&mut *conn)
@@ -53,7 +52,7 @@ async fn run(label: &str, url: &str, args: &Args) {
 
     let start = Instant::now();
     for n in 0..args.accounts {
-        let member = auth_repo::create_account(&mut conn, &format!("Tenant {n:04}"), Edition::Advanced, AccountKind::Resource).await.unwrap();
+        let member = bulwark::tenants::open_account(&mut conn, &format!("Tenant {n:04}"), Edition::Advanced, AccountKind::Resource).await.unwrap();
         sqlx::query("INSERT INTO directory_members (member_account_id, management_account_id, joined_by, joined_at) VALUES ($1, $2, 'created', 0)")
             .bind(member.id)
             .bind(holding.id)

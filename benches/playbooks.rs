@@ -12,9 +12,8 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::AccountKind;
-use bulwark::auth::repo as auth_repo;
 use bulwark::server::crypto::hash_token;
 use support::{admin_session, console, on_each_database, send, server_fn, stats};
 
@@ -62,7 +61,7 @@ async fn run(label: &str, url: &str, args: &Args) {
         )
     };
     let mut conn = db.pool.acquire().await.unwrap();
-    let account = auth_repo::create_account(&mut conn, "Fleet", Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
+    let account = bulwark::tenants::open_account(&mut conn, "Fleet", Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
     drop(conn);
 
     // Hosts with agents, an inventory each and one open finding, seeded with plain SQL.
@@ -195,8 +194,8 @@ async fn run(label: &str, url: &str, args: &Args) {
     );
     println!(
         "{label:<10} (the console ticks every {} s, so at most 100 hosts start per tick: {:.1} min for {} hosts when agents answer within a tick)",
-        bulwark::server::jobs::PLAYBOOK_TICK.as_secs(),
-        (args.hosts as f64 / 100.0).ceil() * bulwark::server::jobs::PLAYBOOK_TICK.as_secs_f64() / 60.0,
+        bulwark::console::jobs::PLAYBOOK_TICK.as_secs(),
+        (args.hosts as f64 / 100.0).ceil() * bulwark::console::jobs::PLAYBOOK_TICK.as_secs_f64() / 60.0,
         args.hosts
     );
 

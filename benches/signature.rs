@@ -24,10 +24,9 @@ use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::AccountKind;
-use bulwark::auth::repo as auth_repo;
-use bulwark::components::format::url_encode;
+use bulwark::format::url_encode;
 use bulwark::signature::kms;
 use bulwark::signature::model::{KeySpec, SigningAlgorithm};
 use support::on_each_database;
@@ -101,7 +100,7 @@ async fn call(router: &Router, cookie: &str, function: &str, form: &[(&str, Stri
 async fn signing_console(url: &str, account: &str) -> (bulwark::server::db::Db, Router, String, String) {
     let (db, router) = support::console(url).await;
     let mut conn = db.pool.acquire().await.unwrap();
-    let account = auth_repo::create_account(&mut conn, account, Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
+    let account = bulwark::tenants::open_account(&mut conn, account, Edition::Enterprise, AccountKind::Cloud).await.unwrap().id;
     drop(conn);
     let cookie = support::admin_session(&db, &router, account).await;
     call(&router, &cookie, "grant_authorization", &[("service", "keys_and_clusters".into())]).await;

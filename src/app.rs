@@ -1,5 +1,5 @@
 //! The HTML shell, the router, and the console layout: navigation, header, and the signed-in
-//! user that every page and feature gate reads.
+//! user (provided here, read through `auth::context`).
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -11,9 +11,10 @@ use crate::accounts::pages::{InvitationsPage, MemberViewPage, MultiAccountPage, 
 use crate::advisories::pages::AdvisorySettingsPage;
 use crate::assets::pages::{AddHostPage, AssetDetailPage, AssetListPage};
 use crate::auth::api::{get_me, SignOut};
+use crate::auth::context::{MeRefresh, MeResource};
 use crate::auth::model::Me;
 use crate::auth::pages::SignInPage;
-use crate::components::format::url_encode;
+use crate::format::url_encode;
 use crate::components::toast::{provide_toaster, ToastStack};
 use crate::error::AppError;
 use crate::overview::pages::OverviewPage;
@@ -38,36 +39,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
-    }
-}
-
-/// The signed-in user, loaded once by the console layout.
-pub type MeResource = Resource<Result<Me, AppError>>;
-
-pub fn use_me() -> MeResource {
-    expect_context::<MeResource>()
-}
-
-/// Whether the signed-in user is an admin (false until the user has loaded), for showing the
-/// buttons only admins may use; the server checks the role again.
-pub fn use_is_admin() -> Signal<bool> {
-    let me = use_me();
-    Signal::derive(move || me.get().and_then(|m| m.ok()).is_some_and(|m| m.is_admin()))
-}
-
-/// Bump to reload the signed-in user (after an edition or authorization change).
-#[derive(Clone, Copy)]
-pub struct MeRefresh(RwSignal<u64>);
-
-impl MeRefresh {
-    pub fn bump(&self) {
-        self.0.update(|v| *v += 1);
-    }
-
-    /// Tracked: resources that depend on what the account may use (edition, authorizations)
-    /// put this in their source so they load again when it changes.
-    pub fn version(&self) -> u64 {
-        self.0.get()
     }
 }
 
@@ -155,7 +126,7 @@ fn is_current(href: &str, path: &str) -> bool {
 #[component]
 fn ConsoleLayout() -> impl IntoView {
     let refresh = RwSignal::new(0u64);
-    provide_context(MeRefresh(refresh));
+    provide_context(MeRefresh::new(refresh));
     let me: MeResource = Resource::new(move || refresh.get(), |_| get_me());
     provide_context(me);
     let location = use_location();

@@ -8,7 +8,7 @@ use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::editions::{Edition, Feature, Service};
+use crate::editions::{Edition, Feature, Service};
 
 /// Field name → message, shown beside the field in forms and returned by the API.
 pub type FieldErrors = BTreeMap<String, String>;

@@ -9,12 +9,21 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod console;
+pub mod editions;
 pub mod error;
+pub mod format;
+pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod http;
 pub mod overview;
 pub mod playbook;
 pub mod reports;
 pub mod settings;
 pub mod signature;
+#[cfg(feature = "ssr")]
+pub mod tenants;
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -6,13 +6,14 @@ use std::net::SocketAddr;
 use clap::{Parser, Subcommand};
 use leptos::prelude::*;
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::{validate_email, validate_password, AccountKind, Role};
 use bulwark::auth::repo as auth_repo;
 use bulwark::server::config::Config;
 use bulwark::server::db::Db;
 use bulwark::server::secrets::Secrets;
-use bulwark::server::{crypto, demo, jobs, router, AppState};
+use bulwark::console::{demo, jobs, router};
+use bulwark::server::{crypto, AppState};
 
 #[derive(Parser)]
 #[command(name = "bulwark", about = "Bulwark security operations console", version)]
@@ -293,7 +294,7 @@ async fn first_start(db: &Db, config: &Config) -> Result<(), BoxError> {
     validate_email(&email).map_err(|m| format!("BULWARK_ADMIN_EMAIL: {m}"))?;
     let hash = crypto::hash_password(password.clone()).await?;
     let mut tx = db.begin_write().await?;
-    let account = auth_repo::create_account(&mut tx, "Management account", Edition::Enterprise, AccountKind::Cloud).await?;
+    let account = bulwark::tenants::open_account(&mut tx, "Management account", Edition::Enterprise, AccountKind::Cloud).await?;
     auth_repo::create_user(&mut *tx, account.id, &email, "Administrator", Role::Admin, &hash.0).await?;
     tx.commit().await?;
     println!("\nBulwark created the management account {} and its admin.", account.account_no);

@@ -17,7 +17,8 @@ use bulwark::auth::repo as auth_repo;
 use bulwark::server::config::Config;
 use bulwark::server::crypto::{self, random_hex};
 use bulwark::server::db::Db;
-use bulwark::server::{router, AppState};
+use bulwark::console::router;
+use bulwark::server::AppState;
 
 pub const PASSWORD: &str = "benchmark-password";
 

@@ -149,6 +149,11 @@ test('send now mails every recipient; the archive shows the report, its PDF and 
   await expect(page.getByRole('heading', { name: 'SOC daily digest' })).toBeVisible();
   await expect(page.getByTestId('report-summary')).toContainText('Vulnerabilities');
   await expect(page.getByTestId('report-score')).toHaveText(/^\d+/);
+  // The footnote says how every number is counted, as the email and the PDF do.
+  const notes = page.getByTestId('counting-notes');
+  await expect(notes.getByRole('heading', { name: 'How these numbers are counted' })).toBeVisible();
+  await expect(notes).toContainText('A check that has only ever passed was never a risk.');
+  await expect(notes).toContainText('fixed or ignored in the period');
   const assets = page.locator('section[data-section=assets]');
   await expect(assets.locator('.report-chart svg')).toHaveCount(1);
   await expect(assets.locator('tbody tr').first()).toBeVisible();

@@ -76,7 +76,7 @@ test('key → witness → cluster with its hook → enabled policy → signed im
   const yaml = page.getByTestId('hook-yaml');
   await expect(yaml).toContainText('kind: ValidatingWebhookConfiguration');
   await expect(yaml).toContainText('failurePolicy: Fail');
-  const url = (await yaml.innerText()).match(/url: "([^"]+)"/)[1];
+  const url = (await yaml.innerText()).match(/url: "?([^"\s]+)"?/)[1];
   await page.getByRole('dialog', { name: 'Install validation hook' }).getByRole('button', { name: 'Close' }).click();
   const hookPath = new URL(url).pathname;
   expect((await review(page, hookPath, 'pod-unsigned.json')).allowed).toBe(true);

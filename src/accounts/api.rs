@@ -12,7 +12,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 async fn management(admin: bool) -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
     let (user, state) = crate::auth::session::caller().await?;
-    user.require_feature(&state, crate::auth::editions::Feature::MultiAccountControl).await?;
+    user.require_feature(&state, crate::editions::Feature::MultiAccountControl).await?;
     if admin {
         user.require_admin()?;
     }
@@ -45,11 +45,17 @@ pub async fn create_folder(name: String, parent: String) -> Result<i64, AppError
 
 #[server(endpoint = "create_member")]
 pub async fn create_member(member: NewResourceAccount) -> Result<i64, AppError> {
-    use crate::auth::editions::Edition;
+    use crate::editions::Edition;
+    use crate::auth::model::AccountKind;
     let (user, state) = management(true).await?;
     member.validate()?;
     let edition = Edition::parse(&member.edition).ok_or(AppError::Internal)?;
-    super::repo::create_resource_account(&state.db, user.account_id(), &user.actor(), &member.name, folder_id(&member.folder)?, edition).await
+    let folder = folder_id(&member.folder)?;
+    let mut tx = state.db.begin_write().await?;
+    let account = crate::tenants::open_account(&mut tx, member.name.trim(), edition, AccountKind::Resource).await?;
+    super::repo::add_created_member(&mut tx, user.account_id(), &user.actor(), &account, folder).await?;
+    tx.commit().await?;
+    Ok(account.id)
 }
 
 #[server(endpoint = "invite_account")]

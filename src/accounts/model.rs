@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::editions::Edition;
+use crate::editions::Edition;
 use crate::auth::model::{validate_email, validate_password, AccountKind};
 use crate::error::{AppError, FieldErrors};
 use crate::overview::score::RiskCounts;

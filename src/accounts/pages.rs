@@ -2,24 +2,25 @@
 //! view of each), the Resource Directory and received Invitations.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_query_map};
 
 use super::api::*;
 use super::model::*;
-use crate::app::MeRefresh;
+use crate::auth::context::MeRefresh;
 use crate::assets::model::AssetQuery;
-use crate::auth::editions::{Edition, Feature};
+use crate::editions::{Edition, Feature};
 use crate::auth::model::AccountKind;
+use crate::components::route::{load_by_id, use_route_id};
 use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
-use crate::components::format::{date, date_time, list_href};
-use crate::components::gate::FeatureGate;
+use crate::format::{date, date_time, list_href};
+use crate::auth::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
 use crate::overview::score::{ScoreBand, SeverityCounts};
-use crate::settings::pages::SettingsTabs;
+use crate::components::tabs::SettingsTabs;
 
 const LIST: &str = "/operation/multi-account";
 const DIRECTORY: &str = "/settings/resource-directory";
@@ -228,9 +229,8 @@ fn AddDialog(open: RwSignal<bool>, candidates: Candidates, add: ServerAction<Add
 /// A managed member's Overview and Assets, read-only.
 #[component]
 pub fn MemberViewPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)));
+    let id = use_route_id();
     let asset_query = Memo::new(move |_| {
         query.with(|q| AssetQuery {
             search: q.get("q").unwrap_or_default(),
@@ -238,7 +238,7 @@ pub fn MemberViewPage() -> impl IntoView {
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
         })
     });
-    let view_data = Resource::new(move || (id.get(), asset_query.get()), |(id, query)| get_member_view(id, query));
+    let view_data = Resource::new(move || (id.get(), asset_query.get()), |(id, query)| load_by_id(id, move |id| get_member_view(id, query)));
     view! {
         <FeatureGate feature=Feature::MultiAccountControl>
             <Loaded resource=view_data loading="Loading the account…" render=move |v: MemberView| {

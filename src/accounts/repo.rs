@@ -10,9 +10,9 @@ use super::model::{
     Candidate, Directory, Folder, Invitation, InvitationStatus, ManagedAccount, Member, INVITATION_DAYS,
 };
 use crate::assets::model::Severity;
-use crate::auth::editions::Edition;
+use crate::editions::Edition;
 use crate::overview::score::{RiskCounts, ScoreWeights};
-use crate::auth::model::{AccountKind, Role};
+use crate::auth::model::{Account, AccountKind, Role};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
 use crate::server::db::{like_pattern, placeholders, Db};
@@ -174,17 +174,11 @@ async fn auto_manage(conn: &mut AnyConnection, management: i64, member: i64) -> 
     Ok(())
 }
 
-pub async fn create_resource_account(
-    db: &Db,
-    management: i64,
-    actor: &Actor,
-    name: &str,
-    folder: Option<i64>,
-    edition: Edition,
-) -> Result<i64, AppError> {
-    let mut tx = db.begin_write().await?;
-    owned_folder(&mut tx, management, folder).await?;
-    let account = crate::auth::repo::create_account(&mut tx, name.trim(), edition, AccountKind::Resource).await?;
+/// Puts an account just opened for `management` into its directory (in `folder`, which must be
+/// its own) and, when `management` auto-manages, under its control; audited. Runs in the
+/// caller's transaction, the one that opened the account.
+pub async fn add_created_member(conn: &mut AnyConnection, management: i64, actor: &Actor, account: &Account, folder: Option<i64>) -> Result<(), AppError> {
+    owned_folder(&mut *conn, management, folder).await?;
     sqlx::query(
         "INSERT INTO directory_members (member_account_id, management_account_id, folder_id, joined_by, joined_at) VALUES ($1, $2, $3, 'created', $4)",
     )
@@ -192,12 +186,11 @@ pub async fn create_resource_account(
     .bind(management)
     .bind(folder)
     .bind(now())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    auto_manage(&mut tx, management, account.id).await?;
-    audit::record(&mut *tx, management, actor, "directory.member.create", &account.account_no, name.trim()).await?;
-    tx.commit().await?;
-    Ok(account.id)
+    auto_manage(&mut *conn, management, account.id).await?;
+    audit::record(&mut *conn, management, actor, "directory.member.create", &account.account_no, &account.name).await?;
+    Ok(())
 }
 
 pub async fn invite(db: &Db, management: i64, actor: &Actor, account_no: &str) -> Result<i64, AppError> {
@@ -383,14 +376,6 @@ pub async fn auto_manage_flag(db: &Db, management: i64) -> Result<bool, AppError
     Ok(sqlx::query_scalar::<_, i64>("SELECT auto_manage FROM accounts WHERE id = $1").bind(management).fetch_one(&db.pool).await? == 1)
 }
 
-/// The ids of the accounts `management` manages, in id order.
-pub async fn managed_ids(db: &Db, management: i64) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts WHERE management_account_id = $1 ORDER BY member_account_id")
-        .bind(management)
-        .fetch_all(&db.pool)
-        .await?)
-}
-
 /// Rows per page of the Multi-account Control list.
 pub const MANAGED_PAGE: i64 = 50;
 
@@ -423,19 +408,7 @@ pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Resul
     // Everything below reads only the accounts on this page.
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let at = now();
-    let since = crate::overview::repo::day_of(at - 29 * DAY);
-    let mut histories: HashMap<i64, Vec<i64>> = HashMap::new();
-    let sql = format!(
-        "SELECT account_id, score FROM score_history WHERE account_id IN ({}) AND day >= $1 ORDER BY account_id, day",
-        placeholders(2, ids.len())
-    );
-    let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(&since);
-    for id in &ids {
-        query = query.bind(*id);
-    }
-    for (account_id, score) in query.fetch_all(&db.pool).await? {
-        histories.entry(account_id).or_default().push(score);
-    }
+    let mut histories = crate::overview::repo::score_histories(db, &ids, at - 29 * DAY).await?;
     let mut risks = risk_counts_of(db, &ids, at).await?;
     let sql = format!("SELECT id, score_weights FROM accounts WHERE id IN ({})", placeholders(1, ids.len()));
     let mut query = sqlx::query_as::<_, (i64, Option<String>)>(&sql);

@@ -3,11 +3,11 @@
 use leptos::prelude::*;
 
 use super::api::get_advisories;
-use crate::app::use_is_admin;
-use crate::components::format::date_time;
+use crate::auth::context::use_is_admin;
+use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::table::rows_or_empty;
-use crate::settings::pages::SettingsTabs;
+use crate::components::tabs::SettingsTabs;
 
 #[component]
 pub fn AdvisorySettingsPage() -> impl IntoView {

@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::fleet::{self, AgentIdentity};
-use super::ingest::parse;
+use crate::http::json::parse;
 use super::model::FixJobView;
 use crate::agent::protocol::*;
 use crate::auth::token::{bearer, ApiCaller};
@@ -158,7 +158,7 @@ pub async fn import_trivy_findings(
     found: &[crate::advisories::repo::FoundVulnerability],
 ) -> Result<i64, AppError> {
     let mut tx = db.begin_write().await?;
-    let open = crate::advisories::repo::record_matches(&mut tx, account_id, asset_id, "trivy", found, now()).await?;
+    let open = super::repo::record_matches(&mut tx, account_id, asset_id, "trivy", found, now()).await?;
     audit::record(&mut *tx, account_id, actor, "ingest.trivy", asset_name, &format!("{} vulnerabilities", found.len())).await?;
     tx.commit().await?;
     Ok(open)

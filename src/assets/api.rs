@@ -21,7 +21,10 @@ pub async fn get_asset(id: i64) -> Result<AssetDetail, AppError> {
     use crate::auth::session::caller;
 
     let (user, state) = caller().await?;
-    super::repo::asset_detail(&state.db, user.account_id(), id).await
+    let (asset, findings, alerts, baseline) = super::repo::asset_records(&state.db, user.account_id(), id).await?;
+    let agent = super::fleet::agent_view(&state.db, asset.id).await?;
+    let jobs = super::fleet::asset_jobs(&state.db, user.account_id(), asset.id, 20).await?;
+    Ok(AssetDetail { asset, findings, alerts, baseline, agent, jobs })
 }
 
 #[server(endpoint = "list_enrollment_tokens")]

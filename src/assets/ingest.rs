@@ -6,13 +6,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::model::*;
 use super::repo::{self, AssetIds};
 use crate::auth::token::ApiCaller;
 use crate::error::AppError;
+use crate::http::json::parse;
 use crate::server::audit::{self, Actor};
 use crate::server::db::Db;
 use crate::server::{now, AppState};
@@ -25,16 +25,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/alerts", post(post_alerts))
         .route("/api/v1/baseline", post(post_baseline))
         .route("/api/v1/attacks", post(post_attacks))
-}
-
-/// Parses JSON with the path of the first offending value in the message.
-pub(crate) fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AppError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let field = if path == "." { "body".to_string() } else { path };
-        AppError::field(field, error.into_inner().to_string())
-    })
 }
 
 #[derive(Deserialize)]

@@ -3,13 +3,14 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_query_map};
 
 use super::api::*;
 use super::model::*;
-use crate::app::use_is_admin;
+use crate::auth::context::use_is_admin;
+use crate::components::route::{load_by_id, use_route_id};
 use crate::components::form::{Field, FormError, FormErrors};
-use crate::components::format::{date_time, list_href};
+use crate::format::{date_time, list_href};
 use crate::components::loaded::{refresh_while, Loaded};
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
@@ -153,12 +154,11 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
 
 #[component]
 pub fn AssetDetailPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
+    let id = use_route_id();
     let fix = ServerAction::<FixFindings>::new();
     // Fix jobs take minutes: while one is queued or running the page asks again every 2 s.
     let refresh = RwSignal::new(0u32);
-    let detail = Resource::new(move || (id.get(), fix.version().get(), refresh.get()), |(id, _, _)| get_asset(id));
+    let detail = Resource::new(move || (id.get(), fix.version().get(), refresh.get()), |(id, _, _)| load_by_id(id, get_asset));
     refresh_while(detail, refresh, Duration::from_secs(2), |d| d.jobs.iter().any(|j| !j.status.is_finished()));
     toast_outcome(move || fix.value().get(), "Fix job queued.", || ());
     view! { <Loaded resource=detail loading="Loading the asset…" render=move |d| view! { <AssetDetailBody detail=d fix/> }/> }

@@ -1,11 +1,12 @@
 //! SQL for assets, groups and security data: the Assets page's queries and the upserts that the
 //! ingestion API and the demo seeder share. Every statement is scoped by `account_id`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::AnyConnection;
 
 use super::model::*;
+use crate::advisories::repo::FoundVulnerability;
 use crate::error::AppError;
 use crate::server::db::{like_pattern, Db};
 
@@ -92,16 +93,7 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
     .into_iter()
     .map(AssetRow::into_summary)
     .collect();
-    let groups = sqlx::query_as::<_, (i64, String, i64)>(
-        "SELECT g.id, g.name, (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id) FROM asset_groups g
-         WHERE g.account_id = $1 ORDER BY g.name",
-    )
-    .bind(account_id)
-    .fetch_all(&db.pool)
-    .await?
-    .into_iter()
-    .map(|(id, name, asset_count)| AssetGroup { id, name, asset_count })
-    .collect();
+    let groups = groups(db, account_id).await?;
     let (all_count, ungrouped_count) = sqlx::query_as::<_, (i64, i64)>(
         "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN group_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), 0) FROM assets WHERE account_id = $1",
     )
@@ -113,7 +105,7 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
 
 /// One asset of this account with its findings, alerts and baseline results; `NotFound` for any
 /// other account's asset, exactly as for one that does not exist.
-pub async fn asset_detail(db: &Db, account_id: i64, asset_id: i64) -> Result<AssetDetail, AppError> {
+pub async fn asset_records(db: &Db, account_id: i64, asset_id: i64) -> Result<AssetRecords, AppError> {
     let asset = sqlx::query_as::<_, AssetRow>(&format!("{} WHERE a.account_id = $1 AND a.id = $2", asset_select()))
         .bind(account_id)
         .bind(asset_id)
@@ -186,10 +178,11 @@ pub async fn asset_detail(db: &Db, account_id: i64, asset_id: i64) -> Result<Ass
         checked_at,
     })
     .collect();
-    let agent = super::fleet::agent_view(db, asset_id).await?;
-    let jobs = super::fleet::asset_jobs(db, account_id, asset_id, 20).await?;
-    Ok(AssetDetail { asset, findings, alerts, baseline, agent, jobs })
+    Ok((asset, findings, alerts, baseline))
 }
+
+/// An asset with its findings, alerts and baseline results.
+pub type AssetRecords = (AssetSummary, Vec<FindingView>, Vec<AlertView>, Vec<BaselineView>);
 
 type FindingRow = (i64, String, String, String, String, String, String, String, String, String, String, i64, i64);
 
@@ -283,7 +276,19 @@ impl AssetIds {
     }
 }
 
-pub async fn upsert_vulnerability(conn: &mut AnyConnection, account_id: i64, f: &FindingIn) -> Result<i64, AppError> {
+/// A vulnerability as an ingested finding, an advisory match or a scan report names it.
+pub struct VulnerabilityEntry<'a> {
+    pub advisory_id: &'a str,
+    pub package: &'a str,
+    pub title: &'a str,
+    pub severity: &'a str,
+    pub category: &'a str,
+    pub affected_versions: &'a str,
+    pub fix: &'a str,
+}
+
+/// The account's catalogue row for (advisory, package), created or brought up to date; its id.
+pub async fn upsert_vulnerability_entry(conn: &mut AnyConnection, account_id: i64, v: &VulnerabilityEntry<'_>) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar::<_, i64>(
         "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category, affected_versions, fix)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -293,15 +298,28 @@ pub async fn upsert_vulnerability(conn: &mut AnyConnection, account_id: i64, f: 
          RETURNING id",
     )
     .bind(account_id)
-    .bind(f.advisory_id.trim())
-    .bind(f.package.trim())
-    .bind(f.title.trim())
-    .bind(f.severity.as_str())
-    .bind(f.category.as_str())
-    .bind(f.affected_versions.trim())
-    .bind(f.fix.trim())
+    .bind(v.advisory_id)
+    .bind(v.package)
+    .bind(v.title)
+    .bind(v.severity)
+    .bind(v.category)
+    .bind(v.affected_versions)
+    .bind(v.fix)
     .fetch_one(conn)
     .await?)
+}
+
+pub async fn upsert_vulnerability(conn: &mut AnyConnection, account_id: i64, f: &FindingIn) -> Result<i64, AppError> {
+    let entry = VulnerabilityEntry {
+        advisory_id: f.advisory_id.trim(),
+        package: f.package.trim(),
+        title: f.title.trim(),
+        severity: f.severity.as_str(),
+        category: f.category.as_str(),
+        affected_versions: f.affected_versions.trim(),
+        fix: f.fix.trim(),
+    };
+    upsert_vulnerability_entry(conn, account_id, &entry).await
 }
 
 /// Records a finding as seen at `seen_at`. Fixed and ignored findings are resolved; a resolved
@@ -423,4 +441,92 @@ pub async fn insert_attack(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The account's asset groups by name, each with how many assets it holds.
+pub async fn groups(db: &Db, account_id: i64) -> Result<Vec<AssetGroup>, AppError> {
+    Ok(sqlx::query_as::<_, (i64, String, i64)>(
+        "SELECT g.id, g.name, (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id) FROM asset_groups g
+         WHERE g.account_id = $1 ORDER BY g.name",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?
+    .into_iter()
+    .map(|(id, name, asset_count)| AssetGroup { id, name, asset_count })
+    .collect())
+}
+
+/// Records what an inventory matched on one asset: opens or refreshes its findings (source
+/// `source`) and resolves that source's open findings the inventory no longer matches.
+/// Returns the number of open findings from that source.
+pub async fn record_matches(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    asset_id: i64,
+    source: &str,
+    matches: &[FoundVulnerability],
+    now: i64,
+) -> Result<i64, AppError> {
+    let mut seen = HashSet::new();
+    for found in matches {
+        let entry = VulnerabilityEntry {
+            advisory_id: &found.advisory_id,
+            package: &found.package,
+            title: &found.title,
+            severity: &found.severity,
+            category: &found.category,
+            affected_versions: &found.affected_versions,
+            fix: &found.fix,
+        };
+        let vulnerability_id = upsert_vulnerability_entry(&mut *conn, account_id, &entry).await?;
+        if !seen.insert(vulnerability_id) {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, fixed_version, source,
+                                   first_seen_at, last_seen_at, resolved_at)
+             VALUES ($1, $2, $3, 'unfixed', $4, $5, $6, $7, $7, NULL)
+             ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
+                installed_version = excluded.installed_version,
+                fixed_version = excluded.fixed_version,
+                source = excluded.source,
+                last_seen_at = excluded.last_seen_at,
+                status = CASE WHEN findings.status = 'ignored' THEN 'ignored'
+                              WHEN findings.resolved_at IS NULL AND findings.status IN ('fixing', 'fix_failed') THEN findings.status
+                              ELSE 'unfixed' END,
+                first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND findings.status <> 'ignored'
+                                     THEN excluded.first_seen_at ELSE findings.first_seen_at END,
+                resolved_at = CASE WHEN findings.status = 'ignored' THEN findings.resolved_at ELSE NULL END",
+        )
+        .bind(account_id)
+        .bind(asset_id)
+        .bind(vulnerability_id)
+        .bind(&found.installed_version)
+        .bind(&found.fixed_version)
+        .bind(source)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let open = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT id, vulnerability_id FROM findings WHERE asset_id = $1 AND source = $2 AND resolved_at IS NULL",
+    )
+    .bind(asset_id)
+    .bind(source)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut still_open = 0;
+    for (finding_id, vulnerability_id) in open {
+        if seen.contains(&vulnerability_id) {
+            still_open += 1;
+            continue;
+        }
+        sqlx::query("UPDATE findings SET status = 'fixed', resolved_at = $1, last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(finding_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(still_open)
 }

@@ -87,3 +87,27 @@ pub async fn sign_out() -> Result<(), AppError> {
     leptos_axum::redirect("/sign-in");
     Ok(())
 }
+
+#[server(endpoint = "grant_authorization")]
+pub async fn grant_authorization(service: String) -> Result<(), AppError> {
+    use crate::editions::Service;
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    let service = Service::parse(&service).ok_or_else(|| AppError::field("service", "Unknown service."))?;
+    let feature = service.feature();
+    if !user.account.edition.allows(feature) {
+        return Err(AppError::UpgradeRequired { feature, edition: feature.required_edition() });
+    }
+    super::repo::grant_authorization(&state.db, user.account_id(), &user.actor(), user.user_id, service).await
+}
+
+#[server(endpoint = "revoke_authorization")]
+pub async fn revoke_authorization(service: String) -> Result<(), AppError> {
+    use crate::editions::Service;
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    let service = Service::parse(&service).ok_or_else(|| AppError::field("service", "Unknown service."))?;
+    super::repo::revoke_authorization(&state.db, user.account_id(), &user.actor(), service).await
+}

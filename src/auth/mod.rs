@@ -1,7 +1,9 @@
-//! Sign-in, sessions, users, roles, and the edition/feature table.
+//! Sign-in, sessions, users, roles, the signed-in user's context and
+//! the feature gate (editions and the one-time authorizations).
 
 pub mod api;
-pub mod editions;
+pub mod context;
+pub mod gate;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::editions::{Edition, Feature, Service};
+use crate::editions::{Edition, Feature, Service};
 use crate::error::{AppError, FieldErrors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,4 +216,14 @@ mod tests {
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
     }
+}
+
+/// The signed-in user as the server sees them (the checks on it live in `session.rs`).
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub account: Account,
 }

@@ -2,10 +2,10 @@
 
 use sqlx::{Any, AnyConnection, Executor};
 
-use super::editions::{Edition, Service};
-use super::model::{Account, AccountKind, Role, UserSummary};
-use super::session::CurrentUser;
+use crate::editions::{Edition, Service};
+use super::model::{Account, AccountKind, CurrentUser, Role, UserSummary};
 use crate::error::{on_unique, AppError};
+use crate::server::audit::{self, Actor};
 use crate::server::crypto::random_hex;
 use crate::server::db::Db;
 use crate::server::now;
@@ -45,11 +45,17 @@ pub async fn account(db: &Db, account_id: i64) -> Result<Account, AppError> {
         .into_account()
 }
 
+/// Every account's id, in id order.
+pub async fn account_ids(db: &Db) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM accounts ORDER BY id").fetch_all(&db.pool).await?)
+}
+
 pub async fn account_count(db: &Db) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts").fetch_one(&db.pool).await?)
 }
 
-/// Creates an account with a fresh random 16-digit account id.
+/// Inserts an account with a fresh random 16-digit account id: only the row. Accounts are opened
+/// through `tenants::open_account`, which also sets up what each area keeps for a new account.
 pub async fn create_account(
     conn: &mut AnyConnection,
     name: &str,
@@ -70,7 +76,6 @@ pub async fn create_account(
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(id) = inserted {
-            crate::reports::repo::insert_default_report(&mut *conn, id, now()).await?;
             return Ok(Account { id, account_no, name: name.to_string(), edition, kind });
         }
     }
@@ -191,4 +196,80 @@ pub async fn is_authorized(db: &Db, account_id: i64, service: Service) -> Result
         .fetch_one(&db.pool)
         .await?
         > 0)
+}
+
+/// Authorizes a service for the account (once; audited).
+pub async fn grant_authorization(db: &Db, account_id: i64, actor: &Actor, user_id: i64, service: Service) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO authorizations (account_id, service, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id, service) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(service.as_str())
+    .bind(user_id)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted > 0 {
+        audit::record(&mut *tx, account_id, actor, "authorization.grant", service.as_str(), "").await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Withdraws a service's authorization (audited); NotFound when it was not granted.
+pub async fn revoke_authorization(db: &Db, account_id: i64, actor: &Actor, service: Service) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let removed = sqlx::query("DELETE FROM authorizations WHERE account_id = $1 AND service = $2")
+        .bind(account_id)
+        .bind(service.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(&mut *tx, account_id, actor, "authorization.revoke", service.as_str(), "").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The account's public number (its outbox folder's name, among others).
+pub async fn account_no(db: &Db, account_id: i64) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar::<_, String>("SELECT account_no FROM accounts WHERE id = $1").bind(account_id).fetch_one(&db.pool).await?)
+}
+
+/// The ids of the accounts `management` manages (whose data it may see through multi-account
+/// control), in id order.
+pub async fn managed_ids(db: &Db, management: i64) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT member_account_id FROM managed_accounts WHERE management_account_id = $1 ORDER BY member_account_id")
+        .bind(management)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// The account's IANA time zone (UTC if the stored name is unknown).
+pub async fn time_zone<'c, E>(executor: E, account_id: i64) -> Result<chrono_tz::Tz, AppError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let name = sqlx::query_scalar::<_, String>("SELECT time_zone FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(executor)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::server::clock::parse_time_zone(&name).unwrap_or(chrono_tz::UTC))
+}
+
+/// The accounts `management` manages as (id, name, account number), by name.
+pub async fn managed_names(db: &Db, management: i64) -> Result<Vec<(i64, String, String)>, AppError> {
+    Ok(sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT a.id, a.name, a.account_no FROM managed_accounts m JOIN accounts a ON a.id = m.member_account_id
+         WHERE m.management_account_id = $1 ORDER BY a.name, a.id",
+    )
+    .bind(management)
+    .fetch_all(&db.pool)
+    .await?)
 }

@@ -3,7 +3,7 @@
 
 use tower_sessions::Session;
 
-use super::editions::Feature;
+use crate::editions::Feature;
 use super::model::{Account, Role};
 use super::repo;
 use crate::error::AppError;
@@ -12,14 +12,7 @@ use crate::server::state::{state, AppState};
 
 pub const USER_ID_KEY: &str = "user_id";
 
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub user_id: i64,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub account: Account,
-}
+pub use super::model::CurrentUser;
 
 impl CurrentUser {
     pub fn account_id(&self) -> i64 {

@@ -4,10 +4,10 @@
 pub mod chart;
 pub mod errors;
 pub mod form;
-pub mod format;
-pub mod gate;
 pub mod loaded;
 pub mod modal;
+pub mod route;
 pub mod table;
+pub mod tabs;
 pub mod toast;
 pub mod toggle;

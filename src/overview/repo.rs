@@ -1,9 +1,11 @@
 //! Risk counts as of a moment, score weights, and the daily score history.
 
+use std::collections::HashMap;
+
 use super::score::{security_score, RiskCounts, ScoreWeights, SeverityCounts};
 use crate::assets::model::{Category, Severity};
 use crate::error::AppError;
-use crate::server::db::Db;
+use crate::server::db::{placeholders, Db};
 
 /// Open risks at time `as_of`: each finding, alert and failed baseline check is open from its
 /// first sighting until it is resolved.
@@ -68,8 +70,9 @@ pub async fn score_as_of(db: &Db, account_id: i64, as_of: i64) -> Result<i64, Ap
     Ok(security_score(&counts, &weights(db, account_id).await?))
 }
 
-/// Stores the day's score (the last computation of the day wins).
-pub async fn record_score(db: &Db, account_id: i64, day: &str, score: i64) -> Result<(), AppError> {
+/// Records the account's score for the UTC day of `at` (the day's last record wins).
+pub async fn record_score(db: &Db, account_id: i64, at: i64, score: i64) -> Result<(), AppError> {
+    let day = day_of(at);
     sqlx::query(
         "INSERT INTO score_history (account_id, day, score) VALUES ($1, $2, $3)
          ON CONFLICT (account_id, day) DO UPDATE SET score = excluded.score",
@@ -122,7 +125,7 @@ pub async fn overview(db: &Db, account_id: i64, record: bool) -> Result<super::m
     let weights = weights(db, account_id).await?;
     let score = security_score(&risks, &weights);
     if record {
-        record_score(db, account_id, &day_of(now), score).await?;
+        record_score(db, account_id, now, score).await?;
     }
     let history: Vec<ScorePoint> = score_history(db, account_id, &day_of(now - 29 * 86_400))
         .await?
@@ -148,6 +151,26 @@ pub async fn overview(db: &Db, account_id: i64, record: bool) -> Result<super::m
 }
 
 /// The UTC day of a Unix time, as stored in `score_history`.
-pub fn day_of(seconds: i64) -> String {
-    crate::components::format::date(seconds)
+fn day_of(seconds: i64) -> String {
+    crate::format::date(seconds)
+}
+
+/// The score histories of several accounts since the UTC day of `since`, oldest first.
+pub async fn score_histories(db: &Db, account_ids: &[i64], since: i64) -> Result<HashMap<i64, Vec<i64>>, AppError> {
+    let mut histories: HashMap<i64, Vec<i64>> = HashMap::new();
+    if account_ids.is_empty() {
+        return Ok(histories);
+    }
+    let sql = format!(
+        "SELECT account_id, score FROM score_history WHERE account_id IN ({}) AND day >= $1 ORDER BY account_id, day",
+        placeholders(2, account_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(day_of(since));
+    for id in account_ids {
+        query = query.bind(*id);
+    }
+    for (account_id, score) in query.fetch_all(&db.pool).await? {
+        histories.entry(account_id).or_default().push(score);
+    }
+    Ok(histories)
 }

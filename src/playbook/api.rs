@@ -7,12 +7,12 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 async fn reader() -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
-    crate::auth::session::feature_caller(crate::auth::editions::Feature::Playbooks, false).await
+    crate::auth::session::feature_caller(crate::editions::Feature::Playbooks, false).await
 }
 
 #[cfg(feature = "ssr")]
 async fn writer() -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
-    crate::auth::session::feature_caller(crate::auth::editions::Feature::Playbooks, true).await
+    crate::auth::session::feature_caller(crate::editions::Feature::Playbooks, true).await
 }
 
 #[server(endpoint = "list_policy_templates")]
@@ -44,10 +44,7 @@ pub async fn get_task_choices() -> Result<TaskChoices, AppError> {
     let (user, state) = reader().await?;
     let (groups, assets) = super::repo::task_choices(&state.db, user.account_id()).await?;
     let chatbots = super::repo::list_chatbots(&state.db, user.account_id()).await?;
-    let time_zone = sqlx::query_scalar::<_, String>("SELECT time_zone FROM accounts WHERE id = $1")
-        .bind(user.account_id())
-        .fetch_one(&state.db.pool)
-        .await?;
+    let time_zone = crate::auth::repo::time_zone(&state.db.pool, user.account_id()).await?.name().to_string();
     Ok(TaskChoices { groups, assets, chatbots, time_zone })
 }
 
@@ -76,12 +73,9 @@ pub async fn create_task(input: TaskInput) -> Result<i64, AppError> {
     AppError::check(input.validate())?;
     let now = crate::server::now();
     let execute_at = if input.custom_time {
-        let zone_name = sqlx::query_scalar::<_, String>("SELECT time_zone FROM accounts WHERE id = $1")
-            .bind(user.account_id())
-            .fetch_one(&state.db.pool)
-            .await?;
-        let zone: chrono_tz::Tz = zone_name.parse().unwrap_or(chrono_tz::UTC);
-        let local = crate::components::format::parse_local_minute(&input.execute_at)
+        let zone = crate::auth::repo::time_zone(&state.db.pool, user.account_id()).await?;
+        let zone_name = zone.name();
+        let local = crate::format::parse_local_minute(&input.execute_at)
             .ok_or_else(|| AppError::field("execute_at", "Choose the date and time to execute."))?;
         // A time the clock skips (DST) cannot be chosen; a repeated one means its first occurrence.
         let at = zone

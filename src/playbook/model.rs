@@ -233,7 +233,7 @@ impl TaskInput {
         if let Err(message) = self.email_list() {
             errors.insert("emails".into(), message);
         }
-        if self.custom_time && crate::components::format::parse_local_minute(&self.execute_at).is_none() {
+        if self.custom_time && crate::format::parse_local_minute(&self.execute_at).is_none() {
             errors.insert("execute_at".into(), "Choose the date and time to execute.".into());
         }
         if let Err(message) = self.concurrency_value() {

@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 
 use super::dingtalk::{self, Robot};
 use crate::error::AppError;
-use crate::server::mailer::{mailer_for, OutgoingMail};
+use crate::server::mailer::OutgoingMail;
+use crate::mail::outbox::mailer_for;
 use crate::server::AppState;
 
 fn client() -> &'static reqwest::Client {
@@ -69,12 +70,12 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     }
     text.push_str(&format!("\n[Details]({}/playbook/tasks/{task_id})", state.config.public_url));
     let mut log = Vec::new();
-    let stamp = crate::components::format::date_time(Some(now));
+    let stamp = crate::format::date_time(Some(now));
 
     let ids: Vec<i64> = serde_json::from_str(&chatbots).unwrap_or_default();
     for bot in super::repo::open_chatbots(db, &state.secrets, account_id, &ids).await? {
         let robot = Robot { webhook: bot.webhook, secret: bot.secret, keywords: bot.keywords };
-        let outcome = dingtalk::send(client(), &robot, &title, &text, now * 1000).await;
+        let outcome = dingtalk::send(client(), &robot, &title, &text, crate::server::clock::wall_millis()).await;
         log.push(match outcome {
             Ok(()) => format!("{stamp} DingTalk \"{}\": sent", bot.name),
             Err(error) => {

@@ -3,18 +3,20 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::api::*;
 use super::model::*;
-use crate::app::use_is_admin;
+use crate::auth::context::use_is_admin;
 use crate::assets::model::{Category, Severity};
-use crate::auth::editions::Feature;
+use crate::editions::Feature;
+use crate::components::route::{load_by_id, use_route_id};
 use crate::components::form::{submit_checked, watch_form, Field, FormError, FormErrors, SetCheckbox};
-use crate::components::format::date_time;
-use crate::components::gate::FeatureGate;
+use crate::format::date_time;
+use crate::auth::gate::FeatureGate;
 use crate::components::loaded::{refresh_while, Loaded};
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
+use crate::components::tabs::PageTabs;
 use crate::components::table::rows_or_empty;
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
@@ -28,28 +30,15 @@ fn PlaybookHeader(current: &'static str, title: &'static str) -> impl IntoView {
                 <p class="subtitle">"Fix vulnerabilities on many hosts at once, through their agents."</p>
             </div>
         </div>
-        <PlaybookTabs current/>
+        <PageTabs tabs=PLAYBOOK_TABS current/>
     }
 }
 
-#[component]
-fn PlaybookTabs(current: &'static str) -> impl IntoView {
-    let tabs = [
-        ("/playbook/policy-center", "Policy Center"),
-        ("/playbook/my-policy", "My Policy"),
-        ("/playbook/tasks", "Task Management"),
-    ];
-    view! {
-        <nav class="tabs">
-            {tabs
-                .into_iter()
-                .map(|(href, label)| {
-                    view! { <a class="tab" href=href aria-current=if href == current { "page" } else { "false" }>{label}</a> }
-                })
-                .collect_view()}
-        </nav>
-    }
-}
+const PLAYBOOK_TABS: &[(&str, &str)] = &[
+    ("/playbook/policy-center", "Policy Center"),
+    ("/playbook/my-policy", "My Policy"),
+    ("/playbook/tasks", "Task Management"),
+];
 
 #[component]
 pub fn PolicyCenterPage() -> impl IntoView {
@@ -207,8 +196,7 @@ impl TaskForm {
 
 #[component]
 pub fn CreateTaskPage() -> impl IntoView {
-    let params = use_params_map();
-    let policy_id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)));
+    let policy_id = use_route_id();
     let add_bot = ServerAction::<CreateChatbot>::new();
     let form = TaskForm::new();
     let choices = Resource::new(move || form.bots_added.get(), |_| get_task_choices());
@@ -219,7 +207,11 @@ pub fn CreateTaskPage() -> impl IntoView {
     let navigate = use_navigate();
     watch_form(create, errors, form_error, "Created", move |_| navigate("/playbook/tasks", Default::default()));
     let submit = move |_| {
-        let input = form.input(policy_id.get_untracked());
+        let Some(policy) = policy_id.get_untracked() else {
+            form_error.set(Some("There is no such policy: open the task form from My Policy.".into()));
+            return;
+        };
+        let input = form.input(policy);
         let problems = input.validate();
         submit_checked(create, input, problems, errors, form_error);
     };
@@ -581,12 +573,11 @@ pub fn TaskManagementPage() -> impl IntoView {
 
 #[component]
 pub fn TaskDetailPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0)));
+    let id = use_route_id();
     let run = Memo::new(move |_| query.with(|q| q.get("run").and_then(|v| v.parse::<i64>().ok())));
     let refresh = RwSignal::new(0u32);
-    let detail = Resource::new(move || (id.get(), run.get(), refresh.get()), |(id, run, _)| get_task(id, run));
+    let detail = Resource::new(move || (id.get(), run.get(), refresh.get()), |(id, run, _)| load_by_id(id, move |id| get_task(id, run)));
     refresh_while(detail, refresh, Duration::from_secs(2), |d| d.task.status.is_active());
     view! {
         <FeatureGate feature=Feature::Playbooks>
@@ -608,7 +599,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
             </div>
             <div class="page-actions"><a class="btn" href="/playbook/tasks">"‹ Task Management"</a></div>
         </div>
-        <PlaybookTabs current="/playbook/tasks"/>
+        <PageTabs tabs=PLAYBOOK_TABS current="/playbook/tasks"/>
         <section class="card">
             <h2>"Parameters"</h2>
             <dl class="details">

@@ -183,16 +183,11 @@ pub async fn open_chatbots(db: &Db, secrets: &Secrets, account_id: i64, ids: &[i
 // ---- The task form -------------------------------------------------------------------------
 
 pub async fn task_choices(db: &Db, account_id: i64) -> Result<(Vec<TaskGroup>, Vec<TaskAsset>), AppError> {
-    let groups = sqlx::query_as::<_, (i64, String, i64)>(
-        "SELECT g.id, g.name, (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id) FROM asset_groups g
-         WHERE g.account_id = $1 ORDER BY g.name",
-    )
-    .bind(account_id)
-    .fetch_all(&db.pool)
-    .await?
-    .into_iter()
-    .map(|(id, name, asset_count)| TaskGroup { id, name, asset_count })
-    .collect();
+    let groups = crate::assets::repo::groups(db, account_id)
+        .await?
+        .into_iter()
+        .map(|g| TaskGroup { id: g.id, name: g.name, asset_count: g.asset_count })
+        .collect();
     let assets = sqlx::query_as::<_, (i64, String, String, Option<i64>)>(
         "SELECT id, name, ips, group_id FROM assets WHERE account_id = $1 ORDER BY name, id",
     )
@@ -614,7 +609,7 @@ pub async fn task_detail(db: &Db, account_id: i64, task_id: i64, run: Option<i64
             })
             .collect();
     }
-    let time_zone = sqlx::query_scalar::<_, String>("SELECT time_zone FROM accounts WHERE id = $1").bind(account_id).fetch_one(&db.pool).await?;
+    let time_zone = crate::auth::repo::time_zone(&db.pool, account_id).await?.name().to_string();
     Ok(TaskDetail {
         task,
         concurrency,

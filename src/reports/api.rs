@@ -3,21 +3,18 @@
 
 use leptos::prelude::*;
 
-use super::model::{ArchivePage, ArchivedReport, DeliveryStatus, Report, ReportHistory, ReportInput, ReportList};
+use super::document::ArchivedReport;
+use super::model::{ArchivePage, DeliveryStatus, Report, ReportHistory, ReportInput, ReportList};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 async fn reader() -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
-    let (user, state) = crate::auth::session::caller().await?;
-    user.require_feature(&state, crate::auth::editions::Feature::SecurityReports).await?;
-    Ok((user, state))
+    crate::auth::session::feature_caller(crate::editions::Feature::SecurityReports, false).await
 }
 
 #[cfg(feature = "ssr")]
 async fn writer() -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
-    let (user, state) = reader().await?;
-    user.require_admin()?;
-    Ok((user, state))
+    crate::auth::session::feature_caller(crate::editions::Feature::SecurityReports, true).await
 }
 
 /// Filters: `status` is "" | "enabled" | "disabled", `kind` "" or a report type, `name` a substring.
@@ -36,9 +33,9 @@ pub async fn list_reports(status: String, kind: String, name: String) -> Result<
         kind: ReportKind::parse(&kind),
         name,
     };
-    let mailer = crate::server::mailer::mailer_for(&state, user.account_id()).await?;
+    let mailer = crate::mail::outbox::mailer_for(&state, user.account_id()).await?;
     let mut conn = state.db.pool.acquire().await?;
-    let time_zone = repo::time_zone(&mut conn, user.account_id()).await?.name().to_string();
+    let time_zone = crate::auth::repo::time_zone(&mut *conn, user.account_id()).await?.name().to_string();
     drop(conn);
     Ok(ReportList {
         reports: repo::list_reports(&state.db, user.account_id(), &filter).await?,
@@ -66,8 +63,8 @@ async fn check_scope(
     if report.scope == ReportScope::ThisAccount {
         return Ok(());
     }
-    let managed = crate::accounts::repo::managed_ids(&state.db, user.account_id()).await?;
-    if user.require_feature(state, crate::auth::editions::Feature::MultiAccountControl).await.is_err() || managed.is_empty() {
+    let managed = crate::auth::repo::managed_ids(&state.db, user.account_id()).await?;
+    if user.require_feature(state, crate::editions::Feature::MultiAccountControl).await.is_err() || managed.is_empty() {
         return Err(AppError::field("scope", "Only a management account with managed accounts (Multi-account Control) can report on other accounts."));
     }
     if report.scope == ReportScope::Chosen && report.scope_accounts.iter().any(|id| !managed.contains(id)) {
@@ -80,19 +77,14 @@ async fn check_scope(
 #[server(endpoint = "list_report_accounts")]
 pub async fn list_report_accounts() -> Result<Vec<(i64, String)>, AppError> {
     let (user, state) = reader().await?;
-    if user.require_feature(&state, crate::auth::editions::Feature::MultiAccountControl).await.is_err() {
+    if user.require_feature(&state, crate::editions::Feature::MultiAccountControl).await.is_err() {
         return Ok(Vec::new());
     }
-    Ok(sqlx::query_as::<_, (i64, String, String)>(
-        "SELECT a.id, a.name, a.account_no FROM managed_accounts m JOIN accounts a ON a.id = m.member_account_id
-         WHERE m.management_account_id = $1 ORDER BY a.name, a.id",
-    )
-    .bind(user.account_id())
-    .fetch_all(&state.db.pool)
-    .await?
-    .into_iter()
-    .map(|(id, name, no)| (id, format!("{name} ({no})")))
-    .collect())
+    Ok(crate::auth::repo::managed_names(&state.db, user.account_id())
+        .await?
+        .into_iter()
+        .map(|(id, name, no)| (id, format!("{name} ({no})")))
+        .collect())
 }
 
 #[server(endpoint = "create_report")]
@@ -142,7 +134,7 @@ pub async fn send_report_now(id: i64) -> Result<SendOutcome, AppError> {
     if report.recipients.is_empty() {
         return Err(AppError::Conflict("This report has no recipients yet: edit it to add at least one.".into()));
     }
-    let (delivery_id, status) = super::delivery::send_now(&state, user.account_id(), id, crate::server::jobs::replica_id()).await?;
+    let (delivery_id, status) = super::delivery::send_now(&state, user.account_id(), id, crate::server::config::replica_id()).await?;
     audit::record(&state.db.pool, user.account_id(), &user.actor(), "report.send_now", &report.name, status.as_str()).await?;
     let delivery = super::repo::delivery(&state.db, delivery_id).await?.into_delivery();
     Ok(SendOutcome { delivery_id, status, server_reply: delivery.server_reply, recipients: delivery.recipients })
@@ -162,7 +154,7 @@ pub async fn get_archived_report(id: i64) -> Result<ArchivedReport, AppError> {
     let (user, state) = reader().await?;
     let (report_id, document) = super::repo::archived(&state.db, user.account_id(), id).await?;
     let chart_svgs = super::render::chart_svgs(&document);
-    Ok(ArchivedReport { id, report_id: report_id.unwrap_or(0), document, chart_svgs })
+    Ok(ArchivedReport { id, report_id, document, chart_svgs })
 }
 
 #[server(endpoint = "list_archive")]

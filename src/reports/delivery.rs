@@ -6,10 +6,12 @@ use chrono_tz::Tz;
 
 use super::document::ReportDocument;
 use super::model::DeliveryStatus;
-use super::schedule::{current_period, local_date, parse_time_zone};
+use super::schedule::{current_period, local_date};
+use crate::server::clock::parse_time_zone;
 use super::{generate, render, repo};
 use crate::error::AppError;
-use crate::server::mailer::{mailer_for, OutgoingMail, SendError};
+use crate::server::mailer::{OutgoingMail, SendError};
+use crate::mail::outbox::mailer_for;
 use crate::server::{now, AppState};
 
 /// How long a claim holds before another replica may take the delivery over.
@@ -51,7 +53,7 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
     let delivery = repo::delivery(&state.db, id).await?;
     let mut conn = state.db.pool.acquire().await?;
     let report = repo::report_row(&mut conn, delivery.account_id, delivery.report_id).await?;
-    let tz = repo::time_zone(&mut conn, delivery.account_id).await?;
+    let tz = crate::auth::repo::time_zone(&mut *conn, delivery.account_id).await?;
     drop(conn);
     let finish = |status: DeliveryStatus, recipients: Vec<String>, reply: String, sent_at: Option<i64>, late: bool, next: i64| {
         let db = state.db.clone();
@@ -127,7 +129,7 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
 pub async fn send_now(state: &AppState, account_id: i64, report_id: i64, owner: &str) -> Result<(i64, DeliveryStatus), AppError> {
     let mut conn = state.db.pool.acquire().await?;
     let report = repo::report_row(&mut conn, account_id, report_id).await?;
-    let tz: Tz = repo::time_zone(&mut conn, account_id).await?;
+    let tz: Tz = crate::auth::repo::time_zone(&mut *conn, account_id).await?;
     drop(conn);
     let at = now();
     let period = current_period(report.kind(), local_date(tz, at), report.custom()).ok_or(AppError::Internal)?;

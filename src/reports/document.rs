@@ -94,3 +94,29 @@ impl ReportDocument {
         }
     }
 }
+
+/// A rendered archive entry for the console: the document, and its charts as SVG markup drawn
+/// by the same code that draws the email's PNGs and the PDF's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchivedReport {
+    pub id: i64,
+    /// The report it was generated for; `None` once that report is deleted.
+    pub report_id: Option<i64>,
+    pub document: ReportDocument,
+    pub chart_svgs: Vec<String>,
+}
+
+/// The heading of the footnote every format of a report ends with.
+pub const COUNTING_TITLE: &str = "How these numbers are counted";
+
+/// How every number of a report is counted, one paragraph each: the footnote of the console page,
+/// the HTML and text email and the PDF (the README says the same).
+pub const COUNTING_NOTES: [&str; 7] = [
+    "Period: from midnight of its first day to midnight after its last, in the account's time zone (a day with a daylight-saving change is 23 or 25 hours). Something that happens exactly at midnight after the last day belongs to the next period.",
+    "Vulnerabilities: one vulnerability on one host. New: first seen in the period (a finding reopened after it was resolved counts again). Resolved: fixed or ignored in the period and not reopened since; the sections show the two apart. Still open: first seen before the period ended and not resolved by then.",
+    "Alerts: New: occurred in the period. Resolved: handled or ignored in the period. Still open: occurred before the period ended and not handled by then.",
+    "Baseline risks: one failure episode of one check on one host, from its first failing result to the first passing result after it. A check that has only ever passed was never a risk. New, resolved and still open as for vulnerabilities.",
+    "Attacks: attacks that occurred in the period.",
+    "Change: each New count beside the same count for the previous period of the same length. Score: the security score at the end of the period and at the end of the previous one.",
+    "Sections: open vulnerabilities, baseline failures and risky assets as they stood at the end of the period; alerts and attacks that occurred in it. Each section's top-10 table is ordered by severity and by how many hosts or occurrences.",
+];

@@ -16,6 +16,11 @@ use crate::server::db::Db;
 const TOP: i64 = 10;
 const SEVERITY_RANK: &str = "CASE {col} WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
 
+/// The rows of `baseline_results` that are risks: a failure episode, from the first failing result
+/// to the first passing one after it. A check whose first result passed is stored with first seen
+/// = resolved (one scan has one result per check), and never was a risk.
+const BASELINE_RISK: &str = " AND (resolved_at IS NULL OR resolved_at > first_seen_at)";
+
 fn rank(col: &str) -> String {
     SEVERITY_RANK.replace("{col}", col)
 }
@@ -122,18 +127,24 @@ async fn scalar(db: &Db, sql: &str, account: &Scope, a: i64, b: i64) -> Result<i
 async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<Vec<SummaryRow>, AppError> {
     let previous_start = start - (end - start);
     let mut rows = Vec::new();
-    for (label, table, opened) in [
-        ("Vulnerabilities", "findings", "first_seen_at"),
-        ("Alerts", "alerts", "occurred_at"),
-        ("Baseline risks", "baseline_results", "first_seen_at"),
+    for (label, table, opened, risk) in [
+        ("Vulnerabilities", "findings", "first_seen_at", ""),
+        ("Alerts", "alerts", "occurred_at", ""),
+        ("Baseline risks", "baseline_results", "first_seen_at", BASELINE_RISK),
     ] {
-        let new_sql = format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND {opened} >= $2 AND {opened} < $3");
+        let new_sql = format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND {opened} >= $2 AND {opened} < $3{risk}");
         rows.push(SummaryRow {
             label: label.into(),
             new: scalar(db, &new_sql, account, start, end).await?,
             resolved: Some(
-                scalar(db, &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND resolved_at >= $2 AND resolved_at < $3"), account, start, end)
-                    .await?,
+                scalar(
+                    db,
+                    &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND resolved_at >= $2 AND resolved_at < $3{risk}"),
+                    account,
+                    start,
+                    end,
+                )
+                .await?,
             ),
             open: Some(
                 scalar(
@@ -299,22 +310,25 @@ async fn vulnerability_section(db: &Db, account: &Scope, which: Section, categor
     .bind(category)
     .fetch_all(&db.pool)
     .await?;
-    let resolved = sqlx::query_scalar::<_, i64>(&account.sql(
-        "SELECT COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $4 AND f.resolved_at >= $2 AND f.resolved_at < $3",
+    // Resolved findings by how: fixed or ignored (a finding reopened since is open again).
+    let resolved = sqlx::query_as::<_, (String, i64)>(&account.sql(
+        "SELECT f.status, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND v.category = $4 AND f.resolved_at >= $2 AND f.resolved_at < $3 GROUP BY f.status",
     ))
     .bind(account.id)
     .bind(start)
     .bind(end)
     .bind(category)
-    .fetch_one(&db.pool)
+    .fetch_all(&db.pool)
     .await?;
+    let resolved_as = |status: &str| resolved.iter().find(|(s, _)| s == status).map(|(_, n)| *n).unwrap_or(0);
+    let (fixed, ignored) = (resolved_as("fixed"), resolved_as("ignored"));
     let open_total: i64 = by_severity.iter().map(|(_, n)| n).sum();
     Ok(section(
         which,
-        open_total == 0 && resolved == 0,
+        open_total == 0 && fixed == 0 && ignored == 0,
         bars("Open vulnerabilities by severity", by_severity),
-        format!("Top vulnerabilities ({open_total} open, {resolved} fixed in this period)"),
+        format!("Top vulnerabilities ({open_total} open; resolved in this period: {fixed} fixed, {ignored} ignored)"),
         &["Advisory", "Title", "Package", "Severity", "Affected hosts", "New in period"],
         rows.into_iter()
             .map(|(id, title, package, severity, hosts, new)| vec![id, title, package, capitalise(&severity), hosts.to_string(), new.to_string()])
@@ -375,7 +389,7 @@ async fn attacks_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resu
         &["Source IP", "Attacks", "Attack types", "Last seen (UTC)"],
         sources
             .into_iter()
-            .map(|(ip, n, types, last)| vec![ip, n.to_string(), types.to_string(), crate::components::format::date_time(Some(last))])
+            .map(|(ip, n, types, last)| vec![ip, n.to_string(), types.to_string(), crate::format::date_time(Some(last))])
             .collect(),
     ))
 }

@@ -498,14 +498,14 @@ pub struct ArchivePage {
 
 pub const ARCHIVE_PAGE_SIZE: i64 = 50;
 
-/// A rendered archive entry for the console: the document, and its charts as SVG markup drawn
-/// by the same code that draws the email's PNGs and the PDF's figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArchivedReport {
-    pub id: i64,
-    pub report_id: i64,
-    pub document: super::document::ReportDocument,
-    pub chart_svgs: Vec<String>,
+/// Where an archived report's PDF downloads from (the route in `downloads.rs`).
+pub fn archive_pdf_href(archive_id: i64) -> String {
+    format!("/reports/archive/{archive_id}/pdf")
+}
+
+/// Where one section's table of an archived report downloads as CSV.
+pub fn archive_csv_href(archive_id: i64, section: Section) -> String {
+    format!("/reports/archive/{archive_id}/csv/{}", section.as_str())
 }
 
 impl Report {

@@ -5,13 +5,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::api::*;
-use super::document::ReportDocument;
+use super::document::{ArchivedReport, ReportDocument, COUNTING_NOTES, COUNTING_TITLE};
 use super::model::*;
-use crate::app::{use_is_admin, use_me};
-use crate::auth::editions::Feature;
+use crate::auth::context::{use_is_admin, use_me};
+use crate::editions::Feature;
+use crate::components::route::{load_by_id, use_route_id};
 use crate::components::form::{Field, FormError, FormErrors, SetCheckbox};
-use crate::components::format::date_time;
-use crate::components::gate::FeatureGate;
+use crate::format::date_time;
+use crate::auth::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
@@ -474,10 +475,9 @@ fn status_pill(status: DeliveryStatus) -> impl IntoView {
 /// A report's delivery log with links into the archive.
 #[component]
 pub fn ReportHistoryPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
+    let id = use_route_id();
     let send = ServerAction::<SendReportNow>::new();
-    let history = Resource::new(move || (id.get(), send.version().get()), |(id, _)| get_report_history(id));
+    let history = Resource::new(move || (id.get(), send.version().get()), |(id, _)| load_by_id(id, get_report_history));
     let toaster = use_toaster();
     Effect::new(move |_| match send.value().get() {
         Some(Err(e)) => toaster.error(e.to_string()),
@@ -529,7 +529,7 @@ pub fn ReportHistoryPage() -> impl IntoView {
                                             <td class="reply">{d.server_reply.clone()}</td>
                                             <td>{d.archive_id.map(|a| view! {
                                                 <a href=format!("{LIST}/archive/{a}")>"View"</a>" · "
-                                                <a href=format!("/reports/archive/{a}/pdf") rel="external" download>"PDF"</a>
+                                                <a href=archive_pdf_href(a) rel="external" download>"PDF"</a>
                                             })}</td>
                                         </tr>
                                     })}
@@ -546,17 +546,16 @@ pub fn ReportHistoryPage() -> impl IntoView {
 /// One archived report as the console shows it; the same document the email and PDF carry.
 #[component]
 pub fn ArchivedReportPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)));
-    let archived = Resource::new(move || id.get(), get_archived_report);
+    let id = use_route_id();
+    let archived = Resource::new(move || id.get(), |id| load_by_id(id, get_archived_report));
     view! {
         <FeatureGate feature=Feature::SecurityReports>
             <Loaded resource=archived loading="Loading the report…" render=move |a: ArchivedReport| {
-                let pdf = format!("/reports/archive/{}/pdf", a.id);
-                let history = format!("{LIST}/{}/history", a.report_id);
+                let pdf = archive_pdf_href(a.id);
+                let history = a.report_id.map(|report| format!("{LIST}/{report}/history"));
                 view! {
                     <ReportsHeader title=a.document.report_name.clone() subtitle=format!("{} · {}", a.document.period_label(), a.document.time_zone)>
-                        {(a.report_id > 0).then(|| view! { <a class="btn" href=history.clone()>"Delivery log"</a> })}
+                        {history.map(|history| view! { <a class="btn" href=history>"Delivery log"</a> })}
                         <a class="btn btn-primary" href=pdf rel="external" download>"Download PDF"</a>
                     </ReportsHeader>
                     <ArchivedDocument id=a.id document=a.document charts=a.chart_svgs/>
@@ -598,7 +597,7 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
             </table>
         </section>
         {document.sections.into_iter().zip(charts.into_iter().chain(std::iter::repeat(String::new()))).map(|(s, svg)| {
-            let csv = format!("/reports/archive/{id}/csv/{}", s.section.as_str());
+            let csv = archive_csv_href(id, s.section);
             view! {
                 <section class="card report-section" data-section=s.section.as_str()>
                     <div class="card-header">
@@ -626,6 +625,10 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
                 </section>
             }
         }).collect_view()}
+        <section class="card report-footnote" data-testid="counting-notes">
+            <h2>{COUNTING_TITLE}</h2>
+            {COUNTING_NOTES.iter().map(|note| view! { <p class="muted small">{*note}</p> }).collect_view()}
+        </section>
     }
 }
 
@@ -649,7 +652,7 @@ pub fn ReportArchivePage() -> impl IntoView {
                                         {e.report_id.is_none().then(|| view! { <span class="badge">"Deleted report"</span> })}</td>
                                     <td>{format!("{} – {}", e.period_start, e.period_end)}</td>
                                     <td>{date_time(Some(e.generated_at))}</td>
-                                    <td class="right"><a href=format!("/reports/archive/{}/pdf", e.id) rel="external" download>"PDF"</a></td>
+                                    <td class="right"><a href=archive_pdf_href(e.id) rel="external" download>"PDF"</a></td>
                                 </tr>
                             })}
                         </tbody>

@@ -10,7 +10,8 @@ use super::model::{
     ArchiveEntry, ArchivePage, Delivery, DeliveryStatus, Report, ReportKind, ReportScope, SendWindow, Section, ValidReport,
     ARCHIVE_PAGE_SIZE, MAX_EXTRA_REPORTS,
 };
-use super::schedule::{parse_time_zone, Occurrence, Schedule};
+use super::schedule::{Occurrence, Schedule};
+use crate::server::clock::parse_time_zone;
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
 use crate::server::db::{like_pattern, Db};
@@ -105,7 +106,7 @@ fn ids_text(ids: &[i64]) -> String {
 
 /// The managed accounts a report covers now: all of them, or the chosen ones still managed.
 pub async fn covered_members(db: &Db, row: &ReportRow) -> Result<Vec<i64>, AppError> {
-    let managed = crate::accounts::repo::managed_ids(db, row.account_id).await?;
+    let managed = crate::auth::repo::managed_ids(db, row.account_id).await?;
     Ok(match row.scope() {
         ReportScope::ThisAccount => Vec::new(),
         ReportScope::AllManaged => managed,
@@ -176,15 +177,6 @@ pub async fn get_report(db: &Db, account_id: i64, id: i64) -> Result<Report, App
     Ok(report_row(&mut conn, account_id, id).await?.into_report())
 }
 
-pub async fn time_zone(conn: &mut AnyConnection, account_id: i64) -> Result<Tz, AppError> {
-    let name = sqlx::query_scalar::<_, String>("SELECT time_zone FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(parse_time_zone(&name).unwrap_or(chrono_tz::UTC))
-}
-
 /// Points the report's schedule at its next send after `after` (or at nothing).
 async fn plan_next(conn: &mut AnyConnection, row: &ReportRow, tz: Tz, after: i64) -> Result<Option<Occurrence>, AppError> {
     let next = if row.enabled == 1 { row.schedule(tz).next_after(after) } else { None };
@@ -220,7 +212,7 @@ pub async fn insert_default_report(conn: &mut AnyConnection, account_id: i64, at
     .fetch_one(&mut *conn)
     .await?;
     let row = report_row(conn, account_id, id).await?;
-    let tz = time_zone(conn, account_id).await?;
+    let tz = crate::auth::repo::time_zone(&mut *conn, account_id).await?;
     plan_next(conn, &row, tz, at).await?;
     Ok(id)
 }
@@ -260,7 +252,7 @@ pub async fn create_report(db: &Db, account_id: i64, actor: &Actor, report: &Val
     .fetch_one(&mut *tx)
     .await?;
     let row = report_row(&mut tx, account_id, id).await?;
-    let tz = time_zone(&mut tx, account_id).await?;
+    let tz = crate::auth::repo::time_zone(&mut *tx, account_id).await?;
     plan_next(&mut tx, &row, tz, at).await?;
     audit::record(&mut *tx, account_id, actor, "report.create", &report.name, report.kind.as_str()).await?;
     tx.commit().await?;
@@ -301,7 +293,7 @@ pub async fn update_report(db: &Db, account_id: i64, actor: &Actor, id: i64, rep
     .execute(&mut *tx)
     .await?;
     let row = report_row(&mut tx, account_id, id).await?;
-    let tz = time_zone(&mut tx, account_id).await?;
+    let tz = crate::auth::repo::time_zone(&mut *tx, account_id).await?;
     plan_next(&mut tx, &row, tz, now()).await?;
     audit::record(&mut *tx, account_id, actor, "report.update", &report.name, "").await?;
     tx.commit().await?;
@@ -326,7 +318,7 @@ pub async fn set_enabled(db: &Db, account_id: i64, actor: &Actor, id: i64, enabl
             .await?;
     }
     let row = report_row(&mut tx, account_id, id).await?;
-    let tz = time_zone(&mut tx, account_id).await?;
+    let tz = crate::auth::repo::time_zone(&mut *tx, account_id).await?;
     plan_next(&mut tx, &row, tz, now()).await?;
     let action = if enabled { "report.enable" } else { "report.disable" };
     audit::record(&mut *tx, account_id, actor, action, &current.name, "").await?;
@@ -352,7 +344,7 @@ pub async fn replan_account(conn: &mut AnyConnection, account_id: i64) -> Result
         .bind(account_id)
         .fetch_all(&mut *conn)
         .await?;
-    let tz = time_zone(conn, account_id).await?;
+    let tz = crate::auth::repo::time_zone(&mut *conn, account_id).await?;
     for row in rows {
         plan_next(conn, &row, tz, now()).await?;
     }

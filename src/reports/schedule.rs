@@ -33,10 +33,6 @@ pub struct Schedule {
     pub spread_key: i64,
 }
 
-/// Parses an IANA zone name ("Europe/Berlin", "UTC").
-pub fn parse_time_zone(name: &str) -> Option<Tz> {
-    name.trim().parse::<Tz>().ok()
-}
 
 /// The period a send on local date `send_date` covers, or `None` when nothing is sent that day.
 pub fn period_sent_on(kind: ReportKind, send_date: NaiveDate, custom: Option<(NaiveDate, NaiveDate)>) -> Option<(NaiveDate, NaiveDate)> {
@@ -148,6 +144,7 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::clock::parse_time_zone;
 
     fn d(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()

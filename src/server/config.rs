@@ -1,5 +1,6 @@
 //! Runtime configuration from the environment (and CLI flags that override it).
 
+use std::sync::OnceLock;
 use std::path::PathBuf;
 
 use super::mailer::{SmtpSecurity, SmtpSettings};
@@ -146,4 +147,13 @@ impl Config {
         }
         PathBuf::from(path).parent().map(|p| p.to_path_buf()).filter(|p| !p.as_os_str().is_empty())
     }
+}
+
+/// This process's name in delivery claims: host name, process id and a random part.
+pub fn replica_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+        format!("{host}:{}:{}", std::process::id(), super::crypto::random_hex(4))
+    })
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use sqlx::Executor;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbKind {
@@ -71,7 +72,7 @@ impl Db {
     pub async fn open(url: &str) -> Result<Db, Box<dyn std::error::Error + Send + Sync>> {
         let db = Db::connect(url).await?;
         db.migrate().await?;
-        super::router::migrate_sessions(&db.sessions).await?;
+        db.migrate_sessions().await?;
         Ok(db)
     }
 
@@ -82,6 +83,14 @@ impl Db {
         match self.kind {
             DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             DbKind::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Creates the session store's tables; idempotent.
+    async fn migrate_sessions(&self) -> Result<(), sqlx::Error> {
+        match &self.sessions {
+            SessionPool::Sqlite(pool) => SqliteStore::new(pool.clone()).migrate().await,
+            SessionPool::Postgres(pool) => PostgresStore::new(pool.clone()).migrate().await,
         }
     }
 

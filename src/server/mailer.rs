@@ -107,27 +107,6 @@ impl fmt::Display for SendError {
     }
 }
 
-/// The mailer an account sends through: its own SMTP settings, else the console's, else the
-/// account's outbox folder.
-pub async fn mailer_for(state: &super::AppState, account_id: i64) -> Result<Mailer, crate::error::AppError> {
-    if let Some(settings) = crate::settings::repo::smtp_settings(&state.db, &state.secrets, account_id).await? {
-        return Ok(Mailer::Smtp(settings));
-    }
-    if let Some(settings) = &state.config.smtp {
-        return Ok(Mailer::Smtp(settings.clone()));
-    }
-    Ok(Mailer::Outbox(outbox_dir(state, account_id).await?))
-}
-
-/// `<data_dir>/outbox/<account id>`: each account sees only its own mail.
-pub async fn outbox_dir(state: &super::AppState, account_id: i64) -> Result<PathBuf, crate::error::AppError> {
-    let account_no = sqlx::query_scalar::<_, String>("SELECT account_no FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&state.db.pool)
-        .await?;
-    Ok(state.config.data_dir.join("outbox").join(account_no))
-}
-
 pub const OUTBOX_FROM: &str = "Bulwark <bulwark@localhost>";
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -167,58 +146,6 @@ impl Mailer {
             }
         }
     }
-}
-
-/// The newest `limit` messages of an outbox folder, read from their headers.
-pub async fn list_outbox(dir: &std::path::Path, limit: usize) -> Vec<crate::settings::model::OutboxMessage> {
-    let Ok(mut entries) = tokio::fs::read_dir(dir).await else { return Vec::new() };
-    let mut files = Vec::new();
-    while let Ok(Some(entry)) = entries.next_entry().await {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".eml") {
-            continue;
-        }
-        if let Ok(meta) = entry.metadata().await {
-            let at = meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64).unwrap_or(0);
-            files.push((at, name, meta.len() as i64));
-        }
-    }
-    files.sort_by(|a, b| b.cmp(a));
-    files.truncate(limit);
-    let mut out = Vec::new();
-    for (at, id, size) in files {
-        let head = tokio::fs::read(dir.join(&id)).await.map(|b| String::from_utf8_lossy(&b[..b.len().min(16 * 1024)]).into_owned()).unwrap_or_default();
-        out.push(crate::settings::model::OutboxMessage {
-            to: header_value(&head, "To"),
-            subject: header_value(&head, "Subject"),
-            id,
-            at,
-            size,
-        });
-    }
-    out
-}
-
-/// An unfolded header of a raw message ("" when absent).
-fn header_value(raw: &str, name: &str) -> String {
-    let mut value: Option<String> = None;
-    for line in raw.lines() {
-        if line.is_empty() {
-            break;
-        }
-        match &mut value {
-            Some(v) if line.starts_with([' ', '\t']) => v.push_str(line.trim_end()),
-            Some(_) => break,
-            None => {
-                if let Some((key, rest)) = line.split_once(':') {
-                    if key.eq_ignore_ascii_case(name) {
-                        value = Some(rest.trim().to_string());
-                    }
-                }
-            }
-        }
-    }
-    value.unwrap_or_default()
 }
 
 fn smtp_error_text(error: &lettre::transport::smtp::Error) -> String {

@@ -9,7 +9,7 @@ use super::config::Config;
 use super::db::Db;
 use super::secrets::Secrets;
 use crate::error::AppError;
-use crate::signature::keys::SignatureCache;
+use crate::signature::cache::SignatureCache;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {

@@ -10,7 +10,7 @@ use crate::overview::score::ScoreWeights;
 
 #[server(endpoint = "set_edition")]
 pub async fn set_edition(edition: String) -> Result<(), AppError> {
-    use crate::auth::editions::Edition;
+    use crate::editions::Edition;
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
@@ -116,30 +116,6 @@ pub async fn set_score_weights(weights: ScoreWeights) -> Result<(), AppError> {
     super::repo::set_weights(&state.db, user.account_id(), &user.actor(), &weights).await
 }
 
-#[server(endpoint = "grant_authorization")]
-pub async fn grant_authorization(service: String) -> Result<(), AppError> {
-    use crate::auth::editions::Service;
-    use crate::auth::session::admin;
-
-    let (user, state) = admin().await?;
-    let service = Service::parse(&service).ok_or_else(|| AppError::field("service", "Unknown service."))?;
-    let feature = service.feature();
-    if !user.account.edition.allows(feature) {
-        return Err(AppError::UpgradeRequired { feature, edition: feature.required_edition() });
-    }
-    super::repo::grant(&state.db, user.account_id(), &user.actor(), user.user_id, service).await
-}
-
-#[server(endpoint = "revoke_authorization")]
-pub async fn revoke_authorization(service: String) -> Result<(), AppError> {
-    use crate::auth::editions::Service;
-    use crate::auth::session::admin;
-
-    let (user, state) = admin().await?;
-    let service = Service::parse(&service).ok_or_else(|| AppError::field("service", "Unknown service."))?;
-    super::repo::revoke(&state.db, user.account_id(), &user.actor(), service).await
-}
-
 #[server(endpoint = "list_audit")]
 pub async fn list_audit(page: i64) -> Result<(Vec<AuditEntry>, i64), AppError> {
     use crate::auth::session::admin;
@@ -154,9 +130,9 @@ pub async fn get_email_settings() -> Result<super::model::EmailSettings, AppErro
     use crate::auth::session::caller;
 
     let (user, state) = caller().await?;
-    let own = super::repo::smtp_settings(&state.db, &state.secrets, user.account_id()).await?;
+    let own = crate::mail::repo::smtp_settings(&state.db, &state.secrets, user.account_id()).await?;
     let mut conn = state.db.pool.acquire().await?;
-    let time_zone = crate::reports::repo::time_zone(&mut conn, user.account_id()).await?.name().to_string();
+    let time_zone = crate::auth::repo::time_zone(&mut *conn, user.account_id()).await?.name().to_string();
     Ok(EmailSettings {
         outbox_mode: own.is_none() && state.config.smtp.is_none(),
         smtp: own.map(|s| SmtpView {
@@ -195,7 +171,7 @@ pub async fn save_smtp_settings(smtp: super::model::SmtpInput) -> Result<(), App
         password: None,
         from: smtp.from.trim().to_string(),
     };
-    super::repo::save_smtp_settings(&state.db, &state.secrets, user.account_id(), &user.actor(), &settings, password).await
+    crate::mail::repo::save_smtp_settings(&state.db, &state.secrets, user.account_id(), &user.actor(), &settings, password).await
 }
 
 #[server(endpoint = "remove_smtp_settings")]
@@ -203,14 +179,15 @@ pub async fn remove_smtp_settings() -> Result<(), AppError> {
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
-    super::repo::delete_smtp_settings(&state.db, user.account_id(), &user.actor()).await
+    crate::mail::repo::delete_smtp_settings(&state.db, user.account_id(), &user.actor()).await
 }
 
 /// Sends a short message through the account's mailer; returns the server's answer.
 #[server(endpoint = "send_test_email")]
 pub async fn send_test_email(to: String) -> Result<String, AppError> {
     use crate::auth::session::admin;
-    use crate::server::mailer::{mailer_for, OutgoingMail};
+    use crate::server::mailer::OutgoingMail;
+use crate::mail::outbox::mailer_for;
 
     let (user, state) = admin().await?;
     let to = to.trim().to_lowercase();
@@ -235,7 +212,7 @@ pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
-    let zone = crate::reports::schedule::parse_time_zone(&time_zone).ok_or_else(|| {
+    let zone = crate::server::clock::parse_time_zone(&time_zone).ok_or_else(|| {
         AppError::field("time_zone", format!("\u{201c}{}\u{201d} is not an IANA time zone such as Europe/Berlin or UTC.", time_zone.trim()))
     })?;
     super::repo::set_time_zone(&state.db, user.account_id(), &user.actor(), zone.name()).await
@@ -243,10 +220,10 @@ pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
 
 /// Messages of this account in the local outbox, newest first.
 #[server(endpoint = "list_outbox")]
-pub async fn list_outbox() -> Result<Vec<super::model::OutboxMessage>, AppError> {
+pub async fn list_outbox() -> Result<Vec<crate::mail::model::OutboxMessage>, AppError> {
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
-    let dir = crate::server::mailer::outbox_dir(&state, user.account_id()).await?;
-    Ok(crate::server::mailer::list_outbox(&dir, 100).await)
+    let dir = crate::mail::outbox::outbox_dir(&state, user.account_id()).await?;
+    Ok(crate::mail::outbox::list_outbox(&dir, 100).await)
 }

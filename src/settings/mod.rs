@@ -1,4 +1,5 @@
-//! Settings: edition, users, API tokens, score weights, authorizations and the audit log.
+//! Settings: edition, time zone, email, users, API tokens,
+//! score weights, authorizations and the audit log.
 
 pub mod api;
 pub mod model;

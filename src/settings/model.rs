@@ -111,14 +111,3 @@ impl SmtpInput {
     }
 }
 
-/// A message in the local outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxMessage {
-    /// The file name (`<id>.eml`).
-    pub id: String,
-    pub to: String,
-    pub subject: String,
-    /// Unix seconds.
-    pub at: i64,
-    pub size: i64,
-}

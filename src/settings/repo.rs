@@ -1,7 +1,7 @@
 //! SQL for the settings pages. Every change writes its audit entry in the same transaction.
 
 use super::model::{AuditEntry, TokenSummary};
-use crate::auth::editions::{Edition, Service};
+use crate::editions::Edition;
 use crate::auth::model::Role;
 use crate::error::AppError;
 use crate::overview::score::ScoreWeights;
@@ -98,42 +98,6 @@ pub async fn set_weights(db: &Db, account_id: i64, actor: &Actor, weights: &Scor
     Ok(())
 }
 
-pub async fn grant(db: &Db, account_id: i64, actor: &Actor, user_id: i64, service: Service) -> Result<(), AppError> {
-    let mut tx = db.begin_write().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO authorizations (account_id, service, granted_by, granted_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (account_id, service) DO NOTHING",
-    )
-    .bind(account_id)
-    .bind(service.as_str())
-    .bind(user_id)
-    .bind(now())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted > 0 {
-        audit::record(&mut *tx, account_id, actor, "authorization.grant", service.as_str(), "").await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn revoke(db: &Db, account_id: i64, actor: &Actor, service: Service) -> Result<(), AppError> {
-    let mut tx = db.begin_write().await?;
-    let removed = sqlx::query("DELETE FROM authorizations WHERE account_id = $1 AND service = $2")
-        .bind(account_id)
-        .bind(service.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if removed == 0 {
-        return Err(AppError::NotFound);
-    }
-    audit::record(&mut *tx, account_id, actor, "authorization.revoke", service.as_str(), "").await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 pub const AUDIT_PAGE_SIZE: i64 = 50;
 
 pub async fn audit_page(db: &Db, account_id: i64, page: i64) -> Result<(Vec<AuditEntry>, i64), AppError> {
@@ -207,99 +171,10 @@ pub async fn remove_user(db: &Db, account_id: i64, actor: &Actor, user_id: i64) 
     Ok(())
 }
 
-/// The account's own SMTP server, password decrypted; `None` when it has none.
-pub async fn smtp_settings(
-    db: &Db,
-    secrets: &crate::server::secrets::Secrets,
-    account_id: i64,
-) -> Result<Option<crate::server::mailer::SmtpSettings>, AppError> {
-    use crate::server::mailer::{SmtpSecurity, SmtpSettings};
-    let row = sqlx::query_as::<_, (String, i64, String, Option<String>, Option<String>, String)>(
-        "SELECT host, port, security, username, password_sealed, from_address FROM smtp_settings WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some((host, port, security, username, sealed, from)) = row else { return Ok(None) };
-    let password = match sealed {
-        Some(sealed) => Some(secrets.open(&smtp_context(account_id), &sealed).ok_or_else(|| {
-            tracing::error!(account_id, "the stored SMTP password does not open with this master key");
-            AppError::Internal
-        })?),
-        None => None,
-    };
-    Ok(Some(SmtpSettings {
-        host,
-        port: u16::try_from(port).unwrap_or(25),
-        security: SmtpSecurity::parse(&security).unwrap_or(SmtpSecurity::StartTls),
-        username,
-        password,
-        from,
-    }))
-}
-
-fn smtp_context(account_id: i64) -> String {
-    format!("smtp-password:{account_id}")
-}
-
-/// Saves the account's SMTP server. The password is sealed under the master key; `None` keeps
-/// the stored one, `Some("")` removes it.
-pub async fn save_smtp_settings(
-    db: &Db,
-    secrets: &crate::server::secrets::Secrets,
-    account_id: i64,
-    actor: &Actor,
-    settings: &crate::server::mailer::SmtpSettings,
-    password: Option<&str>,
-) -> Result<(), AppError> {
-    let mut tx = db.begin_write().await?;
-    let stored = sqlx::query_scalar::<_, Option<String>>("SELECT password_sealed FROM smtp_settings WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .flatten();
-    let sealed = match password {
-        None => stored,
-        Some("") => None,
-        Some(password) => Some(secrets.seal(&smtp_context(account_id), password)),
-    };
-    sqlx::query(
-        "INSERT INTO smtp_settings (account_id, host, port, security, username, password_sealed, from_address, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (account_id) DO UPDATE SET host = excluded.host, port = excluded.port, security = excluded.security,
-             username = excluded.username, password_sealed = excluded.password_sealed, from_address = excluded.from_address,
-             updated_at = excluded.updated_at",
-    )
-    .bind(account_id)
-    .bind(&settings.host)
-    .bind(settings.port as i64)
-    .bind(settings.security.as_str())
-    .bind(&settings.username)
-    .bind(sealed)
-    .bind(&settings.from)
-    .bind(now())
-    .execute(&mut *tx)
-    .await?;
-    audit::record(&mut *tx, account_id, actor, "smtp.save", &settings.host, &format!("port {}", settings.port)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn delete_smtp_settings(db: &Db, account_id: i64, actor: &Actor) -> Result<(), AppError> {
-    let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM smtp_settings WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
-    audit::record(&mut *tx, account_id, actor, "smtp.remove", "smtp", "").await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Changes the account's time zone and plans its reports again in the new zone.
 pub async fn set_time_zone(db: &Db, account_id: i64, actor: &Actor, zone: &str) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
-    let previous = sqlx::query_scalar::<_, String>("SELECT time_zone FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let previous = crate::auth::repo::time_zone(&mut *tx, account_id).await?;
     sqlx::query("UPDATE accounts SET time_zone = $1 WHERE id = $2").bind(zone).bind(account_id).execute(&mut *tx).await?;
     crate::reports::repo::replan_account(&mut tx, account_id).await?;
     audit::record(&mut *tx, account_id, actor, "account.time_zone", "account", &format!("{previous} → {zone}")).await?;

@@ -8,12 +8,12 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 async fn reader() -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
-    crate::auth::session::feature_caller(crate::auth::editions::Feature::ContainerSignature, false).await
+    crate::auth::session::feature_caller(crate::editions::Feature::ContainerSignature, false).await
 }
 
 #[cfg(feature = "ssr")]
 async fn writer() -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
-    crate::auth::session::feature_caller(crate::auth::editions::Feature::ContainerSignature, true).await
+    crate::auth::session::feature_caller(crate::editions::Feature::ContainerSignature, true).await
 }
 
 // ---- Keys ----------------------------------------------------------------------------------

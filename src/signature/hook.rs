@@ -78,74 +78,8 @@ fn object_name(name: &str) -> String {
 
 /// The configuration as YAML: `kubectl apply -f` takes it as it is.
 pub fn to_yaml(configuration: &ValidatingWebhookConfiguration) -> String {
-    let mut value = serde_json::to_value(configuration).unwrap_or_default();
-    // apiVersion and kind first, as people write them.
-    let mut out = String::new();
-    if let serde_json::Value::Object(map) = &mut value {
-        for key in ["apiVersion", "kind"] {
-            if let Some(v) = map.remove(key) {
-                out.push_str(&format!("{key}: {}\n", scalar(&v)));
-            }
-        }
-    }
-    write_value(&mut out, &value, 0);
-    out
-}
-
-fn write_value(out: &mut String, value: &serde_json::Value, indent: usize) {
-    let pad = " ".repeat(indent);
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, v) in map {
-                match v {
-                    serde_json::Value::Object(m) if !m.is_empty() => {
-                        out.push_str(&format!("{pad}{key}:\n"));
-                        write_value(out, v, indent + 2);
-                    }
-                    serde_json::Value::Array(a) if !a.is_empty() => {
-                        out.push_str(&format!("{pad}{key}:\n"));
-                        write_value(out, v, indent);
-                    }
-                    _ => out.push_str(&format!("{pad}{key}: {}\n", scalar(v))),
-                }
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for item in items {
-                match item {
-                    serde_json::Value::Object(m) if !m.is_empty() => {
-                        // The first key shares the dash's line; the rest line up under it.
-                        let mut nested = String::new();
-                        write_value(&mut nested, item, indent + 2);
-                        let body = nested.trim_start_matches(' ');
-                        out.push_str(&format!("{pad}- {body}"));
-                    }
-                    _ => out.push_str(&format!("{pad}- {}\n", scalar(item))),
-                }
-            }
-        }
-        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
-    }
-}
-
-/// A scalar in flow style; strings are JSON-quoted (valid YAML) unless plainly safe.
-fn scalar(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => {
-            let plain = !s.is_empty()
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '/' | '_'))
-                && !matches!(s.as_str(), "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
-                && !s.starts_with(|c: char| c.is_ascii_digit() || c == '-');
-            if plain {
-                s.clone()
-            } else {
-                serde_json::to_string(s).unwrap_or_default()
-            }
-        }
-        serde_json::Value::Object(_) => "{}".into(),
-        serde_json::Value::Array(_) => "[]".into(),
-        other => other.to_string(),
-    }
+    // Plain data (strings, lists, maps) always serialises; an error here would be a bug in the types.
+    yaml_serde::to_string(configuration).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -157,25 +91,34 @@ mod tests {
         let config = configuration("Prod EU #1", &["shop".into(), "payments".into()], "https://console.example.com/api/v1/admission/3/bct_x", Some(b"PEM"));
         let yaml = to_yaml(&config);
         assert!(yaml.starts_with("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n"), "{yaml}");
-        for line in [
-            "  name: bulwark-image-signature-prod-eu-1",
-            "- admissionReviewVersions:",
-            "  - v1",
-            "  failurePolicy: Fail",
-            "  sideEffects: None",
-            "  timeoutSeconds: 10",
-            "    url: \"https://console.example.com/api/v1/admission/3/bct_x\"",
-            "    caBundle: UEVN",
-            "      - shop",
-            "    - deployments",
-        ] {
-            assert!(yaml.contains(line), "missing {line:?} in\n{yaml}");
-        }
+        // Verify the YAML reads back as the same object, and holds the values the API server needs.
+        let parsed: serde_json::Value = yaml_serde::from_str(&yaml).unwrap();
+        assert_eq!(parsed, serde_json::to_value(&config).unwrap());
+        assert_eq!(parsed["metadata"]["name"], "bulwark-image-signature-prod-eu-1");
+        let hook = &parsed["webhooks"][0];
+        assert_eq!(hook["admissionReviewVersions"], serde_json::json!(["v1"]));
+        assert_eq!(hook["failurePolicy"], "Fail");
+        assert_eq!(hook["sideEffects"], "None");
+        assert_eq!(hook["timeoutSeconds"], 10);
+        assert_eq!(hook["clientConfig"]["url"], "https://console.example.com/api/v1/admission/3/bct_x");
+        assert_eq!(hook["clientConfig"]["caBundle"], "UEVN");
+        assert_eq!(hook["namespaceSelector"]["matchExpressions"][0]["values"], serde_json::json!(["shop", "payments"]));
         // Every rule covers both create and update, namespaced only.
         let rules = config.webhooks.as_ref().unwrap()[0].rules.as_ref().unwrap();
         let resources: Vec<String> = rules.iter().flat_map(|r| r.resources.clone().unwrap()).collect();
         for kind in ["pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs", "replicationcontrollers"] {
             assert!(resources.iter().any(|r| r == kind), "{kind}");
+        }
+    }
+
+    #[test]
+    fn bundles_that_need_base64_padding_read_back_whole() {
+        // 1, 2 and 3 bytes: "==", "=" and no padding; '+' and '/' appear in the first two.
+        for pem in [&b"\xfb"[..], b"\xfb\xff", b"\xfb\xef\xbe"] {
+            let yaml = to_yaml(&configuration("c", &["a".into()], "https://x/y", Some(pem)));
+            let parsed: ValidatingWebhookConfiguration = yaml_serde::from_str(&yaml).unwrap();
+            let bundle = parsed.webhooks.unwrap()[0].client_config.ca_bundle.clone().unwrap();
+            assert_eq!(bundle.0, pem, "{yaml}");
         }
     }
 

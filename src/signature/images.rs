@@ -9,7 +9,8 @@ use base64::Engine;
 
 use super::cosign;
 use super::image_ref::ImageRef;
-use super::keys::{self, SignatureCache};
+use super::cache::SignatureCache;
+use super::keys;
 use super::kms;
 use super::model::*;
 use super::repo::{json_list, to_json};

@@ -15,12 +15,12 @@ use tower_sessions::Session;
 
 use super::model::{SignInput, SignOutcome};
 use super::{images, keys};
-use crate::auth::editions::Feature;
+use crate::editions::Feature;
 use crate::auth::session::{require_account_feature, session_user};
-use crate::assets::ingest::parse;
+use crate::http::json::parse;
 use crate::auth::token::ApiCaller;
 use crate::error::AppError;
-use crate::reports::downloads::attachment;
+use crate::http::download::attachment;
 use crate::server::{now, AppState};
 
 pub fn routes() -> Router<AppState> {

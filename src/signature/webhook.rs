@@ -65,7 +65,7 @@ struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (container {}): {} [policy {}]", self.image, self.container, self.reason, self.policy)
+        write!(f, "{} ({}): {} [policy {}]", self.image, self.container, self.reason, self.policy)
     }
 }
 

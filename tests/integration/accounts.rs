@@ -1,8 +1,7 @@
 use axum::http::StatusCode;
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::Role;
-use bulwark::server::now;
 
 use crate::common::*;
 

@@ -10,7 +10,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
 use bulwark::advisories::{osv, repo as advisories};
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::Role;
 use bulwark::server::config::AgentSettings;
 
@@ -81,7 +81,7 @@ pub(crate) fn start_agent(server: &str, token: Option<&str>, state_dir: &std::pa
         command.arg("--token").arg(token);
     }
     let log = std::fs::File::create(state_dir.with_extension("log")).unwrap();
-    command.env("RUST_LOG", "info").stdout(Stdio::null()).stderr(log);
+    command.env("RUST_LOG", "info").envs([clock_env()]).stdout(Stdio::null()).stderr(log);
     Agent(command.spawn().expect("start bulwark agent"))
 }
 
@@ -138,7 +138,7 @@ async fn a_real_agent_reports_dpkg_packages_and_simulates_a_fix() {
             // Fixed before the installed version: not a finding.
             advisory("DSA-9002-1", &bash.source, json!([{ "introduced": "0" }, { "fixed": "5.0-1" }])),
         ]),
-        bulwark::server::now(),
+        now(),
     )
     .await
     .unwrap();
@@ -270,7 +270,7 @@ async fn import_openssl_advisory(app: &TestApp) {
                 "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": "3.0.11-1~deb12u2" }] }]
             }]
         })]),
-        bulwark::server::now(),
+        now(),
     )
     .await
     .unwrap();
@@ -324,7 +324,7 @@ async fn an_import_rematches_existing_inventories() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     import_openssl_advisory(&app).await;
 
-    let tick = bulwark::assets::fleet::tick(app.db(), &AgentSettings::default(), bulwark::server::now()).await.unwrap();
+    let tick = bulwark::assets::fleet::tick(app.db(), &AgentSettings::default(), now()).await.unwrap();
 
     // Verify the inventory was matched again and the finding opened.
     assert_eq!(tick.rematched, 1);
@@ -464,7 +464,7 @@ async fn jobs_of_offline_agents_fail_after_the_timeout() {
     let job = app.api(&api, Method::POST, &format!("/api/v1/assets/{MACHINE_A}/fix-jobs"), Some(json!({ "packages": ["openssl"] }))).await;
     let job_id = job.json()["id"].as_i64().unwrap();
     let settings = AgentSettings { offline_after_secs: 180, job_timeout_secs: 1800, ..AgentSettings::default() };
-    let now = bulwark::server::now();
+    let now = now();
 
     // Before the timeout nothing changes, even though the agent has gone quiet.
     let early = bulwark::assets::fleet::tick(app.db(), &settings, now + 600).await.unwrap();

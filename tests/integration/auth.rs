@@ -1,6 +1,6 @@
 use axum::http::StatusCode;
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::Role;
 
 use crate::common::*;

@@ -15,6 +15,8 @@ pub(crate) fn bulwark(database_url: &str) -> Command {
         .env("LEPTOS_OUTPUT_NAME", "bulwark")
         .env("LEPTOS_SITE_ROOT", "target/site")
         .env("RUST_LOG", "info")
+        // The console process shares the suite's clock.
+        .envs([clock_env()])
         // Never the repository's own data folder (the master key is created there).
         .env("BULWARK_DATA_DIR", std::env::temp_dir().join(format!("bulwark-cli-{}", bulwark::server::crypto::random_hex(6))))
         .env_remove("BULWARK_MASTER_KEY")
@@ -81,7 +83,7 @@ async fn first_start_creates_the_management_account() {
 #[tokio::test(flavor = "multi_thread")]
 async fn user_add_reads_the_password_from_stdin() {
     let app = TestApp::new().await;
-    let (_, _) = app.account("Alpha", bulwark::auth::editions::Edition::Basic, bulwark::auth::model::Role::Admin).await;
+    let (_, _) = app.account("Alpha", bulwark::editions::Edition::Basic, bulwark::auth::model::Role::Admin).await;
     let url = app.state.config.database_url.clone();
 
     let run = |password: &'static str| {

@@ -9,16 +9,35 @@ use leptos::prelude::LeptosOptions;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::{AccountKind, Role};
 use bulwark::auth::repo as auth_repo;
 use bulwark::server::config::Config;
 use bulwark::server::crypto::{self, random_hex};
 use bulwark::server::db::Db;
 use bulwark::server::secrets::Secrets;
-use bulwark::server::{router, AppState};
+use bulwark::console::router;
+use bulwark::server::{clock, AppState};
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Where the suite's clock starts unless `BULWARK_TEST_NOW` names another instant: a fixed
+/// Wednesday, so no test passes or fails by the day it runs. `BULWARK_TEST_NOW=2028-02-29T23:30:00Z
+/// cargo test …` runs the suite on another date.
+pub const SUITE_START: &str = "2026-11-18T10:00:00Z";
+
+/// Now on the suite's clock (started at `SUITE_START` the first time anything asks).
+pub fn now() -> i64 {
+    let start = chrono::DateTime::parse_from_rfc3339(SUITE_START).expect("SUITE_START is RFC 3339").timestamp();
+    clock::start_at(start);
+    clock::now()
+}
+
+/// The suite's clock for a console or agent process the test starts: `(BULWARK_TEST_NOW, now)`.
+pub fn clock_env() -> (&'static str, String) {
+    now();
+    (clock::START_VAR, clock::now_rfc3339())
+}
 
 pub struct TestApp {
     pub state: AppState,
@@ -45,6 +64,7 @@ pub struct Session(pub String);
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        now();
         let (url, dir) = match std::env::var("BULWARK_TEST_PG_URL") {
             Ok(admin_url) => {
                 let name = format!("bulwark_test_{}", random_hex(6));
@@ -99,7 +119,7 @@ impl TestApp {
     /// Creates an account with one user of the given role; returns (account id, email).
     pub async fn account(&self, name: &str, edition: Edition, role: Role) -> (i64, String) {
         let mut conn = self.db().pool.acquire().await.unwrap();
-        let account = auth_repo::create_account(&mut conn, name, edition, AccountKind::Cloud).await.unwrap();
+        let account = bulwark::tenants::open_account(&mut conn, name, edition, AccountKind::Cloud).await.unwrap();
         drop(conn);
         let email = format!("{}@{}.test", role.as_str(), name.to_lowercase().replace(' ', "-"));
         self.user(account.id, &email, role).await;
@@ -189,7 +209,7 @@ pub fn session_cookie(response: &Response) -> Option<Session> {
 }
 
 pub fn encode(value: &str) -> String {
-    bulwark::components::format::url_encode(value)
+    bulwark::format::url_encode(value)
 }
 
 /// A valid asset payload item.

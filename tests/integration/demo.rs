@@ -1,4 +1,4 @@
-use bulwark::server::demo;
+use bulwark::console::demo;
 
 use crate::common::*;
 
@@ -18,7 +18,7 @@ async fn demo_data_is_seeded_once() {
     assert_eq!(app.count("SELECT COUNT(DISTINCT v.category) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id").await, 3);
     assert!(app.count("SELECT COUNT(*) FROM alerts").await > 0);
     assert!(app.count("SELECT COUNT(*) FROM baseline_results WHERE passed = 0").await > 0);
-    let now = chrono::Utc::now().timestamp();
+    let now = now();
     assert!(app.count("SELECT MIN(occurred_at) FROM attacks").await < now - 50 * 86_400);
     assert_eq!(app.count("SELECT COUNT(*) FROM score_history").await, 120);
 

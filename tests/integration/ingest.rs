@@ -1,7 +1,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::Role;
 
 use crate::common::*;
@@ -112,7 +112,7 @@ async fn findings_resolve_and_reopen() {
 async fn alerts_baseline_and_attacks_are_ingested() {
     let (app, token) = setup().await;
     app.api(&token, Method::POST, "/api/v1/assets", Some(json!({ "assets": [asset("i-1", "web-1", "10.0.0.1")] }))).await;
-    let now = chrono::Utc::now().timestamp();
+    let now = now();
     let alert = |status: &str| json!({ "alerts": [{ "external_id": "a-1", "instance_id": "i-1", "name": "Reverse shell", "alert_type": "Reverse shell", "severity": "high", "status": status, "occurred_at": now - 60 }] });
     assert_eq!(app.api(&token, Method::POST, "/api/v1/alerts", Some(alert("unhandled"))).await.status, StatusCode::OK);
     app.api(&token, Method::POST, "/api/v1/alerts", Some(alert("handled"))).await;

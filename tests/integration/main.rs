@@ -13,6 +13,7 @@ mod pages;
 mod score;
 mod settings;
 mod reports;
+mod report_numbers;
 mod accounts;
 mod agents;
 mod playbooks;

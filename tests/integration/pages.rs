@@ -1,7 +1,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::Role;
 
 use crate::common::*;

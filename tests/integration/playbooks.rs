@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use bulwark::advisories::repo as advisories;
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::Role;
 use bulwark::playbook::engine;
 
@@ -97,13 +97,13 @@ async fn create_task(app: &TestApp, admin: &Session, form: &[(String, String)]) 
 /// Ticks the engine (as replica `replica`, at `now`) until the task is completed.
 async fn run_to_completion(app: &TestApp, task: i64, replica: &str) {
     wait_for("the task to complete", || async {
-        engine::tick(&app.state, replica, bulwark::server::now()).await.unwrap();
+        engine::tick(&app.state, replica, now()).await.unwrap();
         let status = sqlx::query_scalar::<_, String>("SELECT status FROM playbook_tasks WHERE id = $1").bind(task).fetch_one(&app.db().pool).await.unwrap();
         (status == "completed").then_some(())
     })
     .await;
     // One more tick sends the notifications of a task completed by the last one.
-    engine::tick(&app.state, replica, bulwark::server::now()).await.unwrap();
+    engine::tick(&app.state, replica, now()).await.unwrap();
 }
 
 /// An API-only asset (no agent) with the same vulnerability open, through the ingestion API.
@@ -132,7 +132,7 @@ async fn a_dry_run_task_completes_through_a_real_agent_and_notifies() {
         "test",
         "fixtures",
         loaded(&[advisory("DSA-9300-1", &libc.source, json!([{ "introduced": "0" }, { "fixed": fixed }]))]),
-        bulwark::server::now(),
+        now(),
     )
     .await
     .unwrap();
@@ -221,7 +221,7 @@ async fn fake_agent(app: &TestApp, admin: &Session, machine: &str) -> (String, i
             "affected": [{ "package": { "ecosystem": "Debian:12", "name": "openssl" },
                            "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": "3.0.11-1~deb12u2" }] }] }]
         })]),
-        bulwark::server::now(),
+        now(),
     )
     .await
     .unwrap();
@@ -244,13 +244,13 @@ async fn tasks_survive_restarts_and_run_on_one_replica() {
     let (credential, asset, vulnerability) = fake_agent(&app, &admin, MACHINE_A).await;
     let legacy = asset_without_agent(&app, &admin, "DSA-7000-1", "openssl").await;
     let policy = clone_policy(&app, &admin).await;
-    let at = chrono::Utc::now() + chrono::Duration::hours(2);
+    let at = bulwark::server::clock::now_utc() + chrono::Duration::hours(2);
     let when = at.format("%Y-%m-%dT%H:%M").to_string();
     let form = task_form(policy, "Night fix", &[asset, legacy], &[vulnerability], &[("custom_time", "true"), ("execute_at", &when), ("concurrency", "1")]);
     let task = create_task(&app, &admin, &form).await.json().as_i64().unwrap();
 
     // Before its time nothing starts; after a restart, at its time, it does.
-    let now = bulwark::server::now();
+    let now = now();
     assert_eq!(engine::tick(&app.state, "replica-a", now).await.unwrap().started, 0);
     let restarted = app.restart().await;
     let due = at.timestamp() - at.timestamp() % 60 + 1;

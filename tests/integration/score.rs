@@ -1,7 +1,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use bulwark::auth::editions::Edition;
+use bulwark::editions::Edition;
 use bulwark::auth::model::Role;
 
 use crate::common::*;
@@ -35,7 +35,7 @@ async fn each_risk_kind_caps_the_score() {
     app.api(&token, Method::POST, "/api/v1/findings", Some(json!({ "findings": [finding("i-1", "CVE-1", "low")] }))).await;
     assert_eq!(score(&app, &admin).await, 80);
 
-    let now = chrono::Utc::now().timestamp();
+    let now = now();
     app.api(&token, Method::POST, "/api/v1/alerts", Some(json!({ "alerts": [{ "instance_id": "i-1", "name": "Login", "alert_type": "Unusual login", "severity": "low", "occurred_at": now - 10 }] }))).await;
     assert_eq!(score(&app, &admin).await, 60);
 
@@ -88,7 +88,7 @@ async fn custom_weights_change_the_score() {
 #[tokio::test(flavor = "multi_thread")]
 async fn history_follows_when_risks_were_open() {
     let (app, _admin, token) = setup().await;
-    let now = chrono::Utc::now().timestamp();
+    let now = now();
     let day = 86_400;
     let mut seen = finding("i-1", "CVE-2024-0002", "low");
     seen["seen_at"] = json!(now - 10 * day);
@@ -106,8 +106,8 @@ async fn history_follows_when_risks_were_open() {
     assert_eq!(score_at(now - 4 * day).await.unwrap(), 100);
 
     // Verify the daily job records one row per account and day, idempotently.
-    bulwark::server::jobs::snapshot_scores(app.db()).await.unwrap();
-    bulwark::server::jobs::snapshot_scores(app.db()).await.unwrap();
+    bulwark::console::jobs::snapshot_scores(app.db()).await.unwrap();
+    bulwark::console::jobs::snapshot_scores(app.db()).await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM score_history").await, 1);
     assert_eq!(app.count("SELECT score FROM score_history").await, 100);
 }

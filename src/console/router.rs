@@ -15,8 +15,8 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use super::db::SessionPool;
-use super::state::AppState;
+use crate::server::db::SessionPool;
+use crate::server::AppState;
 use crate::app::{shell, App};
 use crate::error::AppError;
 
@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::assets::agent_api::routes())
         .merge(crate::advisories::api::routes())
         .merge(crate::reports::downloads::routes())
+        .merge(crate::mail::outbox::routes())
         .merge(crate::signature::routes::routes())
         .merge(crate::signature::webhook::routes())
         .leptos_routes_with_context(
@@ -62,14 +63,6 @@ fn session_layer<S: SessionStore + Clone>(store: S, state: &AppState) -> Session
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(SESSION_IDLE_HOURS)))
-}
-
-/// Creates the session tables; idempotent.
-pub async fn migrate_sessions(sessions: &SessionPool) -> Result<(), sqlx::Error> {
-    match sessions {
-        SessionPool::Sqlite(pool) => SqliteStore::new(pool.clone()).migrate().await,
-        SessionPool::Postgres(pool) => PostgresStore::new(pool.clone()).migrate().await,
-    }
 }
 
 /// Server functions answer every error with 500; this gives each `AppError` its own status

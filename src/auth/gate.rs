@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::app::{use_me, MeRefresh};
-use crate::auth::editions::Feature;
-use crate::settings::api::GrantAuthorization;
+use super::api::GrantAuthorization;
+use super::context::{use_me, MeRefresh};
+use crate::editions::Feature;
 
 /// Children render only once the account may use the feature. Pages create their resources
 /// before the gate, never inside it, so hydration sees them in the same order as the server.

@@ -6,17 +6,17 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::audit::Actor;
-use super::db::Db;
-use super::{crypto, now};
+use crate::server::audit::Actor;
+use crate::server::db::Db;
+use crate::server::{crypto, now};
 use crate::assets::ingest;
 use crate::assets::model::*;
 use crate::assets::repo;
-use crate::auth::editions::Edition;
+use crate::editions::Edition;
 use crate::auth::model::{AccountKind, Role};
 use crate::auth::repo as auth_repo;
 use crate::error::AppError;
-use crate::overview::repo::{day_of, record_score, score_as_of};
+use crate::overview::repo::{record_score, score_as_of};
 
 /// Fixed demo sign-ins, printed on first start.
 pub const DEMO_USERS: [(&str, &str, Role, &str); 3] = [
@@ -171,7 +171,7 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
         for days_ago in (0..60).rev() {
             let at = if days_ago == 0 { now } else { now - days_ago * DAY };
             let score = score_as_of(db, account_id, at).await?;
-            record_score(db, account_id, &day_of(at), score).await?;
+            record_score(db, account_id, at, score).await?;
         }
     }
     Ok(true)
@@ -197,7 +197,7 @@ async fn seed_reports(db: &Db, account_id: i64) -> Result<(), AppError> {
 
 async fn create_account(db: &Db, name: &str, edition: Edition) -> Result<i64, AppError> {
     let mut conn = db.pool.acquire().await?;
-    Ok(auth_repo::create_account(&mut conn, name, edition, AccountKind::Cloud).await?.id)
+    Ok(crate::tenants::open_account(&mut conn, name, edition, AccountKind::Cloud).await?.id)
 }
 
 async fn seed_security_data(db: &Db, account_id: i64, plans: &[HostPlan], rng: &mut StdRng, now: i64) -> Result<(), AppError> {

@@ -3,34 +3,26 @@
 //! PostgreSQL may run them side by side: the snapshot and cleanup are idempotent, each report
 //! delivery is claimed by one replica, and each running playbook task is leased to one.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use super::db::{Db, SessionPool};
-use super::now;
-use crate::overview::repo::{day_of, record_score, score_as_of};
+use crate::server::config::replica_id;
+use crate::server::db::{Db, SessionPool};
+use crate::server::now;
+use crate::overview::repo::{record_score, score_as_of};
+use crate::server::AppState;
 
 /// Records today's score for every account.
 pub async fn snapshot_scores(db: &Db) -> Result<usize, crate::error::AppError> {
-    let accounts = sqlx::query_scalar::<_, i64>("SELECT id FROM accounts").fetch_all(&db.pool).await?;
+    let accounts = crate::auth::repo::account_ids(db).await?;
     let now = now();
     for account_id in &accounts {
         let score = score_as_of(db, *account_id, now).await?;
-        record_score(db, *account_id, &day_of(now), score).await?;
+        record_score(db, *account_id, now, score).await?;
     }
     Ok(accounts.len())
-}
-
-/// This process's name in delivery claims: host name, process id and a random part.
-pub fn replica_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
-        format!("{host}:{}:{}", std::process::id(), super::crypto::random_hex(4))
-    })
 }
 
 /// How often the report scheduler looks for due work.
@@ -42,7 +34,7 @@ pub const PLAYBOOK_TICK: Duration = Duration::from_secs(3);
 /// How often silent agents are marked offline and stuck fix jobs failed.
 pub const FLEET_TICK: Duration = Duration::from_secs(15);
 
-pub fn spawn(state: super::AppState) {
+pub fn spawn(state: AppState) {
     let reports = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(REPORT_TICK);

@@ -1,0 +1,4 @@
+//! Helpers for the console's plain axum routes (the JSON API, downloads), shared by every area.
+
+pub mod download;
+pub mod json;

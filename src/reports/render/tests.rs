@@ -1,0 +1,220 @@
+//! A sample report shared by the tests of every output, and the test that feeds them all odd data.
+
+use super::*;
+use crate::reports::document::{
+    Chart, ChartKind, ChartPoint, ReportDocument, SectionData, Summary, SummaryRow, Table,
+};
+use crate::reports::model::Section;
+
+pub(super) const NASTY: &str = "Zürich-db <01> & \"x\"";
+
+pub(super) fn pts(items: &[(&str, i64)]) -> Vec<ChartPoint> {
+    items.iter().map(|(l, v)| ChartPoint { label: l.to_string(), value: *v }).collect()
+}
+
+pub(super) fn strs(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn section(
+    section: Section,
+    kind: ChartKind,
+    chart_title: &str,
+    points: Vec<ChartPoint>,
+    columns: &[&str],
+    rows: Vec<Vec<String>>,
+) -> SectionData {
+    SectionData {
+        section,
+        title: section.label().to_string(),
+        empty: false,
+        chart: Chart { kind, title: chart_title.to_string(), points },
+        table: Table { title: section.label().to_string(), columns: strs(columns), rows },
+    }
+}
+
+pub(super) fn sample_document() -> ReportDocument {
+    let sev = |c, h, m, l| pts(&[("Critical", c), ("High", h), ("Medium", m), ("Low", l)]);
+    let sections = vec![
+        section(
+            Section::Assets,
+            ChartKind::Bars,
+            "Assets by risk",
+            pts(&[(NASTY, 14), ("web-01", 9), ("mail.example.com", 4), ("東京-node", 2)]),
+            &["Asset", "Type", "Open findings", "Last seen"],
+            vec![
+                strs(&[NASTY, "Linux server", "14", "2026-11-22"]),
+                strs(&["web-01", "Linux server", "9", "2026-11-22"]),
+                strs(&["mail.example.com", "Windows server", "4", "2026-11-21"]),
+                strs(&["東京-node", "Linux server", "2", "2026-11-20"]),
+            ],
+        ),
+        section(
+            Section::Alerts,
+            ChartKind::Bars,
+            "Alerts by severity",
+            sev(1, 3, 2, 1),
+            &["Alert", "Severity", "Asset", "Raised"],
+            vec![
+                strs(&["Brute force on SSH", "High", NASTY, "2026-11-17 08:12"]),
+                strs(&["New admin user", "Critical", "web-01", "2026-11-19 22:40"]),
+            ],
+        ),
+        section(
+            Section::VulnLinux,
+            ChartKind::Bars,
+            "Linux vulnerabilities by severity",
+            sev(2, 5, 9, 3),
+            &["CVE", "Package", "Severity", "Assets"],
+            vec![
+                strs(&["CVE-2026-1234", "openssl 3.0.11", "Critical", "3"]),
+                strs(&["CVE-2026-2345", "=HYPERLINK(\"http://evil\")", "High", "1"]),
+            ],
+        ),
+        SectionData {
+            section: Section::VulnWindows,
+            title: Section::VulnWindows.label().to_string(),
+            empty: true,
+            chart: Chart {
+                kind: ChartKind::Bars,
+                title: "Windows vulnerabilities by severity".into(),
+                points: vec![],
+            },
+            table: Table {
+                title: "Windows vulnerabilities".into(),
+                columns: strs(&["CVE", "KB", "Severity"]),
+                rows: vec![],
+            },
+        },
+        section(
+            Section::VulnWebCms,
+            ChartKind::Bars,
+            "Web-CMS vulnerabilities by severity",
+            sev(0, 1, 2, 0),
+            &["Site", "CMS", "Issue"],
+            vec![strs(&["https://shop.example.com", "WordPress 6.1", "Outdated plugin, \"contact-form\""])],
+        ),
+        section(
+            Section::Baseline,
+            ChartKind::Bars,
+            "Baseline checks",
+            pts(&[("Passed", 118), ("Failed", 22)]),
+            &["Check", "Asset", "Result"],
+            vec![strs(&["SSH root login disabled", NASTY, "Failed"])],
+        ),
+        section(
+            Section::Attacks,
+            ChartKind::Bars,
+            "Attacks by type",
+            pts(&[("SQL injection", 80), ("XSS", 41), ("Path traversal", 32)]),
+            &["Type", "Source", "Count"],
+            vec![strs(&["SQL injection", "203.0.113.7", "80"]), strs(&["XSS", "198.51.100.2", "41"])],
+        ),
+        section(
+            Section::ScoreTrend,
+            ChartKind::Line,
+            "Security score",
+            pts(&[
+                ("2026-11-16", 68),
+                ("2026-11-17", 69),
+                ("2026-11-18", 69),
+                ("2026-11-19", 66),
+                ("2026-11-20", 70),
+                ("2026-11-21", 71),
+                ("2026-11-22", 72),
+            ]),
+            &["Date", "Score"],
+            vec![strs(&["2026-11-16", "68"]), strs(&["2026-11-22", "72"])],
+        ),
+    ];
+    ReportDocument {
+        report_name: "Weekly security report".into(),
+        account_name: "Acme <Schweiz> AG & Co".into(),
+        account_no: "ACC-000042".into(),
+        time_zone: "Europe/Zurich".into(),
+        period_start: "2026-11-16".into(),
+        period_end: "2026-11-22".into(),
+        generated_at: 1_795_413_600, // 2026-11-23 06:00 UTC
+        summary: Summary {
+            score: 72,
+            previous_score: Some(68),
+            rows: vec![
+                SummaryRow {
+                    label: "Findings".into(),
+                    new: 19,
+                    resolved: Some(7),
+                    open: Some(41),
+                    previous_new: 12,
+                },
+                SummaryRow { label: "Alerts".into(), new: 7, resolved: Some(9), open: Some(3), previous_new: 10 },
+                SummaryRow {
+                    label: "Baseline risks".into(),
+                    new: 4,
+                    resolved: Some(1),
+                    open: Some(22),
+                    previous_new: 4,
+                },
+                SummaryRow { label: "Attacks".into(), new: 1532, resolved: None, open: None, previous_new: 1200 },
+            ],
+        },
+        sections,
+    }
+}
+
+pub(super) fn long_document(rows: usize) -> ReportDocument {
+    let mut doc = sample_document();
+    doc.sections[2].table.rows = (1..=rows)
+        .map(|i| {
+            vec![
+                format!("CVE-2026-{i:05}"),
+                format!("package-{i} {}", "with-a-very-long-name-".repeat(6)),
+                "High".to_string(),
+                format!("row-{i}"),
+            ]
+        })
+        .collect();
+    doc
+}
+
+#[test]
+fn nothing_panics_on_odd_documents() {
+    let mut doc = sample_document();
+    doc.report_name = "x".repeat(10_000);
+    doc.account_name = "\u{0}\u{8}\r\n\t<>&".into();
+    doc.generated_at = i64::MAX;
+    doc.summary.score = i64::MIN;
+    doc.summary.previous_score = Some(i64::MAX);
+    doc.summary.rows.push(SummaryRow {
+        label: String::new(),
+        new: i64::MIN,
+        resolved: None,
+        open: Some(i64::MAX),
+        previous_new: i64::MAX,
+    });
+    doc.sections[0].table.columns.clear();
+    doc.sections[0].table.rows.push(vec!["only one cell".into()]);
+    doc.sections[0].table.rows.push((0..30).map(|i| format!("extra {i}")).collect());
+    doc.sections[1].table.rows.push(vec![]);
+    doc.sections[2].table.columns = (0..40).map(|i| format!("c{i}")).collect();
+    doc.sections[4].table.rows[0][2] = "ÿ".repeat(5000);
+    doc.sections[5].chart.points = vec![];
+    doc.sections[5].empty = false;
+    doc.sections[6].title = "مرحبا بالعالم".into();
+    let mut empty = doc.clone();
+    empty.sections.clear();
+    empty.summary.rows.clear();
+    for d in [&doc, &empty] {
+        let html = email_html(d, "");
+        assert!(!html.contains('\u{0}'));
+        let text = email_text(d);
+        assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+        let bytes = pdf(d).expect("pdf");
+        assert!(bytes.starts_with(b"%PDF-"));
+        for s in &d.sections {
+            chart_png(&s.chart).expect("png");
+            let _ = section_csv(&s.table);
+        }
+    }
+    assert!(email_text(&doc).contains("unknown time"));
+}
+

@@ -1,0 +1,194 @@
+//! The Email tab: the SMTP server, a test email and the local outbox.
+
+use leptos::prelude::*;
+
+use crate::settings::api::*;
+use crate::settings::model::{EmailSettings, SmtpInput};
+use crate::mail::model::{outbox_href, OutboxMessage};
+use crate::auth::context::use_me;
+use crate::components::form::{Field, FormError, FormErrors};
+use crate::format::date_time;
+use crate::components::loaded::Loaded;
+use crate::components::table::rows_or_empty;
+use crate::components::tabs::SettingsTabs;
+use crate::components::toast::use_toaster;
+use super::on_done;
+
+#[component]
+pub fn EmailSettingsPage() -> impl IntoView {
+    let save = ServerAction::<SaveSmtpSettings>::new();
+    let remove = ServerAction::<RemoveSmtpSettings>::new();
+    let test = ServerAction::<SendTestEmail>::new();
+    let settings = Resource::new(move || (save.version().get(), remove.version().get()), |_| get_email_settings());
+    let outbox = Resource::new(move || (test.version().get(), remove.version().get(), save.version().get()), |_| list_outbox());
+    let me = use_me();
+    on_done(move || remove.value().get(), "SMTP server removed; mail goes to the local outbox.", false);
+    view! {
+        <SettingsTabs current="/settings/email"/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
+                Some(view! {
+                    <Loaded resource=settings loading="Loading email settings…" render=move |s: EmailSettings| view! {
+                        <SmtpCard settings=s admin save remove/>
+                    }/>
+                    {admin.then(|| view! {
+                        <TestEmailCard test/>
+                        <section class="card">
+                            <h2>"Local outbox"</h2>
+                            <p class="muted">"Without an SMTP server, Bulwark writes each message as an .eml file here. Open one in any mail program."</p>
+                            <Loaded resource=outbox loading="Loading the outbox…" render=|messages| view! { <OutboxTable messages/> }/>
+                        </section>
+                    })}
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSettings>, remove: ServerAction<RemoveSmtpSettings>) -> impl IntoView {
+    let current = settings.smtp.clone();
+    let host = RwSignal::new(current.as_ref().map(|s| s.host.clone()).unwrap_or_default());
+    let port = RwSignal::new(current.as_ref().map(|s| s.port.to_string()).unwrap_or_else(|| "587".into()));
+    let security = RwSignal::new(current.as_ref().map(|s| s.security.clone()).unwrap_or_else(|| "starttls".into()));
+    let username = RwSignal::new(current.as_ref().map(|s| s.username.clone()).unwrap_or_default());
+    let password = RwSignal::new(String::new());
+    let from = RwSignal::new(current.as_ref().map(|s| s.from.clone()).unwrap_or_default());
+    let has_password = current.as_ref().map(|s| s.has_password).unwrap_or(false);
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success("SMTP server saved.");
+                password.set(String::new());
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let smtp = SmtpInput {
+            host: host.get(),
+            port: port.get(),
+            security: security.get(),
+            username: username.get(),
+            password: password.get(),
+            clear_password: None,
+            from: from.get(),
+        };
+        let found = smtp.validate();
+        errors.0.set(found.clone());
+        if found.is_empty() {
+            save.dispatch(SaveSmtpSettings { smtp });
+        }
+    };
+    let status = if settings.smtp.is_some() {
+        "This account sends through its own SMTP server.".to_string()
+    } else if let Some(console) = &settings.console_smtp {
+        format!("This account uses the console's SMTP server ({console}) until it sets its own.")
+    } else {
+        "No SMTP server: mail goes to the local outbox below.".to_string()
+    };
+    view! {
+        <section class="card">
+            <h2>"SMTP server"</h2>
+            <p class="muted" data-testid="smtp-status">{status}</p>
+            <form class="form" on:submit=submit novalidate>
+                <div class="field-row">
+                    <Field label="Host" name="host" error=errors.message("host")>
+                        <input id="host" type="text" bind:value=host disabled=!admin placeholder="smtp.example.com"/>
+                    </Field>
+                    <Field label="Port" name="port" error=errors.message("port")>
+                        <input id="port" type="text" inputmode="numeric" bind:value=port disabled=!admin/>
+                    </Field>
+                    <Field label="Security" name="security" error=errors.message("security")>
+                        <select id="security" disabled=!admin prop:value=move || security.get() on:change=move |ev| security.set(event_target_value(&ev))>
+                            <option value="starttls">"STARTTLS"</option>
+                            <option value="tls">"TLS"</option>
+                            <option value="none">"None"</option>
+                        </select>
+                    </Field>
+                </div>
+                <div class="field-row">
+                    <Field label="User name (optional)" name="username" error=errors.message("username")>
+                        <input id="username" type="text" autocomplete="off" bind:value=username disabled=!admin/>
+                    </Field>
+                    <Field
+                        label="Password"
+                        name="password"
+                        error=errors.message("password")
+                        hint=if has_password { "A password is stored (encrypted). Leave empty to keep it." } else { "Stored encrypted; never shown again." }
+                    >
+                        <input id="password" type="password" autocomplete="new-password" bind:value=password disabled=!admin/>
+                    </Field>
+                </div>
+                <Field label="From address" name="from" error=errors.message("from") hint="For example: Bulwark <security@example.com>">
+                    <input id="from" type="text" bind:value=from disabled=!admin/>
+                </Field>
+                <FormError message=form_error/>
+                {admin.then(|| view! {
+                    <div class="form-actions">
+                        {settings.smtp.is_some().then(|| view! {
+                            <button class="btn" type="button" on:click=move |_| { remove.dispatch(RemoveSmtpSettings {}); }>"Remove server"</button>
+                        })}
+                        <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save SMTP server"</button>
+                    </div>
+                })}
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn TestEmailCard(test: ServerAction<SendTestEmail>) -> impl IntoView {
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = test.value().get() {
+            form_error.set(errors.absorb(&result));
+            if let Ok(reply) = result {
+                toaster.success(format!("Test email sent. {reply}"));
+            }
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Send test email"</h2>
+            <ActionForm action=test attr:class="inline-form" attr:novalidate=true>
+                <Field label="To" name="to" error=errors.message("to")>
+                    <input id="to" name="to" type="email" placeholder="you@example.com"/>
+                </Field>
+                <button class="btn btn-primary" type="submit" disabled=move || test.pending().get()>
+                    {move || if test.pending().get() { "Sending…" } else { "Send test email" }}
+                </button>
+            </ActionForm>
+            <FormError message=form_error/>
+        </section>
+    }
+}
+
+#[component]
+fn OutboxTable(messages: Vec<OutboxMessage>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+                                    <table class="table dense" data-testid="outbox-table">
+                                        <thead><tr><th>"Written"</th><th>"To"</th><th>"Subject"</th><th class="right">"Size"</th><th></th></tr></thead>
+                                        <tbody>
+                                            {rows_or_empty(messages, 5, "The outbox is empty.", |m| view! {
+                                                <tr>
+                                                    <td>{date_time(Some(m.at))}</td>
+                                                    <td>{m.to}</td>
+                                                    <td>{m.subject}</td>
+                                                    <td class="right">{format!("{} KB", (m.size + 1023) / 1024)}</td>
+                                                    <td class="right"><a href=outbox_href(&m.id) rel="external" download>"Download .eml"</a></td>
+                                                </tr>
+                                            })}
+                                        </tbody>
+                                    </table>
+                                </div>
+    }
+}

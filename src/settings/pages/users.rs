@@ -1,0 +1,134 @@
+//! The Users tab: the account's users, their roles, and adding or removing them.
+
+use leptos::prelude::*;
+
+use crate::settings::api::*;
+use crate::auth::model::{NewUser, Role, UserList};
+use crate::components::form::{Field, FormError, FormErrors};
+use crate::format::date_time;
+use crate::components::loaded::Loaded;
+use crate::components::modal::{AskButton, Asking, ConfirmDialog};
+use crate::components::tabs::SettingsTabs;
+use crate::components::toast::use_toaster;
+use super::on_done;
+
+#[component]
+pub fn UsersSettingsPage() -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let set_role = ServerAction::<SetUserRole>::new();
+    let remove = ServerAction::<RemoveUser>::new();
+    let users = Resource::new(
+        move || (add.version().get(), set_role.version().get(), remove.version().get()),
+        |_| list_users(),
+    );
+    on_done(move || set_role.value().get(), "Role changed.", false);
+    on_done(move || remove.value().get(), "User removed.", false);
+    let removing: Asking = RwSignal::new(None);
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new("viewer".to_string());
+    let password = RwSignal::new(String::new());
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = add.value().get() {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success("User added.");
+                email.set(String::new());
+                name.set(String::new());
+                password.set(String::new());
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let user = NewUser { email: email.get(), name: name.get(), role: role.get(), password: password.get() };
+        match user.validate() {
+            Err(e) => {
+                form_error.set(errors.absorb::<()>(&Err(e)));
+            }
+            Ok(()) => {
+                add.dispatch(AddUser { user });
+            }
+        }
+    };
+    view! {
+        <SettingsTabs current="/settings/users"/>
+        <section class="card">
+            <h2>"Users of this account"</h2>
+            <ConfirmDialog
+                asking=removing
+                title="Remove user"
+                question=|email| format!("Remove {email}? They are signed out and can no longer sign in.")
+                confirm_label="Remove user"
+                on_confirm=Callback::new(move |id| {
+                    remove.dispatch(RemoveUser { id });
+                })
+            />
+            <Loaded resource=users loading="Loading users…" render=move |list: UserList| view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="user-table">
+                        <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Added"</th><th></th></tr></thead>
+                        <tbody>
+                            {list.users.into_iter().map(|u| {
+                                let manageable = list.can_manage && u.id != list.you;
+                                let asked = (u.id, u.email.clone());
+                                let id = u.id;
+                                view! {
+                                    <tr>
+                                        <td>{u.email.clone()}{(u.id == list.you).then(|| view! { <span class="muted">" (you)"</span> })}</td>
+                                        <td>{u.name}</td>
+                                        <td>
+                                            <select
+                                                aria-label=format!("Role of {}", u.email)
+                                                disabled=!manageable
+                                                on:change=move |ev| {
+                                                    set_role.dispatch(SetUserRole { id, role: event_target_value(&ev) });
+                                                }
+                                            >
+                                                {Role::ALL.iter().map(|r| view! {
+                                                    <option value=r.as_str() selected=*r == u.role>{r.label()}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        </td>
+                                        <td>{date_time(Some(u.created_at))}</td>
+                                        <td class="right">
+                                            {manageable.then(|| view! { <AskButton asking=removing item=asked label="Remove"/> })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }/>
+        </section>
+        <section class="card">
+            <h2>"Add a user"</h2>
+            <form class="form" on:submit=submit novalidate>
+                <Field label="Email" name="email" error=errors.message("email")>
+                    <input id="email" type="email" autocomplete="off" bind:value=email/>
+                </Field>
+                <Field label="Name" name="name" error=errors.message("name")>
+                    <input id="name" type="text" bind:value=name/>
+                </Field>
+                <Field label="Role" name="role" error=errors.message("role")>
+                    <select id="role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=role>
+                        {Role::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                    </select>
+                </Field>
+                <Field label="Initial password" name="password" error=errors.message("password") hint="At least 12 characters. The user can sign in with it at once.">
+                    <input id="password" type="password" autocomplete="new-password" bind:value=password/>
+                </Field>
+                <FormError message=form_error/>
+                <div class="form-actions">
+                    <button class="btn btn-primary" type="submit" disabled=move || add.pending().get()>
+                        {move || if add.pending().get() { "Adding…" } else { "Add user" }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,175 @@
+//! The Keys tab: the signing keys of the key management service, their versions and states.
+
+use leptos::prelude::*;
+
+use crate::signature::api::*;
+use crate::signature::model::*;
+use crate::auth::context::use_is_admin;
+use crate::editions::Feature;
+use crate::components::form::{submit_checked, watch_form, Field, FormError, FormErrors};
+use crate::format::{date, date_time, url_encode};
+use crate::auth::gate::FeatureGate;
+use crate::components::loaded::Loaded;
+use crate::components::table::rows_or_empty;
+use crate::components::toast::toast_outcome;
+use crate::components::toggle::Toggle;
+use crate::error::FieldErrors;
+use super::{state_pill, SignatureHeader, BASE};
+
+#[component]
+pub fn SignatureKeysPage() -> impl IntoView {
+    let create = Action::new(|input: &KeyInput| create_key(input.clone()));
+    let toggle = ServerAction::<SetKeyEnabled>::new();
+    let rotate = ServerAction::<RotateKey>::new();
+    let cancel = ServerAction::<CancelKeyDeletion>::new();
+    let schedule = Action::new(|(key_id, days): &(String, String)| schedule_key_deletion(key_id.clone(), days.clone()));
+    let keys = Resource::new(
+        move || (create.version().get(), toggle.version().get(), rotate.version().get(), cancel.version().get(), schedule.version().get()),
+        |_| list_keys(),
+    );
+    toast_outcome(move || toggle.value().get(), "Key updated.", || ());
+    toast_outcome(move || rotate.value().get(), "New key version created: it signs from now on.", || ());
+    toast_outcome(move || cancel.value().get(), "Deletion cancelled; the key is disabled until you enable it.", || ());
+    let input = RwSignal::new(KeyInput { spec: "RSA_2048".into(), usage: "SIGN/VERIFY".into(), ..KeyInput::default() });
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    watch_form(create, errors, form_error, "Key created.", move |_| {
+        input.set(KeyInput { spec: "RSA_2048".into(), usage: "SIGN/VERIFY".into(), ..KeyInput::default() })
+    });
+    // The key being scheduled for deletion, and the window typed for it.
+    let deleting = RwSignal::new(None::<String>);
+    let days = RwSignal::new("30".to_string());
+    let delete_errors = FormErrors::new();
+    let delete_error = RwSignal::new(None::<String>);
+    watch_form(schedule, delete_errors, delete_error, "Deletion scheduled.", move |_| deleting.set(None));
+    let admin = use_is_admin();
+    view! {
+        <SignatureHeader current="/precaution/container-signature/keys"/>
+        <FeatureGate feature=Feature::ContainerSignature>
+            <Show when=move || admin.get()>
+                <section class="card" data-testid="create-key">
+                    <h2>"Create key"</h2>
+                    <p class="muted">"Keys are generated here and never leave the console; their private halves are stored encrypted."</p>
+                    <div class="inline-form">
+                        <Field label="Alias" name="key-alias" error=errors.message("alias")>
+                            <input id="key-alias" type="text" maxlength="64" prop:value=move || input.with(|i| i.alias.clone())
+                                on:input=move |ev| input.update(|i| i.alias = event_target_value(&ev))/>
+                        </Field>
+                        <Field label="Key Spec" name="key-spec" error=errors.message("spec")>
+                            <select id="key-spec" on:change=move |ev| input.update(|i| i.spec = event_target_value(&ev))>
+                                {KeySpec::ALL.iter().map(|s| view! { <option value=s.as_str() selected=move || input.with(|i| i.spec == s.as_str())>{s.as_str()}</option> }).collect_view()}
+                            </select>
+                        </Field>
+                        <Field label="Purpose" name="key-usage" error=errors.message("usage")>
+                            <select id="key-usage" on:change=move |ev| input.update(|i| i.usage = event_target_value(&ev))>
+                                {KeyUsage::ALL.iter().map(|u| view! { <option value=u.as_str() selected=move || input.with(|i| i.usage == u.as_str())>{u.as_str()}</option> }).collect_view()}
+                            </select>
+                        </Field>
+                    </div>
+                    <Field label="Description" name="key-description" error=errors.message("description")>
+                        <input id="key-description" type="text" maxlength="256" prop:value=move || input.with(|i| i.description.clone())
+                            on:input=move |ev| input.update(|i| i.description = event_target_value(&ev))/>
+                    </Field>
+                    <div class="form-actions">
+                        <FormError message=form_error/>
+                        <button class="btn btn-primary" type="button" disabled=move || create.pending().get()
+                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(create, i, p, errors, form_error); }>
+                            {move || if create.pending().get() { "Generating…" } else { "Create key" }}
+                        </button>
+                    </div>
+                </section>
+            </Show>
+            <Loaded resource=keys loading="Loading keys…" render=move |keys| view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="keys-table">
+                        <thead><tr><th>"Key"</th><th>"Key Spec"</th><th>"Purpose"</th><th>"Status"</th><th>"Versions"</th><th>"Created"</th><th></th></tr></thead>
+                        <tbody>
+                            {rows_or_empty(keys, 7, "No keys yet: create one to sign with.", move |k| {
+                                let key_id = k.key_id.clone();
+                                let (toggle_id, rotate_id, cancel_id, delete_id) = (key_id.clone(), key_id.clone(), key_id.clone(), key_id.clone());
+                                let enabled = k.state == KeyState::Enabled;
+                                let pending = k.state == KeyState::PendingDeletion;
+                                let label = k.display_name();
+                                view! {
+                                    <tr>
+                                        <td>
+                                            <strong>{k.alias.clone().unwrap_or_else(|| "(no alias)".into())}</strong>
+                                            <div class="mono small">{k.key_id.clone()}</div>
+                                            <div class="muted small">{k.description.clone()}</div>
+                                            {(!k.witnesses.is_empty()).then(|| view! { <div class="small">{format!("Witnesses: {}", k.witnesses.join(", "))}</div> })}
+                                        </td>
+                                        <td>{k.spec.as_str()}</td>
+                                        <td>{k.usage.as_str()}</td>
+                                        <td>
+                                            {state_pill(k.state)}
+                                            {k.deletion_at.map(|at| view! { <div class="small warning-text">{format!("Deleted on {}", date(at))}</div> })}
+                                        </td>
+                                        <td>
+                                            <ul class="sig-list small">
+                                                {k.versions.iter().map(|v| {
+                                                    let href = format!("{BASE}/keys/{}/public-key.pem?version={}", url_encode(&k.key_id), v.version);
+                                                    let primary = v.version == k.primary_version;
+                                                    view! {
+                                                        <li>
+                                                            {format!("v{}{}", v.version, if primary { " (primary)" } else { "" })}
+                                                            " " <span class="mono muted">{v.fingerprint.chars().take(19).collect::<String>()}</span>
+                                                            " " <a href=href download>"Public key"</a>
+                                                        </li>
+                                                    }
+                                                }).collect_view()}
+                                            </ul>
+                                        </td>
+                                        <td class="nowrap">{date_time(Some(k.created_at))}</td>
+                                        <td class="right row-actions">
+                                            {move || admin.get().then(|| {
+                                                let (toggle_id, rotate_id, cancel_id, delete_id) = (toggle_id.clone(), rotate_id.clone(), cancel_id.clone(), delete_id.clone());
+                                                if pending {
+                                                    view! {
+                                                        <button class="btn btn-sm" type="button"
+                                                            on:click=move |_| { cancel.dispatch(CancelKeyDeletion { key_id: cancel_id.clone() }); }>"Cancel deletion"</button>
+                                                    }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <Toggle checked=enabled label=format!("Enable {label}")
+                                                            on_change=Callback::new(move |on| { toggle.dispatch(SetKeyEnabled { key_id: toggle_id.clone(), enabled: on }); })/>
+                                                        <button class="btn btn-sm" type="button" disabled=!enabled
+                                                            on:click=move |_| { rotate.dispatch(RotateKey { key_id: rotate_id.clone() }); }>"New version"</button>
+                                                        <button class="btn btn-sm btn-danger" type="button"
+                                                            on:click=move |_| { delete_errors.0.set(FieldErrors::new()); delete_error.set(None); deleting.set(Some(delete_id.clone())); }>
+                                                            "Schedule deletion"
+                                                        </button>
+                                                    }.into_any()
+                                                }
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            })}
+                        </tbody>
+                    </table>
+                </div>
+            }/>
+            <Show when=move || deleting.with(Option::is_some)>
+                <div class="modal-backdrop" on:click=move |_| deleting.set(None)>
+                    <div class="modal" role="dialog" aria-modal="true" aria-label="Schedule key deletion" on:click=|ev| ev.stop_propagation()>
+                        <div class="modal-header"><h2>"Schedule key deletion"</h2></div>
+                        <div class="modal-body">
+                            <p>{move || format!("{} will be disabled now and deleted, with every signature it made, after the pending window. You can cancel until then.", deleting.get().unwrap_or_default())}</p>
+                            <Field label="Pending window (days)" name="deletion-days" error=delete_errors.message("days") hint="7 to 366 days.">
+                                <input id="deletion-days" type="text" inputmode="numeric" size="5" bind:value=days/>
+                            </Field>
+                            <FormError message=delete_error/>
+                        </div>
+                        <div class="modal-footer">
+                            <button class="btn" type="button" on:click=move |_| deleting.set(None)>"Cancel"</button>
+                            <button class="btn btn-danger" type="button" disabled=move || schedule.pending().get()
+                                on:click=move |_| { if let Some(key) = deleting.get_untracked() { schedule.dispatch((key, days.get_untracked())); } }>
+                                "Schedule deletion"
+                            </button>
+                        </div>
+                    </div>
+                </div>
+            </Show>
+        </FeatureGate>
+    }
+}

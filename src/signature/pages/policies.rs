@@ -1,0 +1,213 @@
+//! The Security Policy tab: which witnesses must have signed an image for a cluster's namespaces.
+
+use leptos::prelude::*;
+
+use crate::signature::api::*;
+use crate::signature::model::*;
+use crate::auth::context::use_is_admin;
+use crate::editions::Feature;
+use crate::components::form::{submit_checked, watch_form, Field, FormError, FormErrors, SetCheckbox};
+use crate::format::date_time;
+use crate::auth::gate::FeatureGate;
+use crate::components::loaded::Loaded;
+use crate::components::modal::{AskButton, Asking, ConfirmDialog};
+use crate::components::table::rows_or_empty;
+use crate::components::toast::toast_outcome;
+use crate::components::toggle::Toggle;
+use crate::error::{AppError, FieldErrors};
+use super::SignatureHeader;
+
+#[component]
+pub fn SecurityPolicyPage() -> impl IntoView {
+    let save = Action::new(|input: &PolicyInput| save_signature_policy(input.clone()));
+    let toggle = ServerAction::<SetSignaturePolicyEnabled>::new();
+    let delete = ServerAction::<DeleteSignaturePolicy>::new();
+    let policies = Resource::new(move || (save.version().get(), toggle.version().get(), delete.version().get()), |_| list_signature_policies());
+    let choices = Resource::new(|| (), |_| async move { Ok::<_, AppError>((list_witnesses().await?, list_clusters().await?)) });
+    toast_outcome(move || toggle.value().get(), "Policy updated.", || ());
+    toast_outcome(move || delete.value().get(), "Policy deleted.", || ());
+    let input = RwSignal::new(PolicyInput::default());
+    let open = RwSignal::new(false);
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    watch_form(save, errors, form_error, "Policy saved.", move |_| {
+        open.set(false);
+        input.set(PolicyInput::default());
+    });
+    let witness_ids = RwSignal::new(Vec::<i64>::new());
+    let namespaces = RwSignal::new(Vec::<String>::new());
+    let asking: Asking = RwSignal::new(None);
+    let admin = use_is_admin();
+    let start = move |policy: Option<PolicyView>| {
+        errors.0.set(FieldErrors::new());
+        form_error.set(None);
+        let value = match policy {
+            Some(p) => PolicyInput {
+                id: Some(p.id),
+                name: p.name,
+                witness_ids: p.witnesses.iter().map(|w| w.0).collect(),
+                witness_match: p.witness_match,
+                cluster_id: Some(p.cluster_id),
+                namespaces: p.namespaces,
+                enabled: p.enabled,
+                mode: p.mode,
+                remarks: p.remarks,
+            },
+            None => PolicyInput::default(),
+        };
+        witness_ids.set(value.witness_ids.clone());
+        namespaces.set(value.namespaces.clone());
+        input.set(value);
+        open.set(true);
+    };
+    view! {
+        <SignatureHeader current="/precaution/container-signature/policies"/>
+        <FeatureGate feature=Feature::ContainerSignature>
+            <ConfirmDialog asking title="Delete policy" question=|name| format!("Delete the policy \"{name}\"? Its namespaces admit every image from then on.")
+                confirm_label="Delete" on_confirm=Callback::new(move |id| { delete.dispatch(DeleteSignaturePolicy { id }); })/>
+            <Show when=move || admin.get() && !open.get()>
+                <div class="toolbar"><button class="btn btn-primary" type="button" on:click=move |_| start(None)>"Add Policy"</button></div>
+            </Show>
+            <Show when=move || open.get()>
+                <Loaded resource=choices loading="Loading witnesses and clusters…" render={move |(witnesses, clusters): (Vec<WitnessView>, Vec<ClusterView>)| {
+                    // A plain shared list, not a StoredValue: closing the form disposes this
+                    // render's owner while its closures may still run once.
+                    let options = clusters.clone();
+                    let cluster_namespaces = move || {
+                        let chosen = input.try_with(|i| i.cluster_id).flatten();
+                        clusters.iter().find(|c| Some(c.id) == chosen).map(|c| c.namespaces.clone()).unwrap_or_default()
+                    };
+                    view! {
+                        <section class="card" data-testid="policy-form">
+                            <h2>{move || if input.with(|i| i.id.is_some()) { "Edit policy" } else { "Add Policy" }}</h2>
+                            <Field label="Policy Name" name="policy-name" error=errors.message("name")>
+                                <input id="policy-name" type="text" maxlength="64" prop:value=move || input.with(|i| i.name.clone())
+                                    on:input=move |ev| input.update(|i| i.name = event_target_value(&ev))/>
+                            </Field>
+                            <div class="field">
+                                <label>"Witness"</label>
+                                <div class="pick-list" role="group" aria-label="Witnesses">
+                                    {if witnesses.is_empty() {
+                                        view! { <p class="muted">"No witnesses yet: create one on the Witness tab."</p> }.into_any()
+                                    } else {
+                                        witnesses.iter().map(|w| view! { <SetCheckbox selected=witness_ids value=w.id label=w.name.clone()/> }).collect_view().into_any()
+                                    }}
+                                </div>
+                                {move || errors.message("witnesses").get().map(|m| view! { <div class="field-error" role="alert" data-field="witnesses">{m}</div> })}
+                            </div>
+                            <div class="field" role="radiogroup" aria-label="Witnesses needed">
+                                {[WitnessMatch::AllOf, WitnessMatch::AnyOf].into_iter().map(|m| view! {
+                                    <label class="check">
+                                        <input type="radio" name="witness-match" prop:checked=move || input.with(|i| i.witness_match == m)
+                                            on:change=move |_| input.update(|i| i.witness_match = m)/>
+                                        {match m { WitnessMatch::AllOf => "All of the witnesses must sign", WitnessMatch::AnyOf => "Any one of the witnesses is enough" }}
+                                    </label>
+                                }).collect_view()}
+                            </div>
+                            <Field label="Application Cluster" name="policy-cluster" error=errors.message("cluster") hint="Only clusters whose validation hook is installed.">
+                                <select id="policy-cluster" on:change=move |ev| {
+                                    let id = event_target_value(&ev).parse::<i64>().ok();
+                                    input.update(|i| i.cluster_id = id);
+                                    namespaces.set(Vec::new());
+                                }>
+                                    <option value="" selected=move || input.with(|i| i.cluster_id.is_none())>"Choose a cluster"</option>
+                                    {options.iter().map(|c| {
+                                        let id = c.id;
+                                        view! {
+                                            <option value=id.to_string() disabled=!c.hook_installed() selected=move || input.with(|i| i.cluster_id == Some(id))>
+                                                {if c.hook_installed() { c.name.clone() } else { format!("{} (hook not installed)", c.name) }}
+                                            </option>
+                                        }
+                                    }).collect_view()}
+                                </select>
+                            </Field>
+                            <div class="field">
+                                <label>"Cluster Namespaces"</label>
+                                <div class="pick-list" role="group" aria-label="Cluster Namespaces">
+                                    {move || {
+                                        let list = cluster_namespaces();
+                                        if list.is_empty() {
+                                            view! { <p class="muted">"Choose a cluster first."</p> }.into_any()
+                                        } else {
+                                            list.into_iter().map(|n| view! { <SetCheckbox selected=namespaces value=n.clone() label=n/> }).collect_view().into_any()
+                                        }
+                                    }}
+                                </div>
+                                {move || errors.message("namespaces").get().map(|m| view! { <div class="field-error" role="alert" data-field="namespaces">{m}</div> })}
+                            </div>
+                            <div class="field" role="radiogroup" aria-label="Mode">
+                                <label>"Mode"</label>
+                                {[PolicyMode::Enforce, PolicyMode::Warn].into_iter().map(|m| view! {
+                                    <label class="check">
+                                        <input type="radio" name="policy-mode" prop:checked=move || input.with(|i| i.mode == m) on:change=move |_| input.update(|i| i.mode = m)/>
+                                        {match m { PolicyMode::Enforce => "Enforce: reject untrusted images", PolicyMode::Warn => "Warn: admit, but warn and record" }}
+                                    </label>
+                                }).collect_view()}
+                            </div>
+                            <div class="field">
+                                <label class="check">
+                                    <input type="checkbox" prop:checked=move || input.with(|i| i.enabled) on:change=move |ev| input.update(|i| i.enabled = event_target_checked(&ev))/>
+                                    "Policy Enabled"
+                                </label>
+                            </div>
+                            <Field label="Remarks" name="policy-remarks" error=errors.message("remarks")>
+                                <input id="policy-remarks" type="text" maxlength="256" prop:value=move || input.with(|i| i.remarks.clone())
+                                    on:input=move |ev| input.update(|i| i.remarks = event_target_value(&ev))/>
+                            </Field>
+                            <div class="form-actions">
+                                <FormError message=form_error/>
+                                <button class="btn" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                                <button class="btn btn-primary" type="button" disabled=move || save.pending().get()
+                                    on:click=move |_| {
+                                        let mut value = input.get_untracked();
+                                        value.witness_ids = witness_ids.get_untracked();
+                                        value.namespaces = namespaces.get_untracked();
+                                        let problems = value.validate();
+                                        submit_checked(save, value, problems, errors, form_error);
+                                    }>"Save policy"</button>
+                            </div>
+                        </section>
+                    }
+                }}/>
+            </Show>
+            <Loaded resource=policies loading="Loading policies…" render=move |policies| view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="policies-table">
+                        <thead><tr><th>"Policy Name"</th><th>"Witness"</th><th>"Cluster / Namespaces"</th><th>"Mode"</th><th>"Enabled"</th><th>"Remarks"</th><th></th></tr></thead>
+                        <tbody>
+                            {rows_or_empty(policies, 7, "No security policies yet.", move |p| {
+                                let asked = (p.id, p.name.clone());
+                                let id = p.id;
+                                let editable = p.clone();
+                                let witnesses = p.witnesses.iter().map(|w| w.1.clone()).collect::<Vec<_>>();
+                                let name = p.name.clone();
+                                view! {
+                                    <tr>
+                                        <td><strong>{p.name.clone()}</strong><div class="muted small">{format!("Updated {}", date_time(Some(p.updated_at)))}</div></td>
+                                        <td>{if witnesses.len() > 1 { format!("{}: {}", p.witness_match.label(), witnesses.join(", ")) } else { witnesses.join(", ") }}</td>
+                                        <td>{p.cluster_name.clone()}<div class="small muted">{p.namespaces.join(", ")}</div></td>
+                                        <td>{p.mode.label()}</td>
+                                        <td>
+                                            <Toggle checked=p.enabled label=format!("Enable {name}") disabled=Signal::derive(move || !admin.get())
+                                                on_change=Callback::new(move |on| { toggle.dispatch(SetSignaturePolicyEnabled { id, enabled: on }); })/>
+                                        </td>
+                                        <td class="small">{p.remarks.clone()}</td>
+                                        <td class="right row-actions">
+                                            {move || admin.get().then(|| {
+                                                let editable = editable.clone();
+                                                view! {
+                                                    <button class="btn btn-sm" type="button" on:click=move |_| start(Some(editable.clone()))>"Edit"</button>
+                                                    <AskButton asking item=asked.clone() label="Delete"/>
+                                                }
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            })}
+                        </tbody>
+                    </table>
+                </div>
+            }/>
+        </FeatureGate>
+    }
+}
