@@ -44,3 +44,18 @@ test('assets: groups, search by name and IP, pagination and the detail page', as
   await page.getByRole('link', { name: '‹ All assets' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Assets' })).toBeVisible();
 });
+
+test('the assets table fits the content area of a 1440×900 screen, every column visible', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await signIn(page, ADMIN, '/assets');
+  const table = page.getByTestId('asset-table');
+  await expect(table.locator('tbody tr').first()).toBeVisible();
+  const fit = await table.evaluate((t) => ({ table: t.scrollWidth, wrap: t.parentElement!.clientWidth, page: document.documentElement.scrollWidth }));
+  expect(fit.table).toBeLessThanOrEqual(fit.wrap);
+  expect(fit.page).toBeLessThanOrEqual(1440);
+  // The last column is inside the viewport, not cut off.
+  const lastHeader = table.locator('thead th').last();
+  await expect(lastHeader).toHaveText(/Last seen/i);
+  const box = await lastHeader.boundingBox();
+  expect(box!.x + box!.width).toBeLessThanOrEqual(1440);
+});

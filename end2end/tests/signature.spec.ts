@@ -49,13 +49,13 @@ test('key → witness → cluster with its hook → enabled policy → signed im
   // Witness: the certificate list offers the new key.
   await page.getByRole('main').getByRole('link', { name: 'Witness' }).click();
   const witnessForm = page.getByTestId('create-witness');
-  await witnessForm.getByRole('button', { name: 'Create witness' }).click();
+  await witnessForm.getByRole('button', { name: 'Create a witness' }).click();
   await expect(page.locator('[data-field=witness-name]')).toHaveText('Name the witness.');
   await witnessForm.getByLabel('Witness').fill('build');
   const keyOption = witnessForm.locator('option', { hasText: 'ci-build' });
   await witnessForm.getByLabel('Select a certificate').selectOption((await keyOption.getAttribute('value')) as string);
   await witnessForm.getByLabel('Description').fill('Signed by the CI pipeline');
-  await witnessForm.getByRole('button', { name: 'Create witness' }).click();
+  await witnessForm.getByRole('button', { name: 'Create a witness' }).click();
   await expect(page.locator('.toast-success').filter({ hasText: 'Witness created.' })).toBeVisible();
   await expect(page.getByTestId('witnesses-table')).toContainText('Signed by the CI pipeline');
 

@@ -99,8 +99,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                             <tr>
                                 <th>"Asset"</th>
                                 <th>"IP addresses"</th>
-                                <th>"OS"</th>
-                                <th>"Region"</th>
+                                <th>"OS · region"</th>
                                 <th>"Group"</th>
                                 <th>"Agent"</th>
                                 <th class="right">"Vulns"</th>
@@ -112,7 +111,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                         <tbody>
                             {rows_or_empty(
                                 page.assets,
-                                10,
+                                9,
                                 if search.is_empty() { "No assets yet." } else { "No assets match this search." },
                                 |a| {
                                         view! {
@@ -121,10 +120,12 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                                                     <a href=format!("/assets/{}", a.id)>{a.name.clone()}</a>
                                                     <div class="muted mono">{a.instance_id.clone()}</div>
                                                 </td>
-                                                <td class="mono">{a.ips.join(", ")}</td>
-                                                <td>{a.os.clone()}</td>
-                                                <td>{a.region.clone()}</td>
-                                                <td>{a.group.clone().unwrap_or_else(|| "—".into())}</td>
+                                                <td class="mono">{a.ips.iter().map(|ip| view! { <div>{ip.clone()}</div> }).collect_view()}</td>
+                                                <td class="wrap">
+                                                    {a.os.clone()}
+                                                    {(!a.region.is_empty()).then(|| view! { <div class="muted">{a.region.clone()}</div> })}
+                                                </td>
+                                                <td class="wrap">{a.group.clone().unwrap_or_else(|| "—".into())}</td>
                                                 <td>
                                                     <span class=format!("pill status-{}", a.agent_status.as_str())>
                                                         {a.agent_status.label()}
@@ -133,7 +134,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                                                 <td class="right">{a.open_vulnerabilities}</td>
                                                 <td class="right">{a.open_alerts}</td>
                                                 <td class="right">{a.baseline_risks}</td>
-                                                <td class="nowrap">{date_time(a.last_seen_at)}</td>
+                                                <td class="wrap">{date_time(a.last_seen_at)}</td>
                                             </tr>
                                         }
                                 },

@@ -180,13 +180,32 @@ pub fn validate_email(email: &str) -> Result<(), String> {
     }
 }
 
-/// Only same-site paths are followed after sign-in, so a crafted link cannot bounce users elsewhere.
+/// Only same-site paths are followed after sign-in, so a crafted link cannot bounce users
+/// elsewhere: a path that parses as one, with no second slash or backslash up front (browsers read
+/// those as another host), no backslash anywhere, and no control characters or white space
+/// (browsers drop tabs and line breaks, so `/\t/evil.example` would become `//evil.example`; a
+/// line break would not even make a valid Location header).
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    let same_site = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
+        && next.parse::<http::uri::PathAndQuery>().is_ok();
+    if same_site {
         next
     } else {
         "/"
     }
+}
+
+/// The signed-in user as the server sees them (the checks on it live in `session.rs`).
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub account: Account,
 }
 
 #[cfg(test)]
@@ -215,15 +234,9 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
+        for crafted in ["/\t/evil.example", "/\n/evil.example", "/assets\r\nSet-Cookie: x=1", "/\u{1}", "/\u{7f}", "/a b", "/a\\..\\evil", ""] {
+            assert_eq!(safe_next(crafted), "/", "{crafted:?}");
+        }
+        assert_eq!(safe_next("/operation/reports?name=a%20b&page=2"), "/operation/reports?name=a%20b&page=2");
     }
-}
-
-/// The signed-in user as the server sees them (the checks on it live in `session.rs`).
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub user_id: i64,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub account: Account,
 }

@@ -75,3 +75,27 @@ async fn server_functions_need_a_session() {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{function}: {}", r.body);
     }
 }
+
+/// After sign-in only same-site paths are followed: a crafted `next` (a tab or a line break that
+/// browsers drop, a second slash, a backslash, control characters) goes to the Overview, and none
+/// of them leaves the request without an answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_follows_only_same_site_next_paths() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let sign_in = |next: &'static str| {
+        let email = email.clone();
+        let app = &app;
+        async move { app.call(None, "sign_in", &[("email", &email), ("password", PASSWORD), ("next", next)]).await }
+    };
+    let kept = sign_in("/operation/reports?name=a%20b").await;
+    // Verify a plain path is kept (a server function answers fetch with 200 and the Location).
+    assert!(kept.status.is_success() || kept.status.is_redirection(), "{} {}", kept.status, kept.body);
+    assert_eq!(kept.headers["location"], "/operation/reports?name=a%20b");
+    for crafted in ["/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example", "/assets\r\nSet-Cookie: a=b", "/\u{1}x", "/\u{7f}", "https://evil.example"] {
+        let response = sign_in(crafted).await;
+        // Verify the answer sends the browser to the Overview, never to the crafted place.
+        assert!(response.status.is_success() || response.status.is_redirection(), "{crafted:?}: {} {}", response.status, response.body);
+        assert_eq!(response.headers["location"], "/", "{crafted:?}");
+    }
+}
