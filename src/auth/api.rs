@@ -8,6 +8,8 @@ use crate::error::AppError;
 /// Failed attempts per email within the window before sign-in is refused for a while.
 pub const MAX_FAILED_SIGN_INS: i64 = 5;
 pub const FAILED_SIGN_IN_WINDOW_SECS: i64 = 15 * 60;
+/// The longest email address there is (RFC 5321's path limit less its brackets).
+pub const MAX_EMAIL_CHARS: usize = 254;
 
 #[server(endpoint = "get_me")]
 pub async fn get_me() -> Result<Me, AppError> {
@@ -39,6 +41,9 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     if email.is_empty() {
         errors.insert("email".into(), "Enter your email address.".into());
     }
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        errors.insert("email".into(), format!("An email address has at most {MAX_EMAIL_CHARS} characters."));
+    }
     if password.is_empty() {
         errors.insert("password".into(), "Enter your password.".into());
     }
@@ -57,7 +62,9 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     }
 
     let stored = repo::credentials(&state.db, &email).await?;
+    let slot = state.password_checks.slot().await?;
     let verified = crypto::verify_password(password, stored.as_ref().map(|(_, hash)| hash.clone())).await;
+    drop(slot);
     let user_id = match (verified, stored) {
         (true, Some((user_id, _))) => user_id,
         _ => {

@@ -15,6 +15,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
+use super::browser;
 use crate::server::db::SessionPool;
 use crate::server::AppState;
 use crate::app::{shell, App};
@@ -48,12 +49,14 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(server_fn_status))
+        .layer(axum::middleware::from_fn(browser::page_redirects))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), browser::same_origin_writes))
         .layer(DefaultBodyLimit::max(32 * 1024 * 1024));
     let app = match &state.db.sessions {
         SessionPool::Sqlite(pool) => app.layer(session_layer(SqliteStore::new(pool.clone()), &state)),
         SessionPool::Postgres(pool) => app.layer(session_layer(PostgresStore::new(pool.clone()), &state)),
     };
-    app.with_state(state)
+    app.layer(axum::middleware::from_fn(browser::security_headers)).with_state(state)
 }
 
 fn session_layer<S: SessionStore + Clone>(store: S, state: &AppState) -> SessionManagerLayer<S> {

@@ -104,6 +104,10 @@ impl Config {
         config.master_key = var("BULWARK_MASTER_KEY");
         if let Some(url) = var("BULWARK_PUBLIC_URL") {
             config.public_url = url.trim_end_matches('/').to_string();
+            // Browsers reach the console over HTTPS (perhaps through a proxy): the cookie says so.
+            if config.public_url.starts_with("https://") {
+                config.secure_cookies = true;
+            }
         }
         let secs = |name: &str| var(name).and_then(|v| v.parse::<u64>().ok()).filter(|s| *s > 0);
         if let Some(s) = secs("BULWARK_AGENT_OFFLINE_AFTER") {

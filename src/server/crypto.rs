@@ -26,6 +26,38 @@ pub async fn hash_password(password: String) -> Result<PasswordHashString, AppEr
     })
 }
 
+/// At most this many password checks run at once: each holds a core and about 19 MiB for some
+/// 50 ms, so a flood of sign-ins would otherwise starve every other request.
+pub const CONCURRENT_PASSWORD_CHECKS: usize = 4;
+/// How long a sign-in waits for a free check before it is told to try again.
+pub const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The slots for password checks (one set per console process).
+#[derive(Clone)]
+pub struct PasswordChecks(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl Default for PasswordChecks {
+    fn default() -> Self {
+        PasswordChecks(std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)))
+    }
+}
+
+impl PasswordChecks {
+    /// A slot for one check, waiting up to `PASSWORD_CHECK_WAIT`; then 429.
+    pub async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(PASSWORD_CHECK_WAIT, self.0.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(AppError::Internal),
+            Err(_) => Err(AppError::TooManyRequests("Bulwark is busy checking other sign-ins. Try again in a few seconds.".into())),
+        }
+    }
+
+    /// Takes every slot (tests: a console under a flood of sign-ins).
+    pub async fn take_all(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.0.clone().acquire_many_owned(CONCURRENT_PASSWORD_CHECKS as u32).await.expect("the semaphore is never closed")
+    }
+}
+
 /// Verifies in constant time; with no stored hash it still does the work, so timing does not
 /// reveal whether an email is registered.
 pub async fn verify_password(password: String, stored: Option<String>) -> bool {

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::prelude::*;
 
 use super::config::Config;
+use super::crypto::PasswordChecks;
 use super::db::Db;
 use super::secrets::Secrets;
 use crate::error::AppError;
@@ -20,11 +21,20 @@ pub struct AppState {
     pub secrets: Secrets,
     /// Unlocked keys, checked signatures and recently recorded image runs.
     pub signature_cache: SignatureCache,
+    /// Bounds how many password checks run at once.
+    pub password_checks: PasswordChecks,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config, secrets: Secrets) -> AppState {
-        AppState { leptos_options, db, config: Arc::new(config), secrets, signature_cache: SignatureCache::default() }
+        AppState {
+            leptos_options,
+            db,
+            config: Arc::new(config),
+            secrets,
+            signature_cache: SignatureCache::default(),
+            password_checks: PasswordChecks::default(),
+        }
     }
 }
 

@@ -99,3 +99,26 @@ async fn sign_in_follows_only_same_site_next_paths() {
         assert_eq!(response.headers["location"], "/", "{crafted:?}");
     }
 }
+
+/// An email longer than any real one is refused before any password work or throttling, and a
+/// console whose password checks are all busy answers 429 after a short wait instead of piling up.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_bounds_its_own_work() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let long = format!("{}@alpha.test", "a".repeat(250));
+    let refused = app.call(None, "sign_in", &[("email", &long), ("password", PASSWORD)]).await;
+    // Verify a field error naming the limit, and no failure recorded against anyone.
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("at most 254 characters"), "{}", refused.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sign_in_failures").await, 0);
+
+    let busy = app.state.password_checks.take_all().await;
+    let waited = app.call(None, "sign_in", &[("email", &email), ("password", PASSWORD)]).await;
+    // Verify: too busy, said plainly, no session.
+    assert_eq!(waited.status, StatusCode::TOO_MANY_REQUESTS, "{}", waited.body);
+    assert!(waited.body.contains("busy checking other sign-ins"), "{}", waited.body);
+    assert!(session_cookie(&waited).is_none());
+    drop(busy);
+    app.sign_in(&email).await;
+}

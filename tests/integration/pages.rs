@@ -11,7 +11,7 @@ use crate::common::*;
 async fn pages_render_on_the_server() {
     let app = TestApp::new().await;
     let signed_out = app.get(None, "/assets?q=web").await;
-    assert_eq!(signed_out.status, StatusCode::FOUND, "{}", signed_out.body);
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER, "{}", signed_out.body);
     assert_eq!(signed_out.headers["location"], "/sign-in?next=%2Fassets%3Fq%3Dweb");
 
     let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
@@ -31,4 +31,63 @@ async fn pages_render_on_the_server() {
 
     assert_eq!(app.get(Some(&admin), "/no-such-page").await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(None, "/healthz").await.body, "ok");
+}
+
+/// A signed-out visit to any console page is a 303 to the sign-in page that names the page, and
+/// every response carries the browser security headers.
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_out_pages_redirect_with_303_and_headers_guard_the_browser() {
+    let app = TestApp::new().await;
+    for path in ["/", "/operation/reports", "/operation/reports/archive/7", "/settings/tokens", "/precaution/container-signature/keys"] {
+        let page = app.get(None, path).await;
+        // Verify a real redirect, with the page to come back to.
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}: {}", page.body);
+        let next = bulwark::format::url_encode(path);
+        assert_eq!(page.headers["location"], format!("/sign-in?next={next}"), "{path}");
+    }
+    let sign_in = app.get(None, "/sign-in").await;
+    assert_eq!(sign_in.status, StatusCode::OK);
+    for response in [&sign_in, &app.get(None, "/healthz").await] {
+        // Verify the headers that keep the console out of frames and sniffing.
+        assert_eq!(response.headers["x-content-type-options"], "nosniff");
+        assert_eq!(response.headers["x-frame-options"], "DENY");
+        assert_eq!(response.headers["referrer-policy"], "same-origin");
+        assert!(response.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    }
+}
+
+/// A state-changing request a browser sends from another site is refused before it runs, even
+/// with the victim's session cookie; the console's own pages and non-browser clients still work.
+#[tokio::test(flavor = "multi_thread")]
+async fn cross_site_writes_are_refused() {
+    let app = TestApp::new().await;
+    let (account_id, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let create_token = |headers: &'static [(&'static str, &'static str)]| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let mut request = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/create_token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .header("cookie", admin.0.clone());
+            for (k, v) in headers {
+                request = request.header(*k, *v);
+            }
+            app.request(request.body(axum::body::Body::from("name=forged")).unwrap()).await
+        }
+    };
+    for attack in [&[("sec-fetch-site", "cross-site")][..], &[("host", "console.local"), ("origin", "https://evil.example")][..], &[("origin", "null")][..]] {
+        let refused = create_token(attack).await;
+        // Verify 403 with the reason, and nothing written.
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{attack:?}: {}", refused.body);
+        assert!(refused.body.starts_with("Refused:"), "{}", refused.body);
+    }
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM api_tokens WHERE account_id = {account_id}")).await, 0);
+    let own = create_token(&[("sec-fetch-site", "same-origin"), ("host", "console.local"), ("origin", "http://console.local")]).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let script = create_token(&[]).await;
+    assert_eq!(script.status, StatusCode::OK, "{}", script.body);
 }

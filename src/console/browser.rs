@@ -1,0 +1,101 @@
+//! What the console tells browsers and which browser requests it accepts: security headers on
+//! every response, state-changing requests only from the console's own pages, and a real redirect
+//! (303) where a page sends a signed-out visitor to the sign-in page.
+
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::server::AppState;
+
+/// Sent with every response. Scripts are not restricted yet (the hydration scripts are inline);
+/// framing, plugins, `<base>` and form targets are.
+const CONTENT_SECURITY_POLICY: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
+
+/// Adds the security headers to every response.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    response
+}
+
+/// Refuses a state-changing request (server functions, forms) that a browser sent from another
+/// site: `Sec-Fetch-Site` must say same-origin (or none: typed or bookmarked), and an `Origin`
+/// header must name this console. The JSON API under `/api/v1/` authenticates with bearer tokens,
+/// which a browser never attaches on its own, so it is not checked here. Clients that send
+/// neither header (scripts, old browsers) rely on the SameSite=Lax session cookie.
+pub async fn same_origin_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if writes && !request.uri().path().starts_with("/api/v1/") {
+        if let Err(reason) = check_origin(request.headers(), &state.config.public_url) {
+            tracing::info!(path = request.uri().path(), reason, "cross-site request refused");
+            return (StatusCode::FORBIDDEN, format!("Refused: {reason}.")).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+fn check_origin(headers: &HeaderMap, public_url: &str) -> Result<(), &'static str> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        if !matches!(site, "same-origin" | "none") {
+            return Err("the request came from another site");
+        }
+    }
+    if let Some(origin) = text("origin") {
+        let host = text("host").unwrap_or_default();
+        let own = |scheme: &str| format!("{scheme}://{host}");
+        let public = public_url.trim_end_matches('/');
+        let same = !host.is_empty() && (origin == own("http") || origin == own("https"));
+        if !same && origin != public {
+            return Err("the request's Origin is not this console");
+        }
+    }
+    Ok(())
+}
+
+/// A page that sends the visitor elsewhere while it renders (a signed-out visit to a console
+/// page) answers 303 with its Location, whatever status the render chose (some answered 200 with
+/// an empty page), so clients without JavaScript, link checkers and scanners follow it.
+pub async fn page_redirects(request: Request, next: Next) -> Response {
+    let page = request.method() == Method::GET;
+    let mut response = next.run(request).await;
+    let html = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+    if page && html && response.headers().contains_key(header::LOCATION) {
+        *response.status_mut() = StatusCode::SEE_OTHER;
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn only_this_consoles_pages_may_write() {
+        let public = "https://console.example.com";
+        assert!(check_origin(&headers(&[]), public).is_ok());
+        assert!(check_origin(&headers(&[("sec-fetch-site", "same-origin")]), public).is_ok());
+        assert!(check_origin(&headers(&[("sec-fetch-site", "none")]), public).is_ok());
+        assert!(check_origin(&headers(&[("sec-fetch-site", "cross-site")]), public).is_err());
+        assert!(check_origin(&headers(&[("sec-fetch-site", "same-site")]), public).is_err());
+        assert!(check_origin(&headers(&[("host", "10.0.0.5:3000"), ("origin", "http://10.0.0.5:3000")]), public).is_ok());
+        assert!(check_origin(&headers(&[("host", "proxy.internal"), ("origin", "https://console.example.com")]), public).is_ok());
+        assert!(check_origin(&headers(&[("host", "10.0.0.5:3000"), ("origin", "https://evil.example")]), public).is_err());
+        assert!(check_origin(&headers(&[("origin", "null")]), public).is_err());
+    }
+}
