@@ -42,7 +42,7 @@ fn smtp_context(account_id: i64) -> String {
 }
 
 /// Saves the account's SMTP server. The password is sealed under the master key; `None` keeps
-/// the stored one, `Some("")` removes it.
+/// the stored one (refused when the host or port changes), `Some("")` removes it.
 pub async fn save_smtp_settings(
     db: &Db,
     secrets: &Secrets,
@@ -52,13 +52,18 @@ pub async fn save_smtp_settings(
     password: Option<&str>,
 ) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
-    let stored = sqlx::query_scalar::<_, Option<String>>("SELECT password_sealed FROM smtp_settings WHERE account_id = $1")
+    let stored = sqlx::query_as::<_, (String, i64, Option<String>)>("SELECT host, port, password_sealed FROM smtp_settings WHERE account_id = $1")
         .bind(account_id)
         .fetch_optional(&mut *tx)
-        .await?
-        .flatten();
+        .await?;
+    // A stored password is only ever sent to the server it was entered for: another host or port
+    // needs it typed again.
+    let moved = stored.as_ref().is_some_and(|(host, port, _)| !host.eq_ignore_ascii_case(&settings.host) || *port != i64::from(settings.port));
+    if password.is_none() && moved && stored.as_ref().is_some_and(|(_, _, sealed)| sealed.is_some()) {
+        return Err(AppError::field("password", "Enter the password again: the stored one is only sent to the server it was entered for."));
+    }
     let sealed = match password {
-        None => stored,
+        None => stored.and_then(|(_, _, sealed)| sealed),
         Some("") => None,
         Some(password) => Some(secrets.seal(&smtp_context(account_id), password)),
     };

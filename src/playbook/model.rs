@@ -52,7 +52,7 @@ pub struct Policy {
 pub struct Chatbot {
     pub id: i64,
     pub name: String,
-    /// The webhook's host and path, with the access token masked.
+    /// The webhook's host and path, with the access token masked; empty for viewers.
     pub webhook_hint: String,
     pub signed: bool,
     pub keywords: Vec<String>,

@@ -464,7 +464,7 @@ fn Notifications(form: TaskForm, errors: FormErrors, chatbots: Vec<Chatbot>, add
                     view! { <p class="muted">"No chatbots yet."</p> }.into_any()
                 } else {
                     chatbots.into_iter().map(|b| view! {
-                        <SetCheckbox selected=form.chatbots value=b.id label=format!("{} ({}{})", b.name, b.webhook_hint, if b.signed { ", signed" } else { "" })/>
+                        <SetCheckbox selected=form.chatbots value=b.id label=chatbot_label(&b)/>
                     }).collect_view().into_any()
                 }}
             </div>
@@ -670,5 +670,15 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
                 <pre class="output" data-testid="notify-log">{detail.notify_log.clone()}</pre>
             </section>
         })}
+    }
+}
+
+/// A robot as the task form lists it: its name, where it posts (admins only) and whether it signs.
+fn chatbot_label(bot: &Chatbot) -> String {
+    let details: Vec<&str> = [bot.webhook_hint.as_str(), if bot.signed { "signed" } else { "" }].into_iter().filter(|d| !d.is_empty()).collect();
+    if details.is_empty() {
+        bot.name.clone()
+    } else {
+        format!("{} ({})", bot.name, details.join(", "))
     }
 }

@@ -103,6 +103,14 @@ impl Db {
     }
 }
 
+/// The page of a list to show, from 1 to the last (a page past the end, or any number a client
+/// sends, shows the last), and its OFFSET: no arithmetic on the raw number, so none overflows.
+pub fn page_window(page: i64, total: i64, size: i64) -> (i64, i64) {
+    let pages = (total.max(0) / size + i64::from(total % size > 0)).max(1);
+    let page = page.clamp(1, pages);
+    (page, (page - 1) * size)
+}
+
 /// `$first, $first+1, …` for an `IN (…)` list of `count` binds (both dialects number them).
 pub fn placeholders(first: usize, count: usize) -> String {
     (0..count).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
@@ -124,6 +132,17 @@ pub fn like_pattern(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pages_stay_between_the_first_and_the_last() {
+        use super::page_window;
+        assert_eq!(page_window(1, 0, 50), (1, 0));
+        assert_eq!(page_window(3, 120, 50), (3, 100));
+        assert_eq!(page_window(4, 120, 50), (3, 100));
+        assert_eq!(page_window(i64::MAX, 120, 50), (3, 100));
+        assert_eq!(page_window(i64::MIN, 120, 50), (1, 0));
+        assert_eq!(page_window(2, 100, 50), (2, 50));
+    }
+
     #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(super::like_pattern("Web_01%"), "%web\\_01\\%%");

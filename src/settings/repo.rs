@@ -6,7 +6,7 @@ use crate::auth::model::Role;
 use crate::error::AppError;
 use crate::overview::score::ScoreWeights;
 use crate::server::audit::{self, Actor};
-use crate::server::db::Db;
+use crate::server::db::{page_window, Db};
 use crate::server::now;
 
 pub async fn set_edition(db: &Db, account_id: i64, actor: &Actor, edition: Edition) -> Result<(), AppError> {
@@ -105,12 +105,13 @@ pub async fn audit_page(db: &Db, account_id: i64, page: i64) -> Result<(Vec<Audi
         .bind(account_id)
         .fetch_one(&db.pool)
         .await?;
+    let (_, offset) = page_window(page, total, AUDIT_PAGE_SIZE);
     let entries = sqlx::query_as::<_, (i64, String, String, String, String, i64)>(
         "SELECT id, actor, action, target, detail, at FROM audit_log WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(account_id)
     .bind(AUDIT_PAGE_SIZE)
-    .bind((page.max(1) - 1) * AUDIT_PAGE_SIZE)
+    .bind(offset)
     .fetch_all(&db.pool)
     .await?
     .into_iter()

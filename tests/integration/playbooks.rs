@@ -358,3 +358,26 @@ async fn playbooks_respect_editions_roles_and_accounts() {
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.json()["Validation"]["policy_id"].is_string(), "{}", response.body);
 }
+
+/// Where a DingTalk robot posts is for admins: viewers see the robot's name only, admins a masked
+/// webhook (never its access token or secret).
+#[tokio::test(flavor = "multi_thread")]
+async fn viewers_do_not_see_where_robots_post() {
+    let (app, alpha, admin) = enterprise().await;
+    let bot = app
+        .call(Some(&admin), "create_chatbot", &[("input[name]", "ops"), ("input[webhook]", "https://oapi.dingtalk.com/robot/send?access_token=robot-token"), ("input[secret]", "SECsecret"), ("input[keywords]", "Bulwark")])
+        .await;
+    assert_eq!(bot.status, StatusCode::OK, "{}", bot.body);
+    app.user(alpha, "viewer@alpha.test", Role::Viewer).await;
+    let viewer = app.sign_in("viewer@alpha.test").await;
+
+    let seen_by_admin = app.call(Some(&admin), "get_task_choices", &[]).await.json();
+    let seen_by_viewer = app.call(Some(&viewer), "get_task_choices", &[]).await;
+    // Verify the admin's hint is masked, and the viewer's answer names the robot and nothing more.
+    let hint = seen_by_admin["chatbots"][0]["webhook_hint"].as_str().unwrap().to_string();
+    assert!(hint.contains("oapi.dingtalk.com") && !hint.contains("robot-token"), "{hint}");
+    assert_eq!(seen_by_viewer.status, StatusCode::OK, "{}", seen_by_viewer.body);
+    assert_eq!(seen_by_viewer.json()["chatbots"][0]["name"], "ops");
+    assert_eq!(seen_by_viewer.json()["chatbots"][0]["webhook_hint"], "");
+    assert!(!seen_by_viewer.body.contains("oapi.dingtalk.com") && !seen_by_viewer.body.contains("SECsecret"), "{}", seen_by_viewer.body);
+}

@@ -101,3 +101,55 @@ async fn admins_manage_roles_and_remove_users() {
     let actions = app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE account_id = {account_id} AND action IN ('user.role', 'user.remove')")).await;
     assert_eq!(actions, 3);
 }
+
+/// A stored SMTP password never goes to a server it was not entered for: pointing the settings at
+/// another host without typing it again is refused, and nothing changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_smtp_host_needs_the_password_again() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Advanced, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let smtp = |host: &'static str, password: &'static str| {
+        vec![
+            ("smtp[host]", host),
+            ("smtp[port]", "587"),
+            ("smtp[security]", "starttls"),
+            ("smtp[username]", "reports"),
+            ("smtp[password]", password),
+            ("smtp[from]", "Bulwark <reports@alpha.test>"),
+        ]
+    };
+    let saved = app.call(Some(&admin), "save_smtp_settings", &smtp("mail.alpha.test", "secret-1")).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let kept = app.call(Some(&admin), "save_smtp_settings", &smtp("mail.alpha.test", "")).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
+
+    let moved = app.call(Some(&admin), "save_smtp_settings", &smtp("collector.evil.example", "")).await;
+    // Verify the field error, and the stored server and password unchanged.
+    assert_eq!(moved.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", moved.body);
+    assert!(moved.body.contains("Enter the password again"), "{}", moved.body);
+    let host = sqlx::query_scalar::<_, String>("SELECT host FROM smtp_settings").fetch_one(&app.db().pool).await.unwrap();
+    assert_eq!(host, "mail.alpha.test");
+    assert_eq!(app.call(Some(&admin), "get_email_settings", &[]).await.json()["smtp"]["has_password"], true);
+
+    let retyped = app.call(Some(&admin), "save_smtp_settings", &smtp("smtp.alpha.test", "secret-2")).await;
+    assert_eq!(retyped.status, StatusCode::OK, "{}", retyped.body);
+}
+
+/// Page numbers from the client are bounded: the largest and smallest numbers show the last and
+/// the first page instead of overflowing.
+#[tokio::test(flavor = "multi_thread")]
+async fn page_numbers_at_the_edges_of_i64_are_served() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Advanced, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    for page in [i64::MAX.to_string(), i64::MIN.to_string(), "0".into()] {
+        let audit = app.call(Some(&admin), "list_audit", &[("page", &page)]).await;
+        assert_eq!(audit.status, StatusCode::OK, "audit page {page}: {}", audit.body);
+        let archive = app.call(Some(&admin), "list_archive", &[("page", &page)]).await;
+        assert_eq!(archive.status, StatusCode::OK, "archive page {page}: {}", archive.body);
+        assert_eq!(archive.json()["page"], 1);
+    }
+    let assets = app.get(Some(&admin), &format!("/assets?page={}", i64::MAX)).await;
+    assert_eq!(assets.status, StatusCode::OK);
+}
