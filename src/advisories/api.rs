@@ -45,7 +45,12 @@ mod routes {
     /// account's inventories again so new findings show at once.
     async fn import_upload(state: &AppState, account_id: i64, actor: &str, name: &str, bytes: &[u8]) -> Result<ImportReport, AppError> {
         let now = now();
-        let loaded = match osv::read_upload(name, bytes) {
+        // Inflating an archive is CPU work: off the async workers that serve every other request.
+        let (upload_name, upload) = (name.to_string(), bytes.to_vec());
+        let read = tokio::task::spawn_blocking(move || osv::read_upload(&upload_name, &upload, osv::UPLOAD_LIMITS))
+            .await
+            .map_err(|_| AppError::Internal)?;
+        let loaded = match read {
             Ok(loaded) => loaded,
             Err(message) => {
                 repo::record_failed_import(&state.db, account_id, actor, name, &message, now).await?;

@@ -576,6 +576,25 @@ pub struct Loaded {
 /// Uploads and archives are untrusted, and no real OSV record comes near this size.
 const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
 
+/// How much an archive may hold before it is refused whole, so a small zip that expands to
+/// gigabytes (a zip bomb) costs at most this much work and memory.
+#[derive(Debug, Clone, Copy)]
+pub struct ArchiveLimits {
+    pub max_entries: usize,
+    /// Decompressed bytes of one entry (no real OSV record comes near a MiB).
+    pub max_entry_bytes: u64,
+    /// Decompressed bytes of every entry together (what is read, not what headers claim).
+    pub max_total_bytes: u64,
+}
+
+/// An archive uploaded through the console or the API: osv.dev's largest per-ecosystem all.zip
+/// holds some 60,000 records and expands to a few hundred MiB.
+pub const UPLOAD_LIMITS: ArchiveLimits = ArchiveLimits { max_entries: 200_000, max_entry_bytes: 16 * 1024 * 1024, max_total_bytes: 1024 * 1024 * 1024 };
+
+/// An archive an operator imports from the command line (`bulwark advisories import`).
+pub const CLI_LIMITS: ArchiveLimits =
+    ArchiveLimits { max_entries: 2_000_000, max_entry_bytes: MAX_DOCUMENT_BYTES, max_total_bytes: 8 * 1024 * 1024 * 1024 };
+
 /// Reads a `.json` file, a folder (recursively, `*.json`, sorted by path) or a `.zip` such as
 /// osv.dev's per-ecosystem all.zip. Unreadable or malformed documents become `Loaded` errors;
 /// only a path that can't be opened at all, or a broken zip, fails the whole call.
@@ -598,17 +617,18 @@ pub fn read_path(path: &Path) -> io::Result<Vec<Loaded>> {
     file.rewind()?;
     let name = path.display().to_string();
     if is_zip(&name, &magic) {
-        return read_zip(io::BufReader::new(file))
+        return read_zip(io::BufReader::new(file), CLI_LIMITS)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e));
     }
     let result = load(Ok(read_capped(file)?), "cannot read");
     Ok(vec![Loaded { name, result }])
 }
 
-/// Reads an uploaded `.zip` or `.json`, recognised by name or content; a bad zip is an error.
-pub fn read_upload(file_name: &str, bytes: &[u8]) -> Result<Vec<Loaded>, String> {
+/// Reads an uploaded `.zip` or `.json`, recognised by name or content; a bad zip, or one past
+/// `limits`, is an error. CPU-bound: call it off the async workers.
+pub fn read_upload(file_name: &str, bytes: &[u8], limits: ArchiveLimits) -> Result<Vec<Loaded>, String> {
     if is_zip(file_name, bytes) {
-        return read_zip(io::Cursor::new(bytes));
+        return read_zip(io::Cursor::new(bytes), limits);
     }
     if !file_name.to_ascii_lowercase().ends_with(".json") && !starts_like_object(bytes) {
         return Err(format!(
@@ -671,9 +691,27 @@ fn has_json_extension(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-fn read_zip<R: Read + Seek>(reader: R) -> Result<Vec<Loaded>, String> {
+/// "1024 MiB", or bytes below a MiB.
+fn size_text(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+fn read_zip<R: Read + Seek>(reader: R, limits: ArchiveLimits) -> Result<Vec<Loaded>, String> {
     let mut archive =
         zip::ZipArchive::new(reader).map_err(|e| format!("not a readable zip archive: {e}"))?;
+    if archive.len() > limits.max_entries {
+        return Err(format!(
+            "the archive has {} entries; an import takes at most {}",
+            archive.len(),
+            limits.max_entries
+        ));
+    }
+    let too_large = || format!("the archive expands to more than {}; an import takes at most that much", size_text(limits.max_total_bytes));
+    let mut left = limits.max_total_bytes;
     let mut out = Vec::new();
     for index in 0..archive.len() {
         let entry = archive.by_index(index).and_then(|entry| {
@@ -693,7 +731,25 @@ fn read_zip<R: Read + Seek>(reader: R) -> Result<Vec<Loaded>, String> {
         if entry.is_dir() || !name.to_ascii_lowercase().ends_with(".json") {
             continue;
         }
-        let result = load(read_capped(entry), "cannot decompress");
+        // Read at most what is left of the allowances (plus one byte, to notice going past).
+        let mut bytes = Vec::new();
+        let cap = left.min(limits.max_entry_bytes) + 1;
+        let read = entry.take(cap).read_to_end(&mut bytes);
+        let used = bytes.len() as u64;
+        if used > limits.max_entry_bytes {
+            return Err(format!(
+                "{name} expands to more than {}; an import takes entries of at most that size",
+                size_text(limits.max_entry_bytes)
+            ));
+        }
+        if used > left {
+            return Err(too_large());
+        }
+        left -= used;
+        let result = match read {
+            Err(e) => Err(format!("cannot decompress: {e}")),
+            Ok(_) => parse(&bytes),
+        };
         out.push(Loaded { name, result });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));

@@ -414,6 +414,10 @@ fn malformed_documents() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+fn read_upload_default(file_name: &str, bytes: &[u8]) -> Result<Vec<Loaded>, String> {
+    read_upload(file_name, bytes, UPLOAD_LIMITS)
+}
+
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -454,7 +458,7 @@ fn upload_zip_like_osv_all_zip() {
         ("broken.json", b"{\"id\": 1}"),
         ("README.md", b"not an advisory"),
     ]);
-    let loaded = read_upload("all.zip", &bytes).expect("zip reads");
+    let loaded = read_upload_default("all.zip", &bytes).expect("zip reads");
     assert_eq!(
         summarize(&loaded),
         [
@@ -477,24 +481,24 @@ fn upload_zip_like_osv_all_zip() {
         ]
     );
     // Recognised by content even without the extension.
-    assert_eq!(read_upload("download", &bytes).map(|l| l.len()), Ok(4));
+    assert_eq!(read_upload_default("download", &bytes).map(|l| l.len()), Ok(4));
     assert_eq!(
-        read_upload("empty.zip", &zip_of(&[])).map(|l| l.len()),
+        read_upload_default("empty.zip", &zip_of(&[])).map(|l| l.len()),
         Ok(0)
     );
 }
 
 #[test]
 fn upload_bad_inputs() {
-    let err = read_upload("all.zip", b"PK\x03\x04 truncated").expect_err("bad zip");
+    let err = read_upload_default("all.zip", b"PK\x03\x04 truncated").expect_err("bad zip");
     assert!(err.starts_with("not a readable zip archive: "), "{err}");
-    let err = read_upload("all.zip", b"{}").expect_err("json named .zip");
+    let err = read_upload_default("all.zip", b"{}").expect_err("json named .zip");
     assert!(err.starts_with("not a readable zip archive: "), "{err}");
     assert_eq!(
-        read_upload("notes.txt", b"hello").map(|l| l.len()),
+        read_upload_default("notes.txt", b"hello").map(|l| l.len()),
         Err("notes.txt: expected an OSV .json file or a .zip of them".to_owned())
     );
-    let single = read_upload("advisory.txt", ALPINE.as_bytes()).expect("json by content");
+    let single = read_upload_default("advisory.txt", ALPINE.as_bytes()).expect("json by content");
     assert_eq!(
         summarize(&single),
         [(
@@ -502,7 +506,7 @@ fn upload_bad_inputs() {
             Ok("ALPINE-CVE-2023-5363".to_owned())
         )]
     );
-    let bad = read_upload("x.json", b"{").expect("a json upload always yields one entry");
+    let bad = read_upload_default("x.json", b"{").expect("a json upload always yields one entry");
     assert_eq!(
         summarize(&bad),
         [(
@@ -606,4 +610,28 @@ fn read_path_folder_file_and_zip() {
             .err(),
         Some(io::ErrorKind::NotFound)
     );
+}
+
+#[test]
+fn archives_past_their_limits_are_refused_whole() {
+    let zeros = vec![b' '; 300_000];
+    let bytes = zip_of(&[("a.json", &zeros), ("b.json", &zeros), ("c.json", &zeros), ("d.json", DSA.as_bytes())]);
+    // A few hundred KiB of blanks compress to almost nothing; read in full they pass 800 KB.
+    assert!(bytes.len() < 10_000, "{}", bytes.len());
+    let small = ArchiveLimits { max_entries: 100, max_entry_bytes: 400_000, max_total_bytes: 800_000 };
+    assert_eq!(
+        read_upload("bomb.zip", &bytes, small).map(|l| l.len()),
+        Err("the archive expands to more than 800000 bytes; an import takes at most that much".to_owned())
+    );
+    let few = ArchiveLimits { max_entries: 3, max_entry_bytes: 400_000, max_total_bytes: 10_000_000 };
+    assert_eq!(
+        read_upload("one.zip", &bytes, ArchiveLimits { max_entries: 4, max_entry_bytes: 200_000, max_total_bytes: 10_000_000 }).map(|l| l.len()),
+        Err("a.json expands to more than 200000 bytes; an import takes entries of at most that size".to_owned())
+    );
+    assert_eq!(
+        read_upload("many.zip", &bytes, few).map(|l| l.len()),
+        Err("the archive has 4 entries; an import takes at most 3".to_owned())
+    );
+    let roomy = ArchiveLimits { max_entries: 4, max_entry_bytes: 400_000, max_total_bytes: 2_000_000 };
+    assert_eq!(read_upload("fine.zip", &bytes, roomy).map(|l| l.len()), Ok(4));
 }

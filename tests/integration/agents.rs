@@ -581,3 +581,55 @@ async fn trivy_reports_become_findings() {
     assert_eq!(malformed.json()["fields"]["body"], "Results[0].Vulnerabilities[0]: missing field `VulnerabilityID`");
     assert_eq!(app.count("SELECT COUNT(*) FROM findings").await, 2);
 }
+
+/// A zip bomb (a small archive whose entries expand past the import's 1 GiB allowance) is
+/// refused whole with the limit named; nothing is imported, and the console answers other
+/// requests while it inflates (the work runs off the async workers).
+#[tokio::test(flavor = "multi_thread")]
+async fn advisory_zip_bombs_are_refused_naming_the_limit() {
+    let (app, admin, _) = setup().await;
+    let api = app.token(&admin, "feeds").await;
+    // One 15 MiB entry of blanks, copied (compressed) 70 times: past 1 GiB in all, each entry
+    // under the 16 MiB one an entry may have.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("debian/BOMB-0.json", zip::write::SimpleFileOptions::default()).unwrap();
+    let blanks = vec![b' '; 1024 * 1024];
+    for _ in 0..15 {
+        zip.write_all(&blanks).unwrap();
+    }
+    for n in 1..70 {
+        zip.deep_copy_file("debian/BOMB-0.json", &format!("debian/BOMB-{n}.json")).unwrap();
+    }
+    let bomb = zip.finish().unwrap().into_inner();
+    assert!(bomb.len() < 2 * 1024 * 1024, "{}", bomb.len());
+
+    let router = app.router();
+    let importing = tokio::spawn({
+        let api = api.clone();
+        async move {
+            let request = Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/advisories?name=all.zip")
+                .header(header::AUTHORIZATION, format!("Bearer {api}"))
+                .body(axum::body::Body::from(bomb))
+                .unwrap();
+            let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+            let status = response.status();
+            let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    });
+    // Verify the console keeps answering while the archive inflates.
+    let mut answered = 0;
+    while !importing.is_finished() {
+        assert_eq!(app.get(None, "/healthz").await.body, "ok");
+        answered += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (status, body) = importing.await.unwrap();
+    assert!(answered > 0);
+    // Verify 422 naming the limit, and no advisory stored.
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("expands to more than 1024 MiB"), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisories").await, 0);
+}
