@@ -17,7 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bulwark::advisories::osv::{Advisory, Affected, Event, Loaded};
+use bulwark::advisories::archive::Loaded;
+use bulwark::advisories::osv::{Advisory, Affected, Event};
 use bulwark::advisories::repo as advisories;
 use bulwark::advisories::version::VersionScheme;
 use bulwark::agent::host::{HostFacts, OsRelease, Package, PackageManager};

@@ -203,7 +203,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 Some(no) => account_id(&db, Some(&no)).await?,
                 None => bulwark::advisories::repo::FEED,
             };
-            let loaded = bulwark::advisories::osv::read_path(&path)?;
+            let loaded = bulwark::advisories::archive::read_path(&path)?;
             let name = path.display().to_string();
             let report = bulwark::advisories::repo::import(&db, scope, "bulwark advisories import", &name, loaded, bulwark::server::now()).await?;
             for problem in &report.skipped {

@@ -29,7 +29,7 @@ mod routes {
     use serde::Deserialize;
     use tower_sessions::Session;
 
-    use crate::advisories::{osv, repo};
+    use crate::advisories::{archive, repo};
     use crate::advisories::model::ImportReport;
     use crate::auth::token::ApiCaller;
     use crate::error::AppError;
@@ -47,7 +47,7 @@ mod routes {
         let now = now();
         // Inflating an archive is CPU work: off the async workers that serve every other request.
         let (upload_name, upload) = (name.to_string(), bytes.to_vec());
-        let read = tokio::task::spawn_blocking(move || osv::read_upload(&upload_name, &upload, osv::UPLOAD_LIMITS))
+        let read = tokio::task::spawn_blocking(move || archive::read_upload(&upload_name, &upload, archive::UPLOAD_LIMITS))
             .await
             .map_err(|_| AppError::Internal)?;
         let loaded = match read {

@@ -2,6 +2,8 @@
 //! ecosystem's version ordering, matching inventories against them, and Trivy reports.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod archive;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod osv;

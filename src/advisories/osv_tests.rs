@@ -1,4 +1,8 @@
 use super::*;
+use crate::advisories::archive::*;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 use std::io::Write;
 
 // Shaped like osv.dev's Debian DSA export: source package, "Debian:<release>", no severity.

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
 use super::model::{AdvisoryStats, ImportProblem, ImportRecord, ImportReport};
-use super::osv::{Advisory, Affected, Event, Loaded};
+use super::archive::Loaded;
+use super::osv::{Advisory, Affected, Event};
 use super::version::VersionScheme;
 use crate::agent::host::Package;
 use crate::error::AppError;

@@ -58,10 +58,10 @@ pub(crate) fn advisory(id: &str, package: &str, events: Value) -> Value {
     })
 }
 
-pub(crate) fn loaded(values: &[Value]) -> Vec<osv::Loaded> {
+pub(crate) fn loaded(values: &[Value]) -> Vec<bulwark::advisories::archive::Loaded> {
     values
         .iter()
-        .map(|v| osv::Loaded { name: format!("{}.json", v["id"].as_str().unwrap()), result: osv::parse(v.to_string().as_bytes()) })
+        .map(|v| bulwark::advisories::archive::Loaded { name: format!("{}.json", v["id"].as_str().unwrap()), result: osv::parse(v.to_string().as_bytes()) })
         .collect()
 }
 
