@@ -2,7 +2,7 @@
 //! view of each), the Resource Directory and received Invitations.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::api::*;
 use super::model::*;

@@ -15,7 +15,7 @@ use crate::overview::score::{RiskCounts, ScoreWeights};
 use crate::auth::model::{Account, AccountKind, Role};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
-use crate::server::db::{like_pattern, placeholders, Db};
+use crate::server::db::{like_pattern, page_window, placeholders, Db, PageWindow};
 use crate::server::now;
 
 const DAY: i64 = 86_400;
@@ -393,15 +393,14 @@ pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Resul
         count = count.bind(like_pattern(search));
     }
     let total = count.fetch_one(&db.pool).await?;
-    let pages = ((total + MANAGED_PAGE - 1) / MANAGED_PAGE).max(1);
-    let page = page.clamp(1, pages);
+    let PageWindow { page, pages, offset: first_row } = page_window(page, total, MANAGED_PAGE);
     let (limit, offset) = if search.is_empty() { ("$2", "$3") } else { ("$3", "$4") };
     let sql = format!("SELECT a.id, a.account_no, a.name, a.edition, a.kind {filter} ORDER BY a.name, a.id LIMIT {limit} OFFSET {offset}");
     let mut query = sqlx::query_as::<_, (i64, String, String, String, String)>(&sql).bind(management);
     if !search.is_empty() {
         query = query.bind(like_pattern(search));
     }
-    let rows = query.bind(MANAGED_PAGE).bind((page - 1) * MANAGED_PAGE).fetch_all(&db.pool).await?;
+    let rows = query.bind(MANAGED_PAGE).bind(first_row).fetch_all(&db.pool).await?;
     if rows.is_empty() {
         return Ok((Vec::new(), total, page, pages));
     }

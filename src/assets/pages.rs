@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::api::*;
 use super::model::*;

@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 use super::model::*;
 use crate::advisories::repo::FoundVulnerability;
 use crate::error::AppError;
-use crate::server::db::{like_pattern, Db};
+use crate::server::db::{like_pattern, page_window, Db, PageWindow};
 
 #[derive(sqlx::FromRow)]
 struct AssetRow {
@@ -75,8 +75,7 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
         .bind(group)
         .fetch_one(&db.pool)
         .await?;
-    let page_count = ((total + ASSET_PAGE_SIZE - 1) / ASSET_PAGE_SIZE).max(1);
-    let page = query.page.clamp(1, page_count);
+    let PageWindow { page, pages: page_count, offset } = page_window(query.page, total, ASSET_PAGE_SIZE);
     // The page's ids first: PostgreSQL would otherwise compute the counts of every row it skips.
     let assets = sqlx::query_as::<_, AssetRow>(&format!(
         "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {ASSET_FILTER} ORDER BY a.name, a.id LIMIT $5 OFFSET $6) p
@@ -87,7 +86,7 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
     .bind(&pattern)
     .bind(group)
     .bind(ASSET_PAGE_SIZE)
-    .bind((page - 1) * ASSET_PAGE_SIZE)
+    .bind(offset)
     .fetch_all(&db.pool)
     .await?
     .into_iter()

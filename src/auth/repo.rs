@@ -236,11 +236,6 @@ pub async fn revoke_authorization(db: &Db, account_id: i64, actor: &Actor, servi
     Ok(())
 }
 
-/// The account's public number (its outbox folder's name, among others).
-pub async fn account_no(db: &Db, account_id: i64) -> Result<String, AppError> {
-    Ok(sqlx::query_scalar::<_, String>("SELECT account_no FROM accounts WHERE id = $1").bind(account_id).fetch_one(&db.pool).await?)
-}
-
 /// The ids of the accounts `management` manages (whose data it may see through multi-account
 /// control), in id order.
 pub async fn managed_ids(db: &Db, management: i64) -> Result<Vec<i64>, AppError> {

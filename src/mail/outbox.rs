@@ -35,8 +35,8 @@ pub async fn mailer_for(state: &AppState, account_id: i64) -> Result<Mailer, App
 
 /// `<data_dir>/outbox/<account id>`: each account sees only its own mail.
 pub async fn outbox_dir(state: &AppState, account_id: i64) -> Result<PathBuf, AppError> {
-    let account_no = crate::auth::repo::account_no(&state.db, account_id).await?;
-    Ok(state.config.data_dir.join("outbox").join(account_no))
+    let account = crate::auth::repo::account(&state.db, account_id).await?;
+    Ok(state.config.data_dir.join("outbox").join(account.account_no))
 }
 
 /// The newest `limit` messages of an outbox folder, read from their headers.

@@ -45,7 +45,7 @@ pub async fn get_task_choices() -> Result<TaskChoices, AppError> {
     let (groups, assets) = super::repo::task_choices(&state.db, user.account_id()).await?;
     let mut chatbots = super::repo::list_chatbots(&state.db, user.account_id()).await?;
     // Even masked, where a webhook points is for admins, who manage the robots.
-    if user.require_admin().is_err() {
+    if user.role != crate::auth::model::Role::Admin {
         chatbots.iter_mut().for_each(|bot| bot.webhook_hint.clear());
     }
     let time_zone = crate::auth::repo::time_zone(&state.db.pool, user.account_id()).await?.name().to_string();

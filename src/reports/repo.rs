@@ -14,7 +14,7 @@ use super::schedule::{Occurrence, Schedule};
 use crate::server::clock::parse_time_zone;
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
-use crate::server::db::{like_pattern, page_window, Db};
+use crate::server::db::{like_pattern, page_window, Db, PageWindow};
 use crate::server::now;
 
 const REPORT_COLUMNS: &str = "id, account_id, name, kind, custom_start, custom_end, send_window, recipients, sections, \
@@ -631,7 +631,7 @@ pub async fn archive_page(db: &Db, account_id: i64, page: i64) -> Result<Archive
         .bind(account_id)
         .fetch_one(&db.pool)
         .await?;
-    let (page, offset) = page_window(page, total, ARCHIVE_PAGE_SIZE);
+    let PageWindow { page, offset, .. } = page_window(page, total, ARCHIVE_PAGE_SIZE);
     let rows = sqlx::query_as::<_, (i64, String, String, String, i64, Option<i64>)>(
         "SELECT id, report_name, period_start, period_end, generated_at, report_id FROM report_archive
          WHERE account_id = $1 ORDER BY generated_at DESC, id DESC LIMIT $2 OFFSET $3",

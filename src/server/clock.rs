@@ -19,15 +19,28 @@ fn real_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn init() {
+/// The instant `BULWARK_TEST_NOW` names, if it names one (a value that does not parse is said so
+/// once, and ignored).
+fn start_from_env() -> Option<i64> {
+    let value = std::env::var(START_VAR).ok()?;
+    let start = parse_instant(&value);
+    if start.is_none() {
+        eprintln!("{START_VAR}={value:?} is not an RFC 3339 instant; it is ignored");
+    }
+    start
+}
+
+/// Sets the offset once: from the environment, else from `fallback` (the real time when none).
+fn init_with(fallback: Option<i64>) {
     INIT.get_or_init(|| {
-        if let Ok(value) = std::env::var(START_VAR) {
-            match parse_instant(&value) {
-                Some(start) => OFFSET.store(start - real_now(), Ordering::Relaxed),
-                None => eprintln!("{START_VAR}={value:?} is not an RFC 3339 instant; the real clock is used"),
-            }
+        if let Some(start) = start_from_env().or(fallback) {
+            OFFSET.store(start - real_now(), Ordering::Relaxed);
         }
     });
+}
+
+fn init() {
+    init_with(None);
 }
 
 /// Now, in Unix seconds.
@@ -50,10 +63,7 @@ pub fn now_utc() -> chrono::DateTime<chrono::Utc> {
 /// Starts the clock at `instant` (Unix seconds) unless the environment already chose one.
 /// Returns the instant the clock shows now.
 pub fn start_at(instant: i64) -> i64 {
-    INIT.get_or_init(|| {
-        let start = std::env::var(START_VAR).ok().and_then(|v| parse_instant(&v)).unwrap_or(instant);
-        OFFSET.store(start - real_now(), Ordering::Relaxed);
-    });
+    init_with(Some(instant));
     now()
 }
 

@@ -103,12 +103,22 @@ impl Db {
     }
 }
 
-/// The page of a list to show, from 1 to the last (a page past the end, or any number a client
-/// sends, shows the last), and its OFFSET: no arithmetic on the raw number, so none overflows.
-pub fn page_window(page: i64, total: i64, size: i64) -> (i64, i64) {
+/// One page of a list of `total` rows, `size` to a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageWindow {
+    /// The page shown, from 1 to the last: a page past the end, or any number a client sends,
+    /// shows the last (no arithmetic on the raw number, so none overflows).
+    pub page: i64,
+    /// How many pages there are (at least one).
+    pub pages: i64,
+    /// The page's first row, for OFFSET.
+    pub offset: i64,
+}
+
+pub fn page_window(page: i64, total: i64, size: i64) -> PageWindow {
     let pages = (total.max(0) / size + i64::from(total % size > 0)).max(1);
     let page = page.clamp(1, pages);
-    (page, (page - 1) * size)
+    PageWindow { page, pages, offset: (page - 1) * size }
 }
 
 /// `$first, $first+1, …` for an `IN (…)` list of `count` binds (both dialects number them).
@@ -134,13 +144,14 @@ pub fn like_pattern(text: &str) -> String {
 mod tests {
     #[test]
     fn pages_stay_between_the_first_and_the_last() {
-        use super::page_window;
-        assert_eq!(page_window(1, 0, 50), (1, 0));
-        assert_eq!(page_window(3, 120, 50), (3, 100));
-        assert_eq!(page_window(4, 120, 50), (3, 100));
-        assert_eq!(page_window(i64::MAX, 120, 50), (3, 100));
-        assert_eq!(page_window(i64::MIN, 120, 50), (1, 0));
-        assert_eq!(page_window(2, 100, 50), (2, 50));
+        use super::{page_window, PageWindow};
+        let window = |page, pages, offset| PageWindow { page, pages, offset };
+        assert_eq!(page_window(1, 0, 50), window(1, 1, 0));
+        assert_eq!(page_window(3, 120, 50), window(3, 3, 100));
+        assert_eq!(page_window(4, 120, 50), window(3, 3, 100));
+        assert_eq!(page_window(i64::MAX, 120, 50), window(3, 3, 100));
+        assert_eq!(page_window(i64::MIN, 120, 50), window(1, 3, 0));
+        assert_eq!(page_window(2, 100, 50), window(2, 2, 50));
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub async fn audit_page(db: &Db, account_id: i64, page: i64) -> Result<(Vec<Audi
         .bind(account_id)
         .fetch_one(&db.pool)
         .await?;
-    let (_, offset) = page_window(page, total, AUDIT_PAGE_SIZE);
+    let offset = page_window(page, total, AUDIT_PAGE_SIZE).offset;
     let entries = sqlx::query_as::<_, (i64, String, String, String, String, i64)>(
         "SELECT id, actor, action, target, detail, at FROM audit_log WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
     )

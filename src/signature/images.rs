@@ -17,7 +17,7 @@ use super::repo::{json_list, to_json};
 use super::registry::{RegistryAuth, RegistryClient, Target};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
-use crate::server::db::{placeholders, Db};
+use crate::server::db::{page_window, placeholders, Db, PageWindow};
 use crate::server::secrets::Secrets;
 
 /// Parses what a user typed as an image to sign: it must be pinned by digest.
@@ -421,8 +421,7 @@ pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, searc
         .bind(&pattern)
         .fetch_one(&db.pool)
         .await?;
-    let page_count = ((total + IMAGES_PAGE - 1) / IMAGES_PAGE).max(1);
-    let page = page.clamp(1, page_count);
+    let PageWindow { page, pages: page_count, offset } = page_window(page, total, IMAGES_PAGE);
     let images = sqlx::query_as::<_, (i64, String, String, String, i64)>(&format!(
         "SELECT id, repository, digest, tags, last_seen_at FROM sig_images WHERE {FILTER}
          ORDER BY last_seen_at DESC, id DESC LIMIT $4 OFFSET $5"
@@ -431,7 +430,7 @@ pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, searc
     .bind(search)
     .bind(&pattern)
     .bind(IMAGES_PAGE)
-    .bind((page - 1) * IMAGES_PAGE)
+    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let images = image_views(db, cache, account_id, images).await?;
