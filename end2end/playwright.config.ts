@@ -89,6 +89,9 @@ export default defineConfig({
         BULWARK_SMTP_PORT: String(SMTP_PORT),
         BULWARK_SMTP_SECURITY: 'none',
         BULWARK_SMTP_FROM: 'Bulwark <reports@bulwark.local>',
+        // The tests' receivers (DingTalk robot, registry) listen on loopback: allowed explicitly.
+        BULWARK_OUTBOUND_ALLOW: '127.0.0.1',
+        BULWARK_DINGTALK_HOSTS: 'oapi.dingtalk.com, http://127.0.0.1',
         LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
         LEPTOS_SITE_ROOT: 'target/site',
         LEPTOS_SITE_PKG_DIR: 'pkg',

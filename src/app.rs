@@ -24,6 +24,8 @@ use crate::settings::pages::*;
 use crate::signature::{AdmissionLogPage, SecurityPolicyPage, SignatureClustersPage, SignatureImagesPage, SignatureKeysPage, WitnessPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::console::browser::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -110,13 +110,19 @@ test('playbook: clone the template, create a task over a group, run it in dry ru
     await vulns.locator('tbody tr').first().getByRole('checkbox').check();
     await expect(page.getByText('2 selected')).toBeVisible();
 
-    // A chatbot: a plain-http webhook off this machine is refused, a loopback gateway is fine.
+    // A chatbot: only the operator's DingTalk hosts (oapi.dingtalk.com, and here the test's
+    // loopback receiver, allowed in playwright.config.ts), and plain http only where allowed.
     await page.getByRole('button', { name: 'Add DingTalk Chatbot' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add DingTalk Chatbot' });
     await dialog.getByLabel('Chatbot name').fill('SecOps robot');
+    await dialog.getByLabel('Webhook URL').fill('https://robots.evil.example/robot/send?access_token=abc');
+    await dialog.getByRole('button', { name: 'Add chatbot' }).click();
+    await expect(dialog.locator('[data-field=bot-webhook]')).toHaveText(
+      "DingTalk robots post to oapi.dingtalk.com; the console's operator can allow other hosts in BULWARK_DINGTALK_HOSTS.",
+    );
     await dialog.getByLabel('Webhook URL').fill('http://oapi.dingtalk.com/robot/send?access_token=abc');
     await dialog.getByRole('button', { name: 'Add chatbot' }).click();
-    await expect(dialog.locator('[data-field=bot-webhook]')).toContainText('Use an https:// URL');
+    await expect(dialog.locator('[data-field=bot-webhook]')).toHaveText('Use an https:// URL.');
     await dialog.getByLabel('Webhook URL').fill(`http://127.0.0.1:${robot.port}/robot/send?access_token=e2e`);
     await dialog.getByLabel('Signing secret (optional)').fill('SECe2e');
     await dialog.getByLabel('Keywords (optional)').fill('Bulwark');

@@ -10,9 +10,31 @@ use axum::response::{IntoResponse, Response};
 
 use crate::server::AppState;
 
-/// Sent with every response. Scripts are not restricted yet (the hydration scripts are inline);
-/// framing, plugins, `<base>` and form targets are.
-const CONTENT_SECURITY_POLICY: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
+/// Sent with every response that is not a console page (JSON, files, downloads): no scripts at
+/// all; framing, plugins, `<base>` and form targets restricted.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+     frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
+
+/// A console page's policy: scripts only from the console itself or inline with this render's
+/// nonce (the hydration scripts carry it), WebAssembly compiled from the console's own module,
+/// requests only to the console. Inline style attributes (chart widths) stay allowed.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+         connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
+}
+
+/// Called while a page renders: puts the page's policy, with the nonce Leptos generated for
+/// this response, on the response.
+pub fn send_page_policy() {
+    use leptos::prelude::use_context;
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
 
 /// Adds the security headers to every response.
 pub async fn security_headers(request: Request, next: Next) -> Response {

@@ -25,10 +25,10 @@ pub fn routes() -> Router<AppState> {
 /// account's outbox folder.
 pub async fn mailer_for(state: &AppState, account_id: i64) -> Result<Mailer, AppError> {
     if let Some(settings) = super::repo::smtp_settings(&state.db, &state.secrets, account_id).await? {
-        return Ok(Mailer::Smtp(settings));
+        return Ok(Mailer::Smtp(settings, Some(state.config.outbound.clone())));
     }
     if let Some(settings) = &state.config.smtp {
-        return Ok(Mailer::Smtp(settings.clone()));
+        return Ok(Mailer::Smtp(settings.clone(), None));
     }
     Ok(Mailer::Outbox(outbox_dir(state, account_id).await?))
 }

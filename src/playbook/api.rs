@@ -66,6 +66,9 @@ pub async fn list_task_vulnerabilities(#[server(default)] asset_ids: Vec<i64>) -
 #[server(endpoint = "create_chatbot")]
 pub async fn create_chatbot(input: ChatbotInput) -> Result<Chatbot, AppError> {
     let (user, state) = writer().await?;
+    AppError::check(input.validate())?;
+    // The operator's DingTalk hosts (https on oapi.dingtalk.com unless the operator says more).
+    state.config.outbound.robot_url(input.webhook.trim()).map_err(|message| AppError::field("webhook", message))?;
     super::repo::create_chatbot(&state.db, &state.secrets, user.account_id(), &user.actor(), &input, crate::server::now()).await
 }
 

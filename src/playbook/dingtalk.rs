@@ -1,12 +1,12 @@
 //! DingTalk custom robots: the signed webhook request and the markdown message, as DingTalk's
 //! robot API publishes them (POST JSON; `timestamp` and `sign` query parameters when the robot
-//! has a signing secret; `errcode` 0 on success).
-
-use std::time::Duration;
+//! has a signing secret; `errcode` 0 on success), sent through the console's outbound policy.
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use crate::server::outbound::{read_capped, refusal, Outbound};
 
 /// A robot opened for sending. Its Debug hides the webhook's token and the secret.
 pub struct Robot {
@@ -59,37 +59,50 @@ pub fn markdown_body(robot: &Robot, title: &str, text: &str) -> serde_json::Valu
 pub enum SendError {
     #[error("cannot reach DingTalk: {0}")]
     Network(String),
-    #[error("DingTalk answered HTTP {0}: {1}")]
-    Http(u16, String),
+    #[error("DingTalk answered HTTP {0}")]
+    Http(u16),
     #[error("DingTalk refused the message (errcode {errcode}: {errmsg})")]
     Rejected { errcode: i64, errmsg: String },
     #[error("{0}")]
     Invalid(String),
 }
 
-pub async fn send(client: &reqwest::Client, robot: &Robot, title: &str, text: &str, timestamp_ms: i64) -> Result<(), SendError> {
+/// The most of DingTalk's answer that is read; its real answers are under 100 bytes.
+const MAX_ANSWER_BYTES: usize = 16 * 1024;
+
+/// Posts the message through the console's outbound policy: the robot's host must be one of
+/// the operator's DingTalk hosts, its addresses public (or allowed), and no redirect is
+/// followed. Only a status summary comes back, never the body of an unexpected answer.
+pub async fn send(outbound: &Outbound, robot: &Robot, title: &str, text: &str, timestamp_ms: i64) -> Result<(), SendError> {
+    outbound.policy().robot_url(&robot.webhook).map_err(SendError::Invalid)?;
     let url = request_url(robot, timestamp_ms)?;
-    let response = client
-        .post(url)
-        .timeout(Duration::from_secs(10))
+    let network = |e: reqwest::Error| SendError::Network(refusal(&e).map_or_else(|| e.without_url().to_string(), |r| r.to_string()));
+    let response = outbound
+        .request(reqwest::Method::POST, url)
+        .map_err(|r| SendError::Network(r.to_string()))?
         .json(&markdown_body(robot, title, text))
         .send()
         .await
-        .map_err(|e| SendError::Network(e.without_url().to_string()))?;
+        .map_err(network)?;
     let status = response.status();
-    let body = response.text().await.map_err(|e| SendError::Network(e.without_url().to_string()))?;
     if !status.is_success() {
-        return Err(SendError::Http(status.as_u16(), body.chars().take(200).collect()));
+        return Err(SendError::Http(status.as_u16()));
     }
+    let body = read_capped(response, MAX_ANSWER_BYTES)
+        .await
+        .map_err(network)?
+        .ok_or_else(|| SendError::Invalid(format!("DingTalk's answer was longer than {} KiB", MAX_ANSWER_BYTES / 1024)))?;
     #[derive(serde::Deserialize)]
     struct Answer {
         errcode: i64,
         #[serde(default)]
         errmsg: String,
     }
-    let answer: Answer = serde_json::from_str(&body).map_err(|_| SendError::Invalid(format!("DingTalk answered something else than JSON: {}", body.chars().take(200).collect::<String>())))?;
+    let answer: Answer = serde_json::from_slice(&body)
+        .map_err(|_| SendError::Invalid(format!("DingTalk answered HTTP {} with something other than its JSON answer", status.as_u16())))?;
     if answer.errcode != 0 {
-        return Err(SendError::Rejected { errcode: answer.errcode, errmsg: answer.errmsg });
+        let errmsg = answer.errmsg.chars().filter(|c| !c.is_control()).take(100).collect();
+        return Err(SendError::Rejected { errcode: answer.errcode, errmsg });
     }
     Ok(())
 }

@@ -2,18 +2,11 @@
 //! through the account's mailer. A failed notification is logged on the task, never fails it.
 //! Each completed task is claimed once (`notified_at`), so replicas do not notify twice.
 
-use std::sync::OnceLock;
-
 use super::dingtalk::{self, Robot};
 use crate::error::AppError;
 use crate::server::mailer::OutgoingMail;
 use crate::mail::outbox::mailer_for;
 use crate::server::AppState;
-
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(reqwest::Client::new)
-}
 
 /// Notifies every completed task not notified yet; returns how many.
 pub async fn pending(state: &AppState, now: i64) -> Result<usize, AppError> {
@@ -75,7 +68,7 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     let ids: Vec<i64> = serde_json::from_str(&chatbots).unwrap_or_default();
     for bot in super::repo::open_chatbots(db, &state.secrets, account_id, &ids).await? {
         let robot = Robot { webhook: bot.webhook, secret: bot.secret, keywords: bot.keywords };
-        let outcome = dingtalk::send(client(), &robot, &title, &text, crate::server::clock::wall_millis()).await;
+        let outcome = dingtalk::send(&state.outbound, &robot, &title, &text, crate::server::clock::wall_millis()).await;
         log.push(match outcome {
             Ok(()) => format!("{stamp} DingTalk \"{}\": sent", bot.name),
             Err(error) => {

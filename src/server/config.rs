@@ -1,9 +1,10 @@
 //! Runtime configuration from the environment (and CLI flags that override it).
 
-use std::sync::OnceLock;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use super::mailer::{SmtpSecurity, SmtpSettings};
+use super::outbound::OutboundPolicy;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +28,8 @@ pub struct Config {
     pub agents: AgentSettings,
     /// Serve HTTPS from this certificate and key (`BULWARK_TLS_CERT`, `BULWARK_TLS_KEY`).
     pub tls: Option<TlsFiles>,
+    /// Where outbound requests may go (`BULWARK_OUTBOUND_ALLOW`, `BULWARK_DINGTALK_HOSTS`).
+    pub outbound: Arc<OutboundPolicy>,
 }
 
 /// The console's own TLS: PEM files read at start.
@@ -88,6 +91,7 @@ impl Config {
             smtp: None,
             agents: AgentSettings::default(),
             tls: None,
+            outbound: Arc::new(OutboundPolicy::default()),
         }
     }
 
@@ -99,6 +103,7 @@ impl Config {
             PathBuf::from(var("BULWARK_DATA_DIR").unwrap_or_else(|| "data".into())),
         );
         config.secure_cookies = flag("BULWARK_SECURE_COOKIES");
+        config.outbound = Arc::new(OutboundPolicy::from_env());
         config.demo = flag("BULWARK_DEMO");
         config.admin_password = var("BULWARK_ADMIN_PASSWORD");
         config.master_key = var("BULWARK_MASTER_KEY");

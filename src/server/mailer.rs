@@ -3,7 +3,9 @@
 //! files under the data folder, so a new install shows the whole flow on one machine.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
@@ -12,6 +14,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
+
+use super::outbound::{OutboundPolicy, Refused};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SmtpSecurity {
@@ -75,7 +79,9 @@ impl fmt::Debug for SmtpSettings {
 /// Where mail goes.
 #[derive(Debug, Clone)]
 pub enum Mailer {
-    Smtp(SmtpSettings),
+    /// An SMTP server; with a policy (an account's own server) its address must pass the
+    /// console's outbound policy, without one (the operator's `BULWARK_SMTP_*`) it is trusted.
+    Smtp(SmtpSettings, Option<Arc<OutboundPolicy>>),
     /// A folder of `.eml` files; the From address is fixed.
     Outbox(PathBuf),
 }
@@ -118,13 +124,21 @@ impl Mailer {
     /// Sends, returning the server's answer (or where the outbox put the message).
     pub async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
         let from = match self {
-            Mailer::Smtp(settings) => settings.from.as_str(),
+            Mailer::Smtp(settings, _) => settings.from.as_str(),
             Mailer::Outbox(_) => OUTBOX_FROM,
         };
         let message = build_message(from, mail).map_err(|message| SendError { transient: false, message })?;
         match self {
-            Mailer::Smtp(settings) => {
-                let transport = smtp_transport(settings).map_err(|message| SendError { transient: false, message })?;
+            Mailer::Smtp(settings, policy) => {
+                // Connect to the address the policy checked, so DNS cannot change it afterwards.
+                let address = match policy {
+                    Some(policy) => Some(policy.resolve(&settings.host, settings.port).await.map_err(|refused| SendError {
+                        transient: matches!(refused, Refused::Unresolved { .. }),
+                        message: refused.to_string(),
+                    })?[0]),
+                    None => None,
+                };
+                let transport = smtp_transport(settings, address).map_err(|message| SendError { transient: false, message })?;
                 match transport.send(message).await {
                     Ok(response) => Ok(format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" "))),
                     Err(error) => Err(SendError {
@@ -157,14 +171,17 @@ fn smtp_error_text(error: &lettre::transport::smtp::Error) -> String {
     }
 }
 
-fn smtp_transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+/// The transport to `settings.host`, or to `address` when it was resolved already (TLS still
+/// checks the certificate against the host name).
+fn smtp_transport(settings: &SmtpSettings, address: Option<SocketAddr>) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let tls_parameters = || TlsParameters::new(settings.host.clone()).map_err(|e| format!("TLS setup for {}: {e}", settings.host));
     let tls = match settings.security {
         SmtpSecurity::StartTls => Tls::Required(tls_parameters()?),
         SmtpSecurity::Tls => Tls::Wrapper(tls_parameters()?),
         SmtpSecurity::None => Tls::None,
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
+    let server = address.map_or_else(|| settings.host.clone(), |a| a.ip().to_string());
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server)
         .port(settings.port)
         .tls(tls)
         .timeout(Some(SMTP_TIMEOUT));

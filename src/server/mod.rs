@@ -1,5 +1,5 @@
 //! Server-only plumbing below every console area: the clock, configuration, database, state,
-//! crypto helpers, secrets at rest, audit, the mail transport and TLS.
+//! crypto helpers, secrets at rest, audit, the mail transport, the outbound request policy and TLS.
 
 pub mod audit;
 pub mod clock;
@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod mailer;
+pub mod outbound;
 pub mod secrets;
 pub mod state;
 pub mod tls;

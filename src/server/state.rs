@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::config::Config;
 use super::crypto::PasswordChecks;
 use super::db::Db;
+use super::outbound::{Outbound, Redirects};
 use super::secrets::Secrets;
 use crate::error::AppError;
 use crate::signature::cache::SignatureCache;
@@ -23,11 +24,19 @@ pub struct AppState {
     pub signature_cache: SignatureCache,
     /// Bounds how many password checks run at once.
     pub password_checks: PasswordChecks,
+    /// The HTTP client for webhooks, bound to the outbound policy (no redirects).
+    pub outbound: Outbound,
 }
+
+/// How long a webhook may take to answer.
+const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config, secrets: Secrets) -> AppState {
+        // Building a client fails only when the TLS backend cannot start, which is not recoverable.
+        let outbound = Outbound::new(config.outbound.clone(), Redirects::None, WEBHOOK_TIMEOUT).expect("the webhook HTTP client");
         AppState {
+            outbound,
             leptos_options,
             db,
             config: Arc::new(config),

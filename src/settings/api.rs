@@ -163,8 +163,13 @@ pub async fn save_smtp_settings(smtp: super::model::SmtpInput) -> Result<(), App
     } else {
         Some(smtp.password.as_str())
     };
+    // A host the outbound policy refuses is refused here, beside the field (sending checks again).
+    let host = smtp.host.trim();
+    if let Err(refused @ crate::server::outbound::Refused::Blocked { .. }) = state.config.outbound.resolve(host, 25).await {
+        return Err(AppError::field("host", refused.to_string()));
+    }
     let settings = SmtpSettings {
-        host: smtp.host.trim().to_string(),
+        host: host.to_string(),
         port: smtp.port.trim().parse().map_err(|_| AppError::field("port", "Enter a port between 1 and 65535."))?,
         security: SmtpSecurity::parse(&smtp.security).ok_or(AppError::Internal)?,
         username,

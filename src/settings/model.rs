@@ -79,7 +79,15 @@ pub struct SmtpInput {
     #[serde(default)]
     pub clear_password: Option<String>,
     pub from: String,
+    /// With security "none", the admin's explicit choice to send the user name and password
+    /// unencrypted; without it such a form is refused.
+    #[serde(default)]
+    pub plain_auth: bool,
 }
+
+/// Why a user name over an unencrypted connection needs the admin's explicit choice.
+pub const PLAIN_AUTH_WARNING: &str =
+    "Without encryption the user name and password cross the network readable by anyone on the path. Choose STARTTLS or TLS, or tick \u{201c}Send the password unencrypted\u{201d} for a relay on a trusted network.";
 
 impl SmtpInput {
     pub fn validate(&self) -> crate::error::FieldErrors {
@@ -106,8 +114,15 @@ impl SmtpInput {
         }
         if self.username.trim().is_empty() && !self.password.is_empty() {
             errors.insert("username".into(), "A password needs a user name.".into());
+        } else if self.needs_plain_auth_choice() && !self.plain_auth {
+            errors.insert("security".into(), PLAIN_AUTH_WARNING.into());
         }
         errors
+    }
+
+    /// AUTH over a connection without TLS: only when the admin says so.
+    pub fn needs_plain_auth_choice(&self) -> bool {
+        self.security == "none" && !self.username.trim().is_empty()
     }
 }
 

@@ -170,14 +170,14 @@ pub async fn list_images(#[server(default)] search: String, #[server(default)] p
 #[server(endpoint = "signature/sign_image")]
 pub async fn sign_image(input: SignInput) -> Result<SignOutcome, AppError> {
     let (user, state) = writer().await?;
-    super::images::sign_image(&state.db, &state.secrets, &state.signature_cache, user.account_id(), &user.actor(), &input, crate::server::now()).await
+    super::images::sign_image(&state, user.account_id(), &user.actor(), &input, crate::server::now()).await
 }
 
 /// Publishes a stored signature to its image's registry; returns the `.sig` tag.
 #[server(endpoint = "signature/publish_signature")]
 pub async fn publish_signature(id: i64) -> Result<String, AppError> {
     let (user, state) = writer().await?;
-    super::images::publish_signature(&state.db, &state.secrets, user.account_id(), &user.actor(), id, crate::server::now()).await
+    super::images::publish_signature(&state, user.account_id(), &user.actor(), id, crate::server::now()).await
 }
 
 #[server(endpoint = "signature/delete_signature")]

@@ -18,7 +18,7 @@ use super::registry::{RegistryAuth, RegistryClient, Target};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
 use crate::server::db::{page_window, placeholders, Db, PageWindow};
-use crate::server::secrets::Secrets;
+use crate::server::AppState;
 
 /// Parses what a user typed as an image to sign: it must be pinned by digest.
 pub fn pinned_image(text: &str) -> Result<ImageRef, AppError> {
@@ -133,21 +133,14 @@ async fn witness_key(db: &Db, account_id: i64, witness: &str) -> Result<(String,
 
 /// Signs `input.image` with the witness's key and stores the signature; publishes it to the
 /// image's registry when asked. A failed publication keeps the signature and says why.
-pub async fn sign_image(
-    db: &Db,
-    secrets: &Secrets,
-    cache: &SignatureCache,
-    account_id: i64,
-    actor: &Actor,
-    input: &SignInput,
-    now: i64,
-) -> Result<SignOutcome, AppError> {
+pub async fn sign_image(state: &AppState, account_id: i64, actor: &Actor, input: &SignInput, now: i64) -> Result<SignOutcome, AppError> {
+    let (db, secrets) = (&state.db, &state.secrets);
     let image = pinned_image(&input.image)?;
     if input.witness.trim().is_empty() {
         return Err(AppError::field("witness", "Choose the witness that signs."));
     }
     let (witness, key) = witness_key(db, account_id, &input.witness).await?;
-    let (version_row, version, private) = keys::signing_key(db, secrets, cache, &key).await?;
+    let (version_row, version, private) = keys::signing_key(db, secrets, &state.signature_cache, &key).await?;
     let digest = image.digest.clone().unwrap_or_default();
     let optional = BTreeMap::from([("creator".to_string(), "Bulwark".to_string()), ("witness".to_string(), witness.clone())]);
     let payload = cosign::simple_signing_payload(&image.docker_reference(), &digest, &optional);
@@ -192,7 +185,7 @@ pub async fn sign_image(
         publish_error: None,
     };
     if input.publish {
-        match publish_signature(db, secrets, account_id, actor, signature_id, now).await {
+        match publish_signature(state, account_id, actor, signature_id, now).await {
             Ok(tag) => outcome.published_tag = Some(tag),
             Err(AppError::Conflict(message)) => outcome.publish_error = Some(message),
             Err(other) => return Err(other),
@@ -203,7 +196,8 @@ pub async fn sign_image(
 
 /// Pushes a stored signature to its image's registry in cosign's layout; returns the `.sig` tag.
 /// Registry failures are recorded on the signature and returned as `Conflict` with the reason.
-pub async fn publish_signature(db: &Db, secrets: &Secrets, account_id: i64, actor: &Actor, signature_id: i64, now: i64) -> Result<String, AppError> {
+pub async fn publish_signature(state: &AppState, account_id: i64, actor: &Actor, signature_id: i64, now: i64) -> Result<String, AppError> {
+    let (db, secrets) = (&state.db, &state.secrets);
     let (reference, payload, signature) = signature_parts(db, account_id, signature_id).await?;
     let image = ImageRef::parse(&reference).map_err(|_| AppError::Internal)?;
     let (credentials, plain_http) = super::repo::registry_access(db, secrets, account_id, &image.registry).await?;
@@ -212,7 +206,7 @@ pub async fn publish_signature(db: &Db, secrets: &Secrets, account_id: i64, acto
         None => RegistryAuth::Anonymous,
     };
     let target = Target { image: &image, auth: &auth, plain_http };
-    let result = match RegistryClient::new() {
+    let result = match RegistryClient::new(state.config.outbound.clone()) {
         Ok(client) => client.publish_signature(target, &payload, &signature).await,
         Err(e) => Err(e),
     };

@@ -160,7 +160,7 @@ async fn api_sign_image(
 ) -> Result<Json<SignOutcome>, AppError> {
     let account_id = api_account(&state, &caller).await?;
     let input: SignInput = parse(&body)?;
-    let outcome = images::sign_image(&state.db, &state.secrets, &state.signature_cache, account_id, &caller.actor(), &input, now()).await?;
+    let outcome = images::sign_image(&state, account_id, &caller.actor(), &input, now()).await?;
     Ok(Json(outcome))
 }
 

@@ -1,6 +1,8 @@
 //! The test harness: a fresh database per test, the real router, and helpers that speak HTTP to it.
 
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
@@ -15,6 +17,7 @@ use bulwark::auth::repo as auth_repo;
 use bulwark::server::config::Config;
 use bulwark::server::crypto::{self, random_hex};
 use bulwark::server::db::Db;
+use bulwark::server::outbound::OutboundPolicy;
 use bulwark::server::secrets::Secrets;
 use bulwark::console::router;
 use bulwark::server::{clock, AppState};
@@ -58,12 +61,30 @@ impl Response {
     }
 }
 
+/// What the suite's consoles may reach: loopback, and DingTalk robots there over plain http.
+pub fn loopback_policy() -> OutboundPolicy {
+    let (policy, problems) = OutboundPolicy::parse("127.0.0.1, ::1, localhost", Some("oapi.dingtalk.com, http://127.0.0.1"));
+    assert!(problems.is_empty(), "{problems:?}");
+    policy
+}
+
 /// A signed-in browser: its session cookie.
 #[derive(Clone)]
 pub struct Session(pub String);
 
 impl TestApp {
+    /// A console whose outbound policy allows this machine, where the tests' receivers (SMTP,
+    /// DingTalk, registries) listen; the allowance is explicit, as an operator would write it.
     pub async fn new() -> TestApp {
+        TestApp::with_outbound(loopback_policy()).await
+    }
+
+    /// A console with the default outbound policy: public addresses only.
+    pub async fn strict() -> TestApp {
+        TestApp::with_outbound(OutboundPolicy::default()).await
+    }
+
+    pub async fn with_outbound(outbound: OutboundPolicy) -> TestApp {
         now();
         let (url, dir) = match std::env::var("BULWARK_TEST_PG_URL") {
             Ok(admin_url) => {
@@ -81,7 +102,8 @@ impl TestApp {
         };
         let db = Db::open(&url).await.expect("open the test database");
         let data_dir = tempfile::tempdir().expect("data dir");
-        let config = Config::new(url, data_dir.path().to_path_buf());
+        let mut config = Config::new(url, data_dir.path().to_path_buf());
+        config.outbound = Arc::new(outbound);
         let leptos_options = LeptosOptions::builder().output_name("bulwark").site_root("target/site").build();
         let secrets = Secrets::from_key(&[42; 32]);
         let state = AppState::new(leptos_options, db, config, secrets);
@@ -93,7 +115,8 @@ impl TestApp {
     pub async fn restart(&self) -> TestApp {
         let data_dir = tempfile::tempdir().expect("data dir");
         let db = Db::open(&self.state.config.database_url).await.expect("reopen the database");
-        let config = Config::new(self.state.config.database_url.clone(), data_dir.path().to_path_buf());
+        let mut config = Config::new(self.state.config.database_url.clone(), data_dir.path().to_path_buf());
+        config.outbound = self.state.config.outbound.clone();
         let state = AppState::new(self.state.leptos_options.clone(), db, config, self.state.secrets.clone());
         TestApp { router: router(state.clone()), state, _dir: None, _data_dir: data_dir }
     }

@@ -16,6 +16,7 @@ mod reports;
 mod report_numbers;
 mod accounts;
 mod agents;
+mod outbound;
 mod playbooks;
 mod registry;
 mod registry_support;

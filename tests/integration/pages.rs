@@ -56,6 +56,39 @@ async fn signed_out_pages_redirect_with_303_and_headers_guard_the_browser() {
     }
 }
 
+/// A page's scripts run only with the nonce of its own response: the hydration scripts carry it,
+/// the header names it, each response has a new one, and an injected script without it would be
+/// refused by the browser. Other responses allow no script at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_allow_only_their_own_nonced_scripts() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let nonce_of = |response: &Response| {
+        let policy = response.headers["content-security-policy"].to_str().unwrap().to_string();
+        let script_src = policy.split(';').map(str::trim).find(|d| d.starts_with("script-src")).unwrap().to_string();
+        assert!(!script_src.contains("unsafe-inline") && !script_src.contains('*'), "{script_src}");
+        let nonce = script_src.split_whitespace().find_map(|t| t.strip_prefix("'nonce-")).map(|n| n.trim_end_matches('\'').to_string());
+        (policy, nonce.unwrap_or_else(|| panic!("no nonce in {script_src}")))
+    };
+    let first = app.get(Some(&admin), "/").await;
+    let second = app.get(Some(&admin), "/").await;
+    let (policy, nonce) = nonce_of(&first);
+    // Verify every inline script of the page carries the header's nonce, and nonces differ.
+    let scripts = first.body.matches("<script").count();
+    assert!(scripts > 0, "{}", first.body);
+    assert_eq!(first.body.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{}", first.body);
+    assert_ne!(nonce_of(&second).1, nonce);
+    for directive in ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'", "connect-src 'self'"] {
+        assert!(policy.contains(directive), "{directive} missing from {policy}");
+    }
+    let sign_in = app.get(None, "/sign-in").await;
+    assert_eq!(sign_in.status, StatusCode::OK);
+    nonce_of(&sign_in);
+    let json = app.get(None, "/healthz").await;
+    assert!(json.headers["content-security-policy"].to_str().unwrap().contains("script-src 'none'"));
+}
+
 /// A state-changing request a browser sends from another site is refused before it runs, even
 /// with the victim's session cookie; the console's own pages and non-browser clients still work.
 #[tokio::test(flavor = "multi_thread")]

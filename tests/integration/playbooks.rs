@@ -313,7 +313,7 @@ async fn bad_tasks_and_chatbots_are_refused_with_nothing_written() {
         .call(Some(&admin), "create_chatbot", &[("input[name]", "ops"), ("input[webhook]", "http://oapi.dingtalk.com/robot/send?access_token=x")])
         .await;
     assert_eq!(plain_http.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(plain_http.json()["Validation"]["webhook"], "Use an https:// URL (http:// only for a gateway on this machine).");
+    assert_eq!(plain_http.json()["Validation"]["webhook"], "Use an https:// URL.");
 
     // Verify nothing was written by any of them.
     assert_eq!(app.count("SELECT COUNT(*) FROM playbook_tasks").await, 0);

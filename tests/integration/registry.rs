@@ -2,12 +2,14 @@
 //! what lands in the registry with plain HTTP requests, not through the code under test.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use bulwark::signature::cosign::{simple_signing_payload, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE};
 use bulwark::signature::image_ref::ImageRef;
 use bulwark::signature::registry::{RegistryAuth, RegistryClient, RegistryError, Target, OCI_CONFIG_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE};
 use sha2::{Digest, Sha256};
+use crate::common::loopback_policy;
 use crate::registry_support::TestRegistry;
 
 fn b64(bytes: &[u8]) -> String {
@@ -31,7 +33,7 @@ async fn raw_get(url: &str, accept: &str) -> reqwest::Response {
 #[tokio::test]
 async fn publish_writes_cosign_layout_and_appends() {
     let registry = TestRegistry::start();
-    let client = RegistryClient::new().unwrap();
+    let client = RegistryClient::new(Arc::new(loopback_policy())).unwrap();
     let auth = RegistryAuth::Anonymous;
     let image = pushed_image(&client, &registry.host(), "team/app", "v1", &auth).await;
     let digest = image.digest.clone().unwrap();
@@ -89,7 +91,7 @@ async fn publish_writes_cosign_layout_and_appends() {
 #[tokio::test]
 async fn appending_keeps_annotations_of_existing_layers() {
     let registry = TestRegistry::start();
-    let client = RegistryClient::new().unwrap();
+    let client = RegistryClient::new(Arc::new(loopback_policy())).unwrap();
     let auth = RegistryAuth::Anonymous;
     let image = pushed_image(&client, &registry.host(), "app", "v1", &auth).await;
     let digest = image.digest.clone().unwrap();
@@ -116,7 +118,7 @@ async fn appending_keeps_annotations_of_existing_layers() {
 #[tokio::test]
 async fn unsigned_digest_reads_as_empty() {
     let registry = TestRegistry::start();
-    let client = RegistryClient::new().unwrap();
+    let client = RegistryClient::new(Arc::new(loopback_policy())).unwrap();
     let auth = RegistryAuth::Anonymous;
     let image = pushed_image(&client, &registry.host(), "app", "v1", &auth).await;
     assert!(client.read_signatures(Target { image: &image, auth: &auth, plain_http: true }).await.unwrap().is_empty());
@@ -129,7 +131,7 @@ async fn unsigned_digest_reads_as_empty() {
 #[tokio::test]
 async fn signing_an_unknown_digest_is_refused() {
     let registry = TestRegistry::start();
-    let client = RegistryClient::new().unwrap();
+    let client = RegistryClient::new(Arc::new(loopback_policy())).unwrap();
     let auth = RegistryAuth::Anonymous;
     let missing = format!("sha256:{}", "ab".repeat(32));
     let image = ImageRef::parse(&format!("{}/app@{missing}", registry.host())).unwrap();
@@ -144,7 +146,7 @@ async fn signing_an_unknown_digest_is_refused() {
 #[tokio::test]
 async fn htpasswd_credentials() {
     let registry = TestRegistry::start_with_htpasswd("ci", "s3cret");
-    let client = RegistryClient::new().unwrap();
+    let client = RegistryClient::new(Arc::new(loopback_policy())).unwrap();
     let unpinned = ImageRef::parse(&format!("{}/secure/app:v1", registry.host())).unwrap();
 
     let wrong = RegistryAuth::Basic { username: "ci".into(), password: "wrong".into() };
@@ -174,7 +176,7 @@ async fn htpasswd_credentials() {
 #[tokio::test]
 async fn unreachable_registry() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let client = RegistryClient::new().unwrap();
+    let client = RegistryClient::new(Arc::new(loopback_policy())).unwrap();
     let image = ImageRef::parse(&format!("127.0.0.1:{port}/app@sha256:{}", "cd".repeat(32))).unwrap();
     let error = client.read_signatures(Target { image: &image, auth: &RegistryAuth::Anonymous, plain_http: true }).await.unwrap_err();
     assert!(matches!(error, RegistryError::Unreachable { .. }), "{error:?}");
@@ -185,7 +187,7 @@ async fn unreachable_registry() {
 #[tokio::test]
 async fn https_to_a_plain_http_registry() {
     let registry = TestRegistry::start();
-    let client = RegistryClient::new().unwrap();
+    let client = RegistryClient::new(Arc::new(loopback_policy())).unwrap();
     let image = ImageRef::parse(&format!("{}/app@sha256:{}", registry.host(), "cd".repeat(32))).unwrap();
     let error = client.read_signatures(Target { image: &image, auth: &RegistryAuth::Anonymous, plain_http: false }).await.unwrap_err();
     assert_eq!(error.to_string(), format!("could not reach {}: it does not answer HTTPS on that port (is it a plain-HTTP registry?)", registry.host()));

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -564,7 +565,7 @@ async fn signatures_are_published_to_a_real_registry() {
     let registry = crate::registry_support::TestRegistry::start_with_htpasswd("ci", "s3cret-push");
     let app = TestApp::new().await;
     let s = scene(&app).await;
-    let client = RegistryClient::new().unwrap();
+    let client = RegistryClient::new(Arc::new(loopback_policy())).unwrap();
     let auth = RegistryAuth::Basic { username: "ci".into(), password: "s3cret-push".into() };
     let unpinned = ImageRef::parse(&format!("{}/shop/web:2.0", registry.host())).unwrap();
     let digest = client.push_test_image(Target { image: &unpinned, auth: &auth, plain_http: true }, "2.0").await.unwrap();

@@ -55,6 +55,8 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
     let username = RwSignal::new(current.as_ref().map(|s| s.username.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());
     let from = RwSignal::new(current.as_ref().map(|s| s.from.clone()).unwrap_or_default());
+    // A saved server without encryption but with a user name was an explicit choice already.
+    let plain_auth = RwSignal::new(current.as_ref().is_some_and(|s| s.security == "none" && !s.username.is_empty()));
     let has_password = current.as_ref().map(|s| s.has_password).unwrap_or(false);
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
@@ -78,6 +80,7 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
             password: password.get(),
             clear_password: None,
             from: from.get(),
+            plain_auth: plain_auth.get(),
         };
         let found = smtp.validate();
         errors.0.set(found.clone());
@@ -125,6 +128,15 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
                         <input id="password" type="password" autocomplete="new-password" bind:value=password disabled=!admin/>
                     </Field>
                 </div>
+                <Show when=move || security.get() == "none" && !username.get().trim().is_empty()>
+                    <div class="notice notice-warning" data-testid="plain-auth-warning">
+                        <p>"Without encryption the user name and password cross the network readable by anyone on the path: use this only for a relay on a trusted network."</p>
+                        <label class="check">
+                            <input type="checkbox" bind:checked=plain_auth disabled=!admin/>
+                            "Send the password unencrypted"
+                        </label>
+                    </div>
+                </Show>
                 <Field label="From address" name="from" error=errors.message("from") hint="For example: Bulwark <security@example.com>">
                     <input id="from" type="text" bind:value=from disabled=!admin/>
                 </Field>

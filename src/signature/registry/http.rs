@@ -69,6 +69,9 @@ pub(super) fn error_body_message(body: &[u8]) -> Option<String> {
 
 /// Turns reqwest's nested error into the reason a user can act on.
 pub(super) fn transport_error(host: &str, error: &reqwest::Error) -> RegistryError {
+    if let Some(refused) = crate::server::outbound::refusal(error) {
+        return RegistryError::Refused(refused);
+    }
     RegistryError::Unreachable { host: host.to_string(), reason: transport_reason(error) }
 }
 

@@ -9,12 +9,14 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 
 use super::cosign::{parse_payload, signature_tag, PayloadError, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE};
 use super::image_ref::{validate_tag, ImageRef};
+use crate::server::outbound::{Outbound, OutboundPolicy, Redirects, Refused};
 use manifest::{sha256_digest, signature_config, single_file_tar, test_image_config, Descriptor, Manifest};
 use session::{Access, Session};
 
@@ -102,6 +104,8 @@ pub enum RegistryError {
     Forbidden { action: &'static str, repository: String, message: Option<String> },
     #[error("the registry asks for {0} authentication, which is not supported")]
     UnsupportedAuth(String),
+    #[error("{0}")]
+    Refused(#[from] Refused),
     #[error("refusing to send credentials to the token service {0} over plain HTTP")]
     InsecureTokenService(String),
     #[error("the image {0} is not in the registry")]
@@ -124,20 +128,20 @@ fn detail(message: &Option<String>) -> String {
     message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
 }
 
-/// One HTTP client (connection pool, TLS config) shared by every registry call.
+/// One HTTP client (connection pool, TLS config) shared by every registry call, bound to the
+/// console's outbound policy: the registry, its token service and any redirect (registries send
+/// blob downloads to their storage) must pass it.
 #[derive(Clone)]
 pub struct RegistryClient {
-    http: reqwest::Client,
+    http: Outbound,
 }
 
+/// Redirects a registry call may follow (each checked by the policy, never https to http).
+const MAX_REDIRECTS: usize = 5;
+
 impl RegistryClient {
-    pub fn new() -> Result<Self, RegistryError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("bulwark/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(REQUEST_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|e| RegistryError::Setup(e.to_string()))?;
+    pub fn new(policy: Arc<OutboundPolicy>) -> Result<Self, RegistryError> {
+        let http = Outbound::new(policy, Redirects::Checked(MAX_REDIRECTS), REQUEST_TIMEOUT).map_err(RegistryError::Setup)?;
         Ok(RegistryClient { http })
     }
 

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::http::{basic_authorization, header_string, parse_challenge, read_capped, registry_message, same_origin, status_error, transport_error, Challenge};
 use super::manifest::{sha256_digest, FetchedManifest, Manifest};
+use crate::server::outbound::Outbound;
 use super::{
     RegistryAuth, RegistryError, Target, DOCKER_MANIFEST_MEDIA_TYPE, MAX_BLOB_BYTES, MAX_ERROR_BODY_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_LAYERS,
     OCI_MANIFEST_MEDIA_TYPE,
@@ -37,7 +38,7 @@ impl Access {
 /// One operation against one repository: remembers the Authorization header negotiated from the
 /// registry's first 401 challenge so later requests reuse it.
 pub(super) struct Session<'a> {
-    http: &'a reqwest::Client,
+    http: &'a Outbound,
     base: Url,
     registry: &'a str,
     repository: &'a str,
@@ -54,7 +55,7 @@ struct Request<'b> {
 }
 
 impl<'a> Session<'a> {
-    pub(super) fn open(http: &'a reqwest::Client, target: Target<'a>, access: Access) -> Result<Self, RegistryError> {
+    pub(super) fn open(http: &'a Outbound, target: Target<'a>, access: Access) -> Result<Self, RegistryError> {
         // Fields of ImageRef are public; re-parsing its canonical form keeps anything that was
         // not produced by ImageRef::parse (say "../x") out of the URLs below.
         let image = target.image;
@@ -83,7 +84,7 @@ impl<'a> Session<'a> {
     async fn send(&mut self, request: &Request<'_>) -> Result<reqwest::Response, RegistryError> {
         let mut retried = false;
         loop {
-            let mut builder = self.http.request(request.method.clone(), request.url.clone());
+            let mut builder = self.http.request(request.method.clone(), request.url.clone())?;
             if let Some(accept) = request.accept {
                 builder = builder.header(ACCEPT, accept);
             }
@@ -155,7 +156,8 @@ impl<'a> Session<'a> {
             query.append_pair("scope", &format!("repository:{}:{}", self.repository, self.access.actions()));
         }
         let host = url.host_str().unwrap_or_default().to_string();
-        let mut builder = self.http.get(url.clone());
+        // The token service is reached only if the outbound policy allows its address.
+        let mut builder = self.http.request(Method::GET, url.clone())?;
         if let RegistryAuth::Basic { username, password } = self.auth {
             // Credentials over plain HTTP are only acceptable when the registry itself is plain HTTP.
             if url.scheme() == "http" && self.base.scheme() == "https" {

@@ -6,6 +6,11 @@ use super::http::{error_body_message, parse_challenge};
 use super::*;
 use crate::signature::cosign::simple_signing_payload;
 
+/// A client that may reach this machine, where the tests' registries listen.
+fn loopback_client() -> RegistryClient {
+    RegistryClient::new(Arc::new(OutboundPolicy::parse("127.0.0.1", None).0)).unwrap()
+}
+
 const DIGEST: &str = "sha256:4c1c50d0ffc614f90b93b07d778028dc765548e823f676fb027f61d281ac380d";
 
 #[test]
@@ -99,7 +104,7 @@ fn debug_never_shows_the_password() {
 
 #[tokio::test]
 async fn publish_checks_its_inputs_before_any_request() {
-    let client = RegistryClient::new().unwrap();
+    let client = loopback_client();
     let auth = RegistryAuth::Anonymous;
     let pinned = ImageRef::parse(&format!("127.0.0.1:9/o/r@{DIGEST}")).unwrap();
     let target = Target { image: &pinned, auth: &auth, plain_http: true };
@@ -121,6 +126,11 @@ async fn publish_checks_its_inputs_before_any_request() {
 /// A registry that wants a Bearer token from its own /token endpoint, which accepts only
 /// user:pass; with the token, every manifest is unknown. Records request lines and headers.
 async fn token_registry() -> (u16, Arc<Mutex<Vec<String>>>) {
+    token_registry_with_realm(None).await
+}
+
+/// The same, with its challenge naming `realm` as the token service instead of its own /token.
+async fn token_registry_with_realm(realm: Option<&'static str>) -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -154,7 +164,8 @@ async fn token_registry() -> (u16, Arc<Mutex<Vec<String>>>) {
                     } else if authorization == "Bearer tok-1" {
                         ("404 Not Found", String::new(), r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#.to_string())
                     } else {
-                        let challenge = format!("WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"mock\"\r\n");
+                        let realm = realm.map_or_else(|| format!("http://127.0.0.1:{port}/token"), str::to_string);
+                        let challenge = format!("WWW-Authenticate: Bearer realm=\"{realm}\",service=\"mock\"\r\n");
                         ("401 Unauthorized", challenge, String::new())
                     };
                     let response = format!("HTTP/1.1 {status}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
@@ -171,7 +182,7 @@ async fn token_registry() -> (u16, Arc<Mutex<Vec<String>>>) {
 #[tokio::test]
 async fn bearer_token_flow() {
     let (port, seen) = token_registry().await;
-    let client = RegistryClient::new().unwrap();
+    let client = loopback_client();
     let image = ImageRef::parse(&format!("127.0.0.1:{port}/o/r@{DIGEST}")).unwrap();
     let good = RegistryAuth::Basic { username: "user".into(), password: "pass".into() };
     let signatures = client.read_signatures(Target { image: &image, auth: &good, plain_http: true }).await.unwrap();
@@ -193,8 +204,30 @@ async fn bearer_token_flow() {
 async fn credentials_never_go_to_a_plain_http_token_service_of_an_https_registry() {
     let session_auth = RegistryAuth::Basic { username: "u".into(), password: "p".into() };
     let image = ImageRef::parse(&format!("registry.example/o/r@{DIGEST}")).unwrap();
-    let client = RegistryClient::new().unwrap();
+    let client = loopback_client();
     let session = Session::open(&client.http, Target { image: &image, auth: &session_auth, plain_http: false }, Access::Pull).unwrap();
     let challenge = parse_challenge(r#"Bearer realm="http://127.0.0.1:9/token",service="x""#).unwrap();
     assert!(matches!(session.fetch_token(&challenge).await, Err(RegistryError::InsecureTokenService(_))));
+}
+
+#[tokio::test]
+async fn the_outbound_policy_guards_the_registry_and_its_token_service() {
+    let (port, seen) = token_registry_with_realm(Some("http://169.254.169.254/latest/meta-data/token")).await;
+    let image = ImageRef::parse(&format!("127.0.0.1:{port}/o/r@{DIGEST}")).unwrap();
+    let auth = RegistryAuth::Basic { username: "user".into(), password: "pass".into() };
+    let target = Target { image: &image, auth: &auth, plain_http: true };
+
+    // Without the operator's allowance the registry on this machine is not reached at all.
+    let strict = RegistryClient::new(Arc::new(OutboundPolicy::default())).unwrap();
+    let error = strict.read_signatures(target).await.unwrap_err();
+    assert!(matches!(error, RegistryError::Refused(Refused::Blocked { .. })), "{error}");
+    assert!(seen.lock().unwrap().is_empty());
+
+    // Allowed, the registry answers, but its token realm (cloud metadata) is refused.
+    let error = loopback_client().read_signatures(target).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "169.254.169.254 is not a public address; this console only sends to public addresses unless its operator allows the host in BULWARK_OUTBOUND_ALLOW"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1, "only the first registry request was sent");
 }
