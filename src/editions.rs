@@ -33,6 +33,12 @@ impl Edition {
         Edition::ALL.into_iter().find(|e| e.as_str() == value)
     }
 
+    /// "basic, advanced or enterprise", for messages that list the editions.
+    pub fn names() -> String {
+        let names: Vec<&str> = Edition::ALL.iter().map(|e| e.as_str()).collect();
+        format!("{} or {}", names[..names.len() - 1].join(", "), names[names.len() - 1])
+    }
+
     pub fn allows(self, feature: Feature) -> bool {
         self >= feature.required_edition()
     }
@@ -68,6 +74,27 @@ impl Feature {
             Feature::ContainerSignature => Some(Service::KeysAndClusters),
             Feature::MultiAccountControl => Some(Service::ResourceDirectory),
             Feature::SecurityReports | Feature::Playbooks => None,
+        }
+    }
+
+    /// Why an account on `edition` may not use this feature now, or `None` when it may.
+    /// `authorized`: the account authorizes the service the feature reaches (if it reaches one).
+    /// Background work asks this again each time it runs, not only when it was set up.
+    pub fn refusal(self, edition: Edition, authorized: bool) -> Option<String> {
+        if !edition.allows(self) {
+            Some(format!(
+                "the account is on the {} edition and {} needs {}; the console operator sets the edition",
+                edition.label(),
+                self.label(),
+                self.required_edition().label()
+            ))
+        } else {
+            self.authorization().filter(|_| !authorized).map(|service| {
+                format!(
+                    "the account no longer authorizes Bulwark to access {}; an admin can authorize it in Settings › Authorizations",
+                    service.label()
+                )
+            })
         }
     }
 
@@ -129,6 +156,18 @@ mod tests {
         for feature in Feature::ALL {
             assert!(Edition::Enterprise.allows(feature), "{feature:?}");
         }
+    }
+
+    #[test]
+    fn refusals_name_the_edition_or_the_missing_authorization() {
+        let edition = Feature::Playbooks.refusal(Edition::Advanced, true).unwrap();
+        assert_eq!(edition, "the account is on the Advanced edition and Playbooks needs Enterprise; the console operator sets the edition");
+        let authorization = Feature::ContainerSignature.refusal(Edition::Enterprise, false).unwrap();
+        assert!(authorization.contains("no longer authorizes Bulwark to access the key management service"), "{authorization}");
+        assert_eq!(Feature::ContainerSignature.refusal(Edition::Enterprise, true), None);
+        // Features that reach no other service ignore the authorization.
+        assert_eq!(Feature::SecurityReports.refusal(Edition::Advanced, false), None);
+        assert_eq!(Edition::names(), "basic, advanced or enterprise");
     }
 
     #[test]

@@ -40,6 +40,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage accounts (the operator's settings, which no account admin can change).
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Run the host agent: enroll with the console, report this host, carry out fix jobs.
     Agent {
         /// The console's address, e.g. https://bulwark.example.com
@@ -117,6 +120,17 @@ enum TrivyCommand {
 }
 
 #[derive(Subcommand)]
+enum AccountCommand {
+    /// Set an account's edition (basic, advanced or enterprise); recorded in its audit log.
+    Edition {
+        /// The 16-digit account id, or the account's exact name.
+        account: String,
+        /// basic, advanced or enterprise.
+        edition: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
     /// Add a user; the password is read from the first line of standard input.
     Add {
@@ -178,6 +192,10 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::User(UserCommand::Add { email, name, role, account }) => {
             let db = open_db(&config).await?;
             add_user(&db, &email, &name, &role, account.as_deref()).await?;
+        }
+        Command::Account(AccountCommand::Edition { account, edition }) => {
+            let db = open_db(&config).await?;
+            set_edition(&db, &account, &edition).await?;
         }
         Command::Sign { witness, image, server, token, publish, payload_out, signature_out } => {
             let options = bulwark::signature::cli::SignOptions { server, token, witness, image, publish, payload_out, signature_out };
@@ -340,6 +358,27 @@ async fn add_user(db: &Db, email: &str, name: &str, role: &str, account_no: Opti
     let hash = crypto::hash_password(password).await?;
     auth_repo::create_user(&db.pool, account_id, email, name, role, &hash.0).await?;
     println!("Added {email} ({}).", role.label());
+    Ok(())
+}
+
+async fn set_edition(db: &Db, account: &str, edition: &str) -> Result<(), BoxError> {
+    let edition = Edition::parse(&edition.trim().to_lowercase())
+        .ok_or_else(|| format!("unknown edition \"{edition}\": choose {}", Edition::names()))?;
+    let found = auth_repo::find_accounts(db, account.trim()).await?;
+    let account = match found.as_slice() {
+        [one] => one,
+        [] => return Err(format!("no account has the id or name \"{account}\"").into()),
+        several => {
+            let ids: Vec<&str> = several.iter().map(|a| a.account_no.as_str()).collect();
+            return Err(format!("{} accounts are named \"{account}\": name one by its id ({})", several.len(), ids.join(", ")).into());
+        }
+    };
+    let previous = auth_repo::set_edition(db, account.id, &bulwark::server::audit::Actor::Operator, edition).await?;
+    if previous == edition {
+        println!("{} ({}) is already on the {} edition; nothing changed.", account.name, account.account_no, edition.label());
+    } else {
+        println!("{} ({}): edition {} → {}.", account.name, account.account_no, previous.label(), edition.label());
+    }
     Ok(())
 }
 

@@ -38,11 +38,7 @@ pub fn FeatureGate(feature: Feature, children: ChildrenFn) -> impl IntoView {
                                         edition.label(),
                                     )}
                                 </p>
-                                {if me.is_admin() {
-                                    view! { <a class="btn btn-primary" href="/settings/account">"Change edition in Settings"</a> }.into_any()
-                                } else {
-                                    view! { <p class="muted">"Ask an admin of your account to upgrade."</p> }.into_any()
-                                }}
+                                <p class="muted">"Your console operator sets the edition."</p>
                             </section>
                         }
                         .into_any(),

@@ -45,6 +45,36 @@ pub async fn account(db: &Db, account_id: i64) -> Result<Account, AppError> {
         .into_account()
 }
 
+/// The accounts an operator's command names: by 16-digit account id, else by exact name.
+pub async fn find_accounts(db: &Db, id_or_name: &str) -> Result<Vec<Account>, AppError> {
+    let rows = sqlx::query_as::<_, AccountRow>(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_no = $1 OR (name = $1 AND NOT EXISTS (SELECT 1 FROM accounts WHERE account_no = $1))
+         ORDER BY id"
+    ))
+    .bind(id_or_name)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(AccountRow::into_account).collect()
+}
+
+/// Sets an account's edition, with its audit entry; returns the edition it had. Only the console's
+/// operator does this (`bulwark account edition`): no server function reaches it.
+pub async fn set_edition(db: &Db, account_id: i64, actor: &Actor, edition: Edition) -> Result<Edition, AppError> {
+    let mut tx = db.begin_write().await?;
+    let previous = sqlx::query_scalar::<_, String>("SELECT edition FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let previous = Edition::parse(&previous).ok_or(AppError::Internal)?;
+    if previous != edition {
+        sqlx::query("UPDATE accounts SET edition = $1 WHERE id = $2").bind(edition.as_str()).bind(account_id).execute(&mut *tx).await?;
+        audit::record(&mut *tx, account_id, actor, "account.edition", "account", &format!("{} → {}", previous.as_str(), edition.as_str()))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(previous)
+}
+
 /// Every account's id, in id order.
 pub async fn account_ids(db: &Db) -> Result<Vec<i64>, AppError> {
     Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM accounts ORDER BY id").fetch_all(&db.pool).await?)

@@ -10,6 +10,8 @@ pub enum Actor {
     User { id: i64, email: String },
     Token { name: String },
     System,
+    /// The console's operator, through a `bulwark` command on the server.
+    Operator,
 }
 
 impl Actor {
@@ -25,6 +27,7 @@ impl Actor {
             Actor::User { email, .. } => email.clone(),
             Actor::Token { name } => format!("API token \"{name}\""),
             Actor::System => "system".to_string(),
+            Actor::Operator => "operator (command line)".to_string(),
         }
     }
 }

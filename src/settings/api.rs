@@ -8,16 +8,6 @@ use crate::auth::model::{NewUser, UserList};
 use crate::error::AppError;
 use crate::overview::score::ScoreWeights;
 
-#[server(endpoint = "set_edition")]
-pub async fn set_edition(edition: String) -> Result<(), AppError> {
-    use crate::editions::Edition;
-    use crate::auth::session::admin;
-
-    let (user, state) = admin().await?;
-    let edition = Edition::parse(&edition).ok_or_else(|| AppError::field("edition", "Choose Basic, Advanced or Enterprise."))?;
-    super::repo::set_edition(&state.db, user.account_id(), &user.actor(), edition).await
-}
-
 #[server(endpoint = "list_users")]
 pub async fn list_users() -> Result<UserList, AppError> {
     use crate::auth::model::Role;

@@ -1,30 +1,12 @@
 //! SQL for the settings pages. Every change writes its audit entry in the same transaction.
 
 use super::model::{AuditEntry, TokenSummary};
-use crate::editions::Edition;
 use crate::auth::model::Role;
 use crate::error::AppError;
 use crate::overview::score::ScoreWeights;
 use crate::server::audit::{self, Actor};
 use crate::server::db::{page_window, Db};
 use crate::server::now;
-
-pub async fn set_edition(db: &Db, account_id: i64, actor: &Actor, edition: Edition) -> Result<(), AppError> {
-    let mut tx = db.begin_write().await?;
-    let previous = sqlx::query_scalar::<_, String>("SELECT edition FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE accounts SET edition = $1 WHERE id = $2")
-        .bind(edition.as_str())
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(&mut *tx, account_id, actor, "account.edition", "account", &format!("{previous} → {}", edition.as_str()))
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
 
 pub async fn list_tokens(db: &Db, account_id: i64) -> Result<Vec<TokenSummary>, AppError> {
     Ok(sqlx::query_as::<_, (i64, String, String, i64, Option<i64>, Option<i64>)>(

@@ -109,3 +109,58 @@ async fn user_add_reads_the_password_from_stdin() {
     let session = app.sign_in("ops@alpha.test").await;
     assert_eq!(app.call(Some(&session), "get_me", &[]).await.json()["role"], "Viewer");
 }
+
+/// Runs `bulwark account edition <account> <edition>` on the test database: (success, stdout, stderr).
+async fn account_edition(url: &str, account: &str, edition: &str) -> (bool, String, String) {
+    let mut command = bulwark(url);
+    command.args(["account", "edition", account, edition]);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("run bulwark")).await.unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// The operator sets an account's edition by name or id; the change is printed and audited, and
+/// the account's gates follow it. Unknown accounts and editions, and ambiguous names, are refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_operator_sets_an_accounts_edition() {
+    let app = TestApp::new().await;
+    let (alpha, email) = app.account("Alpha", bulwark::editions::Edition::Basic, bulwark::auth::model::Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let url = app.state.config.database_url.clone();
+    let alpha_no = sqlx::query_scalar::<_, String>("SELECT account_no FROM accounts WHERE id = $1").bind(alpha).fetch_one(&app.db().pool).await.unwrap();
+
+    let (ok, stdout, stderr) = account_edition(&url, "Alpha", "Enterprise").await;
+    // Verify the change is printed, stored, audited as the operator's, and opens the gate.
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), format!("Alpha ({alpha_no}): edition Basic → Enterprise."));
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM accounts WHERE id = {alpha} AND edition = 'enterprise'")).await, 1);
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.edition' AND actor = 'operator (command line)' AND detail = 'basic → enterprise'")
+        .await;
+    assert_eq!(audited, 1);
+    assert_eq!(app.call(Some(&admin), "list_policy_templates", &[]).await.status, StatusCode::OK);
+
+    // By account id; the same edition again changes nothing and writes no audit entry.
+    let (ok, stdout, _) = account_edition(&url, &alpha_no, "advanced").await;
+    assert!(ok);
+    assert!(stdout.contains("edition Enterprise → Advanced"), "{stdout}");
+    let (ok, stdout, _) = account_edition(&url, &alpha_no, "advanced").await;
+    assert!(ok);
+    assert!(stdout.contains("already on the Advanced edition; nothing changed"), "{stdout}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.edition'").await, 2);
+    assert_eq!(app.call(Some(&admin), "list_policy_templates", &[]).await.status, StatusCode::FORBIDDEN);
+
+    // Verify each mistake exits non-zero with a message, and changes nothing.
+    let (ok, _, stderr) = account_edition(&url, "Alpha", "gold").await;
+    assert!(!ok);
+    assert!(stderr.contains("unknown edition \"gold\": choose basic, advanced or enterprise"), "{stderr}");
+    let (ok, _, stderr) = account_edition(&url, "Nobody", "basic").await;
+    assert!(!ok);
+    assert!(stderr.contains("no account has the id or name \"Nobody\""), "{stderr}");
+    app.account("Twin", bulwark::editions::Edition::Basic, bulwark::auth::model::Role::Admin).await;
+    sqlx::query("UPDATE accounts SET name = 'Twin' WHERE id = $1").bind(alpha).execute(&app.db().pool).await.unwrap();
+    let (ok, _, stderr) = account_edition(&url, "Twin", "enterprise").await;
+    assert!(!ok);
+    assert!(stderr.contains("2 accounts are named \"Twin\": name one by its id"), "{stderr}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM accounts WHERE edition = 'enterprise'").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.edition'").await, 2);
+}

@@ -1,17 +1,16 @@
-//! The Account tab: the account's name, id, edition and time zone.
+//! The Account tab: the account's name, id and edition (read-only: the operator sets it) and its
+//! time zone.
 
 use leptos::prelude::*;
 
 use crate::settings::api::*;
 use crate::settings::model::EmailSettings;
 use crate::auth::context::use_me;
-use crate::editions::Edition;
 use crate::components::form::{Field, FormError, FormErrors};
 use crate::components::loaded::Loaded;
 use crate::components::tabs::SettingsTabs;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
-use super::on_done;
 
 #[component]
 pub fn AccountSettingsPage() -> impl IntoView {
@@ -19,8 +18,6 @@ pub fn AccountSettingsPage() -> impl IntoView {
     // At the page's top, not in the time-zone card: that card renders inside the Suspend below,
     // and a resource created there hydrates out of order now and then.
     let zone_settings = Resource::new(|| (), |_| get_email_settings());
-    let action = ServerAction::<SetEdition>::new();
-    on_done(move || action.value().get(), "Edition changed.", true);
     view! {
         <SettingsTabs current="/settings/account"/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -38,33 +35,9 @@ pub fn AccountSettingsPage() -> impl IntoView {
                             <dt>"Edition"</dt>
                             <dd data-testid="current-edition">{account.edition.label()}</dd>
                         </dl>
-                    </section>
-                    <section class="card">
-                        <h2>"Edition"</h2>
-                        <p class="muted">
-                            "Security reports need Advanced; playbooks, container signature and multi-account control need Enterprise. Changing the edition is recorded in the audit log."
+                        <p class="muted" data-testid="edition-note">
+                            "Your console operator sets the edition. Security reports need Advanced; playbooks, container signature and multi-account control need Enterprise."
                         </p>
-                        <ActionForm action=action attr:class="inline-form">
-                            <div class="field">
-                                <label for="edition">"Edition"</label>
-                                <select id="edition" name="edition" disabled=!admin>
-                                    {Edition::ALL
-                                        .iter()
-                                        .map(|e| {
-                                            view! {
-                                                <option value=e.as_str() selected=*e == account.edition>
-                                                    {e.label()}
-                                                </option>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </select>
-                            </div>
-                            <button class="btn btn-primary" type="submit" disabled=!admin>
-                                "Change edition"
-                            </button>
-                        </ActionForm>
-                        {(!admin).then(|| view! { <p class="muted">"Only admins can change the edition."</p> })}
                     </section>
                     <TimeZoneCard admin settings=zone_settings/>
                 })
