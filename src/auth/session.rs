@@ -7,6 +7,7 @@ use crate::editions::Feature;
 use super::model::{Account, Role};
 use super::repo;
 use crate::error::AppError;
+use crate::server::db::Db;
 use crate::server::audit::Actor;
 use crate::server::state::{state, AppState};
 
@@ -49,6 +50,18 @@ pub async fn require_account_feature(state: &AppState, account: &Account, featur
         }
     }
     Ok(())
+}
+
+/// Background work (scheduled reports, playbook runs) asks again each time it runs whether the
+/// account may still use `feature`, as the edition and authorizations are now: why not, or
+/// `None` when it may.
+pub async fn refusal_now(db: &Db, account_id: i64, feature: Feature) -> Result<Option<String>, AppError> {
+    let account = repo::account(db, account_id).await?;
+    let authorized = match feature.authorization() {
+        Some(service) => repo::is_authorized(db, account_id, service).await?,
+        None => true,
+    };
+    Ok(feature.refusal(account.edition, authorized))
 }
 
 pub async fn session() -> Result<Session, AppError> {

@@ -8,6 +8,8 @@ use std::collections::HashSet;
 
 use super::model::HostStatus;
 use crate::assets::fleet;
+use crate::auth::session::refusal_now;
+use crate::editions::Feature;
 use crate::error::AppError;
 use crate::server::audit::Actor;
 use crate::server::AppState;
@@ -136,23 +138,12 @@ async fn drive(state: &AppState, task_id: i64, now: i64, tick: &mut Tick) -> Res
     // Stop early after too many failures.
     let failed = count(db, run_id, "failed").await?;
     if let Some(limit) = task.stop_after.filter(|limit| failed >= *limit) {
-        let error = format!("skipped: the task stops after {limit} failed hosts");
-        let mut tx = db.begin_write().await?;
-        sqlx::query(
-            "UPDATE playbook_items SET status = 'skipped', error = $1
-             WHERE host_id IN (SELECT id FROM playbook_hosts WHERE run_id = $2 AND status = 'waiting')",
-        )
-        .bind(&error)
-        .bind(run_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE playbook_hosts SET status = 'skipped', error = $1, ended_at = $2 WHERE run_id = $3 AND status = 'waiting'")
-            .bind(&error)
-            .bind(now)
-            .bind(run_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        skip_waiting_hosts(db, run_id, &format!("skipped: the task stops after {limit} failed hosts"), now).await?;
+    }
+    // The account as it is now, not as it was when the task was created: without the edition (or
+    // the authorization) no further host starts. Hosts already handed to their agent finish.
+    if let Some(reason) = refusal_now(db, task.account_id, Feature::Playbooks).await? {
+        skip_waiting_hosts(db, run_id, &format!("not run: {reason}"), now).await?;
     }
 
     // Fan out up to the concurrency.
@@ -189,6 +180,27 @@ async fn drive(state: &AppState, task_id: i64, now: i64, tick: &mut Tick) -> Res
         tx.commit().await?;
         tick.completed += done as usize;
     }
+    Ok(())
+}
+
+/// Every host of the run that has not started is skipped, with `error` as the reason.
+async fn skip_waiting_hosts(db: &crate::server::db::Db, run_id: i64, error: &str, now: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE playbook_items SET status = 'skipped', error = $1
+         WHERE host_id IN (SELECT id FROM playbook_hosts WHERE run_id = $2 AND status = 'waiting')",
+    )
+    .bind(error)
+    .bind(run_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE playbook_hosts SET status = 'skipped', error = $1, ended_at = $2 WHERE run_id = $3 AND status = 'waiting'")
+        .bind(error)
+        .bind(now)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -38,6 +38,11 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     .bind(task_id)
     .fetch_one(&db.pool)
     .await?;
+    let stamp = crate::format::date_time(Some(now));
+    // Notifying is part of the feature: not once the account's edition (or authorization) lacks it.
+    if let Some(reason) = crate::auth::session::refusal_now(db, account_id, crate::editions::Feature::Playbooks).await? {
+        return append_log(db, task_id, &[format!("{stamp} Not notified: {reason}.")]).await;
+    }
     let hosts = sqlx::query_as::<_, (String, String, Option<String>)>(
         "SELECT a.name, h.status, h.error FROM playbook_hosts h JOIN playbook_runs r ON r.id = h.run_id JOIN assets a ON a.id = h.asset_id
          WHERE r.task_id = $1 AND r.number = $2 ORDER BY a.name",
@@ -63,7 +68,6 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     }
     text.push_str(&format!("\n[Details]({}/playbook/tasks/{task_id})", state.config.public_url));
     let mut log = Vec::new();
-    let stamp = crate::format::date_time(Some(now));
 
     let ids: Vec<i64> = serde_json::from_str(&chatbots).unwrap_or_default();
     for bot in super::repo::open_chatbots(db, &state.secrets, account_id, &ids).await? {
@@ -92,9 +96,14 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
             }
         });
     }
-    if !log.is_empty() {
+    append_log(db, task_id, &log).await
+}
+
+/// Adds lines to the task's notification log (shown on the task's page).
+async fn append_log(db: &crate::server::db::Db, task_id: i64, lines: &[String]) -> Result<(), AppError> {
+    if !lines.is_empty() {
         sqlx::query("UPDATE playbook_tasks SET notify_log = notify_log || $1 WHERE id = $2")
-            .bind(format!("{}\n", log.join("\n")))
+            .bind(format!("{}\n", lines.join("\n")))
             .bind(task_id)
             .execute(&db.pool)
             .await?;

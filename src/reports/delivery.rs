@@ -5,10 +5,12 @@
 use chrono_tz::Tz;
 
 use super::document::ReportDocument;
-use super::model::DeliveryStatus;
+use super::model::{DeliveryStatus, ReportScope};
 use super::schedule::{current_period, local_date};
 use crate::server::clock::parse_time_zone;
 use super::{generate, render, repo};
+use crate::auth::session::refusal_now;
+use crate::editions::Feature;
 use crate::error::AppError;
 use crate::server::mailer::{OutgoingMail, SendError};
 use crate::mail::outbox::mailer_for;
@@ -67,16 +69,42 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
     if delivery.manual == 0 && report.enabled == 0 {
         return finish(DeliveryStatus::Skipped, vec![], "The report was disabled before it was sent.".into(), None, false, at).await;
     }
+    // The account as it is now, not as it was when the report was set up.
+    if let Some(reason) = refusal_now(&state.db, delivery.account_id, Feature::SecurityReports).await? {
+        return finish(DeliveryStatus::Skipped, vec![], format!("Not sent: {reason}."), None, false, at).await;
+    }
     let recipients = report.recipients();
     if recipients.is_empty() {
         return finish(DeliveryStatus::Skipped, vec![], "No recipients: add them to the report to receive it.".into(), None, false, at)
             .await;
     }
+    let consolidated = report.scope() != ReportScope::ThisAccount;
+    let mut note = String::new();
+    let members = if consolidated {
+        if let Some(reason) = refusal_now(&state.db, delivery.account_id, Feature::MultiAccountControl).await? {
+            return finish(DeliveryStatus::Skipped, vec![], format!("Not sent: this report covers managed accounts, and {reason}."), None, false, at)
+                .await;
+        }
+        // Only the accounts this account manages now: a member removed since is left out.
+        let members = repo::covered_members(&state.db, &report).await?;
+        if members.is_empty() {
+            let reason = "Not sent: this report covers managed accounts, and this account manages none of them any more.";
+            return finish(DeliveryStatus::Skipped, vec![], reason.into(), None, false, at).await;
+        }
+        let left_out = report.scope_accounts().len().saturating_sub(members.len());
+        if report.scope() == ReportScope::Chosen && left_out > 0 {
+            note = format!(" ({left_out} chosen account(s) left out: this account no longer manages them.)");
+        }
+        members
+    } else {
+        Vec::new()
+    };
     let document = match delivery.archive_id {
-        Some(archive_id) => repo::archived(&state.db, delivery.account_id, archive_id).await?.1,
-        None => {
+        // A retry sends the document generated for the first attempt, except a consolidated one:
+        // the managed accounts may have changed since.
+        Some(archive_id) if !consolidated => repo::archived(&state.db, delivery.account_id, archive_id).await?.1,
+        archive_id => {
             let period = (parse_day(&delivery.period_start)?, parse_day(&delivery.period_end)?);
-            let members = repo::covered_members(&state.db, &report).await?;
             let document = generate::build(
                 &state.db,
                 &generate::Request {
@@ -90,7 +118,12 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
                 },
             )
             .await?;
-            repo::insert_archive(&state.db, delivery.account_id, report.id, Some(id), &document).await?;
+            match archive_id {
+                Some(archive_id) => repo::replace_archive(&state.db, delivery.account_id, archive_id, &document).await?,
+                None => {
+                    repo::insert_archive(&state.db, delivery.account_id, report.id, Some(id), &document).await?;
+                }
+            }
             document
         }
     };
@@ -108,7 +141,7 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
         Ok(reply) => {
             let late = delivery.manual == 0 && at > delivery.window_end;
             tracing::info!(delivery = id, report = report.id, late, "report sent");
-            finish(DeliveryStatus::Sent, recipients, reply, Some(at), late, at).await
+            finish(DeliveryStatus::Sent, recipients, format!("{reply}{note}"), Some(at), late, at).await
         }
         Err(SendError { transient, message }) => {
             let first = delivery.first_attempt_at.unwrap_or(at);

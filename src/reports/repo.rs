@@ -609,6 +609,20 @@ pub async fn insert_archive(db: &Db, account_id: i64, report_id: i64, delivery_i
     Ok(id)
 }
 
+/// Puts a newly generated document in place of an archived one (a consolidated report made again
+/// for a retry).
+pub async fn replace_archive(db: &Db, account_id: i64, id: i64, document: &ReportDocument) -> Result<(), AppError> {
+    let json = serde_json::to_string(document).map_err(|_| AppError::Internal)?;
+    sqlx::query("UPDATE report_archive SET document = $1, generated_at = $2 WHERE id = $3 AND account_id = $4")
+        .bind(json)
+        .bind(document.generated_at)
+        .bind(id)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
 pub async fn archived(db: &Db, account_id: i64, id: i64) -> Result<(Option<i64>, ReportDocument), AppError> {
     let (report_id, json) = sqlx::query_as::<_, (Option<i64>, String)>(
         "SELECT report_id, document FROM report_archive WHERE id = $1 AND account_id = $2",

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::model::*;
+use crate::editions::{Edition, Service};
 use crate::error::{on_unique, AppError};
 use crate::server::audit::{self, Actor};
 use crate::server::crypto::{hash_token, random_hex};
@@ -173,19 +174,35 @@ pub async fn rotate_cluster_token(db: &Db, secrets: &Secrets, account_id: i64, a
     Ok(())
 }
 
-/// The cluster a webhook call is for: (account, name), when the token is that cluster's.
-pub async fn authenticate_hook(db: &Db, cluster_id: i64, token: &str, now: i64) -> Result<Option<(i64, String)>, AppError> {
-    let found = sqlx::query_as::<_, (i64, String, Option<i64>)>("SELECT account_id, name, hook_seen_at FROM sig_clusters WHERE id = $1 AND token_hash = $2")
-        .bind(cluster_id)
-        .bind(hash_token(token))
-        .fetch_optional(&db.pool)
-        .await?;
-    let Some((account_id, name, seen)) = found else { return Ok(None) };
+/// Who a webhook call comes from, with what decides whether its images are checked: the
+/// account's edition and whether it authorizes Bulwark to reach its keys and clusters, as they
+/// are now (read in the same query, since the API server calls for every pod).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HookCaller {
+    pub account_id: i64,
+    pub edition: Edition,
+    pub authorized: bool,
+}
+
+/// The cluster a webhook call is for, when the token is that cluster's.
+pub async fn authenticate_hook(db: &Db, cluster_id: i64, token: &str, now: i64) -> Result<Option<HookCaller>, AppError> {
+    let found = sqlx::query_as::<_, (i64, Option<i64>, String, i64)>(
+        "SELECT c.account_id, c.hook_seen_at, a.edition,
+                (SELECT COUNT(*) FROM authorizations z WHERE z.account_id = c.account_id AND z.service = $3)
+         FROM sig_clusters c JOIN accounts a ON a.id = c.account_id WHERE c.id = $1 AND c.token_hash = $2",
+    )
+    .bind(cluster_id)
+    .bind(hash_token(token))
+    .bind(Service::KeysAndClusters.as_str())
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((account_id, seen, edition, authorized)) = found else { return Ok(None) };
     // One write a minute at most: the API server calls for every pod.
     if seen.is_none_or(|s| now - s >= 60) {
         sqlx::query("UPDATE sig_clusters SET hook_seen_at = $1 WHERE id = $2").bind(now).bind(cluster_id).execute(&db.pool).await?;
     }
-    Ok(Some((account_id, name)))
+    let edition = Edition::parse(&edition).ok_or(AppError::Internal)?;
+    Ok(Some(HookCaller { account_id, edition, authorized: authorized > 0 }))
 }
 
 // ---- Witnesses -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ use super::admission::{self, Parsed, Review, Verdict};
 use super::image_ref::ImageRef;
 use super::images::{self, active_policies, distrust, Signers};
 use super::model::{Outcome, PolicyMode};
+use crate::editions::Feature;
 use crate::error::AppError;
 use crate::server::db::Db;
 use crate::server::{now, AppState};
@@ -36,12 +37,12 @@ async fn review(State(state): State<AppState>, Path((cluster_id, token)): Path<(
     let now = now();
     let cluster = match cluster_id.parse::<i64>() {
         Ok(id) => match super::repo::authenticate_hook(&state.db, id, &token, now).await {
-            Ok(found) => found.map(|(account, _)| (id, account)),
+            Ok(found) => found.map(|caller| (id, caller)),
             Err(e) => return e.into_response(),
         },
         Err(_) => None,
     };
-    let Some((cluster_id, account_id)) = cluster else {
+    let Some((cluster_id, caller)) = cluster else {
         return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "This webhook URL does not carry the cluster's current token.".into());
     };
     let review = match admission::parse(&body) {
@@ -49,7 +50,12 @@ async fn review(State(state): State<AppState>, Path((cluster_id, token)): Path<(
         Ok(Parsed::Skip { uid, .. }) => return Json(admission::respond(&uid, &Verdict::Allow)).into_response(),
         Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
-    match decide(&state, account_id, cluster_id, &review, now).await {
+    // The account as it is now: without the edition (or the authorization) no image is checked.
+    let decided = match Feature::ContainerSignature.refusal(caller.edition, caller.authorized) {
+        None => decide(&state, caller.account_id, cluster_id, &review, now).await,
+        Some(reason) => decide_unchecked(&state.db, caller.account_id, cluster_id, &review, &reason, now).await,
+    };
+    match decided {
         Ok(verdict) => Json(admission::respond(&review.uid, &verdict)).into_response(),
         Err(e) => e.into_response(),
     }
@@ -122,6 +128,29 @@ pub async fn decide(state: &AppState, account_id: i64, cluster_id: i64, review: 
         (Verdict::Allow, Outcome::Allowed, format!("Every image is trusted by {names}."))
     };
     record(db, account_id, cluster_id, review, outcome, &reason, now).await?;
+    Ok(verdict)
+}
+
+/// Decides a review of an account that may no longer use container signature: no image is
+/// checked, and the policies covering the namespace decide as for an image they cannot trust (an
+/// enforcing policy denies, a warning one admits with a warning; with none the object is admitted).
+/// A lapsed edition thus never opens a namespace an enforcing policy guards.
+pub async fn decide_unchecked(db: &Db, account_id: i64, cluster_id: i64, review: &Review, reason: &str, now: i64) -> Result<Verdict, AppError> {
+    let policies: Vec<_> =
+        active_policies(db, account_id, Some(cluster_id)).await?.into_iter().filter(|p| p.covers(cluster_id, &review.namespace)).collect();
+    let named = |mode: PolicyMode| policies.iter().filter(|p| p.mode == mode).map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+    let (enforcing, warning) = (named(PolicyMode::Enforce), named(PolicyMode::Warn));
+    let object = format!("{} {}/{}", review.kind, review.namespace, review.name);
+    let (verdict, outcome, message) = if !enforcing.is_empty() {
+        let message = format!("Bulwark rejected {object}: its images were not checked because {reason} [policy {enforcing}]");
+        (Verdict::Deny { message: message.clone(), warnings: Vec::new() }, Outcome::Denied, message)
+    } else if !warning.is_empty() {
+        let message = format!("images not checked: {reason} (policy {warning})");
+        (Verdict::AllowWithWarnings(vec![message.clone()]), Outcome::Warned, message)
+    } else {
+        (Verdict::Allow, Outcome::Allowed, format!("No image was checked: {reason}."))
+    };
+    record(db, account_id, cluster_id, review, outcome, &message, now).await?;
     Ok(verdict)
 }
 

@@ -431,3 +431,69 @@ async fn consolidated_reports_cover_managed_accounts() {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.contains("Shop"));
 }
+
+/// A consolidated report checks membership and the edition when it runs: a member removed after
+/// the report was set up is left out (the delivery log says so, the document holds none of its
+/// data); once the edition lacks multi-account control the report is not sent at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn consolidated_reports_check_members_and_edition_when_they_run() {
+    use bulwark::reports::delivery;
+    use bulwark::reports::model::{ReportKind, SendWindow};
+    use bulwark::reports::schedule::Schedule;
+
+    let app = TestApp::new().await;
+    let (holding, admin) = management(&app).await;
+    let shop = create_member(&app, &admin, "Shop").await;
+    let blog = create_member(&app, &admin, "Blog").await;
+    app.call(Some(&admin), "add_managed", &[("accounts[0]", &shop.to_string()), ("accounts[1]", &blog.to_string()), ("auto_manage", "false")]).await;
+    let form = [
+        ("report[name]", "Group daily".to_string()),
+        ("report[kind]", "daily".to_string()),
+        ("report[window]", "06-12".to_string()),
+        ("report[recipients]", "ciso@holding.test".to_string()),
+        ("report[sections][0]", "assets".to_string()),
+        ("report[scope]", "chosen".to_string()),
+        ("report[scope_accounts][0]", shop.to_string()),
+        ("report[scope_accounts][1]", blog.to_string()),
+    ];
+    let created = app.call(Some(&admin), "create_report", &crate::common::form(&form)).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id = created.json().as_i64().unwrap();
+    let schedule = Schedule { kind: ReportKind::Daily, window: SendWindow::Morning, custom: None, tz: chrono_tz::UTC, spread_key: id };
+    let due = |after: i64| {
+        let at = schedule.next_after(after).unwrap().due_at;
+        sqlx::query("UPDATE reports SET next_due_at = $1 WHERE id = $2").bind(at).bind(id).execute(&app.db().pool)
+    };
+    let last = || sqlx::query_as::<_, (String, String, Option<i64>)>("SELECT status, server_reply, archive_id FROM report_deliveries WHERE report_id = $1 ORDER BY id DESC").bind(id).fetch_one(&app.db().pool);
+
+    ok_remove(&app, &admin, blog).await;
+    due(now() - 3 * 86_400).await.unwrap();
+    delivery::tick(&app.state, "replica-a", now()).await.unwrap();
+    let (status, reply, archive) = last().await.unwrap();
+    // Verify it was sent over the accounts still managed, saying one chosen account was left out.
+    assert_eq!(status, "sent", "{reply}");
+    assert!(reply.ends_with("(1 chosen account(s) left out: this account no longer manages them.)"), "{reply}");
+    let document = app.call(Some(&admin), "get_archived_report", &[("id", &archive.unwrap().to_string())]).await;
+    let names: Vec<String> =
+        document.json()["document"]["sections"][0]["table"]["rows"].as_array().unwrap().iter().map(|r| r[0].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["Holding", "Shop"]);
+    assert!(!document.body.contains("Blog"), "{}", document.body);
+
+    bulwark::auth::repo::set_edition(app.db(), holding, &bulwark::server::audit::Actor::Operator, Edition::Advanced).await.unwrap();
+    due(now()).await.unwrap();
+    delivery::tick(&app.state, "replica-a", now() + 2 * 86_400).await.unwrap();
+    let (status, reply, archive) = last().await.unwrap();
+    // Verify the next run is skipped with the reason, and generates nothing.
+    assert_eq!(status, "skipped");
+    assert_eq!(
+        reply,
+        "Not sent: this report covers managed accounts, and the account is on the Advanced edition and Multi-account control needs Enterprise; the console operator sets the edition."
+    );
+    assert_eq!(archive, None);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM report_archive WHERE report_id = {id}")).await, 1);
+}
+
+async fn ok_remove(app: &TestApp, admin: &Session, member: i64) {
+    let removed = app.call(Some(admin), "remove_managed", &[("id", &member.to_string())]).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+}

@@ -381,3 +381,45 @@ async fn viewers_do_not_see_where_robots_post() {
     assert_eq!(seen_by_viewer.json()["chatbots"][0]["webhook_hint"], "");
     assert!(!seen_by_viewer.body.contains("oapi.dingtalk.com") && !seen_by_viewer.body.contains("SECsecret"), "{}", seen_by_viewer.body);
 }
+
+/// A task created under Enterprise does not run once the operator lowers the edition: at its time
+/// it starts and completes with every host skipped and the reason on each, no fix job is queued,
+/// and nobody is notified (the task's log says why).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_does_not_run_after_the_edition_is_lowered() {
+    let (app, alpha, admin) = enterprise().await;
+    let legacy = asset_without_agent(&app, &admin, "DSA-7000-1", "openssl").await;
+    let vulnerability = app.count("SELECT id FROM vulnerabilities WHERE advisory_id = 'DSA-7000-1'").await;
+    let policy = clone_policy(&app, &admin).await;
+    let at = bulwark::server::clock::now_utc() + chrono::Duration::hours(2);
+    let when = at.format("%Y-%m-%dT%H:%M").to_string();
+    let form = task_form(policy, "Night fix", &[legacy], &[vulnerability], &[("custom_time", "true"), ("execute_at", &when), ("emails", "ops@alpha.test")]);
+    let created = create_task(&app, &admin, &form).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let task = created.json().as_i64().unwrap();
+
+    bulwark::auth::repo::set_edition(app.db(), alpha, &bulwark::server::audit::Actor::Operator, Edition::Advanced).await.unwrap();
+    let due = at.timestamp() - at.timestamp() % 60 + 1;
+    let tick = engine::tick(&app.state, "replica-a", due).await.unwrap();
+
+    // Verify the run is recorded as done with its host skipped for the edition, and nothing ran.
+    assert_eq!((tick.started, tick.dispatched, tick.completed, tick.notified), (1, 0, 1, 1));
+    let (status, log) = sqlx::query_as::<_, (String, String)>("SELECT status, notify_log FROM playbook_tasks WHERE id = $1")
+        .bind(task)
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "completed");
+    let (host, error) = sqlx::query_as::<_, (String, String)>("SELECT status, error FROM playbook_hosts WHERE asset_id = $1").bind(legacy).fetch_one(&app.db().pool).await.unwrap();
+    assert_eq!(host, "skipped");
+    assert_eq!(error, "not run: the account is on the Advanced edition and Playbooks needs Enterprise; the console operator sets the edition");
+    assert_eq!(app.count("SELECT COUNT(*) FROM playbook_items WHERE status = 'skipped'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM agent_jobs").await, 0);
+    assert!(log.contains("Not notified: the account is on the Advanced edition"), "{log}");
+    assert!(!log.contains("Email to"), "{log}");
+    // Verify the admin sees the same on the task's page once the edition allows it again.
+    bulwark::auth::repo::set_edition(app.db(), alpha, &bulwark::server::audit::Actor::Operator, Edition::Enterprise).await.unwrap();
+    let detail = app.call(Some(&admin), "get_task", &[("id", &task.to_string())]).await.json();
+    assert_eq!(detail["hosts"][0]["status"], "skipped", "{detail}");
+    assert!(detail["hosts"][0]["error"].as_str().unwrap().starts_with("not run: the account is on the Advanced edition"));
+}

@@ -472,3 +472,31 @@ async fn report_numbers_match_the_database() {
     assert_eq!(document.time_zone, "Asia/Tokyo");
     assert_eq!(document.period_label(), "2026-11-16 – 2026-11-22");
 }
+
+/// A report set up under Advanced is not sent once the operator lowers the edition to Basic: the
+/// scheduled delivery is skipped, says why in the delivery log, and nothing is generated or mailed.
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_reports_are_skipped_once_the_edition_is_lowered() {
+    let app = TestApp::new().await;
+    let (account_id, admin) = setup(&app).await;
+    let id = app.call(Some(&admin), "create_report", &form(&report("Nightly", "daily", "ann@alpha.test", &["alerts"]))).await.json().as_i64().unwrap();
+    let schedule = Schedule { kind: ReportKind::Daily, window: SendWindow::Morning, custom: None, tz: parse_time_zone("UTC").unwrap(), spread_key: id };
+    let missed = schedule.next_after(now() - 2 * 86_400).unwrap();
+    sqlx::query("UPDATE reports SET next_due_at = $1 WHERE id = $2").bind(missed.due_at).bind(id).execute(&app.db().pool).await.unwrap();
+
+    bulwark::auth::repo::set_edition(app.db(), account_id, &bulwark::server::audit::Actor::Operator, Edition::Basic).await.unwrap();
+    let outcome = delivery::tick(&app.state, "replica-a", now()).await.unwrap();
+
+    // Verify the delivery ran, was skipped with the reason, and left no document and no mail.
+    assert_eq!(outcome.processed, 1);
+    let (status, reply, archive) = sqlx::query_as::<_, (String, String, Option<i64>)>("SELECT status, server_reply, archive_id FROM report_deliveries WHERE report_id = $1")
+        .bind(id)
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "skipped");
+    assert_eq!(reply, "Not sent: the account is on the Basic edition and Security reports needs Advanced; the console operator sets the edition.");
+    assert_eq!(archive, None);
+    assert_eq!(app.count("SELECT COUNT(*) FROM report_archive").await, 0);
+    assert_eq!(app.call(Some(&admin), "list_outbox", &[]).await.json().as_array().unwrap().len(), 0);
+}

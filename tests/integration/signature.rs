@@ -765,3 +765,51 @@ async fn encryption_keys_interoperate_with_openssl() {
     let decrypt = app.api(&token, Method::POST, &format!("/api/v1/kms/keys/{signer}/decrypt"), Some(json!({ "ciphertext": ciphertext }))).await;
     assert_eq!(decrypt.json()["message"], "This key is for SIGN/VERIFY and cannot encrypt or decrypt.");
 }
+
+/// Once the operator lowers the account's edition (or an admin revokes the authorization), the
+/// hook checks no image: a namespace an enforcing policy guards stays closed (denied, saying why),
+/// a warning policy admits with a warning, a namespace no policy covers is admitted; each
+/// decision is recorded with its reason, and nothing about the images is recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_follows_the_accounts_edition_as_it_is_now() {
+    let app = TestApp::new().await;
+    let s = scene(&app).await;
+    let account = app.count(&format!("SELECT account_id FROM sig_clusters WHERE id = {}", s.cluster_id)).await;
+    assert!(admit(&app, &s.hook, "pod-signed.json").await.0);
+    let runs = app.count("SELECT COUNT(*) FROM sig_image_runs").await;
+    let images = app.count("SELECT COUNT(*) FROM sig_images").await;
+
+    bulwark::auth::repo::set_edition(app.db(), account, &bulwark::server::audit::Actor::Operator, Edition::Advanced).await.unwrap();
+    let (allowed, message, _) = admit(&app, &s.hook, "pod-signed.json").await;
+    // Verify the enforcing policy's namespace is closed, with the reason, even for a signed image.
+    assert!(!allowed);
+    assert!(
+        message.contains("its images were not checked because the account is on the Advanced edition and Container signature needs Enterprise")
+            && message.ends_with("[policy prod-shop]"),
+        "{message}"
+    );
+    assert!(admit(&app, &s.hook, "pod-other-namespace.json").await.0, "no policy covers dev");
+    sqlx::query("UPDATE sig_policies SET mode = 'warn' WHERE id = $1").bind(s.policy_id).execute(&app.db().pool).await.unwrap();
+    let (allowed, _, warnings) = admit(&app, &s.hook, "pod-unsigned.json").await;
+    assert!(allowed);
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].starts_with("images not checked: the account is on the Advanced edition"), "{warnings:?}");
+    // Verify each decision is recorded with its reason, and no image or run was.
+    let decisions = sqlx::query_as::<_, (String, String)>("SELECT outcome, reason FROM sig_decisions ORDER BY id DESC LIMIT 3")
+        .fetch_all(&app.db().pool)
+        .await
+        .unwrap();
+    let outcomes: Vec<&str> = decisions.iter().map(|(o, _)| o.as_str()).collect();
+    assert_eq!(outcomes, ["warned", "allowed", "denied"]);
+    assert!(decisions.iter().all(|(_, reason)| reason.contains("Container signature needs Enterprise")), "{decisions:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sig_image_runs").await, runs);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sig_images").await, images);
+
+    // Enterprise again, but the authorization revoked: the same, naming the authorization.
+    bulwark::auth::repo::set_edition(app.db(), account, &bulwark::server::audit::Actor::Operator, Edition::Enterprise).await.unwrap();
+    sqlx::query("UPDATE sig_policies SET mode = 'enforce' WHERE id = $1").bind(s.policy_id).execute(&app.db().pool).await.unwrap();
+    ok(app.call(Some(&s.admin), "revoke_authorization", &[("service", "keys_and_clusters")]).await).await;
+    let (allowed, message, _) = admit(&app, &s.hook, "pod-signed.json").await;
+    assert!(!allowed);
+    assert!(message.contains("no longer authorizes Bulwark to access the key management service"), "{message}");
+}
