@@ -83,8 +83,11 @@ fn chatbot_context(account_id: i64, field: &str) -> String {
     format!("dingtalk:{account_id}:{field}")
 }
 
-/// `https://oapi.dingtalk.com/robot/send?access_token=ab…yz`: enough to recognise, not to use.
+/// `https://oapi.dingtalk.com/robot/send?access_token=••••3f2a`: where the robot is and the last
+/// four characters of each query value, enough to recognise it, never to use it. A hint stored in
+/// an earlier form (`ab12…3f2a`) reads the same way, so this also runs on what the database holds.
 fn webhook_hint(webhook: &str) -> String {
+    const MASK: char = '•';
     let (base, query) = webhook.split_once('?').unwrap_or((webhook, ""));
     if query.is_empty() {
         return base.to_string();
@@ -92,12 +95,16 @@ fn webhook_hint(webhook: &str) -> String {
     let masked: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((key, value)) if value.chars().count() > 8 => {
-                let head: String = value.chars().take(4).collect();
-                let tail: String = value.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-                format!("{key}={head}…{tail}")
+            Some((key, value)) => {
+                let last_four = |text: &str| text.chars().skip(text.chars().count().saturating_sub(4)).collect::<String>();
+                let tail = match value.rsplit_once([MASK, '…']) {
+                    // Already masked: keep what was shown.
+                    Some((_, shown)) => last_four(shown),
+                    None if value.chars().count() > 8 => last_four(value),
+                    None => String::new(),
+                };
+                format!("{key}={}{tail}", MASK.to_string().repeat(4))
             }
-            Some((key, _)) => format!("{key}=…"),
             None => pair.to_string(),
         })
         .collect();
@@ -115,7 +122,7 @@ pub async fn list_chatbots(db: &Db, account_id: i64) -> Result<Vec<Chatbot>, App
     .map(|r| Chatbot {
         id: r.0,
         name: r.1,
-        webhook_hint: r.2,
+        webhook_hint: webhook_hint(&r.2),
         signed: r.3.is_some(),
         keywords: r.4.lines().map(str::to_string).collect(),
         created_at: r.5,
@@ -629,10 +636,11 @@ pub async fn task_detail(db: &Db, account_id: i64, task_id: i64, run: Option<i64
 mod tests {
     #[test]
     fn webhook_hints_mask_tokens() {
-        assert_eq!(
-            super::webhook_hint("https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef"),
-            "https://oapi.dingtalk.com/robot/send?access_token=0123…cdef"
-        );
-        assert_eq!(super::webhook_hint("http://127.0.0.1:9/robot/send?t=abc"), "http://127.0.0.1:9/robot/send?t=…");
+        let hint = super::webhook_hint("https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef");
+        assert_eq!(hint, "https://oapi.dingtalk.com/robot/send?access_token=••••cdef");
+        // Masking what is already masked, or a hint stored in the earlier form, keeps the same hint.
+        assert_eq!(super::webhook_hint(&hint), hint);
+        assert_eq!(super::webhook_hint("https://oapi.dingtalk.com/robot/send?access_token=0123…cdef"), hint);
+        assert_eq!(super::webhook_hint("http://127.0.0.1:9/robot/send?t=abc&x"), "http://127.0.0.1:9/robot/send?t=••••&x");
     }
 }

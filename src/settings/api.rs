@@ -117,9 +117,11 @@ pub async fn list_audit(page: i64) -> Result<(Vec<AuditEntry>, i64), AppError> {
 #[server(endpoint = "get_email_settings")]
 pub async fn get_email_settings() -> Result<super::model::EmailSettings, AppError> {
     use super::model::{EmailSettings, SmtpView};
+    use crate::auth::model::Role;
     use crate::auth::session::caller;
 
     let (user, state) = caller().await?;
+    let admin = user.role == Role::Admin;
     let own = crate::mail::repo::smtp_settings(&state.db, &state.secrets, user.account_id()).await?;
     let mut conn = state.db.pool.acquire().await?;
     let time_zone = crate::auth::repo::time_zone(&mut *conn, user.account_id()).await?.name().to_string();
@@ -129,8 +131,8 @@ pub async fn get_email_settings() -> Result<super::model::EmailSettings, AppErro
             host: s.host,
             port: s.port as i64,
             security: s.security.as_str().into(),
-            username: s.username.unwrap_or_default(),
-            has_password: s.password.is_some(),
+            username: admin.then(|| s.username.unwrap_or_default()),
+            has_password: admin.then_some(s.password.is_some()),
             from: s.from,
         }),
         console_smtp: state.config.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)),

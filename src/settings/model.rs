@@ -43,8 +43,8 @@ pub fn validate_token_name(name: &str) -> Result<(), AppError> {
     }
 }
 
-/// The Email settings as the browser sees them: the password never comes back, only whether
-/// one is stored.
+/// The Email settings as the browser sees them: the password never comes back, only (to admins)
+/// whether one is stored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmailSettings {
     /// `None` when the account has no SMTP server of its own.
@@ -61,8 +61,10 @@ pub struct SmtpView {
     pub host: String,
     pub port: i64,
     pub security: String,
-    pub username: String,
-    pub has_password: bool,
+    /// For admins, who edit it; `None` for viewers, who see no credential or hint of one.
+    pub username: Option<String>,
+    /// Whether a password is stored (admins only; `None` for viewers).
+    pub has_password: Option<bool>,
     pub from: String,
 }
 

@@ -189,7 +189,12 @@ pub async fn delete_signature(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "signature/list_registries")]
 pub async fn list_registries() -> Result<Vec<RegistryView>, AppError> {
     let (user, state) = reader().await?;
-    super::repo::list_registries(&state.db, user.account_id()).await
+    let registries = super::repo::list_registries(&state.db, user.account_id()).await?;
+    Ok(if user.role == crate::auth::model::Role::Admin {
+        registries
+    } else {
+        registries.into_iter().map(RegistryView::without_credentials).collect()
+    })
 }
 
 #[server(endpoint = "signature/save_registry")]

@@ -562,9 +562,18 @@ pub struct SignOutcome {
 pub struct RegistryView {
     pub id: i64,
     pub host: String,
-    pub username: String,
-    pub has_password: bool,
+    /// The user, "" when anonymous; `None` for viewers, who see no credential or hint of one.
+    pub username: Option<String>,
+    /// Whether a password is stored (admins only; `None` for viewers).
+    pub has_password: Option<bool>,
     pub plain_http: bool,
+}
+
+impl RegistryView {
+    /// What a viewer may see: the registry, not who Bulwark signs in as.
+    pub fn without_credentials(self) -> RegistryView {
+        RegistryView { username: None, has_password: None, ..self }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

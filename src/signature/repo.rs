@@ -460,7 +460,7 @@ pub async fn list_registries(db: &Db, account_id: i64) -> Result<Vec<RegistryVie
     .fetch_all(&db.pool)
     .await?
     .into_iter()
-    .map(|r| RegistryView { id: r.0, host: r.1, username: r.2, has_password: r.3.is_some(), plain_http: r.4 != 0 })
+    .map(|r| RegistryView { id: r.0, host: r.1, username: Some(r.2), has_password: Some(r.3.is_some()), plain_http: r.4 != 0 })
     .collect())
 }
 

@@ -21,3 +21,4 @@ mod playbooks;
 mod registry;
 mod registry_support;
 mod signature;
+mod secrets;

@@ -52,12 +52,12 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
     let host = RwSignal::new(current.as_ref().map(|s| s.host.clone()).unwrap_or_default());
     let port = RwSignal::new(current.as_ref().map(|s| s.port.to_string()).unwrap_or_else(|| "587".into()));
     let security = RwSignal::new(current.as_ref().map(|s| s.security.clone()).unwrap_or_else(|| "starttls".into()));
-    let username = RwSignal::new(current.as_ref().map(|s| s.username.clone()).unwrap_or_default());
+    let username = RwSignal::new(current.as_ref().and_then(|s| s.username.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());
     let from = RwSignal::new(current.as_ref().map(|s| s.from.clone()).unwrap_or_default());
     // A saved server without encryption but with a user name was an explicit choice already.
-    let plain_auth = RwSignal::new(current.as_ref().is_some_and(|s| s.security == "none" && !s.username.is_empty()));
-    let has_password = current.as_ref().map(|s| s.has_password).unwrap_or(false);
+    let plain_auth = RwSignal::new(current.as_ref().is_some_and(|s| s.security == "none" && s.username.as_deref().is_some_and(|u| !u.is_empty())));
+    let has_password = current.as_ref().and_then(|s| s.has_password).unwrap_or(false);
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let toaster = use_toaster();

@@ -181,7 +181,11 @@ pub fn SignatureImagesPage() -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td class="mono">{r.host.clone()}</td>
-                                        <td>{if r.username.is_empty() { "(anonymous)".to_string() } else { r.username.clone() }}</td>
+                                        <td>{match r.username.as_deref() {
+                                            None => "(shown to admins)".to_string(),
+                                            Some("") => "(anonymous)".to_string(),
+                                            Some(user) => user.to_string(),
+                                        }}</td>
                                         <td>{if r.plain_http { "HTTP" } else { "HTTPS" }}</td>
                                         <td class="right">{move || admin.get().then(|| view! {
                                             <button class="btn btn-sm btn-danger" type="button" on:click=move |_| { remove_registry.dispatch(DeleteRegistry { id }); }>"Remove"</button>
