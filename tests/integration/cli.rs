@@ -113,7 +113,8 @@ async fn user_add_reads_the_password_from_stdin() {
 /// Runs `bulwark account edition <account> <edition>` on the test database: (success, stdout, stderr).
 async fn account_edition(url: &str, account: &str, edition: &str) -> (bool, String, String) {
     let mut command = bulwark(url);
-    command.args(["account", "edition", account, edition]);
+    // The console's log goes to standard output too; only what the command says is wanted here.
+    command.env("RUST_LOG", "warn").args(["account", "edition", account, edition]);
     let output = tokio::task::spawn_blocking(move || command.output().expect("run bulwark")).await.unwrap();
     (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
