@@ -497,3 +497,41 @@ async fn ok_remove(app: &TestApp, admin: &Session, member: i64) {
     let removed = app.call(Some(admin), "remove_managed", &[("id", &member.to_string())]).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
 }
+
+/// A consolidated report whose first attempt failed is generated again for the retry, so a
+/// member removed meanwhile is not in what is finally sent or kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_consolidated_report_leaves_out_a_member_removed_meanwhile() {
+    let app = TestApp::new().await;
+    let (_, admin) = management(&app).await;
+    let sink = SmtpSink::start();
+    app.call(Some(&admin), "save_smtp_settings", &form(&sink.settings_form())).await;
+    let shop = create_member(&app, &admin, "Shop").await;
+    let blog = create_member(&app, &admin, "Blog").await;
+    app.call(Some(&admin), "add_managed", &[("accounts[0]", &shop.to_string()), ("accounts[1]", &blog.to_string()), ("auto_manage", "false")]).await;
+    let report = [
+        ("report[name]", "Group daily".to_string()),
+        ("report[kind]", "daily".to_string()),
+        ("report[window]", "06-12".to_string()),
+        ("report[recipients]", "tempfail@holding.test".to_string()),
+        ("report[sections][0]", "assets".to_string()),
+        ("report[scope]", "managed".to_string()),
+    ];
+    let id = app.call(Some(&admin), "create_report", &form(&report)).await.json().as_i64().unwrap();
+    let first = app.call(Some(&admin), "send_report_now", &[("id", &id.to_string())]).await.json();
+    assert_eq!(first["status"], "Retrying", "{first}");
+    let archive = app.count("SELECT MAX(id) FROM report_archive").await.to_string();
+    let before = app.call(Some(&admin), "get_archived_report", &[("id", &archive)]).await;
+    assert!(before.body.contains("Blog"));
+
+    ok_remove(&app, &admin, blog).await;
+    // Only the retry is due: the report's own schedule is put off.
+    sqlx::query("UPDATE reports SET next_due_at = $1 WHERE id = $2").bind(now() + 10 * 86_400).bind(id).execute(&app.db().pool).await.unwrap();
+    bulwark::reports::delivery::tick(&app.state, "replica-a", now() + 3600).await.unwrap();
+
+    // Verify the retry ran and its document (the same archive entry) no longer holds the member.
+    assert_eq!(app.count(&format!("SELECT attempts FROM report_deliveries WHERE report_id = {id}")).await, 2);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM report_archive WHERE report_id = {id}")).await, 1);
+    let after = app.call(Some(&admin), "get_archived_report", &[("id", &archive)]).await;
+    assert!(after.body.contains("Shop") && !after.body.contains("Blog"), "{}", after.body);
+}
