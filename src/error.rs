@@ -39,6 +39,20 @@ pub enum AppError {
     /// The request never reached the function: network, encoding or argument errors.
     #[error("{0}")]
     Request(String),
+    /// A request body past the route's limit (bytes).
+    #[error("The request body is larger than the {} this route accepts.", size_label(*.0))]
+    PayloadTooLarge(u64),
+}
+
+/// A byte count as people say it: "16 MiB", "512 KiB", "900 bytes".
+pub fn size_label(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    match bytes {
+        b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
 }
 
 fn validation_summary(errors: &FieldErrors) -> String {
@@ -84,6 +98,7 @@ impl AppError {
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Request(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -101,6 +116,7 @@ impl AppError {
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal => "internal",
             AppError::Request(_) => "bad_request",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
         }
     }
 }

@@ -135,6 +135,10 @@ pub async fn list_candidates() -> Result<Candidates, AppError> {
 #[server(endpoint = "add_managed")]
 pub async fn add_managed(#[server(default)] accounts: Vec<i64>, auto_manage: bool) -> Result<i64, AppError> {
     let (user, state) = management(true).await?;
+    // No directory holds more members than this; a longer list is not a real choice.
+    if accounts.len() > super::repo::MAX_MEMBERS as usize {
+        return Err(AppError::field("accounts", "Choose at most 1,000 accounts."));
+    }
     Ok(super::repo::add_managed(&state.db, user.account_id(), &user.actor(), &accounts, auto_manage).await? as i64)
 }
 

@@ -174,11 +174,29 @@ async fn auto_manage(conn: &mut AnyConnection, management: i64, member: i64) -> 
     Ok(())
 }
 
+/// Member accounts one management account may have in its directory (and so manage).
+pub const MAX_MEMBERS: i64 = 1_000;
+
+/// Refuses (409) a new member once the directory holds `MAX_MEMBERS`.
+async fn require_room(conn: &mut AnyConnection, management: i64) -> Result<(), AppError> {
+    let members = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_members WHERE management_account_id = $1")
+        .bind(management)
+        .fetch_one(&mut *conn)
+        .await?;
+    if members >= MAX_MEMBERS {
+        return Err(AppError::Conflict(
+            "A management account can have at most 1,000 member accounts. Remove a member before adding another.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Puts an account just opened for `management` into its directory (in `folder`, which must be
 /// its own) and, when `management` auto-manages, under its control; audited. Runs in the
 /// caller's transaction, the one that opened the account.
 pub async fn add_created_member(conn: &mut AnyConnection, management: i64, actor: &Actor, account: &Account, folder: Option<i64>) -> Result<(), AppError> {
     owned_folder(&mut *conn, management, folder).await?;
+    require_room(&mut *conn, management).await?;
     sqlx::query(
         "INSERT INTO directory_members (member_account_id, management_account_id, folder_id, joined_by, joined_at) VALUES ($1, $2, $3, 'created', $4)",
     )
@@ -219,6 +237,7 @@ pub async fn invite(db: &Db, management: i64, actor: &Actor, account_no: &str) -
     if has_members > 0 {
         return Err(AppError::field("account_no", "This account manages a resource directory of its own."));
     }
+    require_room(&mut tx, management).await?;
     let at = now();
     // An expired invitation no longer counts as waiting: retire it so a new one can be sent.
     sqlx::query(
@@ -276,6 +295,7 @@ pub async fn respond(db: &Db, invitee: i64, actor: &Actor, id: i64, accept: bool
         if member_elsewhere > 0 || has_members > 0 {
             return Err(AppError::Conflict("This account is already part of a resource directory.".into()));
         }
+        require_room(&mut tx, management).await?;
         sqlx::query(
             "INSERT INTO directory_members (member_account_id, management_account_id, folder_id, joined_by, joined_at) VALUES ($1, $2, NULL, 'invited', $3)",
         )

@@ -21,8 +21,10 @@ pub use routes::routes;
 
 #[cfg(feature = "ssr")]
 mod routes {
-    use axum::body::Bytes;
-    use axum::extract::{Multipart, Query, State};
+    use axum::extract::multipart::MultipartError;
+    use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Query, State};
+    use axum::http::request::Parts;
+    use axum::http::StatusCode;
     use axum::response::{IntoResponse, Redirect, Response};
     use axum::routing::post;
     use axum::{Json, Router};
@@ -33,12 +35,40 @@ mod routes {
     use crate::advisories::model::ImportReport;
     use crate::auth::token::ApiCaller;
     use crate::error::AppError;
+    use crate::http::body::{LimitedBody, ADVISORY_LIMIT};
+    use crate::server::limits::{self, Action};
     use crate::server::{now, AppState};
 
     pub fn routes() -> Router<AppState> {
         Router::new()
-            .route("/settings/advisories/upload", post(upload_form))
+            .route("/settings/advisories/upload", post(upload_form).layer(DefaultBodyLimit::max(ADVISORY_LIMIT)))
             .route("/api/v1/advisories", post(upload_api))
+    }
+
+    /// Counts an upload against the account's hourly allowance, before its body is read.
+    async fn count_upload(state: &AppState, account_id: i64) -> Result<(), AppError> {
+        limits::take(&mut *state.db.pool.acquire().await?, account_id, Action::AdvisoryImport, now()).await
+    }
+
+    /// An API caller with an upload left this hour.
+    struct Uploader(ApiCaller);
+
+    impl FromRequestParts<AppState> for Uploader {
+        type Rejection = AppError;
+
+        async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+            let caller = ApiCaller::from_request_parts(parts, state).await?;
+            count_upload(state, caller.account_id).await?;
+            Ok(Uploader(caller))
+        }
+    }
+
+    fn multipart_error(error: MultipartError) -> AppError {
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(ADVISORY_LIMIT as u64)
+        } else {
+            AppError::field("file", error.body_text())
+        }
     }
 
     /// Imports one uploaded file into an account's own advisories, then matches that
@@ -66,11 +96,12 @@ mod routes {
     async fn upload_form(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> Result<Response, AppError> {
         let user = crate::auth::session::session_user(&state, &session).await?;
         user.require_admin()?;
+        count_upload(&state, user.account_id()).await?;
         let mut file = None;
-        while let Some(field) = multipart.next_field().await.map_err(|e| AppError::field("file", e.body_text()))? {
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
             if field.name() == Some("file") {
                 let name = field.file_name().unwrap_or("upload").to_string();
-                let bytes = field.bytes().await.map_err(|e| AppError::field("file", e.body_text()))?;
+                let bytes = field.bytes().await.map_err(multipart_error)?;
                 file = Some((name, bytes));
             }
         }
@@ -93,9 +124,9 @@ mod routes {
     /// The API: the body is one OSV JSON document or a zip of them; `?name=` names it.
     async fn upload_api(
         State(state): State<AppState>,
-        caller: ApiCaller,
+        Uploader(caller): Uploader,
         Query(query): Query<UploadQuery>,
-        body: Bytes,
+        LimitedBody(body): LimitedBody<ADVISORY_LIMIT>,
     ) -> Result<Json<ImportReport>, AppError> {
         let name = query.name.unwrap_or_else(|| if body.starts_with(b"PK") { "upload.zip".into() } else { "upload.json".into() });
         Ok(Json(import_upload(&state, caller.account_id, &caller.actor().label(), &name, &body).await?))

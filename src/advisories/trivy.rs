@@ -38,6 +38,10 @@ struct Vulnerability {
     title: String,
 }
 
+/// Vulnerabilities one report may list (its OS and application packages together); the body
+/// limit of the HTTP import (32 MiB) bounds what is parsed before they are counted.
+pub const MAX_VULNERABILITIES: usize = 100_000;
+
 /// Parses a Trivy report into findings; the message names the offending path.
 pub fn parse(bytes: &[u8]) -> Result<Vec<FoundVulnerability>, String> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
@@ -60,6 +64,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<FoundVulnerability>, String> {
             // Secrets, misconfigurations and licenses are not vulnerabilities.
             _ => continue,
         };
+        if found.len() + result.vulnerabilities.len() > MAX_VULNERABILITIES {
+            return Err("A Trivy report may list at most 100,000 vulnerabilities; this one lists more. Import it in parts (one per target).".into());
+        }
         for (v, vulnerability) in result.vulnerabilities.into_iter().enumerate() {
             if vulnerability.vulnerability_id.trim().is_empty() || vulnerability.pkg_name.trim().is_empty() {
                 return Err(format!("Results[{r}].Vulnerabilities[{v}]: VulnerabilityID and PkgName must not be empty"));
@@ -137,5 +144,16 @@ mod tests {
         assert!(parse(b"\"a string\"").unwrap_err().starts_with("not a Trivy JSON report"), "{:?}", parse(b"\"a string\""));
         let bad = r#"{"Results": [{"Class": "os-pkgs", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "x", "Severity": "SEVERE"}]}]}"#;
         assert_eq!(parse(bad.as_bytes()).unwrap_err(), "Results[0].Vulnerabilities[0].Severity: unknown severity \"SEVERE\"");
+    }
+
+    #[test]
+    fn refuses_reports_past_the_vulnerability_limit() {
+        let one = r#"{"VulnerabilityID": "CVE-1", "PkgName": "x"}"#;
+        let half = vec![one; MAX_VULNERABILITIES / 2].join(",");
+        let report = |extra: &str| format!(r#"{{"Results": [{{"Class": "os-pkgs", "Vulnerabilities": [{half}]}}, {{"Class": "lang-pkgs", "Vulnerabilities": [{half}{extra}]}}]}}"#);
+        // Verify the limit itself is accepted, and one more is refused whole with the limit named.
+        assert_eq!(parse(report("").as_bytes()).expect("at the limit").len(), MAX_VULNERABILITIES);
+        let refused = parse(report(&format!(",{one}")).as_bytes()).unwrap_err();
+        assert!(refused.contains("at most 100,000 vulnerabilities"), "{refused}");
     }
 }

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -14,6 +13,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::fleet::{self, AgentIdentity};
+use crate::http::body::{LimitedBody, DEFAULT_LIMIT, INGEST_LIMIT, TRIVY_LIMIT};
 use crate::http::json::parse;
 use super::model::FixJobView;
 use crate::agent::protocol::*;
@@ -60,18 +60,18 @@ impl FromRequestParts<AppState> for EnrollmentToken {
     }
 }
 
-async fn enroll(State(state): State<AppState>, token: EnrollmentToken, body: Bytes) -> Result<Json<EnrollResponse>, AppError> {
+async fn enroll(State(state): State<AppState>, token: EnrollmentToken, LimitedBody(body): LimitedBody<DEFAULT_LIMIT>) -> Result<Json<EnrollResponse>, AppError> {
     let request: EnrollRequest = parse(&body)?;
     Ok(Json(fleet::enroll(&state.db, &state.config.agents, &token.0, &request, now()).await?))
 }
 
-async fn heartbeat(State(state): State<AppState>, AgentCaller(agent): AgentCaller, body: Bytes) -> Result<StatusCode, AppError> {
+async fn heartbeat(State(state): State<AppState>, AgentCaller(agent): AgentCaller, LimitedBody(body): LimitedBody<DEFAULT_LIMIT>) -> Result<StatusCode, AppError> {
     let beat: Heartbeat = parse(&body)?;
     fleet::heartbeat(&state.db, &agent, &beat.agent_version, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn inventory(State(state): State<AppState>, AgentCaller(agent): AgentCaller, body: Bytes) -> Result<Json<InventoryAccepted>, AppError> {
+async fn inventory(State(state): State<AppState>, AgentCaller(agent): AgentCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<InventoryAccepted>, AppError> {
     let report: InventoryReport = parse(&body)?;
     Ok(Json(fleet::record_inventory(&state.db, &agent, &report, now()).await?))
 }
@@ -106,7 +106,7 @@ async fn job_result(
     State(state): State<AppState>,
     AgentCaller(agent): AgentCaller,
     Path(id): Path<i64>,
-    body: Bytes,
+    LimitedBody(body): LimitedBody<DEFAULT_LIMIT>,
 ) -> Result<Json<JobAck>, AppError> {
     let result: JobResult = parse(&body)?;
     Ok(Json(fleet::finish_job(&state.db, &agent, id, &result, now()).await?))
@@ -124,7 +124,7 @@ async fn create_fix_job(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(instance_id): Path<String>,
-    body: Bytes,
+    LimitedBody(body): LimitedBody<DEFAULT_LIMIT>,
 ) -> Result<(StatusCode, Json<FixJobView>), AppError> {
     let request: FixJobRequest = parse(&body)?;
     let asset = super::repo::asset_by_instance(&state.db, caller.account_id, &instance_id).await?;
@@ -141,9 +141,13 @@ async fn import_trivy(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(instance_id): Path<String>,
-    body: Bytes,
+    LimitedBody(body): LimitedBody<TRIVY_LIMIT>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let found = crate::advisories::trivy::parse(&body).map_err(|message| AppError::field("body", message))?;
+    // Up to 32 MiB of JSON: parsed off the async workers.
+    let found = tokio::task::spawn_blocking(move || crate::advisories::trivy::parse(&body))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|message| AppError::field("body", message))?;
     let asset = super::repo::asset_by_instance(&state.db, caller.account_id, &instance_id).await?;
     let open = import_trivy_findings(&state.db, caller.account_id, asset.id, &asset.name, &caller.actor(), &found).await?;
     Ok(Json(serde_json::json!({ "accepted": found.len(), "open_findings": open })))

@@ -2,7 +2,6 @@
 //! baseline results and attacks. A batch is validated whole, then written in one transaction:
 //! any bad item means a 4xx naming it, and nothing written.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -12,6 +11,7 @@ use super::model::*;
 use super::repo::{self, AssetIds};
 use crate::auth::token::ApiCaller;
 use crate::error::AppError;
+use crate::http::body::{LimitedBody, INGEST_LIMIT};
 use crate::http::json::parse;
 use crate::server::audit::{self, Actor};
 use crate::server::db::Db;
@@ -57,27 +57,27 @@ fn accepted(count: usize) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "accepted": count }))
 }
 
-async fn post_assets(State(state): State<AppState>, caller: ApiCaller, body: Bytes) -> Result<Json<serde_json::Value>, AppError> {
+async fn post_assets(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
     let batch: Assets = parse(&body)?;
     Ok(accepted(ingest_assets(&state.db, caller.account_id, &caller.actor(), &batch.assets).await?))
 }
 
-async fn post_findings(State(state): State<AppState>, caller: ApiCaller, body: Bytes) -> Result<Json<serde_json::Value>, AppError> {
+async fn post_findings(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
     let batch: Findings = parse(&body)?;
     Ok(accepted(ingest_findings(&state.db, caller.account_id, &caller.actor(), &batch.findings).await?))
 }
 
-async fn post_alerts(State(state): State<AppState>, caller: ApiCaller, body: Bytes) -> Result<Json<serde_json::Value>, AppError> {
+async fn post_alerts(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
     let batch: Alerts = parse(&body)?;
     Ok(accepted(ingest_alerts(&state.db, caller.account_id, &caller.actor(), &batch.alerts).await?))
 }
 
-async fn post_baseline(State(state): State<AppState>, caller: ApiCaller, body: Bytes) -> Result<Json<serde_json::Value>, AppError> {
+async fn post_baseline(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
     let batch: Baseline = parse(&body)?;
     Ok(accepted(ingest_baseline(&state.db, caller.account_id, &caller.actor(), &batch.results).await?))
 }
 
-async fn post_attacks(State(state): State<AppState>, caller: ApiCaller, body: Bytes) -> Result<Json<serde_json::Value>, AppError> {
+async fn post_attacks(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
     let batch: Attacks = parse(&body)?;
     Ok(accepted(ingest_attacks(&state.db, caller.account_id, &caller.actor(), &batch.attacks).await?))
 }

@@ -20,6 +20,7 @@ use crate::server::db::SessionPool;
 use crate::server::AppState;
 use crate::app::{shell, App};
 use crate::error::AppError;
+use crate::http::body;
 
 pub const SESSION_COOKIE: &str = "bulwark_session";
 /// Signed-in sessions end after this much inactivity.
@@ -34,13 +35,9 @@ pub fn router(state: AppState) -> Router {
     };
     let app = Router::new()
         .route("/healthz", get(healthz))
-        .merge(crate::assets::ingest::routes())
-        .merge(crate::assets::agent_api::routes())
-        .merge(crate::advisories::api::routes())
         .merge(crate::reports::downloads::routes())
         .merge(crate::mail::outbox::routes())
         .merge(crate::signature::routes::routes())
-        .merge(crate::signature::webhook::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -48,10 +45,18 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        // Server functions read their bodies past `DefaultBodyLimit`: cut every body above here.
+        .layer(axum::middleware::from_fn(body::default_limit))
+        // These routes read their bodies with `LimitedBody`, each with its own limit, once the
+        // caller is authenticated.
+        .merge(crate::assets::ingest::routes())
+        .merge(crate::assets::agent_api::routes())
+        .merge(crate::advisories::api::routes())
+        .merge(crate::signature::webhook::routes())
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(browser::page_redirects))
         .layer(axum::middleware::from_fn_with_state(state.clone(), browser::same_origin_writes))
-        .layer(DefaultBodyLimit::max(32 * 1024 * 1024));
+        .layer(DefaultBodyLimit::max(body::DEFAULT_LIMIT));
     let app = match &state.db.sessions {
         SessionPool::Sqlite(pool) => app.layer(session_layer(SqliteStore::new(pool.clone()), &state)),
         SessionPool::Postgres(pool) => app.layer(session_layer(PostgresStore::new(pool.clone()), &state)),

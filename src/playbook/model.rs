@@ -203,6 +203,8 @@ pub struct TaskInput {
 
 pub const DEFAULT_CONCURRENCY: i64 = 10;
 pub const MAX_TASK_ASSETS: usize = 10_000;
+/// Hosts × vulnerabilities one task may cover: the work of a run, and the rows it writes.
+pub const MAX_TASK_PAIRS: u64 = 100_000;
 
 impl TaskInput {
     /// Everything that needs no database; the server also checks ownership, uniqueness and
@@ -220,8 +222,18 @@ impl TaskInput {
         } else if self.asset_ids.len() > MAX_TASK_ASSETS {
             errors.insert("assets".into(), format!("Select at most {MAX_TASK_ASSETS} assets."));
         }
+        let pairs = (self.asset_ids.len() as u64).saturating_mul(self.vulnerability_ids.len() as u64);
         if self.vulnerability_ids.is_empty() {
             errors.insert("vulnerabilities".into(), "Select at least one vulnerability to fix.".into());
+        } else if pairs > MAX_TASK_PAIRS {
+            errors.insert(
+                "vulnerabilities".into(),
+                format!(
+                    "A task covers at most 100,000 hosts × vulnerabilities; {} × {} is {pairs}. Select fewer hosts or vulnerabilities.",
+                    self.asset_ids.len(),
+                    self.vulnerability_ids.len()
+                ),
+            );
         }
         if let Err(message) = self.email_list() {
             errors.insert("emails".into(), message);

@@ -128,12 +128,14 @@ pub struct SendOutcome {
 #[server(endpoint = "send_report_now")]
 pub async fn send_report_now(id: i64) -> Result<SendOutcome, AppError> {
     use crate::server::audit;
+    use crate::server::limits::{self, Action};
 
     let (user, state) = writer().await?;
     let report = super::repo::get_report(&state.db, user.account_id(), id).await?;
     if report.recipients.is_empty() {
         return Err(AppError::Conflict("This report has no recipients yet: edit it to add at least one.".into()));
     }
+    limits::take(&mut *state.db.pool.acquire().await?, user.account_id(), Action::SendNow, crate::server::now()).await?;
     let (delivery_id, status) = super::delivery::send_now(&state, user.account_id(), id, crate::server::config::replica_id()).await?;
     audit::record(&state.db.pool, user.account_id(), &user.actor(), "report.send_now", &report.name, status.as_str()).await?;
     let delivery = super::repo::delivery(&state.db, delivery_id).await?.into_delivery();

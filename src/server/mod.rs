@@ -1,11 +1,13 @@
 //! Server-only plumbing below every console area: the clock, configuration, database, state,
-//! crypto helpers, secrets at rest, audit, the mail transport, the outbound request policy and TLS.
+//! crypto helpers, secrets at rest, audit, the mail transport, the outbound request policy, TLS and
+//! per-account rate limits.
 
 pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod limits;
 pub mod mailer;
 pub mod outbound;
 pub mod secrets;

@@ -183,12 +183,14 @@ pub async fn remove_smtp_settings() -> Result<(), AppError> {
 #[server(endpoint = "send_test_email")]
 pub async fn send_test_email(to: String) -> Result<String, AppError> {
     use crate::auth::session::admin;
+    use crate::mail::outbox::mailer_for;
+    use crate::server::limits::{self, Action};
     use crate::server::mailer::OutgoingMail;
-use crate::mail::outbox::mailer_for;
 
     let (user, state) = admin().await?;
     let to = to.trim().to_lowercase();
     crate::auth::model::validate_email(&to).map_err(|m| AppError::field("to", m))?;
+    limits::take(&mut *state.db.pool.acquire().await?, user.account_id(), Action::TestEmail, crate::server::now()).await?;
     let mailer = mailer_for(&state, user.account_id()).await?;
     let mail = OutgoingMail {
         to: vec![to.clone()],

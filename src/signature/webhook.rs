@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -17,6 +17,7 @@ use super::images::{self, active_policies, distrust, Signers};
 use super::model::{Outcome, PolicyMode};
 use crate::editions::Feature;
 use crate::error::AppError;
+use crate::http::body::{LimitedBody, ADMISSION_LIMIT};
 use crate::server::db::Db;
 use crate::server::{now, AppState};
 
@@ -33,18 +34,31 @@ fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
 }
 
-async fn review(State(state): State<AppState>, Path((cluster_id, token)): Path<(String, String)>, body: Bytes) -> Response {
+/// The cluster a review comes from, authenticated by the token in its URL before the body is read.
+struct Hook {
+    cluster_id: i64,
+    caller: super::repo::HookCaller,
+}
+
+impl FromRequestParts<AppState> for Hook {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path((cluster_id, token)) = Path::<(String, String)>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let found = match cluster_id.parse::<i64>() {
+            Ok(id) => super::repo::authenticate_hook(&state.db, id, &token, now()).await.map_err(IntoResponse::into_response)?.map(|caller| (id, caller)),
+            Err(_) => None,
+        };
+        let Some((cluster_id, caller)) = found else {
+            return Err(refuse(StatusCode::UNAUTHORIZED, "unauthorized", "This webhook URL does not carry the cluster's current token.".into()));
+        };
+        Ok(Hook { cluster_id, caller })
+    }
+}
+
+async fn review(State(state): State<AppState>, hook: Hook, LimitedBody(body): LimitedBody<ADMISSION_LIMIT>) -> Response {
     let now = now();
-    let cluster = match cluster_id.parse::<i64>() {
-        Ok(id) => match super::repo::authenticate_hook(&state.db, id, &token, now).await {
-            Ok(found) => found.map(|caller| (id, caller)),
-            Err(e) => return e.into_response(),
-        },
-        Err(_) => None,
-    };
-    let Some((cluster_id, caller)) = cluster else {
-        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "This webhook URL does not carry the cluster's current token.".into());
-    };
+    let Hook { cluster_id, caller } = hook;
     let review = match admission::parse(&body) {
         Ok(Parsed::Check(review)) => review,
         Ok(Parsed::Skip { uid, .. }) => return Json(admission::respond(&uid, &Verdict::Allow)).into_response(),

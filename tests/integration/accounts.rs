@@ -6,7 +6,7 @@ use bulwark::auth::model::Role;
 use crate::common::*;
 
 /// An Enterprise account that authorized the resource directory, signed in as its admin.
-async fn management(app: &TestApp) -> (i64, Session) {
+pub(crate) async fn management(app: &TestApp) -> (i64, Session) {
     let (id, email) = app.account("Holding", Edition::Enterprise, Role::Admin).await;
     let admin = app.sign_in(&email).await;
     let granted = app.call(Some(&admin), "grant_authorization", &[("service", "resource_directory")]).await;

@@ -323,3 +323,11 @@ impl Drop for SmtpSink {
 pub fn form<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
+
+impl TestApp {
+    /// Moves this console's rate-limit windows `seconds` into the past, as if that much time had
+    /// passed for them (the suite's clock is shared by every test, so it is not moved).
+    pub async fn age_rate_windows(&self, seconds: i64) {
+        sqlx::query("UPDATE rate_counters SET window_start = window_start - $1").bind(seconds).execute(&self.db().pool).await.unwrap();
+    }
+}

@@ -25,7 +25,7 @@ pub const D4: &str = "sha256:b9a5c863c9e318cfaf0de4d896638bfe9dce47dc74422e510bd
 const REGISTRY: &str = "registry.example.com/shop";
 
 /// An Enterprise account that authorized the key service, with its admin signed in.
-async fn enterprise(app: &TestApp, name: &str) -> (i64, Session) {
+pub(crate) async fn enterprise(app: &TestApp, name: &str) -> (i64, Session) {
     let (id, email) = app.account(name, Edition::Enterprise, Role::Admin).await;
     let admin = app.sign_in(&email).await;
     let granted = app.call(Some(&admin), "grant_authorization", &[("service", "keys_and_clusters")]).await;
@@ -59,7 +59,7 @@ async fn sign(app: &TestApp, admin: &Session, witness: &str, image: &str) -> Res
 }
 
 /// A cluster with namespaces shop and dev; returns (id, webhook path with its token).
-async fn cluster(app: &TestApp, admin: &Session, name: &str) -> (i64, String) {
+pub(crate) async fn cluster(app: &TestApp, admin: &Session, name: &str) -> (i64, String) {
     let id = ok(app.call(Some(admin), "signature/create_cluster", &[("input[name]", name), ("input[region]", "eu-central-1"), ("input[namespaces]", "shop, dev")]).await)
         .await
         .as_i64()
