@@ -108,10 +108,40 @@ test('add host: enrollment token, a real agent online, matched advisories, a sim
     agent.kill();
   }
 
+  // The token alone cannot take over the enrolled host: an enrollment for its machine id without
+  // the agent's credential is held (202) until an admin approves it on Add host.
+  const enrollUrl = 'http://127.0.0.1:3100/api/v1/agent/enroll';
+  const takeover = {
+    facts: {
+      hostname: os.hostname(),
+      machine_id: fs.readFileSync('/etc/machine-id', 'utf8').trim(),
+      os: { id: 'debian', version_id: '12', pretty_name: 'Debian GNU/Linux 12 (bookworm)', id_like: [] },
+      kernel: 'e2e',
+      ips: ['10.0.0.5'],
+    },
+    allow_fix: false,
+    agent_version: 'e2e',
+  };
+  const held = await page.request.post(enrollUrl, { headers: { Authorization: `Bearer ${token}` }, data: takeover });
+  expect(held.status()).toBe(202);
+  const hold = (await held.json()).hold as string;
+  await goto(page, '/assets/add-host');
+  const heldRow = page.getByTestId('held-enrollments').locator('tbody tr').filter({ hasText: os.hostname() });
+  await expect(heldRow).toContainText(takeover.facts.machine_id);
+  await heldRow.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.locator('.toast-success').filter({ hasText: 'Enrollment approved' })).toBeVisible();
+  await expect(page.getByTestId('held-enrollments')).toContainText('No enrollment awaits approval.');
+  const approved = await page.request.post(enrollUrl, {
+    headers: { Authorization: `Bearer ${token}`, 'x-bulwark-enrollment-hold': hold },
+    data: takeover,
+  });
+  expect(approved.status()).toBe(200);
+  expect((await approved.json()).credential).toMatch(/^bagt_/);
+
   // Revoking the token is confirmed first; enrolled hosts keep their own credentials.
   await goto(page, '/assets/add-host');
   const tokenRow = page.getByTestId('enrollment-tokens').locator('tbody tr').filter({ hasText: 'e2e lab hosts' });
-  await expect(tokenRow).toContainText('1'); // one host enrolled with it
+  await expect(tokenRow).toContainText('2'); // the host enrolled, then again once approved
   await tokenRow.getByRole('button', { name: 'Revoke' }).click();
   await page.getByRole('dialog', { name: 'Revoke enrollment token' }).getByRole('button', { name: 'Revoke token' }).click();
   await expect(page.locator('.toast-success').filter({ hasText: 'Enrollment token revoked.' })).toBeVisible();

@@ -16,7 +16,7 @@ test('adding a user validates each field beside it, and the new user can sign in
   await form.getByLabel('Name').fill('Second viewer');
   await form.getByLabel('Initial password').fill('a-long-enough-password');
   await page.getByRole('button', { name: 'Add user' }).click();
-  await expect(page.locator('[data-field=email]')).toHaveText('A user with this email already exists.');
+  await expect(page.locator('[data-field=email]')).toHaveText('This email cannot be added.');
 
   await form.getByLabel('Email').fill('dana@bulwark.local');
   await form.getByLabel('Role').selectOption('viewer');

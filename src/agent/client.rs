@@ -142,13 +142,36 @@ where
     }
 }
 
-async fn enroll(console: &Console, options: &AgentOptions, token: &str) -> Result<AgentState, AgentError> {
+/// Enrolls with the token. A host enrolled before sends its current credential too, so the
+/// console knows it is the same agent; without it (a reinstalled host) the console holds the
+/// enrollment until an admin approves it, and this asks again until then.
+async fn enroll(console: &Console, options: &AgentOptions, token: &str, current: Option<&AgentState>) -> Result<AgentState, AgentError> {
     let facts = collect_facts().map_err(|e| AgentError::Host(format!("cannot read this host's facts: {e}")))?;
     let request = EnrollRequest { facts, group: options.group.clone(), allow_fix: options.allow_fix, agent_version: AGENT_VERSION.into() };
-    let response: EnrollResponse = with_retries("enrollment", || console.post("/api/v1/agent/enroll", token, &request))
+    let url = format!("{}/api/v1/agent/enroll", console.base);
+    let mut hold: Option<String> = None;
+    let response = loop {
+        let answer: Option<EnrollAnswer> = with_retries("enrollment", || {
+            let mut call = console.http.post(&url).bearer_auth(token).json(&request);
+            if let Some(state) = current {
+                call = call.header(CURRENT_CREDENTIAL_HEADER, &state.credential);
+            }
+            if let Some(hold) = &hold {
+                call = call.header(HOLD_HEADER, hold);
+            }
+            console.send(call)
+        })
         .await
-        .map_err(|e| if matches!(e, AgentError::Revoked) { AgentError::BadToken } else { e })?
-        .ok_or_else(|| AgentError::Rejected("empty enrollment answer".into()))?;
+        .map_err(|e| if matches!(e, AgentError::Revoked) { AgentError::BadToken } else { e })?;
+        match answer.ok_or_else(|| AgentError::Rejected("empty enrollment answer".into()))? {
+            EnrollAnswer::Enrolled(response) => break response,
+            EnrollAnswer::Held(held) => {
+                tracing::warn!("{}", held.message);
+                hold = Some(held.hold);
+                tokio::time::sleep(Duration::from_secs(held.retry_secs.max(1))).await;
+            }
+        }
+    };
     let state = AgentState {
         server: console.base.clone(),
         credential: response.credential,
@@ -168,7 +191,7 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
         tracing::warn!("the console is reached over plain HTTP: use https:// outside a lab");
     }
     let state = match (&options.token, load_state(&options.state_dir)) {
-        (Some(token), _) => enroll(&console, &options, token).await?,
+        (Some(token), saved) => enroll(&console, &options, token, saved.as_ref().filter(|s| s.server == console.base)).await?,
         (None, Some(state)) if state.server == console.base => state,
         (None, _) => return Err(AgentError::Setup("this host is not enrolled with that console: pass --token".into())),
     };

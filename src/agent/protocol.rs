@@ -11,6 +11,12 @@ pub const ENROLLMENT_PREFIX: &str = "benr_";
 /// `Authorization: Bearer` prefix of an enrolled agent's own credential.
 pub const CREDENTIAL_PREFIX: &str = "bagt_";
 
+/// Header with which an enrolled agent re-enrolling proves it is the host's current agent: its
+/// credential, beside the enrollment token in `Authorization`.
+pub const CURRENT_CREDENTIAL_HEADER: &str = "x-bulwark-agent-credential";
+/// Header with which a held enrollment asks again: the hold secret from the 202 answer.
+pub const HOLD_HEADER: &str = "x-bulwark-enrollment-hold";
+
 /// How long a job poll may hang open before it answers 204, at most.
 pub const MAX_POLL_SECS: u64 = 30;
 
@@ -31,6 +37,23 @@ pub struct EnrollResponse {
     pub asset_id: i64,
     pub heartbeat_secs: u64,
     pub inventory_secs: u64,
+}
+
+/// A re-enrollment of a known host without its current credential waits for an admin (202):
+/// the agent asks again with `hold` in `HOLD_HEADER` every `retry_secs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollmentHeld {
+    pub hold: String,
+    pub message: String,
+    pub retry_secs: u64,
+}
+
+/// The answer to an enroll request: a credential (200), or held for approval (202).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EnrollAnswer {
+    Enrolled(EnrollResponse),
+    Held(EnrollmentHeld),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::fleet::{self, AgentIdentity};
 use crate::http::body::{LimitedBody, DEFAULT_LIMIT, INGEST_LIMIT, TRIVY_LIMIT};
+use super::held;
 use crate::http::json::parse;
 use super::model::FixJobView;
 use crate::agent::protocol::*;
@@ -60,9 +61,16 @@ impl FromRequestParts<AppState> for EnrollmentToken {
     }
 }
 
-async fn enroll(State(state): State<AppState>, token: EnrollmentToken, LimitedBody(body): LimitedBody<DEFAULT_LIMIT>) -> Result<Json<EnrollResponse>, AppError> {
+/// 200 with a credential, or 202 when the host is known and the request did not prove it is the
+/// host's agent (see `held`).
+async fn enroll(State(state): State<AppState>, token: EnrollmentToken, headers: HeaderMap, LimitedBody(body): LimitedBody<DEFAULT_LIMIT>) -> Result<Response, AppError> {
     let request: EnrollRequest = parse(&body)?;
-    Ok(Json(fleet::enroll(&state.db, &state.config.agents, &token.0, &request, now()).await?))
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let proof = held::Proof { current_credential: header(CURRENT_CREDENTIAL_HEADER), hold: header(HOLD_HEADER) };
+    Ok(match fleet::enroll(&state.db, &state.config.agents, &token.0, proof, &request, now()).await? {
+        answer @ EnrollAnswer::Enrolled(_) => Json(answer).into_response(),
+        answer @ EnrollAnswer::Held(_) => (StatusCode::ACCEPTED, Json(answer)).into_response(),
+    })
 }
 
 async fn heartbeat(State(state): State<AppState>, AgentCaller(agent): AgentCaller, LimitedBody(body): LimitedBody<DEFAULT_LIMIT>) -> Result<StatusCode, AppError> {

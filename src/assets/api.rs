@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::model::{AssetDetail, AssetPage, AssetQuery, EnrollmentTokenInput, EnrollmentTokenView, FixJobView, NewEnrollmentToken};
+use super::model::{
+    AssetDetail, AssetPage, AssetQuery, EnrollmentTokenInput, EnrollmentTokenView, FixJobView, HeldEnrollmentView, NewEnrollmentToken,
+};
 use crate::error::AppError;
 
 #[server(endpoint = "list_assets")]
@@ -51,6 +53,33 @@ pub async fn revoke_enrollment_token(id: i64) -> Result<(), AppError> {
 
     let (user, state) = admin().await?;
     super::fleet::revoke_token(&state.db, user.account_id(), &user.actor(), id, crate::server::now()).await
+}
+
+/// Re-enrollments of known hosts waiting for an admin (admins only, like the tokens).
+#[server(endpoint = "list_held_enrollments")]
+pub async fn list_held_enrollments() -> Result<Vec<HeldEnrollmentView>, AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    super::held::list(&state.db, user.account_id()).await
+}
+
+/// Lets a held enrollment take over its host: the host's current credential stops now, and the
+/// waiting agent gets a new one when it next asks.
+#[server(endpoint = "approve_held_enrollment")]
+pub async fn approve_held_enrollment(id: i64) -> Result<(), AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    super::held::decide(&state.db, user.account_id(), &user.actor(), id, true, crate::server::now()).await
+}
+
+#[server(endpoint = "reject_held_enrollment")]
+pub async fn reject_held_enrollment(id: i64) -> Result<(), AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    super::held::decide(&state.db, user.account_id(), &user.actor(), id, false, crate::server::now()).await
 }
 
 /// Queues a fix job for one open finding of an asset, or (no finding) for all of its open

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use super::held;
 use super::model::*;
 use crate::advisories::repo::{self as advisories, FoundVulnerability};
 use crate::agent::fix::{validate_package_name, FixOutcome};
@@ -172,8 +173,16 @@ fn validate_facts(facts: &HostFacts, errors: &mut FieldErrors) {
 }
 
 /// Enrolls (or re-enrolls) a host: one asset per machine id in the account, a fresh credential
-/// each time (the previous one stops working).
-pub async fn enroll(db: &Db, settings: &AgentSettings, token: &str, request: &EnrollRequest, now: i64) -> Result<EnrollResponse, AppError> {
+/// each time (the previous one stops working). A host that has an agent already is re-enrolled
+/// only with that agent's credential or an admin's approval; otherwise the request is held.
+pub async fn enroll(
+    db: &Db,
+    settings: &AgentSettings,
+    token: &str,
+    proof: held::Proof<'_>,
+    request: &EnrollRequest,
+    now: i64,
+) -> Result<EnrollAnswer, AppError> {
     let (token_id, account_id, token_group, prefix) = sqlx::query_as::<_, (i64, i64, Option<String>, String)>(
         "SELECT id, account_id, group_name, prefix FROM enrollment_tokens
          WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
@@ -194,14 +203,27 @@ pub async fn enroll(db: &Db, settings: &AgentSettings, token: &str, request: &En
     }
     AppError::check(errors)?;
     let facts = &request.facts;
-    let credential = format!("{CREDENTIAL_PREFIX}{}", random_hex(32));
+    let machine_id = facts.machine_id.to_ascii_lowercase();
     let mut tx = db.begin_write().await?;
+    let applicant = held::Applicant {
+        account_id,
+        token_id,
+        token_prefix: &prefix,
+        machine_id: &machine_id,
+        hostname: facts.hostname.trim(),
+        ips: &facts.ips,
+    };
+    if let Some(waiting) = held::admit(&mut tx, &applicant, proof, now).await? {
+        tx.commit().await?;
+        return Ok(EnrollAnswer::Held(waiting));
+    }
+    let credential = format!("{CREDENTIAL_PREFIX}{}", random_hex(32));
     let group_id = match &group {
         Some(name) => Some(super::repo::upsert_group(&mut tx, account_id, name, now).await?),
         None => None,
     };
     let asset = AssetIn {
-        instance_id: facts.machine_id.to_ascii_lowercase(),
+        instance_id: machine_id.clone(),
         name: facts.hostname.trim().to_string(),
         ips: facts.ips.clone(),
         os: facts.os.pretty_name.trim().to_string(),
@@ -237,13 +259,13 @@ pub async fn enroll(db: &Db, settings: &AgentSettings, token: &str, request: &En
     let actor = Actor::Token { name: format!("enrollment token {prefix}") };
     audit::record(&mut *tx, account_id, &actor, "agent.enroll", &asset.name, &asset.instance_id).await?;
     tx.commit().await?;
-    Ok(EnrollResponse {
+    Ok(EnrollAnswer::Enrolled(EnrollResponse {
         credential,
         instance_id: asset.instance_id,
         asset_id,
         heartbeat_secs: settings.heartbeat_secs,
         inventory_secs: settings.inventory_secs,
-    })
+    }))
 }
 
 pub async fn heartbeat(db: &Db, agent: &AgentIdentity, version: &str, now: i64) -> Result<(), AppError> {

@@ -213,6 +213,19 @@ pub struct EnrollmentTokenView {
     pub use_count: i64,
 }
 
+/// A re-enrollment of a known host that came without the host's current credential, waiting for
+/// an admin to approve (the host gets a new credential, the old one stops) or reject it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldEnrollmentView {
+    pub id: i64,
+    pub hostname: String,
+    pub machine_id: String,
+    pub ips: String,
+    /// The enrollment token it came with (its display prefix).
+    pub token_prefix: String,
+    pub created_at: i64,
+}
+
 /// A token just created: the secret and the command that enrolls a host with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewEnrollmentToken {

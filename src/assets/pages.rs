@@ -435,6 +435,55 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
     }
 }
 
+/// Re-enrollments of hosts that have an agent already, waiting for an admin: approving gives the
+/// host to the waiting agent (the current one stops), rejecting refuses it.
+#[component]
+fn HeldEnrollments() -> impl IntoView {
+    let approve = ServerAction::<ApproveHeldEnrollment>::new();
+    let reject = ServerAction::<RejectHeldEnrollment>::new();
+    let held = Resource::new(move || (approve.version().get(), reject.version().get()), |_| list_held_enrollments());
+    toast_outcome(move || approve.value().get(), "Enrollment approved: the host's agent gets its new credential when it next asks.", || ());
+    toast_outcome(move || reject.value().get(), "Enrollment rejected.", || ());
+    view! {
+        <section class="card">
+            <h2>"Enrollments awaiting approval"</h2>
+            <p class="muted">"A host that already has an agent re-enrolls at once only with that agent's credential. Without it, the enrollment waits here: approve it only if you moved or reinstalled the host yourself."</p>
+            <Loaded resource=held loading="Loading enrollments…" render=move |held| view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="held-enrollments">
+                        <thead><tr><th>"Host"</th><th>"Machine id"</th><th>"Addresses"</th><th>"Token"</th><th>"Asked"</th><th></th></tr></thead>
+                        <tbody>
+                            {rows_or_empty(held, 6, "No enrollment awaits approval.", move |h| {
+                                let approve_id = h.id.to_string();
+                                let reject_id = approve_id.clone();
+                                view! {
+                                    <tr>
+                                        <td>{h.hostname}</td>
+                                        <td class="mono">{h.machine_id}</td>
+                                        <td>{h.ips}</td>
+                                        <td class="mono">{format!("{}…", h.token_prefix)}</td>
+                                        <td>{date_time(Some(h.created_at))}</td>
+                                        <td class="right row-actions">
+                                            <ActionForm action=approve>
+                                                <input type="hidden" name="id" value=approve_id/>
+                                                <button class="btn btn-sm btn-primary" type="submit">"Approve"</button>
+                                            </ActionForm>
+                                            <ActionForm action=reject>
+                                                <input type="hidden" name="id" value=reject_id/>
+                                                <button class="btn btn-sm btn-danger" type="submit">"Reject"</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }
+                            })}
+                        </tbody>
+                    </table>
+                </div>
+            }/>
+        </section>
+    }
+}
+
 /// Add host: enrollment tokens and the command that installs the agent with one.
 #[component]
 pub fn AddHostPage() -> impl IntoView {
@@ -521,5 +570,6 @@ pub fn AddHostPage() -> impl IntoView {
                 </div>
             }/>
         </section>
+        <HeldEnrollments/>
     }
 }

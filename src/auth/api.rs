@@ -8,6 +8,8 @@ use crate::error::AppError;
 /// Failed attempts per email within the window before sign-in is refused for a while.
 pub const MAX_FAILED_SIGN_INS: i64 = 5;
 pub const FAILED_SIGN_IN_WINDOW_SECS: i64 = 15 * 60;
+/// Failed attempts per client address (any emails) within the same window.
+pub const MAX_FAILED_SIGN_INS_PER_CLIENT: i64 = 20;
 /// The longest email address there is (RFC 5321's path limit less its brackets).
 pub const MAX_EMAIL_CHARS: usize = 254;
 
@@ -31,7 +33,7 @@ pub async fn get_me() -> Result<Me, AppError> {
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use super::model::safe_next;
-    use super::repo;
+    use super::repo::{self, FailureKey};
     use super::session::{session, USER_ID_KEY};
     use crate::error::FieldErrors;
     use crate::server::{audit, crypto, now, state};
@@ -51,14 +53,21 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 
     let state = state()?;
     let now = now();
-    let (recent, oldest) = repo::failures_since(&state.db, &email, now - FAILED_SIGN_IN_WINDOW_SECS).await?;
-    if recent >= MAX_FAILED_SIGN_INS {
-        let wait = oldest.map(|t| t + FAILED_SIGN_IN_WINDOW_SECS - now).unwrap_or(FAILED_SIGN_IN_WINDOW_SECS);
-        let minutes = (wait.max(1) + 59) / 60;
-        return Err(AppError::TooManyRequests(format!(
-            "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-            if minutes == 1 { "" } else { "s" }
-        )));
+    let client = client_address(&state);
+    let throttles = [
+        (FailureKey::Client(&client), MAX_FAILED_SIGN_INS_PER_CLIENT, "from your network address"),
+        (FailureKey::Email(&email), MAX_FAILED_SIGN_INS, "for this email"),
+    ];
+    for (key, limit, whose) in throttles {
+        let (recent, oldest) = repo::failures_since(&state.db, key, now - FAILED_SIGN_IN_WINDOW_SECS).await?;
+        if recent >= limit {
+            let wait = oldest.map(|t| t + FAILED_SIGN_IN_WINDOW_SECS - now).unwrap_or(FAILED_SIGN_IN_WINDOW_SECS);
+            let minutes = (wait.max(1) + 59) / 60;
+            return Err(AppError::TooManyRequests(format!(
+                "Too many failed sign-in attempts {whose}. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            )));
+        }
     }
 
     let stored = repo::credentials(&state.db, &email).await?;
@@ -68,11 +77,13 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let user_id = match (verified, stored) {
         (true, Some((user_id, _))) => user_id,
         _ => {
-            repo::record_failure(&state.db, &email).await?;
+            repo::record_failure(&state.db, FailureKey::Email(&email)).await?;
+            repo::record_failure(&state.db, FailureKey::Client(&client)).await?;
             tracing::info!("failed sign-in");
             return Err(AppError::BadCredentials);
         }
     };
+    // The address's failures stay: one good account must not buy a guesser more attempts.
     repo::clear_failures(&state.db, &email).await?;
 
     let session = session().await?;
@@ -117,4 +128,17 @@ pub async fn revoke_authorization(service: String) -> Result<(), AppError> {
     let (user, state) = admin().await?;
     let service = Service::parse(&service).ok_or_else(|| AppError::field("service", "Unknown service."))?;
     super::repo::revoke_authorization(&state.db, user.account_id(), &user.actor(), service).await
+}
+
+/// The address a sign-in comes from (see `server::client`); "unknown" when the request carries
+/// no peer, which happens only to requests built in-process.
+#[cfg(feature = "ssr")]
+fn client_address(state: &crate::server::AppState) -> String {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    let Some(parts) = use_context::<http::request::Parts>() else { return "unknown".into() };
+    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else { return "unknown".into() };
+    let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    state.config.trusted_proxies.client(peer.ip(), forwarded).to_string()
 }

@@ -117,6 +117,11 @@ fn account_number() -> String {
     format!("{}", 1_000_000_000_000_000 + value % 9_000_000_000_000_000)
 }
 
+/// The one answer when an email is taken, in this account or in any other: emails are unique
+/// across the console, and saying "already exists" would tell an admin that a stranger's
+/// address has an account somewhere.
+pub const ADD_EMAIL_REFUSED: &str = "This email cannot be added.";
+
 pub async fn create_user<'c, E>(
     executor: E,
     account_id: i64,
@@ -139,7 +144,7 @@ where
     .bind(now())
     .fetch_one(executor)
     .await
-    .map_err(on_unique("email", "A user with this email already exists."))
+    .map_err(on_unique("email", ADD_EMAIL_REFUSED))
 }
 
 /// The user id and password hash for an email, if registered.
@@ -187,22 +192,38 @@ pub async fn list_users(db: &Db, account_id: i64) -> Result<Vec<UserSummary>, Ap
         .collect())
 }
 
-/// Failed sign-ins for an email since a time.
-pub async fn failures_since(db: &Db, email: &str, since: i64) -> Result<(i64, Option<i64>), AppError> {
-    Ok(sqlx::query_as::<_, (i64, Option<i64>)>(
-        "SELECT COUNT(*), MIN(at) FROM sign_in_failures WHERE email = $1 AND at > $2",
-    )
-    .bind(email)
-    .bind(since)
-    .fetch_one(&db.pool)
-    .await?)
+/// What failed sign-ins are counted by: the email tried, or the client address they came from.
+#[derive(Debug, Clone, Copy)]
+pub enum FailureKey<'a> {
+    Email(&'a str),
+    Client(&'a str),
 }
 
-pub async fn record_failure(db: &Db, email: &str) -> Result<(), AppError> {
+impl FailureKey<'_> {
+    fn table_and_column(&self) -> (&'static str, &'static str, &str) {
+        match self {
+            FailureKey::Email(email) => ("sign_in_failures", "email", email),
+            FailureKey::Client(address) => ("sign_in_client_failures", "address", address),
+        }
+    }
+}
+
+/// Failed sign-ins for an email or a client address since a time: how many, and the oldest.
+pub async fn failures_since(db: &Db, key: FailureKey<'_>, since: i64) -> Result<(i64, Option<i64>), AppError> {
+    let (table, column, value) = key.table_and_column();
+    Ok(sqlx::query_as::<_, (i64, Option<i64>)>(&format!("SELECT COUNT(*), MIN(at) FROM {table} WHERE {column} = $1 AND at > $2"))
+        .bind(value)
+        .bind(since)
+        .fetch_one(&db.pool)
+        .await?)
+}
+
+pub async fn record_failure(db: &Db, key: FailureKey<'_>) -> Result<(), AppError> {
+    let (table, column, value) = key.table_and_column();
     let now = now();
-    sqlx::query("INSERT INTO sign_in_failures (email, at) VALUES ($1, $2)").bind(email).bind(now).execute(&db.pool).await?;
+    sqlx::query(&format!("INSERT INTO {table} ({column}, at) VALUES ($1, $2)")).bind(value).bind(now).execute(&db.pool).await?;
     // Old rows are no longer needed for any decision.
-    sqlx::query("DELETE FROM sign_in_failures WHERE at < $1").bind(now - 86_400).execute(&db.pool).await?;
+    sqlx::query(&format!("DELETE FROM {table} WHERE at < $1")).bind(now - 86_400).execute(&db.pool).await?;
     Ok(())
 }
 

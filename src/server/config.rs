@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use super::mailer::{SmtpSecurity, SmtpSettings};
+use super::client::TrustedProxies;
 use super::outbound::OutboundPolicy;
 
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Where outbound requests may go (`BULWARK_OUTBOUND_ALLOW`, `BULWARK_DINGTALK_HOSTS`).
     pub outbound: Arc<OutboundPolicy>,
+    /// Proxies whose `X-Forwarded-For` names the client (`BULWARK_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The console's own TLS: PEM files read at start.
@@ -92,6 +95,7 @@ impl Config {
             agents: AgentSettings::default(),
             tls: None,
             outbound: Arc::new(OutboundPolicy::default()),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -104,6 +108,7 @@ impl Config {
         );
         config.secure_cookies = flag("BULWARK_SECURE_COOKIES");
         config.outbound = Arc::new(OutboundPolicy::from_env());
+        config.trusted_proxies = TrustedProxies::from_env();
         config.demo = flag("BULWARK_DEMO");
         config.admin_password = var("BULWARK_ADMIN_PASSWORD");
         config.master_key = var("BULWARK_MASTER_KEY");

@@ -111,6 +111,20 @@ mod tests {
         assert!(!verify_password("anything".into(), None).await);
     }
 
+    /// An unknown email costs what a wrong password costs only if the dummy hash is a real
+    /// argon2id hash with the parameters new hashes get: one that failed to parse would answer at once.
+    #[tokio::test]
+    async fn the_dummy_hash_costs_a_real_check() {
+        let dummy = PasswordHash::new(DUMMY_HASH).expect("the dummy hash parses");
+        let real_hash = hash_password("anything at all".into()).await.unwrap();
+        let real = PasswordHash::new(&real_hash.0).unwrap();
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert_eq!(dummy.salt.map(|s| s.len()), real.salt.map(|s| s.len()));
+    }
+
     #[test]
     fn tokens_are_random_and_hashed() {
         let (a, prefix, hash) = new_api_token();

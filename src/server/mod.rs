@@ -1,8 +1,9 @@
 //! Server-only plumbing below every console area: the clock, configuration, database, state,
-//! crypto helpers, secrets at rest, audit, the mail transport, the outbound request policy, TLS and
-//! per-account rate limits.
+//! crypto helpers, secrets at rest, audit, the mail transport, the outbound request policy, TLS,
+//! per-account rate limits and the client address behind proxies.
 
 pub mod audit;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod crypto;

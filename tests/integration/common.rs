@@ -330,4 +330,16 @@ impl TestApp {
     pub async fn age_rate_windows(&self, seconds: i64) {
         sqlx::query("UPDATE rate_counters SET window_start = window_start - $1").bind(seconds).execute(&self.db().pool).await.unwrap();
     }
+
+    /// A console behind the given trusted proxies (`BULWARK_TRUSTED_PROXIES`).
+    pub async fn behind_proxies(proxies: &str) -> TestApp {
+        let mut app = TestApp::new().await;
+        let (trusted, problems) = bulwark::server::client::TrustedProxies::parse(proxies);
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut config = (*app.state.config).clone();
+        config.trusted_proxies = trusted;
+        app.state.config = Arc::new(config);
+        app.router = router(app.state.clone());
+        app
+    }
 }

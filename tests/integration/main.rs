@@ -23,3 +23,5 @@ mod registry_support;
 mod signature;
 mod secrets;
 mod limits;
+mod sign_in_throttle;
+mod agent_takeover;

@@ -27,7 +27,7 @@ async fn admins_add_users() {
     let duplicate = app.call(Some(&admin), "add_user", &new_user("DANA@alpha.test", PASSWORD)).await;
     // Verify duplicates are refused case-insensitively, beside the email field.
     assert_eq!(duplicate.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(duplicate.json()["Validation"]["email"], "A user with this email already exists.");
+    assert_eq!(duplicate.json()["Validation"]["email"], "This email cannot be added.");
 
     // Verify the new user signs in as a viewer of the same account, and the audit log has it.
     let dana = app.sign_in("dana@alpha.test").await;
@@ -153,3 +153,29 @@ async fn page_numbers_at_the_edges_of_i64_are_served() {
     let assets = app.get(Some(&admin), &format!("/assets?page={}", i64::MAX)).await;
     assert_eq!(assets.status, StatusCode::OK);
 }
+
+/// Adding an email taken in another account answers exactly as adding one taken in one's own
+/// account: same status, same body, nothing written, no audit entry naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn adding_a_member_does_not_reveal_other_accounts() {
+    let app = TestApp::new().await;
+    let (alpha, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let (_, stranger) = app.account("Beta", Edition::Basic, Role::Viewer).await;
+    let admin = app.sign_in(&email).await;
+    app.user(alpha, "dana@alpha.test", Role::Viewer).await;
+    let users_before = app.count("SELECT COUNT(*) FROM users").await;
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_log").await;
+
+    let elsewhere = app.call(Some(&admin), "add_user", &new_user(&stranger, PASSWORD)).await;
+    let own = app.call(Some(&admin), "add_user", &new_user("dana@alpha.test", PASSWORD)).await;
+    // Verify both refusals are the same status and the same body, beside the email field.
+    assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", elsewhere.body);
+    assert_eq!(elsewhere.status, own.status);
+    assert_eq!(elsewhere.body, own.body);
+    assert_eq!(elsewhere.json()["Validation"]["email"], "This email cannot be added.");
+    // Verify nothing was written: no user moved or added, no audit entry.
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, users_before);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audit_before);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM users WHERE email = '{stranger}' AND account_id = {alpha}")).await, 0);
+}
+
