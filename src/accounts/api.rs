@@ -45,11 +45,13 @@ pub async fn create_folder(name: String, parent: String) -> Result<i64, AppError
 
 #[server(endpoint = "create_member")]
 pub async fn create_member(member: NewResourceAccount) -> Result<i64, AppError> {
-    use crate::editions::Edition;
     use crate::auth::model::AccountKind;
+    use crate::editions::Edition;
     let (user, state) = management(true).await?;
     member.validate()?;
-    let edition = Edition::parse(&member.edition).ok_or(AppError::Internal)?;
+    // Editions are the operator's to set (`bulwark account edition`): a management account's
+    // admin could otherwise mint Enterprise accounts. A new member starts on Basic.
+    let edition = Edition::Basic;
     let folder = folder_id(&member.folder)?;
     let mut tx = state.db.begin_write().await?;
     let account = crate::tenants::open_account(&mut tx, member.name.trim(), edition, AccountKind::Resource).await?;

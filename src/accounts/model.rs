@@ -88,7 +88,6 @@ pub struct NewResourceAccount {
     /// A folder id, or "" for the root.
     #[serde(default)]
     pub folder: String,
-    pub edition: String,
 }
 
 impl NewResourceAccount {
@@ -96,9 +95,6 @@ impl NewResourceAccount {
         let mut errors = FieldErrors::new();
         if let Err(message) = validate_name(&self.name, "Enter the account's display name.") {
             errors.insert("name".into(), message);
-        }
-        if Edition::parse(&self.edition).is_none() {
-            errors.insert("edition".into(), "Choose Basic, Advanced or Enterprise.".into());
         }
         if !self.folder.is_empty() && self.folder.parse::<i64>().is_err() {
             errors.insert("folder".into(), "Choose a folder.".into());
@@ -233,10 +229,10 @@ mod tests {
     }
 
     #[test]
-    fn new_members_need_a_name_and_an_edition() {
-        let bad = NewResourceAccount { name: " ".into(), folder: "x".into(), edition: "gold".into() };
+    fn new_members_need_a_name_and_a_real_folder() {
+        let bad = NewResourceAccount { name: " ".into(), folder: "x".into() };
         let AppError::Validation(errors) = bad.validate().unwrap_err() else { panic!() };
-        assert_eq!(errors.len(), 3);
-        assert!(NewResourceAccount { name: "EU prod".into(), folder: String::new(), edition: "basic".into() }.validate().is_ok());
+        assert_eq!(errors.len(), 2);
+        assert!(NewResourceAccount { name: "EU prod".into(), folder: String::new() }.validate().is_ok());
     }
 }

@@ -484,13 +484,12 @@ fn form_outcome<T: Clone + Send + Sync + 'static>(
 fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, String)>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let folder = RwSignal::new(String::new());
-    let edition = RwSignal::new("basic".to_string());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     form_outcome(move || create.value().get(), errors, form_error, "Resource account created.", move || name.set(String::new()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let member = NewResourceAccount { name: name.get(), folder: folder.get(), edition: edition.get() };
+        let member = NewResourceAccount { name: name.get(), folder: folder.get() };
         match member.validate() {
             Err(e) => form_error.set(errors.absorb::<()>(&Err(e))),
             Ok(()) => {
@@ -501,7 +500,7 @@ fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, St
     view! {
         <section class="card">
             <h2>"Create member"</h2>
-            <p class="muted">"A resource account: a new account managed from here, with no sign-in of its own until it is upgraded."</p>
+            <p class="muted">"A resource account: a new account managed from here, with no sign-in of its own until it is upgraded. It starts on the Basic edition; the console operator sets editions."</p>
             <form class="form" on:submit=submit novalidate data-testid="create-member">
                 <Field label="Display name" name="member_name" error=errors.message("name")>
                     <input id="member_name" type="text" maxlength="64" bind:value=name/>
@@ -510,11 +509,6 @@ fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, St
                     <Field label="Folder" name="member_folder" error=errors.message("folder")>
                         <select id="member_folder" on:change=move |ev| folder.set(event_target_value(&ev))>
                             {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                        </select>
-                    </Field>
-                    <Field label="Edition" name="member_edition" error=errors.message("edition")>
-                        <select id="member_edition" on:change=move |ev| edition.set(event_target_value(&ev))>
-                            {Edition::ALL.iter().map(|e| view! { <option value=e.as_str()>{e.label()}</option> }).collect_view()}
                         </select>
                     </Field>
                 </div>

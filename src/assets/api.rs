@@ -61,7 +61,7 @@ pub async fn list_held_enrollments() -> Result<Vec<HeldEnrollmentView>, AppError
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
-    super::held::list(&state.db, user.account_id()).await
+    super::held::list(&state.db, user.account_id(), crate::server::now()).await
 }
 
 /// Lets a held enrollment take over its host: the host's current credential stops now, and the

@@ -19,6 +19,10 @@ pub const HOLD_PREFIX: &str = "bhld_";
 pub const MAX_PENDING: i64 = 50;
 /// How often a held agent asks again.
 pub const RETRY_SECS: u64 = 30;
+/// How long a hold lives: a pending one waits this long for a decision, an approved one this long
+/// for its agent to ask again, a rejected one answers "rejected" this long. Then it is gone, and
+/// the host is judged afresh (an admin is asked again).
+pub const HOLD_TTL_SECS: i64 = 7 * 24 * 3600;
 
 /// What an enroll request brings besides the token: the host's current credential, if it has
 /// one, and the hold secret of an earlier held attempt.
@@ -52,6 +56,11 @@ fn held(hold: String) -> EnrollmentHeld {
 /// identity now (`None`: a new host, the right current credential, or an approved hold, which is
 /// used up here) or must wait (`Some`: a new or still-pending hold). A rejected hold is refused.
 pub async fn admit(tx: &mut AnyConnection, applicant: &Applicant<'_>, proof: Proof<'_>, now: i64) -> Result<Option<EnrollmentHeld>, AppError> {
+    sqlx::query("DELETE FROM held_enrollments WHERE account_id = $1 AND COALESCE(decided_at, created_at) < $2")
+        .bind(applicant.account_id)
+        .bind(now - HOLD_TTL_SECS)
+        .execute(&mut *tx)
+        .await?;
     if let Some(hold) = proof.hold {
         let found = sqlx::query_as::<_, (i64, String)>(
             "SELECT id, status FROM held_enrollments WHERE hold_hash = $1 AND account_id = $2 AND machine_id = $3",
@@ -111,14 +120,15 @@ pub async fn admit(tx: &mut AnyConnection, applicant: &Applicant<'_>, proof: Pro
     Ok(Some(held(hold)))
 }
 
-/// The account's enrollments waiting for a decision, oldest first.
-pub async fn list(db: &Db, account_id: i64) -> Result<Vec<HeldEnrollmentView>, AppError> {
+/// The account's enrollments waiting for a decision (not yet expired), oldest first.
+pub async fn list(db: &Db, account_id: i64, now: i64) -> Result<Vec<HeldEnrollmentView>, AppError> {
     let rows = sqlx::query_as::<_, (i64, String, String, String, String, i64)>(
         "SELECT h.id, h.hostname, h.machine_id, h.ips, t.prefix, h.created_at
          FROM held_enrollments h JOIN enrollment_tokens t ON t.id = h.token_id
-         WHERE h.account_id = $1 AND h.status = 'pending' ORDER BY h.created_at, h.id",
+         WHERE h.account_id = $1 AND h.status = 'pending' AND h.created_at >= $2 ORDER BY h.created_at, h.id",
     )
     .bind(account_id)
+    .bind(now - HOLD_TTL_SECS)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows
@@ -132,10 +142,11 @@ pub async fn list(db: &Db, account_id: i64) -> Result<Vec<HeldEnrollmentView>, A
 pub async fn decide(db: &Db, account_id: i64, actor: &Actor, id: i64, approve: bool, now: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let (hostname, machine_id) = sqlx::query_as::<_, (String, String)>(
-        "SELECT hostname, machine_id FROM held_enrollments WHERE id = $1 AND account_id = $2 AND status = 'pending'",
+        "SELECT hostname, machine_id FROM held_enrollments WHERE id = $1 AND account_id = $2 AND status = 'pending' AND created_at >= $3",
     )
     .bind(id)
     .bind(account_id)
+    .bind(now - HOLD_TTL_SECS)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;

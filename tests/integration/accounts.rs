@@ -19,7 +19,7 @@ async fn account_no(app: &TestApp, id: i64) -> String {
 }
 
 async fn create_member(app: &TestApp, admin: &Session, name: &str) -> i64 {
-    let created = app.call(Some(admin), "create_member", &[("member[name]", name), ("member[folder]", ""), ("member[edition]", "advanced")]).await;
+    let created = app.call(Some(admin), "create_member", &[("member[name]", name), ("member[folder]", "")]).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     created.json().as_i64().unwrap()
 }
@@ -39,11 +39,13 @@ async fn members_are_created_or_invited_and_accept() {
     assert_eq!(folder.status, StatusCode::OK, "{}", folder.body);
     let folder_id = folder.json().as_i64().unwrap().to_string();
     let sub = app.call(Some(&admin), "create_folder", &[("name", "EU"), ("parent", &folder_id)]).await.json().as_i64().unwrap().to_string();
-    let created = app.call(Some(&admin), "create_member", &[("member[name]", "EU shop"), ("member[folder]", &sub), ("member[edition]", "advanced")]).await;
+    // The attack: a management account's admin asks for an Enterprise member. Editions are the
+    // operator's: the field is ignored and the account starts on Basic.
+    let created = app.call(Some(&admin), "create_member", &[("member[name]", "EU shop"), ("member[folder]", &sub), ("member[edition]", "enterprise")]).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let shop = created.json().as_i64().unwrap();
-    // Verify: a resource account without users, with its default report, in Root / Production / EU.
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM accounts WHERE id = {shop} AND kind = 'resource' AND edition = 'advanced'")).await, 1);
+    // Verify: a Basic resource account without users, with its default report, in Root / Production / EU.
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM accounts WHERE id = {shop} AND kind = 'resource' AND edition = 'basic'")).await, 1);
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM users WHERE account_id = {shop}")).await, 0);
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM reports WHERE account_id = {shop} AND is_default = 1")).await, 1);
     let directory = app.call(Some(&admin), "get_directory", &[]).await.json();

@@ -168,3 +168,30 @@ async fn only_the_accounts_admins_decide() {
     assert_eq!(heartbeat(&fleet.app, &fleet.credential).await, StatusCode::NO_CONTENT);
     assert_eq!(fleet.app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'agent.enroll.%' AND action <> 'agent.enroll.held'").await, 0);
 }
+
+/// A hold lives seven days: an expired one is no longer listed nor approvable, and its agent is
+/// judged afresh (held again, with a new hold), so a forgotten attempt cannot be approved later.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hold_expires_after_seven_days() {
+    let fleet = enrolled_host().await;
+    let (hold, id) = held_attempt(&fleet).await;
+    // The suite's clock is shared by every test: age the hold instead of moving it.
+    let ttl = bulwark::assets::held::HOLD_TTL_SECS;
+    sqlx::query("UPDATE held_enrollments SET created_at = created_at - $1").bind(ttl + 1).execute(&fleet.app.db().pool).await.unwrap();
+
+    // Verify it is no longer listed and cannot be approved.
+    let listed = fleet.app.call(Some(&fleet.admin), "list_held_enrollments", &[]).await;
+    assert_eq!(listed.json().as_array().unwrap().len(), 0, "{}", listed.body);
+    let approved = fleet.app.call(Some(&fleet.admin), "approve_held_enrollment", &[("id", &id.to_string())]).await;
+    assert_eq!(approved.status, StatusCode::NOT_FOUND, "{}", approved.body);
+    assert_eq!(heartbeat(&fleet.app, &fleet.credential).await, StatusCode::NO_CONTENT);
+
+    // Verify the agent asking with the expired hold is held again under a new hold, and the old row is gone.
+    let again = enroll_with(&fleet.app, &fleet.token, None, Some(&hold)).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.body);
+    assert_ne!(again.json()["hold"].as_str().unwrap(), hold);
+    // (SQLite may give the new row the old id, so the old row is known by its age.)
+    let aged = format!("SELECT COUNT(*) FROM held_enrollments WHERE created_at < {}", bulwark::server::now() - ttl);
+    assert_eq!(fleet.app.count(&aged).await, 0);
+    assert_eq!(fleet.app.count("SELECT COUNT(*) FROM held_enrollments WHERE status = 'pending'").await, 1);
+}
