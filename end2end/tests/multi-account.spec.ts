@@ -22,7 +22,7 @@ test('build the directory: authorize, a folder, a resource account, an invitatio
   await expect(page.locator('[data-field=member_name]')).toHaveText("Enter the account's display name.");
   await create.getByLabel('Display name').fill('EU Shop');
   await create.getByLabel('Folder').selectOption({ label: 'Production' });
-  await expect(create).toContainText('It starts on the Basic edition');
+  await expect(page.getByText('It starts on the Basic edition')).toBeVisible();
   await create.getByRole('button', { name: 'Create member' }).click();
   await expect(page.locator('.toast-success').filter({ hasText: 'Resource account created.' })).toBeVisible();
   await expect(directoryRow(page, 'EU Shop')).toContainText('Resource account');

@@ -179,6 +179,7 @@ pub const MAX_MEMBERS: i64 = 1_000;
 
 /// Refuses (409) a new member once the directory holds `MAX_MEMBERS`.
 async fn require_room(conn: &mut AnyConnection, management: i64) -> Result<(), AppError> {
+    crate::server::db::lock_account(&mut *conn, management).await?;
     let members = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_members WHERE management_account_id = $1")
         .bind(management)
         .fetch_one(&mut *conn)

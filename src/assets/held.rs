@@ -92,6 +92,7 @@ pub async fn admit(tx: &mut AnyConnection, applicant: &Applicant<'_>, proof: Pro
     if proof.current_credential.is_some_and(|credential| hash_token(credential) == current) {
         return Ok(None);
     }
+    crate::server::db::lock_account(&mut *tx, applicant.account_id).await?;
     let pending = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM held_enrollments WHERE account_id = $1 AND status = 'pending'")
         .bind(applicant.account_id)
         .fetch_one(&mut *tx)

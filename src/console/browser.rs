@@ -1,6 +1,7 @@
 //! What the console tells browsers and which browser requests it accepts: security headers on
 //! every response, state-changing requests only from the console's own pages, and a real redirect
-//! (303) where a page sends a signed-out visitor to the sign-in page.
+//! (303) where a page sends a signed-out visitor to the sign-in page; a server function is
+//! refused to a signed-out caller before its body is read.
 
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -80,6 +81,43 @@ fn check_origin(headers: &HeaderMap, public_url: &str) -> Result<(), &'static st
         }
     }
     Ok(())
+}
+
+/// Server functions a signed-out caller may call: signing in, and asking who is signed in.
+const ANONYMOUS_SERVER_FNS: [&str; 3] = ["/api/sign_in", "/api/sign_out", "/api/get_me"];
+
+/// Every other server function needs a signed-in session, checked here before the body is read
+/// (the function checks the user, role, edition and account again). A signed-out call answers
+/// as the function would, `Unauthorized` with the server-function error header, or, for a form
+/// posted without JavaScript, 303 to the sign-in page.
+pub async fn signed_in_server_fns(request: Request, next: Next) -> Response {
+    use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+    use tower_sessions::Session;
+
+    let path = request.uri().path();
+    let gated = request.method() == Method::POST
+        && !ANONYMOUS_SERVER_FNS.contains(&path)
+        && leptos::server_fn::axum::server_fn_paths().any(|(registered, _)| registered == path);
+    if !gated {
+        return next.run(request).await;
+    }
+    let signed_in = match request.extensions().get::<Session>() {
+        Some(session) => matches!(session.get::<i64>(crate::auth::session::USER_ID_KEY).await, Ok(Some(_))),
+        None => false,
+    };
+    if signed_in {
+        return next.run(request).await;
+    }
+    let wants_html = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if wants_html {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/sign-in")]).into_response();
+    }
+    let body = serde_json::to_string(&crate::error::AppError::Unauthorized).unwrap_or_default();
+    let mut response = (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let Ok(value) = HeaderValue::from_str(path) {
+        response.headers_mut().insert(header::HeaderName::from_static(SERVER_FN_ERROR_HEADER), value);
+    }
+    response
 }
 
 /// A page that sends the visitor elsewhere while it renders (a signed-out visit to a console

@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::signature::webhook::routes())
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(browser::page_redirects))
+        .layer(axum::middleware::from_fn(browser::signed_in_server_fns))
         .layer(axum::middleware::from_fn_with_state(state.clone(), browser::same_origin_writes))
         .layer(DefaultBodyLimit::max(body::DEFAULT_LIMIT));
     let app = match &state.db.sessions {

@@ -140,6 +140,17 @@ pub fn like_pattern(text: &str) -> String {
     pattern
 }
 
+/// Serializes, until the transaction ends, the writers that check a per-account quota before
+/// they add a row (count, then insert). On PostgreSQL the account's row is locked, so two
+/// replicas cannot both see room for one more; on SQLite a write transaction (`BEGIN
+/// IMMEDIATE`) already excludes every other writer.
+pub async fn lock_account(conn: &mut sqlx::AnyConnection, account_id: i64) -> Result<(), sqlx::Error> {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE").bind(account_id).fetch_optional(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -126,8 +126,8 @@ async fn status_of_endless_post(server: &str, path: &str, extra_headers: &str) -
     String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string()
 }
 
-/// Without a token, credential, enrollment token or cluster token, a request whose body never
-/// ends is answered 401 at once: no body is read before the caller is known.
+/// Without a token, credential, enrollment token, cluster token or signed-in session, a request
+/// whose body never ends is answered 401 at once: no body is read before the caller is known.
 #[tokio::test(flavor = "multi_thread")]
 async fn unauthenticated_requests_are_refused_before_their_body_is_read() {
     let app = TestApp::new().await;
@@ -141,6 +141,10 @@ async fn unauthenticated_requests_are_refused_before_their_body_is_read() {
         ("/api/v1/advisories", ""),
         ("/api/v1/admission/1/bct_wrong", ""),
         ("/api/v1/kms/keys/k/sign", ""),
+        // Server functions: a signed-out caller is refused before the form is read.
+        ("/api/create_report", ""),
+        ("/api/signature/create_key", ""),
+        ("/api/add_user", "Cookie: bulwark_session=not-a-session\r\n"),
     ] {
         let status = status_of_endless_post(&server, path, headers).await;
         // Verify the refusal is the authentication's, not the body limit's.
@@ -255,16 +259,11 @@ async fn advisory_uploads_are_limited_to_ten_an_hour_per_account() {
 }
 
 async fn create_member(app: &TestApp, admin: &Session, name: &str) -> Response {
-    app.call(Some(admin), "create_member", &[("member[name]", name), ("member[folder]", ""), ("member[edition]", "basic")]).await
+    app.call(Some(admin), "create_member", &[("member[name]", name), ("member[folder]", "")]).await
 }
 
-/// A management account has at most 1,000 member accounts: the 1,001st is refused (409), created
-/// or invited, and nothing is written.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_management_account_has_at_most_a_thousand_members() {
-    let app = TestApp::new().await;
-    let (holding, admin) = management(&app).await;
-    let (outsider, _) = app.account("Outsider", Edition::Basic, Role::Admin).await;
+/// Gives `holding` 999 member accounts, one short of the quota.
+async fn seed_members(app: &TestApp, holding: i64) {
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 999)
          INSERT INTO accounts (account_no, name, edition, kind, created_at) SELECT 'seed-' || i, 'Seed ' || i, 'basic', 'resource', 0 FROM n",
@@ -277,6 +276,16 @@ async fn a_management_account_has_at_most_a_thousand_members() {
         .execute(&app.db().pool)
         .await
         .unwrap();
+}
+
+/// A management account has at most 1,000 member accounts: the 1,001st is refused (409), created
+/// or invited, and nothing is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_management_account_has_at_most_a_thousand_members() {
+    let app = TestApp::new().await;
+    let (holding, admin) = management(&app).await;
+    let (outsider, _) = app.account("Outsider", Edition::Basic, Role::Admin).await;
+    seed_members(&app, holding).await;
     // The thousandth member is allowed.
     assert_eq!(create_member(&app, &admin, "Last").await.status, StatusCode::OK);
     let accounts = app.count("SELECT COUNT(*) FROM accounts").await;
@@ -291,6 +300,26 @@ async fn a_management_account_has_at_most_a_thousand_members() {
     let invited = app.call(Some(&admin), "invite_account", &[("account_no", &outsider_no)]).await;
     assert_eq!(invited.status, StatusCode::CONFLICT, "{}", invited.body);
     assert_eq!(app.count("SELECT COUNT(*) FROM directory_invitations").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM directory_members").await, 1_000);
+}
+
+/// Two admins (or two replicas) adding the thousandth member at once: one gets it, the other is
+/// refused. On PostgreSQL the account's row is locked while the count is checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_adds_do_not_pass_the_member_quota() {
+    let app = TestApp::new().await;
+    let (holding, admin) = management(&app).await;
+    seed_members(&app, holding).await;
+    let (a, b, c, d) = tokio::join!(
+        create_member(&app, &admin, "A"),
+        create_member(&app, &admin, "B"),
+        create_member(&app, &admin, "C"),
+        create_member(&app, &admin, "D"),
+    );
+    let statuses = [a.status, b.status, c.status, d.status];
+    // Verify exactly one was added and the directory holds exactly the quota.
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 3, "{statuses:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM directory_members").await, 1_000);
 }
 

@@ -1,4 +1,5 @@
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
 use serde_json::json;
 
 use bulwark::editions::Edition;
@@ -54,6 +55,33 @@ async fn signed_out_pages_redirect_with_303_and_headers_guard_the_browser() {
         assert_eq!(response.headers["referrer-policy"], "same-origin");
         assert!(response.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     }
+}
+
+/// A signed-out call of a server function is refused as the function itself would refuse it
+/// (401, `Unauthorized`, the server-function error header), and a form posted without JavaScript
+/// is sent to the sign-in page; signing in and asking who is signed in stay open.
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_out_server_function_calls_are_refused() {
+    let app = TestApp::new().await;
+    let refused = app.call(None, "create_report", &[("report[name]", "x")]).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert_eq!(refused.json(), serde_json::json!("Unauthorized"));
+    assert_eq!(refused.headers["serverfnerror"], "/api/create_report");
+    let form = Request::builder()
+        .method(Method::POST)
+        .uri("/api/create_report")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .body(Body::from("report[name]=x"))
+        .unwrap();
+    let redirected = app.request(form).await;
+    assert_eq!(redirected.status, StatusCode::SEE_OTHER, "{}", redirected.body);
+    assert_eq!(redirected.headers["location"], "/sign-in");
+    // Verify the open ones still answer: get_me says nobody, sign_in judges the password.
+    let me = app.call(None, "get_me", &[]).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.body);
+    let sign_in = app.call(None, "sign_in", &[("email", "nobody@example.test"), ("password", "wrong-password")]).await;
+    assert_eq!(sign_in.json(), serde_json::json!("BadCredentials"), "{}", sign_in.body);
 }
 
 /// A page's scripts run only with the nonce of its own response: the hydration scripts carry it,
