@@ -91,6 +91,9 @@ pub const ASSET_PAGE_SIZE: i64 = 20;
 pub struct AssetPage {
     pub assets: Vec<AssetSummary>,
     pub total: i64,
+    /// The search matched more than `total` (the count stops there: shown as "1,000+").
+    #[serde(default)]
+    pub total_capped: bool,
     pub page: i64,
     pub page_count: i64,
     pub groups: Vec<AssetGroup>,

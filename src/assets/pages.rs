@@ -146,6 +146,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                     page=page.page
                     page_count=page.page_count
                     total=page.total
+                    capped=page.total_capped
                     href=move |p| assets_href(&query.search, group, p)
                 />
             </div>

@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 use super::model::*;
 use crate::advisories::repo::FoundVulnerability;
 use crate::error::AppError;
-use crate::server::db::{like_pattern, page_window, Db, PageWindow};
+use crate::server::db::{like_pattern, page_window, Db, DbKind, PageWindow};
 
 #[derive(sqlx::FromRow)]
 struct AssetRow {
@@ -59,39 +59,79 @@ fn asset_select() -> String {
     format!("SELECT {ASSET_COLUMNS} FROM assets a LEFT JOIN asset_groups g ON g.id = a.group_id")
 }
 
-/// `$2`: search ('' for none), `$3`: its LIKE pattern, `$4`: group (-1 all, 0 ungrouped, else the id).
-const ASSET_FILTER: &str = "a.account_id = $1
-    AND ($2 = '' OR LOWER(a.name) LIKE $3 ESCAPE '\\' OR a.ips LIKE $3 ESCAPE '\\' OR LOWER(a.instance_id) LIKE $3 ESCAPE '\\')
-    AND ($4 < 0 OR ($4 = 0 AND a.group_id IS NULL) OR a.group_id = $4)";
+/// Search results counted at most this far: past it the page says "1,000+" and pages through
+/// the first 1,000, so a broad query costs no more than a narrow one.
+pub const SEARCH_COUNT_CAP: i64 = 1_000;
+
+/// Queries this long or longer match any substring (FTS5 trigram on SQLite, pg_trgm on
+/// PostgreSQL); shorter ones match the start of a name, instance id or address list.
+const TRIGRAM: usize = 3;
+
+/// The WHERE clause of the Assets list: `$1` the account, `$2` the group (-1 all, 0 ungrouped,
+/// else its id), then the search's own parameters from `$3` (none without a search). Each search
+/// form is answered from an index, never by reading every asset of the account.
+fn asset_filter(db: &Db, search: &str) -> (String, Vec<String>) {
+    let mut clause = "a.account_id = $1 AND ($2 < 0 OR ($2 = 0 AND a.group_id IS NULL) OR a.group_id = $2)".to_string();
+    if search.is_empty() {
+        return (clause, Vec::new());
+    }
+    let lower = search.to_lowercase();
+    let long = search.chars().count() >= TRIGRAM;
+    let params = match (&db.kind, long) {
+        (DbKind::Sqlite, true) => {
+            // One FTS5 phrase (quotes doubled): the trigram tokenizer matches it as a substring.
+            clause.push_str(" AND a.id IN (SELECT rowid FROM assets_search WHERE assets_search MATCH $3)");
+            vec![format!("\"{}\"", search.replace('"', "\"\""))]
+        }
+        (DbKind::Sqlite, false) => {
+            // A range on the expression indexes: every string that starts with `lower`.
+            clause.push_str(
+                " AND ((lower(a.name) >= $3 AND lower(a.name) < $4) OR (lower(a.instance_id) >= $3 AND lower(a.instance_id) < $4)
+                   OR (a.ips >= $3 AND a.ips < $4))",
+            );
+            vec![lower.clone(), format!("{lower}\u{10FFFF}")]
+        }
+        (DbKind::Postgres, long) => {
+            clause.push_str(
+                " AND (lower(a.name) LIKE $3 ESCAPE '\\' OR a.ips LIKE $3 ESCAPE '\\' OR lower(a.instance_id) LIKE $3 ESCAPE '\\')",
+            );
+            let pattern = like_pattern(search);
+            // `%q%` for the trigram indexes; `q%` (text_pattern_ops) when too short for trigrams.
+            vec![if long { pattern } else { pattern[1..].to_string() }]
+        }
+    };
+    (clause, params)
+}
 
 pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<AssetPage, AppError> {
     let search = query.search.trim().to_string();
-    let pattern = like_pattern(&search);
     let group = query.group_id.unwrap_or(-1);
-    let total = sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM assets a WHERE {ASSET_FILTER}"))
-        .bind(account_id)
-        .bind(&search)
-        .bind(&pattern)
-        .bind(group)
-        .fetch_one(&db.pool)
-        .await?;
+    let (filter, params) = asset_filter(db, &search);
+    // With a search, count one past the cap and stop there.
+    let count_sql = if search.is_empty() {
+        format!("SELECT COUNT(*) FROM assets a WHERE {filter}")
+    } else {
+        format!("SELECT COUNT(*) FROM (SELECT 1 FROM assets a WHERE {filter} LIMIT {}) t", SEARCH_COUNT_CAP + 1)
+    };
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(account_id).bind(group);
+    for param in &params {
+        count = count.bind(param);
+    }
+    let counted = count.fetch_one(&db.pool).await?;
+    let total_capped = !search.is_empty() && counted > SEARCH_COUNT_CAP;
+    let total = counted.min(if search.is_empty() { i64::MAX } else { SEARCH_COUNT_CAP });
     let PageWindow { page, pages: page_count, offset } = page_window(query.page, total, ASSET_PAGE_SIZE);
     // The page's ids first: PostgreSQL would otherwise compute the counts of every row it skips.
-    let assets = sqlx::query_as::<_, AssetRow>(&format!(
-        "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {ASSET_FILTER} ORDER BY a.name, a.id LIMIT $5 OFFSET $6) p
+    let (limit_at, offset_at) = (params.len() + 3, params.len() + 4);
+    let sql = format!(
+        "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} ORDER BY a.name, a.id LIMIT ${limit_at} OFFSET ${offset_at}) p
          JOIN assets a ON a.id = p.id LEFT JOIN asset_groups g ON g.id = a.group_id ORDER BY a.name, a.id"
-    ))
-    .bind(account_id)
-    .bind(&search)
-    .bind(&pattern)
-    .bind(group)
-    .bind(ASSET_PAGE_SIZE)
-    .bind(offset)
-    .fetch_all(&db.pool)
-    .await?
-    .into_iter()
-    .map(AssetRow::into_summary)
-    .collect();
+    );
+    let mut rows = sqlx::query_as::<_, AssetRow>(&sql).bind(account_id).bind(group);
+    for param in &params {
+        rows = rows.bind(param);
+    }
+    let assets = rows.bind(ASSET_PAGE_SIZE).bind(offset).fetch_all(&db.pool).await?.into_iter().map(AssetRow::into_summary).collect();
     let groups = groups(db, account_id).await?;
     let (all_count, ungrouped_count) = sqlx::query_as::<_, (i64, i64)>(
         "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN group_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), 0) FROM assets WHERE account_id = $1",
@@ -99,7 +139,7 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
     .bind(account_id)
     .fetch_one(&db.pool)
     .await?;
-    Ok(AssetPage { assets, total, page, page_count, groups, ungrouped_count, all_count })
+    Ok(AssetPage { assets, total, total_capped, page, page_count, groups, ungrouped_count, all_count })
 }
 
 /// One asset of this account with its findings, alerts and baseline results; `NotFound` for any

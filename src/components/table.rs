@@ -2,10 +2,14 @@
 
 use leptos::prelude::*;
 
+use crate::format::thousands;
+
 /// "Page 2 of 7" with previous/next links; `href(page)` builds each link so filters stay in the URL.
+/// `capped`: the count stopped at `total` and more rows match ("1,000+ in all").
 #[component]
-pub fn Pagination(page: i64, page_count: i64, total: i64, href: impl Fn(i64) -> String + 'static) -> impl IntoView {
+pub fn Pagination(page: i64, page_count: i64, total: i64, href: impl Fn(i64) -> String + 'static, #[prop(optional)] capped: bool) -> impl IntoView {
     let page_count = page_count.max(1);
+    let total = if capped { format!("{}+", thousands(total)) } else { thousands(total) };
     let previous = (page > 1).then(|| href(page - 1));
     let next = (page < page_count).then(|| href(page + 1));
     view! {

@@ -23,5 +23,6 @@ mod registry_support;
 mod signature;
 mod secrets;
 mod limits;
+mod asset_search;
 mod sign_in_throttle;
 mod agent_takeover;

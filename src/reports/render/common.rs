@@ -62,21 +62,8 @@ pub(super) fn truncate_chars(s: &str, max: usize) -> String {
     out
 }
 
-/// 1234567 -> "1,234,567".
-pub(super) fn fmt_int(v: i64) -> String {
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if v < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// 1234567 -> "1,234,567" (the console's own grouping).
+pub(super) use crate::format::thousands as fmt_int;
 
 /// A difference with its sign: "+3", "-2", "±0".
 pub(super) fn fmt_signed(v: i64) -> String {
