@@ -31,6 +31,18 @@ test('assets: groups, search by name and IP, pagination and the detail page', as
   await expect(table.locator('tbody tr')).toHaveCount(1);
   await expect(table).toContainText('db-prod-02');
 
+  // Two characters match the start of a name: every db host, no web host.
+  await search.fill('db');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(table).toContainText('db-prod-02');
+  await expect(table).not.toContainText('web-prod-01');
+
+  // A substring from the middle of the name, any case.
+  await search.fill('PROD-02');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(table).toContainText('db-prod-02');
+  await expect(table).not.toContainText('db-prod-01');
+
   await search.fill('no-such-host');
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(table).toContainText('No assets match this search.');
