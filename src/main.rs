@@ -61,6 +61,10 @@ enum Command {
         #[arg(long, default_value = "/var/lib/bulwark-agent")]
         state_dir: std::path::PathBuf,
     },
+    /// Check the database: `check counters` recounts every open-risk counter, repairs any that
+    /// drifted (each repair is printed) and exits with status 1 if it had to repair.
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// Vulnerability advisories (OSV).
     #[command(subcommand)]
     Advisories(AdvisoryCommand),
@@ -90,6 +94,12 @@ enum Command {
         #[arg(long)]
         signature_out: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// Recount the open-risk counters of every account and repair those that drifted.
+    Counters,
 }
 
 #[derive(Subcommand)]
@@ -192,6 +202,17 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::User(UserCommand::Add { email, name, role, account }) => {
             let db = open_db(&config).await?;
             add_user(&db, &email, &name, &role, account.as_deref()).await?;
+        }
+        Command::Check(CheckCommand::Counters) => {
+            let db = open_db(&config).await?;
+            let repairs = bulwark::overview::counters::reconcile_all(&db).await?;
+            for repair in &repairs {
+                println!("repaired: {repair}");
+            }
+            if !repairs.is_empty() {
+                return Err(format!("{} counter(s) had drifted and were repaired", repairs.len()).into());
+            }
+            println!("Every counter matches its recount.");
         }
         Command::Account(AccountCommand::Edition { account, edition }) => {
             let db = open_db(&config).await?;

@@ -51,9 +51,7 @@ fn split_ips(ips: &str) -> Vec<String> {
 
 const ASSET_COLUMNS: &str = "a.id, a.instance_id, a.name, a.ips, a.os, a.region, g.name AS group_name,
         a.agent_status, a.last_seen_at,
-        (SELECT COUNT(*) FROM findings f WHERE f.asset_id = a.id AND f.resolved_at IS NULL) AS open_vulnerabilities,
-        (SELECT COUNT(*) FROM alerts al WHERE al.asset_id = a.id AND al.resolved_at IS NULL) AS open_alerts,
-        (SELECT COUNT(*) FROM baseline_results b WHERE b.asset_id = a.id AND b.resolved_at IS NULL) AS baseline_risks";
+        a.open_vulnerabilities, a.open_alerts, a.baseline_risks";
 
 fn asset_select() -> String {
     format!("SELECT {ASSET_COLUMNS} FROM assets a LEFT JOIN asset_groups g ON g.id = a.group_id")

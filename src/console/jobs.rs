@@ -1,5 +1,6 @@
 //! Background work of a console process: the report scheduler, the playbook engine, the agent
-//! fleet tick, the daily score snapshot and expired-session cleanup. Several replicas on one
+//! fleet tick, the hourly recount of the risk counters (one replica claims each hour's), the
+//! daily score snapshot and expired-session cleanup. Several replicas on one
 //! PostgreSQL may run them side by side: the snapshot and cleanup are idempotent, each report
 //! delivery is claimed by one replica, and each running playbook task is leased to one.
 
@@ -11,7 +12,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 use crate::server::config::replica_id;
 use crate::server::db::{Db, SessionPool};
 use crate::server::now;
-use crate::overview::repo::{record_score, score_as_of};
+use crate::overview::repo::{record_score, score_now};
 use crate::server::AppState;
 
 /// Records today's score for every account.
@@ -19,7 +20,7 @@ pub async fn snapshot_scores(db: &Db) -> Result<usize, crate::error::AppError> {
     let accounts = crate::auth::repo::account_ids(db).await?;
     let now = now();
     for account_id in &accounts {
-        let score = score_as_of(db, *account_id, now).await?;
+        let score = score_now(db, *account_id).await?;
         record_score(db, *account_id, now, score).await?;
     }
     Ok(accounts.len())
@@ -99,6 +100,24 @@ pub fn spawn(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "keys deleted after their pending window"),
                 Err(error) => tracing::warn!(%error, "key deletion tick failed"),
+            }
+        }
+    });
+    let counters = state.db.clone();
+    tokio::spawn(async move {
+        // Every replica asks each minute; one claims each hour's reconcile.
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match crate::overview::counters::claim_reconcile(&counters, replica_id(), now()).await {
+                Ok(true) => match crate::overview::counters::reconcile_all(&counters).await {
+                    Ok(repairs) if repairs.is_empty() => tracing::debug!("risk counters match their recount"),
+                    Ok(repairs) => tracing::warn!(repaired = repairs.len(), "risk counters repaired"),
+                    Err(error) => tracing::warn!(%error, "counter reconcile failed"),
+                },
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "counter reconcile claim failed"),
             }
         }
     });

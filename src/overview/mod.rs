@@ -2,6 +2,8 @@
 //! every other area reuses.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod counters;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

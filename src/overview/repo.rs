@@ -65,6 +65,12 @@ pub async fn weights(db: &Db, account_id: i64) -> Result<ScoreWeights, AppError>
     Ok(stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
 }
 
+/// The account's score now, from its counters.
+pub async fn score_now(db: &Db, account_id: i64) -> Result<i64, AppError> {
+    let (counts, _) = super::counters::open_risks(db, account_id).await?;
+    Ok(security_score(&counts, &weights(db, account_id).await?))
+}
+
 pub async fn score_as_of(db: &Db, account_id: i64, as_of: i64) -> Result<i64, AppError> {
     let counts = risk_counts(db, account_id, as_of).await?;
     Ok(security_score(&counts, &weights(db, account_id).await?))
@@ -121,7 +127,7 @@ pub async fn attacks_by_type(db: &Db, account_id: i64, since: i64) -> Result<Vec
 pub async fn overview(db: &Db, account_id: i64, record: bool) -> Result<super::model::Overview, AppError> {
     use super::model::{Overview, ScorePoint};
     let now = crate::server::now();
-    let (risks, vulnerabilities_by_category) = risk_counts_by_category(db, account_id, now).await?;
+    let (risks, vulnerabilities_by_category) = super::counters::open_risks(db, account_id).await?;
     let weights = weights(db, account_id).await?;
     let score = security_score(&risks, &weights);
     if record {

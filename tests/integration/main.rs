@@ -24,5 +24,6 @@ mod signature;
 mod secrets;
 mod limits;
 mod asset_search;
+mod counters;
 mod sign_in_throttle;
 mod agent_takeover;

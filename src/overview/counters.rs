@@ -1,0 +1,182 @@
+//! Open-risk counters: read by the Overview and the Assets list, kept by database triggers (see
+//! the `risk_counters` migrations), and recounted here. The reconcile job compares every counter
+//! with a fresh count and repairs what drifted, logging each repair; `bulwark check counters`
+//! runs it on demand.
+//!
+//! A recount reads the rows and the counters in one snapshot (a read transaction; REPEATABLE
+//! READ on PostgreSQL), where the two agree unless something bypassed the triggers, and repairs
+//! by adding the difference in a second, short write transaction. Changes committed in between
+//! carry their own increments, so adding the difference is right even then, and ingestion waits
+//! at most for that short write.
+
+use std::collections::HashMap;
+
+use super::score::{RiskCounts, SeverityCounts};
+use crate::assets::model::{Category, Severity};
+use crate::error::AppError;
+use crate::server::db::{Db, DbKind};
+
+/// (kind, severity, category) of one account's counter.
+type Key = (String, String, String);
+
+/// The open risks of an account now, from its counters, and its open vulnerabilities by category.
+pub async fn open_risks(db: &Db, account_id: i64) -> Result<(RiskCounts, Vec<(Category, i64)>), AppError> {
+    let rows = sqlx::query_as::<_, (String, String, String, i64)>(
+        "SELECT kind, severity, category, open_count FROM risk_counters WHERE account_id = $1 AND open_count <> 0",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let (mut vulnerabilities, mut alerts, mut baseline) = (SeverityCounts::default(), SeverityCounts::default(), SeverityCounts::default());
+    let mut by_category: Vec<(Category, i64)> = Category::ALL.iter().map(|c| (*c, 0)).collect();
+    for (kind, severity, category, n) in rows {
+        let Some(severity) = Severity::parse(&severity) else { continue };
+        match kind.as_str() {
+            "vulnerability" => {
+                vulnerabilities.add(severity, n);
+                if let Some(slot) = by_category.iter_mut().find(|(c, _)| c.as_str() == category) {
+                    slot.1 += n;
+                }
+            }
+            "alert" => alerts.add(severity, n),
+            "baseline" => baseline.add(severity, n),
+            _ => {}
+        }
+    }
+    Ok((RiskCounts { alerts, vulnerabilities, baseline }, by_category))
+}
+
+/// One counter that did not match its recount, and by how much it was corrected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    pub account_id: i64,
+    /// `risk_counters kind/severity/category`, or `assets.<column> of asset <id>`.
+    pub counter: String,
+    pub was: i64,
+    pub counted: i64,
+}
+
+impl std::fmt::Display for Repair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "account {}: {} was {}, counted {}", self.account_id, self.counter, self.was, self.counted)
+    }
+}
+
+const RECOUNT: &str = "
+    SELECT 'vulnerability', v.severity, v.category, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+    WHERE f.account_id = $1 AND f.resolved_at IS NULL GROUP BY v.severity, v.category
+    UNION ALL
+    SELECT 'alert', severity, '', COUNT(*) FROM alerts WHERE account_id = $1 AND resolved_at IS NULL GROUP BY severity
+    UNION ALL
+    SELECT 'baseline', risk_level, '', COUNT(*) FROM baseline_results WHERE account_id = $1 AND resolved_at IS NULL GROUP BY risk_level";
+
+/// The asset columns and the rows they count.
+const ASSET_COLUMNS: [(&str, &str); 3] =
+    [("open_vulnerabilities", "findings"), ("open_alerts", "alerts"), ("baseline_risks", "baseline_results")];
+
+fn keyed(rows: Vec<(String, String, String, i64)>) -> HashMap<Key, i64> {
+    rows.into_iter().map(|(kind, severity, category, n)| ((kind, severity, category), n)).collect()
+}
+
+/// Recounts one account's counters and repairs each that drifted; returns the repairs made.
+pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, AppError> {
+    // One snapshot for the counters and the rows they count.
+    let mut read = db.pool.begin().await?;
+    if db.kind == DbKind::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *read).await?;
+    }
+    let counted = keyed(sqlx::query_as(RECOUNT).bind(account_id).fetch_all(&mut *read).await?);
+    let stored = keyed(
+        sqlx::query_as("SELECT kind, severity, category, open_count FROM risk_counters WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_all(&mut *read)
+            .await?,
+    );
+    let mut counter_fixes: Vec<(Key, i64, i64)> = Vec::new();
+    for (key, &n) in &counted {
+        let was = stored.get(key).copied().unwrap_or(0);
+        if was != n {
+            counter_fixes.push((key.clone(), was, n));
+        }
+    }
+    for (key, &was) in &stored {
+        if was != 0 && !counted.contains_key(key) {
+            counter_fixes.push((key.clone(), was, 0));
+        }
+    }
+    let mut asset_fixes: Vec<(&str, i64, i64, i64)> = Vec::new();
+    for (column, table) in ASSET_COLUMNS {
+        let drifted = sqlx::query_as::<_, (i64, i64, i64)>(&format!(
+            "SELECT a.id, a.{column}, (SELECT COUNT(*) FROM {table} t WHERE t.asset_id = a.id AND t.resolved_at IS NULL) AS n
+             FROM assets a WHERE a.account_id = $1
+               AND a.{column} <> (SELECT COUNT(*) FROM {table} t WHERE t.asset_id = a.id AND t.resolved_at IS NULL)"
+        ))
+        .bind(account_id)
+        .fetch_all(&mut *read)
+        .await?;
+        asset_fixes.extend(drifted.into_iter().map(|(id, was, n)| (column, id, was, n)));
+    }
+    read.rollback().await?;
+    if counter_fixes.is_empty() && asset_fixes.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // Add each difference: right even if other changes committed since the snapshot.
+    let mut write = db.begin_write().await?;
+    let mut repairs = Vec::new();
+    for ((kind, severity, category), was, n) in counter_fixes {
+        sqlx::query(
+            "INSERT INTO risk_counters (account_id, kind, severity, category, open_count) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (account_id, kind, severity, category) DO UPDATE SET open_count = risk_counters.open_count + excluded.open_count",
+        )
+        .bind(account_id)
+        .bind(&kind)
+        .bind(&severity)
+        .bind(&category)
+        .bind(n - was)
+        .execute(&mut *write)
+        .await?;
+        repairs.push(Repair { account_id, counter: format!("risk_counters {kind}/{severity}/{category}"), was, counted: n });
+    }
+    for (column, asset_id, was, n) in asset_fixes {
+        sqlx::query(&format!("UPDATE assets SET {column} = {column} + $1 WHERE id = $2"))
+            .bind(n - was)
+            .bind(asset_id)
+            .execute(&mut *write)
+            .await?;
+        repairs.push(Repair { account_id, counter: format!("assets.{column} of asset {asset_id}"), was, counted: n });
+    }
+    write.commit().await?;
+    for repair in &repairs {
+        tracing::warn!(%repair, "counter repaired");
+    }
+    Ok(repairs)
+}
+
+/// Recounts every account, one at a time; the repairs made.
+pub async fn reconcile_all(db: &Db) -> Result<Vec<Repair>, AppError> {
+    let mut repairs = Vec::new();
+    for account_id in crate::auth::repo::account_ids(db).await? {
+        repairs.extend(reconcile_account(db, account_id).await?);
+    }
+    Ok(repairs)
+}
+
+/// How often the reconcile job runs, and how long one replica's claim on it lasts.
+pub const RECONCILE_EVERY_SECS: i64 = 3600;
+
+/// Claims this period's reconcile for `replica`: true for exactly one replica per period, so
+/// two replicas never add the same difference twice.
+pub async fn claim_reconcile(db: &Db, replica: &str, now: i64) -> Result<bool, AppError> {
+    let claimed = sqlx::query_scalar::<_, String>(
+        "INSERT INTO job_leases (name, holder, until) VALUES ('reconcile_counters', $1, $2)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until WHERE job_leases.until <= $3
+         RETURNING holder",
+    )
+    .bind(replica)
+    .bind(now + RECONCILE_EVERY_SECS - 60)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(claimed.is_some())
+}
