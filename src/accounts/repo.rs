@@ -429,7 +429,7 @@ pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Resul
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let at = now();
     let mut histories = crate::overview::repo::score_histories(db, &ids, at - 29 * DAY).await?;
-    let mut risks = risk_counts_of(db, &ids, at).await?;
+    let mut risks = risk_counts_of(db, &ids).await?;
     let sql = format!("SELECT id, score_weights FROM accounts WHERE id IN ({})", placeholders(1, ids.len()));
     let mut query = sqlx::query_as::<_, (i64, Option<String>)>(&sql);
     for id in &ids {
@@ -459,41 +459,24 @@ pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Resul
     Ok((out, total, page, pages))
 }
 
-/// Open risks at `as_of` of the given accounts, three grouped queries in all: the same counting
-/// as `overview::repo::risk_counts`, for many accounts at once.
-async fn risk_counts_of(db: &Db, accounts: &[i64], as_of: i64) -> Result<HashMap<i64, RiskCounts>, AppError> {
+/// Open risks now of the given accounts, from their counters (one query for the page).
+async fn risk_counts_of(db: &Db, accounts: &[i64]) -> Result<HashMap<i64, RiskCounts>, AppError> {
     let mut counts: HashMap<i64, RiskCounts> = HashMap::new();
-    let ids = placeholders(2, accounts.len());
-    let queries = [
-        format!(
-            "SELECT f.account_id, v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-             WHERE f.account_id IN ({ids}) AND f.first_seen_at <= $1 AND (f.resolved_at IS NULL OR f.resolved_at > $1)
-             GROUP BY f.account_id, v.severity"
-        ),
-        format!(
-            "SELECT account_id, severity, COUNT(*) FROM alerts
-             WHERE account_id IN ({ids}) AND occurred_at <= $1 AND (resolved_at IS NULL OR resolved_at > $1)
-             GROUP BY account_id, severity"
-        ),
-        format!(
-            "SELECT account_id, risk_level, COUNT(*) FROM baseline_results
-             WHERE account_id IN ({ids}) AND first_seen_at <= $1 AND (resolved_at IS NULL OR resolved_at > $1)
-             GROUP BY account_id, risk_level"
-        ),
-    ];
-    for (kind, sql) in queries.iter().enumerate() {
-        let mut query = sqlx::query_as::<_, (i64, String, i64)>(sql).bind(as_of);
-        for id in accounts {
-            query = query.bind(*id);
-        }
-        for (account, severity, n) in query.fetch_all(&db.pool).await? {
-            let Some(severity) = Severity::parse(&severity) else { continue };
-            let entry = counts.entry(account).or_default();
-            match kind {
-                0 => entry.vulnerabilities.add(severity, n),
-                1 => entry.alerts.add(severity, n),
-                _ => entry.baseline.add(severity, n),
-            }
+    let sql = format!(
+        "SELECT account_id, kind, severity, open_count FROM risk_counters WHERE account_id IN ({}) AND open_count <> 0",
+        placeholders(1, accounts.len())
+    );
+    let mut query = sqlx::query_as::<_, (i64, String, String, i64)>(&sql);
+    for id in accounts {
+        query = query.bind(*id);
+    }
+    for (account, kind, severity, n) in query.fetch_all(&db.pool).await? {
+        let Some(severity) = Severity::parse(&severity) else { continue };
+        let entry = counts.entry(account).or_default();
+        match kind.as_str() {
+            "vulnerability" => entry.vulnerabilities.add(severity, n),
+            "alert" => entry.alerts.add(severity, n),
+            _ => entry.baseline.add(severity, n),
         }
     }
     Ok(counts)
