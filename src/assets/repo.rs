@@ -51,10 +51,13 @@ fn split_ips(ips: &str) -> Vec<String> {
 
 const ASSET_COLUMNS: &str = "a.id, a.instance_id, a.name, a.ips, a.os, a.region, g.name AS group_name,
         a.agent_status, a.last_seen_at,
-        a.open_vulnerabilities, a.open_alerts, a.baseline_risks";
+        COALESCE(r.open_vulnerabilities, 0) AS open_vulnerabilities, COALESCE(r.open_alerts, 0) AS open_alerts,
+        COALESCE(r.baseline_risks, 0) AS baseline_risks";
+/// The joins `ASSET_COLUMNS` reads from, after `assets a`.
+const ASSET_JOINS: &str = "LEFT JOIN asset_groups g ON g.id = a.group_id LEFT JOIN asset_risks r ON r.asset_id = a.id";
 
 fn asset_select() -> String {
-    format!("SELECT {ASSET_COLUMNS} FROM assets a LEFT JOIN asset_groups g ON g.id = a.group_id")
+    format!("SELECT {ASSET_COLUMNS} FROM assets a {ASSET_JOINS}")
 }
 
 /// Search results counted at most this far: past it the page says "1,000+" and pages through
@@ -105,17 +108,30 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
     let search = query.search.trim().to_string();
     let group = query.group_id.unwrap_or(-1);
     let (filter, params) = asset_filter(db, &search);
-    // With a search, count one past the cap and stop there.
-    let count_sql = if search.is_empty() {
-        format!("SELECT COUNT(*) FROM assets a WHERE {filter}")
+    // Per group from the counters (no count at all without a search); with a search, count
+    // one past the cap and stop there.
+    let groups = groups(db, account_id).await?;
+    let (all_count, ungrouped_count) = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COALESCE(CAST(SUM(total) AS BIGINT), 0), COALESCE(CAST(SUM(CASE WHEN group_id = 0 THEN total ELSE 0 END) AS BIGINT), 0)
+         FROM asset_counters WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_one(&db.pool)
+    .await?;
+    let counted = if search.is_empty() {
+        match group {
+            g if g < 0 => all_count,
+            0 => ungrouped_count,
+            g => groups.iter().find(|x| x.id == g).map_or(0, |x| x.asset_count),
+        }
     } else {
-        format!("SELECT COUNT(*) FROM (SELECT 1 FROM assets a WHERE {filter} LIMIT {}) t", SEARCH_COUNT_CAP + 1)
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM assets a WHERE {filter} LIMIT {}) t", SEARCH_COUNT_CAP + 1);
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(account_id).bind(group);
+        for param in &params {
+            count = count.bind(param);
+        }
+        count.fetch_one(&db.pool).await?
     };
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(account_id).bind(group);
-    for param in &params {
-        count = count.bind(param);
-    }
-    let counted = count.fetch_one(&db.pool).await?;
     let total_capped = !search.is_empty() && counted > SEARCH_COUNT_CAP;
     let total = counted.min(if search.is_empty() { i64::MAX } else { SEARCH_COUNT_CAP });
     let PageWindow { page, pages: page_count, offset } = page_window(query.page, total, ASSET_PAGE_SIZE);
@@ -123,20 +139,13 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
     let (limit_at, offset_at) = (params.len() + 3, params.len() + 4);
     let sql = format!(
         "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} ORDER BY a.name, a.id LIMIT ${limit_at} OFFSET ${offset_at}) p
-         JOIN assets a ON a.id = p.id LEFT JOIN asset_groups g ON g.id = a.group_id ORDER BY a.name, a.id"
+         JOIN assets a ON a.id = p.id {ASSET_JOINS} ORDER BY a.name, a.id"
     );
     let mut rows = sqlx::query_as::<_, AssetRow>(&sql).bind(account_id).bind(group);
     for param in &params {
         rows = rows.bind(param);
     }
     let assets = rows.bind(ASSET_PAGE_SIZE).bind(offset).fetch_all(&db.pool).await?.into_iter().map(AssetRow::into_summary).collect();
-    let groups = groups(db, account_id).await?;
-    let (all_count, ungrouped_count) = sqlx::query_as::<_, (i64, i64)>(
-        "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN group_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), 0) FROM assets WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_one(&db.pool)
-    .await?;
     Ok(AssetPage { assets, total, total_capped, page, page_count, groups, ungrouped_count, all_count })
 }
 
@@ -483,7 +492,8 @@ pub async fn insert_attack(
 /// The account's asset groups by name, each with how many assets it holds.
 pub async fn groups(db: &Db, account_id: i64) -> Result<Vec<AssetGroup>, AppError> {
     Ok(sqlx::query_as::<_, (i64, String, i64)>(
-        "SELECT g.id, g.name, (SELECT COUNT(*) FROM assets a WHERE a.group_id = g.id) FROM asset_groups g
+        "SELECT g.id, g.name, COALESCE(c.total, 0) FROM asset_groups g
+         LEFT JOIN asset_counters c ON c.account_id = g.account_id AND c.group_id = g.id
          WHERE g.account_id = $1 ORDER BY g.name",
     )
     .bind(account_id)

@@ -18,6 +18,8 @@ use crate::server::db::{Db, DbKind};
 
 /// (kind, severity, category) of one account's counter.
 type Key = (String, String, String);
+/// (total, online) assets of one group.
+type HostCounts = (i64, i64);
 
 /// The open risks of an account now, from its counters, and its open vulnerabilities by category.
 pub async fn open_risks(db: &Db, account_id: i64) -> Result<(RiskCounts, Vec<(Category, i64)>), AppError> {
@@ -50,7 +52,8 @@ pub async fn open_risks(db: &Db, account_id: i64) -> Result<(RiskCounts, Vec<(Ca
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repair {
     pub account_id: i64,
-    /// `risk_counters kind/severity/category`, or `assets.<column> of asset <id>`.
+    /// `risk_counters kind/severity/category`, `asset_risks.<column> of asset <id>` or
+    /// `asset_counters <column> of group <id>`.
     pub counter: String,
     pub was: i64,
     pub counted: i64,
@@ -107,17 +110,43 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
     let mut asset_fixes: Vec<(&str, i64, i64, i64)> = Vec::new();
     for (column, table) in ASSET_COLUMNS {
         let drifted = sqlx::query_as::<_, (i64, i64, i64)>(&format!(
-            "SELECT a.id, a.{column}, (SELECT COUNT(*) FROM {table} t WHERE t.asset_id = a.id AND t.resolved_at IS NULL) AS n
-             FROM assets a WHERE a.account_id = $1
-               AND a.{column} <> (SELECT COUNT(*) FROM {table} t WHERE t.asset_id = a.id AND t.resolved_at IS NULL)"
+            "SELECT id, was, n FROM (
+                 SELECT a.id, COALESCE(r.{column}, 0) AS was, (SELECT COUNT(*) FROM {table} t WHERE t.asset_id = a.id AND t.resolved_at IS NULL) AS n
+                 FROM assets a LEFT JOIN asset_risks r ON r.asset_id = a.id WHERE a.account_id = $1) c
+             WHERE was <> n"
         ))
         .bind(account_id)
         .fetch_all(&mut *read)
         .await?;
         asset_fixes.extend(drifted.into_iter().map(|(id, was, n)| (column, id, was, n)));
     }
+    let hosts_counted: HashMap<i64, HostCounts> = sqlx::query_as::<_, (i64, i64, i64)>(
+        "SELECT COALESCE(group_id, 0), COUNT(*), COALESCE(CAST(SUM(CASE WHEN agent_status = 'online' THEN 1 ELSE 0 END) AS BIGINT), 0)
+         FROM assets WHERE account_id = $1 GROUP BY COALESCE(group_id, 0)",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *read)
+    .await?
+    .into_iter()
+    .map(|(group, total, online)| (group, (total, online)))
+    .collect();
+    let hosts_stored: HashMap<i64, HostCounts> =
+        sqlx::query_as::<_, (i64, i64, i64)>("SELECT group_id, total, online FROM asset_counters WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_all(&mut *read)
+            .await?
+            .into_iter()
+            .map(|(group, total, online)| (group, (total, online)))
+            .collect();
+    let mut host_fixes: Vec<(i64, HostCounts, HostCounts)> = Vec::new();
+    for group in hosts_counted.keys().chain(hosts_stored.keys()).copied().collect::<std::collections::BTreeSet<_>>() {
+        let (was, n) = (hosts_stored.get(&group).copied().unwrap_or((0, 0)), hosts_counted.get(&group).copied().unwrap_or((0, 0)));
+        if was != n {
+            host_fixes.push((group, was, n));
+        }
+    }
     read.rollback().await?;
-    if counter_fixes.is_empty() && asset_fixes.is_empty() {
+    if counter_fixes.is_empty() && asset_fixes.is_empty() && host_fixes.is_empty() {
         return Ok(Vec::new());
     }
 
@@ -139,12 +168,31 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         repairs.push(Repair { account_id, counter: format!("risk_counters {kind}/{severity}/{category}"), was, counted: n });
     }
     for (column, asset_id, was, n) in asset_fixes {
-        sqlx::query(&format!("UPDATE assets SET {column} = {column} + $1 WHERE id = $2"))
-            .bind(n - was)
-            .bind(asset_id)
+        sqlx::query(&format!(
+            "INSERT INTO asset_risks (asset_id, {column}) VALUES ($1, $2) ON CONFLICT (asset_id) DO UPDATE SET {column} = asset_risks.{column} + excluded.{column}"
+        ))
+        .bind(asset_id)
+        .bind(n - was)
             .execute(&mut *write)
             .await?;
-        repairs.push(Repair { account_id, counter: format!("assets.{column} of asset {asset_id}"), was, counted: n });
+        repairs.push(Repair { account_id, counter: format!("asset_risks.{column} of asset {asset_id}"), was, counted: n });
+    }
+    for (group, was, n) in host_fixes {
+        sqlx::query(
+            "INSERT INTO asset_counters (account_id, group_id, total, online) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (account_id, group_id) DO UPDATE SET total = asset_counters.total + excluded.total, online = asset_counters.online + excluded.online",
+        )
+        .bind(account_id)
+        .bind(group)
+        .bind(n.0 - was.0)
+        .bind(n.1 - was.1)
+        .execute(&mut *write)
+        .await?;
+        for (column, was, n) in [("total", was.0, n.0), ("online", was.1, n.1)] {
+            if was != n {
+                repairs.push(Repair { account_id, counter: format!("asset_counters {column} of group {group}"), was, counted: n });
+            }
+        }
     }
     write.commit().await?;
     for repair in &repairs {

@@ -103,8 +103,7 @@ pub async fn score_history(db: &Db, account_id: i64, since_day: &str) -> Result<
 
 pub async fn asset_counts(db: &Db, account_id: i64) -> Result<(i64, i64), AppError> {
     Ok(sqlx::query_as::<_, (i64, i64)>(
-        "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN agent_status = 'online' THEN 1 ELSE 0 END) AS BIGINT), 0)
-         FROM assets WHERE account_id = $1",
+        "SELECT COALESCE(CAST(SUM(total) AS BIGINT), 0), COALESCE(CAST(SUM(online) AS BIGINT), 0) FROM asset_counters WHERE account_id = $1",
     )
     .bind(account_id)
     .fetch_one(&db.pool)

@@ -45,7 +45,7 @@ async fn assets(app: &TestApp, token: &str) {
 /// One random step through the ingestion API (or, for what no API does, the SQL a fix or a
 /// cleanup would run); returns what it did, for the failure message.
 async fn step(app: &TestApp, token: &str, account_id: i64, rng: &mut Seeded) -> String {
-    match rng.below(7) {
+    match rng.below(8) {
         0 | 1 => {
             let rows: Vec<Value> = (0..1 + rng.below(5))
                 .map(|_| {
@@ -90,6 +90,16 @@ async fn step(app: &TestApp, token: &str, account_id: i64, rng: &mut Seeded) -> 
             .await
             .unwrap();
             format!("findings resolved_at = {resolved}")
+        }
+        7 => {
+            // A host moves group, goes offline or comes back (as the ingestion API or the fleet would set it).
+            let host = rng.pick(&HOSTS);
+            let mut row = asset(host, &format!("host-{host}"), "10.0.0.1");
+            let group = rng.pick(&["Web", "Db", ""]);
+            row["group"] = if group.is_empty() { Value::Null } else { json!(group) };
+            row["agent_status"] = json!(rng.pick(&["online", "offline", "not_installed"]));
+            post(app, token, "/api/v1/assets", json!({ "assets": [row.clone()] })).await;
+            format!("asset {row}")
         }
         5 => {
             let host = rng.pick(&HOSTS);
@@ -193,7 +203,12 @@ async fn drifted_counters_are_repaired_and_reported() {
     assets(&app, &token).await;
     post(&app, &token, "/api/v1/findings", json!({ "findings": [finding("i-1", "CVE-1", "high")] })).await;
     sqlx::query("UPDATE risk_counters SET open_count = open_count + 5 WHERE account_id = $1").bind(account_id).execute(&app.db().pool).await.unwrap();
-    sqlx::query("UPDATE assets SET open_alerts = 7 WHERE account_id = $1 AND instance_id = 'i-3'").bind(account_id).execute(&app.db().pool).await.unwrap();
+    sqlx::query("INSERT INTO asset_risks (asset_id, open_alerts) SELECT id, 7 FROM assets WHERE account_id = $1 AND instance_id = 'i-3'")
+        .bind(account_id)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE asset_counters SET online = online + 2 WHERE account_id = $1").bind(account_id).execute(&app.db().pool).await.unwrap();
 
     let url = app.state.config.database_url.clone();
     let check = tokio::task::spawn_blocking(move || bulwark(&url).args(["check", "counters"]).env("RUST_LOG", "warn").output().unwrap()).await.unwrap();
@@ -202,6 +217,7 @@ async fn drifted_counters_are_repaired_and_reported() {
     assert!(!check.status.success(), "{printed}");
     assert!(printed.contains("risk_counters vulnerability/high/linux was 6, counted 1"), "{printed}");
     assert!(printed.contains("open_alerts of asset") && printed.contains("was 7, counted 0"), "{printed}");
+    assert!(printed.contains("asset_counters online of group") && printed.contains("was 6, counted 4"), "{printed}");
     // Verify the repair holds: nothing left to repair, and the command now passes.
     assert_counted(&app, account_id, "the repair").await;
     let url = app.state.config.database_url.clone();
