@@ -77,6 +77,10 @@ const RECOUNT: &str = "
 const ASSET_COLUMNS: [(&str, &str); 3] =
     [("open_vulnerabilities", "findings"), ("open_alerts", "alerts"), ("baseline_risks", "baseline_results")];
 
+fn by_group(rows: Vec<(i64, i64, i64)>) -> HashMap<i64, HostCounts> {
+    rows.into_iter().map(|(group, total, online)| (group, (total, online))).collect()
+}
+
 fn keyed(rows: Vec<(String, String, String, i64)>) -> HashMap<Key, i64> {
     rows.into_iter().map(|(kind, severity, category, n)| ((kind, severity, category), n)).collect()
 }
@@ -120,24 +124,18 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         .await?;
         asset_fixes.extend(drifted.into_iter().map(|(id, was, n)| (column, id, was, n)));
     }
-    let hosts_counted: HashMap<i64, HostCounts> = sqlx::query_as::<_, (i64, i64, i64)>(
-        "SELECT COALESCE(group_id, 0), COUNT(*), COALESCE(CAST(SUM(CASE WHEN agent_status = 'online' THEN 1 ELSE 0 END) AS BIGINT), 0)
-         FROM assets WHERE account_id = $1 GROUP BY COALESCE(group_id, 0)",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *read)
-    .await?
-    .into_iter()
-    .map(|(group, total, online)| (group, (total, online)))
-    .collect();
-    let hosts_stored: HashMap<i64, HostCounts> =
-        sqlx::query_as::<_, (i64, i64, i64)>("SELECT group_id, total, online FROM asset_counters WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_all(&mut *read)
-            .await?
-            .into_iter()
-            .map(|(group, total, online)| (group, (total, online)))
-            .collect();
+    let hosts_counted = by_group(
+        sqlx::query_as(
+            "SELECT COALESCE(group_id, 0), COUNT(*), COALESCE(CAST(SUM(CASE WHEN agent_status = 'online' THEN 1 ELSE 0 END) AS BIGINT), 0)
+             FROM assets WHERE account_id = $1 GROUP BY COALESCE(group_id, 0)",
+        )
+        .bind(account_id)
+        .fetch_all(&mut *read)
+        .await?,
+    );
+    let hosts_stored = by_group(
+        sqlx::query_as("SELECT group_id, total, online FROM asset_counters WHERE account_id = $1").bind(account_id).fetch_all(&mut *read).await?,
+    );
     let mut host_fixes: Vec<(i64, HostCounts, HostCounts)> = Vec::new();
     for group in hosts_counted.keys().chain(hosts_stored.keys()).copied().collect::<std::collections::BTreeSet<_>>() {
         let (was, n) = (hosts_stored.get(&group).copied().unwrap_or((0, 0)), hosts_counted.get(&group).copied().unwrap_or((0, 0)));
