@@ -81,6 +81,10 @@ fn asset_filter(db: &Db, search: &str) -> (String, Vec<String>) {
     let params = match (&db.kind, long) {
         (DbKind::Sqlite, true) => {
             // One FTS5 phrase (quotes doubled): the trigram tokenizer matches it as a substring.
+            // The unary `+` keeps the planner off the (account, name) index, which without
+            // statistics it would walk through every asset of the account probing the matches;
+            // this way it looks up each match by rowid (cost follows the matches, not the account).
+            clause = clause.replacen("a.account_id = $1", "+a.account_id = $1", 1);
             clause.push_str(" AND a.id IN (SELECT rowid FROM assets_search WHERE assets_search MATCH $3)");
             vec![format!("\"{}\"", search.replace('"', "\"\""))]
         }
