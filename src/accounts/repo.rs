@@ -9,9 +9,8 @@ use sqlx::AnyConnection;
 use super::model::{
     Candidate, Directory, Folder, Invitation, InvitationStatus, ManagedAccount, Member, INVITATION_DAYS,
 };
-use crate::assets::model::Severity;
 use crate::editions::Edition;
-use crate::overview::score::{RiskCounts, ScoreWeights};
+use crate::overview::score::ScoreWeights;
 use crate::auth::model::{Account, AccountKind, Role};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
@@ -429,7 +428,7 @@ pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Resul
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let at = now();
     let mut histories = crate::overview::repo::score_histories(db, &ids, at - 29 * DAY).await?;
-    let mut risks = risk_counts_of(db, &ids).await?;
+    let mut risks = crate::overview::counters::open_risks_of(db, &ids).await?;
     let sql = format!("SELECT id, score_weights FROM accounts WHERE id IN ({})", placeholders(1, ids.len()));
     let mut query = sqlx::query_as::<_, (i64, Option<String>)>(&sql);
     for id in &ids {
@@ -457,29 +456,6 @@ pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Resul
         });
     }
     Ok((out, total, page, pages))
-}
-
-/// Open risks now of the given accounts, from their counters (one query for the page).
-async fn risk_counts_of(db: &Db, accounts: &[i64]) -> Result<HashMap<i64, RiskCounts>, AppError> {
-    let mut counts: HashMap<i64, RiskCounts> = HashMap::new();
-    let sql = format!(
-        "SELECT account_id, kind, severity, open_count FROM risk_counters WHERE account_id IN ({}) AND open_count <> 0",
-        placeholders(1, accounts.len())
-    );
-    let mut query = sqlx::query_as::<_, (i64, String, String, i64)>(&sql);
-    for id in accounts {
-        query = query.bind(*id);
-    }
-    for (account, kind, severity, n) in query.fetch_all(&db.pool).await? {
-        let Some(severity) = Severity::parse(&severity) else { continue };
-        let entry = counts.entry(account).or_default();
-        match kind.as_str() {
-            "vulnerability" => entry.vulnerabilities.add(severity, n),
-            "alert" => entry.alerts.add(severity, n),
-            _ => entry.baseline.add(severity, n),
-        }
-    }
-    Ok(counts)
 }
 
 /// Directory members not on the list yet.

@@ -86,6 +86,13 @@ fn check_origin(headers: &HeaderMap, public_url: &str) -> Result<(), &'static st
 /// Server functions a signed-out caller may call: signing in, and asking who is signed in.
 const ANONYMOUS_SERVER_FNS: [&str; 3] = ["/api/sign_in", "/api/sign_out", "/api/get_me"];
 
+/// The paths of the registered server functions, read once (the registry copies them into a new
+/// list on every call).
+fn server_fn_paths() -> &'static std::collections::HashSet<&'static str> {
+    static PATHS: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(|| leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect())
+}
+
 /// Every other server function needs a signed-in session, checked here before the body is read
 /// (the function checks the user, role, edition and account again). A signed-out call answers
 /// as the function would, `Unauthorized` with the server-function error header, or, for a form
@@ -95,9 +102,7 @@ pub async fn signed_in_server_fns(request: Request, next: Next) -> Response {
     use tower_sessions::Session;
 
     let path = request.uri().path();
-    let gated = request.method() == Method::POST
-        && !ANONYMOUS_SERVER_FNS.contains(&path)
-        && leptos::server_fn::axum::server_fn_paths().any(|(registered, _)| registered == path);
+    let gated = request.method() == Method::POST && !ANONYMOUS_SERVER_FNS.contains(&path) && server_fn_paths().contains(path);
     if !gated {
         return next.run(request).await;
     }

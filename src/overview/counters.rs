@@ -11,15 +11,27 @@
 
 use std::collections::HashMap;
 
-use super::score::{RiskCounts, SeverityCounts};
+use super::score::RiskCounts;
 use crate::assets::model::{Category, Severity};
 use crate::error::AppError;
-use crate::server::db::{Db, DbKind};
+use crate::server::db::{placeholders, Db, DbKind};
 
 /// (kind, severity, category) of one account's counter.
 type Key = (String, String, String);
 /// (total, online) assets of one group.
 type HostCounts = (i64, i64);
+
+/// Adds `n` open risks of one counter kind ("vulnerability", "alert" or "baseline") and
+/// severity, as the counters and the recounts name them.
+pub fn add_counted(counts: &mut RiskCounts, kind: &str, severity: &str, n: i64) {
+    let Some(severity) = Severity::parse(severity) else { return };
+    match kind {
+        "vulnerability" => counts.vulnerabilities.add(severity, n),
+        "alert" => counts.alerts.add(severity, n),
+        "baseline" => counts.baseline.add(severity, n),
+        _ => {}
+    }
+}
 
 /// The open risks of an account now, from its counters, and its open vulnerabilities by category.
 pub async fn open_risks(db: &Db, account_id: i64) -> Result<(RiskCounts, Vec<(Category, i64)>), AppError> {
@@ -29,23 +41,34 @@ pub async fn open_risks(db: &Db, account_id: i64) -> Result<(RiskCounts, Vec<(Ca
     .bind(account_id)
     .fetch_all(&db.pool)
     .await?;
-    let (mut vulnerabilities, mut alerts, mut baseline) = (SeverityCounts::default(), SeverityCounts::default(), SeverityCounts::default());
+    let mut risks = RiskCounts::default();
     let mut by_category: Vec<(Category, i64)> = Category::ALL.iter().map(|c| (*c, 0)).collect();
     for (kind, severity, category, n) in rows {
-        let Some(severity) = Severity::parse(&severity) else { continue };
-        match kind.as_str() {
-            "vulnerability" => {
-                vulnerabilities.add(severity, n);
-                if let Some(slot) = by_category.iter_mut().find(|(c, _)| c.as_str() == category) {
-                    slot.1 += n;
-                }
+        add_counted(&mut risks, &kind, &severity, n);
+        if kind == "vulnerability" {
+            if let Some(slot) = by_category.iter_mut().find(|(c, _)| c.as_str() == category) {
+                slot.1 += n;
             }
-            "alert" => alerts.add(severity, n),
-            "baseline" => baseline.add(severity, n),
-            _ => {}
         }
     }
-    Ok((RiskCounts { alerts, vulnerabilities, baseline }, by_category))
+    Ok((risks, by_category))
+}
+
+/// The open risks now of several accounts, from their counters, in one query.
+pub async fn open_risks_of(db: &Db, accounts: &[i64]) -> Result<HashMap<i64, RiskCounts>, AppError> {
+    let sql = format!(
+        "SELECT account_id, kind, severity, open_count FROM risk_counters WHERE account_id IN ({}) AND open_count <> 0",
+        placeholders(1, accounts.len())
+    );
+    let mut query = sqlx::query_as::<_, (i64, String, String, i64)>(&sql);
+    for id in accounts {
+        query = query.bind(*id);
+    }
+    let mut counts: HashMap<i64, RiskCounts> = HashMap::new();
+    for (account, kind, severity, n) in query.fetch_all(&db.pool).await? {
+        add_counted(counts.entry(account).or_default(), &kind, &severity, n);
+    }
+    Ok(counts)
 }
 
 /// One counter that did not match its recount, and by how much it was corrected.
@@ -171,8 +194,8 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         ))
         .bind(asset_id)
         .bind(n - was)
-            .execute(&mut *write)
-            .await?;
+        .execute(&mut *write)
+        .await?;
         repairs.push(Repair { account_id, counter: format!("asset_risks.{column} of asset {asset_id}"), was, counted: n });
     }
     for (group, was, n) in host_fixes {

@@ -2,59 +2,32 @@
 
 use std::collections::HashMap;
 
-use super::score::{security_score, RiskCounts, ScoreWeights, SeverityCounts};
-use crate::assets::model::{Category, Severity};
+use super::score::{security_score, RiskCounts, ScoreWeights};
 use crate::error::AppError;
 use crate::server::db::{placeholders, Db};
 
 /// Open risks at time `as_of`: each finding, alert and failed baseline check is open from its
-/// first sighting until it is resolved.
+/// first sighting until it is resolved. (Now, the counters answer: `counters::open_risks`.)
 pub async fn risk_counts(db: &Db, account_id: i64, as_of: i64) -> Result<RiskCounts, AppError> {
-    Ok(risk_counts_by_category(db, account_id, as_of).await?.0)
-}
-
-/// The open risks, and the open vulnerabilities by category from the same pass over the findings.
-pub async fn risk_counts_by_category(
-    db: &Db,
-    account_id: i64,
-    as_of: i64,
-) -> Result<(RiskCounts, Vec<(Category, i64)>), AppError> {
-    let findings = sqlx::query_as::<_, (String, String, i64)>(
-        "SELECT v.severity, v.category, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND f.first_seen_at <= $2 AND (f.resolved_at IS NULL OR f.resolved_at > $2)
-         GROUP BY v.severity, v.category",
+    let rows = sqlx::query_as::<_, (String, String, i64)>(
+        "SELECT 'vulnerability', v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND f.first_seen_at <= $2 AND (f.resolved_at IS NULL OR f.resolved_at > $2) GROUP BY v.severity
+         UNION ALL
+         SELECT 'alert', severity, COUNT(*) FROM alerts
+         WHERE account_id = $1 AND occurred_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY severity
+         UNION ALL
+         SELECT 'baseline', risk_level, COUNT(*) FROM baseline_results
+         WHERE account_id = $1 AND first_seen_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY risk_level",
     )
     .bind(account_id)
     .bind(as_of)
     .fetch_all(&db.pool)
     .await?;
-    let mut vulnerabilities = SeverityCounts::default();
-    let mut by_category: Vec<(Category, i64)> = Category::ALL.iter().map(|c| (*c, 0)).collect();
-    for (severity, category, n) in findings {
-        if let Some(severity) = Severity::parse(&severity) {
-            vulnerabilities.add(severity, n);
-        }
-        if let Some(slot) = by_category.iter_mut().find(|(c, _)| c.as_str() == category) {
-            slot.1 += n;
-        }
+    let mut counts = RiskCounts::default();
+    for (kind, severity, n) in rows {
+        super::counters::add_counted(&mut counts, &kind, &severity, n);
     }
-    let others = [
-        "SELECT severity, COUNT(*) FROM alerts
-         WHERE account_id = $1 AND occurred_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY severity",
-        "SELECT risk_level, COUNT(*) FROM baseline_results
-         WHERE account_id = $1 AND first_seen_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY risk_level",
-    ];
-    let mut out = [SeverityCounts::default(); 2];
-    for (query, counts) in others.iter().zip(out.iter_mut()) {
-        let rows = sqlx::query_as::<_, (String, i64)>(query).bind(account_id).bind(as_of).fetch_all(&db.pool).await?;
-        for (severity, n) in rows {
-            if let Some(severity) = Severity::parse(&severity) {
-                counts.add(severity, n);
-            }
-        }
-    }
-    let [alerts, baseline] = out;
-    Ok((RiskCounts { alerts, vulnerabilities, baseline }, by_category))
+    Ok(counts)
 }
 
 pub async fn weights(db: &Db, account_id: i64) -> Result<ScoreWeights, AppError> {
