@@ -42,6 +42,9 @@ pub enum AppError {
     /// A request body past the route's limit (bytes).
     #[error("The request body is larger than the {} this route accepts.", size_label(*.0))]
     PayloadTooLarge(u64),
+    /// A batch with more items than a request may carry.
+    #[error("A batch holds at most {} {items}; this one holds {}. Send larger loads in several requests.", crate::format::thousands(*.limit as i64), crate::format::thousands(*.sent as i64))]
+    BatchTooLarge { items: String, limit: usize, sent: usize },
 }
 
 /// A byte count as people say it: "16 MiB", "512 KiB", "900 bytes".
@@ -98,7 +101,7 @@ impl AppError {
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Request(_) => StatusCode::BAD_REQUEST,
-            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge(_) | AppError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -116,7 +119,7 @@ impl AppError {
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal => "internal",
             AppError::Request(_) => "bad_request",
-            AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::PayloadTooLarge(_) | AppError::BatchTooLarge { .. } => "payload_too_large",
         }
     }
 }

@@ -8,7 +8,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::model::*;
-use super::repo::{self, AssetIds};
+use super::bulk;
+use super::repo::{self, AssetIds, VulnerabilityEntry};
 use crate::auth::token::ApiCaller;
 use crate::error::AppError;
 use crate::http::body::{LimitedBody, INGEST_LIMIT};
@@ -114,27 +115,33 @@ pub async fn ingest_assets(db: &Db, account_id: i64, actor: &Actor, assets: &[As
     Ok(assets.len())
 }
 
+/// A batch of findings, written set-at-a-time (see `bulk`): one query resolves the assets,
+/// one per few hundred rows reads and updates the vulnerability catalogue, one per few hundred
+/// rows upserts the findings. Sightings of the same finding in one batch are merged.
 pub async fn ingest_findings(db: &Db, account_id: i64, actor: &Actor, findings: &[FindingIn]) -> Result<usize, AppError> {
     let now = now();
     validate_batch(findings, "findings", now, FindingIn::validate)?;
+    let entries: Vec<VulnerabilityEntry<'_>> = findings.iter().map(VulnerabilityEntry::of_finding).collect();
     let mut tx = db.begin_write().await?;
-    let mut assets = AssetIds::new(account_id);
-    let mut vulnerabilities = std::collections::HashMap::new();
-    for (i, finding) in findings.iter().enumerate() {
-        let asset_id = assets.require(&mut tx, &finding.instance_id, format!("findings[{i}].instance_id")).await?;
-        let key = (finding.advisory_id.trim().to_string(), finding.package.trim().to_string());
-        let vulnerability_id = match vulnerabilities.get(&key) {
-            Some(id) => *id,
-            None => {
-                let id = repo::upsert_vulnerability(&mut tx, account_id, finding).await?;
-                vulnerabilities.insert(key, id);
-                id
+    let names: Vec<Option<&str>> = findings.iter().map(|f| Some(f.instance_id.as_str())).collect();
+    let asset_ids = bulk::asset_ids(&mut tx, account_id, &names, |i| format!("findings[{i}].instance_id")).await?;
+    let vulnerabilities = bulk::vulnerability_ids(&mut tx, account_id, &entries).await?;
+    let sightings = findings
+        .iter()
+        .zip(&entries)
+        .zip(asset_ids)
+        .map(|((finding, entry), asset_id)| {
+            let key = (entry.advisory_id.to_string(), entry.package.to_string());
+            bulk::Sighting {
+                asset_id: asset_id.unwrap_or_default(),
+                vulnerability_id: vulnerabilities[&key],
+                status: finding.status,
+                installed_version: &finding.installed_version,
+                seen_at: finding.seen_at.unwrap_or(now),
             }
-        };
-        let seen_at = finding.seen_at.unwrap_or(now);
-        repo::upsert_finding(&mut tx, account_id, asset_id, vulnerability_id, finding.status, &finding.installed_version, seen_at)
-            .await?;
-    }
+        })
+        .collect();
+    bulk::upsert_findings(&mut tx, account_id, &bulk::merge_sightings(sightings)).await?;
     audit::record(&mut *tx, account_id, actor, "ingest.findings", "findings", &format!("{} findings", findings.len())).await?;
     tx.commit().await?;
     Ok(findings.len())

@@ -5,6 +5,8 @@
 pub mod agent_api;
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod bulk;
+#[cfg(feature = "ssr")]
 pub mod fleet;
 #[cfg(feature = "ssr")]
 pub mod held;

@@ -495,11 +495,12 @@ pub fn validate_batch<T>(
     now: i64,
     check: impl Fn(&T, &mut Problems, i64),
 ) -> Result<(), AppError> {
+    if items.len() > MAX_BATCH {
+        return Err(AppError::BatchTooLarge { items: name.to_string(), limit: MAX_BATCH, sent: items.len() });
+    }
     let mut errors = FieldErrors::new();
     if items.is_empty() {
         errors.insert(name.to_string(), "must contain at least one item".into());
-    } else if items.len() > MAX_BATCH {
-        errors.insert(name.to_string(), format!("must contain at most {MAX_BATCH} items; send larger loads in several requests"));
     } else {
         for (i, item) in items.iter().enumerate() {
             check(item, &mut Problems::new(format!("{name}[{i}]"), &mut errors), now);

@@ -359,21 +359,23 @@ pub async fn upsert_vulnerability_entry(conn: &mut AnyConnection, account_id: i6
     .await?)
 }
 
-pub async fn upsert_vulnerability(conn: &mut AnyConnection, account_id: i64, f: &FindingIn) -> Result<i64, AppError> {
-    let entry = VulnerabilityEntry {
-        advisory_id: f.advisory_id.trim(),
-        package: f.package.trim(),
-        title: f.title.trim(),
-        severity: f.severity.as_str(),
-        category: f.category.as_str(),
-        affected_versions: f.affected_versions.trim(),
-        fix: f.fix.trim(),
-    };
-    upsert_vulnerability_entry(conn, account_id, &entry).await
+impl<'a> VulnerabilityEntry<'a> {
+    /// The catalogue entry an ingested finding names (fields trimmed).
+    pub fn of_finding(f: &'a FindingIn) -> Self {
+        VulnerabilityEntry {
+            advisory_id: f.advisory_id.trim(),
+            package: f.package.trim(),
+            title: f.title.trim(),
+            severity: f.severity.as_str(),
+            category: f.category.as_str(),
+            affected_versions: f.affected_versions.trim(),
+            fix: f.fix.trim(),
+        }
+    }
 }
 
 /// Records a finding as seen at `seen_at`. Fixed and ignored findings are resolved; a resolved
-/// finding seen open again reopens with a new first-seen time.
+/// finding seen open again reopens with a new first-seen time (the statement is `bulk`'s).
 pub async fn upsert_finding(
     conn: &mut AnyConnection,
     account_id: i64,
@@ -383,29 +385,8 @@ pub async fn upsert_finding(
     installed_version: &str,
     seen_at: i64,
 ) -> Result<(), AppError> {
-    let resolved_at = (!status.is_open()).then_some(seen_at);
-    sqlx::query(
-        "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, first_seen_at, last_seen_at, resolved_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
-         ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
-            status = excluded.status,
-            installed_version = excluded.installed_version,
-            last_seen_at = excluded.last_seen_at,
-            first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND excluded.resolved_at IS NULL
-                                 THEN excluded.first_seen_at ELSE findings.first_seen_at END,
-            resolved_at = CASE WHEN excluded.resolved_at IS NULL THEN NULL
-                               ELSE COALESCE(findings.resolved_at, excluded.resolved_at) END",
-    )
-    .bind(account_id)
-    .bind(asset_id)
-    .bind(vulnerability_id)
-    .bind(status.as_str())
-    .bind(installed_version.trim())
-    .bind(seen_at)
-    .bind(resolved_at)
-    .execute(conn)
-    .await?;
-    Ok(())
+    let sighting = super::bulk::Sighting { asset_id, vulnerability_id, status, installed_version, seen_at };
+    super::bulk::upsert_findings(conn, account_id, &[sighting]).await
 }
 
 pub async fn upsert_alert(

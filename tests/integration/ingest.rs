@@ -190,3 +190,61 @@ async fn concurrent_batches_all_land() {
     assert_eq!(app.count("SELECT COUNT(*) FROM findings").await, 1600);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'ingest.findings'").await, 8);
 }
+
+/// Sightings of the same finding in one batch are merged, not an error: the latest sighting
+/// wins (a fix reported after the open sighting resolves it), and the catalogue keeps one row.
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicate_findings_in_a_batch_are_merged() {
+    let (app, token) = setup().await;
+    app.api(&token, Method::POST, "/api/v1/assets", Some(json!({ "assets": [asset("i-1", "web-1", "10.0.0.1"), asset("i-2", "web-2", "10.0.0.2")] }))).await;
+    let mut open = finding("i-1", "CVE-2024-0001", "high");
+    open["seen_at"] = json!(1_790_000_000);
+    let mut fixed = finding("i-1", "CVE-2024-0001", "high");
+    fixed["seen_at"] = json!(1_790_000_100);
+    fixed["status"] = json!("fixed");
+    let mut stale = finding(" i-1 ", "CVE-2024-0001", "high");
+    stale["seen_at"] = json!(1_789_000_000);
+    let other = finding("i-2", "CVE-2024-0001", "high");
+
+    let r = app.api(&token, Method::POST, "/api/v1/findings", Some(json!({ "findings": [open, fixed, stale, other] }))).await;
+
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["accepted"], 4);
+    // Verify one finding per asset, the first resolved at the fix's time, and one catalogue row.
+    assert_eq!(app.count("SELECT COUNT(*) FROM findings").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM vulnerabilities").await, 1);
+    let resolved = app.count("SELECT COALESCE(MAX(resolved_at), 0) FROM findings f JOIN assets a ON a.id = f.asset_id WHERE a.instance_id = 'i-1'").await;
+    assert_eq!(resolved, 1_790_000_100);
+    assert_eq!(app.api(&token, Method::GET, "/api/v1/assets/i-1", None).await.json()["open_vulnerabilities"], 0);
+    assert_eq!(app.api(&token, Method::GET, "/api/v1/assets/i-2", None).await.json()["open_vulnerabilities"], 1);
+}
+
+/// A large batch spans several multi-row statements and stays atomic: a bad row late in it
+/// (past the first statements) is named by its index and nothing of the batch is written; a
+/// batch over the item limit is refused with 413 naming the limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn large_batches_are_atomic_and_limited() {
+    let (app, token) = setup().await;
+    let assets: Vec<_> = (0..20).map(|i| asset(&format!("i-{i}"), &format!("web-{i}"), "10.0.0.1")).collect();
+    app.api(&token, Method::POST, "/api/v1/assets", Some(json!({ "assets": assets }))).await;
+    let mut findings: Vec<_> = (0..2_400).map(|n| finding(&format!("i-{}", n % 20), &format!("CVE-2024-{n:05}"), "medium")).collect();
+    findings[2_203]["instance_id"] = json!("i-404");
+
+    let refused = app.api(&token, Method::POST, "/api/v1/findings", Some(json!({ "findings": findings }))).await;
+
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(refused.json()["fields"]["findings[2203].instance_id"], "no asset with instance id \"i-404\" in this account");
+    assert_eq!(app.count("SELECT COUNT(*) FROM findings").await + app.count("SELECT COUNT(*) FROM vulnerabilities").await, 0);
+
+    findings[2_203]["instance_id"] = json!("i-3");
+    let accepted = app.api(&token, Method::POST, "/api/v1/findings", Some(json!({ "findings": findings }))).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM findings").await, 2_400);
+    assert_eq!(app.count("SELECT CAST(SUM(open_vulnerabilities) AS BIGINT) FROM asset_risks").await, 2_400);
+
+    let too_many: Vec<_> = (0..10_001).map(|n| finding("i-1", &format!("CVE-2025-{n:05}"), "low")).collect();
+    let over = app.api(&token, Method::POST, "/api/v1/findings", Some(json!({ "findings": too_many }))).await;
+    assert_eq!(over.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", over.body);
+    assert_eq!(over.json()["message"], "A batch holds at most 10,000 findings; this one holds 10,001. Send larger loads in several requests.");
+    assert_eq!(app.count("SELECT COUNT(*) FROM findings").await, 2_400);
+}

@@ -1,0 +1,241 @@
+//! Set-at-a-time writes for the ingestion API's hot path: a batch of findings costs a few
+//! statements per few hundred rows (asset ids resolved in one query, the vulnerability catalogue
+//! read and brought up to date in one, the findings upserted many rows to a statement) instead
+//! of three statements per row. The SQL is portable (`$n` binds, multi-row `VALUES`, `ON
+//! CONFLICT`), so one path serves SQLite and PostgreSQL through the `Any` pool.
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+
+use super::model::FindingStatus;
+use super::repo::VulnerabilityEntry;
+use crate::error::{AppError, FieldErrors};
+use crate::server::db::placeholders;
+
+/// Rows per multi-row statement. SQLite accepts 32,766 binds per statement and PostgreSQL
+/// 65,535; beyond a few hundred rows the statement's own cost stops shrinking.
+const ROWS_PER_STATEMENT: usize = 500;
+/// Names per `IN (…)` list when looking ids up.
+const KEYS_PER_LOOKUP: usize = 900;
+
+/// The ids of the account's assets named by `instance_ids` (trimmed), in one query per 900
+/// names. `path(i)` names the field of the i-th entry for the error; every unknown name is
+/// reported (up to 20), and nothing is returned then.
+pub async fn asset_ids(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    instance_ids: &[Option<&str>],
+    path: impl Fn(usize) -> String,
+) -> Result<Vec<Option<i64>>, AppError> {
+    let mut distinct: Vec<&str> = instance_ids.iter().flatten().map(|s| s.trim()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut known: HashMap<String, i64> = HashMap::with_capacity(distinct.len());
+    for chunk in distinct.chunks(KEYS_PER_LOOKUP) {
+        let sql = format!(
+            "SELECT instance_id, id FROM assets WHERE account_id = $1 AND instance_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(account_id);
+        for name in chunk {
+            query = query.bind(*name);
+        }
+        known.extend(query.fetch_all(&mut *conn).await?);
+    }
+    let mut errors = FieldErrors::new();
+    let ids = instance_ids
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let name = (*name)?.trim();
+            let id = known.get(name).copied();
+            if id.is_none() && errors.len() < 20 {
+                errors.insert(path(i), format!("no asset with instance id \"{name}\" in this account"));
+            }
+            id
+        })
+        .collect();
+    AppError::check(errors)?;
+    Ok(ids)
+}
+
+type CatalogueRow = (i64, String, String, String, String, String, String, String);
+
+/// The catalogue ids of `entries` (advisory, package), creating the missing rows and bringing
+/// changed ones up to date; unchanged rows are only read, not rewritten. When one key appears
+/// several times the first entry's details count. Keys are returned trimmed.
+pub async fn vulnerability_ids(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    entries: &[VulnerabilityEntry<'_>],
+) -> Result<HashMap<(String, String), i64>, AppError> {
+    let mut firsts: Vec<&VulnerabilityEntry<'_>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for entry in entries {
+        if seen.insert((entry.advisory_id, entry.package)) {
+            firsts.push(entry);
+        }
+    }
+    let mut ids = HashMap::with_capacity(firsts.len());
+    for chunk in firsts.chunks(ROWS_PER_STATEMENT) {
+        // What the catalogue holds now for these keys.
+        let keys = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 + 2 * i, 3 + 2 * i)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "WITH k (advisory_id, package) AS (VALUES {keys})
+             SELECT v.id, v.advisory_id, v.package, v.title, v.severity, v.category, v.affected_versions, v.fix
+             FROM k JOIN vulnerabilities v
+               ON v.account_id = $1 AND v.advisory_id = k.advisory_id AND v.package = k.package"
+        );
+        let mut query = sqlx::query_as::<_, CatalogueRow>(&sql).bind(account_id);
+        for entry in chunk {
+            query = query.bind(entry.advisory_id).bind(entry.package);
+        }
+        let mut current: HashMap<(String, String), CatalogueRow> = HashMap::new();
+        for row in query.fetch_all(&mut *conn).await? {
+            current.insert((row.1.clone(), row.2.clone()), row);
+        }
+        let mut stale = Vec::new();
+        for entry in chunk {
+            let key = (entry.advisory_id.to_string(), entry.package.to_string());
+            match current.get(&key) {
+                Some((id, _, _, title, severity, category, affected, fix))
+                    if title == entry.title
+                        && severity == entry.severity
+                        && category == entry.category
+                        && affected == entry.affected_versions
+                        && fix == entry.fix =>
+                {
+                    ids.insert(key, *id);
+                }
+                _ => stale.push(*entry),
+            }
+        }
+        if stale.is_empty() {
+            continue;
+        }
+        let rows = (0..stale.len())
+            .map(|i| {
+                let b = 2 + 7 * i;
+                format!("($1, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category, affected_versions, fix)
+             VALUES {rows}
+             ON CONFLICT (account_id, advisory_id, package) DO UPDATE SET
+                title = excluded.title, severity = excluded.severity, category = excluded.category,
+                affected_versions = excluded.affected_versions, fix = excluded.fix
+             RETURNING id, advisory_id, package"
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql).bind(account_id);
+        for v in &stale {
+            query = query
+                .bind(v.advisory_id)
+                .bind(v.package)
+                .bind(v.title)
+                .bind(v.severity)
+                .bind(v.category)
+                .bind(v.affected_versions)
+                .bind(v.fix);
+        }
+        for (id, advisory_id, package) in query.fetch_all(&mut *conn).await? {
+            ids.insert((advisory_id, package), id);
+        }
+    }
+    Ok(ids)
+}
+
+/// One sighting of a vulnerability on an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting<'a> {
+    pub asset_id: i64,
+    pub vulnerability_id: i64,
+    pub status: FindingStatus,
+    pub installed_version: &'a str,
+    pub seen_at: i64,
+}
+
+/// Sightings of the same finding (asset, vulnerability) merged into one: the latest sighting
+/// wins, and of two equally recent ones the later in the batch. Order of first appearance kept.
+pub fn merge_sightings(sightings: Vec<Sighting<'_>>) -> Vec<Sighting<'_>> {
+    let mut at: HashMap<(i64, i64), usize> = HashMap::with_capacity(sightings.len());
+    let mut merged: Vec<Sighting<'_>> = Vec::with_capacity(sightings.len());
+    for sighting in sightings {
+        match at.get(&(sighting.asset_id, sighting.vulnerability_id)) {
+            Some(&i) => {
+                if sighting.seen_at >= merged[i].seen_at {
+                    merged[i] = sighting;
+                }
+            }
+            None => {
+                at.insert((sighting.asset_id, sighting.vulnerability_id), merged.len());
+                merged.push(sighting);
+            }
+        }
+    }
+    merged
+}
+
+/// Records each sighting as `repo::upsert_finding` does (fixed and ignored findings resolve; a
+/// resolved finding seen open again reopens with a new first-seen time), hundreds of rows to a
+/// statement. The sightings must be merged (one per finding): a statement may not upsert the
+/// same row twice.
+pub async fn upsert_findings(conn: &mut AnyConnection, account_id: i64, sightings: &[Sighting<'_>]) -> Result<(), AppError> {
+    for chunk in sightings.chunks(ROWS_PER_STATEMENT) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let b = 2 + 6 * i;
+                format!("($1, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b, b + 1, b + 2, b + 3, b + 4, b + 4, b + 5)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, first_seen_at, last_seen_at, resolved_at)
+             VALUES {rows}
+             ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
+                status = excluded.status,
+                installed_version = excluded.installed_version,
+                last_seen_at = excluded.last_seen_at,
+                first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND excluded.resolved_at IS NULL
+                                     THEN excluded.first_seen_at ELSE findings.first_seen_at END,
+                resolved_at = CASE WHEN excluded.resolved_at IS NULL THEN NULL
+                                   ELSE COALESCE(findings.resolved_at, excluded.resolved_at) END"
+        );
+        let mut query = sqlx::query(&sql).bind(account_id);
+        for s in chunk {
+            let resolved_at = (!s.status.is_open()).then_some(s.seen_at);
+            query = query
+                .bind(s.asset_id)
+                .bind(s.vulnerability_id)
+                .bind(s.status.as_str())
+                .bind(s.installed_version.trim())
+                .bind(s.seen_at)
+                .bind(resolved_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sighting(asset_id: i64, vulnerability_id: i64, status: FindingStatus, seen_at: i64) -> Sighting<'static> {
+        Sighting { asset_id, vulnerability_id, status, installed_version: "1.0", seen_at }
+    }
+
+    #[test]
+    fn duplicate_sightings_merge_to_the_latest() {
+        let merged = merge_sightings(vec![
+            sighting(1, 7, FindingStatus::Unfixed, 100),
+            sighting(2, 7, FindingStatus::Unfixed, 100),
+            sighting(1, 7, FindingStatus::Fixed, 300),
+            sighting(1, 7, FindingStatus::Unfixed, 200),
+            sighting(2, 7, FindingStatus::Fixed, 100),
+        ]);
+        assert_eq!(merged, vec![sighting(1, 7, FindingStatus::Fixed, 300), sighting(2, 7, FindingStatus::Fixed, 100)]);
+    }
+}
