@@ -111,9 +111,17 @@ async fn run(label: &str, url: &str, args: &Args) {
         sqlx::query("VACUUM ANALYZE").execute(&db.pool).await.unwrap();
     }
 
+    // Page 2,000 as its "Next" link from page 1,999 names it: after that page's last asset.
+    let after = sqlx::query_scalar::<_, i64>("SELECT id FROM assets WHERE account_id = $1 ORDER BY name, id LIMIT 1 OFFSET 39979")
+        .bind(account.id)
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap()
+        .unwrap_or(0);
     for (what, path) in [
         ("Assets page (first page)", "/assets".to_string()),
-        ("Assets page (page 2000)", "/assets?page=2000".to_string()),
+        ("Assets page (page 2000)", format!("/assets?page=2000&after={after}")),
+        ("Assets page 2000 by OFFSET", "/assets?page=2000".to_string()),
         ("Assets search by name", "/assets?q=host-09999".to_string()),
         ("Assets search by IP", "/assets?q=10.1.134.".to_string()),
         ("Overview page", "/".to_string()),

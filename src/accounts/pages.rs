@@ -236,6 +236,7 @@ pub fn MemberViewPage() -> impl IntoView {
             search: q.get("q").unwrap_or_default(),
             group_id: None,
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            ..AssetQuery::default()
         })
     });
     let view_data = Resource::new(move || (id.get(), asset_query.get()), |(id, query)| load_by_id(id, move |id| get_member_view(id, query)));

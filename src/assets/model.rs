@@ -83,6 +83,14 @@ pub struct AssetQuery {
     pub search: String,
     pub group_id: Option<i64>,
     pub page: i64,
+    /// Keyset paging: the page after this asset (the previous page's last row) or before it
+    /// (the next page's first row), so a deep page reads 20 rows instead of skipping thousands.
+    /// `page` then only labels the page. A cursor that names no asset of the account falls
+    /// back to paging by number.
+    #[serde(default)]
+    pub after: Option<i64>,
+    #[serde(default)]
+    pub before: Option<i64>,
 }
 
 pub const ASSET_PAGE_SIZE: i64 = 20;

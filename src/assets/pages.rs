@@ -33,6 +33,8 @@ pub fn AssetListPage() -> impl IntoView {
             search: q.get("q").unwrap_or_default(),
             group_id: q.get("group").and_then(|g| g.parse().ok()),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            after: q.get("after").and_then(|p| p.parse().ok()),
+            before: q.get("before").and_then(|p| p.parse().ok()),
         })
     });
     let page = Resource::new(move || query.get(), list_assets);
@@ -59,6 +61,16 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
     let search = query.search.clone();
     let group = query.group_id;
     let current = move |g: Option<i64>| if g == group { "page" } else { "false" };
+    // Previous and next pages by keyset (this page's first and last rows), page 1 plainly.
+    let (this_page, first_id, last_id) = (page.page, page.assets.first().map(|a| a.id), page.assets.last().map(|a| a.id));
+    let page_href = move |p: i64| {
+        let href = assets_href(&query.search, group, p);
+        let cursor = if p > this_page { last_id.map(|id| format!("after={id}")) } else { first_id.map(|id| format!("before={id}")) };
+        match cursor {
+            Some(cursor) if p > 1 => format!("{href}{}{cursor}", if href.contains('?') { '&' } else { '?' }),
+            _ => href,
+        }
+    };
     view! {
         <div class="split">
             <nav class="group-list" aria-label="Asset groups">
@@ -147,7 +159,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                     page_count=page.page_count
                     total=page.total
                     capped=page.total_capped
-                    href=move |p| assets_href(&query.search, group, p)
+                    href=page_href
                 />
             </div>
         </div>

@@ -139,18 +139,63 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
     let total_capped = !search.is_empty() && counted > SEARCH_COUNT_CAP;
     let total = counted.min(if search.is_empty() { i64::MAX } else { SEARCH_COUNT_CAP });
     let PageWindow { page, pages: page_count, offset } = page_window(query.page, total, ASSET_PAGE_SIZE);
-    // The page's ids first: PostgreSQL would otherwise compute the counts of every row it skips.
-    let (limit_at, offset_at) = (params.len() + 3, params.len() + 4);
+    let assets = match keyset_page(db, account_id, group, &filter, &params, query).await? {
+        Some(assets) => assets,
+        None => {
+            // The page's ids first: PostgreSQL would otherwise compute the counts of every row it skips.
+            let (limit_at, offset_at) = (params.len() + 3, params.len() + 4);
+            let sql = format!(
+                "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} ORDER BY a.name, a.id LIMIT ${limit_at} OFFSET ${offset_at}) p
+                 JOIN assets a ON a.id = p.id {ASSET_JOINS} ORDER BY a.name, a.id"
+            );
+            let mut rows = sqlx::query_as::<_, AssetRow>(&sql).bind(account_id).bind(group);
+            for param in &params {
+                rows = rows.bind(param);
+            }
+            rows.bind(ASSET_PAGE_SIZE).bind(offset).fetch_all(&db.pool).await?.into_iter().map(AssetRow::into_summary).collect()
+        }
+    };
+    Ok(AssetPage { assets, total, total_capped, page, page_count, groups, ungrouped_count, all_count })
+}
+
+/// The page after (or before) the cursor's asset in (name, id) order: a range read on the
+/// account's (name) index, whatever the page's depth. `None` without a cursor, when the cursor
+/// names no asset of the account, or when nothing lies beyond it (the caller pages by number).
+async fn keyset_page(
+    db: &Db,
+    account_id: i64,
+    group: i64,
+    filter: &str,
+    params: &[String],
+    query: &AssetQuery,
+) -> Result<Option<Vec<AssetSummary>>, AppError> {
+    let (cursor, forward) = match (query.after, query.before) {
+        (Some(id), _) => (id, true),
+        (None, Some(id)) => (id, false),
+        (None, None) => return Ok(None),
+    };
+    let Some(name) = sqlx::query_scalar::<_, String>("SELECT name FROM assets WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(cursor)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (name_at, id_at, limit_at) = (params.len() + 3, params.len() + 4, params.len() + 5);
+    let (compare, order) = if forward { (">", "ASC") } else { ("<", "DESC") };
     let sql = format!(
-        "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} ORDER BY a.name, a.id LIMIT ${limit_at} OFFSET ${offset_at}) p
+        "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} AND (a.name, a.id) {compare} (${name_at}, ${id_at})
+                                      ORDER BY a.name {order}, a.id {order} LIMIT ${limit_at}) p
          JOIN assets a ON a.id = p.id {ASSET_JOINS} ORDER BY a.name, a.id"
     );
     let mut rows = sqlx::query_as::<_, AssetRow>(&sql).bind(account_id).bind(group);
-    for param in &params {
+    for param in params {
         rows = rows.bind(param);
     }
-    let assets = rows.bind(ASSET_PAGE_SIZE).bind(offset).fetch_all(&db.pool).await?.into_iter().map(AssetRow::into_summary).collect();
-    Ok(AssetPage { assets, total, total_capped, page, page_count, groups, ungrouped_count, all_count })
+    let assets: Vec<AssetSummary> =
+        rows.bind(name).bind(cursor).bind(ASSET_PAGE_SIZE).fetch_all(&db.pool).await?.into_iter().map(AssetRow::into_summary).collect();
+    Ok((!assets.is_empty()).then_some(assets))
 }
 
 /// One asset of this account with its findings, alerts and baseline results; `NotFound` for any

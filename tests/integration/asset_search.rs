@@ -11,9 +11,7 @@ use bulwark::editions::Edition;
 use crate::common::*;
 
 async fn search(app: &TestApp, session: &Session, q: &str) -> Value {
-    let found = app.call(Some(session), "list_assets", &[("query[search]", q), ("query[page]", "1")]).await;
-    assert_eq!(found.status, StatusCode::OK, "{q}: {}", found.body);
-    found.json()
+    asset_page(app, session, &[("query[search]", q), ("query[page]", "1")]).await
 }
 
 fn names(page: &Value) -> Vec<String> {
@@ -103,4 +101,70 @@ async fn broad_searches_stop_counting_at_a_thousand() {
     assert!(html.body.contains("1,000+ in all"), "{}", html.body);
     let listed = app.get(Some(&admin), "/assets").await;
     assert!(listed.body.contains("1,200 in all"), "{}", listed.body);
+}
+
+async fn asset_page(app: &TestApp, session: &Session, args: &[(&str, &str)]) -> Value {
+    let found = app.call(Some(session), "list_assets", args).await;
+    assert_eq!(found.status, StatusCode::OK, "{args:?}: {}", found.body);
+    found.json()
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["assets"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect()
+}
+
+/// Deep pages are read by keyset: the page after the previous page's last row (or before the
+/// next page's first) holds exactly the rows that paging by number gives, in order, ties on
+/// the name broken by id; within a search too. A cursor that names no asset of this account
+/// (deleted, or another account's) pages by number instead and shows nothing of the other.
+#[tokio::test(flavor = "multi_thread")]
+async fn keyset_pages_equal_numbered_pages() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let token = app.token(&admin, "scanner").await;
+    // 50 assets, names repeating in pairs so ties need the id.
+    let assets: Vec<Value> = (0..50).map(|i| asset(&format!("i-{i:03}"), &format!("node-{:02}", (i * 7) % 25), "10.0.0.1")).collect();
+    assert_eq!(app.api(&token, Method::POST, "/api/v1/assets", Some(json!({ "assets": assets }))).await.status, StatusCode::OK);
+    let (_, other) = app.account("Beta", Edition::Basic, Role::Admin).await;
+    let other = app.sign_in(&other).await;
+    let other_token = app.token(&other, "scanner").await;
+    app.api(&other_token, Method::POST, "/api/v1/assets", Some(json!({ "assets": [asset("i-x", "node-00", "10.0.0.9")] }))).await;
+    let foreign = ids(&asset_page(&app, &other, &[("query[search]", ""), ("query[page]", "1")]).await)[0];
+
+    let numbered: Vec<Vec<i64>> = numbered_pages(&app, &admin, "").await;
+    assert_eq!(numbered.iter().map(Vec::len).collect::<Vec<_>>(), vec![20, 20, 10]);
+    let after_1 = numbered[0][19].to_string();
+    let page_2 = asset_page(&app, &admin, &[("query[search]", ""), ("query[page]", "2"), ("query[after]", &after_1)]).await;
+    assert_eq!(ids(&page_2), numbered[1]);
+    assert_eq!(page_2["page"], 2);
+    let after_2 = numbered[1][19].to_string();
+    let page_3 = asset_page(&app, &admin, &[("query[search]", ""), ("query[page]", "3"), ("query[after]", &after_2)]).await;
+    assert_eq!(ids(&page_3), numbered[2]);
+    let before_3 = numbered[2][0].to_string();
+    let back_2 = asset_page(&app, &admin, &[("query[search]", ""), ("query[page]", "2"), ("query[before]", &before_3)]).await;
+    assert_eq!(ids(&back_2), numbered[1]);
+
+    // Within a search (a substring, answered by the trigram index), the same.
+    let searched = numbered_pages(&app, &admin, "ode-").await;
+    assert_eq!(searched.len(), 3);
+    let after = searched[1][19].to_string();
+    let next = asset_page(&app, &admin, &[("query[search]", "ode-"), ("query[page]", "3"), ("query[after]", &after)]).await;
+    assert_eq!(ids(&next), searched[2]);
+
+    for cursor in [foreign.to_string(), "999999".to_string()] {
+        let fallback = asset_page(&app, &admin, &[("query[search]", ""), ("query[page]", "2"), ("query[after]", &cursor)]).await;
+        assert_eq!(ids(&fallback), numbered[1], "cursor {cursor}");
+    }
+}
+
+/// Every page by number, for comparison.
+async fn numbered_pages(app: &TestApp, session: &Session, search: &str) -> Vec<Vec<i64>> {
+    let first = asset_page(app, session, &[("query[search]", search), ("query[page]", "1")]).await;
+    let pages = first["page_count"].as_i64().unwrap();
+    let mut all = vec![ids(&first)];
+    for p in 2..=pages {
+        all.push(ids(&asset_page(app, session, &[("query[search]", search), ("query[page]", &p.to_string())]).await));
+    }
+    all
 }
