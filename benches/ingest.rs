@@ -154,7 +154,7 @@ fn finding(n: usize, per_asset: usize) -> Value {
         5..=13 => "medium",
         _ => "low",
     };
-    let category = ["linux", "linux", "linux", "windows", "web_cms", "app"][vuln % 6];
+    let category = ["linux", "linux", "linux", "linux", "windows", "web_cms"][vuln % 6];
     let status = match hash % 30 {
         0..=4 => "fixed",
         5 => "ignored",
@@ -231,10 +231,8 @@ async fn ingest_findings(db: &Db, router: &Router, token: &str, args: &Args) {
         let start = Instant::now();
         let mut tx = db.begin_write().await.unwrap();
         for chunk in rows.chunks(500) {
-            let values = (0..chunk.len())
-                .map(|i| format!("(1, {})", bulwark::server::db::placeholders(1 + 7 * i, 7)))
-                .collect::<Vec<_>>()
-                .join(", ");
+            // The same bind markers as the console's bulk writes (positional on SQLite).
+            let values = bulwark::server::db::marker_rows(db.kind == bulwark::server::db::DbKind::Sqlite, 1, chunk.len(), 8);
             let sql = format!(
                 "INSERT INTO bench_bare_findings (account_id, instance_id, advisory_id, package, status, installed_version, seen_at, resolved_at) VALUES {values}"
             );
@@ -243,6 +241,7 @@ async fn ingest_findings(db: &Db, router: &Router, token: &str, args: &Args) {
                 let seen_at = f["seen_at"].as_i64().unwrap();
                 let resolved = (f["status"] != "unfixed").then_some(seen_at);
                 query = query
+                    .bind(1_i64)
                     .bind(f["instance_id"].as_str().unwrap().to_string())
                     .bind(f["advisory_id"].as_str().unwrap().to_string())
                     .bind(f["package"].as_str().unwrap().to_string())

@@ -2,7 +2,9 @@
 //! statements per few hundred rows (asset ids resolved in one query, the vulnerability catalogue
 //! read and brought up to date in one, the findings upserted many rows to a statement) instead
 //! of three statements per row. The SQL is portable (`$n` binds, multi-row `VALUES`, `ON
-//! CONFLICT`), so one path serves SQLite and PostgreSQL through the `Any` pool.
+//! CONFLICT`), so one path serves SQLite and PostgreSQL through the `Any` pool; the bind
+//! markers are positional on SQLite (see `db::marker`), so every value is bound in the order
+//! the text names it, once per marker.
 
 use std::collections::HashMap;
 
@@ -11,7 +13,7 @@ use sqlx::AnyConnection;
 use super::model::FindingStatus;
 use super::repo::VulnerabilityEntry;
 use crate::error::{AppError, FieldErrors};
-use crate::server::db::placeholders;
+use crate::server::db::{is_sqlite, marker, marker_rows};
 
 /// Rows per multi-row statement. SQLite accepts 32,766 binds per statement and PostgreSQL
 /// 65,535; beyond a few hundred rows the statement's own cost stops shrinking.
@@ -32,11 +34,10 @@ pub async fn asset_ids(
     distinct.sort_unstable();
     distinct.dedup();
     let mut known: HashMap<String, i64> = HashMap::with_capacity(distinct.len());
+    let sqlite = is_sqlite(conn);
     for chunk in distinct.chunks(KEYS_PER_LOOKUP) {
-        let sql = format!(
-            "SELECT instance_id, id FROM assets WHERE account_id = $1 AND instance_id IN ({})",
-            placeholders(2, chunk.len())
-        );
+        let names = (0..chunk.len()).map(|i| marker(sqlite, 2 + i)).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT instance_id, id FROM assets WHERE account_id = {} AND instance_id IN ({names})", marker(sqlite, 1));
         let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(account_id);
         for name in chunk {
             query = query.bind(*name);
@@ -78,19 +79,22 @@ pub async fn vulnerability_ids(
         }
     }
     let mut ids = HashMap::with_capacity(firsts.len());
+    let sqlite = is_sqlite(conn);
     for chunk in firsts.chunks(ROWS_PER_STATEMENT) {
-        // What the catalogue holds now for these keys.
-        let keys = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 + 2 * i, 3 + 2 * i)).collect::<Vec<_>>().join(", ");
+        // What the catalogue holds now for these keys (the keys bound first, then the account).
+        let keys = marker_rows(sqlite, 1, chunk.len(), 2);
         let sql = format!(
             "WITH k (advisory_id, package) AS (VALUES {keys})
              SELECT v.id, v.advisory_id, v.package, v.title, v.severity, v.category, v.affected_versions, v.fix
              FROM k JOIN vulnerabilities v
-               ON v.account_id = $1 AND v.advisory_id = k.advisory_id AND v.package = k.package"
+               ON v.account_id = {} AND v.advisory_id = k.advisory_id AND v.package = k.package",
+            marker(sqlite, 1 + 2 * chunk.len())
         );
-        let mut query = sqlx::query_as::<_, CatalogueRow>(&sql).bind(account_id);
+        let mut query = sqlx::query_as::<_, CatalogueRow>(&sql);
         for entry in chunk {
             query = query.bind(entry.advisory_id).bind(entry.package);
         }
+        let query = query.bind(account_id);
         let mut current: HashMap<(String, String), CatalogueRow> = HashMap::new();
         for row in query.fetch_all(&mut *conn).await? {
             current.insert((row.1.clone(), row.2.clone()), row);
@@ -114,13 +118,7 @@ pub async fn vulnerability_ids(
         if stale.is_empty() {
             continue;
         }
-        let rows = (0..stale.len())
-            .map(|i| {
-                let b = 2 + 7 * i;
-                format!("($1, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = marker_rows(sqlite, 1, stale.len(), 8);
         let sql = format!(
             "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category, affected_versions, fix)
              VALUES {rows}
@@ -129,9 +127,10 @@ pub async fn vulnerability_ids(
                 affected_versions = excluded.affected_versions, fix = excluded.fix
              RETURNING id, advisory_id, package"
         );
-        let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql).bind(account_id);
+        let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql);
         for v in &stale {
             query = query
+                .bind(account_id)
                 .bind(v.advisory_id)
                 .bind(v.package)
                 .bind(v.title)
@@ -183,14 +182,9 @@ pub fn merge_sightings(sightings: Vec<Sighting<'_>>) -> Vec<Sighting<'_>> {
 /// statement. The sightings must be merged (one per finding): a statement may not upsert the
 /// same row twice.
 pub async fn upsert_findings(conn: &mut AnyConnection, account_id: i64, sightings: &[Sighting<'_>]) -> Result<(), AppError> {
+    let sqlite = is_sqlite(conn);
     for chunk in sightings.chunks(ROWS_PER_STATEMENT) {
-        let rows = (0..chunk.len())
-            .map(|i| {
-                let b = 2 + 6 * i;
-                format!("($1, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b, b + 1, b + 2, b + 3, b + 4, b + 4, b + 5)
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = marker_rows(sqlite, 1, chunk.len(), 8);
         let sql = format!(
             "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, first_seen_at, last_seen_at, resolved_at)
              VALUES {rows}
@@ -203,14 +197,16 @@ pub async fn upsert_findings(conn: &mut AnyConnection, account_id: i64, sighting
                 resolved_at = CASE WHEN excluded.resolved_at IS NULL THEN NULL
                                    ELSE COALESCE(findings.resolved_at, excluded.resolved_at) END"
         );
-        let mut query = sqlx::query(&sql).bind(account_id);
+        let mut query = sqlx::query(&sql);
         for s in chunk {
             let resolved_at = (!s.status.is_open()).then_some(s.seen_at);
             query = query
+                .bind(account_id)
                 .bind(s.asset_id)
                 .bind(s.vulnerability_id)
                 .bind(s.status.as_str())
                 .bind(s.installed_version.trim())
+                .bind(s.seen_at)
                 .bind(s.seen_at)
                 .bind(resolved_at);
         }
