@@ -147,6 +147,16 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         .await?;
         asset_fixes.extend(drifted.into_iter().map(|(id, was, n)| (column, id, was, n)));
     }
+    let vulnerability_fixes = sqlx::query_as::<_, (i64, i64, i64)>(
+        "SELECT id, was, n FROM (
+             SELECT v.id, COALESCE(r.open_count, 0) AS was,
+                    (SELECT COUNT(*) FROM findings f WHERE f.vulnerability_id = v.id AND f.resolved_at IS NULL) AS n
+             FROM vulnerabilities v LEFT JOIN vulnerability_risks r ON r.vulnerability_id = v.id WHERE v.account_id = $1) c
+         WHERE was <> n",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *read)
+    .await?;
     let hosts_counted = by_group(
         sqlx::query_as(
             "SELECT COALESCE(group_id, 0), COUNT(*), COALESCE(CAST(SUM(CASE WHEN agent_status = 'online' THEN 1 ELSE 0 END) AS BIGINT), 0)
@@ -167,7 +177,7 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         }
     }
     read.rollback().await?;
-    if counter_fixes.is_empty() && asset_fixes.is_empty() && host_fixes.is_empty() {
+    if counter_fixes.is_empty() && asset_fixes.is_empty() && vulnerability_fixes.is_empty() && host_fixes.is_empty() {
         return Ok(Vec::new());
     }
 
@@ -197,6 +207,17 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         .execute(&mut *write)
         .await?;
         repairs.push(Repair { account_id, counter: format!("asset_risks.{column} of asset {asset_id}"), was, counted: n });
+    }
+    for (vulnerability_id, was, n) in vulnerability_fixes {
+        sqlx::query(
+            "INSERT INTO vulnerability_risks (vulnerability_id, open_count) VALUES ($1, $2)
+             ON CONFLICT (vulnerability_id) DO UPDATE SET open_count = vulnerability_risks.open_count + excluded.open_count",
+        )
+        .bind(vulnerability_id)
+        .bind(n - was)
+        .execute(&mut *write)
+        .await?;
+        repairs.push(Repair { account_id, counter: format!("vulnerability_risks of vulnerability {vulnerability_id}"), was, counted: n });
     }
     for (group, was, n) in host_fixes {
         sqlx::query(

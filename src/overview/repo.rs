@@ -6,19 +6,34 @@ use super::score::{security_score, RiskCounts, ScoreWeights};
 use crate::error::AppError;
 use crate::server::db::{placeholders, Db};
 
+/// Findings open at a past moment `t` (each open from its first sighting until resolved),
+/// computed from the counters now and the changes since, so the cost follows what changed after
+/// `t`, not how many findings the account holds: open at `t` = open now − those first seen after
+/// `t` and still open + those seen by `t` and resolved after it. One row per (sign, severity);
+/// `$1` the account, `$2` = t. The unary `+` keeps SQLite on the index of the recent range (first
+/// seen, resolved) rather than the account's every open finding.
+pub const FINDINGS_OPEN_AT: &str = "
+    SELECT 'vulnerability', severity, CAST(SUM(open_count) AS BIGINT) FROM risk_counters
+    WHERE account_id = $1 AND kind = 'vulnerability' GROUP BY severity
+    UNION ALL
+    SELECT 'vulnerability', v.severity, -COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+    WHERE f.account_id = $1 AND f.first_seen_at > $2 AND +f.resolved_at IS NULL GROUP BY v.severity
+    UNION ALL
+    SELECT 'vulnerability', v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+    WHERE f.account_id = $1 AND f.resolved_at > $2 AND +f.first_seen_at <= $2 GROUP BY v.severity";
+
 /// Open risks at time `as_of`: each finding, alert and failed baseline check is open from its
 /// first sighting until it is resolved. (Now, the counters answer: `counters::open_risks`.)
 pub async fn risk_counts(db: &Db, account_id: i64, as_of: i64) -> Result<RiskCounts, AppError> {
-    let rows = sqlx::query_as::<_, (String, String, i64)>(
-        "SELECT 'vulnerability', v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND f.first_seen_at <= $2 AND (f.resolved_at IS NULL OR f.resolved_at > $2) GROUP BY v.severity
+    let rows = sqlx::query_as::<_, (String, String, i64)>(&format!(
+        "{FINDINGS_OPEN_AT}
          UNION ALL
          SELECT 'alert', severity, COUNT(*) FROM alerts
          WHERE account_id = $1 AND occurred_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY severity
          UNION ALL
          SELECT 'baseline', risk_level, COUNT(*) FROM baseline_results
-         WHERE account_id = $1 AND first_seen_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY risk_level",
-    )
+         WHERE account_id = $1 AND first_seen_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY risk_level"
+    ))
     .bind(account_id)
     .bind(as_of)
     .fetch_all(&db.pool)

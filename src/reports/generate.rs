@@ -10,7 +10,7 @@ use super::document::{Chart, ChartKind, ChartPoint, ReportDocument, SectionData,
 use super::model::Section;
 use super::schedule::day_start;
 use crate::error::AppError;
-use crate::overview::repo::{score_as_of, score_history};
+use crate::overview::repo::{score_as_of, score_history, FINDINGS_OPEN_AT};
 use crate::server::db::Db;
 
 const TOP: i64 = 10;
@@ -20,6 +20,16 @@ const SEVERITY_RANK: &str = "CASE {col} WHEN 'critical' THEN 0 WHEN 'high' THEN 
 /// to the first passing one after it. A check whose first result passed is stored with first seen
 /// = resolved (one scan has one result per check), and never was a risk.
 const BASELINE_RISK: &str = " AND (resolved_at IS NULL OR resolved_at > first_seen_at)";
+
+/// The order `SEVERITY_RANK` gives, for sorting in memory.
+fn severity_rank(severity: &str) -> u8 {
+    match severity {
+        "critical" => 0,
+        "high" => 1,
+        "medium" => 2,
+        _ => 3,
+    }
+}
 
 fn rank(col: &str) -> String {
     SEVERITY_RANK.replace("{col}", col)
@@ -123,6 +133,13 @@ async fn scalar(db: &Db, sql: &str, account: &Scope, a: i64, b: i64) -> Result<i
     Ok(sqlx::query_scalar::<_, i64>(&account.sql(sql)).bind(account.id).bind(a).bind(b).fetch_one(&db.pool).await?)
 }
 
+/// Findings open at `end` (first seen before it, not resolved before it), from the counters
+/// and the changes since (`FINDINGS_OPEN_AT` at the period's last second).
+async fn findings_open_at(db: &Db, account: &Scope, end: i64) -> Result<i64, AppError> {
+    let rows = sqlx::query_as::<_, (String, String, i64)>(&account.sql(FINDINGS_OPEN_AT)).bind(account.id).bind(end - 1).fetch_all(&db.pool).await?;
+    Ok(rows.iter().map(|(_, _, n)| n).sum())
+}
+
 /// New, resolved and still-open risks of each kind, and the previous period's new ones.
 async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<Vec<SummaryRow>, AppError> {
     let previous_start = start - (end - start);
@@ -146,7 +163,9 @@ async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<
                 )
                 .await?,
             ),
-            open: Some(
+            open: Some(if table == "findings" {
+                findings_open_at(db, account, end).await?
+            } else {
                 scalar(
                     db,
                     &format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND {opened} < $3 AND (resolved_at IS NULL OR resolved_at >= $3) AND $2 = $2"),
@@ -154,8 +173,8 @@ async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<
                     start,
                     end,
                 )
-                .await?,
-            ),
+                .await?
+            }),
             previous_new: scalar(db, &new_sql, account, previous_start, start).await?,
         });
     }
@@ -214,7 +233,13 @@ async fn assets_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resul
     .await?;
     let mut per_asset: HashMap<i64, [i64; 3]> = HashMap::new();
     for (slot, sql) in [
-        "SELECT asset_id, COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at < $2 AND (resolved_at IS NULL OR resolved_at >= $2) GROUP BY asset_id",
+        // Findings: each asset's counter now, less what opened after the period, plus what closed after it.
+        "SELECT r.asset_id, r.open_vulnerabilities FROM asset_risks r JOIN assets a ON a.id = r.asset_id
+         WHERE a.account_id = $1 AND r.open_vulnerabilities <> 0 AND $2 = $2
+         UNION ALL
+         SELECT asset_id, -COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at >= $2 AND +resolved_at IS NULL GROUP BY asset_id
+         UNION ALL
+         SELECT asset_id, COUNT(*) FROM findings WHERE account_id = $1 AND resolved_at >= $2 AND +first_seen_at < $2 GROUP BY asset_id",
         "SELECT asset_id, COUNT(*) FROM alerts WHERE account_id = $1 AND asset_id IS NOT NULL AND occurred_at < $2 AND (resolved_at IS NULL OR resolved_at >= $2) GROUP BY asset_id",
         "SELECT asset_id, COUNT(*) FROM baseline_results WHERE account_id = $1 AND first_seen_at < $2 AND (resolved_at IS NULL OR resolved_at >= $2) GROUP BY asset_id",
     ]
@@ -225,7 +250,7 @@ async fn assets_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resul
             per_asset.entry(asset).or_default()[slot] += n;
         }
     }
-    let mut ranked: Vec<(i64, [i64; 3])> = per_asset.into_iter().collect();
+    let mut ranked: Vec<(i64, [i64; 3])> = per_asset.into_iter().filter(|(_, counts)| counts.iter().any(|n| *n != 0)).collect();
     ranked.sort_by_key(|(id, counts)| (-(counts.iter().sum::<i64>()), *id));
     ranked.truncate(TOP as usize);
     let mut rows = Vec::new();
@@ -284,32 +309,62 @@ async fn alerts_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resul
 
 /// Open vulnerabilities of one category at the end of the period.
 async fn vulnerability_section(db: &Db, account: &Scope, which: Section, category: &str, start: i64, end: i64) -> Result<SectionData, AppError> {
-    let open = "f.account_id = $1 AND v.category = $4 AND f.first_seen_at < $3 AND (f.resolved_at IS NULL OR f.resolved_at >= $3)";
-    let by_severity = sqlx::query_as::<_, (String, i64)>(&account.sql(&format!(
-        "SELECT v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE {open} AND $2 = $2 GROUP BY v.severity"
-    )))
+    // Per vulnerability: open at the end of the period (its counter now, less what opened after
+    // the period, plus what closed after it) and, of those, first seen in the period. The cost
+    // follows the catalogue and the findings that changed since the period began.
+    let mut open_at_end: HashMap<i64, (i64, i64)> = HashMap::new();
+    for (id, open, new) in sqlx::query_as::<_, (i64, i64, i64)>(&account.sql(
+        "SELECT r.vulnerability_id, r.open_count, 0 FROM vulnerability_risks r JOIN vulnerabilities v ON v.id = r.vulnerability_id
+         WHERE v.account_id = $1 AND v.category = $4 AND r.open_count <> 0 AND $2 = $2
+         UNION ALL
+         SELECT f.vulnerability_id, -COUNT(*), 0 FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND v.category = $4 AND f.first_seen_at >= $3 AND +f.resolved_at IS NULL GROUP BY f.vulnerability_id
+         UNION ALL
+         SELECT f.vulnerability_id, COUNT(*), 0 FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND v.category = $4 AND f.resolved_at >= $3 AND +f.first_seen_at < $3 GROUP BY f.vulnerability_id
+         UNION ALL
+         SELECT f.vulnerability_id, 0, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND v.category = $4 AND f.first_seen_at >= $2 AND f.first_seen_at < $3
+           AND (f.resolved_at IS NULL OR f.resolved_at >= $3) GROUP BY f.vulnerability_id",
+    ))
     .bind(account.id)
     .bind(start)
     .bind(end)
     .bind(category)
     .fetch_all(&db.pool)
-    .await?;
+    .await?
+    {
+        let entry = open_at_end.entry(id).or_default();
+        entry.0 += open;
+        entry.1 += new;
+    }
+    // Grouped by advisory, title, package and severity, as the table shows them.
+    let mut grouped: HashMap<(String, String, String, String), (i64, i64)> = HashMap::new();
+    for (id, advisory, title, package, severity) in sqlx::query_as::<_, (i64, String, String, String, String)>(&account.sql(
+        "SELECT id, advisory_id, title, package, severity FROM vulnerabilities WHERE account_id = $1 AND category = $2",
+    ))
+    .bind(account.id)
+    .bind(category)
+    .fetch_all(&db.pool)
+    .await?
+    {
+        if let Some(&(hosts, new)) = open_at_end.get(&id).filter(|(hosts, _)| *hosts > 0) {
+            let entry = grouped.entry((advisory, title, package, severity)).or_default();
+            entry.0 += hosts;
+            entry.1 += new;
+        }
+    }
+    let by_severity: Vec<(String, i64)> = ["critical", "high", "medium", "low"]
+        .iter()
+        .map(|s| (s.to_string(), grouped.iter().filter(|((_, _, _, sev), _)| sev == s).map(|(_, (hosts, _))| hosts).sum()))
+        .collect();
     let by_severity = every_severity(&by_severity);
-    let rows = sqlx::query_as::<_, (String, String, String, String, i64, i64)>(&account.sql(&format!(
-        "SELECT v.advisory_id, v.title, v.package, v.severity, COUNT(*) AS hosts,
-                CAST(SUM(CASE WHEN f.first_seen_at >= $2 THEN 1 ELSE 0 END) AS BIGINT)
-         FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE {open} GROUP BY v.advisory_id, v.title, v.package, v.severity
-         ORDER BY {}, hosts DESC, v.advisory_id LIMIT {TOP}",
-        rank("v.severity")
-    )))
-    .bind(account.id)
-    .bind(start)
-    .bind(end)
-    .bind(category)
-    .fetch_all(&db.pool)
-    .await?;
+    let mut rows: Vec<(String, String, String, String, i64, i64)> =
+        grouped.into_iter().map(|((advisory, title, package, severity), (hosts, new))| (advisory, title, package, severity, hosts, new)).collect();
+    rows.sort_by(|a, b| {
+        (severity_rank(&a.3), -a.4, &a.0, &a.1, &a.2).cmp(&(severity_rank(&b.3), -b.4, &b.0, &b.1, &b.2))
+    });
+    rows.truncate(TOP as usize);
     // Resolved findings by how: fixed or ignored (a finding reopened since is open again).
     let resolved = sqlx::query_as::<_, (String, i64)>(&account.sql(
         "SELECT f.status, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id

@@ -209,6 +209,7 @@ async fn drifted_counters_are_repaired_and_reported() {
         .await
         .unwrap();
     sqlx::query("UPDATE asset_counters SET online = online + 2 WHERE account_id = $1").bind(account_id).execute(&app.db().pool).await.unwrap();
+    sqlx::query("DELETE FROM vulnerability_risks").execute(&app.db().pool).await.unwrap();
 
     let url = app.state.config.database_url.clone();
     let check = tokio::task::spawn_blocking(move || bulwark(&url).args(["check", "counters"]).env("RUST_LOG", "warn").output().unwrap()).await.unwrap();
@@ -218,6 +219,7 @@ async fn drifted_counters_are_repaired_and_reported() {
     assert!(printed.contains("risk_counters vulnerability/high/linux was 6, counted 1"), "{printed}");
     assert!(printed.contains("open_alerts of asset") && printed.contains("was 7, counted 0"), "{printed}");
     assert!(printed.contains("asset_counters online of group") && printed.contains("was 6, counted 4"), "{printed}");
+    assert!(printed.contains("vulnerability_risks of vulnerability") && printed.contains("was 0, counted 1"), "{printed}");
     // Verify the repair holds: nothing left to repair, and the command now passes.
     assert_counted(&app, account_id, "the repair").await;
     let url = app.state.config.database_url.clone();
