@@ -217,10 +217,11 @@ async fn ingest_findings(db: &Db, router: &Router, token: &str, args: &Args) {
     println!("process RSS after the load: peak {peak_rss:.0} MiB (of which up to {body_mib:.0} MiB are the bench's prebuilt request bodies)");
 
     // The engine's bare rate for the same rows, in the same run.
-    sqlx::query(
-        "CREATE TABLE bench_bare_findings (id INTEGER PRIMARY KEY, account_id BIGINT, instance_id TEXT, advisory_id TEXT,
-         package TEXT, status TEXT, installed_version TEXT, seen_at BIGINT, resolved_at BIGINT)",
-    )
+    let key = if db.kind == bulwark::server::db::DbKind::Sqlite { "INTEGER PRIMARY KEY" } else { "BIGSERIAL PRIMARY KEY" };
+    sqlx::query(&format!(
+        "CREATE TABLE bench_bare_findings (id {key}, account_id BIGINT, instance_id TEXT, advisory_id TEXT,
+         package TEXT, status TEXT, installed_version TEXT, seen_at BIGINT, resolved_at BIGINT)"
+    ))
     .execute(&db.pool)
     .await
     .unwrap();

@@ -11,7 +11,13 @@ test('assets: groups, search by name and IP, pagination and the detail page', as
   await expect(table.locator('tbody tr')).toHaveCount(20);
   await page.getByRole('link', { name: 'Next ›' }).click();
   await expect(page).toHaveURL(/page=2/);
+  // Deeper pages are read after the previous page's last asset (keyset paging).
+  await expect(page).toHaveURL(/after=\d+/);
+  await expect(page.locator('.pagination')).toContainText('Page 2 of 2');
   await expect(table.locator('tbody tr')).toHaveCount(18);
+  await page.getByRole('link', { name: '‹ Previous' }).click();
+  await expect(page.locator('.pagination')).toContainText('Page 1 of 2');
+  await expect(table.locator('tbody tr')).toHaveCount(20);
 
   await groups.getByRole('link', { name: /Databases/ }).click();
   await expect(page).toHaveURL(/group=\d+/);

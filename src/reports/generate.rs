@@ -14,6 +14,8 @@ use crate::overview::repo::{score_as_of, score_history, FINDINGS_OPEN_AT};
 use crate::server::db::Db;
 
 const TOP: i64 = 10;
+/// Findings first seen on a UTC day of [$2, $3]: the indexed condition in front of the exact one.
+const FIRST_DAY_IN_PERIOD: &str = " AND first_seen_at / 86400 BETWEEN CAST($2 AS BIGINT) / 86400 AND CAST($3 AS BIGINT) / 86400";
 const SEVERITY_RANK: &str = "CASE {col} WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
 
 /// The rows of `baseline_results` that are risks: a failure episode, from the first failing result
@@ -149,7 +151,9 @@ async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<
         ("Alerts", "alerts", "occurred_at", ""),
         ("Baseline risks", "baseline_results", "first_seen_at", BASELINE_RISK),
     ] {
-        let new_sql = format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND {opened} >= $2 AND {opened} < $3{risk}");
+        // Findings are found by the day of first sight (see the index `findings_account_first_day`).
+        let by_day = if table == "findings" { FIRST_DAY_IN_PERIOD } else { "" };
+        let new_sql = format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1{by_day} AND {opened} >= $2 AND {opened} < $3{risk}");
         rows.push(SummaryRow {
             label: label.into(),
             new: scalar(db, &new_sql, account, start, end).await?,
@@ -237,7 +241,7 @@ async fn assets_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resul
         "SELECT r.asset_id, r.open_vulnerabilities FROM asset_risks r JOIN assets a ON a.id = r.asset_id
          WHERE a.account_id = $1 AND r.open_vulnerabilities <> 0 AND $2 = $2
          UNION ALL
-         SELECT asset_id, -COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at >= $2 AND +resolved_at IS NULL GROUP BY asset_id
+         SELECT asset_id, -COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at / 86400 >= CAST($2 AS BIGINT) / 86400 AND first_seen_at >= $2 AND +resolved_at IS NULL GROUP BY asset_id
          UNION ALL
          SELECT asset_id, COUNT(*) FROM findings WHERE account_id = $1 AND resolved_at >= $2 AND +first_seen_at < $2 GROUP BY asset_id",
         "SELECT asset_id, COUNT(*) FROM alerts WHERE account_id = $1 AND asset_id IS NOT NULL AND occurred_at < $2 AND (resolved_at IS NULL OR resolved_at >= $2) GROUP BY asset_id",
@@ -318,13 +322,14 @@ async fn vulnerability_section(db: &Db, account: &Scope, which: Section, categor
          WHERE v.account_id = $1 AND v.category = $4 AND r.open_count <> 0 AND $2 = $2
          UNION ALL
          SELECT f.vulnerability_id, -COUNT(*), 0 FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $4 AND f.first_seen_at >= $3 AND +f.resolved_at IS NULL GROUP BY f.vulnerability_id
+         WHERE f.account_id = $1 AND v.category = $4 AND f.first_seen_at / 86400 >= CAST($3 AS BIGINT) / 86400 AND f.first_seen_at >= $3 AND +f.resolved_at IS NULL GROUP BY f.vulnerability_id
          UNION ALL
          SELECT f.vulnerability_id, COUNT(*), 0 FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE f.account_id = $1 AND v.category = $4 AND f.resolved_at >= $3 AND +f.first_seen_at < $3 GROUP BY f.vulnerability_id
          UNION ALL
          SELECT f.vulnerability_id, 0, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $4 AND f.first_seen_at >= $2 AND f.first_seen_at < $3
+         WHERE f.account_id = $1 AND v.category = $4 AND f.first_seen_at / 86400 BETWEEN CAST($2 AS BIGINT) / 86400 AND CAST($3 AS BIGINT) / 86400
+           AND f.first_seen_at >= $2 AND f.first_seen_at < $3
            AND (f.resolved_at IS NULL OR f.resolved_at >= $3) GROUP BY f.vulnerability_id",
     ))
     .bind(account.id)
