@@ -177,29 +177,56 @@ pub fn merge_sightings(sightings: Vec<Sighting<'_>>) -> Vec<Sighting<'_>> {
     merged
 }
 
-/// Records each sighting as `repo::upsert_finding` does (fixed and ignored findings resolve; a
-/// resolved finding seen open again reopens with a new first-seen time), hundreds of rows to a
-/// statement. The sightings must be merged (one per finding): a statement may not upsert the
-/// same row twice.
+/// What an upsert does with a sighting of a finding that exists: fixed and ignored findings
+/// resolve; a resolved finding seen open again reopens with a new first-seen time.
+const ON_SIGHTING: &str = "ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
+    status = excluded.status,
+    installed_version = excluded.installed_version,
+    last_seen_at = excluded.last_seen_at,
+    first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND excluded.resolved_at IS NULL
+                         THEN excluded.first_seen_at ELSE findings.first_seen_at END,
+    resolved_at = CASE WHEN excluded.resolved_at IS NULL THEN NULL
+                       ELSE COALESCE(findings.resolved_at, excluded.resolved_at) END";
+
+/// Records each sighting as `repo::upsert_finding` does (see `ON_SIGHTING`). The sightings must
+/// be merged (one per finding): a statement may not upsert the same row twice.
+///
+/// SQLite: 500 rows to a statement with positional binds. PostgreSQL: the whole batch in one
+/// statement over `json_to_recordset` of a single text parameter, the `Any` driver's stand-in for
+/// an `UNNEST` of arrays (it binds no arrays): one small statement to parse and plan instead of
+/// thousands of binds, and one run of the statement-level counter triggers per batch.
 pub async fn upsert_findings(conn: &mut AnyConnection, account_id: i64, sightings: &[Sighting<'_>]) -> Result<(), AppError> {
-    let sqlite = is_sqlite(conn);
-    for chunk in sightings.chunks(ROWS_PER_STATEMENT) {
-        let rows = marker_rows(sqlite, 1, chunk.len(), 8);
+    if sightings.is_empty() {
+        return Ok(());
+    }
+    let resolved_at = |s: &Sighting<'_>| (!s.status.is_open()).then_some(s.seen_at);
+    if !is_sqlite(conn) {
+        let rows: Vec<serde_json::Value> = sightings
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "a": s.asset_id, "v": s.vulnerability_id, "s": s.status.as_str(),
+                    "i": s.installed_version.trim(), "t": s.seen_at, "r": resolved_at(s)
+                })
+            })
+            .collect();
         let sql = format!(
             "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, first_seen_at, last_seen_at, resolved_at)
-             VALUES {rows}
-             ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
-                status = excluded.status,
-                installed_version = excluded.installed_version,
-                last_seen_at = excluded.last_seen_at,
-                first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND excluded.resolved_at IS NULL
-                                     THEN excluded.first_seen_at ELSE findings.first_seen_at END,
-                resolved_at = CASE WHEN excluded.resolved_at IS NULL THEN NULL
-                                   ELSE COALESCE(findings.resolved_at, excluded.resolved_at) END"
+             SELECT $1, r.a, r.v, r.s, r.i, r.t, r.t, r.r
+             FROM json_to_recordset(CAST($2 AS json)) AS r (a BIGINT, v BIGINT, s TEXT, i TEXT, t BIGINT, r BIGINT)
+             {ON_SIGHTING}"
+        );
+        sqlx::query(&sql).bind(account_id).bind(serde_json::Value::Array(rows).to_string()).execute(&mut *conn).await?;
+        return Ok(());
+    }
+    for chunk in sightings.chunks(ROWS_PER_STATEMENT) {
+        let rows = marker_rows(true, 1, chunk.len(), 8);
+        let sql = format!(
+            "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, first_seen_at, last_seen_at, resolved_at)
+             VALUES {rows} {ON_SIGHTING}"
         );
         let mut query = sqlx::query(&sql);
         for s in chunk {
-            let resolved_at = (!s.status.is_open()).then_some(s.seen_at);
             query = query
                 .bind(account_id)
                 .bind(s.asset_id)
@@ -208,7 +235,7 @@ pub async fn upsert_findings(conn: &mut AnyConnection, account_id: i64, sighting
                 .bind(s.installed_version.trim())
                 .bind(s.seen_at)
                 .bind(s.seen_at)
-                .bind(resolved_at);
+                .bind(resolved_at(s));
         }
         query.execute(&mut *conn).await?;
     }

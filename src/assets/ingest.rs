@@ -126,7 +126,6 @@ pub async fn ingest_findings(db: &Db, account_id: i64, actor: &Actor, findings: 
     let names: Vec<Option<&str>> = findings.iter().map(|f| Some(f.instance_id.as_str())).collect();
     let asset_ids = bulk::asset_ids(&mut tx, account_id, &names, |i| format!("findings[{i}].instance_id")).await?;
     let vulnerabilities = bulk::vulnerability_ids(&mut tx, account_id, &entries).await?;
-
     let sightings = findings
         .iter()
         .zip(&entries)
