@@ -170,9 +170,10 @@ fn finding(n: usize, per_asset: usize) -> Value {
     })
 }
 
+/// The process's peak resident memory so far (VmHWM).
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok());
+    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok());
     kb.unwrap_or(0.0) / 1024.0
 }
 
@@ -214,7 +215,7 @@ async fn ingest_findings(db: &Db, router: &Router, token: &str, args: &Args) {
         rate(p95),
         samples.len()
     );
-    println!("process RSS after the load: peak {peak_rss:.0} MiB (of which up to {body_mib:.0} MiB are the bench's prebuilt request bodies)");
+    println!("process peak RSS (VmHWM) through the load: {peak_rss:.0} MiB, of which up to {body_mib:.0} MiB are the bench's prebuilt request bodies");
 
     // The engine's bare rate for the same rows, in the same run.
     let key = if db.kind == bulwark::server::db::DbKind::Sqlite { "INTEGER PRIMARY KEY" } else { "BIGSERIAL PRIMARY KEY" };

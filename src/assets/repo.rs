@@ -108,6 +108,19 @@ fn asset_filter(db: &Db, search: &str) -> (String, Vec<String>) {
     (clause, params)
 }
 
+/// The name to sort a page by. With a search on PostgreSQL, an expression the (account, name,
+/// id) index cannot supply: otherwise the planner, expecting matches everywhere, walks that
+/// index in order and filters every asset before the page fills (65 ms for an address
+/// matching 0.25% of 100,000 assets) instead of taking the trigram index's matches and sorting
+/// them. Same order either way.
+fn name_order(db: &Db, search: &str) -> &'static str {
+    if db.kind == DbKind::Postgres && !search.is_empty() {
+        "(a.name || '')"
+    } else {
+        "a.name"
+    }
+}
+
 pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<AssetPage, AppError> {
     let search = query.search.trim().to_string();
     let group = query.group_id.unwrap_or(-1);
@@ -145,8 +158,9 @@ pub async fn asset_page(db: &Db, account_id: i64, query: &AssetQuery) -> Result<
             // The page's ids first: PostgreSQL would otherwise compute the counts of every row it skips.
             let (limit_at, offset_at) = (params.len() + 3, params.len() + 4);
             let sql = format!(
-                "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} ORDER BY a.name, a.id LIMIT ${limit_at} OFFSET ${offset_at}) p
-                 JOIN assets a ON a.id = p.id {ASSET_JOINS} ORDER BY a.name, a.id"
+                "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} ORDER BY {}, a.id LIMIT ${limit_at} OFFSET ${offset_at}) p
+                 JOIN assets a ON a.id = p.id {ASSET_JOINS} ORDER BY a.name, a.id",
+                name_order(db, &search)
             );
             let mut rows = sqlx::query_as::<_, AssetRow>(&sql).bind(account_id).bind(group);
             for param in &params {
@@ -186,8 +200,9 @@ async fn keyset_page(
     let (compare, order) = if forward { (">", "ASC") } else { ("<", "DESC") };
     let sql = format!(
         "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} AND (a.name, a.id) {compare} (${name_at}, ${id_at})
-                                      ORDER BY a.name {order}, a.id {order} LIMIT ${limit_at}) p
-         JOIN assets a ON a.id = p.id {ASSET_JOINS} ORDER BY a.name, a.id"
+                                      ORDER BY {} {order}, a.id {order} LIMIT ${limit_at}) p
+         JOIN assets a ON a.id = p.id {ASSET_JOINS} ORDER BY a.name, a.id",
+        name_order(db, &query.search.trim().to_string())
     );
     let mut rows = sqlx::query_as::<_, AssetRow>(&sql).bind(account_id).bind(group);
     for param in params {

@@ -11,11 +11,35 @@ use super::model::Section;
 use super::schedule::day_start;
 use crate::error::AppError;
 use crate::overview::repo::{score_as_of, score_history, FINDINGS_OPEN_AT};
-use crate::server::db::Db;
+use crate::server::db::{placeholders, Db};
 
 const TOP: i64 = 10;
-/// Findings first seen on a UTC day of [$2, $3]: the indexed condition in front of the exact one.
-const FIRST_DAY_IN_PERIOD: &str = " AND first_seen_at / 86400 BETWEEN CAST($2 AS BIGINT) / 86400 AND CAST($3 AS BIGINT) / 86400";
+/// Findings first seen in [$2, $3), counted from the index on the UTC day of first sight: the
+/// days wholly inside the period from the index alone, the partial days at either end (a time
+/// zone that is not UTC) row by row. `$4`, `$5`: the first whole day and the day after the last.
+const FINDINGS_NEW: &str = "
+    SELECT COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at / 86400 >= $4 AND first_seen_at / 86400 < $5
+    UNION ALL
+    SELECT COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at / 86400 >= CAST($2 AS BIGINT) / 86400
+        AND first_seen_at / 86400 < $4 AND first_seen_at >= $2 AND first_seen_at < $3
+    UNION ALL
+    SELECT COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at / 86400 >= $5
+        AND first_seen_at / 86400 <= CAST($3 AS BIGINT) / 86400 AND first_seen_at >= $2 AND first_seen_at < $3";
+
+/// Findings first seen in [start, end) (see `FINDINGS_NEW`).
+async fn findings_new(db: &Db, account: &Scope, start: i64, end: i64) -> Result<i64, AppError> {
+    let whole_from = start.div_euclid(86_400) + i64::from(start.rem_euclid(86_400) != 0);
+    let whole_to = end.div_euclid(86_400).max(whole_from);
+    let counts = sqlx::query_scalar::<_, i64>(&account.sql(FINDINGS_NEW))
+        .bind(account.id)
+        .bind(start)
+        .bind(end)
+        .bind(whole_from)
+        .bind(whole_to)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(counts.iter().sum())
+}
 const SEVERITY_RANK: &str = "CASE {col} WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
 
 /// The rows of `baseline_results` that are risks: a failure episode, from the first failing result
@@ -151,12 +175,18 @@ async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<
         ("Alerts", "alerts", "occurred_at", ""),
         ("Baseline risks", "baseline_results", "first_seen_at", BASELINE_RISK),
     ] {
-        // Findings are found by the day of first sight (see the index `findings_account_first_day`).
-        let by_day = if table == "findings" { FIRST_DAY_IN_PERIOD } else { "" };
-        let new_sql = format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1{by_day} AND {opened} >= $2 AND {opened} < $3{risk}");
+        let new_sql = format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND {opened} >= $2 AND {opened} < $3{risk}");
+        let new_sql = &new_sql;
+        let new = |from, to| async move {
+            if table == "findings" {
+                findings_new(db, account, from, to).await
+            } else {
+                scalar(db, new_sql, account, from, to).await
+            }
+        };
         rows.push(SummaryRow {
             label: label.into(),
-            new: scalar(db, &new_sql, account, start, end).await?,
+            new: new(start, end).await?,
             resolved: Some(
                 scalar(
                     db,
@@ -179,7 +209,7 @@ async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<
                 )
                 .await?
             }),
-            previous_new: scalar(db, &new_sql, account, previous_start, start).await?,
+            previous_new: new(previous_start, start).await?,
         });
     }
     let attacks_sql = "SELECT COUNT(*) FROM attacks WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3";
@@ -316,35 +346,28 @@ async fn vulnerability_section(db: &Db, account: &Scope, which: Section, categor
     // Per vulnerability: open at the end of the period (its counter now, less what opened after
     // the period, plus what closed after it) and, of those, first seen in the period. The cost
     // follows the catalogue and the findings that changed since the period began.
-    let mut open_at_end: HashMap<i64, (i64, i64)> = HashMap::new();
-    for (id, open, new) in sqlx::query_as::<_, (i64, i64, i64)>(&account.sql(
-        "SELECT r.vulnerability_id, r.open_count, 0 FROM vulnerability_risks r JOIN vulnerabilities v ON v.id = r.vulnerability_id
-         WHERE v.account_id = $1 AND v.category = $4 AND r.open_count <> 0 AND $2 = $2
+    let mut open_at_end: HashMap<i64, i64> = HashMap::new();
+    for (id, open) in sqlx::query_as::<_, (i64, i64)>(&account.sql(
+        "SELECT r.vulnerability_id, r.open_count FROM vulnerability_risks r JOIN vulnerabilities v ON v.id = r.vulnerability_id
+         WHERE v.account_id = $1 AND v.category = $3 AND r.open_count <> 0 AND $2 = $2
          UNION ALL
-         SELECT f.vulnerability_id, -COUNT(*), 0 FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $4 AND f.first_seen_at / 86400 >= CAST($3 AS BIGINT) / 86400 AND f.first_seen_at >= $3 AND +f.resolved_at IS NULL GROUP BY f.vulnerability_id
+         SELECT f.vulnerability_id, -COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND v.category = $3 AND f.first_seen_at / 86400 >= CAST($2 AS BIGINT) / 86400 AND f.first_seen_at >= $2 AND +f.resolved_at IS NULL GROUP BY f.vulnerability_id
          UNION ALL
-         SELECT f.vulnerability_id, COUNT(*), 0 FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $4 AND f.resolved_at >= $3 AND +f.first_seen_at < $3 GROUP BY f.vulnerability_id
-         UNION ALL
-         SELECT f.vulnerability_id, 0, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $4 AND f.first_seen_at / 86400 BETWEEN CAST($2 AS BIGINT) / 86400 AND CAST($3 AS BIGINT) / 86400
-           AND f.first_seen_at >= $2 AND f.first_seen_at < $3
-           AND (f.resolved_at IS NULL OR f.resolved_at >= $3) GROUP BY f.vulnerability_id",
+         SELECT f.vulnerability_id, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND v.category = $3 AND f.resolved_at >= $2 AND +f.first_seen_at < $2 GROUP BY f.vulnerability_id",
     ))
     .bind(account.id)
-    .bind(start)
     .bind(end)
     .bind(category)
     .fetch_all(&db.pool)
     .await?
     {
-        let entry = open_at_end.entry(id).or_default();
-        entry.0 += open;
-        entry.1 += new;
+        *open_at_end.entry(id).or_default() += open;
     }
-    // Grouped by advisory, title, package and severity, as the table shows them.
-    let mut grouped: HashMap<(String, String, String, String), (i64, i64)> = HashMap::new();
+    // Grouped by advisory, title, package and severity, as the table shows them (one catalogue
+    // row per account in a consolidated report).
+    let mut grouped: HashMap<(String, String, String, String), (i64, Vec<i64>)> = HashMap::new();
     for (id, advisory, title, package, severity) in sqlx::query_as::<_, (i64, String, String, String, String)>(&account.sql(
         "SELECT id, advisory_id, title, package, severity FROM vulnerabilities WHERE account_id = $1 AND category = $2",
     ))
@@ -353,10 +376,10 @@ async fn vulnerability_section(db: &Db, account: &Scope, which: Section, categor
     .fetch_all(&db.pool)
     .await?
     {
-        if let Some(&(hosts, new)) = open_at_end.get(&id).filter(|(hosts, _)| *hosts > 0) {
+        if let Some(&hosts) = open_at_end.get(&id).filter(|hosts| **hosts > 0) {
             let entry = grouped.entry((advisory, title, package, severity)).or_default();
             entry.0 += hosts;
-            entry.1 += new;
+            entry.1.push(id);
         }
     }
     let by_severity: Vec<(String, i64)> = ["critical", "high", "medium", "low"]
@@ -364,12 +387,34 @@ async fn vulnerability_section(db: &Db, account: &Scope, which: Section, categor
         .map(|s| (s.to_string(), grouped.iter().filter(|((_, _, _, sev), _)| sev == s).map(|(_, (hosts, _))| hosts).sum()))
         .collect();
     let by_severity = every_severity(&by_severity);
-    let mut rows: Vec<(String, String, String, String, i64, i64)> =
-        grouped.into_iter().map(|((advisory, title, package, severity), (hosts, new))| (advisory, title, package, severity, hosts, new)).collect();
-    rows.sort_by(|a, b| {
-        (severity_rank(&a.3), -a.4, &a.0, &a.1, &a.2).cmp(&(severity_rank(&b.3), -b.4, &b.0, &b.1, &b.2))
+    let mut top: Vec<((String, String, String, String), (i64, Vec<i64>))> = grouped.into_iter().collect();
+    top.sort_by(|(a, (a_hosts, _)), (b, (b_hosts, _))| {
+        (severity_rank(&a.3), -a_hosts, &a.0, &a.1, &a.2).cmp(&(severity_rank(&b.3), -b_hosts, &b.0, &b.1, &b.2))
     });
-    rows.truncate(TOP as usize);
+    top.truncate(TOP as usize);
+    // "New in period" only for the rows shown: their findings first seen in the period and
+    // still open at its end, through the index on the vulnerability.
+    let ids: Vec<i64> = top.iter().flat_map(|(_, (_, ids))| ids.iter().copied()).collect();
+    let mut new_of: HashMap<i64, i64> = HashMap::new();
+    if !ids.is_empty() {
+        let sql = format!(
+            "SELECT vulnerability_id, COUNT(*) FROM findings WHERE vulnerability_id IN ({}) AND +first_seen_at >= $1 AND +first_seen_at < $2
+             AND (resolved_at IS NULL OR resolved_at >= $2) GROUP BY vulnerability_id",
+            placeholders(3, ids.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(start).bind(end);
+        for id in &ids {
+            query = query.bind(id);
+        }
+        new_of.extend(query.fetch_all(&db.pool).await?);
+    }
+    let rows: Vec<(String, String, String, String, i64, i64)> = top
+        .into_iter()
+        .map(|((advisory, title, package, severity), (hosts, ids))| {
+            let new = ids.iter().map(|id| new_of.get(id).copied().unwrap_or(0)).sum();
+            (advisory, title, package, severity, hosts, new)
+        })
+        .collect();
     // Resolved findings by how: fixed or ignored (a finding reopened since is open again).
     let resolved = sqlx::query_as::<_, (String, i64)>(&account.sql(
         "SELECT f.status, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
