@@ -10,8 +10,7 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
-use super::model::FindingStatus;
-use super::repo::VulnerabilityEntry;
+use super::model::{FindingStatus, VulnerabilityEntry};
 use crate::error::{AppError, FieldErrors};
 use crate::server::db::{is_sqlite, marker, marker_rows};
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::model::*;
 use super::bulk;
-use super::repo::{self, AssetIds, VulnerabilityEntry};
+use super::repo::{self, AssetIds};
 use crate::auth::token::ApiCaller;
 use crate::error::AppError;
 use crate::http::body::{LimitedBody, INGEST_LIMIT};

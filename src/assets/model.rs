@@ -496,6 +496,32 @@ impl AttackIn {
     }
 }
 
+/// A vulnerability as an ingested finding, an advisory match or a scan report names it.
+pub struct VulnerabilityEntry<'a> {
+    pub advisory_id: &'a str,
+    pub package: &'a str,
+    pub title: &'a str,
+    pub severity: &'a str,
+    pub category: &'a str,
+    pub affected_versions: &'a str,
+    pub fix: &'a str,
+}
+
+impl<'a> VulnerabilityEntry<'a> {
+    /// The catalogue entry an ingested finding names (fields trimmed).
+    pub fn of_finding(f: &'a FindingIn) -> Self {
+        VulnerabilityEntry {
+            advisory_id: f.advisory_id.trim(),
+            package: f.package.trim(),
+            title: f.title.trim(),
+            severity: f.severity.as_str(),
+            category: f.category.as_str(),
+            affected_versions: f.affected_versions.trim(),
+            fix: f.fix.trim(),
+        }
+    }
+}
+
 /// Validates a whole batch; the first errors (at most 20) are reported by path.
 pub fn validate_batch<T>(
     items: &[T],

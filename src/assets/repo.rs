@@ -202,7 +202,7 @@ async fn keyset_page(
         "SELECT {ASSET_COLUMNS} FROM (SELECT a.id FROM assets a WHERE {filter} AND (a.name, a.id) {compare} (${name_at}, ${id_at})
                                       ORDER BY {} {order}, a.id {order} LIMIT ${limit_at}) p
          JOIN assets a ON a.id = p.id {ASSET_JOINS} ORDER BY a.name, a.id",
-        name_order(db, &query.search.trim().to_string())
+        name_order(db, query.search.trim())
     );
     let mut rows = sqlx::query_as::<_, AssetRow>(&sql).bind(account_id).bind(group);
     for param in params {
@@ -386,17 +386,6 @@ impl AssetIds {
     }
 }
 
-/// A vulnerability as an ingested finding, an advisory match or a scan report names it.
-pub struct VulnerabilityEntry<'a> {
-    pub advisory_id: &'a str,
-    pub package: &'a str,
-    pub title: &'a str,
-    pub severity: &'a str,
-    pub category: &'a str,
-    pub affected_versions: &'a str,
-    pub fix: &'a str,
-}
-
 /// The account's catalogue row for (advisory, package), created or brought up to date; its id.
 pub async fn upsert_vulnerability_entry(conn: &mut AnyConnection, account_id: i64, v: &VulnerabilityEntry<'_>) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar::<_, i64>(
@@ -419,20 +408,6 @@ pub async fn upsert_vulnerability_entry(conn: &mut AnyConnection, account_id: i6
     .await?)
 }
 
-impl<'a> VulnerabilityEntry<'a> {
-    /// The catalogue entry an ingested finding names (fields trimmed).
-    pub fn of_finding(f: &'a FindingIn) -> Self {
-        VulnerabilityEntry {
-            advisory_id: f.advisory_id.trim(),
-            package: f.package.trim(),
-            title: f.title.trim(),
-            severity: f.severity.as_str(),
-            category: f.category.as_str(),
-            affected_versions: f.affected_versions.trim(),
-            fix: f.fix.trim(),
-        }
-    }
-}
 
 /// Records a finding as seen at `seen_at`. Fixed and ignored findings are resolved; a resolved
 /// finding seen open again reopens with a new first-seen time (the statement is `bulk`'s).

@@ -47,6 +47,9 @@ const SEVERITY_RANK: &str = "CASE {col} WHEN 'critical' THEN 0 WHEN 'high' THEN 
 /// = resolved (one scan has one result per check), and never was a risk.
 const BASELINE_RISK: &str = " AND (resolved_at IS NULL OR resolved_at > first_seen_at)";
 
+/// A row of a "Top vulnerabilities" table: advisory, title, package, severity.
+type AdvisoryRow = (String, String, String, String);
+
 /// The order `SEVERITY_RANK` gives, for sorting in memory.
 fn severity_rank(severity: &str) -> u8 {
     match severity {
@@ -367,7 +370,7 @@ async fn vulnerability_section(db: &Db, account: &Scope, which: Section, categor
     }
     // Grouped by advisory, title, package and severity, as the table shows them (one catalogue
     // row per account in a consolidated report).
-    let mut grouped: HashMap<(String, String, String, String), (i64, Vec<i64>)> = HashMap::new();
+    let mut grouped: HashMap<AdvisoryRow, (i64, Vec<i64>)> = HashMap::new();
     for (id, advisory, title, package, severity) in sqlx::query_as::<_, (i64, String, String, String, String)>(&account.sql(
         "SELECT id, advisory_id, title, package, severity FROM vulnerabilities WHERE account_id = $1 AND category = $2",
     ))
@@ -387,7 +390,7 @@ async fn vulnerability_section(db: &Db, account: &Scope, which: Section, categor
         .map(|s| (s.to_string(), grouped.iter().filter(|((_, _, _, sev), _)| sev == s).map(|(_, (hosts, _))| hosts).sum()))
         .collect();
     let by_severity = every_severity(&by_severity);
-    let mut top: Vec<((String, String, String, String), (i64, Vec<i64>))> = grouped.into_iter().collect();
+    let mut top: Vec<(AdvisoryRow, (i64, Vec<i64>))> = grouped.into_iter().collect();
     top.sort_by(|(a, (a_hosts, _)), (b, (b_hosts, _))| {
         (severity_rank(&a.3), -a_hosts, &a.0, &a.1, &a.2).cmp(&(severity_rank(&b.3), -b_hosts, &b.0, &b.1, &b.2))
     });
