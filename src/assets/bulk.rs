@@ -117,32 +117,42 @@ pub async fn vulnerability_ids(
         if stale.is_empty() {
             continue;
         }
-        let rows = marker_rows(sqlite, 1, stale.len(), 8);
-        let sql = format!(
-            "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category, affected_versions, fix)
-             VALUES {rows}
-             ON CONFLICT (account_id, advisory_id, package) DO UPDATE SET
-                title = excluded.title, severity = excluded.severity, category = excluded.category,
-                affected_versions = excluded.affected_versions, fix = excluded.fix
-             RETURNING id, advisory_id, package"
-        );
-        let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql);
-        for v in &stale {
-            query = query
-                .bind(account_id)
-                .bind(v.advisory_id)
-                .bind(v.package)
-                .bind(v.title)
-                .bind(v.severity)
-                .bind(v.category)
-                .bind(v.affected_versions)
-                .bind(v.fix);
-        }
-        for (id, advisory_id, package) in query.fetch_all(&mut *conn).await? {
+        for (id, advisory_id, package) in upsert_catalogue(conn, account_id, &stale).await? {
             ids.insert((advisory_id, package), id);
         }
     }
     Ok(ids)
+}
+
+/// Creates or brings up to date the catalogue rows of `entries` (distinct keys) in one
+/// statement; each row's id with its key.
+pub async fn upsert_catalogue(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    entries: &[&VulnerabilityEntry<'_>],
+) -> Result<Vec<(i64, String, String)>, AppError> {
+    let rows = marker_rows(is_sqlite(conn), 1, entries.len(), 8);
+    let sql = format!(
+        "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category, affected_versions, fix)
+         VALUES {rows}
+         ON CONFLICT (account_id, advisory_id, package) DO UPDATE SET
+            title = excluded.title, severity = excluded.severity, category = excluded.category,
+            affected_versions = excluded.affected_versions, fix = excluded.fix
+         RETURNING id, advisory_id, package"
+    );
+    let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql);
+    for v in entries {
+        query = query
+            .bind(account_id)
+            .bind(v.advisory_id)
+            .bind(v.package)
+            .bind(v.title)
+            .bind(v.severity)
+            .bind(v.category)
+            .bind(v.affected_versions)
+            .bind(v.fix);
+    }
+    Ok(query.fetch_all(&mut *conn).await?)
 }
 
 /// One sighting of a vulnerability on an asset.

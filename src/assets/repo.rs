@@ -388,26 +388,9 @@ impl AssetIds {
 
 /// The account's catalogue row for (advisory, package), created or brought up to date; its id.
 pub async fn upsert_vulnerability_entry(conn: &mut AnyConnection, account_id: i64, v: &VulnerabilityEntry<'_>) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar::<_, i64>(
-        "INSERT INTO vulnerabilities (account_id, advisory_id, package, title, severity, category, affected_versions, fix)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (account_id, advisory_id, package) DO UPDATE SET
-            title = excluded.title, severity = excluded.severity, category = excluded.category,
-            affected_versions = excluded.affected_versions, fix = excluded.fix
-         RETURNING id",
-    )
-    .bind(account_id)
-    .bind(v.advisory_id)
-    .bind(v.package)
-    .bind(v.title)
-    .bind(v.severity)
-    .bind(v.category)
-    .bind(v.affected_versions)
-    .bind(v.fix)
-    .fetch_one(conn)
-    .await?)
+    let rows = super::bulk::upsert_catalogue(conn, account_id, &[v]).await?;
+    rows.into_iter().next().map(|(id, _, _)| id).ok_or(AppError::Internal)
 }
-
 
 /// Records a finding as seen at `seen_at`. Fixed and ignored findings are resolved; a resolved
 /// finding seen open again reopens with a new first-seen time (the statement is `bulk`'s).
