@@ -81,21 +81,38 @@ pub fn stats(mut samples: Vec<Duration>) -> String {
 }
 
 /// Runs `scenario(label, url)` on a temporary SQLite file, then on a fresh database of the
-/// PostgreSQL server at `pg` (dropped afterwards) when one is given.
+/// PostgreSQL server at `pg` (dropped afterwards) when one is given. With `BULWARK_BENCH_KEEP=DIR`
+/// the databases outlive the run (`DIR/<bench>.db` and `bulwark_bench_kept_<bench>`), so a scenario that
+/// finds its data already loaded can skip the load (for profiling; the figures of record come
+/// from fresh databases).
 pub async fn on_each_database<F, Fut>(pg: Option<&str>, scenario: F)
 where
     F: Fn(&'static str, String) -> Fut,
     Fut: Future<Output = ()>,
 {
+    let keep = std::env::var("BULWARK_BENCH_KEEP").ok().map(std::path::PathBuf::from);
+    // This benchmark's name, from its executable (`target/release/deps/ingest-0123abcd`).
+    let bench = std::env::args()
+        .next()
+        .and_then(|path| std::path::Path::new(&path).file_name().map(|f| f.to_string_lossy().into_owned()))
+        .and_then(|file| file.split('-').next().map(str::to_string))
+        .unwrap_or_else(|| "bench".into());
     let dir = tempfile::tempdir().unwrap();
-    scenario("SQLite", format!("sqlite://{}/bench.db?mode=rwc", dir.path().display())).await;
+    let sqlite_dir = keep.clone().unwrap_or_else(|| dir.path().to_path_buf());
+    std::fs::create_dir_all(&sqlite_dir).unwrap();
+    scenario("SQLite", format!("sqlite://{}/{bench}.db?mode=rwc", sqlite_dir.display())).await;
     if let Some(admin_url) = pg {
-        let name = format!("bulwark_bench_{}", random_hex(4));
+        let name = if keep.is_some() { format!("bulwark_bench_kept_{bench}") } else { format!("bulwark_bench_{}", random_hex(4)) };
         let admin = Db::connect(admin_url).await.expect("connect to PostgreSQL");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.unwrap();
+        let exists = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1").bind(&name).fetch_one(&admin.pool).await.unwrap();
+        if exists == 0 {
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.unwrap();
+        }
         let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
         scenario("PostgreSQL", format!("{base}/{name}")).await;
-        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin.pool).await.ok();
+        if keep.is_none() {
+            sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin.pool).await.ok();
+        }
     } else {
         println!("\n(PostgreSQL skipped: pass --pg postgres://…/postgres or set BULWARK_BENCH_PG_URL)");
     }

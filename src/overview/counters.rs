@@ -108,6 +108,49 @@ fn keyed(rows: Vec<(String, String, String, i64)>) -> HashMap<Key, i64> {
     rows.into_iter().map(|(kind, severity, category, n)| ((kind, severity, category), n)).collect()
 }
 
+/// The columns of `finding_days`, in the order the recount and the repairs use.
+const DAY_COLUMNS: [&str; 5] = ["opened", "closed", "resolved", "fixed", "ignored"];
+type DayKey = (i64, i64);
+
+/// Each (day, vulnerability) of the account's daily flows whose stored counts differ from a
+/// recount of the findings: (key, stored, counted).
+async fn drifted_days(read: &mut sqlx::AnyConnection, kind: DbKind, account_id: i64) -> Result<Vec<(DayKey, [i64; 5], [i64; 5])>, AppError> {
+    let greatest = if kind == DbKind::Sqlite { "MAX" } else { "GREATEST" };
+    let counted = sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64, i64)>(&format!(
+        "SELECT day, vulnerability_id, CAST(SUM(opened) AS BIGINT), CAST(SUM(closed) AS BIGINT), CAST(SUM(resolved) AS BIGINT),
+                CAST(SUM(fixed) AS BIGINT), CAST(SUM(ignored) AS BIGINT) FROM (
+             SELECT first_seen_at / 86400 AS day, vulnerability_id, 1 AS opened, 0 AS closed, 0 AS resolved, 0 AS fixed, 0 AS ignored
+             FROM findings WHERE account_id = $1
+             UNION ALL
+             SELECT {greatest}(resolved_at, first_seen_at) / 86400, vulnerability_id, 0, 1, 0, 0, 0 FROM findings WHERE account_id = $1 AND resolved_at IS NOT NULL
+             UNION ALL
+             SELECT resolved_at / 86400, vulnerability_id, 0, 0, 1, CASE WHEN status = 'fixed' THEN 1 ELSE 0 END, CASE WHEN status = 'ignored' THEN 1 ELSE 0 END
+             FROM findings WHERE account_id = $1 AND resolved_at IS NOT NULL
+         ) shares GROUP BY day, vulnerability_id"
+    ))
+    .bind(account_id)
+    .fetch_all(&mut *read)
+    .await?;
+    let stored = sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64, i64)>(
+        "SELECT day, vulnerability_id, opened, closed, resolved, fixed, ignored FROM finding_days WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *read)
+    .await?;
+    let as_map = |rows: Vec<(i64, i64, i64, i64, i64, i64, i64)>| -> HashMap<DayKey, [i64; 5]> {
+        rows.into_iter().map(|(day, v, a, b, c, d, e)| ((day, v), [a, b, c, d, e])).collect()
+    };
+    let (counted, stored) = (as_map(counted), as_map(stored));
+    let mut drifted = Vec::new();
+    for key in counted.keys().chain(stored.keys()).copied().collect::<std::collections::BTreeSet<_>>() {
+        let (was, n) = (stored.get(&key).copied().unwrap_or_default(), counted.get(&key).copied().unwrap_or_default());
+        if was != n {
+            drifted.push((key, was, n));
+        }
+    }
+    Ok(drifted)
+}
+
 /// Recounts one account's counters and repairs each that drifted; returns the repairs made.
 pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, AppError> {
     // One snapshot for the counters and the rows they count.
@@ -147,16 +190,6 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         .await?;
         asset_fixes.extend(drifted.into_iter().map(|(id, was, n)| (column, id, was, n)));
     }
-    let vulnerability_fixes = sqlx::query_as::<_, (i64, i64, i64)>(
-        "SELECT id, was, n FROM (
-             SELECT v.id, COALESCE(r.open_count, 0) AS was,
-                    (SELECT COUNT(*) FROM findings f WHERE f.vulnerability_id = v.id AND f.resolved_at IS NULL) AS n
-             FROM vulnerabilities v LEFT JOIN vulnerability_risks r ON r.vulnerability_id = v.id WHERE v.account_id = $1) c
-         WHERE was <> n",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *read)
-    .await?;
     let hosts_counted = by_group(
         sqlx::query_as(
             "SELECT COALESCE(group_id, 0), COUNT(*), COALESCE(CAST(SUM(CASE WHEN agent_status = 'online' THEN 1 ELSE 0 END) AS BIGINT), 0)
@@ -176,8 +209,9 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
             host_fixes.push((group, was, n));
         }
     }
+    let day_fixes = drifted_days(&mut read, db.kind, account_id).await?;
     read.rollback().await?;
-    if counter_fixes.is_empty() && asset_fixes.is_empty() && vulnerability_fixes.is_empty() && host_fixes.is_empty() {
+    if counter_fixes.is_empty() && asset_fixes.is_empty() && host_fixes.is_empty() && day_fixes.is_empty() {
         return Ok(Vec::new());
     }
 
@@ -208,17 +242,6 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         .await?;
         repairs.push(Repair { account_id, counter: format!("asset_risks.{column} of asset {asset_id}"), was, counted: n });
     }
-    for (vulnerability_id, was, n) in vulnerability_fixes {
-        sqlx::query(
-            "INSERT INTO vulnerability_risks (vulnerability_id, open_count) VALUES ($1, $2)
-             ON CONFLICT (vulnerability_id) DO UPDATE SET open_count = vulnerability_risks.open_count + excluded.open_count",
-        )
-        .bind(vulnerability_id)
-        .bind(n - was)
-        .execute(&mut *write)
-        .await?;
-        repairs.push(Repair { account_id, counter: format!("vulnerability_risks of vulnerability {vulnerability_id}"), was, counted: n });
-    }
     for (group, was, n) in host_fixes {
         sqlx::query(
             "INSERT INTO asset_counters (account_id, group_id, total, online) VALUES ($1, $2, $3, $4)
@@ -233,6 +256,26 @@ pub async fn reconcile_account(db: &Db, account_id: i64) -> Result<Vec<Repair>, 
         for (column, was, n) in [("total", was.0, n.0), ("online", was.1, n.1)] {
             if was != n {
                 repairs.push(Repair { account_id, counter: format!("asset_counters {column} of group {group}"), was, counted: n });
+            }
+        }
+    }
+    for ((day, vulnerability_id), was, n) in day_fixes {
+        let mut query = sqlx::query(
+            "INSERT INTO finding_days (account_id, day, vulnerability_id, opened, closed, resolved, fixed, ignored) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (account_id, day, vulnerability_id) DO UPDATE SET opened = finding_days.opened + excluded.opened,
+                 closed = finding_days.closed + excluded.closed, resolved = finding_days.resolved + excluded.resolved,
+                 fixed = finding_days.fixed + excluded.fixed, ignored = finding_days.ignored + excluded.ignored",
+        )
+        .bind(account_id)
+        .bind(day)
+        .bind(vulnerability_id);
+        for i in 0..DAY_COLUMNS.len() {
+            query = query.bind(n[i] - was[i]);
+        }
+        query.execute(&mut *write).await?;
+        for (i, column) in DAY_COLUMNS.iter().enumerate() {
+            if was[i] != n[i] {
+                repairs.push(Repair { account_id, counter: format!("finding_days.{column} of day {day}, vulnerability {vulnerability_id}"), was: was[i], counted: n[i] });
             }
         }
     }

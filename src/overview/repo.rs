@@ -6,36 +6,66 @@ use super::score::{security_score, RiskCounts, ScoreWeights};
 use crate::error::AppError;
 use crate::server::db::{placeholders, Db};
 
-/// Findings open at a past moment `t` (each open from its first sighting until resolved),
-/// computed from the counters now and the changes since, so the cost follows what changed after
-/// `t`, not how many findings the account holds: open at `t` = open now − those first seen after
-/// `t` and still open + those seen by `t` and resolved after it. One row per (sign, severity);
-/// `$1` the account, `$2` = t. Findings are found by the UTC day of first sight (the index
-/// `findings_account_first_day`: an index on the exact time, whose keys arrive in random order
-/// when history is loaded, halved the ingestion rate); the unary `+` keeps SQLite on the index
-/// of the recent range rather than the account's every open finding.
-pub const FINDINGS_OPEN_AT: &str = "
-    SELECT 'vulnerability', severity, CAST(SUM(open_count) AS BIGINT) FROM risk_counters
-    WHERE account_id = $1 AND kind = 'vulnerability' GROUP BY severity
-    UNION ALL
-    SELECT 'vulnerability', v.severity, -COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-    WHERE f.account_id = $1 AND f.first_seen_at / 86400 >= CAST($2 AS BIGINT) / 86400 AND f.first_seen_at > $2 AND +f.resolved_at IS NULL
-    GROUP BY v.severity
-    UNION ALL
-    SELECT 'vulnerability', v.severity, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-    WHERE f.account_id = $1 AND f.resolved_at > $2 AND +f.first_seen_at <= $2 GROUP BY v.severity";
+/// The changes after a past moment `t` to the findings that are open, as rows (key, n) to add
+/// to the open counters now: open at `t` = open now − Σ (opened − closed) over the UTC days
+/// after t's day (`finding_days`), − the findings first seen later on t's own day and still open
+/// at its end, + those seen by `t` and resolved later that day. The cost follows the days since
+/// `t` (and, when `t` is not the last second of a UTC day, the findings of that day), not how
+/// many findings the account holds. `key` is what rows are grouped by, over `v` (the
+/// vulnerability: `v.severity`, `v.id`); `filter` a condition on `v` (` AND v.category = $3`);
+/// `$1` the account, `$2` = t. The unary `+` keeps SQLite on the day's index rather than the
+/// account's every open finding.
+pub fn open_at_changes(key: &str, filter: &str, t: i64) -> String {
+    format!(
+        "SELECT {key}, CAST(-SUM(d.opened - d.closed) AS BIGINT) FROM finding_days d JOIN vulnerabilities v ON v.id = d.vulnerability_id
+         WHERE d.account_id = $1 AND d.day > CAST($2 AS BIGINT) / 86400{filter} GROUP BY {key}{}",
+        open_at_rest_of_day(key, filter, t)
+    )
+}
+
+/// The rows to add to the findings open at the end of t's UTC day to have those open at `t`
+/// (`$2`): `UNION ALL` parts, empty when `t` is that day's last second. See `open_at_changes`.
+pub fn open_at_rest_of_day(key: &str, filter: &str, t: i64) -> String {
+    if (t + 1).rem_euclid(86_400) == 0 {
+        return String::new();
+    }
+    format!(
+        "
+         UNION ALL
+         SELECT {key}, -COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND f.first_seen_at / 86400 = CAST($2 AS BIGINT) / 86400 AND f.first_seen_at > $2
+           AND (+f.resolved_at IS NULL OR +f.resolved_at >= (CAST($2 AS BIGINT) / 86400 + 1) * 86400){filter} GROUP BY {key}
+         UNION ALL
+         SELECT {key}, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE f.account_id = $1 AND f.resolved_at > $2 AND f.resolved_at < (CAST($2 AS BIGINT) / 86400 + 1) * 86400
+           AND +f.first_seen_at <= $2{filter} GROUP BY {key}"
+    )
+}
+
+/// Findings open at a past moment `t` (bound as `$2`), one row per (kind, severity, n) to sum:
+/// the counters now and the changes since (`open_at_changes`).
+pub fn findings_open_at(t: i64) -> String {
+    format!(
+        "SELECT 'vulnerability', severity, CAST(SUM(open_count) AS BIGINT) FROM risk_counters
+         WHERE account_id = $1 AND kind = 'vulnerability' GROUP BY severity
+         UNION ALL
+         SELECT 'vulnerability', changes.* FROM ({}) changes",
+        open_at_changes("v.severity", "", t)
+    )
+}
 
 /// Open risks at time `as_of`: each finding, alert and failed baseline check is open from its
 /// first sighting until it is resolved. (Now, the counters answer: `counters::open_risks`.)
 pub async fn risk_counts(db: &Db, account_id: i64, as_of: i64) -> Result<RiskCounts, AppError> {
     let rows = sqlx::query_as::<_, (String, String, i64)>(&format!(
-        "{FINDINGS_OPEN_AT}
+        "{}
          UNION ALL
          SELECT 'alert', severity, COUNT(*) FROM alerts
          WHERE account_id = $1 AND occurred_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY severity
          UNION ALL
          SELECT 'baseline', risk_level, COUNT(*) FROM baseline_results
-         WHERE account_id = $1 AND first_seen_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY risk_level"
+         WHERE account_id = $1 AND first_seen_at <= $2 AND (resolved_at IS NULL OR resolved_at > $2) GROUP BY risk_level",
+        findings_open_at(as_of)
     ))
     .bind(account_id)
     .bind(as_of)

@@ -10,26 +10,32 @@ use super::document::{Chart, ChartKind, ChartPoint, ReportDocument, SectionData,
 use super::model::Section;
 use super::schedule::day_start;
 use crate::error::AppError;
-use crate::overview::repo::{score_as_of, score_history, FINDINGS_OPEN_AT};
+use crate::overview::repo::{findings_open_at, open_at_rest_of_day, score_as_of, score_history};
 use crate::server::db::{placeholders, Db};
 
 const TOP: i64 = 10;
-/// Findings first seen in [$2, $3), counted from the index on the UTC day of first sight: the
-/// days wholly inside the period from the index alone, the partial days at either end (a time
-/// zone that is not UTC) row by row. `$4`, `$5`: the first whole day and the day after the last.
+/// Findings first seen in [$2, $3): the UTC days wholly inside the period from the daily flows,
+/// the partial days at either end (a time zone that is not UTC) row by row through the index on
+/// the day of first sight. `$4`, `$5`: the first whole day and the day after the last.
 const FINDINGS_NEW: &str = "
-    SELECT COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at / 86400 >= $4 AND first_seen_at / 86400 < $5
+    SELECT CAST(COALESCE(SUM(opened), 0) AS BIGINT) FROM finding_days WHERE account_id = $1 AND day >= $4 AND day < $5
     UNION ALL
     SELECT COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at / 86400 >= CAST($2 AS BIGINT) / 86400
         AND first_seen_at / 86400 < $4 AND first_seen_at >= $2 AND first_seen_at < $3
     UNION ALL
     SELECT COUNT(*) FROM findings WHERE account_id = $1 AND first_seen_at / 86400 >= $5
-        AND first_seen_at / 86400 <= CAST($3 AS BIGINT) / 86400 AND first_seen_at >= $2 AND first_seen_at < $3";
+        AND first_seen_at / 86400 <= (CAST($3 AS BIGINT) - 1) / 86400 AND first_seen_at >= $2 AND first_seen_at < $3";
+
+/// The UTC days wholly inside [start, end): the first one and the day after the last (equal
+/// when there is none). The days before the first and from the last on are partial.
+fn whole_days(start: i64, end: i64) -> (i64, i64) {
+    let from = start.div_euclid(86_400) + i64::from(start.rem_euclid(86_400) != 0);
+    (from, end.div_euclid(86_400).max(from))
+}
 
 /// Findings first seen in [start, end) (see `FINDINGS_NEW`).
 async fn findings_new(db: &Db, account: &Scope, start: i64, end: i64) -> Result<i64, AppError> {
-    let whole_from = start.div_euclid(86_400) + i64::from(start.rem_euclid(86_400) != 0);
-    let whole_to = end.div_euclid(86_400).max(whole_from);
+    let (whole_from, whole_to) = whole_days(start, end);
     let counts = sqlx::query_scalar::<_, i64>(&account.sql(FINDINGS_NEW))
         .bind(account.id)
         .bind(start)
@@ -39,6 +45,70 @@ async fn findings_new(db: &Db, account: &Scope, start: i64, end: i64) -> Result<
         .fetch_all(&db.pool)
         .await?;
     Ok(counts.iter().sum())
+}
+
+/// Per vulnerability, its findings open at the end of the period; per category, the findings
+/// resolved in it as (fixed, ignored).
+#[derive(Default)]
+struct Counted {
+    open_at_end: HashMap<i64, i64>,
+    resolved: HashMap<String, (i64, i64)>,
+}
+
+/// Each vulnerability's findings open at `end` (first seen before it, not resolved before it):
+/// its daily flows summed up to the UTC day of the period's last second, corrected row by row
+/// for the rest of that day (`open_at_rest_of_day`). The cost follows the catalogue and its days
+/// of history, not the findings.
+async fn open_per_vulnerability(db: &Db, account: &Scope, end: i64) -> Result<HashMap<i64, i64>, AppError> {
+    let sql = format!(
+        "SELECT d.vulnerability_id, CAST(SUM(d.opened - d.closed) AS BIGINT) FROM finding_days d
+         WHERE d.account_id = $1 AND d.day <= CAST($2 AS BIGINT) / 86400 GROUP BY d.vulnerability_id{}",
+        open_at_rest_of_day("v.id", "", end - 1)
+    );
+    let mut open: HashMap<i64, i64> = HashMap::new();
+    for (id, n) in sqlx::query_as::<_, (i64, i64)>(&account.sql(&sql)).bind(account.id).bind(end - 1).fetch_all(&db.pool).await? {
+        *open.entry(id).or_default() += n;
+    }
+    Ok(open)
+}
+
+/// Findings resolved in [start, end) as fixed and as ignored, per vulnerability category (a
+/// finding reopened since is open again and not counted): whole days from the daily flows,
+/// partial ones row by row through the index on the resolution time.
+async fn resolved_by_category(db: &Db, account: &Scope, start: i64, end: i64) -> Result<HashMap<String, (i64, i64)>, AppError> {
+    let (whole_from, whole_to) = whole_days(start, end);
+    let rows_part = |range: &str| {
+        format!(
+            "SELECT v.category, CAST(SUM(CASE WHEN f.status = 'fixed' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(CASE WHEN f.status = 'ignored' THEN 1 ELSE 0 END) AS BIGINT)
+             FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+             WHERE f.account_id = $1 AND {range} AND f.resolved_at >= $2 AND f.resolved_at < $3 GROUP BY v.category"
+        )
+    };
+    let sql = format!(
+        "SELECT v.category, CAST(SUM(d.fixed) AS BIGINT), CAST(SUM(d.ignored) AS BIGINT)
+         FROM finding_days d JOIN vulnerabilities v ON v.id = d.vulnerability_id
+         WHERE d.account_id = $1 AND d.day >= $4 AND d.day < $5 GROUP BY v.category
+         UNION ALL {}
+         UNION ALL {}",
+        rows_part("f.resolved_at < $4 * 86400"),
+        rows_part("f.resolved_at >= $5 * 86400")
+    );
+    let mut out: HashMap<String, (i64, i64)> = HashMap::new();
+    for (category, fixed, ignored) in sqlx::query_as::<_, (String, i64, i64)>(&account.sql(&sql))
+        .bind(account.id)
+        .bind(start)
+        .bind(end)
+        .bind(whole_from)
+        .bind(whole_to)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        let entry = out.entry(category).or_default();
+        entry.0 += fixed;
+        entry.1 += ignored;
+    }
+    Ok(out)
 }
 const SEVERITY_RANK: &str = "CASE {col} WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
 
@@ -129,6 +199,12 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
         rows: summary_rows(db, account, start, end).await?,
     };
     let mut sections = Vec::new();
+    // What the three vulnerability sections share, counted once.
+    let counted = if request.sections.iter().any(|s| matches!(s, Section::VulnLinux | Section::VulnWindows | Section::VulnWebCms)) {
+        Counted { open_at_end: open_per_vulnerability(db, account, end).await?, resolved: resolved_by_category(db, account, start, end).await? }
+    } else {
+        Counted::default()
+    };
     if covered.len() > 1 {
         sections.push(accounts_section(db, &covered, start, end).await?);
     }
@@ -136,9 +212,9 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
         sections.push(match section {
             Section::Assets => assets_section(db, account, start, end).await?,
             Section::Alerts => alerts_section(db, account, start, end).await?,
-            Section::VulnLinux => vulnerability_section(db, account, *section, "linux", start, end).await?,
-            Section::VulnWindows => vulnerability_section(db, account, *section, "windows", start, end).await?,
-            Section::VulnWebCms => vulnerability_section(db, account, *section, "web_cms", start, end).await?,
+            Section::VulnLinux => vulnerability_section(db, account, *section, "linux", &counted, start, end).await?,
+            Section::VulnWindows => vulnerability_section(db, account, *section, "windows", &counted, start, end).await?,
+            Section::VulnWebCms => vulnerability_section(db, account, *section, "web_cms", &counted, start, end).await?,
             Section::Baseline => baseline_section(db, account, start, end).await?,
             Section::Attacks => attacks_section(db, account, start, end).await?,
             Section::ScoreTrend => score_section(db, account, request.period, summary.score).await?,
@@ -163,9 +239,9 @@ async fn scalar(db: &Db, sql: &str, account: &Scope, a: i64, b: i64) -> Result<i
 }
 
 /// Findings open at `end` (first seen before it, not resolved before it), from the counters
-/// and the changes since (`FINDINGS_OPEN_AT` at the period's last second).
-async fn findings_open_at(db: &Db, account: &Scope, end: i64) -> Result<i64, AppError> {
-    let rows = sqlx::query_as::<_, (String, String, i64)>(&account.sql(FINDINGS_OPEN_AT)).bind(account.id).bind(end - 1).fetch_all(&db.pool).await?;
+/// and the changes since (`findings_open_at` at the period's last second).
+async fn open_findings_at(db: &Db, account: &Scope, end: i64) -> Result<i64, AppError> {
+    let rows = sqlx::query_as::<_, (String, String, i64)>(&account.sql(&findings_open_at(end - 1))).bind(account.id).bind(end - 1).fetch_all(&db.pool).await?;
     Ok(rows.iter().map(|(_, _, n)| n).sum())
 }
 
@@ -201,7 +277,7 @@ async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<
                 .await?,
             ),
             open: Some(if table == "findings" {
-                findings_open_at(db, account, end).await?
+                open_findings_at(db, account, end).await?
             } else {
                 scalar(
                     db,
@@ -345,29 +421,16 @@ async fn alerts_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resul
 }
 
 /// Open vulnerabilities of one category at the end of the period.
-async fn vulnerability_section(db: &Db, account: &Scope, which: Section, category: &str, start: i64, end: i64) -> Result<SectionData, AppError> {
-    // Per vulnerability: open at the end of the period (its counter now, less what opened after
-    // the period, plus what closed after it) and, of those, first seen in the period. The cost
-    // follows the catalogue and the findings that changed since the period began.
-    let mut open_at_end: HashMap<i64, i64> = HashMap::new();
-    for (id, open) in sqlx::query_as::<_, (i64, i64)>(&account.sql(
-        "SELECT r.vulnerability_id, r.open_count FROM vulnerability_risks r JOIN vulnerabilities v ON v.id = r.vulnerability_id
-         WHERE v.account_id = $1 AND v.category = $3 AND r.open_count <> 0 AND $2 = $2
-         UNION ALL
-         SELECT f.vulnerability_id, -COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $3 AND f.first_seen_at / 86400 >= CAST($2 AS BIGINT) / 86400 AND f.first_seen_at >= $2 AND +f.resolved_at IS NULL GROUP BY f.vulnerability_id
-         UNION ALL
-         SELECT f.vulnerability_id, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $3 AND f.resolved_at >= $2 AND +f.first_seen_at < $2 GROUP BY f.vulnerability_id",
-    ))
-    .bind(account.id)
-    .bind(end)
-    .bind(category)
-    .fetch_all(&db.pool)
-    .await?
-    {
-        *open_at_end.entry(id).or_default() += open;
-    }
+async fn vulnerability_section(
+    db: &Db,
+    account: &Scope,
+    which: Section,
+    category: &str,
+    counted: &Counted,
+    start: i64,
+    end: i64,
+) -> Result<SectionData, AppError> {
+    let Counted { open_at_end, resolved } = counted;
     // Grouped by advisory, title, package and severity, as the table shows them (one catalogue
     // row per account in a consolidated report).
     let mut grouped: HashMap<AdvisoryRow, (i64, Vec<i64>)> = HashMap::new();
@@ -418,19 +481,7 @@ async fn vulnerability_section(db: &Db, account: &Scope, which: Section, categor
             (advisory, title, package, severity, hosts, new)
         })
         .collect();
-    // Resolved findings by how: fixed or ignored (a finding reopened since is open again).
-    let resolved = sqlx::query_as::<_, (String, i64)>(&account.sql(
-        "SELECT f.status, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
-         WHERE f.account_id = $1 AND v.category = $4 AND f.resolved_at >= $2 AND f.resolved_at < $3 GROUP BY f.status",
-    ))
-    .bind(account.id)
-    .bind(start)
-    .bind(end)
-    .bind(category)
-    .fetch_all(&db.pool)
-    .await?;
-    let resolved_as = |status: &str| resolved.iter().find(|(s, _)| s == status).map(|(_, n)| *n).unwrap_or(0);
-    let (fixed, ignored) = (resolved_as("fixed"), resolved_as("ignored"));
+    let (fixed, ignored) = resolved.get(category).copied().unwrap_or((0, 0));
     let open_total: i64 = by_severity.iter().map(|(_, n)| n).sum();
     Ok(section(
         which,
