@@ -4,6 +4,8 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod archive;
+#[cfg(feature = "ssr")]
+pub mod index;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod osv;

@@ -199,6 +199,164 @@ impl Affected {
     }
 }
 
+/// An [`Affected`] made ready to test many installed versions: every version parsed once and
+/// each range's events sorted once. [`PreparedAffected::matches`] answers exactly what
+/// [`Affected::matches`] answers (a match, none, or an error at the same point), without
+/// parsing or allocating per event.
+#[derive(Debug)]
+pub struct PreparedAffected {
+    /// `None` when the ecosystem has no known scheme: never matched.
+    scheme: Option<VersionScheme>,
+    ranges: Vec<PreparedRange>,
+    /// The `versions` list in order; an invalid entry is an error when a scan reaches it.
+    versions: Vec<Result<version::Parsed, VersionError>>,
+    /// Every `fixed` event in order, for a match through `versions`.
+    fixes: Vec<(Result<version::Parsed, VersionError>, String)>,
+}
+
+#[derive(Debug)]
+struct PreparedRange {
+    /// The range's `limit` events in order: `None` is "*".
+    limits: Vec<Option<Result<version::Parsed, VersionError>>>,
+    /// The other events sorted as `sort_events` sorts them, or the error sorting met.
+    sorted: Result<Vec<PreparedEvent>, VersionError>,
+}
+
+#[derive(Debug)]
+struct PreparedEvent {
+    kind: EventKind,
+    /// `None` for the origin ("introduced": "0"), which compares with nothing.
+    version: Option<Result<version::Parsed, VersionError>>,
+    text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    Introduced,
+    Fixed,
+    LastAffected,
+}
+
+impl PreparedAffected {
+    pub fn new(affected: &Affected) -> PreparedAffected {
+        let Some(scheme) = affected.scheme else {
+            return PreparedAffected { scheme: None, ranges: Vec::new(), versions: Vec::new(), fixes: Vec::new() };
+        };
+        let parse = |v: &str| version::Parsed::parse(scheme, v);
+        let ranges = affected
+            .range_slices()
+            .into_iter()
+            .map(|events| PreparedRange {
+                limits: events
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Limit(v) => Some((v != "*").then(|| parse(v))),
+                        _ => None,
+                    })
+                    .collect(),
+                sorted: sort_events(scheme, events).map(|sorted| {
+                    sorted
+                        .into_iter()
+                        .filter_map(|event| {
+                            let kind = match event {
+                                Event::Introduced(_) => EventKind::Introduced,
+                                Event::Fixed(_) => EventKind::Fixed,
+                                Event::LastAffected(_) => EventKind::LastAffected,
+                                Event::Limit(_) => return None,
+                            };
+                            let version = (!event.is_origin()).then(|| parse(event.version()));
+                            Some(PreparedEvent { kind, version, text: event.version().to_string() })
+                        })
+                        .collect()
+                }),
+            })
+            .collect();
+        let versions = affected.versions.iter().map(|v| parse(v)).collect();
+        let fixes = affected.events.iter().filter_map(|e| if let Event::Fixed(v) = e { Some((parse(v), v.clone())) } else { None }).collect();
+        PreparedAffected { scheme: Some(scheme), ranges, versions, fixes }
+    }
+
+    /// The scheme installed versions are parsed with (`None`: nothing matches).
+    pub fn scheme(&self) -> Option<VersionScheme> {
+        self.scheme
+    }
+
+    /// Whether `installed` (parsed with [`Self::scheme`]) is affected; see [`Affected::matches`].
+    pub fn matches(&self, installed: &version::Parsed) -> Result<Option<Match>, VersionError> {
+        if self.scheme.is_none() {
+            return Ok(None);
+        }
+        for range in &self.ranges {
+            if let Some(found) = range.matches(installed)? {
+                return Ok(Some(found));
+            }
+        }
+        for listed in &self.versions {
+            if installed.order(parsed(listed)?) == Ordering::Equal {
+                return Ok(Some(Match { fixed_version: self.lowest_fix_above(installed)? }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn lowest_fix_above(&self, installed: &version::Parsed) -> Result<Option<String>, VersionError> {
+        let mut best: Option<(&version::Parsed, &String)> = None;
+        for (fix, text) in &self.fixes {
+            let fix = parsed(fix)?;
+            if fix.order(installed) != Ordering::Greater {
+                continue;
+            }
+            if best.is_none_or(|(b, _)| fix.order(b) == Ordering::Less) {
+                best = Some((fix, text));
+            }
+        }
+        Ok(best.map(|(_, text)| text.clone()))
+    }
+}
+
+fn parsed(v: &Result<version::Parsed, VersionError>) -> Result<&version::Parsed, VersionError> {
+    v.as_ref().map_err(Clone::clone)
+}
+
+impl PreparedRange {
+    /// `match_range` with the events parsed and sorted beforehand.
+    fn matches(&self, installed: &version::Parsed) -> Result<Option<Match>, VersionError> {
+        if !self.limits.is_empty() {
+            let mut below = false;
+            for limit in &self.limits {
+                match limit {
+                    None => below = true,
+                    Some(v) => below = installed.order(parsed(v)?) == Ordering::Less,
+                }
+                if below {
+                    break;
+                }
+            }
+            if !below {
+                return Ok(None);
+            }
+        }
+        let sorted = self.sorted.as_ref().map_err(Clone::clone)?;
+        let mut opened: Option<usize> = None;
+        for (i, event) in sorted.iter().enumerate() {
+            let Some(v) = &event.version else {
+                opened = Some(i);
+                continue;
+            };
+            let order = installed.order(parsed(v)?);
+            match event.kind {
+                EventKind::Introduced if order != Ordering::Less => opened = Some(i),
+                EventKind::Fixed if order != Ordering::Less => opened = None,
+                EventKind::LastAffected if order == Ordering::Greater => opened = None,
+                _ => {}
+            }
+        }
+        Ok(opened.map(|i| Match {
+            fixed_version: sorted.iter().skip(i + 1).find(|e| e.kind == EventKind::Fixed).map(|e| e.text.clone()),
+        }))
+    }
+}
+
 /// The spec's `IncludedInRanges` for one range, remembering which `introduced` opened the match.
 fn match_range(
     scheme: VersionScheme,

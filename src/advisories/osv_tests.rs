@@ -639,3 +639,72 @@ fn archives_past_their_limits_are_refused_whole() {
     let roomy = ArchiveLimits { max_entries: 4, max_entry_bytes: 400_000, max_total_bytes: 2_000_000 };
     assert_eq!(read_upload("fine.zip", &bytes, roomy).map(|l| l.len()), Ok(4));
 }
+
+/// An entry's events built by hand (valid or not), for the prepared-matcher comparison.
+fn entry(ecosystem: &str, events: Vec<Event>, ranges: Vec<std::ops::Range<usize>>, versions: &[&str]) -> Affected {
+    Affected {
+        ecosystem: ecosystem.into(),
+        package: "p".into(),
+        scheme: version::VersionScheme::for_ecosystem(ecosystem),
+        events,
+        ranges,
+        versions: versions.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
+/// The in-memory index matches through `PreparedAffected`: for every entry shape (ranges,
+/// last_affected, limits, listed versions, origin, several ranges, invalid events and versions
+/// on all three schemes) and every installed version, valid or not, it answers exactly what
+/// `Affected::matches` answers, error included.
+#[test]
+fn prepared_entries_match_exactly_like_the_entries() {
+    use Event::*;
+    let s = |v: &str| v.to_string();
+    let dpkg = [
+        entry("Debian:12", vec![Introduced(s("0")), Fixed(s("3.0.11-1~deb12u2"))], vec![], &[]),
+        entry("Debian:12", vec![Introduced(s("1.0-1")), LastAffected(s("1.4-2")), Introduced(s("2:1.0")), Fixed(s("2:1.5-1"))], vec![], &[]),
+        entry("Debian", vec![Fixed(s("2.0-1")), Introduced(s("1.0-1"))], vec![0..1, 1..2], &["0.9-1", "bad version"]),
+        entry("Debian", vec![Introduced(s("0")), Fixed(s("1.0-1"))], vec![], &["1.2-1"]),
+        entry("Ubuntu:22.04:LTS", vec![Introduced(s("0")), Limit(s("1.3-1")), Limit(s("*"))], vec![], &[]),
+        entry("Debian:12", vec![Introduced(s("0")), Limit(s("not a version")), Limit(s("*"))], vec![], &[]),
+        entry("Debian:12", vec![Introduced(s("a:1")), Fixed(s("1.0-1"))], vec![], &["1.0-1"]),
+        entry("Debian:12", vec![Introduced(s("1.0")), Fixed(s("1.0-"))], vec![], &[]),
+        entry("Debian:12", vec![Fixed(s("1.0-1"))], vec![0..1, 0..5], &[]),
+        entry("Debian:12", vec![], vec![], &["1.0-1", "1.1-1"]),
+    ];
+    let rpm = [
+        entry("Rocky Linux:9", vec![Introduced(s("0")), Fixed(s("1:2.3-4.el9"))], vec![], &[]),
+        entry("AlmaLinux:9", vec![Introduced(s("2.0-1")), LastAffected(s("2.5-1"))], vec![], &["1.0-1", "x..y"]),
+    ];
+    let apk = [
+        entry("Alpine:v3.19", vec![Introduced(s("0")), Limit(s("1.3-r0"))], vec![], &[]),
+        entry("Alpine:v3.19", vec![Introduced(s("1.2-r0")), Fixed(s("1.2.13-r1")), Introduced(s("1.3_rc1-r0"))], vec![], &["1.1-r0"]),
+    ];
+    let unknown = [entry("npm", vec![Introduced(s("0"))], vec![], &[])];
+    let installed = [
+        "0", "0.9-1", "1.0", "1.0-1", "1.2-1", "1.3-1", "1.4-2", "1.4-3", "2.0-1", "2:1.2", "3.0.11-1~deb12u1", "3.0.11-1~deb12u2", "9.9",
+        "1:2.3-3.el9", "1:2.3-4.el9", "2.3-5.el9", "2.4-1", "1.1-r0", "1.2.13-r0", "1.2.13-r1", "1.3-r0", "1.3_rc1-r0", "9.9-r9",
+        "", "not a version", "1.0-", "x..y", "1..2-r0",
+    ];
+    let mut compared = 0;
+    for affected in dpkg.iter().chain(&rpm).chain(&apk).chain(&unknown) {
+        let prepared = PreparedAffected::new(affected);
+        for version in installed {
+            let expected = affected.matches(version);
+            let got = match prepared.scheme() {
+                None => Ok(None),
+                Some(scheme) => version::Parsed::parse(scheme, version).and_then(|v| prepared.matches(&v)),
+            };
+            assert_eq!(got, expected, "{affected:?} with {version:?}");
+            compared += 1;
+        }
+    }
+    // Verify the comparison covered matches, misses and errors alike.
+    let outcomes: Vec<Result<Option<Match>, version::VersionError>> =
+        dpkg.iter().chain(&rpm).chain(&apk).flat_map(|a| installed.map(|v| a.matches(v))).collect();
+    assert!(outcomes.iter().any(|o| matches!(o, Ok(Some(m)) if m.fixed_version.is_some())));
+    assert!(outcomes.iter().any(|o| matches!(o, Ok(Some(m)) if m.fixed_version.is_none())));
+    assert!(outcomes.iter().any(|o| matches!(o, Ok(None))));
+    assert!(outcomes.iter().any(|o| o.is_err()));
+    assert_eq!(compared, 15 * installed.len());
+}

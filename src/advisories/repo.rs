@@ -2,11 +2,13 @@
 //! for every installed package inside an affected range and close when a later inventory no
 //! longer matches.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+use super::index::{AdvisoryCache, AdvisoryIndex, Row};
 use super::model::{AdvisoryStats, ImportProblem, ImportRecord, ImportReport};
 use super::archive::Loaded;
 use super::osv::{Advisory, Affected, Event};
@@ -85,6 +87,8 @@ pub async fn import(db: &Db, scope: i64, actor: &str, source_name: &str, loaded:
         }
     }
     record_import(&mut tx, scope, actor, source_name, &report, None, now).await?;
+    // Every console's index of advisories is behind from this commit on.
+    sqlx::query("UPDATE advisory_state SET version = version + 1 WHERE id = 1").execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -272,64 +276,74 @@ pub struct MatchedVulnerability {
     pub ranges: String,
 }
 
-/// Matches packages against the advisories an account sees, for one set of ecosystems.
-pub async fn match_packages(
-    conn: &mut AnyConnection,
-    account_id: i64,
-    ecosystems: &[String],
-    packages: &[Package],
-) -> Result<Vec<MatchedVulnerability>, AppError> {
+/// Matches packages against the advisories an account sees, for one set of ecosystems, in
+/// memory (see [`index`]).
+pub async fn match_packages(db: &Db, account_id: i64, ecosystems: &[String], packages: &[Package]) -> Result<Vec<MatchedVulnerability>, AppError> {
     if ecosystems.is_empty() || packages.is_empty() {
         return Ok(Vec::new());
     }
-    // An advisory may name a binary package or (Debian, Ubuntu, Alpine origins) its source;
-    // each name maps to the installed versions to test against it.
-    let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
-    for package in packages {
-        by_name.entry(package.name.as_str()).or_default().push(package.version.as_str());
-        if let Some(source) = package.source.as_deref().filter(|s| *s != package.name) {
-            let version = package.source_version.as_deref().unwrap_or(&package.version);
-            by_name.entry(source).or_default().push(version);
-        }
+    Ok(index(db).await?.match_packages(FEED, account_id, ecosystems, packages))
+}
+
+/// The advisories' version: moved on by every import, in its transaction.
+async fn version(conn: &mut AnyConnection) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT version FROM advisory_state WHERE id = 1").fetch_one(conn).await?)
+}
+
+/// Rows read per statement while building the index.
+const BUILD_PAGE: i64 = 20_000;
+
+/// The in-memory index of every advisory as the database holds them now: the one this console
+/// already has when the advisories' version has not moved (one small read), else a new one,
+/// built by one request while the others wait for it. Every replica reads the version, so an
+/// import on one is matched on all from their next inventory on.
+pub async fn index(db: &Db) -> Result<Arc<AdvisoryIndex>, AppError> {
+    let cache = db.shared::<AdvisoryCache>();
+    let mut conn = db.pool.acquire().await?;
+    if let Some(index) = cache.at(version(&mut conn).await?) {
+        return Ok(index);
     }
-    let names: Vec<&str> = by_name.keys().copied().collect();
-    let wanted: HashSet<&str> = ecosystems.iter().map(String::as_str).collect();
-    let mut found: BTreeMap<(String, String), MatchedVulnerability> = BTreeMap::new();
-    for chunk in names.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT a.osv_id, a.summary, a.severity, p.ecosystem, p.package, p.affected
+    drop(conn);
+    let _one_at_a_time = cache.rebuilding.lock().await;
+    // The version and the rows from one snapshot.
+    let mut read = db.pool.begin().await?;
+    if db.kind == crate::server::db::DbKind::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *read).await?;
+    }
+    let current = version(&mut read).await?;
+    if let Some(index) = cache.at(current) {
+        return Ok(index);
+    }
+    let started = std::time::Instant::now();
+    let mut rows = Vec::new();
+    let mut after = 0_i64;
+    loop {
+        let page = sqlx::query_as::<_, (i64, i64, String, String, String, String, String, String)>(
+            "SELECT p.id, a.scope, a.osv_id, a.summary, a.severity, p.ecosystem, p.package, p.affected
              FROM advisory_packages p JOIN advisories a ON a.id = p.advisory_id
-             WHERE a.scope IN ($1, $2) AND a.withdrawn = 0 AND p.package IN ({})",
-            placeholders(3, chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, String, String, String, String, String)>(&sql).bind(FEED).bind(account_id);
-        for name in chunk {
-            query = query.bind(*name);
-        }
-        for (osv_id, summary, severity, ecosystem, package, stored) in query.fetch_all(&mut *conn).await? {
-            if !wanted.contains(ecosystem.as_str()) {
-                continue;
-            }
+             WHERE p.id > $1 AND a.withdrawn = 0 ORDER BY p.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(BUILD_PAGE)
+        .fetch_all(&mut *read)
+        .await?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        let full = page.len() as i64 == BUILD_PAGE;
+        for (_, scope, osv_id, summary, severity, ecosystem, package, stored) in page {
             let Ok(stored) = serde_json::from_str::<StoredAffected>(&stored) else { continue };
-            let Some(affected) = stored.into_affected(ecosystem, package.clone()) else { continue };
-            let ranges = affected.describe_ranges();
-            for installed in by_name.get(package.as_str()).into_iter().flatten() {
-                // A version the scheme rejects cannot be ordered: it is not a match, not an error.
-                if let Ok(Some(hit)) = affected.matches(installed) {
-                    found.entry((osv_id.clone(), package.clone())).or_insert_with(|| MatchedVulnerability {
-                        osv_id: osv_id.clone(),
-                        package: package.clone(),
-                        installed_version: installed.to_string(),
-                        fixed_version: hit.fixed_version,
-                        severity: severity.clone(),
-                        summary: summary.clone(),
-                        ranges: ranges.clone(),
-                    });
-                }
-            }
+            let Some(affected) = stored.into_affected(ecosystem, package) else { continue };
+            rows.push(Row { scope, osv_id: osv_id.into(), summary: summary.into(), severity: severity.into(), affected });
+        }
+        if !full {
+            break;
         }
     }
-    Ok(found.into_values().collect())
+    read.rollback().await?;
+    let index = Arc::new(AdvisoryIndex::build(current, rows));
+    tracing::info!(version = current, entries = index.len(), took_ms = started.elapsed().as_millis() as u64, "advisory index built");
+    cache.replace(index.clone());
+    Ok(index)
 }
 
 /// A vulnerability found on an asset by a scanner of ours (agent matching or a Trivy report),

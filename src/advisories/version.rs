@@ -34,7 +34,7 @@ impl VersionScheme {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum VersionError {
     #[error("invalid {} version {version:?}: {reason}", .scheme.as_str())]
     Invalid {
@@ -71,6 +71,49 @@ pub fn compare(scheme: VersionScheme, a: &str, b: &str) -> Result<Ordering, Vers
             apk::validate(a).map_err(|r| invalid(scheme, a, r))?;
             apk::validate(b).map_err(|r| invalid(scheme, b, r))?;
             Ok(apk::compare(a.as_bytes(), b.as_bytes()))
+        }
+    }
+}
+
+/// A valid version parsed once, to be ordered against others of its scheme many times (an
+/// advisory's events are parsed when the index is built, an installed version once per match).
+#[derive(Clone, Debug)]
+pub enum Parsed {
+    Dpkg(debversion::Version),
+    /// Validated; rpm's comparison borrows from the text and allocates nothing.
+    Rpm(Box<str>),
+    Apk(Box<str>),
+}
+
+impl Parsed {
+    /// `v` checked with the scheme's rules (as [`validate`]), kept in comparable form.
+    pub fn parse(scheme: VersionScheme, v: &str) -> Result<Parsed, VersionError> {
+        match scheme {
+            VersionScheme::Dpkg => dpkg::parse(v).map(Parsed::Dpkg).map_err(|r| invalid(scheme, v, r)),
+            VersionScheme::Rpm => rpm::parse(v).map(|_| Parsed::Rpm(v.into())).map_err(|r| invalid(scheme, v, r)),
+            VersionScheme::Apk => apk::validate(v).map(|_| Parsed::Apk(v.into())).map_err(|r| invalid(scheme, v, r)),
+        }
+    }
+
+    /// The order [`compare`] gives the two texts. Versions of two schemes never meet (one
+    /// advisory entry has one scheme); if they did, they would order by scheme.
+    pub fn order(&self, other: &Parsed) -> Ordering {
+        match (self, other) {
+            (Parsed::Dpkg(a), Parsed::Dpkg(b)) => a.cmp(b),
+            (Parsed::Rpm(a), Parsed::Rpm(b)) => match (rpm::parse(a), rpm::parse(b)) {
+                (Ok(a), Ok(b)) => a.cmp(&b),
+                _ => a.cmp(b),
+            },
+            (Parsed::Apk(a), Parsed::Apk(b)) => apk::compare(a.as_bytes(), b.as_bytes()),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Parsed::Dpkg(_) => 0,
+            Parsed::Rpm(_) => 1,
+            Parsed::Apk(_) => 2,
         }
     }
 }

@@ -342,13 +342,8 @@ pub async fn record_inventory(db: &Db, agent: &AgentIdentity, report: &Inventory
         }
         _ => false,
     };
-    // Matching reads many advisory rows: do it before taking the write lock.
-    let matches = if unchanged {
-        None
-    } else {
-        let mut conn = db.pool.acquire().await?;
-        Some(advisories::match_packages(&mut conn, agent.account_id, &ecosystems, &packages).await?)
-    };
+    // Matched in memory, before taking the write lock.
+    let matches = if unchanged { None } else { Some(advisories::match_packages(db, agent.account_id, &ecosystems, &packages).await?) };
     let package_manager = serde_json::to_value(report.package_manager).ok().and_then(|v| v.as_str().map(str::to_string));
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE assets SET name = $1, ips = $2, os = $3, agent_status = 'online', last_seen_at = $4, updated_at = $4 WHERE id = $5")
@@ -418,9 +413,7 @@ pub async fn rematch_stale(db: &Db, limit: i64, now: i64) -> Result<usize, AppEr
     for (asset_id, account_id, ecosystems, packages) in &stale {
         let ecosystems: Vec<String> = ecosystems.lines().map(str::to_string).collect();
         let packages: Vec<crate::agent::host::Package> = serde_json::from_str(packages).unwrap_or_default();
-        let mut conn = db.pool.acquire().await?;
-        let found = advisories::match_packages(&mut conn, *account_id, &ecosystems, &packages).await?;
-        drop(conn);
+        let found = advisories::match_packages(db, *account_id, &ecosystems, &packages).await?;
         let found: Vec<FoundVulnerability> = found.into_iter().map(FoundVulnerability::from).collect();
         let mut tx = db.begin_write().await?;
         super::repo::record_matches(&mut tx, *account_id, *asset_id, "agent", &found, now).await?;

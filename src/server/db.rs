@@ -2,6 +2,9 @@
 //! PostgreSQL. Portable SQL only: `$n` placeholders, Unix-second integers, 0/1 flags,
 //! `CAST(SUM(…) AS BIGINT)` where PostgreSQL would return NUMERIC.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
@@ -27,6 +30,19 @@ pub struct Db {
     pub pool: AnyPool,
     pub kind: DbKind,
     pub sessions: SessionPool,
+    /// State kept beside this database and shared by every clone of it: the caches of what it
+    /// holds (one value per type, see [`Db::shared`]).
+    shared: Shared,
+}
+
+/// One value per type, created on first use.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>>);
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared")
+    }
 }
 
 impl Db {
@@ -65,7 +81,17 @@ impl Db {
                 (pool, SessionPool::Postgres(sessions))
             }
         };
-        Ok(Db { pool, kind, sessions })
+        Ok(Db { pool, kind, sessions, shared: Shared::default() })
+    }
+
+    /// This database's value of type `T` (a cache of something it holds), created with
+    /// `T::default()` on first use and shared by every clone of this `Db`, so every request of
+    /// this console reads the same one, and two consoles (or two test databases) never mix.
+    pub fn shared<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut map = self.shared.0.lock().unwrap_or_else(|p| p.into_inner());
+        let value = map.entry(TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default())).clone();
+        drop(map);
+        value.downcast::<T>().unwrap_or_else(|_| unreachable!("the value under a type's id has that type"))
     }
 
     /// Connects and brings the schema (and the session table) up to date.

@@ -652,3 +652,54 @@ async fn advisory_zip_bombs_are_refused_naming_the_limit() {
     assert!(body.contains("expands to more than 1024 MiB"), "{body}");
     assert_eq!(app.count("SELECT COUNT(*) FROM advisories").await, 0);
 }
+
+/// Inventories are matched against an in-memory index of the advisories. A second console on
+/// the same database (another replica) matches an import made through the first from its next
+/// match on; a console whose index is current reads no advisory rows to match; an account's own
+/// advisories are matched for it alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_console_matches_the_latest_import_from_memory() {
+    let app = TestApp::new().await;
+    let (alpha, _) = app.account("Alpha", Edition::Enterprise, Role::Admin).await;
+    let (beta, _) = app.account("Beta", Edition::Enterprise, Role::Admin).await;
+    let replica = bulwark::server::db::Db::open(&app.state.config.database_url).await.unwrap();
+    let ecosystems = vec![debian_ecosystem()];
+    let packages = vec![bulwark::agent::host::Package {
+        name: "libssl3".into(),
+        version: "3.0.11-1~deb12u2".into(),
+        arch: "amd64".into(),
+        source: Some("openssl".into()),
+        source_version: None,
+    }];
+    let matched = |db: bulwark::server::db::Db, account: i64| {
+        let (ecosystems, packages) = (ecosystems.clone(), packages.clone());
+        async move {
+            let found = advisories::match_packages(&db, account, &ecosystems, &packages).await.unwrap();
+            found.into_iter().map(|m| format!("{} {} {}", m.osv_id, m.package, m.installed_version)).collect::<Vec<_>>()
+        }
+    };
+    let affected = json!([{ "introduced": "0" }, { "fixed": "3.0.13-1~deb12u1" }]);
+    assert!(matched(replica.clone(), alpha).await.is_empty());
+
+    advisories::import(app.db(), advisories::FEED, "test", "one", loaded(&[advisory("DSA-0001-1", "openssl", affected.clone())]), 1_780_000_000)
+        .await
+        .unwrap();
+    // Verify the replica, whose index was built before the import, matches it now.
+    assert_eq!(matched(replica.clone(), alpha).await, ["DSA-0001-1 openssl 3.0.11-1~deb12u2"]);
+
+    // Verify the match reads the index, not the rows: rows removed behind its back (no import,
+    // so the version stands) still match, on the replica and on the first console alike…
+    sqlx::query("DELETE FROM advisory_packages").execute(&app.db().pool).await.unwrap();
+    assert_eq!(matched(replica.clone(), alpha).await, ["DSA-0001-1 openssl 3.0.11-1~deb12u2"]);
+    // …until the next import moves the version on, and both rebuild from the rows.
+    advisories::import(app.db(), advisories::FEED, "test", "two", loaded(&[advisory("DSA-0002-1", "openssl", affected.clone())]), 1_780_000_100)
+        .await
+        .unwrap();
+    assert_eq!(matched(replica.clone(), alpha).await, ["DSA-0002-1 openssl 3.0.11-1~deb12u2"]);
+    assert_eq!(matched(app.db().clone(), alpha).await, ["DSA-0002-1 openssl 3.0.11-1~deb12u2"]);
+
+    // An account's own upload is matched for it, not for another account.
+    advisories::import(app.db(), beta, "test", "beta's own", loaded(&[advisory("BETA-0001", "openssl", affected)]), 1_780_000_200).await.unwrap();
+    assert_eq!(matched(replica.clone(), beta).await, ["BETA-0001 openssl 3.0.11-1~deb12u2", "DSA-0002-1 openssl 3.0.11-1~deb12u2"]);
+    assert_eq!(matched(replica, alpha).await, ["DSA-0002-1 openssl 3.0.11-1~deb12u2"]);
+}
