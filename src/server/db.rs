@@ -64,12 +64,12 @@ impl Db {
                     .max_connections(8)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            // A page cache of up to 64 MiB per connection (SQLite's default is 2 MiB:
+                            // A page cache of up to 32 MiB per connection (SQLite's default is 2 MiB:
                             // at millions of findings nearly every index page a write touched was a
-                            // read from the OS), all connections together kept under 256 MiB.
+                            // read from the OS), all connections together kept under 128 MiB.
                             conn.execute(
                                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;
-                                 PRAGMA cache_size = -65536; PRAGMA soft_heap_limit = 268435456;",
+                                 PRAGMA cache_size = -32768; PRAGMA soft_heap_limit = 134217728;",
                             )
                                 .await?;
                             Ok(())
