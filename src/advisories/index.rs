@@ -7,9 +7,21 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use super::osv::{Affected, PreparedAffected};
-use super::repo::MatchedVulnerability;
 use super::version::{Parsed, VersionScheme};
 use crate::agent::host::Package;
+
+/// One installed package inside an advisory's affected range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchedVulnerability {
+    pub osv_id: String,
+    /// The package the advisory names: the source package for Debian and Ubuntu.
+    pub package: String,
+    pub installed_version: String,
+    pub fixed_version: Option<String>,
+    pub severity: String,
+    pub summary: String,
+    pub ranges: String,
+}
 
 /// One advisory's ranges for one (ecosystem, package), and what a match reports.
 struct Entry {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+pub use super::index::MatchedVulnerability;
 use super::index::{AdvisoryCache, AdvisoryIndex, Row};
 use super::model::{AdvisoryStats, ImportProblem, ImportRecord, ImportReport};
 use super::archive::Loaded;
@@ -261,19 +262,6 @@ pub fn ecosystems_for(os_id: &str, version_id: &str) -> Vec<String> {
         "rhel" => vec![format!("Red Hat:enterprise_linux:{major}"), "Red Hat".into()],
         _ => Vec::new(),
     }
-}
-
-/// One installed package inside an advisory's affected range.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatchedVulnerability {
-    pub osv_id: String,
-    /// The package the advisory names: the source package for Debian and Ubuntu.
-    pub package: String,
-    pub installed_version: String,
-    pub fixed_version: Option<String>,
-    pub severity: String,
-    pub summary: String,
-    pub ranges: String,
 }
 
 /// Matches packages against the advisories an account sees, for one set of ecosystems, in

@@ -154,12 +154,21 @@ impl TestApp {
         auth_repo::create_user(&self.db().pool, account_id, email, "Test user", role, &hash.0).await.unwrap();
     }
 
+    /// Sends a request through the router. A request that has not answered, body included,
+    /// within two minutes fails the test naming it, instead of holding the whole suite.
     pub async fn request(&self, request: Request<Body>) -> Response {
-        let response = self.router.clone().oneshot(request).await.expect("router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let what = format!("{} {}", request.method(), request.uri());
+        let answer = async {
+            let response = self.router.clone().oneshot(request).await.expect("router answers");
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(120), answer).await {
+            Ok(response) => response,
+            Err(_) => panic!("{what} did not answer within 120 s"),
+        }
     }
 
     /// Calls a server function the way the hydrated console does (form-encoded POST).
