@@ -12,20 +12,19 @@ use crate::server::db::{placeholders, Db};
 /// at its end, + those seen by `t` and resolved later that day. The cost follows the days since
 /// `t` (and, when `t` is not the last second of a UTC day, the findings of that day), not how
 /// many findings the account holds. `key` is what rows are grouped by, over `v` (the
-/// vulnerability: `v.severity`, `v.id`); `filter` a condition on `v` (` AND v.category = $3`);
-/// `$1` the account, `$2` = t. The unary `+` keeps SQLite on the day's index rather than the
+/// vulnerability: `v.severity`, `v.id`); `$1` the account, `$2` = t. The unary `+` keeps SQLite on the day's index rather than the
 /// account's every open finding.
-pub fn open_at_changes(key: &str, filter: &str, t: i64) -> String {
+pub fn open_at_changes(key: &str, t: i64) -> String {
     format!(
         "SELECT {key}, CAST(-SUM(d.opened - d.closed) AS BIGINT) FROM finding_days d JOIN vulnerabilities v ON v.id = d.vulnerability_id
-         WHERE d.account_id = $1 AND d.day > CAST($2 AS BIGINT) / 86400{filter} GROUP BY {key}{}",
-        open_at_rest_of_day(key, filter, t)
+         WHERE d.account_id = $1 AND d.day > CAST($2 AS BIGINT) / 86400 GROUP BY {key}{}",
+        open_at_rest_of_day(key, t)
     )
 }
 
 /// The rows to add to the findings open at the end of t's UTC day to have those open at `t`
 /// (`$2`): `UNION ALL` parts, empty when `t` is that day's last second. See `open_at_changes`.
-pub fn open_at_rest_of_day(key: &str, filter: &str, t: i64) -> String {
+pub fn open_at_rest_of_day(key: &str, t: i64) -> String {
     if (t + 1).rem_euclid(86_400) == 0 {
         return String::new();
     }
@@ -34,11 +33,11 @@ pub fn open_at_rest_of_day(key: &str, filter: &str, t: i64) -> String {
          UNION ALL
          SELECT {key}, -COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE f.account_id = $1 AND f.first_seen_at / 86400 = CAST($2 AS BIGINT) / 86400 AND f.first_seen_at > $2
-           AND (+f.resolved_at IS NULL OR +f.resolved_at >= (CAST($2 AS BIGINT) / 86400 + 1) * 86400){filter} GROUP BY {key}
+           AND (+f.resolved_at IS NULL OR +f.resolved_at >= (CAST($2 AS BIGINT) / 86400 + 1) * 86400) GROUP BY {key}
          UNION ALL
          SELECT {key}, COUNT(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE f.account_id = $1 AND f.resolved_at > $2 AND f.resolved_at < (CAST($2 AS BIGINT) / 86400 + 1) * 86400
-           AND +f.first_seen_at <= $2{filter} GROUP BY {key}"
+           AND +f.first_seen_at <= $2 GROUP BY {key}"
     )
 }
 
@@ -50,7 +49,7 @@ pub fn findings_open_at(t: i64) -> String {
          WHERE account_id = $1 AND kind = 'vulnerability' GROUP BY severity
          UNION ALL
          SELECT 'vulnerability', changes.* FROM ({}) changes",
-        open_at_changes("v.severity", "", t)
+        open_at_changes("v.severity", t)
     )
 }
 

@@ -63,7 +63,7 @@ async fn open_per_vulnerability(db: &Db, account: &Scope, end: i64) -> Result<Ha
     let sql = format!(
         "SELECT d.vulnerability_id, CAST(SUM(d.opened - d.closed) AS BIGINT) FROM finding_days d
          WHERE d.account_id = $1 AND d.day <= CAST($2 AS BIGINT) / 86400 GROUP BY d.vulnerability_id{}",
-        open_at_rest_of_day("v.id", "", end - 1)
+        open_at_rest_of_day("v.id", end - 1)
     );
     let mut open: HashMap<i64, i64> = HashMap::new();
     for (id, n) in sqlx::query_as::<_, (i64, i64)>(&account.sql(&sql)).bind(account.id).bind(end - 1).fetch_all(&db.pool).await? {
@@ -110,6 +110,7 @@ async fn resolved_by_category(db: &Db, account: &Scope, start: i64, end: i64) ->
     }
     Ok(out)
 }
+
 const SEVERITY_RANK: &str = "CASE {col} WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
 
 /// The rows of `baseline_results` that are risks: a failure episode, from the first failing result
