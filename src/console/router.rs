@@ -10,7 +10,7 @@ use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
@@ -26,8 +26,19 @@ pub const SESSION_COOKIE: &str = "bulwark_session";
 /// Signed-in sessions end after this much inactivity.
 pub const SESSION_IDLE_HOURS: i64 = 8;
 
+/// The console's page routes, generated once per process. `generate_route_list` renders the app
+/// with resource loading suppressed through a flag that is global to the process (leptos_server's
+/// `SuppressResourceLoad`), and a resource first polled by any request while that flag is up waits
+/// forever (leptos-rs/leptos#4773): a test suite that built a router per test while other tests
+/// rendered pages saw a page hang now and then. Generated before the first router exists and never
+/// again, no render can overlap it.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let options = state.leptos_options.clone();
     let context = {
         let state = state.clone();
