@@ -69,7 +69,8 @@ impl Db {
                             // read from the OS), all connections together kept under 128 MiB.
                             conn.execute(
                                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;
-                                 PRAGMA cache_size = -32768; PRAGMA soft_heap_limit = 134217728;",
+                                 PRAGMA cache_size = -32768; PRAGMA soft_heap_limit = 134217728;
+                                 PRAGMA wal_autocheckpoint = 65536;",
                             )
                                 .await?;
                             Ok(())
@@ -87,7 +88,11 @@ impl Db {
                 (pool, SessionPool::Postgres(sessions))
             }
         };
-        Ok(Db { pool, kind, sessions, shared: Shared::default() })
+        let shared = Shared::default();
+        if kind == DbKind::Sqlite {
+            super::wal::spawn(url.to_string(), Arc::downgrade(&shared.0));
+        }
+        Ok(Db { pool, kind, sessions, shared })
     }
 
     /// This database's value of type `T` (a cache of something it holds), created with

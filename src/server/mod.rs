@@ -14,6 +14,7 @@ pub mod outbound;
 pub mod secrets;
 pub mod state;
 pub mod tls;
+pub mod wal;
 
 pub use clock::now;
 pub use state::{state, AppState};
