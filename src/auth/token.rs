@@ -21,6 +21,10 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// "Last used" is written at most this often per token: a CI pipeline that signs or ingests in a
+/// burst costs one write a minute, not one per request (the Settings page shows minutes).
+pub const LAST_USED_PRECISION_SECS: i64 = 60;
+
 /// The account an API request acts for.
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
@@ -40,18 +44,17 @@ impl FromRequestParts<AppState> for ApiCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
-        let row = sqlx::query_as::<_, (i64, i64, String)>(
-            "SELECT id, account_id, name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        let (token_id, account_id, token_name, last_used_at) = sqlx::query_as::<_, (i64, i64, String, Option<i64>)>(
+            "SELECT id, account_id, name, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(hash_token(token))
         .fetch_optional(&state.db.pool)
         .await?
         .ok_or(AppError::Unauthorized)?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now())
-            .bind(row.0)
-            .execute(&state.db.pool)
-            .await?;
-        Ok(ApiCaller { token_id: row.0, account_id: row.1, token_name: row.2 })
+        let now = now();
+        if last_used_at.is_none_or(|at| now - at >= LAST_USED_PRECISION_SECS) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(token_id).execute(&state.db.pool).await?;
+        }
+        Ok(ApiCaller { token_id, account_id, token_name })
     }
 }

@@ -63,6 +63,35 @@ async fn tokens_are_named_and_shown_once() {
     assert!(listed[0].get("token").is_none());
 }
 
+/// A token's "last used" is written on its first use and then at most once a minute, however
+/// many requests it makes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tokens_last_use_is_written_once_a_minute() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let token = app.token(&admin, "scanner").await;
+    let last_used = || app.count("SELECT COALESCE(last_used_at, -1) FROM api_tokens");
+    assert_eq!(last_used().await, -1);
+
+    let first = now();
+    for _ in 0..3 {
+        // An authenticated request (the asset does not exist).
+        let response = app.api(&token, axum::http::Method::GET, "/api/v1/assets/i-none", None).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{}", response.body);
+    }
+    // Verify the first use was written and the next two left it.
+    let written = last_used().await;
+    assert!(written >= first, "{written} >= {first}");
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1").bind(written - 59).execute(&app.db().pool).await.unwrap();
+    app.api(&token, axum::http::Method::GET, "/api/v1/assets/i-none", None).await;
+    assert_eq!(last_used().await, written - 59, "59 s ago is recent enough");
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1").bind(written - 61).execute(&app.db().pool).await.unwrap();
+    app.api(&token, axum::http::Method::GET, "/api/v1/assets/i-none", None).await;
+    // Verify a use more than a minute after the last written one is written.
+    assert!(last_used().await >= written, "rewritten: {}", last_used().await);
+}
+
 /// Admins change roles and remove users of their own account; the last admin stays, nobody
 /// removes themselves, and other accounts' users are not found.
 #[tokio::test(flavor = "multi_thread")]
