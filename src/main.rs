@@ -309,6 +309,10 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), BoxError>
             .with_graceful_shutdown(shutdown_signal())
             .await?;
     }
+    // Agents heard from since the last write (a few seconds' worth) are written before exiting.
+    if let Err(e) = bulwark::assets::heard::flush(&state.db).await {
+        tracing::warn!("writing agents' heartbeats at shutdown: {e}");
+    }
     tracing::info!("Bulwark stopped");
     Ok(())
 }

@@ -95,8 +95,9 @@ struct PollQuery {
 async fn poll_job(State(state): State<AppState>, AgentCaller(agent): AgentCaller, Query(query): Query<PollQuery>) -> Result<Response, AppError> {
     let wait = Duration::from_secs(query.wait.unwrap_or(0).min(MAX_POLL_SECS));
     let deadline = tokio::time::Instant::now() + wait;
-    fleet::touch(&state.db, &agent, None, now()).await?;
-    let waker = fleet::waker(agent.asset_id);
+    fleet::touch(&state.db, &agent, None, now());
+    super::wake::listen(&state.db, &state.config.database_url);
+    let waker = fleet::waker(&state.db, agent.asset_id);
     loop {
         let notified = waker.notified();
         if let Some(job) = fleet::claim_job(&state.db, &state.config.agents, agent.asset_id, now()).await? {

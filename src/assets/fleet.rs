@@ -2,11 +2,7 @@
 //! fix jobs they carry out, plus the tick that marks silent agents offline and fails jobs that
 //! cannot finish.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use sha2::{Digest, Sha256};
-use tokio::sync::Notify;
 
 use super::held;
 use super::model::*;
@@ -272,23 +268,14 @@ pub async fn heartbeat(db: &Db, agent: &AgentIdentity, version: &str, now: i64) 
     if version.len() > 64 {
         return Err(AppError::field("agent_version", "at most 64 characters"));
     }
-    touch(db, agent, Some(version.trim()), now).await
+    touch(db, agent, Some(version.trim()), now);
+    Ok(())
 }
 
-/// Marks the agent as heard from now (a heartbeat with its version, or a job poll without).
-pub async fn touch(db: &Db, agent: &AgentIdentity, version: Option<&str>, now: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE agents SET last_heartbeat_at = $1, version = COALESCE($2, version) WHERE id = $3")
-        .bind(now)
-        .bind(version)
-        .bind(agent.agent_id)
-        .execute(&db.pool)
-        .await?;
-    sqlx::query("UPDATE assets SET agent_status = 'online', last_seen_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(agent.asset_id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+/// Marks the agent as heard from now (a heartbeat with its version, or a job poll without),
+/// written within a few seconds with every other agent heard meanwhile (see `heard`).
+pub fn touch(db: &Db, agent: &AgentIdentity, version: Option<&str>, now: i64) {
+    super::heard::record(db, agent.agent_id, agent.asset_id, version, now);
 }
 
 fn validate_inventory(report: &InventoryReport) -> Result<(), AppError> {
@@ -426,19 +413,7 @@ pub async fn rematch_stale(db: &Db, limit: i64, now: i64) -> Result<usize, AppEr
 
 // ---- Fix jobs ----------------------------------------------------------------------------
 
-/// Wakes long polls of this process when a job is queued for their asset; polls on other
-/// replicas notice within [`POLL_RECHECK`] instead.
-fn wakers() -> &'static Mutex<HashMap<i64, Arc<Notify>>> {
-    static WAKERS: OnceLock<Mutex<HashMap<i64, Arc<Notify>>>> = OnceLock::new();
-    WAKERS.get_or_init(Default::default)
-}
-
-pub fn waker(asset_id: i64) -> Arc<Notify> {
-    let mut map = wakers().lock().unwrap_or_else(|p| p.into_inner());
-    map.entry(asset_id).or_default().clone()
-}
-
-pub const POLL_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+pub use super::wake::{waker, POLL_RECHECK};
 
 pub async fn create_fix_job(
     db: &Db,
@@ -452,12 +427,13 @@ pub async fn create_fix_job(
     let mut tx = db.begin_write().await?;
     let id = insert_fix_job(&mut tx, account_id, asset_id, packages, simulate, actor, now).await?;
     tx.commit().await?;
-    waker(asset_id).notify_waiters();
+    waker(db, asset_id).notify_waiters();
     job(db, account_id, id).await
 }
 
 /// Queues a fix job inside the caller's transaction (a playbook records the job and its host's
-/// state together, so a restart can neither lose nor repeat it). Call [`waker`] after commit.
+/// state together, so a restart can neither lose nor repeat it). Other consoles' polls are told
+/// at commit (`wake::announce`); call [`waker`] after the commit for this console's.
 pub async fn insert_fix_job(
     conn: &mut sqlx::AnyConnection,
     account_id: i64,
@@ -500,6 +476,7 @@ pub async fn insert_fix_job(
     .await?;
     let mode = if simulate { "simulate" } else { "fix" };
     audit::record(&mut *conn, account_id, actor, "agent.job.create", &asset_name, &format!("{mode}: {}", packages.join(" "))).await?;
+    super::wake::announce(conn, asset_id).await?;
     Ok(id)
 }
 
@@ -689,6 +666,8 @@ pub struct FleetTick {
 /// offline past the job timeout, fails running jobs whose result never came, and re-matches
 /// inventories after advisory imports. Idempotent: replicas may run it side by side.
 pub async fn tick(db: &Db, settings: &AgentSettings, now: i64) -> Result<FleetTick, AppError> {
+    // What this console has heard and not yet written counts: no agent heard is marked offline.
+    super::heard::flush(db).await?;
     let silent_since = now - settings.offline_after_secs;
     let went_offline = sqlx::query(
         "UPDATE assets SET agent_status = 'offline'

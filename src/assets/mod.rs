@@ -9,6 +9,8 @@ pub mod bulk;
 #[cfg(feature = "ssr")]
 pub mod fleet;
 #[cfg(feature = "ssr")]
+pub mod heard;
+#[cfg(feature = "ssr")]
 pub mod held;
 #[cfg(feature = "ssr")]
 pub mod ingest;
@@ -16,3 +18,5 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod wake;

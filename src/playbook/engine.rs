@@ -376,7 +376,7 @@ async fn dispatch(state: &AppState, task: &TaskState, host_id: i64, asset_id: i6
     }
     tx.commit().await?;
     if job_id.is_some() {
-        fleet::waker(asset_id).notify_waiters();
+        fleet::waker(&state.db, asset_id).notify_waiters();
     }
     Ok(())
 }

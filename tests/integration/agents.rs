@@ -455,6 +455,89 @@ async fn results_are_idempotent_and_polls_wait_for_jobs() {
     assert_eq!(stored["exit_code"], 100);
 }
 
+/// Heartbeats are written a moment later, many agents to a statement: the task writes them by
+/// itself, and the fleet tick writes what this console has heard before it marks anyone offline.
+#[tokio::test(flavor = "multi_thread")]
+async fn heartbeats_are_written_in_batches_and_count_before_the_offline_sweep() {
+    let (app, _, token) = setup().await;
+    let agent = enroll(&app, &token, MACHINE_A).await;
+    let stored = |app: &TestApp| {
+        let pool = app.db().pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, i64, String)>(
+                "SELECT g.version, g.last_heartbeat_at, a.agent_status FROM agents g JOIN assets a ON a.id = g.asset_id",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // The agent was last heard from long ago.
+    sqlx::query("UPDATE agents SET last_heartbeat_at = $1").bind(now() - 3600).execute(&app.db().pool).await.unwrap();
+    let before = now();
+    let beat = app.api(&agent, Method::POST, "/api/v1/agent/heartbeat", Some(json!({ "agent_version": "2.0.0" }))).await;
+    assert_eq!(beat.status, StatusCode::NO_CONTENT, "{}", beat.body);
+
+    // Verify the sweep counts the heartbeat, written or not yet: the agent stays online.
+    let settings = AgentSettings { offline_after_secs: 180, ..AgentSettings::default() };
+    let tick = bulwark::assets::fleet::tick(app.db(), &settings, now()).await.unwrap();
+    assert_eq!(tick.went_offline, 0);
+    let (version, heard_at, status) = stored(&app).await;
+    assert_eq!((version.as_str(), status.as_str()), ("2.0.0", "online"));
+    assert!(heard_at >= before, "heard at {heard_at}, before {before}");
+
+    // Verify the task writes a heartbeat by itself, without a tick.
+    let beat = app.api(&agent, Method::POST, "/api/v1/agent/heartbeat", Some(json!({ "agent_version": "2.0.1" }))).await;
+    assert_eq!(beat.status, StatusCode::NO_CONTENT);
+    let mut waited = Duration::ZERO;
+    while stored(&app).await.0 != "2.0.1" && waited < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += Duration::from_millis(100);
+    }
+    assert_eq!(stored(&app).await.0, "2.0.1", "written within {waited:?}");
+    assert_eq!(app.db().shared::<bulwark::assets::heard::HeardFrom>().pending(), 0);
+}
+
+/// A job queued through one console reaches an agent whose long poll waits on another console of
+/// the same PostgreSQL database (a replica): the queueing transaction notifies every console, and
+/// each wakes its own polls. (A poll that missed it would look again only after a minute, past
+/// this poll's 30 s.) SQLite has one console per database.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_queued_on_one_console_wakes_a_poll_on_another() {
+    let (app, admin, token) = setup().await;
+    if app.db().kind == bulwark::server::db::DbKind::Sqlite {
+        return;
+    }
+    let agent = enroll(&app, &token, MACHINE_A).await;
+    let api = app.token(&admin, "ci").await;
+    let replica = app.restart().await;
+    let router = replica.router();
+    let poll = tokio::spawn(async move {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let request = Request::builder()
+            .uri("/api/v1/agent/jobs?wait=30")
+            .header(header::AUTHORIZATION, format!("Bearer {agent}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        (status, response.into_body().collect().await.unwrap().to_bytes())
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let queued = std::time::Instant::now();
+    let job = app.api(&api, Method::POST, &format!("/api/v1/assets/{MACHINE_A}/fix-jobs"), Some(json!({ "packages": ["openssl"] }))).await;
+    assert_eq!(job.status, StatusCode::CREATED, "{}", job.body);
+
+    // Verify the poll on the other console got the job when it was queued, not at its deadline
+    // (where a poll looks once more anyway).
+    let (status, body) = poll.await.unwrap();
+    assert!(queued.elapsed() < Duration::from_secs(20), "woken after {:?}", queued.elapsed());
+    assert_eq!(status, StatusCode::OK);
+    let assignment: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(assignment["id"], job.json()["id"]);
+}
+
 /// Jobs of an agent that stays offline fail with "agent offline" after the job timeout.
 #[tokio::test(flavor = "multi_thread")]
 async fn jobs_of_offline_agents_fail_after_the_timeout() {
