@@ -411,26 +411,29 @@ async fn tokens_and_agents_stay_inside_their_account() {
     assert_eq!(app.count("SELECT COUNT(*) FROM assets").await, 2);
 }
 
+/// An agent's long poll for a job, waiting up to `wait` seconds, sent from a task of its own.
+fn long_poll(router: axum::Router, credential: String, wait: u64) -> tokio::task::JoinHandle<(StatusCode, axum::body::Bytes)> {
+    tokio::spawn(async move {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let request = Request::builder()
+            .uri(format!("/api/v1/agent/jobs?wait={wait}"))
+            .header(header::AUTHORIZATION, format!("Bearer {credential}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        (status, response.into_body().collect().await.unwrap().to_bytes())
+    })
+}
+
 /// A job result posted twice counts once; a long poll hands out a job queued while it waits.
 #[tokio::test(flavor = "multi_thread")]
 async fn results_are_idempotent_and_polls_wait_for_jobs() {
     let (app, admin, token) = setup().await;
     let agent = enroll(&app, &token, MACHINE_A).await;
     let api = app.token(&admin, "ci").await;
-    let router = app.router();
-    let waiting_agent = agent.clone();
-    let poll = tokio::spawn(async move {
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        let request = Request::builder()
-            .uri("/api/v1/agent/jobs?wait=20")
-            .header(header::AUTHORIZATION, format!("Bearer {waiting_agent}"))
-            .body(axum::body::Body::empty())
-            .unwrap();
-        let response = router.oneshot(request).await.unwrap();
-        let status = response.status();
-        (status, response.into_body().collect().await.unwrap().to_bytes())
-    });
+    let poll = long_poll(app.router(), agent.clone(), 20);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let job = app.api(&api, Method::POST, &format!("/api/v1/assets/{MACHINE_A}/fix-jobs"), Some(json!({ "packages": ["openssl", "libssl3"] }))).await;
     let job_id = job.json()["id"].as_i64().unwrap();
@@ -511,19 +514,7 @@ async fn a_job_queued_on_one_console_wakes_a_poll_on_another() {
     let agent = enroll(&app, &token, MACHINE_A).await;
     let api = app.token(&admin, "ci").await;
     let replica = app.restart().await;
-    let router = replica.router();
-    let poll = tokio::spawn(async move {
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        let request = Request::builder()
-            .uri("/api/v1/agent/jobs?wait=30")
-            .header(header::AUTHORIZATION, format!("Bearer {agent}"))
-            .body(axum::body::Body::empty())
-            .unwrap();
-        let response = router.oneshot(request).await.unwrap();
-        let status = response.status();
-        (status, response.into_body().collect().await.unwrap().to_bytes())
-    });
+    let poll = long_poll(replica.router(), agent, 30);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let queued = std::time::Instant::now();
     let job = app.api(&api, Method::POST, &format!("/api/v1/assets/{MACHINE_A}/fix-jobs"), Some(json!({ "packages": ["openssl"] }))).await;
