@@ -309,9 +309,13 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), BoxError>
             .with_graceful_shutdown(shutdown_signal())
             .await?;
     }
-    // Agents heard from since the last write (a few seconds' worth) are written before exiting.
+    // Agents heard from and admission decisions since the last write (a few seconds' worth) are
+    // written before exiting.
     if let Err(e) = bulwark::assets::heard::flush(&state.db).await {
         tracing::warn!("writing agents' heartbeats at shutdown: {e}");
+    }
+    if let Err(e) = bulwark::signature::decisions::flush(&state.db).await {
+        tracing::warn!("writing the admission log at shutdown: {e}");
     }
     tracing::info!("Bulwark stopped");
     Ok(())

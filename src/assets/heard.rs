@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::error::AppError;
+use crate::server::behind::{self, WriteBehind};
 use crate::server::db::{is_sqlite, marker_rows, Db};
 
 /// How long a heartbeat waits in memory at most (on a running console).
@@ -68,23 +69,24 @@ pub fn record(db: &Db, agent_id: i64, asset_id: i64, version: Option<&str>, now:
         !std::mem::replace(&mut pending.flushing, true)
     };
     if start {
-        let db = db.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(FLUSH_EVERY).await;
-                let heard = db.shared::<HeardFrom>();
-                {
-                    let mut pending = heard.lock();
-                    if pending.agents.is_empty() {
-                        pending.flushing = false;
-                        break;
-                    }
-                }
-                if let Err(e) = flush(&db).await {
-                    tracing::warn!("writing agents' heartbeats: {e}");
-                }
-            }
-        });
+        behind::spawn::<HeardFrom>(db, FLUSH_EVERY);
+    }
+}
+
+impl WriteBehind for HeardFrom {
+    const WHAT: &'static str = "agents' heartbeats";
+
+    fn stop_if_empty(&self) -> bool {
+        let mut pending = self.lock();
+        let empty = pending.agents.is_empty();
+        if empty {
+            pending.flushing = false;
+        }
+        empty
+    }
+
+    async fn flush(db: &Db) -> Result<usize, AppError> {
+        flush(db).await
     }
 }
 

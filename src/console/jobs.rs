@@ -103,6 +103,19 @@ pub fn spawn(state: AppState) {
             }
         }
     });
+    let log = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match crate::signature::decisions::prune(&log.db, log.config.admission_log_days, now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, days = log.config.admission_log_days, "admission log pruned"),
+                Err(error) => tracing::warn!(%error, "admission log pruning failed"),
+            }
+        }
+    });
     let counters = state.db.clone();
     tokio::spawn(async move {
         // Every replica asks each minute; one claims each hour's reconcile.

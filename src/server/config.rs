@@ -33,6 +33,8 @@ pub struct Config {
     pub outbound: Arc<OutboundPolicy>,
     /// Proxies whose `X-Forwarded-For` names the client (`BULWARK_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// Days the admission log keeps a decision (`BULWARK_ADMISSION_LOG_DAYS`, 30 by default).
+    pub admission_log_days: u32,
 }
 
 /// The console's own TLS: PEM files read at start.
@@ -80,6 +82,9 @@ impl Default for AgentSettings {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bulwark.db?mode=rwc";
 
+/// Days the admission log keeps a decision unless `BULWARK_ADMISSION_LOG_DAYS` says otherwise.
+pub const DEFAULT_ADMISSION_LOG_DAYS: u32 = 30;
+
 impl Config {
     /// Defaults for everything but the database.
     pub fn new(database_url: String, data_dir: PathBuf) -> Config {
@@ -96,6 +101,7 @@ impl Config {
             tls: None,
             outbound: Arc::new(OutboundPolicy::default()),
             trusted_proxies: TrustedProxies::default(),
+            admission_log_days: DEFAULT_ADMISSION_LOG_DAYS,
         }
     }
 
@@ -118,6 +124,9 @@ impl Config {
             if config.public_url.starts_with("https://") {
                 config.secure_cookies = true;
             }
+        }
+        if let Some(days) = var("BULWARK_ADMISSION_LOG_DAYS").and_then(|v| v.parse::<u32>().ok()).filter(|d| (1..=3650).contains(d)) {
+            config.admission_log_days = days;
         }
         let secs = |name: &str| var(name).and_then(|v| v.parse::<u64>().ok()).filter(|s| *s > 0);
         if let Some(s) = secs("BULWARK_AGENT_OFFLINE_AFTER") {

@@ -3,6 +3,7 @@
 //! per-account rate limits and the client address behind proxies.
 
 pub mod audit;
+pub mod behind;
 pub mod client;
 pub mod clock;
 pub mod config;

@@ -9,11 +9,15 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod admission;
 #[cfg(feature = "ssr")]
+pub mod admission_cache;
+#[cfg(feature = "ssr")]
 pub mod cache;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod cosign;
+#[cfg(feature = "ssr")]
+pub mod decisions;
 #[cfg(feature = "ssr")]
 pub mod hook;
 #[cfg(feature = "ssr")]

@@ -176,7 +176,7 @@ pub async fn rotate_cluster_token(db: &Db, secrets: &Secrets, account_id: i64, a
 
 /// Who a webhook call comes from, with what decides whether its images are checked: the
 /// account's edition and whether it authorizes Bulwark to reach its keys and clusters, as they
-/// are now (read in the same query, since the API server calls for every pod).
+/// are now (a change to either bumps `signature_state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HookCaller {
     pub account_id: i64,
@@ -184,25 +184,33 @@ pub struct HookCaller {
     pub authorized: bool,
 }
 
-/// The cluster a webhook call is for, when the token is that cluster's.
-pub async fn authenticate_hook(db: &Db, cluster_id: i64, token: &str, now: i64) -> Result<Option<HookCaller>, AppError> {
+/// The version of what the webhook decides from (see the `signature_state` migration).
+pub async fn signature_version(db: &Db) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT version FROM signature_state WHERE id = 1").fetch_one(&db.pool).await?)
+}
+
+/// The cluster a webhook call is for, when the token hash is that cluster's: its caller, and when
+/// its hook was last recorded as seen.
+pub async fn hook_caller(db: &Db, cluster_id: i64, token_hash: &str) -> Result<Option<(HookCaller, Option<i64>)>, AppError> {
     let found = sqlx::query_as::<_, (i64, Option<i64>, String, i64)>(
         "SELECT c.account_id, c.hook_seen_at, a.edition,
                 (SELECT COUNT(*) FROM authorizations z WHERE z.account_id = c.account_id AND z.service = $3)
          FROM sig_clusters c JOIN accounts a ON a.id = c.account_id WHERE c.id = $1 AND c.token_hash = $2",
     )
     .bind(cluster_id)
-    .bind(hash_token(token))
+    .bind(token_hash)
     .bind(Service::KeysAndClusters.as_str())
     .fetch_optional(&db.pool)
     .await?;
     let Some((account_id, seen, edition, authorized)) = found else { return Ok(None) };
-    // One write a minute at most: the API server calls for every pod.
-    if seen.is_none_or(|s| now - s >= 60) {
-        sqlx::query("UPDATE sig_clusters SET hook_seen_at = $1 WHERE id = $2").bind(now).bind(cluster_id).execute(&db.pool).await?;
-    }
     let edition = Edition::parse(&edition).ok_or(AppError::Internal)?;
-    Ok(Some(HookCaller { account_id, edition, authorized: authorized > 0 }))
+    Ok(Some((HookCaller { account_id, edition, authorized: authorized > 0 }, seen)))
+}
+
+/// Records that the cluster's hook called in (the Clusters tab shows it).
+pub async fn hook_seen(db: &Db, cluster_id: i64, now: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE sig_clusters SET hook_seen_at = $1 WHERE id = $2").bind(now).bind(cluster_id).execute(&db.pool).await?;
+    Ok(())
 }
 
 // ---- Witnesses -----------------------------------------------------------------------------
@@ -528,7 +536,9 @@ pub async fn registry_access(db: &Db, secrets: &Secrets, account_id: i64, host: 
 
 pub const DECISIONS_PAGE: i64 = 100;
 
+/// The newest decisions, this console's queued ones written first (see `decisions`).
 pub async fn list_decisions(db: &Db, account_id: i64, outcome: Option<Outcome>) -> Result<Vec<DecisionView>, AppError> {
+    super::decisions::flush(db).await?;
     let rows = sqlx::query_as::<_, (i64, String, String, String, String, String, String, String, String, i64)>(
         "SELECT d.id, c.name, d.namespace, d.kind, d.name, d.operation, d.images, d.outcome, d.reason, d.created_at
          FROM sig_decisions d JOIN sig_clusters c ON c.id = d.cluster_id

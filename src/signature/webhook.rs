@@ -3,6 +3,7 @@
 //! enabled policies covering the namespace, answers an AdmissionReview, and records the decision.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -12,12 +13,16 @@ use axum::routing::post;
 use axum::{Json, Router};
 
 use super::admission::{self, Parsed, Review, Verdict};
+use super::admission_cache::AdmissionCache;
+use super::decisions::{self, Decision};
 use super::image_ref::ImageRef;
-use super::images::{self, active_policies, distrust, Signers};
+use super::images::{self, active_policies, distrust, ActivePolicy, Signers};
+use super::repo::{self, HookCaller};
 use super::model::{Outcome, PolicyMode};
 use crate::editions::Feature;
 use crate::error::AppError;
 use crate::http::body::{LimitedBody, ADMISSION_LIMIT};
+use crate::server::crypto::hash_token;
 use crate::server::db::Db;
 use crate::server::{now, AppState};
 
@@ -34,10 +39,12 @@ fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
 }
 
-/// The cluster a review comes from, authenticated by the token in its URL before the body is read.
+/// The cluster a review comes from, authenticated by the token in its URL before the body is read,
+/// and the version of `signature_state` the review is decided at.
 struct Hook {
     cluster_id: i64,
     caller: super::repo::HookCaller,
+    version: i64,
 }
 
 impl FromRequestParts<AppState> for Hook {
@@ -45,20 +52,45 @@ impl FromRequestParts<AppState> for Hook {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let Path((cluster_id, token)) = Path::<(String, String)>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let version = repo::signature_version(&state.db).await.map_err(IntoResponse::into_response)?;
         let found = match cluster_id.parse::<i64>() {
-            Ok(id) => super::repo::authenticate_hook(&state.db, id, &token, now()).await.map_err(IntoResponse::into_response)?.map(|caller| (id, caller)),
+            Ok(id) => authenticate(&state.db, version, id, &token, now()).await.map_err(IntoResponse::into_response)?.map(|caller| (id, caller)),
             Err(_) => None,
         };
         let Some((cluster_id, caller)) = found else {
             return Err(refuse(StatusCode::UNAUTHORIZED, "unauthorized", "This webhook URL does not carry the cluster's current token.".into()));
         };
-        Ok(Hook { cluster_id, caller })
+        Ok(Hook { cluster_id, caller, version })
     }
+}
+
+/// The caller of a hook URL at `version`: kept by this console, else read (and kept). Its last
+/// call is recorded at most once a minute.
+async fn authenticate(db: &Db, version: i64, cluster_id: i64, token: &str, now: i64) -> Result<Option<HookCaller>, AppError> {
+    let cache = db.shared::<AdmissionCache>();
+    cache.sync(version);
+    let token_hash = hash_token(token);
+    let (caller, seen) = match cache.hook(cluster_id, &token_hash) {
+        Some(kept) => kept,
+        None => match repo::hook_caller(db, cluster_id, &token_hash).await? {
+            Some((caller, seen)) => {
+                cache.keep_hook(version, cluster_id, &token_hash, caller, seen);
+                (caller, seen)
+            }
+            None => return Ok(None),
+        },
+    };
+    // One write a minute at most: the API server calls for every pod.
+    if seen.is_none_or(|s| now - s >= 60) {
+        repo::hook_seen(db, cluster_id, now).await?;
+        cache.keep_hook(version, cluster_id, &token_hash, caller, Some(now));
+    }
+    Ok(Some(caller))
 }
 
 async fn review(State(state): State<AppState>, hook: Hook, LimitedBody(body): LimitedBody<ADMISSION_LIMIT>) -> Response {
     let now = now();
-    let Hook { cluster_id, caller } = hook;
+    let Hook { cluster_id, caller, version } = hook;
     let review = match admission::parse(&body) {
         Ok(Parsed::Check(review)) => review,
         Ok(Parsed::Skip { uid, .. }) => return Json(admission::respond(&uid, &Verdict::Allow)).into_response(),
@@ -66,8 +98,8 @@ async fn review(State(state): State<AppState>, hook: Hook, LimitedBody(body): Li
     };
     // The account as it is now: without the edition (or the authorization) no image is checked.
     let decided = match Feature::ContainerSignature.refusal(caller.edition, caller.authorized) {
-        None => decide(&state, caller.account_id, cluster_id, &review, now).await,
-        Some(reason) => decide_unchecked(&state.db, caller.account_id, cluster_id, &review, &reason, now).await,
+        None => decide(&state, version, caller.account_id, cluster_id, &review, now).await,
+        Some(reason) => decide_unchecked(&state.db, version, caller.account_id, cluster_id, &review, &reason, now).await,
     };
     match decided {
         Ok(verdict) => Json(admission::respond(&review.uid, &verdict)).into_response(),
@@ -89,11 +121,40 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Decides one review and records it.
-pub async fn decide(state: &AppState, account_id: i64, cluster_id: i64, review: &Review, now: i64) -> Result<Verdict, AppError> {
+/// The enabled policies of a cluster at `version`: kept by this console, else read (and kept).
+async fn cluster_policies(db: &Db, version: i64, account_id: i64, cluster_id: i64) -> Result<Arc<Vec<ActivePolicy>>, AppError> {
+    let cache = db.shared::<AdmissionCache>();
+    if let Some(kept) = cache.policies(account_id, cluster_id) {
+        return Ok(kept);
+    }
+    let read = Arc::new(active_policies(db, account_id, Some(cluster_id)).await?);
+    cache.keep_policies(version, account_id, cluster_id, read.clone());
+    Ok(read)
+}
+
+/// The signers of each image at `version`: those kept by this console, the rest read (and kept).
+async fn image_signers(
+    state: &AppState,
+    version: i64,
+    account_id: i64,
+    images: &[(String, String)],
+) -> Result<HashMap<(String, String), Signers>, AppError> {
+    let cache = state.db.shared::<AdmissionCache>();
+    let mut found = cache.signers(account_id, images);
+    let missing: Vec<(String, String)> = images.iter().filter(|i| !found.contains_key(*i)).cloned().collect();
+    if !missing.is_empty() {
+        let read = images::signers_of(&state.db, &state.signature_cache, account_id, &missing).await?;
+        cache.keep_signers(version, account_id, &read);
+        found.extend(read);
+    }
+    Ok(found)
+}
+
+/// Decides one review at `version` of what decides it, and records it.
+async fn decide(state: &AppState, version: i64, account_id: i64, cluster_id: i64, review: &Review, now: i64) -> Result<Verdict, AppError> {
     let db = &state.db;
-    let policies: Vec<_> =
-        active_policies(db, account_id, Some(cluster_id)).await?.into_iter().filter(|p| p.covers(cluster_id, &review.namespace)).collect();
+    let enabled = cluster_policies(db, version, account_id, cluster_id).await?;
+    let policies: Vec<&ActivePolicy> = enabled.iter().filter(|p| p.covers(cluster_id, &review.namespace)).collect();
     let parsed: Vec<(&admission::ContainerImage, Result<ImageRef, String>)> =
         review.images.iter().map(|c| (c, ImageRef::parse(&c.image).map_err(|e| e.to_string()))).collect();
     let valid: Vec<ImageRef> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
@@ -102,7 +163,7 @@ pub async fn decide(state: &AppState, account_id: i64, cluster_id: i64, review: 
     let mut enforce = Vec::new();
     let mut warn = Vec::new();
     let pinned: Vec<(String, String)> = valid.iter().filter_map(|i| Some((i.docker_reference(), i.digest.clone()?))).collect();
-    let signers_of = if policies.is_empty() { HashMap::new() } else { images::signers_of(db, &state.signature_cache, account_id, &pinned).await? };
+    let signers_of = if policies.is_empty() { HashMap::new() } else { image_signers(state, version, account_id, &pinned).await? };
     if !policies.is_empty() {
         for (container, image) in &parsed {
             let container_name = format!("{} {}", container.section.as_str(), container.container);
@@ -149,9 +210,9 @@ pub async fn decide(state: &AppState, account_id: i64, cluster_id: i64, review: 
 /// checked, and the policies covering the namespace decide as for an image they cannot trust (an
 /// enforcing policy denies, a warning one admits with a warning; with none the object is admitted).
 /// A lapsed edition thus never opens a namespace an enforcing policy guards.
-pub async fn decide_unchecked(db: &Db, account_id: i64, cluster_id: i64, review: &Review, reason: &str, now: i64) -> Result<Verdict, AppError> {
-    let policies: Vec<_> =
-        active_policies(db, account_id, Some(cluster_id)).await?.into_iter().filter(|p| p.covers(cluster_id, &review.namespace)).collect();
+async fn decide_unchecked(db: &Db, version: i64, account_id: i64, cluster_id: i64, review: &Review, reason: &str, now: i64) -> Result<Verdict, AppError> {
+    let enabled = cluster_policies(db, version, account_id, cluster_id).await?;
+    let policies: Vec<&ActivePolicy> = enabled.iter().filter(|p| p.covers(cluster_id, &review.namespace)).collect();
     let named = |mode: PolicyMode| policies.iter().filter(|p| p.mode == mode).map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
     let (enforcing, warning) = (named(PolicyMode::Enforce), named(PolicyMode::Warn));
     let object = format!("{} {}/{}", review.kind, review.namespace, review.name);
@@ -178,21 +239,17 @@ fn short(image: &str) -> String {
 
 async fn record(db: &Db, account_id: i64, cluster_id: i64, review: &Review, outcome: Outcome, reason: &str, now: i64) -> Result<(), AppError> {
     let images: Vec<String> = review.images.iter().map(|c| c.image.clone()).collect();
-    sqlx::query(
-        "INSERT INTO sig_decisions (account_id, cluster_id, namespace, kind, name, operation, images, outcome, reason, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(account_id)
-    .bind(cluster_id)
-    .bind(&review.namespace)
-    .bind(&review.kind)
-    .bind(&review.name)
-    .bind(&review.operation)
-    .bind(super::repo::to_json(&images))
-    .bind(outcome.as_str())
-    .bind(reason)
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
+    let decision = Decision {
+        account_id,
+        cluster_id,
+        namespace: review.namespace.clone(),
+        kind: review.kind.clone(),
+        name: review.name.clone(),
+        operation: review.operation.clone(),
+        images: repo::to_json(&images),
+        outcome,
+        reason: reason.to_string(),
+        created_at: now,
+    };
+    decisions::record(db, decision).await
 }

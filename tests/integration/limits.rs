@@ -89,6 +89,7 @@ async fn bodies_past_the_route_limit_are_refused_naming_it() {
     let (_, hook) = cluster(&app, &admin, "prod").await;
     let review = app.request(post(&hook, None, padded(&json!({}), 3 * MIB + 1))).await;
     assert_too_large(&review, "3 MiB");
+    bulwark::signature::decisions::flush(app.db()).await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM sig_decisions").await, 0);
 }
 

@@ -143,6 +143,14 @@ async fn scene(app: &TestApp) -> Scene {
     Scene { admin, key_id, witness_id, cluster_id, hook, policy_id }
 }
 
+/// Deletes the scene's signature of shop/web through `console`.
+async fn delete_web_signature(console: &TestApp, admin: &Session) {
+    let images = ok(console.call(Some(admin), "signature/list_images", &[("search", "shop/web")]).await).await["images"].clone();
+    let web = images.as_array().unwrap().iter().find(|i| i["digest"] == D1).unwrap();
+    let signature = web["signatures"][0]["id"].as_i64().unwrap().to_string();
+    ok(console.call(Some(admin), "signature/delete_signature", &[("id", &signature)]).await).await;
+}
+
 fn openssl_verify(dir: &Path, pem: &str, message: &[u8], signature: &[u8], pss: bool) -> bool {
     std::fs::write(dir.join("pub.pem"), pem).unwrap();
     std::fs::write(dir.join("msg"), message).unwrap();
@@ -395,10 +403,7 @@ async fn the_admission_webhook_admits_only_trusted_images() {
     ok(app.call(Some(&s.admin), "signature/set_key_enabled", &[("key_id", &s.key_id), ("enabled", "true")]).await).await;
     assert!(admit(&app, &s.hook, "pod-signed.json").await.0);
     // ...or delete the signature.
-    let images = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "shop/web")]).await).await["images"].clone();
-    let web = images.as_array().unwrap().iter().find(|i| i["digest"] == D1).unwrap();
-    let signature = web["signatures"][0]["id"].as_i64().unwrap().to_string();
-    ok(app.call(Some(&s.admin), "signature/delete_signature", &[("id", &signature)]).await).await;
+    delete_web_signature(&app, &s.admin).await;
     let (allowed, message, _) = admit(&app, &s.hook, "pod-signed.json").await;
     assert!(!allowed && message.contains("unsigned"), "{message}");
 
@@ -414,6 +419,69 @@ async fn the_admission_webhook_admits_only_trusted_images() {
     assert!(clusters[0]["hook_seen_at"].is_i64());
     let tools = ok(app.call(Some(&s.admin), "signature/list_images", &[("search", "shop/tools")]).await).await["images"].clone();
     assert_eq!(tools[0]["runs"], json!(["prod-eu / dev", "prod-eu / shop"]));
+}
+
+/// This console keeps what its reviews read; a change made through another console on the same
+/// database (a replica) takes effect on this console's next review all the same: a disabled key,
+/// a disabled policy, a deleted signature, a rotated hook token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_on_another_console_takes_effect_on_the_next_review() {
+    let app = TestApp::new().await;
+    let s = scene(&app).await;
+    let replica = app.restart().await;
+    // This console has read (and kept) the policy, the signers and the hook's caller.
+    assert!(admit(&app, &s.hook, "pod-signed.json").await.0);
+    assert!(!admit(&app, &s.hook, "pod-unsigned.json").await.0);
+
+    ok(replica.call(Some(&s.admin), "signature/set_key_enabled", &[("key_id", &s.key_id), ("enabled", "false")]).await).await;
+    let (allowed, message, _) = admit(&app, &s.hook, "pod-signed.json").await;
+    // Verify the key disabled elsewhere counts here at once.
+    assert!(!allowed && message.contains("signed by witness build, whose key is disabled"), "{message}");
+    ok(replica.call(Some(&s.admin), "signature/set_key_enabled", &[("key_id", &s.key_id), ("enabled", "true")]).await).await;
+    assert!(admit(&app, &s.hook, "pod-signed.json").await.0);
+
+    ok(replica.call(Some(&s.admin), "signature/set_policy_enabled", &[("id", &s.policy_id.to_string()), ("enabled", "false")]).await).await;
+    // Verify the policy disabled elsewhere no longer guards the namespace here.
+    assert!(admit(&app, &s.hook, "pod-unsigned.json").await.0);
+    ok(replica.call(Some(&s.admin), "signature/set_policy_enabled", &[("id", &s.policy_id.to_string()), ("enabled", "true")]).await).await;
+    assert!(!admit(&app, &s.hook, "pod-unsigned.json").await.0);
+
+    delete_web_signature(&replica, &s.admin).await;
+    let (allowed, message, _) = admit(&app, &s.hook, "pod-signed.json").await;
+    // Verify the signature deleted elsewhere no longer vouches here.
+    assert!(!allowed && message.contains("unsigned"), "{message}");
+
+    ok(replica.call(Some(&s.admin), "signature/rotate_cluster_token", &[("id", &s.cluster_id.to_string())]).await).await;
+    // Verify the old hook URL is refused here.
+    assert_eq!(review(&app, &s.hook, fixture("pod-signed.json")).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// The admission log is written in batches: a console's queued decisions are written before its
+/// log is read and on shutdown, none is lost or doubled, and decisions past the retention go.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admission_log_is_written_in_batches_and_pruned() {
+    let app = TestApp::new().await;
+    let s = scene(&app).await;
+    bulwark::signature::decisions::flush(app.db()).await.unwrap();
+    let before = app.count("SELECT COUNT(*) FROM sig_decisions").await;
+    for _ in 0..30 {
+        admit(&app, &s.hook, "pod-signed.json").await;
+    }
+    let queue = app.db().shared::<bulwark::signature::decisions::DecisionQueue>();
+    // The log page writes what waits (as shutdown does) and shows all thirty, once each.
+    let decisions = ok(app.call(Some(&s.admin), "signature/list_decisions", &[("outcome", "allowed")]).await).await;
+    assert_eq!(queue.pending(), 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sig_decisions").await, before + 30);
+    assert!(decisions.as_array().unwrap().len() >= 30);
+    admit(&app, &s.hook, "pod-unsigned.json").await;
+    bulwark::signature::decisions::flush(app.db()).await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM sig_decisions WHERE outcome = 'denied'").await, 1);
+
+    // A month later, with a 30-day retention, only what is newer than 30 days stays.
+    sqlx::query("UPDATE sig_decisions SET created_at = created_at - 31 * 86400 WHERE outcome = 'allowed'").execute(&app.db().pool).await.unwrap();
+    let pruned = bulwark::signature::decisions::prune(app.db(), 30, now()).await.unwrap();
+    assert_eq!(pruned as i64, before + 30);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sig_decisions").await, 1);
 }
 
 /// The Images tab pages through every image, newest first, and the search narrows the count.
@@ -458,6 +526,7 @@ async fn the_images_tab_pages_through_every_image() {
 async fn the_webhook_refuses_malformed_reviews_and_wrong_tokens() {
     let app = TestApp::new().await;
     let s = scene(&app).await;
+    bulwark::signature::decisions::flush(app.db()).await.unwrap();
     let before = app.count("SELECT COUNT(*) FROM sig_decisions").await;
     for (name, expected) in [
         ("malformed-not-json.json", "the body is not JSON"),
@@ -476,6 +545,7 @@ async fn the_webhook_refuses_malformed_reviews_and_wrong_tokens() {
     assert_eq!(review(&app, "/api/v1/admission/not-a-number/x", fixture("pod-signed.json")).await.status, StatusCode::UNAUTHORIZED);
     ok(app.call(Some(&s.admin), "signature/rotate_cluster_token", &[("id", &s.cluster_id.to_string())]).await).await;
     assert_eq!(review(&app, &s.hook, fixture("pod-signed.json")).await.status, StatusCode::UNAUTHORIZED);
+    bulwark::signature::decisions::flush(app.db()).await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM sig_decisions").await, before);
 }
 
@@ -794,7 +864,8 @@ async fn the_webhook_follows_the_accounts_edition_as_it_is_now() {
     assert!(allowed);
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].starts_with("images not checked: the account is on the Advanced edition"), "{warnings:?}");
-    // Verify each decision is recorded with its reason, and no image or run was.
+    // Verify each decision is recorded with its reason (once the queue is written), and no image or run was.
+    bulwark::signature::decisions::flush(app.db()).await.unwrap();
     let decisions = sqlx::query_as::<_, (String, String)>("SELECT outcome, reason FROM sig_decisions ORDER BY id DESC LIMIT 3")
         .fetch_all(&app.db().pool)
         .await

@@ -1,0 +1,100 @@
+//! What the admission webhook decides from, kept in memory per console under a version.
+//!
+//! Every change to what a verdict depends on (hook tokens, policies and their witnesses, key
+//! states and versions, stored signatures, an account's edition or authorizations) bumps
+//! `signature_state.version` in the database, by triggers, in the same transaction. A review
+//! reads that one row; when it moved, this console forgets what it read and reads afresh, so a
+//! change takes effect on the next review on every replica. What is kept: the callers of hook
+//! URLs, the enabled policies of each cluster, the signers of each image digest. A value read
+//! while the version moves is kept under the old version and dropped by the next review.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::images::{ActivePolicy, Signers};
+use super::repo::HookCaller;
+
+/// Entries a map holds before it starts over.
+const CAPACITY: usize = 100_000;
+
+#[derive(Default)]
+pub struct AdmissionCache(Mutex<Kept>);
+
+#[derive(Default)]
+struct Kept {
+    version: i64,
+    /// By (cluster, token hash): the caller, and when its hook was last recorded as seen.
+    hooks: HashMap<(i64, String), (HookCaller, Option<i64>)>,
+    /// By (account, cluster).
+    policies: HashMap<(i64, i64), Arc<Vec<ActivePolicy>>>,
+    /// By (account, repository, digest).
+    signers: HashMap<(i64, String, String), Signers>,
+}
+
+impl AdmissionCache {
+    fn kept(&self) -> MutexGuard<'_, Kept> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps what was read at `version`, or forgets everything when the version moved.
+    pub fn sync(&self, version: i64) {
+        let mut kept = self.kept();
+        if kept.version != version {
+            *kept = Kept { version, ..Kept::default() };
+        }
+    }
+
+    /// The caller of a hook URL, and when its hook was last recorded as seen.
+    pub fn hook(&self, cluster_id: i64, token_hash: &str) -> Option<(HookCaller, Option<i64>)> {
+        self.kept().hooks.get(&(cluster_id, token_hash.to_string())).copied()
+    }
+
+    /// Keeps a hook's caller read at `version` (nothing when the version has moved since).
+    pub fn keep_hook(&self, version: i64, cluster_id: i64, token_hash: &str, caller: HookCaller, seen: Option<i64>) {
+        let mut kept = self.kept();
+        if kept.version == version {
+            if kept.hooks.len() >= CAPACITY {
+                kept.hooks.clear();
+            }
+            kept.hooks.insert((cluster_id, token_hash.to_string()), (caller, seen));
+        }
+    }
+
+    pub fn policies(&self, account_id: i64, cluster_id: i64) -> Option<Arc<Vec<ActivePolicy>>> {
+        self.kept().policies.get(&(account_id, cluster_id)).cloned()
+    }
+
+    pub fn keep_policies(&self, version: i64, account_id: i64, cluster_id: i64, policies: Arc<Vec<ActivePolicy>>) {
+        let mut kept = self.kept();
+        if kept.version == version {
+            if kept.policies.len() >= CAPACITY {
+                kept.policies.clear();
+            }
+            kept.policies.insert((account_id, cluster_id), policies);
+        }
+    }
+
+    /// The signers of those of `images` (repository, digest) that are kept.
+    pub fn signers(&self, account_id: i64, images: &[(String, String)]) -> HashMap<(String, String), Signers> {
+        let kept = self.kept();
+        images
+            .iter()
+            .filter_map(|(repository, digest)| {
+                let signers = kept.signers.get(&(account_id, repository.clone(), digest.clone()))?;
+                Some(((repository.clone(), digest.clone()), signers.clone()))
+            })
+            .collect()
+    }
+
+    pub fn keep_signers(&self, version: i64, account_id: i64, found: &HashMap<(String, String), Signers>) {
+        let mut kept = self.kept();
+        if kept.version == version {
+            if kept.signers.len() + found.len() > CAPACITY {
+                kept.signers.clear();
+            }
+            for ((repository, digest), signers) in found {
+                kept.signers.insert((account_id, repository.clone(), digest.clone()), signers.clone());
+            }
+        }
+    }
+}

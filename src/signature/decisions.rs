@@ -1,0 +1,152 @@
+//! The admission log, written in batches. The webhook answers the API server first and appends
+//! its decision to a queue in memory; a task writes the queue every [`FLUSH_EVERY`], 100 rows to a
+//! statement, instead of one insert per review. The Admission log page writes this console's
+//! queue before it reads, and the console writes it on a clean shutdown (SIGTERM), so a clean
+//! stop loses nothing; a crash loses at most the last [`FLUSH_EVERY`] of decisions (the verdicts
+//! themselves were answered). Decisions older than the retention (`BULWARK_ADMISSION_LOG_DAYS`,
+//! 30 days by default, days from 1 to 3650) are pruned hourly.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::model::Outcome;
+use crate::error::AppError;
+use crate::server::behind::{self, WriteBehind};
+use crate::server::db::{is_sqlite, marker_rows, Db};
+
+/// How long a decision waits in memory at most (on a running console).
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Rows per statement (11 binds each).
+const ROWS_PER_STATEMENT: usize = 100;
+/// Decisions a queue holds at most; past it the webhook writes its own before answering, so a
+/// database that cannot keep up slows the webhook rather than growing the queue without bound.
+const MAX_QUEUED: usize = 50_000;
+
+/// One decision, as the Admission log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub account_id: i64,
+    pub cluster_id: i64,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    pub operation: String,
+    /// The images as a JSON list.
+    pub images: String,
+    pub outcome: Outcome,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// This console's decisions not yet written, and whether a task is writing them.
+#[derive(Default)]
+pub struct DecisionQueue(Mutex<Queued>);
+
+#[derive(Default)]
+struct Queued {
+    decisions: Vec<Decision>,
+    flushing: bool,
+}
+
+impl DecisionQueue {
+    fn queued(&self) -> std::sync::MutexGuard<'_, Queued> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many decisions wait to be written.
+    pub fn pending(&self) -> usize {
+        self.queued().decisions.len()
+    }
+}
+
+/// Appends a decision to the log: queued, written within [`FLUSH_EVERY`].
+pub async fn record(db: &Db, decision: Decision) -> Result<(), AppError> {
+    let queue = db.shared::<DecisionQueue>();
+    let (start, full) = {
+        let mut queued = queue.queued();
+        queued.decisions.push(decision);
+        (!std::mem::replace(&mut queued.flushing, true), queued.decisions.len() >= MAX_QUEUED)
+    };
+    if full {
+        flush(db).await?;
+    }
+    if start {
+        behind::spawn::<DecisionQueue>(db, FLUSH_EVERY);
+    }
+    Ok(())
+}
+
+impl WriteBehind for DecisionQueue {
+    const WHAT: &'static str = "the admission log";
+
+    fn stop_if_empty(&self) -> bool {
+        let mut queued = self.queued();
+        let empty = queued.decisions.is_empty();
+        if empty {
+            queued.flushing = false;
+        }
+        empty
+    }
+
+    async fn flush(db: &Db) -> Result<usize, AppError> {
+        flush(db).await
+    }
+}
+
+/// Writes this console's queued decisions in one transaction; how many. On failure they stay
+/// queued, in order, for the next round.
+pub async fn flush(db: &Db) -> Result<usize, AppError> {
+    let queue = db.shared::<DecisionQueue>();
+    let taken = std::mem::take(&mut queue.queued().decisions);
+    if taken.is_empty() {
+        return Ok(0);
+    }
+    match write(db, &taken).await {
+        Ok(()) => Ok(taken.len()),
+        Err(e) => {
+            let mut queued = queue.queued();
+            let newer = std::mem::replace(&mut queued.decisions, taken);
+            queued.decisions.extend(newer);
+            Err(e)
+        }
+    }
+}
+
+async fn write(db: &Db, decisions: &[Decision]) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let sqlite = is_sqlite(&tx);
+    for chunk in decisions.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            // A cluster deleted since its review takes its decisions with it (as the cascade would);
+            // the rest get their ids in the order they were decided.
+            "WITH v (seq, a, c, ns, k, n, op, i, o, r, t) AS (VALUES {})
+             INSERT INTO sig_decisions (account_id, cluster_id, namespace, kind, name, operation, images, outcome, reason, created_at)
+             SELECT v.a, v.c, v.ns, v.k, v.n, v.op, v.i, v.o, v.r, v.t FROM v
+             WHERE EXISTS (SELECT 1 FROM sig_clusters c WHERE c.id = v.c) ORDER BY v.seq",
+            marker_rows(sqlite, 1, chunk.len(), 11)
+        );
+        let mut query = sqlx::query(&sql);
+        for (seq, d) in chunk.iter().enumerate() {
+            query = query
+                .bind(seq as i64)
+                .bind(d.account_id)
+                .bind(d.cluster_id)
+                .bind(&d.namespace)
+                .bind(&d.kind)
+                .bind(&d.name)
+                .bind(&d.operation)
+                .bind(&d.images)
+                .bind(d.outcome.as_str())
+                .bind(&d.reason)
+                .bind(d.created_at);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes decisions older than `days` before `now`; how many.
+pub async fn prune(db: &Db, days: u32, now: i64) -> Result<u64, AppError> {
+    Ok(sqlx::query("DELETE FROM sig_decisions WHERE created_at < $1").bind(now - i64::from(days) * 86_400).execute(&db.pool).await?.rows_affected())
+}
