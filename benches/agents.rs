@@ -4,12 +4,13 @@
 //!    source package, about 1% of them affecting the installed versions).
 //! 2. Fleet: a `bulwark serve` process (this build's binary) with 1,000 simulated agents in this
 //!    process, each enrolling and reporting 2,000 packages, then for a while holding a long poll
-//!    open, heartbeating every 60 s (the product's default) and reporting its (unchanged)
-//!    inventory once more. The console's CPU and peak memory come from /proc; latencies are
+//!    open, heartbeating every 60 s and reporting its (unchanged) inventory every 4 hours (the
+//!    product's defaults). The console's CPU and peak memory come from /proc; latencies are
 //!    measured by the agents.
 //!
 //! `cargo bench --features ssr --bench agents -- [--agents N] [--packages N] [--advisories N]
-//! [--seconds N] [--heartbeat SECS] [--pg postgres://…/postgres] [--small] [--matching-only]`
+//! [--seconds N] [--heartbeat SECS] [--inventory SECS] [--pg postgres://…/postgres] [--small]
+//! [--matching-only]`
 
 #[allow(dead_code)] // the other benchmarks use the rest
 mod support;
@@ -36,13 +37,15 @@ struct Args {
     seconds: u64,
     /// Seconds between an agent's heartbeats in the steady state (the product's default).
     heartbeat: u64,
+    /// Seconds between an agent's inventory reports in the steady state (the product's 4 hours).
+    inventory: u64,
     pg: Option<String>,
     /// `--matching-only`: skip the fleet.
     fleet: bool,
 }
 
 fn args() -> Args {
-    let mut args = Args { agents: 1_000, packages: 2_000, advisories: 100_000, seconds: 120, heartbeat: 60, pg: std::env::var("BULWARK_BENCH_PG_URL").ok(), fleet: true };
+    let mut args = Args { agents: 1_000, packages: 2_000, advisories: 100_000, seconds: 120, heartbeat: 60, inventory: 4 * 3600, pg: std::env::var("BULWARK_BENCH_PG_URL").ok(), fleet: true };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut number = |name: &str| it.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{name} N"));
@@ -52,6 +55,7 @@ fn args() -> Args {
             "--advisories" => args.advisories = number("--advisories"),
             "--seconds" => args.seconds = number("--seconds") as u64,
             "--heartbeat" => args.heartbeat = number("--heartbeat") as u64,
+            "--inventory" => args.inventory = number("--inventory") as u64,
             "--pg" => args.pg = it.next(),
             "--matching-only" => args.fleet = false,
             "--small" => (args.agents, args.packages, args.advisories, args.seconds) = (20, 200, 2_000, 5),
@@ -267,11 +271,13 @@ async fn fleet(label: &str, url: &str, db: &Db, args: &Args) {
         println!("{label:<10}   first inventory: {}", stats_p99(l.first_inventory.clone()));
     }
 
-    // Phase 2: steady state. Every agent keeps a long poll open, heartbeats every `--heartbeat`
-    // seconds (the product's 60 by default), and reports its unchanged inventory once at a
-    // random moment.
+    // Phase 2: steady state. Every agent keeps a long poll open and heartbeats every
+    // `--heartbeat` seconds (the product's 60 by default); as many agents as report in the window
+    // at the product's inventory interval (`--inventory`, 4 hours) report their unchanged
+    // inventory once, at a random moment.
     let window = Duration::from_secs(args.seconds);
     let heartbeat = args.heartbeat.max(1);
+    let reporters = (args.agents as u64 * args.seconds).div_ceil(args.inventory.max(1)) as usize;
     let (cpu_before, _, _) = usage(pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -291,7 +297,7 @@ async fn fleet(label: &str, url: &str, db: &Db, args: &Args) {
             let offset = Duration::from_millis((n as u64 * 7919) % (heartbeat * 1000));
             let report_at = tokio::time::Instant::now() + Duration::from_millis((n as u64 * 104_729) % window.as_millis().max(1) as u64);
             let mut next_beat = tokio::time::Instant::now() + offset;
-            let mut reported = false;
+            let mut reported = n >= reporters;
             while tokio::time::Instant::now() < deadline {
                 let next = if reported { next_beat } else { next_beat.min(report_at) };
                 tokio::time::sleep_until(next.min(deadline)).await;
@@ -328,7 +334,7 @@ async fn fleet(label: &str, url: &str, db: &Db, args: &Args) {
     let (cpu_after, peak_kib, rss_kib) = usage(pid);
     let l = latencies.lock().unwrap();
     println!(
-        "{label:<10} steady state, {} agents for {} s with long polls open: console CPU {:.0}% of one core, peak RSS {} MiB (now {} MiB), {} errors",
+        "{label:<10} steady state, {} agents for {} s with long polls open: console CPU {:.1}% of one core, peak RSS {} MiB (now {} MiB), {} errors",
         args.agents,
         args.seconds,
         100.0 * (cpu_after - cpu_before) / elapsed.as_secs_f64(),

@@ -224,6 +224,8 @@ async fn webhook(label: &'static str, url: String, requests: usize) {
     ] {
         println!("   {name:<30} {p50:>9.2} {p99:>9.2} {rps:>12.0} {:>15.1}x", p50 / echo_p50);
     }
+    // The log is written in batches: what this console still holds is written first.
+    bulwark::signature::decisions::flush(&db).await.unwrap();
     let decisions = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sig_decisions").fetch_one(&db.pool).await.unwrap();
     println!("   decisions recorded: {decisions}");
 }
