@@ -4,8 +4,9 @@
 -- transaction (by triggers, whichever code path makes the change). Each console keeps what it
 -- read for the webhook (hook callers, enabled policies, the signers of each image) under the
 -- version it read, and reads the version, one row, per AdmissionReview: a change takes effect
--- on the next review on every replica. Writes that do not change a verdict (a hook's
--- last-seen time, image rows and runs, a key's alias or description) do not count.
+-- on the next review on every replica. The signing API keeps the keys it signs with the same
+-- way (a key's state, alias, usage or primary version counts). Writes that change neither (a
+-- hook's last-seen time, image rows and runs, a key's description) do not count.
 CREATE TABLE signature_state (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     version INTEGER NOT NULL
@@ -25,7 +26,7 @@ CREATE TRIGGER sig_witnesses_signature_version_delete AFTER DELETE ON sig_witnes
 CREATE TRIGGER sig_witnesses_signature_version_update AFTER UPDATE ON sig_witnesses BEGIN UPDATE signature_state SET version = version + 1; END;
 CREATE TRIGGER kms_keys_signature_version_insert AFTER INSERT ON kms_keys BEGIN UPDATE signature_state SET version = version + 1; END;
 CREATE TRIGGER kms_keys_signature_version_delete AFTER DELETE ON kms_keys BEGIN UPDATE signature_state SET version = version + 1; END;
-CREATE TRIGGER kms_keys_signature_version_update AFTER UPDATE OF state ON kms_keys BEGIN UPDATE signature_state SET version = version + 1; END;
+CREATE TRIGGER kms_keys_signature_version_update AFTER UPDATE OF state, alias, usage, primary_version ON kms_keys BEGIN UPDATE signature_state SET version = version + 1; END;
 CREATE TRIGGER kms_key_versions_signature_version_insert AFTER INSERT ON kms_key_versions BEGIN UPDATE signature_state SET version = version + 1; END;
 CREATE TRIGGER kms_key_versions_signature_version_delete AFTER DELETE ON kms_key_versions BEGIN UPDATE signature_state SET version = version + 1; END;
 CREATE TRIGGER kms_key_versions_signature_version_update AFTER UPDATE ON kms_key_versions BEGIN UPDATE signature_state SET version = version + 1; END;

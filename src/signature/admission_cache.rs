@@ -5,13 +5,16 @@
 //! `signature_state.version` in the database, by triggers, in the same transaction. A review
 //! reads that one row; when it moved, this console forgets what it read and reads afresh, so a
 //! change takes effect on the next review on every replica. What is kept: the callers of hook
-//! URLs, the enabled policies of each cluster, the signers of each image digest. A value read
-//! while the version moves is kept under the old version and dropped by the next review.
+//! URLs, the enabled policies of each cluster, the signers of each image digest; and for the
+//! signing API, the accounts allowed to sign and the keys they name (with the row of each key's
+//! primary version). A value read while the version moves is kept under the old version and
+//! dropped by the next request.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::images::{ActivePolicy, Signers};
+use super::keys::KeyRow;
 use super::repo::HookCaller;
 
 /// Entries a map holds before it starts over.
@@ -29,6 +32,10 @@ struct Kept {
     policies: HashMap<(i64, i64), Arc<Vec<ActivePolicy>>>,
     /// By (account, repository, digest).
     signers: HashMap<(i64, String, String), Signers>,
+    /// Accounts whose edition and authorization allow the key service.
+    signing_accounts: HashSet<i64>,
+    /// By (account, key id or alias as named): the key, and the row of its primary version.
+    keys: HashMap<(i64, String), (KeyRow, i64)>,
 }
 
 impl AdmissionCache {
@@ -95,6 +102,35 @@ impl AdmissionCache {
             for ((repository, digest), signers) in found {
                 kept.signers.insert((account_id, repository.clone(), digest.clone()), signers.clone());
             }
+        }
+    }
+
+    pub fn may_sign(&self, account_id: i64) -> bool {
+        self.kept().signing_accounts.contains(&account_id)
+    }
+
+    pub fn keep_may_sign(&self, version: i64, account_id: i64) {
+        let mut kept = self.kept();
+        if kept.version == version {
+            if kept.signing_accounts.len() >= CAPACITY {
+                kept.signing_accounts.clear();
+            }
+            kept.signing_accounts.insert(account_id);
+        }
+    }
+
+    /// A key as the account named it, and the row of its primary version.
+    pub fn key(&self, account_id: i64, name: &str) -> Option<(KeyRow, i64)> {
+        self.kept().keys.get(&(account_id, name.to_string())).cloned()
+    }
+
+    pub fn keep_key(&self, version: i64, account_id: i64, name: &str, key: KeyRow, version_row: i64) {
+        let mut kept = self.kept();
+        if kept.version == version {
+            if kept.keys.len() >= CAPACITY {
+                kept.keys.clear();
+            }
+            kept.keys.insert((account_id, name.to_string()), (key, version_row));
         }
     }
 }

@@ -405,24 +405,6 @@ pub async fn decrypt(
     Ok((key, version, plaintext))
 }
 
-/// Signs a SHA-256 digest with the key's primary version: (version, signature).
-pub async fn sign_digest(
-    db: &Db,
-    secrets: &Secrets,
-    cache: &SignatureCache,
-    account_id: i64,
-    key: &str,
-    algorithm: &str,
-    digest_b64: &str,
-) -> Result<(KeyRow, i64, Vec<u8>), AppError> {
-    let key = find_key(db, account_id, key).await?;
-    let algorithm = algorithm_for(&key, algorithm)?;
-    let digest = decode_digest(digest_b64)?;
-    let (_, version, private) = signing_key(db, secrets, cache, &key).await?;
-    let signature = private.sign_digest(algorithm, &digest).map_err(|e| AppError::field("digest", e.to_string()))?;
-    Ok((key, version, signature))
-}
-
 /// Checks a signature over a SHA-256 digest with one version (the primary one by default).
 pub async fn verify_digest(
     db: &Db,
@@ -445,7 +427,7 @@ pub async fn verify_digest(
     Ok((key, public.version, valid))
 }
 
-fn algorithm_for(key: &KeyRow, algorithm: &str) -> Result<SigningAlgorithm, AppError> {
+pub(super) fn algorithm_for(key: &KeyRow, algorithm: &str) -> Result<SigningAlgorithm, AppError> {
     let algorithm = SigningAlgorithm::parse(algorithm.trim())
         .ok_or_else(|| AppError::field("algorithm", "Use RSA_PKCS1_SHA_256, RSA_PSS_SHA_256 or ECDSA_SHA_256."))?;
     if !algorithm.fits(key.spec) {
@@ -454,7 +436,7 @@ fn algorithm_for(key: &KeyRow, algorithm: &str) -> Result<SigningAlgorithm, AppE
     Ok(algorithm)
 }
 
-fn decode_digest(digest_b64: &str) -> Result<Vec<u8>, AppError> {
+pub(super) fn decode_digest(digest_b64: &str) -> Result<Vec<u8>, AppError> {
     let digest = BASE64.decode(digest_b64.trim()).map_err(|_| AppError::field("digest", "The digest must be base64."))?;
     if digest.len() != 32 {
         return Err(AppError::field("digest", format!("A SHA-256 digest is 32 bytes; this one is {}.", digest.len())));

@@ -13,6 +13,8 @@ use base64::Engine;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::admission_cache::AdmissionCache;
+use super::cache::SignatureCache;
 use super::model::{SignInput, SignOutcome};
 use super::{images, keys};
 use crate::editions::Feature;
@@ -20,6 +22,8 @@ use crate::auth::session::{require_account_feature, session_user};
 use crate::http::json::parse;
 use crate::auth::token::ApiCaller;
 use crate::error::AppError;
+use crate::server::db::Db;
+use crate::server::secrets::Secrets;
 use crate::http::download::attachment;
 use crate::server::{now, AppState};
 
@@ -44,6 +48,44 @@ async fn api_account(state: &AppState, caller: &ApiCaller) -> Result<i64, AppErr
     Ok(account.id)
 }
 
+/// Signs a SHA-256 digest with the named key's primary version, at `version` of
+/// `signature_state`: the key a request names
+/// (with its primary version's row and unlocked private key) is kept by this console under that
+/// version (see `admission_cache`), so a signature reads nothing more, while a disabled, rotated
+/// or renamed key moves the version and applies to the next request on every replica.
+#[allow(clippy::too_many_arguments)]
+async fn sign_digest_at(
+    db: &Db,
+    secrets: &Secrets,
+    cache: &SignatureCache,
+    version: i64,
+    account_id: i64,
+    key: &str,
+    algorithm: &str,
+    digest_b64: &str,
+) -> Result<(keys::KeyRow, i64, Vec<u8>), AppError> {
+    let kept = db.shared::<AdmissionCache>();
+    kept.sync(version);
+    let name = key.trim();
+    let (key, version_row) = match kept.key(account_id, name) {
+        Some(known) => known,
+        None => {
+            let key = keys::find_key(db, account_id, name).await?;
+            let (row, _, _) = keys::signing_key(db, secrets, cache, &key).await?;
+            kept.keep_key(version, account_id, name, key.clone(), row);
+            (key, row)
+        }
+    };
+    let algorithm = keys::algorithm_for(&key, algorithm)?;
+    let digest = keys::decode_digest(digest_b64)?;
+    let private = match cache.unlocked(version_row) {
+        Some(private) => private,
+        None => keys::signing_key(db, secrets, cache, &key).await?.2,
+    };
+    let signature = private.sign_digest(algorithm, &digest).map_err(|e| AppError::field("digest", e.to_string()))?;
+    Ok((key.clone(), key.primary_version, signature))
+}
+
 #[derive(Deserialize)]
 struct SignRequest {
     /// SHA-256 digest of the message, base64.
@@ -57,10 +99,17 @@ async fn api_sign(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let account_id = api_account(&state, &caller).await?;
+    // What decides whether and with what this account signs, as kept at the current version.
+    let version = super::repo::signature_version(&state.db).await?;
+    let kept = state.db.shared::<AdmissionCache>();
+    kept.sync(version);
+    if !kept.may_sign(caller.account_id) {
+        api_account(&state, &caller).await?;
+        kept.keep_may_sign(version, caller.account_id);
+    }
     let request: SignRequest = parse(&body)?;
     let (key, version, signature) =
-        keys::sign_digest(&state.db, &state.secrets, &state.signature_cache, account_id, &key, &request.algorithm, &request.digest).await?;
+        sign_digest_at(&state.db, &state.secrets, &state.signature_cache, version, caller.account_id, &key, &request.algorithm, &request.digest).await?;
     Ok(Json(serde_json::json!({
         "key_id": key.key_id,
         "key_version": version,

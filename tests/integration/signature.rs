@@ -456,6 +456,34 @@ async fn a_change_on_another_console_takes_effect_on_the_next_review() {
     assert_eq!(review(&app, &s.hook, fixture("pod-signed.json")).await.status, StatusCode::UNAUTHORIZED);
 }
 
+/// The signing API keeps the keys it signs with, yet follows a change made on another console at
+/// the next request: a disabled key refuses, a rotated key signs with its new version.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_signing_api_follows_key_changes_on_another_console() {
+    let app = TestApp::new().await;
+    let s = scene(&app).await;
+    let replica = app.restart().await;
+    let token = app.token(&s.admin, "ci").await;
+    let body = json!({ "digest": BASE64.encode([7u8; 32]), "algorithm": "RSA_PKCS1_SHA_256" });
+    let path = format!("/api/v1/kms/keys/{}/sign", s.key_id);
+    let signed = app.api(&token, Method::POST, &path, Some(body.clone())).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    assert_eq!(signed.json()["key_version"], 1);
+
+    ok(replica.call(Some(&s.admin), "signature/set_key_enabled", &[("key_id", &s.key_id), ("enabled", "false")]).await).await;
+    let refused = app.api(&token, Method::POST, &path, Some(body.clone())).await;
+    // Verify the key disabled elsewhere refuses here at once.
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("cannot sign"), "{}", refused.body);
+    ok(replica.call(Some(&s.admin), "signature/set_key_enabled", &[("key_id", &s.key_id), ("enabled", "true")]).await).await;
+
+    ok(replica.call(Some(&s.admin), "signature/rotate_key", &[("key_id", &s.key_id)]).await).await;
+    let rotated = app.api(&token, Method::POST, &path, Some(body)).await;
+    // Verify the new version signs here.
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    assert_eq!(rotated.json()["key_version"], 2);
+}
+
 /// The admission log is written in batches: a console's queued decisions are written before its
 /// log is read and on shutdown, none is lost or doubled, and decisions past the retention go.
 #[tokio::test(flavor = "multi_thread")]
