@@ -2,7 +2,7 @@
 //! for every installed package inside an affected range and close when a later inventory no
 //! longer matches.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -16,13 +16,15 @@ use super::osv::{Advisory, Affected, Event};
 use super::version::VersionScheme;
 use crate::agent::host::Package;
 use crate::error::AppError;
-use crate::server::db::{placeholders, Db};
+use crate::server::db::{is_sqlite, marker, marker_rows, placeholders, Db};
 
 /// The scope of the advisories every account matches against (the CLI imports there).
 pub const FEED: i64 = 0;
 
-/// Rows per `IN (…)` list: well under SQLite's and PostgreSQL's bind limits.
+/// Rows per `IN (…)` list or multi-row statement: well under SQLite's and PostgreSQL's bind limits.
 const CHUNK: usize = 500;
+/// Advisories an import writes per transaction.
+const ADVISORIES_PER_TRANSACTION: usize = 5_000;
 
 /// An advisory's affected ranges as stored: enough to rebuild [`Affected`] for matching.
 #[derive(Serialize, Deserialize)]
@@ -79,14 +81,26 @@ pub async fn import(db: &Db, scope: i64, actor: &str, source_name: &str, loaded:
             Err(message) => report.skipped.push(ImportProblem { name: item.name, message }),
         }
     }
-    let mut tx = db.begin_write().await?;
-    for advisory in &advisories {
-        if write_advisory(&mut tx, scope, advisory, now).await? {
-            report.imported += 1;
-        } else {
-            report.updated += 1;
-        }
+    // An id met twice in one upload: the later one stands, the earlier counts as an update of it.
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(advisories.len());
+    for (i, advisory) in advisories.iter().enumerate() {
+        last.insert(advisory.id.as_str(), i);
     }
+    report.updated += (advisories.len() - last.len()) as i64;
+    let distinct: Vec<&Advisory> = advisories.iter().enumerate().filter(|(i, a)| last[a.id.as_str()] == *i).map(|(_, a)| a).collect();
+    // One transaction per chunk: other writers wait for a chunk at most, not for the whole upload.
+    // A failed import leaves the chunks before it written; importing the same file again
+    // completes it (each advisory's rows are replaced whole).
+    for chunk in distinct.chunks(ADVISORIES_PER_TRANSACTION) {
+        let mut tx = db.begin_write().await?;
+        for part in chunk.chunks(CHUNK) {
+            let imported = write_advisories(&mut tx, scope, part, now).await?;
+            report.imported += imported as i64;
+            report.updated += (part.len() - imported) as i64;
+        }
+        tx.commit().await?;
+    }
+    let mut tx = db.begin_write().await?;
     record_import(&mut tx, scope, actor, source_name, &report, None, now).await?;
     // Every console's index of advisories is behind from this commit on.
     sqlx::query("UPDATE advisory_state SET version = version + 1 WHERE id = 1").execute(&mut *tx).await?;
@@ -167,35 +181,32 @@ pub async fn recent_imports(db: &Db, account_id: i64, limit: i64) -> Result<Vec<
 }
 
 /// Inserts or replaces one advisory; true when it was new.
-async fn write_advisory(conn: &mut AnyConnection, scope: i64, advisory: &Advisory, now: i64) -> Result<bool, AppError> {
-    let existing = sqlx::query_scalar::<_, i64>("SELECT id FROM advisories WHERE scope = $1 AND osv_id = $2")
-        .bind(scope)
-        .bind(&advisory.id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let id = match existing {
-        Some(id) => {
-            sqlx::query(
-                "UPDATE advisories SET modified = $1, summary = $2, severity = $3, aliases = $4, withdrawn = $5, imported_at = $6
-                 WHERE id = $7",
-            )
-            .bind(advisory.modified)
-            .bind(&advisory.summary)
-            .bind(advisory.severity)
-            .bind(advisory.aliases.join(","))
-            .bind(i64::from(advisory.withdrawn))
-            .bind(now)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query("DELETE FROM advisory_packages WHERE advisory_id = $1").bind(id).execute(&mut *conn).await?;
-            id
-        }
-        None => {
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO advisories (scope, osv_id, modified, summary, severity, aliases, withdrawn, imported_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            )
+/// Writes up to [`CHUNK`] advisories of distinct ids, a few statements for all of them: the ids
+/// already stored are read, every advisory is upserted, the stored ones' package rows dropped,
+/// and every package row inserted. How many were new.
+async fn write_advisories(conn: &mut AnyConnection, scope: i64, advisories: &[&Advisory], now: i64) -> Result<usize, AppError> {
+    let sqlite = is_sqlite(conn);
+    let sql = format!(
+        "SELECT osv_id FROM advisories WHERE scope = {} AND osv_id IN ({})",
+        marker(sqlite, 1),
+        (0..advisories.len()).map(|i| marker(sqlite, 2 + i)).collect::<Vec<_>>().join(", ")
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql).bind(scope);
+    for advisory in advisories {
+        query = query.bind(&advisory.id);
+    }
+    let existing: HashSet<String> = query.fetch_all(&mut *conn).await?.into_iter().collect();
+
+    let sql = format!(
+        "INSERT INTO advisories (scope, osv_id, modified, summary, severity, aliases, withdrawn, imported_at) VALUES {}
+         ON CONFLICT (scope, osv_id) DO UPDATE SET modified = excluded.modified, summary = excluded.summary,
+            severity = excluded.severity, aliases = excluded.aliases, withdrawn = excluded.withdrawn, imported_at = excluded.imported_at
+         RETURNING id, osv_id",
+        marker_rows(sqlite, 1, advisories.len(), 8)
+    );
+    let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+    for advisory in advisories {
+        query = query
             .bind(scope)
             .bind(&advisory.id)
             .bind(advisory.modified)
@@ -203,22 +214,43 @@ async fn write_advisory(conn: &mut AnyConnection, scope: i64, advisory: &Advisor
             .bind(advisory.severity)
             .bind(advisory.aliases.join(","))
             .bind(i64::from(advisory.withdrawn))
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await?
-        }
-    };
-    for affected in &advisory.affected {
-        let stored = serde_json::to_string(&StoredAffected::from_affected(affected)).map_err(|_| AppError::Internal)?;
-        sqlx::query("INSERT INTO advisory_packages (advisory_id, ecosystem, package, affected) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(&affected.ecosystem)
-            .bind(&affected.package)
-            .bind(stored)
-            .execute(&mut *conn)
-            .await?;
+            .bind(now);
     }
-    Ok(existing.is_none())
+    let ids: HashMap<String, i64> = query.fetch_all(&mut *conn).await?.into_iter().map(|(id, osv_id)| (osv_id, id)).collect();
+
+    let replaced: Vec<i64> = existing.iter().filter_map(|osv_id| ids.get(osv_id).copied()).collect();
+    if !replaced.is_empty() {
+        let sql = format!(
+            "DELETE FROM advisory_packages WHERE advisory_id IN ({})",
+            (0..replaced.len()).map(|i| marker(sqlite, 1 + i)).collect::<Vec<_>>().join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &replaced {
+            query = query.bind(id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+
+    let mut rows: Vec<(i64, &str, &str, String)> = Vec::new();
+    for advisory in advisories {
+        let id = *ids.get(&advisory.id).ok_or(AppError::Internal)?;
+        for affected in &advisory.affected {
+            let stored = serde_json::to_string(&StoredAffected::from_affected(affected)).map_err(|_| AppError::Internal)?;
+            rows.push((id, &affected.ecosystem, &affected.package, stored));
+        }
+    }
+    for part in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO advisory_packages (advisory_id, ecosystem, package, affected) VALUES {}",
+            marker_rows(sqlite, 1, part.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, ecosystem, package, stored) in part {
+            query = query.bind(id).bind(*ecosystem).bind(*package).bind(stored);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(advisories.len() - existing.len())
 }
 
 /// How many advisories an account sees: the feed's and its own.

@@ -276,6 +276,57 @@ async fn import_openssl_advisory(app: &TestApp) {
     .unwrap();
 }
 
+/// An upload larger than one transaction's chunk is written whole: counts of new and updated
+/// advisories, an id met twice (the later copy stands), and a re-import replacing an advisory's
+/// package rows instead of adding to them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_upload_is_imported_in_chunks_and_replaces_what_it_updates() {
+    let app = TestApp::new().await;
+    let advisory = |n: usize, fixed: &str| {
+        json!({
+            "id": format!("DSA-{n:05}-1"),
+            "modified": "2026-10-01T00:00:00Z",
+            "summary": format!("advisory {n}"),
+            "affected": [
+                { "package": { "ecosystem": "Debian:12", "name": format!("pkg{n}") },
+                  "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": fixed }] }] },
+                { "package": { "ecosystem": "Debian:11", "name": format!("pkg{n}") },
+                  "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": fixed }] }] }
+            ]
+        })
+    };
+    // 6,001 files: 6,000 advisories (past one 5,000-advisory transaction) and DSA-00007-1 twice.
+    let mut files: Vec<Value> = (0..6_000).map(|n| advisory(n, "1.0")).collect();
+    files.push(advisory(7, "2.0"));
+    let report = advisories::import(app.db(), advisories::FEED, "test", "big.zip", loaded(&files), now()).await.unwrap();
+    assert_eq!((report.imported, report.updated), (6_000, 1));
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisories").await, 6_000);
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisory_packages").await, 12_000);
+    // Verify the later copy of the duplicate stands.
+    let fixed = sqlx::query_scalar::<_, String>(
+        "SELECT p.affected FROM advisory_packages p JOIN advisories a ON a.id = p.advisory_id WHERE a.osv_id = 'DSA-00007-1' AND p.ecosystem = 'Debian:12'",
+    )
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    assert!(fixed.contains("2.0"), "{fixed}");
+
+    // A second upload: 10 of them again with one package each, and one new advisory.
+    let mut again: Vec<Value> = (0..10)
+        .map(|n| {
+            let mut a = advisory(n, "3.0");
+            a["affected"].as_array_mut().unwrap().truncate(1);
+            a
+        })
+        .collect();
+    again.push(advisory(6_000, "1.0"));
+    let report = advisories::import(app.db(), advisories::FEED, "test", "again.zip", loaded(&again), now()).await.unwrap();
+    assert_eq!((report.imported, report.updated), (1, 10));
+    // Verify the updated advisories' packages were replaced, not added to.
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisory_packages").await, 12_000 - 10 + 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisory_imports").await, 2);
+}
+
 async fn open_findings(app: &TestApp) -> Vec<(String, String, String)> {
     sqlx::query_as::<_, (String, String, String)>(
         "SELECT v.advisory_id, f.installed_version, f.fixed_version FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
