@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 
 use super::model::{FindingStatus, VulnerabilityEntry};
 use crate::error::{AppError, FieldErrors};
-use crate::server::db::{is_sqlite, marker, marker_rows};
+use crate::server::db::{is_sqlite, marker, marker_list, marker_rows};
 
 /// Rows per multi-row statement. SQLite accepts 32,766 binds per statement and PostgreSQL
 /// 65,535; beyond a few hundred rows the statement's own cost stops shrinking.
@@ -35,7 +35,7 @@ pub async fn asset_ids(
     let mut known: HashMap<String, i64> = HashMap::with_capacity(distinct.len());
     let sqlite = is_sqlite(conn);
     for chunk in distinct.chunks(KEYS_PER_LOOKUP) {
-        let names = (0..chunk.len()).map(|i| marker(sqlite, 2 + i)).collect::<Vec<_>>().join(", ");
+        let names = marker_list(sqlite, 2, chunk.len());
         let sql = format!("SELECT instance_id, id FROM assets WHERE account_id = {} AND instance_id IN ({names})", marker(sqlite, 1));
         let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(account_id);
         for name in chunk {

@@ -181,6 +181,11 @@ pub fn marker(sqlite: bool, n: usize) -> String {
     }
 }
 
+/// `count` markers for an `IN (…)` list, numbered from `first`: `?, ?, ?`.
+pub fn marker_list(sqlite: bool, first: usize, count: usize) -> String {
+    (0..count).map(|i| marker(sqlite, first + i)).collect::<Vec<_>>().join(", ")
+}
+
 /// `rows` parenthesised rows of `width` markers, numbered from `first`: `(?, ?), (?, ?)`.
 pub fn marker_rows(sqlite: bool, first: usize, rows: usize, width: usize) -> String {
     (0..rows)
