@@ -60,19 +60,23 @@ impl Db {
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         let (pool, sessions) = match kind {
             DbKind::Sqlite => {
+                // A page cache of up to 32 MiB per connection (SQLite's default is 2 MiB: at
+                // millions of findings nearly every index page a write touched was a read from the
+                // OS), all connections together kept under 128 MiB. The log is checkpointed by a
+                // task of its own (`wal`); a commit only does it as a fallback.
+                let pragmas: Arc<str> = format!(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;
+                     PRAGMA cache_size = -32768; PRAGMA soft_heap_limit = 134217728;
+                     PRAGMA wal_autocheckpoint = {};",
+                    super::wal::FALLBACK_PAGES
+                )
+                .into();
                 let pool = options
                     .max_connections(8)
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
+                        let pragmas = pragmas.clone();
                         Box::pin(async move {
-                            // A page cache of up to 32 MiB per connection (SQLite's default is 2 MiB:
-                            // at millions of findings nearly every index page a write touched was a
-                            // read from the OS), all connections together kept under 128 MiB.
-                            conn.execute(
-                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;
-                                 PRAGMA cache_size = -32768; PRAGMA soft_heap_limit = 134217728;
-                                 PRAGMA wal_autocheckpoint = 65536;",
-                            )
-                                .await?;
+                            conn.execute(&*pragmas).await?;
                             Ok(())
                         })
                     })
