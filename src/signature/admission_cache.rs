@@ -13,12 +13,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::cache::{insert_bounded, CACHE_CAPACITY};
 use super::images::{ActivePolicy, Signers};
 use super::keys::KeyRow;
 use super::repo::HookCaller;
-
-/// Entries a map holds before it starts over.
-const CAPACITY: usize = 100_000;
 
 #[derive(Default)]
 pub struct AdmissionCache(Mutex<Kept>);
@@ -43,6 +41,14 @@ impl AdmissionCache {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Changes what is kept, unless the version has moved since `version` was read.
+    fn keep(&self, version: i64, change: impl FnOnce(&mut Kept)) {
+        let mut kept = self.kept();
+        if kept.version == version {
+            change(&mut kept);
+        }
+    }
+
     /// Keeps what was read at `version`, or forgets everything when the version moved.
     pub fn sync(&self, version: i64) {
         let mut kept = self.kept();
@@ -58,13 +64,7 @@ impl AdmissionCache {
 
     /// Keeps a hook's caller read at `version` (nothing when the version has moved since).
     pub fn keep_hook(&self, version: i64, cluster_id: i64, token_hash: &str, caller: HookCaller, seen: Option<i64>) {
-        let mut kept = self.kept();
-        if kept.version == version {
-            if kept.hooks.len() >= CAPACITY {
-                kept.hooks.clear();
-            }
-            kept.hooks.insert((cluster_id, token_hash.to_string()), (caller, seen));
-        }
+        self.keep(version, |kept| insert_bounded(&mut kept.hooks, (cluster_id, token_hash.to_string()), (caller, seen)));
     }
 
     pub fn policies(&self, account_id: i64, cluster_id: i64) -> Option<Arc<Vec<ActivePolicy>>> {
@@ -72,13 +72,7 @@ impl AdmissionCache {
     }
 
     pub fn keep_policies(&self, version: i64, account_id: i64, cluster_id: i64, policies: Arc<Vec<ActivePolicy>>) {
-        let mut kept = self.kept();
-        if kept.version == version {
-            if kept.policies.len() >= CAPACITY {
-                kept.policies.clear();
-            }
-            kept.policies.insert((account_id, cluster_id), policies);
-        }
+        self.keep(version, |kept| insert_bounded(&mut kept.policies, (account_id, cluster_id), policies));
     }
 
     /// The signers of those of `images` (repository, digest) that are kept.
@@ -94,15 +88,11 @@ impl AdmissionCache {
     }
 
     pub fn keep_signers(&self, version: i64, account_id: i64, found: &HashMap<(String, String), Signers>) {
-        let mut kept = self.kept();
-        if kept.version == version {
-            if kept.signers.len() + found.len() > CAPACITY {
-                kept.signers.clear();
-            }
+        self.keep(version, |kept| {
             for ((repository, digest), signers) in found {
-                kept.signers.insert((account_id, repository.clone(), digest.clone()), signers.clone());
+                insert_bounded(&mut kept.signers, (account_id, repository.clone(), digest.clone()), signers.clone());
             }
-        }
+        });
     }
 
     pub fn may_sign(&self, account_id: i64) -> bool {
@@ -110,13 +100,12 @@ impl AdmissionCache {
     }
 
     pub fn keep_may_sign(&self, version: i64, account_id: i64) {
-        let mut kept = self.kept();
-        if kept.version == version {
-            if kept.signing_accounts.len() >= CAPACITY {
+        self.keep(version, |kept| {
+            if kept.signing_accounts.len() >= CACHE_CAPACITY {
                 kept.signing_accounts.clear();
             }
             kept.signing_accounts.insert(account_id);
-        }
+        });
     }
 
     /// A key as the account named it, and the row of its primary version.
@@ -125,12 +114,6 @@ impl AdmissionCache {
     }
 
     pub fn keep_key(&self, version: i64, account_id: i64, name: &str, key: KeyRow, version_row: i64) {
-        let mut kept = self.kept();
-        if kept.version == version {
-            if kept.keys.len() >= CAPACITY {
-                kept.keys.clear();
-            }
-            kept.keys.insert((account_id, name.to_string()), (key, version_row));
-        }
+        self.keep(version, |kept| insert_bounded(&mut kept.keys, (account_id, name.to_string()), (key, version_row)));
     }
 }

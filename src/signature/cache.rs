@@ -24,7 +24,7 @@ type Checked = (i64, String, String);
 type Ran = (i64, String, String);
 
 /// Entries a cache map holds before it starts over (checked signatures, recorded runs).
-const CACHE_CAPACITY: usize = 100_000;
+pub(super) const CACHE_CAPACITY: usize = 100_000;
 /// Where an image ran is written at most this often per cluster, namespace and image: the API
 /// server calls for every pod.
 pub const RUN_RECORD_SECS: i64 = 60;
@@ -71,10 +71,15 @@ impl SignatureCache {
 
     pub fn remember(&self, version_row: i64, digest: &str, signature: &str, valid: bool) {
         if let Ok(mut map) = self.verified.lock() {
-            if map.len() >= CACHE_CAPACITY {
-                map.clear();
-            }
-            map.insert((version_row, digest.to_string(), signature.to_string()), valid);
+            insert_bounded(&mut map, (version_row, digest.to_string(), signature.to_string()), valid);
         }
     }
+}
+
+/// Inserts into a cache map that starts over once it holds [`CACHE_CAPACITY`] entries.
+pub(super) fn insert_bounded<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
+    if map.len() >= CACHE_CAPACITY {
+        map.clear();
+    }
+    map.insert(key, value);
 }

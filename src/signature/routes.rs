@@ -48,11 +48,11 @@ async fn api_account(state: &AppState, caller: &ApiCaller) -> Result<i64, AppErr
     Ok(account.id)
 }
 
-/// Signs a SHA-256 digest with the named key's primary version, at `version` of
-/// `signature_state`: the key a request names
-/// (with its primary version's row and unlocked private key) is kept by this console under that
-/// version (see `admission_cache`), so a signature reads nothing more, while a disabled, rotated
-/// or renamed key moves the version and applies to the next request on every replica.
+/// Signs a SHA-256 digest with the named key's primary version, at `version` of `signature_state`
+/// (the caller has synced the cache to it): the key a request names (with its primary version's
+/// row and unlocked private key) is kept by this console under that version (see
+/// `admission_cache`), so a signature reads nothing more, while a disabled, rotated or renamed key
+/// moves the version and applies to the next request on every replica.
 #[allow(clippy::too_many_arguments)]
 async fn sign_digest_at(
     db: &Db,
@@ -65,7 +65,6 @@ async fn sign_digest_at(
     digest_b64: &str,
 ) -> Result<(keys::KeyRow, i64, Vec<u8>), AppError> {
     let kept = db.shared::<AdmissionCache>();
-    kept.sync(version);
     let name = key.trim();
     let (key, version_row) = match kept.key(account_id, name) {
         Some(known) => known,
@@ -83,7 +82,8 @@ async fn sign_digest_at(
         None => keys::signing_key(db, secrets, cache, &key).await?.2,
     };
     let signature = private.sign_digest(algorithm, &digest).map_err(|e| AppError::field("digest", e.to_string()))?;
-    Ok((key.clone(), key.primary_version, signature))
+    let primary_version = key.primary_version;
+    Ok((key, primary_version, signature))
 }
 
 #[derive(Deserialize)]
