@@ -12,7 +12,6 @@
 //! nobody heartbeats to has no task.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::error::AppError;
@@ -25,86 +24,53 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(2);
 const ROWS_PER_STATEMENT: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Heard {
+pub struct Heard {
     asset_id: i64,
     at: i64,
     /// The version a heartbeat reported; a poll reports none and keeps the last one.
     version: Option<String>,
 }
 
-/// What has been heard and not yet written, per agent; and whether a task is writing it.
-#[derive(Default)]
-pub struct HeardFrom {
-    state: Mutex<Pending>,
-}
-
-#[derive(Default)]
-struct Pending {
-    agents: HashMap<i64, Heard>,
-    flushing: bool,
-}
-
-impl HeardFrom {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// How many agents wait to be written.
-    pub fn pending(&self) -> usize {
-        self.lock().agents.len()
-    }
-}
-
-/// Records that the agent called in at `now` (with its version, for a heartbeat).
-pub fn record(db: &Db, agent_id: i64, asset_id: i64, version: Option<&str>, now: i64) {
-    let heard = db.shared::<HeardFrom>();
-    let start = {
-        let mut pending = heard.lock();
-        let entry = pending.agents.entry(agent_id).or_insert(Heard { asset_id, at: now, version: None });
-        entry.asset_id = asset_id;
-        entry.at = entry.at.max(now);
-        if let Some(version) = version {
-            entry.version = Some(version.to_string());
-        }
-        !std::mem::replace(&mut pending.flushing, true)
-    };
-    if start {
-        behind::spawn::<HeardFrom>(db, FLUSH_EVERY);
-    }
-}
+/// The queue of agents heard and not yet written, by agent id (see `behind`).
+pub struct HeardFrom;
 
 impl WriteBehind for HeardFrom {
+    type Items = HashMap<i64, Heard>;
     const WHAT: &'static str = "agents' heartbeats";
-
-    fn stop_if_empty(&self) -> bool {
-        let mut pending = self.lock();
-        let empty = pending.agents.is_empty();
-        if empty {
-            pending.flushing = false;
-        }
-        empty
-    }
+    const EVERY: Duration = FLUSH_EVERY;
 
     async fn flush(db: &Db) -> Result<usize, AppError> {
         flush(db).await
     }
 }
 
+/// Records that the agent called in at `now` (with its version, for a heartbeat).
+pub fn record(db: &Db, agent_id: i64, asset_id: i64, version: Option<&str>, now: i64) {
+    behind::add::<HeardFrom, _>(db, |agents| {
+        let entry = agents.entry(agent_id).or_insert(Heard { asset_id, at: now, version: None });
+        entry.asset_id = asset_id;
+        entry.at = entry.at.max(now);
+        if let Some(version) = version {
+            entry.version = Some(version.to_string());
+        }
+    });
+}
+
 /// Writes what has been heard; the number of agents written. What fails to be written is kept
 /// for the next round (unless something newer was heard meanwhile).
 pub async fn flush(db: &Db) -> Result<usize, AppError> {
-    let heard = db.shared::<HeardFrom>();
-    let taken: Vec<(i64, Heard)> = std::mem::take(&mut heard.lock().agents).into_iter().collect();
+    let taken: Vec<(i64, Heard)> = behind::take::<HeardFrom>(db).into_iter().collect();
     if taken.is_empty() {
         return Ok(0);
     }
     match write(db, &taken).await {
         Ok(()) => Ok(taken.len()),
         Err(e) => {
-            let mut pending = heard.lock();
-            for (agent_id, old) in taken {
-                pending.agents.entry(agent_id).or_insert(old);
-            }
+            behind::put_back::<HeardFrom>(db, |agents| {
+                for (agent_id, old) in taken {
+                    agents.entry(agent_id).or_insert(old);
+                }
+            });
             Err(e)
         }
     }

@@ -6,7 +6,6 @@
 //! themselves were answered). Decisions older than the retention (`BULWARK_ADMISSION_LOG_DAYS`,
 //! 30 days by default, days from 1 to 3650) are pruned hourly.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use super::model::Outcome;
@@ -38,75 +37,45 @@ pub struct Decision {
     pub created_at: i64,
 }
 
-/// This console's decisions not yet written, and whether a task is writing them.
-#[derive(Default)]
-pub struct DecisionQueue(Mutex<Queued>);
-
-#[derive(Default)]
-struct Queued {
-    decisions: Vec<Decision>,
-    flushing: bool,
-}
-
-impl DecisionQueue {
-    fn queued(&self) -> std::sync::MutexGuard<'_, Queued> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// How many decisions wait to be written.
-    pub fn pending(&self) -> usize {
-        self.queued().decisions.len()
-    }
-}
-
-/// Appends a decision to the log: queued, written within [`FLUSH_EVERY`].
-pub async fn record(db: &Db, decision: Decision) -> Result<(), AppError> {
-    let queue = db.shared::<DecisionQueue>();
-    let (start, full) = {
-        let mut queued = queue.queued();
-        queued.decisions.push(decision);
-        (!std::mem::replace(&mut queued.flushing, true), queued.decisions.len() >= MAX_QUEUED)
-    };
-    if full {
-        flush(db).await?;
-    }
-    if start {
-        behind::spawn::<DecisionQueue>(db, FLUSH_EVERY);
-    }
-    Ok(())
-}
+/// The queue of this console's decisions not yet written, in the order decided (see `behind`).
+pub struct DecisionQueue;
 
 impl WriteBehind for DecisionQueue {
+    type Items = Vec<Decision>;
     const WHAT: &'static str = "the admission log";
-
-    fn stop_if_empty(&self) -> bool {
-        let mut queued = self.queued();
-        let empty = queued.decisions.is_empty();
-        if empty {
-            queued.flushing = false;
-        }
-        empty
-    }
+    const EVERY: Duration = FLUSH_EVERY;
 
     async fn flush(db: &Db) -> Result<usize, AppError> {
         flush(db).await
     }
 }
 
+/// Appends a decision to the log: queued, written within [`FLUSH_EVERY`].
+pub async fn record(db: &Db, decision: Decision) -> Result<(), AppError> {
+    let full = behind::add::<DecisionQueue, _>(db, |queued| {
+        queued.push(decision);
+        queued.len() >= MAX_QUEUED
+    });
+    if full {
+        flush(db).await?;
+    }
+    Ok(())
+}
+
 /// Writes this console's queued decisions in one transaction; how many. On failure they stay
 /// queued, in order, for the next round.
 pub async fn flush(db: &Db) -> Result<usize, AppError> {
-    let queue = db.shared::<DecisionQueue>();
-    let taken = std::mem::take(&mut queue.queued().decisions);
+    let taken = behind::take::<DecisionQueue>(db);
     if taken.is_empty() {
         return Ok(0);
     }
     match write(db, &taken).await {
         Ok(()) => Ok(taken.len()),
         Err(e) => {
-            let mut queued = queue.queued();
-            let newer = std::mem::replace(&mut queued.decisions, taken);
-            queued.decisions.extend(newer);
+            behind::put_back::<DecisionQueue>(db, |queued| {
+                let newer = std::mem::replace(queued, taken);
+                queued.extend(newer);
+            });
             Err(e)
         }
     }

@@ -549,7 +549,7 @@ async fn heartbeats_are_written_in_batches_and_count_before_the_offline_sweep() 
         waited += Duration::from_millis(100);
     }
     assert_eq!(stored(&app).await.0, "2.0.1", "written within {waited:?}");
-    assert_eq!(app.db().shared::<bulwark::assets::heard::HeardFrom>().pending(), 0);
+    assert_eq!(bulwark::server::behind::pending::<bulwark::assets::heard::HeardFrom>(app.db()), 0);
 }
 
 /// A job queued through one console reaches an agent whose long poll waits on another console of
