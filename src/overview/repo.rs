@@ -12,8 +12,8 @@ use crate::server::db::{placeholders, Db};
 /// at its end, + those seen by `t` and resolved later that day. The cost follows the days since
 /// `t` (and, when `t` is not the last second of a UTC day, the findings of that day), not how
 /// many findings the account holds. `key` is what rows are grouped by, over `v` (the
-/// vulnerability: `v.severity`, `v.id`); `$1` the account, `$2` = t. The unary `+` keeps SQLite on the day's index rather than the
-/// account's every open finding.
+/// vulnerability: `v.severity`, `v.id`); `$1` the account, `$2` = t. The unary `+` keeps SQLite
+/// on the day's index rather than the account's every open finding.
 pub fn open_at_changes(key: &str, t: i64) -> String {
     format!(
         "SELECT {key}, CAST(-SUM(d.opened - d.closed) AS BIGINT) FROM finding_days d JOIN vulnerabilities v ON v.id = d.vulnerability_id
