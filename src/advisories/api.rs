@@ -87,7 +87,10 @@ mod routes {
                 return Err(AppError::field("file", message));
             }
         };
-        let report = repo::import(&state.db, account_id, actor, name, loaded, now).await?;
+        let started = std::time::Instant::now();
+        let report = repo::import(&state.db, account_id, actor, name, loaded, now).await;
+        crate::server::metrics::job_run("advisory_import", started, report.is_ok());
+        let report = report?;
         crate::assets::fleet::rematch_stale(&state.db, 500, now).await?;
         Ok(report)
     }

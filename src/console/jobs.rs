@@ -4,13 +4,14 @@
 //! PostgreSQL may run them side by side: the snapshot and cleanup are idempotent, each report
 //! delivery is claimed by one replica, and each running playbook task is leased to one.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::server::config::replica_id;
 use crate::server::db::{Db, SessionPool};
+use crate::server::metrics;
 use crate::server::now;
 use crate::overview::repo::{record_score, score_now};
 use crate::server::AppState;
@@ -42,7 +43,10 @@ pub fn spawn(state: AppState) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            match crate::reports::delivery::tick(&reports, replica_id(), now()).await {
+            let started = Instant::now();
+            let result = crate::reports::delivery::tick(&reports, replica_id(), now()).await;
+            metrics::job_run("report_scheduler", started, result.is_ok());
+            match result {
                 Ok(outcome) if outcome.processed > 0 || outcome.materialized > 0 => {
                     tracing::info!(materialized = outcome.materialized, processed = outcome.processed, "report scheduler")
                 }
@@ -57,7 +61,10 @@ pub fn spawn(state: AppState) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            match crate::playbook::engine::tick(&playbooks, replica_id(), now()).await {
+            let started = Instant::now();
+            let result = crate::playbook::engine::tick(&playbooks, replica_id(), now()).await;
+            metrics::job_run("playbook_engine", started, result.is_ok());
+            match result {
                 Ok(t) if t != Default::default() => tracing::info!(
                     started = t.started,
                     dispatched = t.dispatched,
@@ -77,7 +84,10 @@ pub fn spawn(state: AppState) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            match crate::assets::fleet::tick(&fleet.db, &fleet.config.agents, now()).await {
+            let started = Instant::now();
+            let result = crate::assets::fleet::tick(&fleet.db, &fleet.config.agents, now()).await;
+            metrics::job_run("agent_fleet", started, result.is_ok());
+            match result {
                 Ok(t) if t != Default::default() => tracing::info!(
                     went_offline = t.went_offline,
                     offline_jobs = t.offline_jobs,
@@ -109,7 +119,10 @@ pub fn spawn(state: AppState) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            match crate::signature::decisions::prune(&log.db, log.config.admission_log_days, now()).await {
+            let started = Instant::now();
+            let result = crate::signature::decisions::prune(&log.db, log.config.admission_log_days, now()).await;
+            metrics::job_run("admission_log_prune", started, result.is_ok());
+            match result {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, days = log.config.admission_log_days, "admission log pruned"),
                 Err(error) => tracing::warn!(%error, "admission log pruning failed"),
@@ -124,11 +137,22 @@ pub fn spawn(state: AppState) {
         loop {
             every.tick().await;
             match crate::overview::counters::claim_reconcile(&counters, replica_id(), now()).await {
-                Ok(true) => match crate::overview::counters::reconcile_all(&counters).await {
-                    Ok(repairs) if repairs.is_empty() => tracing::debug!("risk counters match their recount"),
-                    Ok(repairs) => tracing::warn!(repaired = repairs.len(), "risk counters repaired"),
-                    Err(error) => tracing::warn!(%error, "counter reconcile failed"),
-                },
+                Ok(true) => {
+                    let started = Instant::now();
+                    let result = crate::overview::counters::reconcile_all(&counters).await;
+                    metrics::job_run("counter_reconcile", started, result.is_ok());
+                    match result {
+                        Ok(repairs) => {
+                            metrics::reconciled(repairs.len(), now());
+                            if repairs.is_empty() {
+                                tracing::debug!("risk counters match their recount")
+                            } else {
+                                tracing::warn!(repaired = repairs.len(), "risk counters repaired")
+                            }
+                        }
+                        Err(error) => tracing::warn!(%error, "counter reconcile failed"),
+                    }
+                }
                 Ok(false) => {}
                 Err(error) => tracing::warn!(%error, "counter reconcile claim failed"),
             }
@@ -140,10 +164,20 @@ pub fn spawn(state: AppState) {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every.tick().await;
-            match snapshot_scores(&snapshots).await {
+            let started = Instant::now();
+            let result = snapshot_scores(&snapshots).await;
+            metrics::job_run("score_snapshot", started, result.is_ok());
+            match result {
                 Ok(n) => tracing::debug!(accounts = n, "score snapshot"),
                 Err(error) => tracing::warn!(%error, "score snapshot failed"),
             }
+        }
+    });
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(metrics::UPKEEP_EVERY);
+        loop {
+            every.tick().await;
+            metrics::upkeep();
         }
     });
     let period = Duration::from_secs(900);

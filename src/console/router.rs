@@ -38,6 +38,7 @@ fn page_routes() -> Vec<AxumRouteListing> {
 }
 
 pub fn router(state: AppState) -> Router {
+    crate::server::metrics::handle();
     let routes = page_routes();
     let options = state.leptos_options.clone();
     let context = {
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     };
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .merge(crate::server::metrics::routes())
         .merge(crate::reports::downloads::routes())
         .merge(crate::mail::outbox::routes())
         .merge(crate::signature::routes::routes())
@@ -73,7 +75,9 @@ pub fn router(state: AppState) -> Router {
         SessionPool::Sqlite(pool) => app.layer(session_layer(SqliteStore::new(pool.clone()), &state)),
         SessionPool::Postgres(pool) => app.layer(session_layer(PostgresStore::new(pool.clone()), &state)),
     };
-    app.layer(axum::middleware::from_fn(browser::security_headers)).with_state(state)
+    app.layer(axum::middleware::from_fn(browser::security_headers))
+        .layer(axum::middleware::from_fn(crate::server::metrics::track))
+        .with_state(state)
 }
 
 fn session_layer<S: SessionStore + Clone>(store: S, state: &AppState) -> SessionManagerLayer<S> {

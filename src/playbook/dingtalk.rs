@@ -74,6 +74,12 @@ const MAX_ANSWER_BYTES: usize = 16 * 1024;
 /// the operator's DingTalk hosts, its addresses public (or allowed), and no redirect is
 /// followed. Only a status summary comes back, never the body of an unexpected answer.
 pub async fn send(outbound: &Outbound, robot: &Robot, title: &str, text: &str, timestamp_ms: i64) -> Result<(), SendError> {
+    let sent = send_once(outbound, robot, title, text, timestamp_ms).await;
+    crate::server::metrics::dingtalk_sent(sent.is_ok());
+    sent
+}
+
+async fn send_once(outbound: &Outbound, robot: &Robot, title: &str, text: &str, timestamp_ms: i64) -> Result<(), SendError> {
     outbound.policy().robot_url(&robot.webhook).map_err(SendError::Invalid)?;
     let url = request_url(robot, timestamp_ms)?;
     let network = |e: reqwest::Error| SendError::Network(refusal(&e).map_or_else(|| e.without_url().to_string(), |r| r.to_string()));

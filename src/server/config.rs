@@ -35,6 +35,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Days the admission log keeps a decision (`BULWARK_ADMISSION_LOG_DAYS`, 30 by default).
     pub admission_log_days: u32,
+    /// The bearer token `/metrics` asks for (`BULWARK_METRICS_TOKEN`); no token, no `/metrics`.
+    pub metrics_token: Option<super::metrics::MetricsToken>,
 }
 
 /// The console's own TLS: PEM files read at start.
@@ -102,6 +104,7 @@ impl Config {
             outbound: Arc::new(OutboundPolicy::default()),
             trusted_proxies: TrustedProxies::default(),
             admission_log_days: DEFAULT_ADMISSION_LOG_DAYS,
+            metrics_token: None,
         }
     }
 
@@ -128,6 +131,7 @@ impl Config {
         if let Some(days) = var("BULWARK_ADMISSION_LOG_DAYS").and_then(|v| v.parse::<u32>().ok()).filter(|d| (1..=3650).contains(d)) {
             config.admission_log_days = days;
         }
+        config.metrics_token = var("BULWARK_METRICS_TOKEN").map(|t| super::metrics::MetricsToken::new(t.trim()));
         let secs = |name: &str| var(name).and_then(|v| v.parse::<u64>().ok()).filter(|s| *s > 0);
         if let Some(s) = secs("BULWARK_AGENT_OFFLINE_AFTER") {
             config.agents.offline_after_secs = s as i64;

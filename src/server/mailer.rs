@@ -123,6 +123,12 @@ impl Mailer {
 
     /// Sends, returning the server's answer (or where the outbox put the message).
     pub async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
+        let sent = self.send_once(mail).await;
+        super::metrics::email_sent(sent.is_ok());
+        sent
+    }
+
+    async fn send_once(&self, mail: &OutgoingMail) -> Result<String, SendError> {
         let from = match self {
             Mailer::Smtp(settings, _) => settings.from.as_str(),
             Mailer::Outbox(_) => OUTBOX_FROM,

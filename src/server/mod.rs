@@ -1,6 +1,6 @@
 //! Server-only plumbing below every console area: the clock, configuration, database, state,
 //! crypto helpers, secrets at rest, audit, the mail transport, the outbound request policy, TLS,
-//! per-account rate limits and the client address behind proxies.
+//! per-account rate limits, the client address behind proxies and Prometheus metrics.
 
 pub mod audit;
 pub mod behind;
@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod limits;
 pub mod mailer;
+pub mod metrics;
 pub mod outbound;
 pub mod secrets;
 pub mod state;

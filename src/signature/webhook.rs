@@ -93,7 +93,10 @@ async fn review(State(state): State<AppState>, hook: Hook, LimitedBody(body): Li
     let Hook { cluster_id, caller, version } = hook;
     let review = match admission::parse(&body) {
         Ok(Parsed::Check(review)) => review,
-        Ok(Parsed::Skip { uid, .. }) => return Json(admission::respond(&uid, &Verdict::Allow)).into_response(),
+        Ok(Parsed::Skip { uid, .. }) => {
+            crate::server::metrics::admission_decision("skipped");
+            return Json(admission::respond(&uid, &Verdict::Allow)).into_response();
+        }
         Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
     // The account as it is now: without the edition (or the authorization) no image is checked.
@@ -238,6 +241,7 @@ fn short(image: &str) -> String {
 }
 
 async fn record(db: &Db, account_id: i64, cluster_id: i64, review: &Review, outcome: Outcome, reason: &str, now: i64) -> Result<(), AppError> {
+    crate::server::metrics::admission_decision(outcome.as_str());
     let images: Vec<String> = review.images.iter().map(|c| c.image.clone()).collect();
     let decision = Decision {
         account_id,

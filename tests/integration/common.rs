@@ -340,6 +340,16 @@ impl TestApp {
         sqlx::query("UPDATE rate_counters SET window_start = window_start - $1").bind(seconds).execute(&self.db().pool).await.unwrap();
     }
 
+    /// A console that serves `/metrics` to this bearer token (`BULWARK_METRICS_TOKEN`).
+    pub async fn with_metrics_token(token: &str) -> TestApp {
+        let mut app = TestApp::new().await;
+        let mut config = (*app.state.config).clone();
+        config.metrics_token = Some(bulwark::server::metrics::MetricsToken::new(token));
+        app.state.config = Arc::new(config);
+        app.router = router(app.state.clone());
+        app
+    }
+
     /// A console behind the given trusted proxies (`BULWARK_TRUSTED_PROXIES`).
     pub async fn behind_proxies(proxies: &str) -> TestApp {
         let mut app = TestApp::new().await;

@@ -23,6 +23,7 @@ mod registry_support;
 mod signature;
 mod secrets;
 mod limits;
+mod metrics;
 mod asset_search;
 mod counters;
 mod sign_in_throttle;
