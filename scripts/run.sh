@@ -16,10 +16,11 @@ bash scripts/setup.sh
 # npm's binaryen wasm-opt first: Debian's (108) produces a wasm that fails to hydrate.
 export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-echo "==> cargo leptos build --release"
+echo "==> cargo leptos build --release --precompress"
 start=$SECONDS
 # DATABASE_URL is meant for the server, not for sqlx's compile-time checks.
-env -u DATABASE_URL cargo leptos build --release
+# --precompress writes the brotli and gzip twins the console sends to browsers that accept them.
+env -u DATABASE_URL cargo leptos build --release --precompress
 echo "==> build done in $((SECONDS - start))s"
 
 mkdir -p data

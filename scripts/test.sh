@@ -6,6 +6,7 @@
 #   3. postgres      cargo test --features ssr --test integration   (throwaway PostgreSQL, scripts/pg.sh)
 #   4. e2e-build     cargo leptos build                             (debug)
 #   5. e2e           cd end2end && npx playwright test              (starts the server itself)
+#   6. bundle        scripts/bundle.sh: the release front end, its sizes, the wasm's size budget
 #
 # Stops at the first failing phase. A copy of each phase's output is kept in .tmp/test-logs/.
 # Set BULWARK_TEST_PG_URL to use an existing PostgreSQL server for phase 3 instead.
@@ -157,11 +158,16 @@ phase_e2e() {
   (cd "$ROOT/end2end" && logged e2e npx --no-install playwright test)
 }
 
+phase_bundle() {
+  logged bundle bash "$ROOT/scripts/bundle.sh"
+}
+
 run_phase setup "install what is missing" phase_setup
 run_phase sqlite "cargo test --features ssr (SQLite)" phase_sqlite
 run_phase postgres "cargo test --features ssr --test integration (PostgreSQL)" phase_postgres
 run_phase e2e-build "cargo leptos build (debug)" phase_e2e_build
 run_phase e2e "npx playwright test" phase_e2e
+run_phase bundle "release front end within its size budget" phase_bundle
 
 summary
 echo

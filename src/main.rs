@@ -279,6 +279,9 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
 async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), BoxError> {
     let conf = get_configuration(None)?;
     let mut leptos_options = conf.leptos_options;
+    // `cargo leptos build` (hash-files in Cargo.toml) names the wasm, JS and CSS by their content
+    // and writes the names beside the binary; where that file is, the pages link those names.
+    leptos_options.hash_files |= bulwark::console::router::hash_file_present(&leptos_options);
     if let Some(addr) = addr {
         leptos_options.site_addr = addr;
     }

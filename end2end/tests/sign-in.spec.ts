@@ -49,3 +49,20 @@ test('sign out ends the session', async ({ page }) => {
   await page.goto('/settings/users');
   await expect(page).toHaveURL(/\/sign-in\?next=/);
 });
+
+test('the console files are named by their content and kept by the browser', async ({ page }) => {
+  const files: { url: string; cacheControl: string | undefined }[] = [];
+  page.on('response', (response) => {
+    if (/\/pkg\//.test(response.url())) {
+      files.push({ url: response.url(), cacheControl: response.headers()['cache-control'] });
+    }
+  });
+  await page.goto('/sign-in');
+  await hydrated(page);
+  for (const kind of ['js', 'wasm', 'css']) {
+    const file = files.find((f) => f.url.endsWith(`.${kind}`));
+    expect(file, `the page loads its .${kind}`).toBeDefined();
+    expect(file!.url).toMatch(new RegExp(`/pkg/bulwark\\.[A-Za-z0-9_-]{22}\\.${kind}$`));
+    expect(file!.cacheControl).toBe('public, max-age=31536000, immutable');
+  }
+});

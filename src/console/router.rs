@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use axum::handler::Handler;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
@@ -57,7 +58,19 @@ pub fn router(state: AppState) -> Router {
             context.clone(),
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        // The console's files (the wasm, JS, CSS and icon under the site root), with their
+        // brotli or gzip twin when the client accepts it and the build made one, and
+        // conditional requests answered 304; anything else is the console's not-found page.
+        // (leptos_axum's own file handler passes only the path and `Accept-Encoding` on, so
+        // `If-Modified-Since` never matched.)
+        .fallback_service(
+            tower_http::services::ServeDir::new(&*state.leptos_options.site_root)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false)
+                .call_fallback_on_method_not_allowed(true)
+                .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell).with_state(state.clone())),
+        )
         // Server functions read their bodies past `DefaultBodyLimit`: cut every body above here.
         .layer(axum::middleware::from_fn(body::default_limit))
         // These routes read their bodies with `LimitedBody`, each with its own limit, once the
@@ -76,8 +89,39 @@ pub fn router(state: AppState) -> Router {
         SessionPool::Postgres(pool) => app.layer(session_layer(PostgresStore::new(pool.clone()), &state)),
     };
     app.layer(axum::middleware::from_fn(browser::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cache_static))
         .layer(axum::middleware::from_fn(crate::server::metrics::track))
         .with_state(state)
+}
+
+/// Whether the build's content-hash names (`hash.txt`, written by cargo-leptos beside the
+/// binary) are there for the pages to link.
+pub fn hash_file_present(options: &LeptosOptions) -> bool {
+    std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref()))).is_some_and(|path| path.is_file())
+}
+
+/// A year, the most HTTP caches keep anything.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// How long browsers may keep the console's files. The wasm, JS and CSS under the package
+/// folder are named by their content when the build hashes file names: a new build means new
+/// names, so a browser keeps them for a year without asking again. Unhashed (a plain debug
+/// build) and the other files (the icon) are revalidated on every use: `Last-Modified` and
+/// `If-Modified-Since` make that a 304 with no body.
+async fn cache_static(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let options = &state.leptos_options;
+    let hashed = options.hash_files && request.uri().path().strip_prefix('/').and_then(|p| p.strip_prefix(options.site_pkg_dir.as_ref())).is_some_and(|p| p.starts_with('/'));
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let served_file = (status.is_success() && response.headers().contains_key(axum::http::header::LAST_MODIFIED)) || status == StatusCode::NOT_MODIFIED;
+    if served_file {
+        let policy = if hashed { IMMUTABLE } else { "no-cache" };
+        let headers = response.headers_mut();
+        headers.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static(policy));
+        // The same name answers brotli, gzip or plain: a shared cache must key on the encoding.
+        headers.insert(axum::http::header::VARY, axum::http::HeaderValue::from_static("accept-encoding"));
+    }
+    response
 }
 
 fn session_layer<S: SessionStore + Clone>(store: S, state: &AppState) -> SessionManagerLayer<S> {

@@ -340,6 +340,17 @@ impl TestApp {
         sqlx::query("UPDATE rate_counters SET window_start = window_start - $1").bind(seconds).execute(&self.db().pool).await.unwrap();
     }
 
+    /// A console serving its files from `site_root`, with content-hashed names or not.
+    pub async fn with_site(site_root: &std::path::Path, hash_files: bool) -> TestApp {
+        let mut app = TestApp::new().await;
+        let mut options = app.state.leptos_options.clone();
+        options.site_root = site_root.to_string_lossy().into_owned().into();
+        options.hash_files = hash_files;
+        app.state.leptos_options = options;
+        app.router = router(app.state.clone());
+        app
+    }
+
     /// A console that serves `/metrics` to this bearer token (`BULWARK_METRICS_TOKEN`).
     pub async fn with_metrics_token(token: &str) -> TestApp {
         let mut app = TestApp::new().await;

@@ -24,6 +24,7 @@ mod signature;
 mod secrets;
 mod limits;
 mod metrics;
+mod static_files;
 mod asset_search;
 mod counters;
 mod sign_in_throttle;
