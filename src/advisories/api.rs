@@ -17,7 +17,7 @@ pub async fn get_advisories() -> Result<AdvisoryPage, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-pub use routes::routes;
+pub use routes::{api_routes, routes};
 
 #[cfg(feature = "ssr")]
 mod routes {
@@ -30,19 +30,25 @@ mod routes {
     use axum::{Json, Router};
     use serde::Deserialize;
     use tower_sessions::Session;
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
 
     use crate::advisories::{archive, repo};
     use crate::advisories::model::ImportReport;
     use crate::auth::token::ApiCaller;
     use crate::error::AppError;
     use crate::http::body::{LimitedBody, ADVISORY_LIMIT};
+    use crate::http::openapi::Error;
     use crate::server::limits::{self, Action};
     use crate::server::{now, AppState};
 
+    /// The Advisories tab's upload form.
     pub fn routes() -> Router<AppState> {
-        Router::new()
-            .route("/settings/advisories/upload", post(upload_form).layer(DefaultBodyLimit::max(ADVISORY_LIMIT)))
-            .route("/api/v1/advisories", post(upload_api))
+        Router::new().route("/settings/advisories/upload", post(upload_form).layer(DefaultBodyLimit::max(ADVISORY_LIMIT)))
+    }
+
+    pub fn api_routes() -> OpenApiRouter<AppState> {
+        OpenApiRouter::new().routes(routes!(upload_api))
     }
 
     /// Counts an upload against the account's hourly allowance, before its body is read.
@@ -125,6 +131,19 @@ mod routes {
     }
 
     /// The API: the body is one OSV JSON document or a zip of them; `?name=` names it.
+    #[utoipa::path(post, path = "/api/v1/advisories", tag = "advisories", security(("api_token" = [])),
+        params(("name" = Option<String>, Query, description = "The upload's name in the import history (`upload.json` or `upload.zip` by default)")),
+        request_body(content = Object, description = "One OSV advisory (JSON), or a zip of them (`application/zip`, as osv.dev publishes them)",
+            content_type = "application/json", example = json!({"schema_version": "1.6.0", "id": "DEBIAN-CVE-2024-6387", "modified": "2024-07-01T12:00:00Z",
+                "summary": "openssh: regreSSHion", "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssh"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:9.2p1-2+deb12u3"}]}]}],
+                "database_specific": {"severity": "critical"}})),
+        responses((status = 200, description = "Imported (files that were not advisories are listed under `skipped`)", body = ImportReport),
+            (status = 401, description = "No valid API token", body = Error),
+            (status = 403, description = "Not an administrator's token", body = Error),
+            (status = 413, description = "Over the upload limit, or an archive that inflates past it", body = Error),
+            (status = 422, description = "Neither JSON nor a zip", body = Error),
+            (status = 429, description = "Too many uploads this hour", body = Error)))]
     async fn upload_api(
         State(state): State<AppState>,
         Uploader(caller): Uploader,

@@ -4,12 +4,14 @@ use serde::{Deserialize, Serialize};
 
 /// A file (or zip entry) that was not imported, and why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportProblem {
     pub name: String,
     pub message: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub imported: i64,
     pub updated: i64,

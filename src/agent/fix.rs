@@ -15,6 +15,7 @@ pub struct FixRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema)]
 pub struct FixOutcome {
     /// The argv actually run (or that would have run, when validation refused it).
     pub command: Vec<String>,
@@ -29,6 +30,7 @@ pub struct FixOutcome {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema)]
 pub struct PlannedChange {
     pub package: String,
     /// None for a package newly installed (or, with dnf 4, whose old version the table omits).

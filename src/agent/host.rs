@@ -15,6 +15,7 @@ use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema)]
 pub struct OsRelease {
     pub id: String,
     pub version_id: String,
@@ -24,6 +25,7 @@ pub struct OsRelease {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
+#[derive(utoipa::ToSchema)]
 pub enum PackageManager {
     Dpkg,
     Rpm,
@@ -31,6 +33,7 @@ pub enum PackageManager {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema)]
 pub struct Package {
     pub name: String,
     pub version: String,
@@ -42,6 +45,7 @@ pub struct Package {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema)]
 pub struct HostFacts {
     pub hostname: String,
     pub machine_id: String,

@@ -22,6 +22,7 @@ pub const MAX_POLL_SECS: u64 = 30;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::ToSchema)]
 pub struct EnrollRequest {
     pub facts: HostFacts,
     #[serde(default)]
@@ -31,6 +32,7 @@ pub struct EnrollRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct EnrollResponse {
     pub credential: String,
     pub instance_id: String,
@@ -42,6 +44,7 @@ pub struct EnrollResponse {
 /// A re-enrollment of a known host without its current credential waits for an admin (202):
 /// the agent asks again with `hold` in `HOLD_HEADER` every `retry_secs`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct EnrollmentHeld {
     pub hold: String,
     pub message: String,
@@ -51,6 +54,7 @@ pub struct EnrollmentHeld {
 /// The answer to an enroll request: a credential (200), or held for approval (202).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
+#[derive(utoipa::ToSchema)]
 pub enum EnrollAnswer {
     Enrolled(EnrollResponse),
     Held(EnrollmentHeld),
@@ -58,12 +62,14 @@ pub enum EnrollAnswer {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::ToSchema)]
 pub struct Heartbeat {
     pub agent_version: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::ToSchema)]
 pub struct InventoryReport {
     pub facts: HostFacts,
     pub package_manager: PackageManager,
@@ -71,6 +77,7 @@ pub struct InventoryReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema)]
 pub struct InventoryAccepted {
     pub packages: i64,
     pub open_findings: i64,
@@ -79,6 +86,7 @@ pub struct InventoryAccepted {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema)]
 pub struct JobAssignment {
     pub id: i64,
     pub packages: Vec<String>,
@@ -88,6 +96,7 @@ pub struct JobAssignment {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::ToSchema)]
 pub struct JobResult {
     pub outcome: FixOutcome,
     /// The inventory collected again after a real fix, so findings close in the same request.
@@ -96,6 +105,7 @@ pub struct JobResult {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema)]
 pub struct JobAck {
     pub status: String,
     /// True when this result had been recorded already (a retried post); nothing changed.

@@ -3,9 +3,11 @@
 //! any bad item means a 4xx naming it, and nothing written.
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::model::*;
 use super::bulk;
@@ -14,75 +16,122 @@ use crate::auth::token::ApiCaller;
 use crate::error::AppError;
 use crate::http::body::{LimitedBody, INGEST_LIMIT};
 use crate::http::json::parse;
+use crate::http::openapi::{Accepted, Error};
 use crate::server::audit::{self, Actor};
 use crate::server::db::Db;
 use crate::server::{now, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/assets", post(post_assets))
-        .route("/api/v1/assets/{instance_id}", get(get_asset))
-        .route("/api/v1/findings", post(post_findings))
-        .route("/api/v1/alerts", post(post_alerts))
-        .route("/api/v1/baseline", post(post_baseline))
-        .route("/api/v1/attacks", post(post_attacks))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_assets))
+        .routes(routes!(get_asset))
+        .routes(routes!(post_findings))
+        .routes(routes!(post_alerts))
+        .routes(routes!(post_baseline))
+        .routes(routes!(post_attacks))
 }
 
-#[derive(Deserialize)]
+/// A batch of assets, created or updated by `instance_id`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Assets {
+pub(crate) struct Assets {
     assets: Vec<AssetIn>,
 }
-#[derive(Deserialize)]
+/// A batch of findings, each on an asset sent before.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Findings {
+pub(crate) struct Findings {
     findings: Vec<FindingIn>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Alerts {
+pub(crate) struct Alerts {
     alerts: Vec<AlertIn>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Baseline {
+pub(crate) struct Baseline {
     results: Vec<BaselineIn>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Attacks {
+pub(crate) struct Attacks {
     attacks: Vec<AttackIn>,
 }
 
-fn accepted(count: usize) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "accepted": count }))
+fn accepted(count: usize) -> Json<Accepted> {
+    Json(Accepted { accepted: count })
 }
 
-async fn post_assets(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(post, path = "/api/v1/assets", tag = "ingestion", security(("api_token" = [])),
+    request_body(content = Assets, example = json!({"assets": [
+        {"instance_id": "i-web-01", "name": "web-01", "ips": ["10.0.1.5"], "os": "Debian 12", "region": "eu-west", "group": "Web", "agent_status": "online"},
+        {"instance_id": "i-db-01", "name": "db-01", "ips": ["10.0.2.7"]}
+    ]})),
+    responses((status = 200, description = "All written, in one transaction", body = Accepted),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 413, description = "Over the ingestion body limit", body = Error),
+        (status = 422, description = "A bad item: nothing was written", body = Error)))]
+async fn post_assets(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<Accepted>, AppError> {
     let batch: Assets = parse(&body)?;
     Ok(accepted(ingest_assets(&state.db, caller.account_id, &caller.actor(), &batch.assets).await?))
 }
 
-async fn post_findings(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(post, path = "/api/v1/findings", tag = "ingestion", security(("api_token" = [])),
+    request_body(content = Findings, example = json!({"findings": [
+        {"instance_id": "i-web-01", "advisory_id": "CVE-2024-6387", "title": "OpenSSH regreSSHion", "severity": "critical", "category": "linux",
+         "package": "openssh-server", "installed_version": "1:9.2p1-2", "fix": "1:9.2p1-2+deb12u3"}
+    ]})),
+    responses((status = 200, description = "All written, in one transaction", body = Accepted),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 413, description = "Over the ingestion body limit", body = Error),
+        (status = 422, description = "A bad item, or an asset not sent before: nothing was written", body = Error)))]
+async fn post_findings(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<Accepted>, AppError> {
     let batch: Findings = parse(&body)?;
     Ok(accepted(ingest_findings(&state.db, caller.account_id, &caller.actor(), &batch.findings).await?))
 }
 
-async fn post_alerts(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(post, path = "/api/v1/alerts", tag = "ingestion", security(("api_token" = [])),
+    request_body(content = Alerts, example = json!({"alerts": [
+        {"external_id": "alert-7781", "instance_id": "i-web-01", "name": "Reverse shell", "alert_type": "process", "severity": "high", "occurred_at": 1795000000}
+    ]})),
+    responses((status = 200, description = "All written, in one transaction", body = Accepted),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 422, description = "A bad item: nothing was written", body = Error)))]
+async fn post_alerts(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<Accepted>, AppError> {
     let batch: Alerts = parse(&body)?;
     Ok(accepted(ingest_alerts(&state.db, caller.account_id, &caller.actor(), &batch.alerts).await?))
 }
 
-async fn post_baseline(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(post, path = "/api/v1/baseline", tag = "ingestion", security(("api_token" = [])),
+    request_body(content = Baseline, example = json!({"results": [
+        {"instance_id": "i-web-01", "check_name": "SSH root login disabled", "category": "CIS Debian 12", "risk_level": "high", "passed": false}
+    ]})),
+    responses((status = 200, description = "All written, in one transaction", body = Accepted),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 422, description = "A bad item: nothing was written", body = Error)))]
+async fn post_baseline(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<Accepted>, AppError> {
     let batch: Baseline = parse(&body)?;
     Ok(accepted(ingest_baseline(&state.db, caller.account_id, &caller.actor(), &batch.results).await?))
 }
 
-async fn post_attacks(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(post, path = "/api/v1/attacks", tag = "ingestion", security(("api_token" = [])),
+    request_body(content = Attacks, example = json!({"attacks": [
+        {"instance_id": "i-web-01", "source_ip": "203.0.113.9", "target": "/wp-login.php", "attack_type": "brute_force", "occurred_at": 1795000000}
+    ]})),
+    responses((status = 200, description = "All written, in one transaction", body = Accepted),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 422, description = "A bad item: nothing was written", body = Error)))]
+async fn post_attacks(State(state): State<AppState>, caller: ApiCaller, LimitedBody(body): LimitedBody<INGEST_LIMIT>) -> Result<Json<Accepted>, AppError> {
     let batch: Attacks = parse(&body)?;
     Ok(accepted(ingest_attacks(&state.db, caller.account_id, &caller.actor(), &batch.attacks).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/assets/{instance_id}", tag = "ingestion", security(("api_token" = [])),
+    params(("instance_id" = String, Path, description = "The asset's instance id, as ingested")),
+    responses((status = 200, description = "The asset and its open risks", body = AssetSummary),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 404, description = "No such asset in the token's account", body = Error)))]
 async fn get_asset(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -12,6 +12,7 @@ macro_rules! wire_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -62,6 +63,7 @@ pub struct AssetGroup {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssetSummary {
     pub id: i64,
     pub instance_id: String,
@@ -174,6 +176,7 @@ pub struct AgentView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlannedChangeView {
     pub package: String,
     pub from: Option<String>,
@@ -193,6 +196,7 @@ impl FixJobStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FixJobView {
     pub id: i64,
     pub asset_id: i64,
@@ -289,6 +293,7 @@ pub const MAX_BATCH: usize = 10_000;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssetIn {
     pub instance_id: String,
     pub name: String,
@@ -312,6 +317,7 @@ fn default_agent_status() -> AgentStatus {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FindingIn {
     pub instance_id: String,
     pub advisory_id: String,
@@ -338,6 +344,7 @@ fn default_finding_status() -> FindingStatus {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AlertIn {
     #[serde(default)]
     pub external_id: Option<String>,
@@ -357,6 +364,7 @@ fn default_alert_status() -> AlertStatus {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BaselineIn {
     pub instance_id: String,
     pub check_name: String,
@@ -369,6 +377,7 @@ pub struct BaselineIn {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttackIn {
     #[serde(default)]
     pub instance_id: Option<String>,

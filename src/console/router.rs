@@ -41,6 +41,17 @@ fn page_routes() -> Vec<AxumRouteListing> {
 pub fn router(state: AppState) -> Router {
     crate::server::metrics::handle();
     let routes = page_routes();
+    // The JSON API, described as it is registered (`http::openapi`). The key service reads its
+    // bodies under the default limit; the others each read theirs with their own.
+    let (signing_api, signing) = crate::http::openapi::describe(crate::signature::routes::api_routes());
+    let (api, mut document) = crate::http::openapi::describe(
+        utoipa_axum::router::OpenApiRouter::new()
+            .merge(crate::assets::ingest::routes())
+            .merge(crate::assets::agent_api::routes())
+            .merge(crate::advisories::api::api_routes())
+            .merge(crate::signature::webhook::routes()),
+    );
+    document.merge(signing);
     let options = state.leptos_options.clone();
     let context = {
         let state = state.clone();
@@ -52,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::reports::downloads::routes())
         .merge(crate::mail::outbox::routes())
         .merge(crate::signature::routes::routes())
+        .merge(signing_api)
+        .merge(crate::http::openapi::routes(document))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -75,10 +88,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(body::default_limit))
         // These routes read their bodies with `LimitedBody`, each with its own limit, once the
         // caller is authenticated.
-        .merge(crate::assets::ingest::routes())
-        .merge(crate::assets::agent_api::routes())
+        .merge(api)
         .merge(crate::advisories::api::routes())
-        .merge(crate::signature::webhook::routes())
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(browser::page_redirects))
         .layer(axum::middleware::from_fn(browser::signed_in_server_fns))

@@ -1,5 +1,7 @@
-//! Helpers for the console's plain axum routes (the JSON API, downloads), shared by every area.
+//! Helpers for the console's plain axum routes (the JSON API, downloads, the API's OpenAPI
+//! description), shared by every area.
 
 pub mod body;
 pub mod download;
 pub mod json;
+pub mod openapi;

@@ -532,6 +532,7 @@ impl ImageView {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignInput {
     pub witness: String,
     /// `registry/repository@sha256:<64 hex>`, with or without a tag.
@@ -542,6 +543,7 @@ pub struct SignInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignOutcome {
     pub signature_id: i64,
     pub image: String,

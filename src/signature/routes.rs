@@ -6,12 +6,15 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde::Deserialize;
 use tower_sessions::Session;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admission_cache::AdmissionCache;
 use super::cache::SignatureCache;
@@ -22,20 +25,27 @@ use crate::auth::session::{require_account_feature, session_user};
 use crate::http::json::parse;
 use crate::auth::token::ApiCaller;
 use crate::error::AppError;
+use crate::http::openapi::Error;
 use crate::server::db::Db;
 use crate::server::secrets::Secrets;
 use crate::http::download::attachment;
 use crate::server::{now, AppState};
 
+/// The key service and image signatures for pipelines (API tokens).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_sign))
+        .routes(routes!(api_verify))
+        .routes(routes!(api_public_key))
+        .routes(routes!(api_encrypt))
+        .routes(routes!(api_decrypt))
+        .routes(routes!(api_sign_image))
+        .routes(routes!(api_signature))
+}
+
+/// The console's downloads (the signed-in user's session).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/kms/keys/{key}/sign", post(api_sign))
-        .route("/api/v1/kms/keys/{key}/verify", post(api_verify))
-        .route("/api/v1/kms/keys/{key}/public-key", get(api_public_key))
-        .route("/api/v1/kms/keys/{key}/encrypt", post(api_encrypt))
-        .route("/api/v1/kms/keys/{key}/decrypt", post(api_decrypt))
-        .route("/api/v1/signatures", post(api_sign_image))
-        .route("/api/v1/signatures/{id}", get(api_signature))
         .route("/precaution/container-signature/keys/{key}/public-key.pem", get(download_public_key))
         .route("/precaution/container-signature/signatures/{id}/payload.json", get(download_payload))
         .route("/precaution/container-signature/signatures/{id}/signature.sig", get(download_signature))
@@ -86,19 +96,35 @@ async fn sign_digest_at(
     Ok((key, primary_version, signature))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SignRequest {
     /// SHA-256 digest of the message, base64.
     digest: String,
     algorithm: String,
 }
 
+/// A signature made with a key's primary version.
+#[derive(serde::Serialize, ToSchema)]
+struct Signed {
+    key_id: String,
+    key_version: i64,
+    algorithm: String,
+    /// Base64.
+    signature: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/kms/keys/{key}/sign", tag = "key service", security(("api_token" = [])), params(("key" = String, Path, description = "The key's id or its alias")),
+    request_body(content = SignRequest, example = json!({"digest": "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=", "algorithm": "RSA_PKCS1_SHA_256"})),
+    responses((status = 200, description = "Signed", body = Signed), (status = 401, description = "No valid API token", body = Error),
+        (status = 403, description = "The edition or the container-signature authorization does not allow it", body = Error),
+        (status = 404, description = "No such key in the token's account", body = Error),
+        (status = 422, description = "A field is wrong, or the key is disabled, pending deletion or of another usage", body = Error)))]
 async fn api_sign(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Signed>, AppError> {
     // What decides whether and with what this account signs, as kept at the current version.
     let version = super::repo::signature_version(&state.db).await?;
     let kept = state.db.shared::<AdmissionCache>();
@@ -110,15 +136,10 @@ async fn api_sign(
     let request: SignRequest = parse(&body)?;
     let (key, version, signature) =
         sign_digest_at(&state.db, &state.secrets, &state.signature_cache, version, caller.account_id, &key, &request.algorithm, &request.digest).await?;
-    Ok(Json(serde_json::json!({
-        "key_id": key.key_id,
-        "key_version": version,
-        "algorithm": request.algorithm.trim(),
-        "signature": BASE64.encode(signature),
-    })))
+    Ok(Json(Signed { key_id: key.key_id, key_version: version, algorithm: request.algorithm.trim().to_string(), signature: BASE64.encode(signature) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct VerifyRequest {
     digest: String,
     algorithm: String,
@@ -126,59 +147,98 @@ struct VerifyRequest {
     key_version: Option<i64>,
 }
 
+#[derive(serde::Serialize, ToSchema)]
+struct Verified {
+    key_id: String,
+    key_version: i64,
+    valid: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/kms/keys/{key}/verify", tag = "key service", security(("api_token" = [])), params(("key" = String, Path, description = "The key's id or its alias")),
+    request_body(content = VerifyRequest, description = "`key_version` defaults to the primary version", example = json!({"digest": "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=",
+        "algorithm": "RSA_PKCS1_SHA_256", "signature": "c2lnbmF0dXJl", "key_version": null})),
+    responses((status = 200, description = "Whether the signature is valid", body = Verified), (status = 401, description = "No valid API token", body = Error),
+        (status = 403, description = "The edition or the container-signature authorization does not allow it", body = Error),
+        (status = 404, description = "No such key in the token's account", body = Error),
+        (status = 422, description = "A field is wrong, or the key is disabled, pending deletion or of another usage", body = Error)))]
 async fn api_verify(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Verified>, AppError> {
     let account_id = api_account(&state, &caller).await?;
     let request: VerifyRequest = parse(&body)?;
     let (key, version, valid) =
         keys::verify_digest(&state.db, account_id, &key, request.key_version, &request.algorithm, &request.digest, &request.signature).await?;
-    Ok(Json(serde_json::json!({ "key_id": key.key_id, "key_version": version, "valid": valid })))
+    Ok(Json(Verified { key_id: key.key_id, key_version: version, valid }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct EncryptRequest {
     /// Base64.
     plaintext: String,
 }
 
+#[derive(serde::Serialize, ToSchema)]
+struct Encrypted {
+    key_id: String,
+    key_version: i64,
+    algorithm: String,
+    /// Base64.
+    ciphertext: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/kms/keys/{key}/encrypt", tag = "key service", security(("api_token" = [])), params(("key" = String, Path, description = "The key's id or its alias")),
+    request_body(content = EncryptRequest, example = json!({"plaintext": "ZGF0YWJhc2UgcGFzc3dvcmQ="})),
+    responses((status = 200, description = "Encrypted with RSAES-OAEP SHA-256", body = Encrypted), (status = 401, description = "No valid API token", body = Error),
+        (status = 403, description = "The edition or the container-signature authorization does not allow it", body = Error),
+        (status = 404, description = "No such key in the token's account", body = Error),
+        (status = 422, description = "A field is wrong, or the key is disabled, pending deletion or of another usage", body = Error)))]
 async fn api_encrypt(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Encrypted>, AppError> {
     let account_id = api_account(&state, &caller).await?;
     let request: EncryptRequest = parse(&body)?;
     let (key, version, ciphertext) = keys::encrypt(&state.db, account_id, &key, &request.plaintext).await?;
-    Ok(Json(serde_json::json!({
-        "key_id": key.key_id,
-        "key_version": version,
-        "algorithm": "RSAES_OAEP_SHA_256",
-        "ciphertext": BASE64.encode(ciphertext),
-    })))
+    Ok(Json(Encrypted { key_id: key.key_id, key_version: version, algorithm: "RSAES_OAEP_SHA_256".into(), ciphertext: BASE64.encode(ciphertext) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct DecryptRequest {
     ciphertext: String,
     key_version: Option<i64>,
 }
 
+#[derive(serde::Serialize, ToSchema)]
+struct Decrypted {
+    key_id: String,
+    key_version: i64,
+    /// Base64.
+    plaintext: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/kms/keys/{key}/decrypt", tag = "key service", security(("api_token" = [])), params(("key" = String, Path, description = "The key's id or its alias")),
+    request_body(content = DecryptRequest, description = "`ciphertext` (base64) from the encrypt route; `key_version` defaults to the primary version",
+        example = json!({"ciphertext": "Y2lwaGVydGV4dA==", "key_version": null})),
+    responses((status = 200, description = "Decrypted", body = Decrypted), (status = 401, description = "No valid API token", body = Error),
+        (status = 403, description = "The edition or the container-signature authorization does not allow it", body = Error),
+        (status = 404, description = "No such key in the token's account", body = Error),
+        (status = 422, description = "A field is wrong, or the key is disabled, pending deletion or of another usage", body = Error)))]
 async fn api_decrypt(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Decrypted>, AppError> {
     let account_id = api_account(&state, &caller).await?;
     let request: DecryptRequest = parse(&body)?;
     let (key, version, plaintext) =
         keys::decrypt(&state.db, &state.secrets, &state.signature_cache, account_id, &key, request.key_version, &request.ciphertext).await?;
-    Ok(Json(serde_json::json!({ "key_id": key.key_id, "key_version": version, "plaintext": BASE64.encode(plaintext) })))
+    Ok(Json(Decrypted { key_id: key.key_id, key_version: version, plaintext: BASE64.encode(plaintext) }))
 }
 
 #[derive(Deserialize)]
@@ -186,22 +246,38 @@ struct VersionQuery {
     version: Option<i64>,
 }
 
+#[derive(serde::Serialize, ToSchema)]
+struct PublicKey {
+    key_id: String,
+    key_version: i64,
+    key_spec: String,
+    /// PEM (SubjectPublicKeyInfo).
+    public_key: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/kms/keys/{key}/public-key", tag = "key service", security(("api_token" = [])),
+    params(("key" = String, Path, description = "The key's id or its alias"), ("version" = Option<i64>, Query, description = "A key version; the primary by default")),
+    responses((status = 200, description = "The public key", body = PublicKey), (status = 401, description = "No valid API token", body = Error),
+        (status = 403, description = "The edition or the container-signature authorization does not allow it", body = Error),
+        (status = 404, description = "No such key in the token's account", body = Error),
+        (status = 422, description = "A field is wrong, or the key is disabled, pending deletion or of another usage", body = Error)))]
 async fn api_public_key(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(key): Path<String>,
     Query(query): Query<VersionQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<PublicKey>, AppError> {
     let account_id = api_account(&state, &caller).await?;
     let (key, version, pem) = keys::public_key_pem(&state.db, account_id, &key, query.version).await?;
-    Ok(Json(serde_json::json!({
-        "key_id": key.key_id,
-        "key_version": version,
-        "key_spec": key.spec.as_str(),
-        "public_key": pem,
-    })))
+    Ok(Json(PublicKey { key_id: key.key_id, key_version: version, key_spec: key.spec.as_str().to_string(), public_key: pem }))
 }
 
+#[utoipa::path(post, path = "/api/v1/signatures", tag = "signatures", security(("api_token" = [])),
+    request_body(content = SignInput, example = json!({"witness": "build", "image": "registry.example.com/shop/web@sha256:9f2c4a7b1e0d3c5f6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f", "publish": false})),
+    responses((status = 200, description = "Signed in cosign's format (and published, when asked)", body = SignOutcome),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 403, description = "The edition or the container-signature authorization does not allow it", body = Error),
+        (status = 422, description = "Unknown witness, a disabled key, or an image without a digest", body = Error)))]
 async fn api_sign_image(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -213,10 +289,26 @@ async fn api_sign_image(
     Ok(Json(outcome))
 }
 
-async fn api_signature(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+/// A signature as cosign stores it.
+#[derive(serde::Serialize, ToSchema)]
+struct SignatureParts {
+    image: String,
+    /// The simple-signing payload, base64.
+    payload: String,
+    /// Base64.
+    signature: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/signatures/{id}", tag = "signatures", security(("api_token" = [])),
+    params(("id" = i64, Path, description = "The signature's id (`signature_id` from signing)")),
+    responses((status = 200, description = "The signed payload and its signature", body = SignatureParts),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 403, description = "The edition or the container-signature authorization does not allow it", body = Error),
+        (status = 404, description = "No such signature in the token's account", body = Error)))]
+async fn api_signature(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<i64>) -> Result<Json<SignatureParts>, AppError> {
     let account_id = api_account(&state, &caller).await?;
     let (image, payload, signature) = images::signature_parts(&state.db, account_id, id).await?;
-    Ok(Json(serde_json::json!({ "image": image, "payload": BASE64.encode(payload), "signature": signature })))
+    Ok(Json(SignatureParts { image, payload: BASE64.encode(payload), signature }))
 }
 
 async fn session_account(state: &AppState, session: &Session) -> Result<i64, AppError> {

@@ -9,8 +9,9 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admission::{self, Parsed, Review, Verdict};
 use super::admission_cache::AdmissionCache;
@@ -22,6 +23,7 @@ use super::model::{Outcome, PolicyMode};
 use crate::editions::Feature;
 use crate::error::AppError;
 use crate::http::body::{LimitedBody, ADMISSION_LIMIT};
+use crate::http::openapi::Error;
 use crate::server::crypto::hash_token;
 use crate::server::db::Db;
 use crate::server::{now, AppState};
@@ -31,8 +33,8 @@ pub fn webhook_path(cluster_id: i64, token: &str) -> String {
     format!("/api/v1/admission/{cluster_id}/{token}")
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/admission/{cluster_id}/{token}", post(review))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(review))
 }
 
 fn refuse(status: StatusCode, code: &str, message: String) -> Response {
@@ -88,6 +90,21 @@ async fn authenticate(db: &Db, version: i64, cluster_id: i64, token: &str, now: 
     Ok(Some(caller))
 }
 
+#[utoipa::path(post, path = "/api/v1/admission/{cluster_id}/{token}", tag = "admission",
+    params(("cluster_id" = i64, Path, description = "The cluster's id in the console"),
+        ("token" = String, Path, description = "The cluster's hook token (shown once when the cluster was added or its token rotated)")),
+    request_body(content = Object, description = "An `admission.k8s.io/v1` AdmissionReview, as the Kubernetes API server sends it (pods, workloads, jobs, cron jobs)",
+        example = json!({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": {
+            "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"}, "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "name": "web", "namespace": "default", "operation": "CREATE", "userInfo": {"username": "kubernetes-admin"},
+            "object": {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "web", "namespace": "default"},
+                "spec": {"containers": [{"name": "web", "image": "registry.example.com/shop/web@sha256:9f2c4a7b1e0d3c5f6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f"}]}},
+            "dryRun": false}})),
+    responses((status = 200, description = "An AdmissionReview with the response: allowed, or denied with the reason, and any warnings", body = Object),
+        (status = 400, description = "Not an AdmissionReview", body = Error),
+        (status = 401, description = "Unknown cluster or wrong token", body = Error),
+        (status = 413, description = "Over the admission body limit", body = Error)))]
 async fn review(State(state): State<AppState>, hook: Hook, LimitedBody(body): LimitedBody<ADMISSION_LIMIT>) -> Response {
     let now = now();
     let Hook { cluster_id, caller, version } = hook;

@@ -25,6 +25,7 @@ mod secrets;
 mod limits;
 mod metrics;
 mod static_files;
+mod openapi;
 mod asset_search;
 mod counters;
 mod sign_in_throttle;

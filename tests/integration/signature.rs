@@ -43,14 +43,14 @@ async fn ok(response: Response) -> Value {
 }
 
 /// Creates a key; returns its public id.
-async fn key(app: &TestApp, admin: &Session, alias: &str, spec: &str, usage: &str) -> String {
+pub(crate) async fn key(app: &TestApp, admin: &Session, alias: &str, spec: &str, usage: &str) -> String {
     let created = app
         .call(Some(admin), "signature/create_key", &[("input[alias]", alias), ("input[description]", ""), ("input[spec]", spec), ("input[usage]", usage)])
         .await;
     ok(created).await["key_id"].as_str().unwrap().to_string()
 }
 
-async fn witness(app: &TestApp, admin: &Session, name: &str, key_id: &str) -> Response {
+pub(crate) async fn witness(app: &TestApp, admin: &Session, name: &str, key_id: &str) -> Response {
     app.call(Some(admin), "signature/create_witness", &[("input[name]", name), ("input[key_id]", key_id), ("input[description]", "CI builds")]).await
 }
 
