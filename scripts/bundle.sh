@@ -13,8 +13,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 
-# Brotli bytes of the release wasm when the budget was set (README › Benchmarks › First load).
-REACHED=703003
+# Brotli bytes of the release wasm when the budget was set (README › Benchmarks › First load):
+# 703,003 after erasing view types, then 756,309 with the two languages (leptos_i18n, its
+# locale matching and the catalogues: +53 KB), raised on purpose.
+REACHED=756309
 BUDGET=$((REACHED * 110 / 100))
 
 SITE="$ROOT/target/bundle-site"

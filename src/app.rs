@@ -2,7 +2,7 @@
 //! user (provided here, read through `auth::context`).
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Html, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes, Outlet};
 use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
@@ -13,10 +13,11 @@ use crate::assets::pages::{AddHostPage, AssetDetailPage, AssetListPage};
 use crate::auth::api::{get_me, SignOut};
 use crate::auth::context::{MeRefresh, MeResource};
 use crate::auth::model::Me;
-use crate::auth::pages::SignInPage;
+use crate::auth::pages::{LanguageSelect, SignInPage};
 use crate::format::url_encode;
 use crate::components::toast::{provide_toaster, ToastStack};
 use crate::error::AppError;
+use crate::locale::{self, t, td_string, use_i18n, Label};
 use crate::overview::pages::OverviewPage;
 use crate::playbook::pages::{CreateTaskPage, MyPolicyPage, PolicyCenterPage, TaskDetailPage, TaskManagementPage};
 use crate::reports::pages::{ArchivedReportPage, ReportArchivePage, ReportHistoryPage, ReportListPage, ReportWizardPage};
@@ -28,7 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     crate::console::browser::send_page_policy();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -48,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let i18n = locale::provide_language();
     provide_toaster();
     // Marks the page as interactive once hydrated; end-to-end tests wait for it.
     Effect::new(move |_| {
@@ -56,6 +58,7 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
+        <Html attr:lang=move || locale::tag(i18n.get_locale())/>
         <Title text="Bulwark"/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
@@ -103,18 +106,25 @@ pub fn App() -> impl IntoView {
 }
 
 /// A menu section: its heading (none for top-level links) and its `(href, label)` links.
-type NavSection = (Option<&'static str>, &'static [(&'static str, &'static str)]);
+type NavSection = (Option<Label>, &'static [(&'static str, Label)]);
 
 /// Navigation, mirroring the original console's left menu.
 const NAV: &[NavSection] = &[
-    (None, &[("/", "Overview"), ("/assets", "Assets")]),
-    (Some("Precaution"), &[("/precaution/container-signature", "Container Signature")]),
-    (Some("Operation"), &[("/operation/reports", "Reports"), ("/operation/multi-account", "Multi-account Control")]),
+    (None, &[("/", |l| td_string!(l, nav.overview)), ("/assets", |l| td_string!(l, nav.assets))]),
+    (Some(|l| td_string!(l, nav.precaution)), &[("/precaution/container-signature", |l| td_string!(l, nav.container_signature))]),
     (
-        Some("Playbook"),
-        &[("/playbook/policy-center", "Policy Center"), ("/playbook/my-policy", "My Policy"), ("/playbook/tasks", "Task Management")],
+        Some(|l| td_string!(l, nav.operation)),
+        &[("/operation/reports", |l| td_string!(l, nav.reports)), ("/operation/multi-account", |l| td_string!(l, nav.multi_account))],
     ),
-    (None, &[("/settings", "Settings")]),
+    (
+        Some(|l| td_string!(l, nav.playbook)),
+        &[
+            ("/playbook/policy-center", |l| td_string!(l, nav.policy_center)),
+            ("/playbook/my-policy", |l| td_string!(l, nav.my_policy)),
+            ("/playbook/tasks", |l| td_string!(l, nav.task_management)),
+        ],
+    ),
+    (None, &[("/settings", |l| td_string!(l, nav.settings))]),
 ];
 
 fn is_current(href: &str, path: &str) -> bool {
@@ -132,6 +142,15 @@ fn ConsoleLayout() -> impl IntoView {
     let me: MeResource = Resource::new(move || refresh.get(), |_| get_me());
     provide_context(me);
     let location = use_location();
+    // The user's stored language wins over this browser's cookie (they may have chosen on
+    // another browser, or just signed in here): the labels follow, and the cookie with them.
+    let i18n = use_i18n();
+    Effect::new(move |_| {
+        let chosen = me.get().and_then(|me| me.ok()).and_then(|me| me.language).and_then(|tag| locale::parse(&tag));
+        if let Some(chosen) = chosen.filter(|chosen| *chosen != i18n.get_locale_untracked()) {
+            i18n.set_locale(chosen);
+        }
+    });
     // The page itself (the Outlet) renders outside any Suspense, so it is created once, in the
     // same order on the server and in the browser; only the header and the redirect wait for `me`.
     view! {
@@ -174,17 +193,18 @@ fn ConsoleLayout() -> impl IntoView {
 #[component]
 fn Navigation() -> impl IntoView {
     let location = use_location();
+    let i18n = use_i18n();
     view! {
-        <nav class="nav" aria-label="Console">
+        <nav class="nav" aria-label=move || td_string!(i18n.get_locale(), nav.label)>
             {NAV
                 .iter()
                 .map(|(section, links)| {
                     view! {
-                        {section.map(|s| view! { <div class="nav-section">{s}</div> })}
+                        {section.map(|s| view! { <div class="nav-section">{move || s(i18n.get_locale())}</div> })}
                         {links
                             .iter()
                             .map(|(href, label)| {
-                                let href = *href;
+                                let (href, label) = (*href, *label);
                                 let class = if section.is_some() { "nav-sub" } else { "" };
                                 view! {
                                     <a
@@ -194,7 +214,7 @@ fn Navigation() -> impl IntoView {
                                             if is_current(href, &location.pathname.get()) { "page" } else { "false" }
                                         }
                                     >
-                                        {*label}
+                                        {move || label(i18n.get_locale())}
                                     </a>
                                 }
                             })
@@ -206,26 +226,30 @@ fn Navigation() -> impl IntoView {
     }
 }
 
-/// Account, edition and the signed-in user, with sign-out.
+/// Account, edition and the signed-in user, with the language and sign-out.
 #[component]
 fn Header(me: Me) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let i18n = use_i18n();
     let account = me.account;
+    let edition = account.edition;
+    let role = me.role;
     view! {
         <div class="account">
             <span class="account-name">{account.name}</span>
             " "
-            <span class="account-id" title="Account id">{account.account_no}</span>
+            <span class="account-id" title=move || td_string!(i18n.get_locale(), header.account_id)>{account.account_no}</span>
             " "
-            <span class=format!("badge badge-{}", account.edition.as_str()) data-testid="edition-badge">
-                {account.edition.label()}
+            <span class=format!("badge badge-{}", edition.as_str()) data-testid="edition-badge">
+                {move || edition.label_in(i18n.get_locale())}
             </span>
         </div>
         <div class="user-menu">
+            <LanguageSelect stored=true/>
             <span class="user-email">{me.email}</span>
-            <span class="muted">{me.role.label()}</span>
+            <span class="muted">{move || role.label_in(i18n.get_locale())}</span>
             <ActionForm action=sign_out>
-                <button class="btn-link" type="submit">"Sign out"</button>
+                <button class="btn-link" type="submit">{t!(i18n, header.sign_out)}</button>
             </ActionForm>
         </div>
     }
@@ -239,12 +263,13 @@ fn NotFound() -> impl IntoView {
             response.set_status(http::StatusCode::NOT_FOUND);
         }
     }
+    let i18n = use_i18n();
     view! {
         <div class="sign-in-page">
             <div class="sign-in-card">
-                <h1>"Page not found"</h1>
-                <p>"There is nothing at this address."</p>
-                <a class="btn btn-primary" href="/">"Go to the Overview"</a>
+                <h1>{t!(i18n, not_found.title)}</h1>
+                <p>{t!(i18n, not_found.body)}</p>
+                <a class="btn btn-primary" href="/">{t!(i18n, not_found.home)}</a>
             </div>
         </div>
     }

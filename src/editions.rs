@@ -2,6 +2,7 @@
 //! authorized to reach another service. Every gate in the server and the UI reads this one place.
 
 use serde::{Deserialize, Serialize};
+use crate::locale::{td_string, Locale};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Edition {
@@ -140,6 +141,17 @@ impl Service {
         match self {
             Service::KeysAndClusters => Feature::ContainerSignature,
             Service::ResourceDirectory => Feature::MultiAccountControl,
+        }
+    }
+}
+
+impl Edition {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Edition::Basic => td_string!(locale, edition.basic),
+            Edition::Advanced => td_string!(locale, edition.advanced),
+            Edition::Enterprise => td_string!(locale, edition.enterprise),
         }
     }
 }

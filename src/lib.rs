@@ -14,6 +14,7 @@ pub mod console;
 pub mod editions;
 pub mod error;
 pub mod format;
+pub mod locale;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod http;

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, FieldErrors};
+use crate::locale::{td_string, Locale};
 
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal, $label:literal),+ $(,)? }) => {
@@ -553,6 +554,29 @@ pub fn validate_batch<T>(
         }
     }
     AppError::check(errors)
+}
+
+impl Severity {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Severity::Critical => td_string!(locale, severity.critical),
+            Severity::High => td_string!(locale, severity.high),
+            Severity::Medium => td_string!(locale, severity.medium),
+            Severity::Low => td_string!(locale, severity.low),
+        }
+    }
+}
+
+impl Category {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Category::Linux => td_string!(locale, category.linux),
+            Category::Windows => td_string!(locale, category.windows),
+            Category::WebCms => td_string!(locale, category.web_cms),
+        }
+    }
 }
 
 #[cfg(test)]

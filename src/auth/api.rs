@@ -20,6 +20,7 @@ pub async fn get_me() -> Result<Me, AppError> {
 
     let (user, state) = caller().await?;
     let authorized = repo::authorized_services(&state.db, user.account_id()).await?;
+    let language = repo::user_locale(&state.db, user.user_id).await?;
     Ok(Me {
         user_id: user.user_id,
         email: user.email,
@@ -27,6 +28,7 @@ pub async fn get_me() -> Result<Me, AppError> {
         role: user.role,
         account: user.account,
         authorized,
+        language,
     })
 }
 
@@ -93,8 +95,36 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     if let Some(user) = repo::current_user(&state.db, user_id).await? {
         audit::record(&state.db.pool, user.account_id(), &user.actor(), "user.sign_in", &user.email, "").await?;
     }
+    // The language the user chose before, on any browser, becomes this browser's.
+    if let Some(chosen) = repo::user_locale(&state.db, user_id).await?.as_deref().and_then(crate::locale::parse) {
+        send_language_cookie(chosen);
+    }
     leptos_axum::redirect(safe_next(next.as_deref().unwrap_or("/")));
     Ok(())
+}
+
+/// Saves the signed-in user's language (any role: it is their own setting) and sets the
+/// cookie that makes the server render in it.
+#[server(endpoint = "set_language")]
+pub async fn set_language(language: String) -> Result<(), AppError> {
+    use super::session::caller;
+
+    let (user, state) = caller().await?;
+    let chosen = crate::locale::parse(&language)
+        .ok_or_else(|| AppError::field("language", "Choose one of the console's languages: en (English) or zh-CN (简体中文)."))?;
+    super::repo::set_user_locale(&state.db, user.user_id, crate::locale::tag(chosen)).await?;
+    send_language_cookie(chosen);
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn send_language_cookie(chosen: crate::locale::Locale) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&crate::locale::set_cookie_header(chosen)),
+    ) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
 }
 
 #[server(endpoint = "sign_out")]

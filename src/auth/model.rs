@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::editions::{Edition, Feature, Service};
 use crate::error::{AppError, FieldErrors};
+use crate::locale::{td_string, Locale};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -76,6 +77,8 @@ pub struct Me {
     pub role: Role,
     pub account: Account,
     pub authorized: Vec<Service>,
+    /// The language the user chose (a tag such as `zh-CN`), if they chose one.
+    pub language: Option<String>,
 }
 
 impl Me {
@@ -206,6 +209,16 @@ pub struct CurrentUser {
     pub name: String,
     pub role: Role,
     pub account: Account,
+}
+
+impl Role {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Role::Admin => td_string!(locale, role.admin),
+            Role::Viewer => td_string!(locale, role.viewer),
+        }
+    }
 }
 
 #[cfg(test)]

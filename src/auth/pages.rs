@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::api::SignIn;
+use super::api::{SetLanguage, SignIn};
 use crate::error::AppError;
+use crate::locale::{self, t, td_string, use_i18n};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -17,32 +18,76 @@ pub fn SignInPage() -> impl IntoView {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
+    let i18n = use_i18n();
     view! {
         <div class="sign-in-page">
             <div class="sign-in-card">
-                <div class="brand">
-                    <span class="brand-mark"></span>
-                    "Bulwark"
+                <div class="sign-in-top">
+                    <div class="brand">
+                        <span class="brand-mark"></span>
+                        "Bulwark"
+                    </div>
+                    <LanguageSelect/>
                 </div>
-                <h1>"Sign in"</h1>
+                <h1>{t!(i18n, sign_in.title)}</h1>
                 <ActionForm action=action attr:class="form">
                     <input type="hidden" name="next" value=next/>
                     <div class="field">
-                        <label for="email">"Email"</label>
+                        <label for="email">{t!(i18n, sign_in.email)}</label>
                         <input id="email" name="email" type="email" autocomplete="username" required/>
                     </div>
                     <div class="field">
-                        <label for="password">"Password"</label>
+                        <label for="password">{t!(i18n, sign_in.password)}</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required/>
                     </div>
                     {move || error().map(|e| view! { <div class="form-error" role="alert" data-testid="sign-in-error">{e}</div> })}
                     <div class="form-actions">
                         <button class="btn btn-primary" type="submit" disabled=move || action.pending().get()>
-                            {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+                            {move || {
+                                let l = i18n.get_locale();
+                                if action.pending().get() { td_string!(l, sign_in.pending) } else { td_string!(l, sign_in.submit) }
+                            }}
                         </button>
                     </div>
                 </ActionForm>
             </div>
         </div>
+    }
+}
+
+/// The language selector. The choice applies at once (every label follows it), is kept in a
+/// cookie so the server renders the next page in it, and, for a signed-in user (`stored`), is
+/// saved with the user so it follows them to another browser.
+#[component]
+pub fn LanguageSelect(#[prop(optional)] stored: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let save = ServerAction::<SetLanguage>::new();
+    let on_change = move |ev| {
+        let value = event_target_value(&ev);
+        if let Some(chosen) = locale::parse(&value) {
+            i18n.set_locale(chosen);
+            if stored {
+                save.dispatch(SetLanguage { language: value });
+            }
+        }
+    };
+    view! {
+        <select
+            class="language-select"
+            data-testid="language"
+            aria-label=move || td_string!(i18n.get_locale(), language.label)
+            on:change=on_change
+        >
+            {locale::all()
+                .into_iter()
+                .map(|(option, name)| {
+                    view! {
+                        <option value=locale::tag(option) selected=move || i18n.get_locale() == option>
+                            {name}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
     }
 }

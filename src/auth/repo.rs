@@ -319,3 +319,17 @@ pub async fn managed_names(db: &Db, management: i64) -> Result<Vec<(i64, String,
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// The language the user chose, if any (a tag checked by `locale::parse` when it was stored).
+pub async fn user_locale(db: &Db, user_id: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar::<_, Option<String>>("SELECT locale FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .flatten())
+}
+
+pub async fn set_user_locale(db: &Db, user_id: i64, tag: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET locale = $1 WHERE id = $2").bind(tag).bind(user_id).execute(&db.pool).await?;
+    Ok(())
+}

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assets::model::Severity;
 use crate::error::{AppError, FieldErrors};
+use crate::locale::{td_string, Locale};
 
 pub const MIN_SCORE: i64 = 10;
 pub const ALERT_CAP: i64 = 60;
@@ -169,6 +170,17 @@ impl ScoreBand {
             ScoreBand::Good => "Good",
             ScoreBand::Warning => "Needs attention",
             ScoreBand::Danger => "At risk",
+        }
+    }
+}
+
+impl ScoreBand {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            ScoreBand::Good => td_string!(locale, score_band.good),
+            ScoreBand::Warning => td_string!(locale, score_band.warning),
+            ScoreBand::Danger => td_string!(locale, score_band.danger),
         }
     }
 }

@@ -231,13 +231,18 @@ impl TestApp {
 }
 
 pub fn session_cookie(response: &Response) -> Option<Session> {
+    set_cookie(response, "bulwark_session").map(|v| Session(v.split(';').next().unwrap().to_string()))
+}
+
+/// The whole `Set-Cookie` value the response sends for the named cookie, attributes included.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
     response
         .headers
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("bulwark_session="))
-        .map(|v| Session(v.split(';').next().unwrap().to_string()))
+        .find(|v| v.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')))
+        .map(str::to_string)
 }
 
 pub fn encode(value: &str) -> String {

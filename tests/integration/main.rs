@@ -26,6 +26,7 @@ mod limits;
 mod metrics;
 mod static_files;
 mod openapi;
+mod language;
 mod asset_search;
 mod counters;
 mod sign_in_throttle;

@@ -1,0 +1,111 @@
+//! The console's languages: English and Simplified Chinese. The catalogues (`locales/*.json`)
+//! are compiled into `i18n` by build.rs; this module adds what the catalogues cannot say alone:
+//! the language cookie, and labels for the shared enums, by language.
+
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
+pub use i18n::{use_i18n, Locale};
+pub use leptos_i18n::{t, t_string, td_string};
+
+/// The cookie that carries the chosen language, so the server renders the page in it and
+/// hydration finds the same words. Set in the browser when the user picks a language, and by
+/// the server at sign-in from the language stored for the user.
+pub const COOKIE: &str = "bulwark_lang";
+
+/// A fixed label in the reader's language (a `td_string!` per language), for tables of labels.
+pub type Label = fn(Locale) -> &'static str;
+
+/// The language tag as stored, sent in `lang` and in the cookie.
+pub fn tag(locale: Locale) -> &'static str {
+    match locale {
+        Locale::en => "en",
+        Locale::zh_CN => "zh-CN",
+    }
+}
+
+/// A stored or submitted tag back to a language; `None` for anything else.
+pub fn parse(tag: &str) -> Option<Locale> {
+    match tag {
+        "en" => Some(Locale::en),
+        "zh-CN" => Some(Locale::zh_CN),
+        _ => None,
+    }
+}
+
+/// Every language, in the order the selector lists them, each named in itself.
+pub fn all() -> [(Locale, &'static str); 2] {
+    [(Locale::en, td_string!(Locale::en, language.en)), (Locale::zh_CN, td_string!(Locale::zh_CN, language.zh_CN))]
+}
+
+/// Chooses the page's language (the cookie, else Accept-Language, else English, the same on the
+/// server and in the browser) and provides it to every component below. Called once, by the App.
+/// (The crate's own provider component also renders an empty `<script>`, which the pages'
+/// nonce-only script policy has no use for.)
+pub fn provide_language() -> leptos_i18n::I18nContext<Locale> {
+    let options = leptos_i18n::context::I18nContextOptions::<Locale>::default().cookie_name(COOKIE).cookie_options(cookie_options());
+    let i18n = leptos_i18n::context::init_i18n_context_with_options::<Locale>(options);
+    leptos::prelude::provide_context(i18n);
+    i18n
+}
+
+/// The language cookie's attributes: the whole site, a year, and sent on top-level navigation.
+pub fn cookie_options() -> leptos_i18n::context::CookieOptions<Locale> {
+    leptos_i18n::context::CookieOptions::default()
+        .path("/")
+        .max_age(COOKIE_MAX_AGE_SECS * 1000)
+        .same_site(leptos_use::SameSite::Lax)
+}
+
+/// A year, in seconds.
+pub const COOKIE_MAX_AGE_SECS: i64 = 365 * 24 * 3600;
+
+/// The `Set-Cookie` value the server sends at sign-in and when the language is saved.
+pub fn set_cookie_header(locale: Locale) -> String {
+    format!("{COOKIE}={}; Path=/; Max-Age={COOKIE_MAX_AGE_SECS}; SameSite=Lax", tag(locale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key of one catalogue is in the other, and no value is empty: a missing
+    /// translation would otherwise fall back to English silently.
+    #[test]
+    fn the_catalogues_hold_the_same_keys() {
+        fn keys(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        keys(&format!("{prefix}{k}."), v, out);
+                    }
+                }
+                serde_json::Value::String(s) => {
+                    assert!(!s.trim().is_empty(), "{prefix} is empty");
+                    out.push(prefix.trim_end_matches('.').to_string());
+                }
+                other => panic!("{prefix}: unexpected {other}"),
+            }
+        }
+        let read = |name: &str| -> Vec<String> {
+            let path = format!("{}/locales/{name}.json", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let mut out = Vec::new();
+            keys("", &serde_json::from_str(&text).unwrap(), &mut out);
+            out.sort();
+            out
+        };
+        let (en, zh) = (read("en"), read("zh-CN"));
+        let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
+        let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
+        assert!(only_en.is_empty() && only_zh.is_empty(), "only in en: {only_en:?}; only in zh-CN: {only_zh:?}");
+        assert!(en.len() > 50, "{} keys", en.len());
+    }
+
+    #[test]
+    fn tags_round_trip() {
+        for (locale, _) in all() {
+            assert_eq!(parse(tag(locale)), Some(locale));
+        }
+        assert_eq!(parse("fr"), None);
+    }
+}

@@ -1,0 +1,106 @@
+//! The console's language: the user's stored choice, else the browser's Accept-Language, else
+//! English; the server renders the page in it, `<html lang>` included, so hydration matches.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use bulwark::auth::model::Role;
+use bulwark::editions::Edition;
+
+use crate::common::{set_cookie, Response, Session, TestApp};
+
+/// A page load with extra headers (cookies beside the session, Accept-Language).
+async fn page(app: &TestApp, session: Option<&Session>, path: &str, language_cookie: Option<&str>, accept: Option<&str>) -> Response {
+    let mut request = Request::builder().uri(path).header(header::ACCEPT, "text/html");
+    let cookies: Vec<String> = session.map(|s| s.0.clone()).into_iter().chain(language_cookie.map(|c| format!("bulwark_lang={c}"))).collect();
+    if !cookies.is_empty() {
+        request = request.header(header::COOKIE, cookies.join("; "));
+    }
+    if let Some(accept) = accept {
+        request = request.header(header::ACCEPT_LANGUAGE, accept);
+    }
+    let mut response = app.request(request.body(Body::empty()).unwrap()).await;
+    // Without hydration markers, so the text reads as a user sees it.
+    response.body = response.body.replace("<!>", "");
+    response
+}
+
+fn language_cookie(response: &Response) -> Option<String> {
+    set_cookie(response, "bulwark_lang")
+}
+
+/// Without a choice, the browser's Accept-Language decides; an unknown language is English.
+#[tokio::test(flavor = "multi_thread")]
+async fn accept_language_chooses_until_the_user_does() {
+    let app = TestApp::new().await;
+
+    let chinese = page(&app, None, "/sign-in", None, Some("zh-CN,zh;q=0.9,en;q=0.5")).await;
+    // Verify the page, its lang attribute and its form are in Chinese.
+    assert_eq!(chinese.status, StatusCode::OK);
+    assert!(chinese.body.contains(r#"<html lang="zh-CN""#), "{}", &chinese.body[..chinese.body.len().min(600)]);
+    assert!(chinese.body.contains("<h1>登录</h1>"), "{}", chinese.body);
+    assert!(chinese.body.contains(">邮箱</label>"));
+
+    for accept in [None, Some("fr-FR,fr;q=0.9"), Some("en-GB")] {
+        let english = page(&app, None, "/sign-in", None, accept).await;
+        // Verify anything else falls back to English.
+        assert!(english.body.contains(r#"<html lang="en""#), "{accept:?}");
+        assert!(english.body.contains("<h1>Sign in</h1>"), "{accept:?}");
+        assert!(!english.body.contains("登录"), "{accept:?}");
+    }
+
+    // Verify the language cookie wins over the header, both ways.
+    let cookie_zh = page(&app, None, "/sign-in", Some("zh-CN"), Some("en-US")).await;
+    assert!(cookie_zh.body.contains("<h1>登录</h1>"));
+    let cookie_en = page(&app, None, "/sign-in", Some("en"), Some("zh-CN")).await;
+    assert!(cookie_en.body.contains("<h1>Sign in</h1>"));
+}
+
+/// A user's choice is stored and follows them: signing in anywhere sets the language cookie,
+/// and the console's pages render in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_chosen_language_is_stored_per_user() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Enterprise, Role::Viewer).await;
+    let viewer = app.sign_in(&email).await;
+
+    let saved = app.call(Some(&viewer), "set_language", &[("language", "zh-CN")]).await;
+    // Verify a viewer may choose their own language, and the answer sets the cookie.
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let cookie = language_cookie(&saved).expect("a language cookie");
+    assert!(cookie.starts_with("bulwark_lang=zh-CN;") && cookie.contains("Path=/"), "{cookie}");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM users WHERE email = '{email}' AND locale = 'zh-CN'")).await, 1);
+
+    // Verify a new sign-in (another browser: no cookie) gets the stored language back.
+    let response = app.call(None, "sign_in", &[("email", &email), ("password", crate::common::PASSWORD)]).await;
+    assert!(language_cookie(&response).expect("set at sign-in").starts_with("bulwark_lang=zh-CN;"));
+
+    let overview = page(&app, Some(&viewer), "/", Some("zh-CN"), Some("en-US")).await;
+    // Verify the console renders in Chinese: navigation, header, page.
+    assert_eq!(overview.status, StatusCode::OK);
+    assert!(overview.body.contains(r#"<html lang="zh-CN""#));
+    for text in ["资产中心", "安全报告", "退出登录", "只读用户", "企业版", "<h1>总览</h1>", "安全评分", "严重"] {
+        assert!(overview.body.contains(text), "{text} missing");
+    }
+    assert!(!overview.body.contains(">Sign out<"));
+}
+
+/// Only the console's languages are accepted, and only from a signed-in user.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_language_is_refused() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+
+    for bad in ["fr", "", "zh-cn; Path=/evil", "zh-CN\r\nSet-Cookie: x=1"] {
+        let refused = app.call(Some(&admin), "set_language", &[("language", bad)]).await;
+        // Verify a 422 naming the field, nothing stored and no cookie sent.
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {}", refused.body);
+        assert!(refused.json()["Validation"]["language"].as_str().unwrap().contains("zh-CN"));
+        assert!(language_cookie(&refused).is_none());
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE locale IS NOT NULL").await, 0);
+
+    let anonymous = app.call(None, "set_language", &[("language", "zh-CN")]).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert!(language_cookie(&anonymous).is_none());
+}
