@@ -1,15 +1,20 @@
-//! Compiles the translation catalogues (`locales/en.json`, `locales/zh-CN.json`) into the
-//! `i18n` module: every key is checked at compile time, in every language.
+//! Compiles the translation catalogues into the `i18n` module: one file per language and area
+//! (`locales/<language>/<area>.json`, the area being the key's first part: `common.nav.assets`),
+//! every key checked at compile time, in every language.
 
 use std::error::Error;
 use std::path::PathBuf;
 
 use leptos_i18n_build::{Config, TranslationsInfos};
 
+/// One catalogue per console area, so each area's words live beside each other.
+const NAMESPACES: &[&str] =
+    &["common", "overview", "assets", "advisories", "reports", "playbook", "signature", "settings", "accounts"];
+
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo::rerun-if-changed=build.rs");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?).join("i18n");
-    let config = Config::new("en")?.add_locale("zh-CN")?;
+    let config = Config::new("en")?.add_locale("zh-CN")?.add_namespaces(NAMESPACES)?;
     let translations = TranslationsInfos::parse(config)?;
     translations.emit_diagnostics();
     translations.rerun_if_locales_changed();

@@ -110,21 +110,21 @@ type NavSection = (Option<Label>, &'static [(&'static str, Label)]);
 
 /// Navigation, mirroring the original console's left menu.
 const NAV: &[NavSection] = &[
-    (None, &[("/", |l| td_string!(l, nav.overview)), ("/assets", |l| td_string!(l, nav.assets))]),
-    (Some(|l| td_string!(l, nav.precaution)), &[("/precaution/container-signature", |l| td_string!(l, nav.container_signature))]),
+    (None, &[("/", |l| td_string!(l, common.nav.overview)), ("/assets", |l| td_string!(l, common.nav.assets))]),
+    (Some(|l| td_string!(l, common.nav.precaution)), &[("/precaution/container-signature", |l| td_string!(l, common.nav.container_signature))]),
     (
-        Some(|l| td_string!(l, nav.operation)),
-        &[("/operation/reports", |l| td_string!(l, nav.reports)), ("/operation/multi-account", |l| td_string!(l, nav.multi_account))],
+        Some(|l| td_string!(l, common.nav.operation)),
+        &[("/operation/reports", |l| td_string!(l, common.nav.reports)), ("/operation/multi-account", |l| td_string!(l, common.nav.multi_account))],
     ),
     (
-        Some(|l| td_string!(l, nav.playbook)),
+        Some(|l| td_string!(l, common.nav.playbook)),
         &[
-            ("/playbook/policy-center", |l| td_string!(l, nav.policy_center)),
-            ("/playbook/my-policy", |l| td_string!(l, nav.my_policy)),
-            ("/playbook/tasks", |l| td_string!(l, nav.task_management)),
+            ("/playbook/policy-center", |l| td_string!(l, common.nav.policy_center)),
+            ("/playbook/my-policy", |l| td_string!(l, common.nav.my_policy)),
+            ("/playbook/tasks", |l| td_string!(l, common.nav.task_management)),
         ],
     ),
-    (None, &[("/settings", |l| td_string!(l, nav.settings))]),
+    (None, &[("/settings", |l| td_string!(l, common.nav.settings))]),
 ];
 
 fn is_current(href: &str, path: &str) -> bool {
@@ -195,7 +195,7 @@ fn Navigation() -> impl IntoView {
     let location = use_location();
     let i18n = use_i18n();
     view! {
-        <nav class="nav" aria-label=move || td_string!(i18n.get_locale(), nav.label)>
+        <nav class="nav" aria-label=move || td_string!(i18n.get_locale(), common.nav.label)>
             {NAV
                 .iter()
                 .map(|(section, links)| {
@@ -238,7 +238,7 @@ fn Header(me: Me) -> impl IntoView {
         <div class="account">
             <span class="account-name">{account.name}</span>
             " "
-            <span class="account-id" title=move || td_string!(i18n.get_locale(), header.account_id)>{account.account_no}</span>
+            <span class="account-id" title=move || td_string!(i18n.get_locale(), common.header.account_id)>{account.account_no}</span>
             " "
             <span class=format!("badge badge-{}", edition.as_str()) data-testid="edition-badge">
                 {move || edition.label_in(i18n.get_locale())}
@@ -249,7 +249,7 @@ fn Header(me: Me) -> impl IntoView {
             <span class="user-email">{me.email}</span>
             <span class="muted">{move || role.label_in(i18n.get_locale())}</span>
             <ActionForm action=sign_out>
-                <button class="btn-link" type="submit">{t!(i18n, header.sign_out)}</button>
+                <button class="btn-link" type="submit">{t!(i18n, common.header.sign_out)}</button>
             </ActionForm>
         </div>
     }
@@ -267,9 +267,9 @@ fn NotFound() -> impl IntoView {
     view! {
         <div class="sign-in-page">
             <div class="sign-in-card">
-                <h1>{t!(i18n, not_found.title)}</h1>
-                <p>{t!(i18n, not_found.body)}</p>
-                <a class="btn btn-primary" href="/">{t!(i18n, not_found.home)}</a>
+                <h1>{t!(i18n, common.not_found.title)}</h1>
+                <p>{t!(i18n, common.not_found.body)}</p>
+                <a class="btn btn-primary" href="/">{t!(i18n, common.not_found.home)}</a>
             </div>
         </div>
     }

@@ -149,9 +149,9 @@ impl Edition {
     /// The label in the reader's language.
     pub fn label_in(self, locale: Locale) -> &'static str {
         match self {
-            Edition::Basic => td_string!(locale, edition.basic),
-            Edition::Advanced => td_string!(locale, edition.advanced),
-            Edition::Enterprise => td_string!(locale, edition.enterprise),
+            Edition::Basic => td_string!(locale, common.edition.basic),
+            Edition::Advanced => td_string!(locale, common.edition.advanced),
+            Edition::Enterprise => td_string!(locale, common.edition.enterprise),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The console's languages: English and Simplified Chinese. The catalogues (`locales/*.json`)
+//! The console's languages: English and Simplified Chinese. The catalogues (`locales/<language>/<area>.json`)
 //! are compiled into `i18n` by build.rs; this module adds what the catalogues cannot say alone:
 //! the language cookie, and labels for the shared enums, by language.
 
@@ -34,7 +34,7 @@ pub fn parse(tag: &str) -> Option<Locale> {
 
 /// Every language, in the order the selector lists them, each named in itself.
 pub fn all() -> [(Locale, &'static str); 2] {
-    [(Locale::en, td_string!(Locale::en, language.en)), (Locale::zh_CN, td_string!(Locale::zh_CN, language.zh_CN))]
+    [(Locale::en, td_string!(Locale::en, common.language.en)), (Locale::zh_CN, td_string!(Locale::zh_CN, common.language.zh_CN))]
 }
 
 /// Chooses the page's language (the cookie, else Accept-Language, else English, the same on the
@@ -86,11 +86,17 @@ mod tests {
                 other => panic!("{prefix}: unexpected {other}"),
             }
         }
-        let read = |name: &str| -> Vec<String> {
-            let path = format!("{}/locales/{name}.json", env!("CARGO_MANIFEST_DIR"));
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // Every catalogue file of a language, its keys prefixed by the file's name (the area).
+        let read = |language: &str| -> Vec<String> {
+            let dir = format!("{}/locales/{language}", env!("CARGO_MANIFEST_DIR"));
             let mut out = Vec::new();
-            keys("", &serde_json::from_str(&text).unwrap(), &mut out);
+            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+                let path = entry.unwrap().path();
+                let area = path.file_stem().unwrap().to_string_lossy().to_string();
+                let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                keys(&format!("{area}."), &value, &mut out);
+            }
             out.sort();
             out
         };

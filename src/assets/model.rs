@@ -560,10 +560,10 @@ impl Severity {
     /// The label in the reader's language.
     pub fn label_in(self, locale: Locale) -> &'static str {
         match self {
-            Severity::Critical => td_string!(locale, severity.critical),
-            Severity::High => td_string!(locale, severity.high),
-            Severity::Medium => td_string!(locale, severity.medium),
-            Severity::Low => td_string!(locale, severity.low),
+            Severity::Critical => td_string!(locale, common.severity.critical),
+            Severity::High => td_string!(locale, common.severity.high),
+            Severity::Medium => td_string!(locale, common.severity.medium),
+            Severity::Low => td_string!(locale, common.severity.low),
         }
     }
 }
@@ -572,9 +572,9 @@ impl Category {
     /// The label in the reader's language.
     pub fn label_in(self, locale: Locale) -> &'static str {
         match self {
-            Category::Linux => td_string!(locale, category.linux),
-            Category::Windows => td_string!(locale, category.windows),
-            Category::WebCms => td_string!(locale, category.web_cms),
+            Category::Linux => td_string!(locale, common.category.linux),
+            Category::Windows => td_string!(locale, common.category.windows),
+            Category::WebCms => td_string!(locale, common.category.web_cms),
         }
     }
 }

@@ -215,8 +215,8 @@ impl Role {
     /// The label in the reader's language.
     pub fn label_in(self, locale: Locale) -> &'static str {
         match self {
-            Role::Admin => td_string!(locale, role.admin),
-            Role::Viewer => td_string!(locale, role.viewer),
+            Role::Admin => td_string!(locale, common.role.admin),
+            Role::Viewer => td_string!(locale, common.role.viewer),
         }
     }
 }

@@ -29,15 +29,15 @@ pub fn SignInPage() -> impl IntoView {
                     </div>
                     <LanguageSelect/>
                 </div>
-                <h1>{t!(i18n, sign_in.title)}</h1>
+                <h1>{t!(i18n, common.sign_in.title)}</h1>
                 <ActionForm action=action attr:class="form">
                     <input type="hidden" name="next" value=next/>
                     <div class="field">
-                        <label for="email">{t!(i18n, sign_in.email)}</label>
+                        <label for="email">{t!(i18n, common.sign_in.email)}</label>
                         <input id="email" name="email" type="email" autocomplete="username" required/>
                     </div>
                     <div class="field">
-                        <label for="password">{t!(i18n, sign_in.password)}</label>
+                        <label for="password">{t!(i18n, common.sign_in.password)}</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required/>
                     </div>
                     {move || error().map(|e| view! { <div class="form-error" role="alert" data-testid="sign-in-error">{e}</div> })}
@@ -45,7 +45,7 @@ pub fn SignInPage() -> impl IntoView {
                         <button class="btn btn-primary" type="submit" disabled=move || action.pending().get()>
                             {move || {
                                 let l = i18n.get_locale();
-                                if action.pending().get() { td_string!(l, sign_in.pending) } else { td_string!(l, sign_in.submit) }
+                                if action.pending().get() { td_string!(l, common.sign_in.pending) } else { td_string!(l, common.sign_in.submit) }
                             }}
                         </button>
                     </div>
@@ -75,7 +75,7 @@ pub fn LanguageSelect(#[prop(optional)] stored: bool) -> impl IntoView {
         <select
             class="language-select"
             data-testid="language"
-            aria-label=move || td_string!(i18n.get_locale(), language.label)
+            aria-label=move || td_string!(i18n.get_locale(), common.language.label)
             on:change=on_change
         >
             {locale::all()

@@ -178,9 +178,9 @@ impl ScoreBand {
     /// The label in the reader's language.
     pub fn label_in(self, locale: Locale) -> &'static str {
         match self {
-            ScoreBand::Good => td_string!(locale, score_band.good),
-            ScoreBand::Warning => td_string!(locale, score_band.warning),
-            ScoreBand::Danger => td_string!(locale, score_band.danger),
+            ScoreBand::Good => td_string!(locale, common.score_band.good),
+            ScoreBand::Warning => td_string!(locale, common.score_band.warning),
+            ScoreBand::Danger => td_string!(locale, common.score_band.danger),
         }
     }
 }
