@@ -99,6 +99,10 @@ fi
 if ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1; then
   apt_pkgs+=(fonts-dejavu-core)
 fi
+# Chinese text in reports (PNG, PDF) needs a CJK font; without one it would draw empty boxes.
+if ! ls /usr/share/fonts/truetype/wqy/wqy-microhei.ttc >/dev/null 2>&1; then
+  apt_pkgs+=(fonts-wqy-microhei)
+fi
 if [ "$WANT_TEST" -eq 1 ]; then
   if ! command -v python3 >/dev/null 2>&1; then
     apt_pkgs+=(python3 python3-venv)

@@ -333,3 +333,21 @@ pub async fn set_user_locale(db: &Db, user_id: i64, tag: &str) -> Result<(), App
     sqlx::query("UPDATE users SET locale = $1 WHERE id = $2").bind(tag).bind(user_id).execute(&db.pool).await?;
     Ok(())
 }
+
+/// The account's default language: its reports and notifications to people without one of their own.
+pub async fn account_locale(db: &Db, account_id: i64) -> Result<crate::locale::Locale, AppError> {
+    let tag = sqlx::query_scalar::<_, String>("SELECT locale FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::locale::parse(&tag).unwrap_or(crate::locale::Locale::en))
+}
+
+pub async fn set_account_locale(db: &Db, account_id: i64, actor: &Actor, tag: &str) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2").bind(tag).bind(account_id).execute(&mut *tx).await?;
+    audit::record(&mut *tx, account_id, actor, "account.language", tag, "").await?;
+    tx.commit().await?;
+    Ok(())
+}

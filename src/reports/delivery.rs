@@ -105,6 +105,7 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
         Some(archive_id) if !consolidated => repo::archived(&state.db, delivery.account_id, archive_id).await?.1,
         archive_id => {
             let period = (parse_day(&delivery.period_start)?, parse_day(&delivery.period_end)?);
+            let language = render::usable_language(crate::auth::repo::account_locale(&state.db, delivery.account_id).await?);
             let document = generate::build(
                 &state.db,
                 &generate::Request {
@@ -115,6 +116,7 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
                     period,
                     generated_at: at,
                     members: &members,
+                    language,
                 },
             )
             .await?;
@@ -185,7 +187,7 @@ pub async fn compose(document: &ReportDocument, to: Vec<String>, console_url: &s
     tokio::task::spawn_blocking(move || {
         let mut inline_png = Vec::new();
         for (i, section) in document.sections.iter().enumerate() {
-            inline_png.push((format!("chart-{i}"), render::chart_png(&section.chart)?));
+            inline_png.push((format!("chart-{i}"), render::chart_png_in(&section.chart, document.locale())?));
         }
         let pdf = render::pdf(&document)?;
         Ok(OutgoingMail {

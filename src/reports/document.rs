@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::Section;
+use crate::locale::{self, td_string, Locale};
 
 /// One generated report, frozen at generation time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +22,13 @@ pub struct ReportDocument {
     pub generated_at: i64,
     pub summary: Summary,
     pub sections: Vec<SectionData>,
+    /// The language its words are in (`en`, `zh-CN`); archives from before languages are English.
+    #[serde(default = "english")]
+    pub language: String,
+}
+
+fn english() -> String {
+    "en".to_string()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +93,11 @@ pub struct Table {
 }
 
 impl ReportDocument {
+    /// The language to render it in: its own.
+    pub fn locale(&self) -> Locale {
+        locale::parse(&self.language).unwrap_or(Locale::en)
+    }
+
     /// "2026-11-16 – 2026-11-22", or one day when start and end agree.
     pub fn period_label(&self) -> String {
         if self.period_start == self.period_end {
@@ -120,3 +133,34 @@ pub const COUNTING_NOTES: [&str; 7] = [
     "Change: each New count beside the same count for the previous period of the same length. Score: the security score at the end of the period and at the end of the previous one.",
     "Sections: open vulnerabilities, baseline failures and risky assets as they stood at the end of the period; alerts and attacks that occurred in it. Each section's top-10 table is ordered by severity and by how many hosts or occurrences.",
 ];
+
+/// [`COUNTING_TITLE`] in the report's language.
+pub fn counting_title(l: Locale) -> &'static str {
+    td_string!(l, report.counting.title)
+}
+
+/// [`COUNTING_NOTES`] in the report's language.
+pub fn counting_notes(l: Locale) -> [&'static str; 7] {
+    [
+        td_string!(l, report.counting.period),
+        td_string!(l, report.counting.vulnerabilities),
+        td_string!(l, report.counting.alerts),
+        td_string!(l, report.counting.baseline),
+        td_string!(l, report.counting.attacks),
+        td_string!(l, report.counting.change),
+        td_string!(l, report.counting.sections),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The English catalogue says exactly what the constants (and the README) say.
+    #[test]
+    fn the_english_footnote_is_the_catalogues() {
+        assert_eq!(counting_title(Locale::en), COUNTING_TITLE);
+        assert_eq!(counting_notes(Locale::en), COUNTING_NOTES);
+        assert_ne!(counting_title(Locale::zh_CN), COUNTING_TITLE);
+    }
+}

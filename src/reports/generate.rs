@@ -1,6 +1,7 @@
 //! Builds a report's document from the account's own data for one period, in the account's time
 //! zone. Every number is a query over the same rows the console shows.
 
+use crate::locale::{td_string, Locale};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -145,6 +146,8 @@ pub struct Request<'a> {
     pub generated_at: i64,
     /// Managed accounts a consolidated report also covers (empty: this account only).
     pub members: &'a [i64],
+    /// The language of its words.
+    pub language: Locale,
 }
 
 /// The accounts a report covers: its own (bound as `$1` in every query) and, for a consolidated
@@ -197,7 +200,7 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
     let summary = Summary {
         score: (score + n / 2) / n,
         previous_score: Some((previous + n / 2) / n),
-        rows: summary_rows(db, account, start, end).await?,
+        rows: summary_rows(db, account, start, end, request.language).await?,
     };
     let mut sections = Vec::new();
     // What the three vulnerability sections share, counted once.
@@ -207,18 +210,19 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
         Counted::default()
     };
     if covered.len() > 1 {
-        sections.push(accounts_section(db, &covered, start, end).await?);
+        sections.push(accounts_section(db, &covered, start, end, request.language).await?);
     }
+    let l = request.language;
     for section in request.sections {
         sections.push(match section {
-            Section::Assets => assets_section(db, account, start, end).await?,
-            Section::Alerts => alerts_section(db, account, start, end).await?,
-            Section::VulnLinux => vulnerability_section(db, account, *section, "linux", &counted, start, end).await?,
-            Section::VulnWindows => vulnerability_section(db, account, *section, "windows", &counted, start, end).await?,
-            Section::VulnWebCms => vulnerability_section(db, account, *section, "web_cms", &counted, start, end).await?,
-            Section::Baseline => baseline_section(db, account, start, end).await?,
-            Section::Attacks => attacks_section(db, account, start, end).await?,
-            Section::ScoreTrend => score_section(db, account, request.period, summary.score).await?,
+            Section::Assets => assets_section(db, account, start, end, l).await?,
+            Section::Alerts => alerts_section(db, account, start, end, l).await?,
+            Section::VulnLinux => vulnerability_section(db, account, *section, "linux", &counted, start, end, l).await?,
+            Section::VulnWindows => vulnerability_section(db, account, *section, "windows", &counted, start, end, l).await?,
+            Section::VulnWebCms => vulnerability_section(db, account, *section, "web_cms", &counted, start, end, l).await?,
+            Section::Baseline => baseline_section(db, account, start, end, l).await?,
+            Section::Attacks => attacks_section(db, account, start, end, l).await?,
+            Section::ScoreTrend => score_section(db, account, request.period, summary.score, l).await?,
             Section::Accounts => continue,
         });
     }
@@ -232,6 +236,7 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
         generated_at: request.generated_at,
         summary,
         sections,
+        language: crate::locale::tag(l).to_string(),
     })
 }
 
@@ -247,13 +252,13 @@ async fn open_findings_at(db: &Db, account: &Scope, end: i64) -> Result<i64, App
 }
 
 /// New, resolved and still-open risks of each kind, and the previous period's new ones.
-async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<Vec<SummaryRow>, AppError> {
+async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64, l: Locale) -> Result<Vec<SummaryRow>, AppError> {
     let previous_start = start - (end - start);
     let mut rows = Vec::new();
     for (label, table, opened, risk) in [
-        ("Vulnerabilities", "findings", "first_seen_at", ""),
-        ("Alerts", "alerts", "occurred_at", ""),
-        ("Baseline risks", "baseline_results", "first_seen_at", BASELINE_RISK),
+        (td_string!(l, report.kind.vulnerabilities), "findings", "first_seen_at", ""),
+        (td_string!(l, report.kind.alerts), "alerts", "occurred_at", ""),
+        (td_string!(l, report.kind.baseline_risks), "baseline_results", "first_seen_at", BASELINE_RISK),
     ] {
         let new_sql = format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND {opened} >= $2 AND {opened} < $3{risk}");
         let new_sql = &new_sql;
@@ -294,7 +299,7 @@ async fn summary_rows(db: &Db, account: &Scope, start: i64, end: i64) -> Result<
     }
     let attacks_sql = "SELECT COUNT(*) FROM attacks WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3";
     rows.push(SummaryRow {
-        label: "Attacks".into(),
+        label: td_string!(l, report.kind.attacks).into(),
         new: scalar(db, attacks_sql, account, start, end).await?,
         resolved: None,
         open: None,
@@ -311,31 +316,57 @@ fn bars(title: &str, points: Vec<(String, i64)>) -> Chart {
     }
 }
 
-fn section(section: Section, empty: bool, chart: Chart, table_title: String, columns: &[&str], rows: Vec<Vec<String>>) -> SectionData {
+/// A section's title in the report's language.
+fn section_title(section: Section, l: Locale) -> &'static str {
+    match section {
+        Section::Assets => td_string!(l, report.section.assets),
+        Section::Alerts => td_string!(l, report.section.alerts),
+        Section::VulnLinux => td_string!(l, report.section.vuln_linux),
+        Section::VulnWindows => td_string!(l, report.section.vuln_windows),
+        Section::VulnWebCms => td_string!(l, report.section.vuln_web_cms),
+        Section::Baseline => td_string!(l, report.section.baseline),
+        Section::Attacks => td_string!(l, report.section.attacks),
+        Section::ScoreTrend => td_string!(l, report.section.score_trend),
+        Section::Accounts => td_string!(l, report.section.accounts),
+    }
+}
+
+/// A severity (as stored) in the report's language; anything else as it is, capitalised.
+fn severity_label(severity: &str, l: Locale) -> String {
+    match severity {
+        "critical" => td_string!(l, report.severity.critical).to_string(),
+        "high" => td_string!(l, report.severity.high).to_string(),
+        "medium" => td_string!(l, report.severity.medium).to_string(),
+        "low" => td_string!(l, report.severity.low).to_string(),
+        other => capitalise(other),
+    }
+}
+
+fn section(section: Section, l: Locale, empty: bool, chart: Chart, table_title: String, columns: &[&str], rows: Vec<Vec<String>>) -> SectionData {
     SectionData {
         section,
-        title: section.label().to_string(),
+        title: section_title(section, l).to_string(),
         empty,
         chart,
         table: Table { title: table_title, columns: columns.iter().map(|c| c.to_string()).collect(), rows },
     }
 }
 
-async fn severity_counts(db: &Db, sql: &str, account: &Scope, start: i64, end: i64) -> Result<Vec<(String, i64)>, AppError> {
+async fn severity_counts(db: &Db, sql: &str, account: &Scope, start: i64, end: i64, l: Locale) -> Result<Vec<(String, i64)>, AppError> {
     let rows = sqlx::query_as::<_, (String, i64)>(&account.sql(sql)).bind(account.id).bind(start).bind(end).fetch_all(&db.pool).await?;
-    Ok(every_severity(&rows))
+    Ok(every_severity(&rows, l))
 }
 
 /// (severity, count) rows as one bar per severity, most severe first, zero where absent.
-fn every_severity(rows: &[(String, i64)]) -> Vec<(String, i64)> {
+fn every_severity(rows: &[(String, i64)], l: Locale) -> Vec<(String, i64)> {
     ["critical", "high", "medium", "low"]
         .iter()
-        .map(|s| (capitalise(s), rows.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0)))
+        .map(|s| (severity_label(s, l), rows.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0)))
         .collect()
 }
 
 /// The assets with the most open risks at the end of the period.
-async fn assets_section(db: &Db, account: &Scope, start: i64, end: i64) -> Result<SectionData, AppError> {
+async fn assets_section(db: &Db, account: &Scope, start: i64, end: i64, l: Locale) -> Result<SectionData, AppError> {
     let (total, new) = sqlx::query_as::<_, (i64, i64)>(&account.sql(
         "SELECT COUNT(*), COALESCE(CAST(SUM(CASE WHEN created_at >= $2 AND created_at < $3 THEN 1 ELSE 0 END) AS BIGINT), 0)
          FROM assets WHERE account_id = $1 AND created_at < $3",
@@ -380,22 +411,32 @@ async fn assets_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resul
     }
     Ok(section(
         Section::Assets,
+        l,
         total == 0,
-        bars("Open risks per asset (top 10)", points),
-        format!("Top risky assets ({total} assets, {new} new in this period)"),
-        &["Asset", "IP addresses", "OS", "Vulnerabilities", "Alerts", "Baseline risks", "Total"],
+        bars(td_string!(l, report.assets.chart), points),
+        td_string!(l, report.assets.table, total, new),
+        &[
+            td_string!(l, report.assets.asset),
+            td_string!(l, report.assets.ips),
+            td_string!(l, report.assets.os),
+            td_string!(l, report.assets.vulnerabilities),
+            td_string!(l, report.assets.alerts),
+            td_string!(l, report.assets.baseline_risks),
+            td_string!(l, report.assets.total),
+        ],
         rows,
     ))
 }
 
 /// Alerts raised in the period, by severity and by alert.
-async fn alerts_section(db: &Db, account: &Scope, start: i64, end: i64) -> Result<SectionData, AppError> {
+async fn alerts_section(db: &Db, account: &Scope, start: i64, end: i64, l: Locale) -> Result<SectionData, AppError> {
     let by_severity = severity_counts(
         db,
         "SELECT severity, COUNT(*) FROM alerts WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3 GROUP BY severity",
         account,
         start,
         end,
+        l,
     )
     .await?;
     let rows = sqlx::query_as::<_, (String, String, String, i64, i64)>(&account.sql(&format!(
@@ -413,11 +454,18 @@ async fn alerts_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resul
     let total: i64 = by_severity.iter().map(|(_, n)| n).sum();
     Ok(section(
         Section::Alerts,
+        l,
         total == 0,
-        bars("Alerts in this period by severity", by_severity),
-        "Top alerts".into(),
-        &["Alert", "Type", "Severity", "Occurrences", "Still open"],
-        rows.into_iter().map(|(name, kind, severity, n, open)| vec![name, kind, capitalise(&severity), n.to_string(), open.to_string()]).collect(),
+        bars(td_string!(l, report.alerts.chart), by_severity),
+        td_string!(l, report.alerts.table).into(),
+        &[
+            td_string!(l, report.alerts.alert),
+            td_string!(l, report.alerts.alert_type),
+            td_string!(l, report.alerts.severity),
+            td_string!(l, report.alerts.occurrences),
+            td_string!(l, report.alerts.still_open),
+        ],
+        rows.into_iter().map(|(name, kind, severity, n, open)| vec![name, kind, severity_label(&severity, l), n.to_string(), open.to_string()]).collect(),
     ))
 }
 
@@ -430,6 +478,7 @@ async fn vulnerability_section(
     counted: &Counted,
     start: i64,
     end: i64,
+    l: Locale,
 ) -> Result<SectionData, AppError> {
     let Counted { open_at_end, resolved } = counted;
     // Grouped by advisory, title, package and severity, as the table shows them (one catalogue
@@ -453,7 +502,7 @@ async fn vulnerability_section(
         .iter()
         .map(|s| (s.to_string(), grouped.iter().filter(|((_, _, _, sev), _)| sev == s).map(|(_, (hosts, _))| hosts).sum()))
         .collect();
-    let by_severity = every_severity(&by_severity);
+    let by_severity = every_severity(&by_severity, l);
     let mut top: Vec<(AdvisoryRow, (i64, Vec<i64>))> = grouped.into_iter().collect();
     top.sort_by(|(a, (a_hosts, _)), (b, (b_hosts, _))| {
         (severity_rank(&a.3), -a_hosts, &a.0, &a.1, &a.2).cmp(&(severity_rank(&b.3), -b_hosts, &b.0, &b.1, &b.2))
@@ -486,18 +535,26 @@ async fn vulnerability_section(
     let open_total: i64 = by_severity.iter().map(|(_, n)| n).sum();
     Ok(section(
         which,
+        l,
         open_total == 0 && fixed == 0 && ignored == 0,
-        bars("Open vulnerabilities by severity", by_severity),
+        bars(td_string!(l, report.vulns.chart), by_severity),
         format!("Top vulnerabilities ({open_total} open; resolved in this period: {fixed} fixed, {ignored} ignored)"),
-        &["Advisory", "Title", "Package", "Severity", "Affected hosts", "New in period"],
+        &[
+            td_string!(l, report.vulns.advisory),
+            td_string!(l, report.vulns.title),
+            td_string!(l, report.vulns.package),
+            td_string!(l, report.vulns.severity),
+            td_string!(l, report.vulns.hosts),
+            td_string!(l, report.vulns.new),
+        ],
         rows.into_iter()
-            .map(|(id, title, package, severity, hosts, new)| vec![id, title, package, capitalise(&severity), hosts.to_string(), new.to_string()])
+            .map(|(id, title, package, severity, hosts, new)| vec![id, title, package, severity_label(&severity, l), hosts.to_string(), new.to_string()])
             .collect(),
     ))
 }
 
 /// Failed baseline checks open at the end of the period, by check.
-async fn baseline_section(db: &Db, account: &Scope, start: i64, end: i64) -> Result<SectionData, AppError> {
+async fn baseline_section(db: &Db, account: &Scope, start: i64, end: i64, l: Locale) -> Result<SectionData, AppError> {
     let rows = sqlx::query_as::<_, (String, String, String, i64)>(&account.sql(&format!(
         "SELECT check_name, category, risk_level, COUNT(*) AS hosts FROM baseline_results
          WHERE account_id = $1 AND first_seen_at < $3 AND (resolved_at IS NULL OR resolved_at >= $3) AND $2 = $2
@@ -512,16 +569,22 @@ async fn baseline_section(db: &Db, account: &Scope, start: i64, end: i64) -> Res
     let points = rows.iter().take(8).map(|(check, _, _, n)| (check.clone(), *n)).collect();
     Ok(section(
         Section::Baseline,
+        l,
         rows.is_empty(),
-        bars("Failed checks by hosts (top 8)", points),
-        "Baseline failures by check".into(),
-        &["Check", "Category", "Risk level", "Failed hosts"],
-        rows.into_iter().map(|(check, category, level, n)| vec![check, category, capitalise(&level), n.to_string()]).collect(),
+        bars(td_string!(l, report.baseline.chart), points),
+        td_string!(l, report.baseline.table).into(),
+        &[
+            td_string!(l, report.baseline.check),
+            td_string!(l, report.baseline.category),
+            td_string!(l, report.baseline.risk_level),
+            td_string!(l, report.baseline.hosts),
+        ],
+        rows.into_iter().map(|(check, category, level, n)| vec![check, category, severity_label(&level, l), n.to_string()]).collect(),
     ))
 }
 
 /// Attacks in the period by type, and their top sources.
-async fn attacks_section(db: &Db, account: &Scope, start: i64, end: i64) -> Result<SectionData, AppError> {
+async fn attacks_section(db: &Db, account: &Scope, start: i64, end: i64, l: Locale) -> Result<SectionData, AppError> {
     let by_type = sqlx::query_as::<_, (String, i64)>(&account.sql(&format!(
         "SELECT attack_type, COUNT(*) AS n FROM attacks WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3
          GROUP BY attack_type ORDER BY n DESC, attack_type LIMIT {TOP}"
@@ -543,10 +606,16 @@ async fn attacks_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resu
     .await?;
     Ok(section(
         Section::Attacks,
+        l,
         by_type.is_empty(),
-        bars("Attacks by type", by_type),
-        "Top attack sources".into(),
-        &["Source IP", "Attacks", "Attack types", "Last seen (UTC)"],
+        bars(td_string!(l, report.attacks.chart), by_type),
+        td_string!(l, report.attacks.table).into(),
+        &[
+            td_string!(l, report.attacks.source),
+            td_string!(l, report.attacks.attacks),
+            td_string!(l, report.attacks.types),
+            td_string!(l, report.attacks.last_seen),
+        ],
         sources
             .into_iter()
             .map(|(ip, n, types, last)| vec![ip, n.to_string(), types.to_string(), crate::format::date_time(Some(last))])
@@ -555,7 +624,7 @@ async fn attacks_section(db: &Db, account: &Scope, start: i64, end: i64) -> Resu
 }
 
 /// A consolidated report's per-account table: each covered account's score and risks.
-async fn accounts_section(db: &Db, covered: &[i64], start: i64, end: i64) -> Result<SectionData, AppError> {
+async fn accounts_section(db: &Db, covered: &[i64], start: i64, end: i64, l: Locale) -> Result<SectionData, AppError> {
     let mut rows = Vec::new();
     let mut points = Vec::new();
     for id in covered {
@@ -564,34 +633,45 @@ async fn accounts_section(db: &Db, covered: &[i64], start: i64, end: i64) -> Res
             .fetch_one(&db.pool)
             .await?;
         let one = Scope::new(*id, &[]);
-        let counts = summary_rows(db, &one, start, end).await?;
+        let counts = summary_rows(db, &one, start, end, l).await?;
         let score = score_as_of(db, *id, end - 1).await?;
         points.push((name.clone(), score));
-        let open = |label: &str| counts.iter().find(|r| r.label == label).and_then(|r| r.open).unwrap_or(0).to_string();
-        let new = |label: &str| counts.iter().find(|r| r.label == label).map(|r| r.new).unwrap_or(0).to_string();
+        // The summary's rows, in its order: vulnerabilities, alerts, baseline risks, attacks.
+        let open = |row: usize| counts.get(row).and_then(|r| r.open).unwrap_or(0).to_string();
+        let new = |row: usize| counts.get(row).map(|r| r.new).unwrap_or(0).to_string();
         rows.push(vec![
             name,
             account_no,
             capitalise(&edition),
             score.to_string(),
-            open("Vulnerabilities"),
-            open("Alerts"),
-            open("Baseline risks"),
-            new("Attacks"),
+            open(0),
+            open(1),
+            open(2),
+            new(3),
         ]);
     }
     Ok(section(
         Section::Accounts,
+        l,
         false,
-        bars("Security score per account", points),
-        format!("{} accounts", covered.len()),
-        &["Account", "Account ID", "Edition", "Score", "Open vulnerabilities", "Open alerts", "Baseline risks", "Attacks in period"],
+        bars(td_string!(l, report.accounts.chart), points),
+        td_string!(l, report.accounts.table, count = covered.len()),
+        &[
+            td_string!(l, report.accounts.account),
+            td_string!(l, report.accounts.account_id),
+            td_string!(l, report.accounts.edition),
+            td_string!(l, report.accounts.score),
+            td_string!(l, report.accounts.vulnerabilities),
+            td_string!(l, report.accounts.alerts),
+            td_string!(l, report.accounts.baseline_risks),
+            td_string!(l, report.accounts.attacks),
+        ],
         rows,
     ))
 }
 
 /// The daily score over the period (the end-of-period score when no day was recorded).
-async fn score_section(db: &Db, account: &Scope, period: (NaiveDate, NaiveDate), end_score: i64) -> Result<SectionData, AppError> {
+async fn score_section(db: &Db, account: &Scope, period: (NaiveDate, NaiveDate), end_score: i64, l: Locale) -> Result<SectionData, AppError> {
     let mut days: Vec<(String, i64)> = score_history(db, account.id, &period.0.to_string())
         .await?
         .into_iter()
@@ -602,16 +682,16 @@ async fn score_section(db: &Db, account: &Scope, period: (NaiveDate, NaiveDate),
     }
     Ok(SectionData {
         section: Section::ScoreTrend,
-        title: Section::ScoreTrend.label().to_string(),
+        title: section_title(Section::ScoreTrend, l).to_string(),
         empty: false,
         chart: Chart {
             kind: ChartKind::Line,
-            title: "Security score".into(),
+            title: td_string!(l, report.score.chart).into(),
             points: days.iter().map(|(day, score)| ChartPoint { label: day.clone(), value: *score }).collect(),
         },
         table: Table {
-            title: "Daily security score".into(),
-            columns: vec!["Date".into(), "Score".into()],
+            title: td_string!(l, report.score.table).into(),
+            columns: vec![td_string!(l, report.score.date).into(), td_string!(l, report.score.score).into()],
             rows: days.into_iter().map(|(day, score)| vec![day, score.to_string()]).collect(),
         },
     })

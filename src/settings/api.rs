@@ -125,6 +125,8 @@ pub async fn get_email_settings() -> Result<super::model::EmailSettings, AppErro
     let own = crate::mail::repo::smtp_settings(&state.db, &state.secrets, user.account_id()).await?;
     let mut conn = state.db.pool.acquire().await?;
     let time_zone = crate::auth::repo::time_zone(&mut *conn, user.account_id()).await?.name().to_string();
+    drop(conn);
+    let language = crate::locale::tag(crate::auth::repo::account_locale(&state.db, user.account_id()).await?).to_string();
     Ok(EmailSettings {
         outbox_mode: own.is_none() && state.config.smtp.is_none(),
         smtp: own.map(|s| SmtpView {
@@ -137,6 +139,7 @@ pub async fn get_email_settings() -> Result<super::model::EmailSettings, AppErro
         }),
         console_smtp: state.config.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port)),
         time_zone,
+        language,
     })
 }
 
@@ -215,6 +218,17 @@ pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
         AppError::field("time_zone", format!("\u{201c}{}\u{201d} is not an IANA time zone such as Europe/Berlin or UTC.", time_zone.trim()))
     })?;
     super::repo::set_time_zone(&state.db, user.account_id(), &user.actor(), zone.name()).await
+}
+
+/// The account's default language: the language of its scheduled reports (admins only).
+#[server(endpoint = "set_account_language")]
+pub async fn set_account_language(language: String) -> Result<(), AppError> {
+    use crate::auth::session::admin;
+
+    let (user, state) = admin().await?;
+    let chosen = crate::locale::parse(&language)
+        .ok_or_else(|| AppError::field("language", "Choose one of the console's languages: en (English) or zh-CN (简体中文)."))?;
+    crate::auth::repo::set_account_locale(&state.db, user.account_id(), &user.actor(), crate::locale::tag(chosen)).await
 }
 
 /// Messages of this account in the local outbox, newest first.

@@ -54,6 +54,8 @@ pub struct EmailSettings {
     /// Mail of this account goes to the local outbox.
     pub outbox_mode: bool,
     pub time_zone: String,
+    /// The account's default language (`en`, `zh-CN`): its scheduled reports are written in it.
+    pub language: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

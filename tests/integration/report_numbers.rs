@@ -680,6 +680,7 @@ async fn every_report_number_equals_an_independent_recount() {
                 period,
                 generated_at: end + 3600,
                 members,
+                language: bulwark::locale::Locale::en,
             };
             let document = generate::build(app.db(), &request).await.unwrap();
             let expected = recount(&rows, accounts[0], members, start, end);
@@ -754,6 +755,6 @@ async fn last_week(app: &TestApp, account_id: i64) -> ReportDocument {
     let tz = chrono_tz::UTC;
     let today = chrono::DateTime::from_timestamp(now(), 0).unwrap().date_naive();
     let period = (today - chrono::Duration::days(6), today);
-    let request = generate::Request { account_id, report_name: "Custom", sections: &Section::ALL, tz, period, generated_at: now(), members: &[] };
+    let request = generate::Request { account_id, report_name: "Custom", sections: &Section::ALL, tz, period, generated_at: now(), members: &[], language: bulwark::locale::Locale::en };
     generate::build(app.db(), &request).await.unwrap()
 }

@@ -448,7 +448,7 @@ async fn report_numbers_match_the_database() {
 
     let document = generate::build(
         app.db(),
-        &generate::Request { account_id, report_name: "Weekly", sections: &Section::ALL, tz, period, generated_at: now(), members: &[] },
+        &generate::Request { account_id, report_name: "Weekly", sections: &Section::ALL, tz, period, generated_at: now(), members: &[], language: bulwark::locale::Locale::en },
     )
     .await
     .unwrap();
@@ -499,4 +499,58 @@ async fn scheduled_reports_are_skipped_once_the_edition_is_lowered() {
     assert_eq!(archive, None);
     assert_eq!(app.count("SELECT COUNT(*) FROM report_archive").await, 0);
     assert_eq!(app.call(Some(&admin), "list_outbox", &[]).await.json().as_array().unwrap().len(), 0);
+}
+
+/// An account whose default language is Chinese gets its reports in Chinese: the archived
+/// document, its CSV headers, and the emailed PDF drawn with the CJK font. Only admins set it,
+/// and only to one of the console's languages.
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_are_written_in_the_accounts_language() {
+    let app = TestApp::new().await;
+    let (_, admin) = setup(&app).await;
+    app.user(app.count("SELECT id FROM accounts WHERE name = 'Alpha'").await, "viewer@alpha.test", Role::Viewer).await;
+    let viewer = app.sign_in("viewer@alpha.test").await;
+    let sink = SmtpSink::start();
+    app.call(Some(&admin), "save_smtp_settings", &form(&sink.settings_form())).await;
+
+    let refused = app.call(Some(&admin), "set_account_language", &[("language", "fr")]).await;
+    // Verify bad input and viewers are refused, and nothing changes.
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.json()["Validation"]["language"].as_str().unwrap().contains("zh-CN"));
+    assert_eq!(app.call(Some(&viewer), "set_account_language", &[("language", "zh-CN")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.call(Some(&admin), "get_email_settings", &[]).await.json()["language"], "en");
+
+    let saved = app.call(Some(&admin), "set_account_language", &[("language", "zh-CN")]).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(app.call(Some(&admin), "get_email_settings", &[]).await.json()["language"], "zh-CN");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.language'").await, 1);
+
+    let created = app.call(Some(&admin), "create_report", &form(&report("周报", "weekly", "ann@alpha.test", &["assets", "alerts"]))).await;
+    let id = created.json().as_i64().unwrap().to_string();
+    let sent = app.call(Some(&admin), "send_report_now", &[("id", &id)]).await;
+    assert_eq!(sent.json()["status"], "Sent", "{}", sent.body);
+
+    // Verify the document is Chinese: its language, section titles and table headers.
+    let history = app.call(Some(&admin), "get_report_history", &[("id", &id)]).await.json();
+    let archive_id = history["deliveries"][0]["archive_id"].as_i64().unwrap();
+    let archived = app.call(Some(&admin), "get_archived_report", &[("id", &archive_id.to_string())]).await.json();
+    let document = &archived["document"];
+    assert_eq!(document["language"], "zh-CN");
+    assert_eq!(document["sections"][0]["title"], "资产");
+    assert_eq!(document["sections"][1]["title"], "告警");
+    assert_eq!(document["summary"]["rows"][0]["label"], "漏洞");
+    let csv = app.get(Some(&admin), &format!("/reports/archive/{archive_id}/csv/alerts")).await;
+    assert!(csv.body.trim_start_matches('\u{feff}').starts_with("告警,类型,等级,发生次数,仍未处理"), "{}", csv.body);
+
+    // Verify the mailed PDF says it in Chinese, with the Chinese glyphs from a CJK font.
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let pdf = attachment(&messages[0].raw, "application/pdf");
+    let text: String = pdf_extract::extract_text_from_mem(&pdf).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    for needle in ["BULWARK安全报告", "周报", "安全评分：", "统计口径"] {
+        assert!(text.contains(needle), "PDF lacks {needle}: {text}");
+    }
+    if bulwark::reports::render::has_cjk_font() {
+        assert!(pdf.windows(9).any(|w| w == b"WenQuanYi") || pdf.windows(4).any(|w| w == b"Noto"), "no CJK font in the PDF");
+    }
 }

@@ -1,5 +1,6 @@
 //! Charts as SVG: drawn once per section and reused by the console, the email images and the PDF.
 
+use crate::locale::{td_string, Locale};
 use std::fmt::Write as _;
 
 use super::common::{esc, fmt_int, has_data, severity_color, truncate_chars, BLUE, BORDER, GRID, INK, MUTED, TRACK};
@@ -10,7 +11,7 @@ pub const CHART_WIDTH: u32 = 640;
 /// Height of a chart SVG unless a bar chart needs more rows.
 pub const CHART_HEIGHT: u32 = 220;
 /// Font stack written into every chart SVG.
-pub const CHART_FONT_FAMILY: &str = "DejaVu Sans, Liberation Sans, Arial, sans-serif";
+pub const CHART_FONT_FAMILY: &str = "DejaVu Sans, Liberation Sans, WenQuanYi Micro Hei, Noto Sans CJK SC, Arial, sans-serif";
 /// Text drawn inside a chart without data.
 pub const EMPTY_CHART_TEXT: &str = "Nothing in this period";
 
@@ -41,8 +42,13 @@ fn bar_rows(chart: &Chart) -> usize {
     }
 }
 
-/// One chart as a standalone SVG document (no scripts, no external resources).
+/// One chart as a standalone SVG document (no scripts, no external resources), in English.
 pub fn chart_svg(chart: &Chart) -> String {
+    chart_svg_in(chart, Locale::en)
+}
+
+/// One chart as a standalone SVG document, its own words (the empty-chart line) in `l`.
+pub fn chart_svg_in(chart: &Chart, l: Locale) -> String {
     let (w, h) = chart_size(chart);
     let mut s = String::with_capacity(4096);
     let _ = write!(
@@ -66,9 +72,10 @@ pub fn chart_svg(chart: &Chart) -> String {
     if !has_data(chart) {
         let _ = write!(
             s,
-            r#"<text x="{}" y="{}" font-size="14" fill="{MUTED}" text-anchor="middle">{EMPTY_CHART_TEXT}</text>"#,
+            r#"<text x="{}" y="{}" font-size="14" fill="{MUTED}" text-anchor="middle">{}</text>"#,
             w / 2,
-            h / 2 + 10
+            h / 2 + 10,
+            td_string!(l, report.doc.empty_chart)
         );
     } else {
         match chart.kind {
@@ -250,7 +257,7 @@ fn line_svg(s: &mut String, chart: &Chart, w: u32, h: u32) {
 
 /// One SVG per section, in `doc.sections` order.
 pub fn chart_svgs(doc: &ReportDocument) -> Vec<String> {
-    doc.sections.iter().map(|s| chart_svg(&s.chart)).collect()
+    doc.sections.iter().map(|s| chart_svg_in(&s.chart, doc.locale())).collect()
 }
 
 #[cfg(test)]

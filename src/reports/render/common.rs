@@ -1,6 +1,7 @@
 //! What every output shares: the colours, the empty-section sentence, escaping and cutting of
 //! text, number and date formats, and the facts about a table (columns, numeric columns, widths).
 
+use crate::locale::{td_string, Locale};
 use crate::reports::document::{Chart, Summary, Table};
 
 /// Sentence shown for an empty section (HTML, text and PDF).
@@ -78,11 +79,11 @@ pub(super) fn fmt_opt(v: Option<i64>) -> String {
     v.map(fmt_int).unwrap_or_else(|| "—".to_string())
 }
 
-/// Unix seconds as "YYYY-MM-DD HH:MM UTC".
-pub(super) fn fmt_utc(secs: i64) -> String {
+/// Unix seconds as "YYYY-MM-DD HH:MM UTC" (the same in both languages).
+pub(super) fn fmt_utc(secs: i64, l: Locale) -> String {
     chrono::DateTime::from_timestamp(secs, 0)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "unknown time".to_string())
+        .unwrap_or_else(|| td_string!(l, report.doc.unknown_time).to_string())
 }
 
 /// Score change against the previous period: (arrow, signed difference, colour).
@@ -96,17 +97,28 @@ pub(super) fn score_change(summary: &Summary) -> Option<(&'static str, String, &
     })
 }
 
-pub(super) fn score_change_text(summary: &Summary) -> String {
+pub(super) fn score_change_text(summary: &Summary, l: Locale) -> String {
     match (score_change(summary), summary.previous_score) {
         (Some((arrow, diff, _)), Some(prev)) => {
-            format!("{arrow} {diff} vs previous period ({})", fmt_int(prev))
+            format!("{arrow} {diff} {} ({})", td_string!(l, report.doc.vs_previous), fmt_int(prev))
         }
-        _ => "no previous score".to_string(),
+        _ => td_string!(l, report.doc.no_previous_score).to_string(),
     }
 }
 
-pub(super) fn summary_header() -> [&'static str; 5] {
-    ["Kind", "New", "Resolved", "Still open", "vs previous period"]
+pub(super) fn summary_header(l: Locale) -> [&'static str; 5] {
+    [
+        td_string!(l, report.doc.kind),
+        td_string!(l, report.doc.new),
+        td_string!(l, report.doc.resolved),
+        td_string!(l, report.doc.still_open),
+        td_string!(l, report.doc.vs_previous),
+    ]
+}
+
+/// "Nothing in this period." in the report's language.
+pub(super) fn empty_section_text(l: Locale) -> &'static str {
+    td_string!(l, report.doc.empty_section)
 }
 
 /// The summary rows as display strings, in [`summary_header`] order.
@@ -201,17 +213,38 @@ pub(super) fn fit_widths(natural: &[f32], avail: f32) -> Vec<f32> {
     out
 }
 
-/// Splits text into lines that `fits` accepts, at spaces (a word too long for any line stands
-/// alone on its own).
+/// Whether a line may break before `c` without a space: Chinese, Japanese and Korean text.
+fn breaks_anywhere(c: char) -> bool {
+    matches!(c, '\u{2E80}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7AF}' | '\u{F900}'..='\u{FAFF}' | '\u{FF00}'..='\u{FFEF}')
+}
+
+/// Splits text into lines that `fits` accepts, at spaces, and between the characters of
+/// Chinese text, which has none (a word too long for any line stands alone on its own).
 pub(super) fn wrap(text: &str, fits: impl Fn(&str) -> bool) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
-        let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+    // Each piece, and whether a space goes before it.
+    let pieces = text.split_whitespace().flat_map(|word| {
+        let mut pieces: Vec<(String, bool)> = Vec::new();
+        for c in word.chars() {
+            let alone = breaks_anywhere(c);
+            match pieces.last_mut() {
+                Some((piece, _)) if !alone && !piece.chars().last().is_some_and(breaks_anywhere) => piece.push(c),
+                _ => pieces.push((c.to_string(), pieces.is_empty())),
+            }
+        }
+        pieces
+    });
+    for (word, spaced) in pieces {
+        let candidate = match (line.is_empty(), spaced) {
+            (true, _) => word.clone(),
+            (false, true) => format!("{line} {word}"),
+            (false, false) => format!("{line}{word}"),
+        };
         if line.is_empty() || fits(&candidate) {
             line = candidate;
         } else {
-            lines.push(std::mem::replace(&mut line, word.to_string()));
+            lines.push(std::mem::replace(&mut line, word));
         }
     }
     if !line.is_empty() {

@@ -10,6 +10,10 @@ use super::common::clean;
 
 const FONT_DIRS: [&str; 2] = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation"];
 const SANS_FAMILIES: [&str; 2] = ["DejaVu Sans", "Liberation Sans"];
+/// Fonts with Chinese glyphs, for text the Latin fonts lack (Debian: `fonts-wqy-microhei`,
+/// `fonts-noto-cjk`).
+const CJK_FAMILIES: [&str; 4] = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC"];
+const CJK_FONT_DIRS: [&str; 2] = ["/usr/share/fonts/truetype/wqy", "/usr/share/fonts/opentype/noto"];
 
 fn has_family(db: &fontdb::Database, family: &str) -> bool {
     db.faces().any(|f| f.families.iter().any(|(name, _)| name == family))
@@ -23,6 +27,11 @@ pub(super) fn font_db() -> Arc<fontdb::Database> {
         db.load_system_fonts();
         for dir in FONT_DIRS {
             if !SANS_FAMILIES.iter().any(|f| has_family(&db, f)) {
+                db.load_fonts_dir(dir);
+            }
+        }
+        for dir in CJK_FONT_DIRS {
+            if !CJK_FAMILIES.iter().any(|f| has_family(&db, f)) {
                 db.load_fonts_dir(dir);
             }
         }
@@ -55,6 +64,14 @@ pub(super) fn parse_svg(svg: &str) -> Result<usvg::Tree, String> {
 pub(super) struct PdfFontData {
     pub(super) regular: (Arc<Vec<u8>>, u32),
     pub(super) bold: (Arc<Vec<u8>>, u32),
+    /// For characters the regular font lacks (Chinese), when a CJK font is installed.
+    pub(super) cjk: Option<(Arc<Vec<u8>>, u32)>,
+}
+
+/// Whether a font with Chinese glyphs is installed (or in `BULWARK_FONT_DIR`).
+pub fn has_cjk_font() -> bool {
+    let db = font_db();
+    CJK_FAMILIES.iter().any(|f| has_family(&db, f))
 }
 
 fn load_face(db: &fontdb::Database, family: &str, weight: fontdb::Weight) -> Option<(Arc<Vec<u8>>, u32)> {
@@ -76,7 +93,8 @@ pub(super) fn pdf_fonts() -> Result<&'static PdfFontData, String> {
             SANS_FAMILIES.iter().find_map(|family| {
                 let regular = load_face(&db, family, fontdb::Weight::NORMAL)?;
                 let bold = load_face(&db, family, fontdb::Weight::BOLD).unwrap_or_else(|| regular.clone());
-                Some(PdfFontData { regular, bold })
+                let cjk = CJK_FAMILIES.iter().find_map(|f| load_face(&db, f, fontdb::Weight::NORMAL));
+                Some(PdfFontData { regular, bold, cjk })
             })
         })
         .as_ref()
@@ -87,11 +105,35 @@ pub(super) fn pdf_fonts() -> Result<&'static PdfFontData, String> {
 pub(super) struct Metrics<'a> {
     pub(super) regular: ttf_parser::Face<'a>,
     pub(super) bold: ttf_parser::Face<'a>,
+    pub(super) cjk: Option<ttf_parser::Face<'a>>,
 }
 
 impl Metrics<'_> {
-    fn char_width(&self, c: char, size: f32, bold: bool) -> f32 {
+    /// Whether `c` is drawn with the CJK font: the Latin face lacks it and the CJK face has it.
+    pub(super) fn falls_back(&self, c: char, bold: bool) -> bool {
         let face = if bold { &self.bold } else { &self.regular };
+        face.glyph_index(c).is_none() && self.cjk.as_ref().is_some_and(|f| f.glyph_index(c).is_some())
+    }
+
+    /// `text` cut into runs drawn with one font each: `(true, run)` for the CJK font.
+    pub(super) fn runs(&self, text: &str, bold: bool) -> Vec<(bool, String)> {
+        let mut runs: Vec<(bool, String)> = Vec::new();
+        for c in text.chars() {
+            let cjk = self.falls_back(c, bold);
+            match runs.last_mut() {
+                Some((last, run)) if *last == cjk => run.push(c),
+                _ => runs.push((cjk, c.to_string())),
+            }
+        }
+        runs
+    }
+
+    fn char_width(&self, c: char, size: f32, bold: bool) -> f32 {
+        let face = match &self.cjk {
+            Some(cjk) if self.falls_back(c, bold) => cjk,
+            _ if bold => &self.bold,
+            _ => &self.regular,
+        };
         let upem = f32::from(face.units_per_em().max(1));
         let gid = face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0));
         f32::from(face.glyph_hor_advance(gid).unwrap_or(0)) / upem * size

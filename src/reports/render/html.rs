@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use super::chart::chart_size;
 use super::common::{
     cell, clean, column_count, esc, fmt_int, fmt_opt, fmt_utc, numeric_columns, score_change, summary_cells,
-    summary_header, truncate_chars, BLUE, BORDER, EMAIL_MAX_ROWS, EMPTY_SECTION_TEXT, GRID, INK, MUTED,
+    summary_header, truncate_chars, empty_section_text, BLUE, BORDER, EMAIL_MAX_ROWS, GRID, INK, MUTED,
 };
-use crate::reports::document::{ReportDocument, SectionData, COUNTING_NOTES, COUNTING_TITLE};
+use crate::locale::{td_string, Locale};
+use crate::reports::document::{counting_notes, counting_title, ReportDocument, SectionData};
 
 const EMAIL_WIDTH: u32 = 680;
 const EMAIL_PAD: u32 = 24;
@@ -50,7 +51,7 @@ fn html_table(s: &mut String, header: &[String], rows: &[Vec<String>], numeric: 
     s.push_str("</table>");
 }
 
-fn html_section(s: &mut String, i: usize, section: &SectionData) {
+fn html_section(s: &mut String, i: usize, section: &SectionData, l: Locale) {
     let inner = EMAIL_WIDTH - 2 * EMAIL_PAD;
     let (cw, ch) = chart_size(&section.chart);
     let img_h = (f64::from(inner) * f64::from(ch) / f64::from(cw.max(1))).round() as u32;
@@ -68,7 +69,7 @@ fn html_section(s: &mut String, i: usize, section: &SectionData) {
     );
     let n = column_count(&section.table);
     if section.empty {
-        let _ = write!(s, r#"<p style="{HTML_FONT}margin:0;font-size:14px;color:{MUTED};">{EMPTY_SECTION_TEXT}</p>"#);
+        let _ = write!(s, r#"<p style="{HTML_FONT}margin:0;font-size:14px;color:{MUTED};">{}</p>"#, empty_section_text(l));
     } else if n > 0 && !section.table.rows.is_empty() {
         let t = &section.table;
         if !t.title.trim().is_empty() && t.title != section.title {
@@ -82,11 +83,12 @@ fn html_section(s: &mut String, i: usize, section: &SectionData) {
         let shown = &t.rows[..t.rows.len().min(EMAIL_MAX_ROWS)];
         html_table(s, &header, shown, &numeric_columns(&t.rows, n));
         if t.rows.len() > shown.len() {
+            let shown = fmt_int(shown.len() as i64);
+            let total = fmt_int(i64::try_from(t.rows.len()).unwrap_or(i64::MAX));
             let _ = write!(
                 s,
-                r#"<p style="{HTML_FONT}margin:6px 0 0 0;font-size:12px;color:{MUTED};">Showing {} of {} rows. The PDF report and Bulwark have them all.</p>"#,
-                fmt_int(shown.len() as i64),
-                fmt_int(i64::try_from(t.rows.len()).unwrap_or(i64::MAX))
+                r#"<p style="{HTML_FONT}margin:6px 0 0 0;font-size:12px;color:{MUTED};">{}</p>"#,
+                esc(&td_string!(l, report.doc.html_showing, shown, total))
             );
         }
     }
@@ -99,17 +101,20 @@ fn html_section(s: &mut String, i: usize, section: &SectionData) {
 /// [`chart_png`](super::chart_png) of `doc.sections[i].chart` with content id [`chart_content_id`]`(i)`).
 /// `console_url` is linked only when it is an http(s) URL.
 pub fn email_html(doc: &ReportDocument, console_url: &str) -> String {
+    let l = doc.locale();
+    let lang = crate::locale::tag(l);
     let mut s = String::with_capacity(32 * 1024);
     let title = esc(&doc.report_name);
     let _ = write!(
         s,
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="x-apple-disable-message-reformatting"><title>{title}</title></head>"#
+        r#"<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="x-apple-disable-message-reformatting"><title>{title}</title></head>"#
     );
     s.push_str(r#"<body style="margin:0;padding:0;background-color:#f3f4f6;">"#);
     // Preheader: the line mail clients show next to the subject.
     let _ = write!(
         s,
-        r#"<div style="display:none;max-height:0;overflow:hidden;opacity:0;mso-hide:all;">Security score {} · {} · {}</div>"#,
+        r#"<div style="display:none;max-height:0;overflow:hidden;opacity:0;mso-hide:all;">{} {} · {} · {}</div>"#,
+        td_string!(l, report.doc.security_score),
         fmt_int(doc.summary.score),
         esc(&doc.account_name),
         esc(&doc.period_label())
@@ -123,12 +128,13 @@ pub fn email_html(doc: &ReportDocument, console_url: &str) -> String {
     // Header.
     let _ = write!(
         s,
-        r#"<tr><td style="background-color:#0b2545;padding:20px {EMAIL_PAD}px;"><p style="{HTML_FONT}margin:0 0 4px 0;font-size:11px;letter-spacing:1px;text-transform:uppercase;color:#9fb3c8;">Bulwark security report</p><h1 style="{HTML_FONT}margin:0 0 10px 0;font-size:22px;line-height:28px;color:#ffffff;">{title}</h1>"#
+        r#"<tr><td style="background-color:#0b2545;padding:20px {EMAIL_PAD}px;"><p style="{HTML_FONT}margin:0 0 4px 0;font-size:11px;letter-spacing:1px;text-transform:uppercase;color:#9fb3c8;">{heading}</p><h1 style="{HTML_FONT}margin:0 0 10px 0;font-size:22px;line-height:28px;color:#ffffff;">{title}</h1>"#,
+        heading = td_string!(l, report.doc.html_heading)
     );
     let meta = [
-        ("Account", format!("{} ({})", clean(&doc.account_name), clean(&doc.account_no))),
-        ("Period", format!("{} ({})", doc.period_label(), clean(&doc.time_zone))),
-        ("Generated", fmt_utc(doc.generated_at)),
+        (td_string!(l, report.doc.account), format!("{} ({})", clean(&doc.account_name), clean(&doc.account_no))),
+        (td_string!(l, report.doc.period), format!("{} ({})", doc.period_label(), clean(&doc.time_zone))),
+        (td_string!(l, report.doc.generated), fmt_utc(doc.generated_at, l)),
     ];
     for (k, v) in meta {
         let _ = write!(
@@ -143,36 +149,40 @@ pub fn email_html(doc: &ReportDocument, console_url: &str) -> String {
     let _ = write!(s, r#"<tr><td style="padding:20px {EMAIL_PAD}px 12px {EMAIL_PAD}px;">"#);
     let _ = write!(
         s,
-        r#"<h2 style="{HTML_FONT}margin:0 0 10px 0;font-size:17px;line-height:22px;color:{INK};">Summary</h2>"#
+        r#"<h2 style="{HTML_FONT}margin:0 0 10px 0;font-size:17px;line-height:22px;color:{INK};">{}</h2>"#,
+        td_string!(l, report.doc.summary)
     );
     let change = match score_change(&doc.summary) {
         Some((arrow, diff, color)) => format!(
-            r#"<span style="color:{color};font-weight:bold;">{arrow} {diff}</span> vs previous period ({})"#,
+            r#"<span style="color:{color};font-weight:bold;">{arrow} {diff}</span> {} ({})"#,
+            td_string!(l, report.doc.vs_previous),
             fmt_opt(doc.summary.previous_score)
         ),
-        None => "no previous score".to_string(),
+        None => td_string!(l, report.doc.no_previous_score).to_string(),
     };
     let _ = write!(
         s,
-        r#"<p style="{HTML_FONT}margin:0 0 14px 0;font-size:14px;color:{MUTED};">Security score <span style="font-size:28px;line-height:32px;font-weight:bold;color:{INK};">{}</span>&nbsp;&nbsp;{change}</p>"#,
+        r#"<p style="{HTML_FONT}margin:0 0 14px 0;font-size:14px;color:{MUTED};">{} <span style="font-size:28px;line-height:32px;font-weight:bold;color:{INK};">{}</span>&nbsp;&nbsp;{change}</p>"#,
+        td_string!(l, report.doc.security_score),
         fmt_int(doc.summary.score)
     );
     if !doc.summary.rows.is_empty() {
-        let header: Vec<String> = summary_header().iter().map(|h| h.to_string()).collect();
+        let header: Vec<String> = summary_header(l).iter().map(|h| h.to_string()).collect();
         html_table(&mut s, &header, &summary_cells(&doc.summary), &[false, true, true, true, true]);
     }
     s.push_str("</td></tr>");
 
     for (i, section) in doc.sections.iter().enumerate() {
-        html_section(&mut s, i, section);
+        html_section(&mut s, i, section, l);
     }
 
     // How the numbers are counted.
     let _ = write!(
         s,
-        r#"<tr><td style="padding:12px {EMAIL_PAD}px 8px {EMAIL_PAD}px;border-top:1px solid {GRID};"><h2 style="{HTML_FONT}margin:0 0 6px 0;font-size:14px;line-height:20px;color:{INK};">{COUNTING_TITLE}</h2>"#
+        r#"<tr><td style="padding:12px {EMAIL_PAD}px 8px {EMAIL_PAD}px;border-top:1px solid {GRID};"><h2 style="{HTML_FONT}margin:0 0 6px 0;font-size:14px;line-height:20px;color:{INK};">{}</h2>"#,
+        counting_title(l)
     );
-    for note in COUNTING_NOTES {
+    for note in counting_notes(l) {
         let _ = write!(s, r#"<p style="{HTML_FONT}margin:0 0 6px 0;font-size:12px;line-height:17px;color:{MUTED};">{}</p>"#, esc(note));
     }
     s.push_str("</td></tr>");
@@ -180,17 +190,17 @@ pub fn email_html(doc: &ReportDocument, console_url: &str) -> String {
     // Footer.
     let link = if console_url.starts_with("https://") || console_url.starts_with("http://") {
         format!(
-            r#"<a href="{}" style="{HTML_FONT}display:inline-block;background-color:{BLUE};color:#ffffff;text-decoration:none;font-weight:bold;font-size:14px;padding:10px 18px;border-radius:6px;">Open Bulwark</a>"#,
-            esc(console_url)
+            r#"<a href="{}" style="{HTML_FONT}display:inline-block;background-color:{BLUE};color:#ffffff;text-decoration:none;font-weight:bold;font-size:14px;padding:10px 18px;border-radius:6px;">{}</a>"#,
+            esc(console_url),
+            td_string!(l, report.doc.open_console)
         )
     } else {
-        "Open Bulwark".to_string()
+        td_string!(l, report.doc.open_console).to_string()
     };
     let _ = write!(
         s,
-        r#"<tr><td style="padding:16px {EMAIL_PAD}px 24px {EMAIL_PAD}px;border-top:1px solid {GRID};">{link}<p style="{HTML_FONT}margin:14px 0 0 0;font-size:12px;line-height:18px;color:{MUTED};">This report was generated by Bulwark for {} ({}). You receive it because you are listed as a recipient of this report.</p></td></tr>"#,
-        esc(&doc.account_name),
-        esc(&doc.account_no)
+        r#"<tr><td style="padding:16px {EMAIL_PAD}px 24px {EMAIL_PAD}px;border-top:1px solid {GRID};">{link}<p style="{HTML_FONT}margin:14px 0 0 0;font-size:12px;line-height:18px;color:{MUTED};">{}</p></td></tr>"#,
+        esc(&td_string!(l, report.doc.html_footer, account = doc.account_name.clone(), account_no = doc.account_no.clone()))
     );
     s.push_str("</table></td></tr></table></body></html>");
     s
@@ -198,6 +208,7 @@ pub fn email_html(doc: &ReportDocument, console_url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::reports::render::EMPTY_SECTION_TEXT;
     use super::super::tests::{long_document, sample_document};
     use super::*;
     use crate::reports::model::Section;

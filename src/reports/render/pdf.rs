@@ -18,10 +18,11 @@ use resvg::usvg;
 use super::chart::{chart_size, chart_svgs, CHART_HEIGHT, CHART_WIDTH};
 use super::common::{
     cell, clean, column_count, fit_widths, fmt_int, fmt_utc, numeric_columns, score_change, score_change_text,
-    summary_cells, summary_header, wrap, BLUE, BORDER, EMPTY_SECTION_TEXT, GRID, INK, MUTED,
+    summary_cells, summary_header, wrap, empty_section_text, BLUE, BORDER, GRID, INK, MUTED,
 };
 use super::fonts::{parse_svg, pdf_fonts, Metrics};
-use crate::reports::document::{ReportDocument, COUNTING_NOTES, COUNTING_TITLE};
+use crate::locale::{td_string, Locale};
+use crate::reports::document::{counting_notes, counting_title, ReportDocument};
 
 const PAGE_W: f32 = 595.28;
 const PAGE_H: f32 = 841.89;
@@ -51,6 +52,8 @@ enum Op {
 
 struct Layout<'a> {
     m: &'a Metrics<'a>,
+    /// The report's language, for the words the layout adds ("(continued)").
+    language: Locale,
     pages: Vec<Vec<Op>>,
     /// Top of the free space on the current page.
     y: f32,
@@ -59,8 +62,8 @@ struct Layout<'a> {
 }
 
 impl<'a> Layout<'a> {
-    fn new(m: &'a Metrics<'a>) -> Self {
-        let mut l = Layout { m, pages: Vec::new(), y: 0.0, bookmarks: Vec::new() };
+    fn new(m: &'a Metrics<'a>, language: Locale) -> Self {
+        let mut l = Layout { m, language, pages: Vec::new(), y: 0.0, bookmarks: Vec::new() };
         l.new_page();
         l
     }
@@ -144,7 +147,7 @@ impl<'a> Layout<'a> {
         };
         let header_row = |l: &mut Layout, continued: bool| {
             if continued {
-                l.text(&format!("{caption} (continued)"), 9.0, false, MUTED, 16.0);
+                l.text(&format!("{caption} {}", td_string!(l.language, report.doc.continued)), 9.0, false, MUTED, 16.0);
             }
             draw_row(l, &|i| header[i].clone(), true, Some("#f6f8fa"));
         };
@@ -162,27 +165,31 @@ impl<'a> Layout<'a> {
 }
 
 fn layout_pdf<'a>(doc: &ReportDocument, m: &'a Metrics<'a>, svg_sizes: &[(u32, u32)]) -> Layout<'a> {
-    let mut l = Layout::new(m);
+    let lang = doc.locale();
+    let mut l = Layout::new(m, lang);
+    // "Account: value" (English), "账号：value" (Chinese).
+    let colon = if lang == Locale::en { ": " } else { "：" };
     // Header.
-    l.text("BULWARK SECURITY REPORT", 8.0, true, MUTED, 14.0);
+    l.text(td_string!(lang, report.doc.heading), 8.0, true, MUTED, 14.0);
     l.text(&doc.report_name, 20.0, true, INK, 28.0);
-    l.text(&format!("Account: {} ({})", doc.account_name, doc.account_no), 10.0, false, INK, 15.0);
-    l.text(&format!("Period: {} ({})", doc.period_label(), doc.time_zone), 10.0, false, INK, 15.0);
-    l.text(&format!("Generated: {}", fmt_utc(doc.generated_at)), 10.0, false, INK, 15.0);
+    l.text(&format!("{}{colon}{} ({})", td_string!(lang, report.doc.account), doc.account_name, doc.account_no), 10.0, false, INK, 15.0);
+    l.text(&format!("{}{colon}{} ({})", td_string!(lang, report.doc.period), doc.period_label(), doc.time_zone), 10.0, false, INK, 15.0);
+    l.text(&format!("{}{colon}{}", td_string!(lang, report.doc.generated), fmt_utc(doc.generated_at, lang)), 10.0, false, INK, 15.0);
     l.y += 8.0;
     l.rule();
     l.y += 12.0;
 
     // Summary.
-    l.bookmarks.push(("Summary".to_string(), l.pages.len() - 1, l.y));
-    l.text("Summary", 14.0, true, INK, 22.0);
+    let summary = td_string!(lang, report.doc.summary);
+    l.bookmarks.push((summary.to_string(), l.pages.len() - 1, l.y));
+    l.text(summary, 14.0, true, INK, 22.0);
     l.ensure(24.0);
-    let score = format!("Security score: {}", fmt_int(doc.summary.score));
+    let score = format!("{}{colon}{}", td_string!(lang, report.doc.security_score), fmt_int(doc.summary.score));
     let score_w = m.width(&score, 14.0, true);
     l.push(Op::Text { x: MARGIN, y: l.y + 17.0, size: 14.0, bold: true, color: hex(INK), text: score });
     let (change, color) = match score_change(&doc.summary) {
-        Some((_, _, color)) => (score_change_text(&doc.summary), color),
-        None => ("no previous score".to_string(), MUTED),
+        Some((_, _, color)) => (score_change_text(&doc.summary, lang), color),
+        None => (td_string!(lang, report.doc.no_previous_score).to_string(), MUTED),
     };
     let change = m.fit(&change, 10.0, false, (CONTENT_W - score_w - 12.0).max(20.0));
     l.push(Op::Text {
@@ -195,8 +202,8 @@ fn layout_pdf<'a>(doc: &ReportDocument, m: &'a Metrics<'a>, svg_sizes: &[(u32, u
     });
     l.y += 30.0;
     if !doc.summary.rows.is_empty() {
-        let header: Vec<String> = summary_header().iter().map(|h| h.to_string()).collect();
-        l.table("Summary", &header, &summary_cells(&doc.summary), &[false, true, true, true, true]);
+        let header: Vec<String> = summary_header(lang).iter().map(|h| h.to_string()).collect();
+        l.table(summary, &header, &summary_cells(&doc.summary), &[false, true, true, true, true]);
     }
     l.y += 18.0;
 
@@ -213,7 +220,7 @@ fn layout_pdf<'a>(doc: &ReportDocument, m: &'a Metrics<'a>, svg_sizes: &[(u32, u
         l.bookmarks.push((title.clone(), l.pages.len() - 1, l.y));
         l.text(&title, 14.0, true, INK, 24.0);
         if section.empty {
-            l.text(EMPTY_SECTION_TEXT, 10.0, false, MUTED, 16.0);
+            l.text(empty_section_text(lang), 10.0, false, MUTED, 16.0);
             l.y += 18.0;
             continue;
         }
@@ -235,9 +242,9 @@ fn layout_pdf<'a>(doc: &ReportDocument, m: &'a Metrics<'a>, svg_sizes: &[(u32, u
 
     // How the numbers are counted.
     l.ensure(20.0 + 4.0 * 12.0);
-    l.bookmarks.push((COUNTING_TITLE.to_string(), l.pages.len() - 1, l.y));
-    l.text(COUNTING_TITLE, 12.0, true, INK, 20.0);
-    for note in COUNTING_NOTES {
+    l.bookmarks.push((counting_title(lang).to_string(), l.pages.len() - 1, l.y));
+    l.text(counting_title(lang), 12.0, true, INK, 20.0);
+    for note in counting_notes(lang) {
         for line in wrap(note, |line| m.width(line, 8.5, false) <= CONTENT_W) {
             l.text(&line, 8.5, false, MUTED, 12.0);
         }
@@ -262,12 +269,21 @@ pub fn pdf(doc: &ReportDocument) -> Result<Vec<u8>, String> {
     fn face(font: &(Arc<Vec<u8>>, u32)) -> Result<ttf_parser::Face<'_>, String> {
         ttf_parser::Face::parse(font.0.as_slice(), font.1).map_err(|e| format!("font does not parse: {e}"))
     }
-    let metrics = Metrics { regular: face(&fonts.regular)?, bold: face(&fonts.bold)? };
+    let cjk_face = match &fonts.cjk {
+        Some(cjk) => Some(face(cjk)?),
+        None => None,
+    };
+    let metrics = Metrics { regular: face(&fonts.regular)?, bold: face(&fonts.bold)?, cjk: cjk_face };
     let font = |(data, index): &(Arc<Vec<u8>>, u32)| {
         Font::new(data.clone().into(), *index).ok_or_else(|| "font not usable for PDF".to_string())
     };
     let regular = font(&fonts.regular)?;
     let bold = font(&fonts.bold)?;
+    let cjk = match &fonts.cjk {
+        Some(data) => Some(font(data)?),
+        None => None,
+    };
+    let lang = doc.locale();
 
     let svgs = chart_svgs(doc);
     // A chart that does not parse (it always should) is left out rather than failing the report.
@@ -284,7 +300,7 @@ pub fn pdf(doc: &ReportDocument) -> Result<Vec<u8>, String> {
         let footer_y = PAGE_H - 24.0;
         let footer_left =
             metrics.fit(&format!("Bulwark · {} · {}", doc.report_name, doc.account_name), 8.0, false, CONTENT_W - 80.0);
-        let footer_right = format!("Page {} of {}", p + 1, total);
+        let footer_right = td_string!(lang, report.doc.page_of, page = p + 1, total);
         let right_x = PAGE_W - MARGIN - metrics.width(&footer_right, 8.0, false);
         let footer = [
             Op::Line { x1: MARGIN, x2: PAGE_W - MARGIN, y: footer_y - 12.0, color: hex(GRID) },
@@ -299,8 +315,17 @@ pub fn pdf(doc: &ReportDocument) -> Result<Vec<u8>, String> {
                     }
                     surface.set_stroke(None);
                     surface.set_fill(Some(fill(*color)));
-                    let f = if *is_bold { bold.clone() } else { regular.clone() };
-                    surface.draw_text(Point::from_xy(*x, *y), f, *size, text, false, TextDirection::Auto);
+                    // Run by run: Latin text in DejaVu/Liberation, what they lack (Chinese) in the CJK font.
+                    let mut run_x = *x;
+                    for (in_cjk, run) in metrics.runs(text, *is_bold) {
+                        let f = match &cjk {
+                            Some(cjk) if in_cjk => cjk.clone(),
+                            _ if *is_bold => bold.clone(),
+                            _ => regular.clone(),
+                        };
+                        surface.draw_text(Point::from_xy(run_x, *y), f, *size, &run, false, TextDirection::Auto);
+                        run_x += metrics.width(&run, *size, *is_bold);
+                    }
                 }
                 Op::Rect { x, y, w, h, color } => {
                     let mut pb = PathBuilder::new();
@@ -350,13 +375,14 @@ pub fn pdf(doc: &ReportDocument) -> Result<Vec<u8>, String> {
             .title(clean(&doc.report_name))
             .description(format!("{} – {}", clean(&doc.account_name), doc.period_label()))
             .creator("Bulwark".to_string())
-            .language("en".to_string()),
+            .language(crate::locale::tag(lang).to_string()),
     );
     document.finish().map_err(|e| format!("PDF generation failed: {e:?}"))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::reports::render::EMPTY_SECTION_TEXT;
     use super::super::tests::{long_document, sample_document};
     use super::*;
 

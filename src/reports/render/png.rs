@@ -2,7 +2,7 @@
 
 use resvg::tiny_skia;
 
-use super::chart::chart_svg;
+
 use super::fonts::{font_db, parse_svg};
 use crate::reports::document::Chart;
 
@@ -29,7 +29,12 @@ pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, String> {
 
 /// The chart as a PNG (its [`chart_svg`] rasterised at 2x), for inline email images.
 pub fn chart_png(chart: &Chart) -> Result<Vec<u8>, String> {
-    svg_to_png(&chart_svg(chart))
+    chart_png_in(chart, crate::locale::Locale::en)
+}
+
+/// [`chart_png`] with the chart's own words in `l`.
+pub fn chart_png_in(chart: &Chart, l: crate::locale::Locale) -> Result<Vec<u8>, String> {
+    svg_to_png(&super::chart::chart_svg_in(chart, l))
 }
 
 #[cfg(test)]

@@ -158,6 +158,7 @@ pub(super) fn sample_document() -> ReportDocument {
             ],
         },
         sections,
+        language: "en".into(),
     }
 }
 
@@ -218,3 +219,47 @@ fn nothing_panics_on_odd_documents() {
     assert!(email_text(&doc).contains("unknown time"));
 }
 
+
+/// A report in Chinese: the renderers' own words come from the Chinese catalogue, the
+/// document's words (titles, labels) are Chinese as `generate` writes them, and the PDF draws
+/// the Chinese glyphs with the CJK font rather than empty boxes.
+#[test]
+fn a_chinese_report_renders_in_chinese() {
+    let mut doc = sample_document();
+    doc.language = "zh-CN".into();
+    doc.report_name = "每周安全报告".into();
+    doc.sections[0].title = "资产".into();
+    doc.summary.rows[0].label = "漏洞".into();
+
+    let html = email_html(&doc, "https://bulwark.example");
+    for needle in [r#"<html lang="zh-CN""#, "Bulwark 安全报告", "每周安全报告", "安全评分", "概要", "统计口径", "较上期", "打开 Bulwark", "本期没有内容。"] {
+        assert!(html.contains(needle), "HTML lacks {needle:?}");
+    }
+    // The sample's own data (chart titles) stays as written; the renderer adds no English.
+    assert!(!html.contains("Bulwark security report") && !html.contains("How these numbers are counted"));
+
+    let text = email_text_with_link(&doc, "https://bulwark.example");
+    for needle in ["BULWARK 安全报告", "账号：Acme", "周期：2026-11-16", "安全评分: 72", "统计口径", "打开 Bulwark: https://bulwark.example"] {
+        assert!(text.contains(needle), "text lacks {needle:?}:\n{text}");
+    }
+
+    let bytes = pdf(&doc).expect("pdf");
+    let all = pdf_extract::extract_text_from_mem_by_pages(&bytes).expect("text").join("\n");
+    let squeezed: String = all.chars().filter(|c| !c.is_whitespace()).collect();
+    for needle in ["每周安全报告", "安全评分：72", "统计口径", "1.资产", "第1页"] {
+        assert!(squeezed.contains(needle), "PDF text lacks {needle:?}:\n{all}");
+    }
+    // Verify the Chinese is drawn with a font that has it, embedded beside the Latin one.
+    if super::has_cjk_font() {
+        assert!(bytes.windows(9).any(|w| w == b"WenQuanYi") || bytes.windows(5).any(|w| w == b"Noto"), "no CJK font embedded");
+    }
+}
+
+/// Chinese text wraps between characters; English only at spaces.
+#[test]
+fn chinese_wraps_between_characters() {
+    let fits = |line: &str| line.chars().count() <= 6;
+    assert_eq!(super::common::wrap("统计口径：本期发生的攻击", fits), ["统计口径：本", "期发生的攻击"]);
+    assert_eq!(super::common::wrap("one two three", |l: &str| l.len() <= 7), ["one two", "three"]);
+    assert_eq!(super::common::wrap("攻击 attack 次数", |l: &str| l.chars().count() <= 9), ["攻击 attack", "次数"]);
+}

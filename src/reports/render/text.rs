@@ -2,12 +2,12 @@
 
 use std::fmt::Write as _;
 
-use super::chart::EMPTY_CHART_TEXT;
 use super::common::{
     cell, clean, column_count, fit_widths, fmt_int, fmt_utc, numeric_columns, score_change_text, summary_cells,
-    summary_header, truncate_chars, wrap, EMAIL_MAX_ROWS, EMPTY_SECTION_TEXT,
+    summary_header, truncate_chars, wrap, empty_section_text, EMAIL_MAX_ROWS,
 };
-use crate::reports::document::{ReportDocument, COUNTING_NOTES, COUNTING_TITLE};
+use crate::locale::{td_string, Locale};
+use crate::reports::document::{counting_notes, counting_title, ReportDocument};
 
 /// Widest line of the text body (tables are fitted to this).
 const TEXT_WIDTH: usize = 96;
@@ -15,7 +15,7 @@ const TEXT_WIDTH: usize = 96;
 /// Columns shown at most in the text body (each needs 2 characters and a 2-space gap).
 const TEXT_MAX_COLUMNS: usize = (TEXT_WIDTH + 2) / 4;
 
-fn text_table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
+fn text_table(out: &mut String, header: &[String], rows: &[Vec<String>], l: Locale) {
     let n = header.len().min(TEXT_MAX_COLUMNS);
     if n == 0 {
         return;
@@ -62,36 +62,47 @@ fn text_table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
         line(out, &|i| cell(row, i).to_string());
     }
     if header.len() > n {
-        let _ = writeln!(out, "({} more columns in the PDF and CSV)", header.len() - n);
+        let _ = writeln!(out, "{}", td_string!(l, report.doc.more_columns, count = header.len() - n));
     }
 }
 
 /// The plain-text alternative of [`email_html`](super::email_html): same content, charts as "label: value" lines.
 pub fn email_text(doc: &ReportDocument) -> String {
+    let l = doc.locale();
+    // "Account:   value", the values aligned (English); "账号：value" (Chinese).
+    let field = |name: &str| if l == Locale::en { format!("{:<11}", format!("{name}:")) } else { format!("{name}：") };
     let mut s = String::with_capacity(8 * 1024);
-    let _ = writeln!(s, "BULWARK SECURITY REPORT");
+    let _ = writeln!(s, "{}", td_string!(l, report.doc.heading));
     let _ = writeln!(s, "{}", truncate_chars(&doc.report_name, TEXT_WIDTH));
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "Account:   {}",
+        "{}{}",
+        field(td_string!(l, report.doc.account)),
         truncate_chars(&format!("{} ({})", doc.account_name, doc.account_no), TEXT_WIDTH - 11)
     );
     let _ = writeln!(
         s,
-        "Period:    {}",
+        "{}{}",
+        field(td_string!(l, report.doc.period)),
         truncate_chars(&format!("{} ({})", doc.period_label(), doc.time_zone), TEXT_WIDTH - 11)
     );
-    let _ = writeln!(s, "Generated: {}", fmt_utc(doc.generated_at));
+    let _ = writeln!(s, "{}{}", field(td_string!(l, report.doc.generated)), fmt_utc(doc.generated_at, l));
     let _ = writeln!(s);
-    let _ = writeln!(s, "SUMMARY");
-    let _ = writeln!(s, "=======");
-    let score = format!("Security score: {}  ({})", fmt_int(doc.summary.score), score_change_text(&doc.summary));
+    let summary = td_string!(l, report.doc.summary).to_uppercase();
+    let _ = writeln!(s, "{summary}");
+    let _ = writeln!(s, "{}", "=".repeat(summary.chars().count()));
+    let score = format!(
+        "{}: {}  ({})",
+        td_string!(l, report.doc.security_score),
+        fmt_int(doc.summary.score),
+        score_change_text(&doc.summary, l)
+    );
     let _ = writeln!(s, "{}", truncate_chars(&score, TEXT_WIDTH));
     if !doc.summary.rows.is_empty() {
         let _ = writeln!(s);
-        let header: Vec<String> = summary_header().iter().map(|h| h.to_string()).collect();
-        text_table(&mut s, &header, &summary_cells(&doc.summary));
+        let header: Vec<String> = summary_header(l).iter().map(|h| h.to_string()).collect();
+        text_table(&mut s, &header, &summary_cells(&doc.summary), l);
     }
     for (i, section) in doc.sections.iter().enumerate() {
         let _ = writeln!(s);
@@ -99,7 +110,7 @@ pub fn email_text(doc: &ReportDocument) -> String {
         let _ = writeln!(s, "{}", heading.to_uppercase());
         let _ = writeln!(s, "{}", "=".repeat(heading.chars().count().min(TEXT_WIDTH)));
         if section.empty {
-            let _ = writeln!(s, "{EMPTY_SECTION_TEXT}");
+            let _ = writeln!(s, "{}", empty_section_text(l));
             continue;
         }
         let chart = &section.chart;
@@ -107,7 +118,7 @@ pub fn email_text(doc: &ReportDocument) -> String {
             let _ = writeln!(s, "{}:", truncate_chars(&chart.title, TEXT_WIDTH - 1));
         }
         if chart.points.is_empty() {
-            let _ = writeln!(s, "  {EMPTY_CHART_TEXT}");
+            let _ = writeln!(s, "  {}", td_string!(l, report.doc.empty_chart));
         }
         for p in &chart.points {
             let value = fmt_int(p.value);
@@ -123,21 +134,19 @@ pub fn email_text(doc: &ReportDocument) -> String {
             }
             let header: Vec<String> = (0..n).map(|i| t.columns.get(i).cloned().unwrap_or_default()).collect();
             let shown = &t.rows[..t.rows.len().min(EMAIL_MAX_ROWS)];
-            text_table(&mut s, &header, shown);
+            text_table(&mut s, &header, shown, l);
             if t.rows.len() > shown.len() {
-                let _ = writeln!(
-                    s,
-                    "(showing {} of {} rows; the PDF report and Bulwark have them all)",
-                    fmt_int(shown.len() as i64),
-                    fmt_int(i64::try_from(t.rows.len()).unwrap_or(i64::MAX))
-                );
+                let shown = fmt_int(shown.len() as i64);
+                let total = fmt_int(i64::try_from(t.rows.len()).unwrap_or(i64::MAX));
+                let _ = writeln!(s, "{}", td_string!(l, report.doc.showing, shown, total));
             }
         }
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "{}", COUNTING_TITLE.to_uppercase());
-    let _ = writeln!(s, "{}", "=".repeat(COUNTING_TITLE.chars().count()));
-    for note in COUNTING_NOTES {
+    let title = counting_title(l);
+    let _ = writeln!(s, "{}", title.to_uppercase());
+    let _ = writeln!(s, "{}", "=".repeat(title.chars().count()));
+    for note in counting_notes(l) {
         for (i, line) in wrap(note, |l| l.chars().count() <= TEXT_WIDTH - 2).into_iter().enumerate() {
             let _ = writeln!(s, "{}{line}", if i == 0 { "- " } else { "  " });
         }
@@ -147,7 +156,10 @@ pub fn email_text(doc: &ReportDocument) -> String {
     let _ = writeln!(
         s,
         "{}",
-        truncate_chars(&format!("Generated by Bulwark for {} ({}).", doc.account_name, doc.account_no), TEXT_WIDTH)
+        truncate_chars(
+            &td_string!(l, report.doc.generated_by, account = doc.account_name.clone(), account_no = doc.account_no.clone()),
+            TEXT_WIDTH
+        )
     );
     s
 }
@@ -155,12 +167,13 @@ pub fn email_text(doc: &ReportDocument) -> String {
 /// The text body with a link to the console appended ("Open Bulwark: URL").
 pub fn email_text_with_link(doc: &ReportDocument, console_url: &str) -> String {
     let mut s = email_text(doc);
-    let _ = writeln!(s, "Open Bulwark: {}", clean(console_url));
+    let _ = writeln!(s, "{}: {}", td_string!(doc.locale(), report.doc.open_console), clean(console_url));
     s
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::reports::render::EMPTY_SECTION_TEXT;
     use super::super::tests::{long_document, sample_document, NASTY};
     use super::*;
 

@@ -1,5 +1,5 @@
-//! The Account tab: the account's name, id and edition (read-only: the operator sets it) and its
-//! time zone.
+//! The Account tab: the account's name, id and edition (read-only: the operator sets it), its
+//! time zone and its default language.
 
 use leptos::prelude::*;
 
@@ -40,6 +40,7 @@ pub fn AccountSettingsPage() -> impl IntoView {
                         </p>
                     </section>
                     <TimeZoneCard admin settings=zone_settings/>
+                    <LanguageCard admin settings=zone_settings/>
                 })
             })}
         </Transition>
@@ -80,6 +81,46 @@ fn TimeZoneCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
                         {ZONE_SUGGESTIONS.iter().map(|z| view! { <option value=*z></option> }).collect_view()}
                     </datalist>
                     <button class="btn btn-primary" type="submit" disabled=!admin>"Save time zone"</button>
+                </ActionForm>
+                <FormError message=form_error/>
+            }/>
+        </section>
+    }
+}
+
+/// The account's default language: what its scheduled reports are written in.
+#[component]
+fn LanguageCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>) -> impl IntoView {
+    let action = ServerAction::<SetAccountLanguage>::new();
+    let errors = FormErrors::new();
+    let form_error = RwSignal::new(None::<String>);
+    let toaster = use_toaster();
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success("Report language changed.");
+            }
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Report language"</h2>
+            <p class="muted">"Scheduled and sent-now reports of this account are written in this language."</p>
+            <Loaded resource=settings loading="Loading…" render=move |s: EmailSettings| view! {
+                <ActionForm action=action attr:class="inline-form">
+                    <Field label="Language" name="language" error=errors.message("language")>
+                        <select id="language" name="language" disabled=!admin>
+                            {crate::locale::all()
+                                .into_iter()
+                                .map(|(option, name)| {
+                                    let tag = crate::locale::tag(option);
+                                    view! { <option value=tag selected=s.language == tag>{name}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    </Field>
+                    <button class="btn btn-primary" type="submit" disabled=!admin>"Save language"</button>
                 </ActionForm>
                 <FormError message=form_error/>
             }/>
