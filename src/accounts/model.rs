@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::editions::Edition;
 use crate::auth::model::{validate_email, validate_password, AccountKind};
 use crate::error::{AppError, FieldErrors};
+use crate::locale::{td_string, Locale};
 use crate::overview::score::RiskCounts;
 
 /// Invitations wait this long for an answer.
@@ -52,6 +53,17 @@ impl InvitationStatus {
             InvitationStatus::Declined => "Declined",
             InvitationStatus::Cancelled => "Cancelled",
             InvitationStatus::Expired => "Expired",
+        }
+    }
+
+    /// The label in the reader's language (`label` stays English for the server).
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            InvitationStatus::Pending => td_string!(locale, accounts.status.pending),
+            InvitationStatus::Accepted => td_string!(locale, accounts.status.accepted),
+            InvitationStatus::Declined => td_string!(locale, accounts.status.declined),
+            InvitationStatus::Cancelled => td_string!(locale, accounts.status.cancelled),
+            InvitationStatus::Expired => td_string!(locale, accounts.status.expired),
         }
     }
 }

@@ -20,26 +20,49 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
 use crate::overview::score::{ScoreBand, SeverityCounts};
+use crate::locale::{t, td_string, use_i18n, Label};
 use crate::components::tabs::SettingsTabs;
 
 const LIST: &str = "/operation/multi-account";
 const DIRECTORY: &str = "/settings/resource-directory";
 
-fn kind_label(kind: AccountKind) -> &'static str {
+/// A catalogue text with its `{name}` placeholders filled (the catalogues are compiled without
+/// `interpolate_display`, so strings with values are filled here).
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+}
+
+fn kind_label(kind: AccountKind) -> Label {
     match kind {
-        AccountKind::Cloud => "Cloud account",
-        AccountKind::Resource => "Resource account",
+        AccountKind::Cloud => |l| td_string!(l, accounts.kind.cloud),
+        AccountKind::Resource => |l| td_string!(l, accounts.kind.resource),
     }
 }
 
 fn edition_badge(edition: Edition) -> impl IntoView {
-    view! { <span class=format!("badge badge-{}", edition.as_str())>{edition.label()}</span> }
+    let i18n = use_i18n();
+    view! { <span class=format!("badge badge-{}", edition.as_str())>{move || edition.label_in(i18n.get_locale())}</span> }
 }
 
 /// "3 · 1 · 0 · 2" by severity, with the total first.
-fn risk_cell(counts: SeverityCounts, what: &'static str) -> impl IntoView {
+fn risk_cell(counts: SeverityCounts, what: Label) -> impl IntoView {
+    let i18n = use_i18n();
+    let title = move || {
+        let locale = i18n.get_locale();
+        let n = |v: i64| v.to_string();
+        fill(
+            td_string!(locale, accounts.risk_title),
+            &[
+                ("what", what(locale)),
+                ("critical", &n(counts.critical)),
+                ("high", &n(counts.high)),
+                ("medium", &n(counts.medium)),
+                ("low", &n(counts.low)),
+            ],
+        )
+    };
     view! {
-        <td class="risk-cell" title=format!("{what}: critical {}, high {}, medium {}, low {}", counts.critical, counts.high, counts.medium, counts.low)>
+        <td class="risk-cell" title=title>
             <strong>{counts.total()}</strong>
             <span class="sev-mini sev-critical">{counts.critical}</span>
             <span class="sev-mini sev-high">{counts.high}</span>
@@ -61,8 +84,10 @@ fn sparkline(points: &[i64]) -> impl IntoView {
             format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" })
         })
         .collect();
+    let i18n = use_i18n();
+    let label = move || fill(td_string!(i18n.get_locale(), accounts.sparkline), &[("n", &n.to_string())]);
     view! {
-        <svg class="sparkline" viewBox="0 0 96 24" width="96" height="24" role="img" aria-label=format!("Score over {n} days")>
+        <svg class="sparkline" viewBox="0 0 96 24" width="96" height="24" role="img" aria-label=label>
             <path d=path fill="none" stroke="currentColor" stroke-width="1.5"/>
         </svg>
     }
@@ -81,13 +106,17 @@ pub fn MultiAccountPage() -> impl IntoView {
         |(q, page, ..)| list_managed(q, Some(page)),
     );
     let candidates = Resource::new(move || (add.version().get(), remove.version().get(), access.version()), |_| list_candidates());
-    toast_outcome(move || remove.value().get(), "Removed from the list; the account stays in the resource directory.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || remove.value().get(), td_string!(locale, accounts.list.removed), || ());
     let toaster = use_toaster();
     let adding = RwSignal::new(false);
     Effect::new(move |_| match add.value().get() {
         Some(Ok(n)) => {
             adding.set(false);
-            toaster.success(format!("{n} account{} added.", if n == 1 { "" } else { "s" }));
+            let locale = i18n.get_locale_untracked();
+            let text = if n == 1 { td_string!(locale, accounts.list.added_single) } else { td_string!(locale, accounts.list.added_many) };
+            toaster.success(fill(text, &[("n", &n.to_string())]));
         }
         Some(Err(e)) => toaster.error(e.to_string()),
         None => {}
@@ -96,16 +125,16 @@ pub fn MultiAccountPage() -> impl IntoView {
     view! {
         <div class="page-header">
             <div>
-                <h1>"Multi-account Control"</h1>
-                <p class="subtitle">"Editions, security scores and risks of the accounts this account manages."</p>
+                <h1>{t!(i18n, accounts.list.title)}</h1>
+                <p class="subtitle">{t!(i18n, accounts.list.subtitle)}</p>
             </div>
         </div>
         <FeatureGate feature=Feature::MultiAccountControl>
             <ConfirmDialog
                 asking=deleting
-                title="Remove from the list"
-                question=|name| format!("Remove {name} from Multi-account Control? It stays in the resource directory.")
-                confirm_label="Remove"
+                title=td_string!(locale, accounts.list.remove_title)
+                question=|name| fill(td_string!(use_i18n().get_locale(), accounts.list.remove_question), &[("name", name)])
+                confirm_label=td_string!(locale, accounts.list.remove)
                 on_confirm=Callback::new(move |id| {
                     remove.dispatch(RemoveManaged { id });
                 })
@@ -113,14 +142,20 @@ pub fn MultiAccountPage() -> impl IntoView {
             <Loaded resource=candidates loading="" render=move |c: Candidates| view! { <AddDialog open=adding candidates=c add/> }/>
             <div class="toolbar toolbar-ends">
                 <form method="get" action=LIST role="search" class="inline-form">
-                    <input type="search" name="q" placeholder="Account id or name" aria-label="Search accounts" value=move || search.get()/>
-                    <button class="btn" type="submit">"Search"</button>
+                    <input
+                        type="search"
+                        name="q"
+                        placeholder=move || td_string!(i18n.get_locale(), accounts.list.search_placeholder)
+                        aria-label=move || td_string!(i18n.get_locale(), accounts.list.search_label)
+                        value=move || search.get()
+                    />
+                    <button class="btn" type="submit">{t!(i18n, accounts.search)}</button>
                 </form>
                 <Loaded resource=list loading="" render=move |l: ManagedList| l.can_manage.then(|| view! {
-                    <button class="btn btn-primary" type="button" on:click=move |_| adding.set(true)>"Add"</button>
+                    <button class="btn btn-primary" type="button" on:click=move |_| adding.set(true)>{t!(i18n, accounts.list.add)}</button>
                 })/>
             </div>
-            <Loaded resource=list loading="Loading accounts…" render=move |l: ManagedList| view! { <ManagedTable list=l search=search.get_untracked() deleting/> }/>
+            <Loaded resource=list loading=td_string!(locale, accounts.list.loading) render=move |l: ManagedList| view! { <ManagedTable list=l search=search.get_untracked() deleting/> }/>
         </FeatureGate>
     }
 }
@@ -129,34 +164,44 @@ pub fn MultiAccountPage() -> impl IntoView {
 fn ManagedTable(list: ManagedList, search: String, deleting: Asking) -> impl IntoView {
     let can_manage = list.can_manage;
     let (page, page_count, total) = (list.page, list.page_count, list.total);
-    let empty = if search.is_empty() { "No managed accounts yet. Add members of the resource directory." } else { "No managed account matches this search." };
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let empty = if search.is_empty() { td_string!(locale, accounts.list.empty) } else { td_string!(locale, accounts.list.no_match) };
     view! {
-        {list.auto_manage.then(|| view! { <p class="muted small" data-testid="auto-manage-on">"New and newly joined member accounts are added to this list automatically."</p> })}
+        {list.auto_manage.then(|| view! { <p class="muted small" data-testid="auto-manage-on">{t!(i18n, accounts.list.auto_manage_on)}</p> })}
         <div class="table-wrap">
             <table class="table" data-testid="managed-table">
                 <thead>
                     <tr>
-                        <th>"Account ID"</th><th>"Name"</th><th>"Edition"</th><th>"Security score"</th><th>"30 days"</th>
-                        <th>"Unhandled alerts"</th><th>"Unfixed vulnerabilities"</th><th>"Baseline risks"</th><th class="right">"Actions"</th>
+                        <th>{t!(i18n, accounts.account_id)}</th>
+                        <th>{t!(i18n, accounts.name)}</th>
+                        <th>{t!(i18n, accounts.edition)}</th>
+                        <th>{t!(i18n, accounts.security_score)}</th>
+                        <th>{t!(i18n, accounts.days_30)}</th>
+                        <th>{t!(i18n, accounts.alerts)}</th>
+                        <th>{t!(i18n, accounts.vulnerabilities)}</th>
+                        <th>{t!(i18n, accounts.baseline)}</th>
+                        <th class="right">{t!(i18n, accounts.actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
                     {rows_or_empty(list.accounts, 9, empty, move |a| {
                         let band = ScoreBand::of(a.score);
                         let asked = (a.account_id, a.name.clone());
+                        let kind = kind_label(a.kind);
                         view! {
                             <tr data-account=a.account_no.clone()>
                                 <td class="mono">{a.account_no.clone()}</td>
-                                <td>{a.name.clone()}<div class="muted small">{kind_label(a.kind)}</div></td>
+                                <td>{a.name.clone()}<div class="muted small">{move || kind(i18n.get_locale())}</div></td>
                                 <td>{edition_badge(a.edition)}</td>
                                 <td><span class=format!("score-pill {}", band.class()) data-testid="managed-score">{a.score}</span></td>
                                 <td class=band.class()>{sparkline(&a.history)}</td>
-                                {risk_cell(a.risks.alerts, "Unhandled alerts")}
-                                {risk_cell(a.risks.vulnerabilities, "Unfixed vulnerabilities")}
-                                {risk_cell(a.risks.baseline, "Baseline risks")}
+                                {risk_cell(a.risks.alerts, |l| td_string!(l, accounts.alerts))}
+                                {risk_cell(a.risks.vulnerabilities, |l| td_string!(l, accounts.vulnerabilities))}
+                                {risk_cell(a.risks.baseline, |l| td_string!(l, accounts.baseline))}
                                 <td class="right actions">
-                                    <a class="btn btn-sm" href=format!("{LIST}/{}", a.account_id)>"View"</a>
-                                    {can_manage.then(|| view! { <AskButton asking=deleting item=asked.clone() label="Delete"/> })}
+                                    <a class="btn btn-sm" href=format!("{LIST}/{}", a.account_id)>{t!(i18n, accounts.list.view)}</a>
+                                    {can_manage.then(|| view! { <AskButton asking=deleting item=asked.clone() label=td_string!(locale, accounts.list.delete)/> })}
                                 </td>
                             </tr>
                         }
@@ -184,24 +229,31 @@ fn AddDialog(open: RwSignal<bool>, candidates: Candidates, add: ServerAction<Add
                 .collect::<Vec<_>>()
         })
     };
+    let i18n = use_i18n();
     view! {
         <Show when=move || open.get()>
             <div class="modal-backdrop" on:click=move |_| open.set(false)>
-                <div class="modal" role="dialog" aria-modal="true" aria-label="Add accounts" on:click=|ev| ev.stop_propagation()>
-                    <div class="modal-header"><h2>"Add accounts"</h2></div>
+                <div class="modal" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), accounts.add.title) on:click=|ev| ev.stop_propagation()>
+                    <div class="modal-header"><h2>{t!(i18n, accounts.add.title)}</h2></div>
                     <div class="modal-body">
-                        <p data-testid="can-be-added">{format!("Can be added: {count}")}</p>
+                        <p data-testid="can-be-added">{move || fill(td_string!(i18n.get_locale(), accounts.add.can_be_added), &[("count", &count.to_string())])}</p>
                         {if count == 0 {
                             view! {
                                 <p class="muted">
-                                    "Every member of the resource directory is on the list already, or it has no members. Create or invite members in the "
-                                    <a href=DIRECTORY>"Resource Directory"</a>"."
+                                    {t!(i18n, accounts.add.none_before)}
+                                    <a href=DIRECTORY>{t!(i18n, accounts.add.none_link)}</a>
+                                    {t!(i18n, accounts.add.none_after)}
                                 </p>
                             }.into_any()
                         } else {
                             view! {
-                                <input type="search" placeholder="Search by account id or name" aria-label="Search members" bind:value=filter/>
-                                <div class="pick-list" role="group" aria-label="Members">
+                                <input
+                                    type="search"
+                                    placeholder=move || td_string!(i18n.get_locale(), accounts.add.search_placeholder)
+                                    aria-label=move || td_string!(i18n.get_locale(), accounts.add.search_label)
+                                    bind:value=filter
+                                />
+                                <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), accounts.add.members)>
                                     {move || visible().into_iter().map(|c| view! {
                                         <SetCheckbox selected=chosen value=c.account_id label=format!("{} ({})", c.name, c.account_no)/>
                                     }).collect_view()}
@@ -210,14 +262,14 @@ fn AddDialog(open: RwSignal<bool>, candidates: Candidates, add: ServerAction<Add
                         }}
                         <label class="check">
                             <input type="checkbox" prop:checked=move || auto.get() on:change=move |ev| auto.set(event_target_checked(&ev))/>
-                            "When a new account is created, the account is added to the list of managed accounts by default."
+                            {t!(i18n, accounts.add.auto_manage)}
                         </label>
                     </div>
                     <div class="modal-footer">
-                        <button class="btn" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                        <button class="btn" type="button" on:click=move |_| open.set(false)>{t!(i18n, accounts.cancel)}</button>
                         <button class="btn btn-primary" type="button" disabled=move || add.pending().get()
                             on:click=move |_| { add.dispatch(AddManaged { accounts: chosen.get(), auto_manage: auto.get() }); }>
-                            "OK"
+                            {t!(i18n, accounts.add.ok)}
                         </button>
                     </div>
                 </div>
@@ -240,54 +292,83 @@ pub fn MemberViewPage() -> impl IntoView {
         })
     });
     let view_data = Resource::new(move || (id.get(), asset_query.get()), |(id, query)| load_by_id(id, move |id| get_member_view(id, query)));
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <FeatureGate feature=Feature::MultiAccountControl>
-            <Loaded resource=view_data loading="Loading the account…" render=move |v: MemberView| {
+            <Loaded resource=view_data loading=td_string!(locale, accounts.member.loading) render=move |v: MemberView| {
                 let member = v.member.clone();
                 let overview = v.overview.clone();
                 let band = ScoreBand::of(overview.score);
                 let id = member.account_id;
                 let search = asset_query.get_untracked().search;
                 let assets = v.assets.clone();
+                let kind = kind_label(member.kind);
+                let account_no = member.account_no.clone();
+                let subtitle = move || {
+                    let locale = i18n.get_locale();
+                    fill(td_string!(locale, accounts.member.subtitle), &[("account_no", &account_no), ("kind", kind(locale))])
+                };
+                let invited = member.invited.then_some(move || td_string!(i18n.get_locale(), accounts.invited));
+                let assets_line = move || {
+                    fill(
+                        td_string!(i18n.get_locale(), accounts.member.assets_online),
+                        &[("total", &overview.assets_total.to_string()), ("online", &overview.assets_online.to_string())],
+                    )
+                };
                 view! {
                     <div class="page-header">
                         <div>
-                            <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href=LIST>"Multi-account Control"</a></nav>
+                            <nav class="breadcrumbs" aria-label=move || td_string!(i18n.get_locale(), accounts.member.breadcrumbs)><a href=LIST>{t!(i18n, accounts.list.title)}</a></nav>
                             <h1>{member.name.clone()}</h1>
-                            <p class="subtitle">{format!("{} · {} · read-only view", member.account_no, kind_label(member.kind))}</p>
+                            <p class="subtitle">{subtitle}</p>
                         </div>
                     </div>
                     <section class="card">
-                        <h2>"Resource directory entry"</h2>
+                        <h2>{t!(i18n, accounts.member.entry)}</h2>
                         <dl class="details" data-testid="member-entry">
-                            <dt>"Account ID"</dt><dd class="mono">{member.account_no.clone()}</dd>
-                            <dt>"Type"</dt><dd>{kind_label(member.kind)}</dd>
-                            <dt>"Edition"</dt><dd>{edition_badge(member.edition)}</dd>
-                            <dt>"Folder"</dt><dd>{member.folder_path.clone()}</dd>
-                            <dt>"Joined"</dt><dd>{date_time(Some(member.joined_at))}{member.invited.then_some(" (invited)")}</dd>
+                            <dt>{t!(i18n, accounts.account_id)}</dt><dd class="mono">{member.account_no.clone()}</dd>
+                            <dt>{t!(i18n, accounts.kind_col)}</dt><dd>{move || kind(i18n.get_locale())}</dd>
+                            <dt>{t!(i18n, accounts.edition)}</dt><dd>{edition_badge(member.edition)}</dd>
+                            <dt>{t!(i18n, accounts.folder)}</dt><dd>{member.folder_path.clone()}</dd>
+                            <dt>{t!(i18n, accounts.joined)}</dt><dd>{date_time(Some(member.joined_at))}{invited}</dd>
                         </dl>
                     </section>
                     <section class="card">
-                        <h2>"Overview"</h2>
+                        <h2>{t!(i18n, accounts.member.overview)}</h2>
                         <div class="cards">
-                            <div class="stat"><div class="stat-label">"Security score"</div><div class=format!("stat-value {}", band.class()) data-testid="member-score">{overview.score}</div></div>
-                            <div class="stat"><div class="stat-label">"Unhandled alerts"</div><div class="stat-value">{overview.risks.alerts.total()}</div></div>
-                            <div class="stat"><div class="stat-label">"Unfixed vulnerabilities"</div><div class="stat-value">{overview.risks.vulnerabilities.total()}</div></div>
-                            <div class="stat"><div class="stat-label">"Baseline risks"</div><div class="stat-value">{overview.risks.baseline.total()}</div></div>
-                            <div class="stat"><div class="stat-label">"Assets"</div><div class="stat-value">{format!("{} ({} online)", overview.assets_total, overview.assets_online)}</div></div>
+                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.security_score)}</div><div class=format!("stat-value {}", band.class()) data-testid="member-score">{overview.score}</div></div>
+                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.alerts)}</div><div class="stat-value">{overview.risks.alerts.total()}</div></div>
+                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.vulnerabilities)}</div><div class="stat-value">{overview.risks.vulnerabilities.total()}</div></div>
+                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.baseline)}</div><div class="stat-value">{overview.risks.baseline.total()}</div></div>
+                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.member.assets)}</div><div class="stat-value">{assets_line}</div></div>
                         </div>
                     </section>
                     <section class="card">
-                        <h2>"Assets"</h2>
+                        <h2>{t!(i18n, accounts.member.assets)}</h2>
                         <form class="toolbar" method="get" action=format!("{LIST}/{id}") role="search">
-                            <input type="search" name="q" value=search.clone() placeholder="Search by name, IP or instance id" aria-label="Search member assets"/>
-                            <button class="btn" type="submit">"Search"</button>
+                            <input
+                                type="search"
+                                name="q"
+                                value=search.clone()
+                                placeholder=move || td_string!(i18n.get_locale(), accounts.member.search_placeholder)
+                                aria-label=move || td_string!(i18n.get_locale(), accounts.member.search_label)
+                            />
+                            <button class="btn" type="submit">{t!(i18n, accounts.search)}</button>
                         </form>
                         <div class="table-wrap">
                             <table class="table dense" data-testid="member-assets">
-                                <thead><tr><th>"Asset"</th><th>"IP addresses"</th><th>"OS"</th><th>"Group"</th><th class="right">"Vulns"</th><th class="right">"Alerts"</th><th class="right">"Baseline"</th></tr></thead>
+                                <thead><tr>
+                                    <th>{t!(i18n, accounts.member.asset)}</th>
+                                    <th>{t!(i18n, accounts.member.ips)}</th>
+                                    <th>{t!(i18n, accounts.member.os)}</th>
+                                    <th>{t!(i18n, accounts.member.group)}</th>
+                                    <th class="right">{t!(i18n, accounts.member.vulns)}</th>
+                                    <th class="right">{t!(i18n, accounts.member.alerts)}</th>
+                                    <th class="right">{t!(i18n, accounts.member.baseline)}</th>
+                                </tr></thead>
                                 <tbody>
-                                    {rows_or_empty(assets.assets.clone(), 7, "No assets.", |a| view! {
+                                    {rows_or_empty(assets.assets.clone(), 7, td_string!(locale, accounts.member.no_assets), |a| view! {
                                         <tr>
                                             <td>{a.name}</td><td>{a.ips.join(", ")}</td><td>{a.os}</td><td>{a.group.unwrap_or_default()}</td>
                                             <td class="right">{a.open_vulnerabilities}</td><td class="right">{a.open_alerts}</td><td class="right">{a.baseline_risks}</td>
@@ -304,8 +385,8 @@ pub fn MemberViewPage() -> impl IntoView {
     }
 }
 
-fn folder_options(folders: &[Folder]) -> Vec<(String, String)> {
-    let mut out = vec![(String::new(), "Root".to_string())];
+fn folder_options(folders: &[Folder], locale: crate::locale::Locale) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), td_string!(locale, accounts.root).to_string())];
     out.extend(folders.iter().map(|f| (f.id.to_string(), super::model::folder_label(folders, f.id))));
     out.sort_by(|a, b| a.1.cmp(&b.1));
     out
@@ -337,23 +418,25 @@ pub fn ResourceDirectoryPage() -> impl IntoView {
         },
         |_| get_directory(),
     );
-    toast_outcome(move || cancel.value().get(), "Invitation withdrawn.", || ());
-    toast_outcome(move || moving.value().get(), "Member moved.", || ());
-    toast_outcome(move || remove.value().get(), "Member removed from the directory.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || cancel.value().get(), td_string!(locale, accounts.directory.withdrawn), || ());
+    toast_outcome(move || moving.value().get(), td_string!(locale, accounts.directory.moved), || ());
+    toast_outcome(move || remove.value().get(), td_string!(locale, accounts.directory.removed), || ());
     let removing: Asking = RwSignal::new(None);
     view! {
         <SettingsTabs current=DIRECTORY/>
         <FeatureGate feature=Feature::MultiAccountControl>
             <ConfirmDialog
                 asking=removing
-                title="Remove member"
-                question=|name| format!("Remove {name} from the resource directory? The account itself stays; it leaves Multi-account Control too.")
-                confirm_label="Remove member"
+                title=td_string!(locale, accounts.directory.remove_member)
+                question=|name| fill(td_string!(use_i18n().get_locale(), accounts.directory.remove_question), &[("name", name)])
+                confirm_label=td_string!(locale, accounts.directory.remove_member)
                 on_confirm=Callback::new(move |id| {
                     remove.dispatch(RemoveMember { id });
                 })
             />
-            <Loaded resource=directory loading="Loading the directory…" render=move |d: Directory| view! {
+            <Loaded resource=directory loading=td_string!(locale, accounts.directory.loading) render=move |d: Directory| view! {
                 <DirectoryView directory=d removing folder create invite cancel upgrade moving/>
             }/>
         </FeatureGate>
@@ -373,20 +456,34 @@ fn DirectoryView(
     moving: ServerAction<MoveMember>,
 ) -> impl IntoView {
     let admin = directory.can_manage;
-    let options = folder_options(&directory.folders);
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let options = folder_options(&directory.folders, locale);
     let move_options = options.clone();
     let upgrading = RwSignal::new(None::<(i64, String)>);
     view! {
         <section class="card">
-            <h2>"Members"</h2>
+            <h2>{t!(i18n, accounts.directory.members)}</h2>
             <div class="table-wrap">
                 <table class="table" data-testid="directory-table">
-                    <thead><tr><th>"Account ID"</th><th>"Display name"</th><th>"Type"</th><th>"Folder"</th><th>"Joined"</th><th>"Status"</th><th class="right">"Actions"</th></tr></thead>
+                    <thead><tr>
+                        <th>{t!(i18n, accounts.account_id)}</th>
+                        <th>{t!(i18n, accounts.directory.display_name)}</th>
+                        <th>{t!(i18n, accounts.kind_col)}</th>
+                        <th>{t!(i18n, accounts.folder)}</th>
+                        <th>{t!(i18n, accounts.joined)}</th>
+                        <th>{t!(i18n, accounts.status_col)}</th>
+                        <th class="right">{t!(i18n, accounts.actions)}</th>
+                    </tr></thead>
                     <tbody>
                         <tr data-account=directory.management_account_no.clone()>
                             <td class="mono">{directory.management_account_no.clone()}</td>
                             <td>{directory.management_name.clone()}</td>
-                            <td>"Management account"</td><td>"Root"</td><td>"—"</td><td>"Active"</td><td></td>
+                            <td>{t!(i18n, accounts.directory.management_account)}</td>
+                            <td>{t!(i18n, accounts.root)}</td>
+                            <td>"—"</td>
+                            <td>{t!(i18n, accounts.directory.active)}</td>
+                            <td></td>
                         </tr>
                         {directory.members.into_iter().map(|m| {
                             let id = m.account_id;
@@ -394,13 +491,17 @@ fn DirectoryView(
                             let upgrade_item = (m.account_id, m.name.clone());
                             let current = m.folder_id.map(|f| f.to_string()).unwrap_or_default();
                             let options = move_options.clone();
+                            let kind = kind_label(m.kind);
+                            let name = m.name.clone();
+                            let managed = m.managed;
+                            let invited = m.invited.then_some(move || td_string!(i18n.get_locale(), accounts.invited));
                             view! {
                                 <tr data-account=m.account_no.clone()>
                                     <td class="mono">{m.account_no.clone()}</td>
                                     <td>{m.name.clone()}</td>
-                                    <td>{kind_label(m.kind)}</td>
+                                    <td>{move || kind(i18n.get_locale())}</td>
                                     <td>
-                                        <select aria-label=format!("Folder of {}", m.name) disabled=!admin
+                                        <select aria-label=move || fill(td_string!(i18n.get_locale(), accounts.directory.folder_of), &[("name", &name)]) disabled=!admin
                                             on:change=move |ev| { moving.dispatch(MoveMember { id, folder: event_target_value(&ev) }); }>
                                             {options.into_iter().map(|(value, label)| {
                                                 let selected = value == current;
@@ -408,13 +509,17 @@ fn DirectoryView(
                                             }).collect_view()}
                                         </select>
                                     </td>
-                                    <td>{date(m.joined_at)}{m.invited.then_some(" (invited)")}</td>
-                                    <td>{if m.managed { "Active · managed" } else { "Active" }}</td>
+                                    <td>{date(m.joined_at)}{invited}</td>
+                                    <td>{move || if managed {
+                                        td_string!(i18n.get_locale(), accounts.directory.active_managed)
+                                    } else {
+                                        td_string!(i18n.get_locale(), accounts.directory.active)
+                                    }}</td>
                                     <td class="right actions">
                                         {(admin && m.kind == AccountKind::Resource).then(|| view! {
-                                            <button class="btn btn-sm" type="button" on:click=move |_| upgrading.set(Some(upgrade_item.clone()))>"Upgrade"</button>
+                                            <button class="btn btn-sm" type="button" on:click=move |_| upgrading.set(Some(upgrade_item.clone()))>{t!(i18n, accounts.directory.upgrade)}</button>
                                         })}
-                                        {admin.then(|| view! { <AskButton asking=removing item=asked.clone() label="Remove"/> })}
+                                        {admin.then(|| view! { <AskButton asking=removing item=asked.clone() label=td_string!(locale, accounts.directory.remove)/> })}
                                     </td>
                                 </tr>
                             }
@@ -432,22 +537,29 @@ fn DirectoryView(
             <FolderCard folder options=options.clone() folders=directory.folders.clone()/>
         })}
         <section class="card">
-            <h2>"Invitations sent"</h2>
+            <h2>{t!(i18n, accounts.directory.sent_title)}</h2>
             <div class="table-wrap">
                 <table class="table dense" data-testid="sent-invitations">
-                    <thead><tr><th>"Account"</th><th>"Sent"</th><th>"Expires"</th><th>"Status"</th><th></th></tr></thead>
+                    <thead><tr>
+                        <th>{t!(i18n, accounts.directory.account)}</th>
+                        <th>{t!(i18n, accounts.directory.sent)}</th>
+                        <th>{t!(i18n, accounts.directory.expires)}</th>
+                        <th>{t!(i18n, accounts.status_col)}</th>
+                        <th></th>
+                    </tr></thead>
                     <tbody>
-                        {rows_or_empty(directory.invitations, 5, "No invitations.", move |i| {
+                        {rows_or_empty(directory.invitations, 5, td_string!(locale, accounts.directory.no_invitations), move |i| {
                             let id = i.id;
                             let pending = i.status == InvitationStatus::Pending;
+                            let status = i.status;
                             view! {
                                 <tr>
                                     <td>{format!("{} ({})", i.to_name, i.to_account_no)}</td>
                                     <td>{date_time(Some(i.created_at))}</td>
                                     <td>{date_time(Some(i.expires_at))}</td>
-                                    <td>{i.status.label()}</td>
+                                    <td>{move || status.label_in(i18n.get_locale())}</td>
                                     <td class="right">{(admin && pending).then(|| view! {
-                                        <button class="btn btn-sm" type="button" on:click=move |_| { cancel.dispatch(CancelInvitation { id }); }>"Withdraw"</button>
+                                        <button class="btn btn-sm" type="button" on:click=move |_| { cancel.dispatch(CancelInvitation { id }); }>{t!(i18n, accounts.directory.withdraw)}</button>
                                     })}</td>
                                 </tr>
                             }
@@ -487,7 +599,9 @@ fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, St
     let folder = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
-    form_outcome(move || create.value().get(), errors, form_error, "Resource account created.", move || name.set(String::new()));
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    form_outcome(move || create.value().get(), errors, form_error, td_string!(locale, accounts.create.created), move || name.set(String::new()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let member = NewResourceAccount { name: name.get(), folder: folder.get() };
@@ -500,21 +614,21 @@ fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, St
     };
     view! {
         <section class="card">
-            <h2>"Create member"</h2>
-            <p class="muted">"A resource account: a new account managed from here, with no sign-in of its own until it is upgraded. It starts on the Basic edition; the console operator sets editions."</p>
+            <h2>{t!(i18n, accounts.create.title)}</h2>
+            <p class="muted">{t!(i18n, accounts.create.note)}</p>
             <form class="form" on:submit=submit novalidate data-testid="create-member">
-                <Field label="Display name" name="member_name" error=errors.message("name")>
+                <Field label=td_string!(locale, accounts.create.display_name) name="member_name" error=errors.message("name")>
                     <input id="member_name" type="text" maxlength="64" bind:value=name/>
                 </Field>
                 <div class="field-row">
-                    <Field label="Folder" name="member_folder" error=errors.message("folder")>
+                    <Field label=td_string!(locale, accounts.folder) name="member_folder" error=errors.message("folder")>
                         <select id="member_folder" on:change=move |ev| folder.set(event_target_value(&ev))>
                             {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
                         </select>
                     </Field>
                 </div>
                 <FormError message=form_error/>
-                <div class="form-actions"><button class="btn btn-primary" type="submit">"Create member"</button></div>
+                <div class="form-actions"><button class="btn btn-primary" type="submit">{t!(i18n, accounts.create.submit)}</button></div>
             </form>
         </section>
     }
@@ -525,7 +639,9 @@ fn InviteCard(invite: ServerAction<InviteAccount>) -> impl IntoView {
     let account_no = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
-    form_outcome(move || invite.value().get(), errors, form_error, "Invitation sent; it waits for that account's admin for 14 days.", move || account_no.set(String::new()));
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    form_outcome(move || invite.value().get(), errors, form_error, td_string!(locale, accounts.invite.sent), move || account_no.set(String::new()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match normalise_account_no(&account_no.get()) {
@@ -537,14 +653,14 @@ fn InviteCard(invite: ServerAction<InviteAccount>) -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Invite a cloud account"</h2>
-            <p class="muted">"An existing account joins once one of its admins accepts in Settings › Invitations."</p>
+            <h2>{t!(i18n, accounts.invite.title)}</h2>
+            <p class="muted">{t!(i18n, accounts.invite.note)}</p>
             <form class="form" on:submit=submit novalidate data-testid="invite-account">
-                <Field label="Account ID" name="account_no" error=errors.message("account_no")>
-                    <input id="account_no" type="text" inputmode="numeric" bind:value=account_no placeholder="16 digits"/>
+                <Field label=td_string!(locale, accounts.account_id) name="account_no" error=errors.message("account_no")>
+                    <input id="account_no" type="text" inputmode="numeric" bind:value=account_no placeholder=move || td_string!(i18n.get_locale(), accounts.invite.placeholder)/>
                 </Field>
                 <FormError message=form_error/>
-                <div class="form-actions"><button class="btn btn-primary" type="submit">"Invite"</button></div>
+                <div class="form-actions"><button class="btn btn-primary" type="submit">{t!(i18n, accounts.invite.submit)}</button></div>
             </form>
         </section>
     }
@@ -556,28 +672,30 @@ fn FolderCard(folder: ServerAction<CreateFolder>, options: Vec<(String, String)>
     let parent = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
-    form_outcome(move || folder.value().get(), errors, form_error, "Folder created.", move || name.set(String::new()));
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    form_outcome(move || folder.value().get(), errors, form_error, td_string!(locale, accounts.folders.created), move || name.set(String::new()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         folder.dispatch(CreateFolder { name: name.get(), parent: parent.get() });
     };
     view! {
         <section class="card">
-            <h2>"Folders"</h2>
+            <h2>{t!(i18n, accounts.folders.title)}</h2>
             <ul class="folder-tree" data-testid="folder-tree">
-                <li>"Root"</li>
+                <li>{t!(i18n, accounts.root)}</li>
                 {folders.iter().map(|f| view! { <li>{super::model::folder_label(&folders, f.id)}</li> }).collect_view()}
             </ul>
             <form class="inline-form" on:submit=submit novalidate>
-                <Field label="New folder" name="folder_name" error=errors.message("name")>
+                <Field label=td_string!(locale, accounts.folders.new_folder) name="folder_name" error=errors.message("name")>
                     <input id="folder_name" type="text" maxlength="64" bind:value=name/>
                 </Field>
-                <Field label="Inside" name="folder_parent" error=errors.message("folder")>
+                <Field label=td_string!(locale, accounts.folders.inside) name="folder_parent" error=errors.message("folder")>
                     <select id="folder_parent" on:change=move |ev| parent.set(event_target_value(&ev))>
                         {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
                     </select>
                 </Field>
-                <button class="btn" type="submit">"Create folder"</button>
+                <button class="btn" type="submit">{t!(i18n, accounts.folders.create)}</button>
             </form>
             <FormError message=form_error/>
         </section>
@@ -591,7 +709,9 @@ fn UpgradeDialog(upgrading: RwSignal<Option<(i64, String)>>, upgrade: ServerActi
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
-    form_outcome(move || upgrade.value().get(), errors, form_error, "Upgraded: the account now signs in by itself.", move || {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    form_outcome(move || upgrade.value().get(), errors, form_error, td_string!(locale, accounts.upgrade.done), move || {
         upgrading.set(None);
         password.set(String::new());
     });
@@ -609,25 +729,25 @@ fn UpgradeDialog(upgrading: RwSignal<Option<(i64, String)>>, upgrade: ServerActi
     view! {
         <Show when=move || upgrading.with(Option::is_some)>
             <div class="modal-backdrop" on:click=move |_| upgrading.set(None)>
-                <div class="modal" role="dialog" aria-modal="true" aria-label="Upgrade to a cloud account" on:click=|ev| ev.stop_propagation()>
+                <div class="modal" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), accounts.upgrade.title) on:click=|ev| ev.stop_propagation()>
                     <form on:submit=submit novalidate>
-                        <div class="modal-header"><h2>"Upgrade to a cloud account"</h2></div>
+                        <div class="modal-header"><h2>{t!(i18n, accounts.upgrade.title)}</h2></div>
                         <div class="modal-body">
-                            <p>{move || upgrading.get().map(|(_, n)| format!("{n} gets its own admin and can sign in by itself."))}</p>
-                            <Field label="Admin email" name="upgrade_email" error=errors.message("email")>
+                            <p>{move || upgrading.get().map(|(_, n)| fill(td_string!(i18n.get_locale(), accounts.upgrade.question), &[("name", &n)]))}</p>
+                            <Field label=td_string!(locale, accounts.upgrade.admin_email) name="upgrade_email" error=errors.message("email")>
                                 <input id="upgrade_email" type="email" bind:value=email/>
                             </Field>
-                            <Field label="Admin name" name="upgrade_name" error=errors.message("name")>
+                            <Field label=td_string!(locale, accounts.upgrade.admin_name) name="upgrade_name" error=errors.message("name")>
                                 <input id="upgrade_name" type="text" bind:value=name/>
                             </Field>
-                            <Field label="Initial password" name="upgrade_password" error=errors.message("password") hint="At least 12 characters.">
+                            <Field label=td_string!(locale, accounts.initial_password) name="upgrade_password" error=errors.message("password") hint=td_string!(locale, accounts.upgrade.password_hint)>
                                 <input id="upgrade_password" type="password" autocomplete="new-password" bind:value=password/>
                             </Field>
                             <FormError message=form_error/>
                         </div>
                         <div class="modal-footer">
-                            <button class="btn" type="button" on:click=move |_| upgrading.set(None)>"Cancel"</button>
-                            <button class="btn btn-primary" type="submit" disabled=move || upgrade.pending().get()>"Upgrade"</button>
+                            <button class="btn" type="button" on:click=move |_| upgrading.set(None)>{t!(i18n, accounts.cancel)}</button>
+                            <button class="btn btn-primary" type="submit" disabled=move || upgrade.pending().get()>{t!(i18n, accounts.upgrade.submit)}</button>
                         </div>
                     </form>
                 </div>
@@ -641,29 +761,38 @@ fn UpgradeDialog(upgrading: RwSignal<Option<(i64, String)>>, upgrade: ServerActi
 pub fn InvitationsPage() -> impl IntoView {
     let respond = ServerAction::<RespondInvitation>::new();
     let invitations = Resource::new(move || respond.version().get(), |_| list_received_invitations());
-    toast_outcome(move || respond.value().get(), "Answer sent.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || respond.value().get(), td_string!(locale, accounts.invitations.answered), || ());
     view! {
         <SettingsTabs current="/settings/invitations"/>
         <section class="card">
-            <h2>"Invitations to join a resource directory"</h2>
-            <p class="muted">"Joining lets the inviting account see this account's Overview and Assets (read-only) on its Multi-account Control page; every such look is in its audit log."</p>
-            <Loaded resource=invitations loading="Loading invitations…" render=move |list| view! {
+            <h2>{t!(i18n, accounts.invitations.title)}</h2>
+            <p class="muted">{t!(i18n, accounts.invitations.note)}</p>
+            <Loaded resource=invitations loading=td_string!(locale, accounts.invitations.loading) render=move |list| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="received-invitations">
-                        <thead><tr><th>"From"</th><th>"Sent"</th><th>"Expires"</th><th>"Status"</th><th class="right">"Answer"</th></tr></thead>
+                        <thead><tr>
+                            <th>{t!(i18n, accounts.invitations.from)}</th>
+                            <th>{t!(i18n, accounts.directory.sent)}</th>
+                            <th>{t!(i18n, accounts.directory.expires)}</th>
+                            <th>{t!(i18n, accounts.status_col)}</th>
+                            <th class="right">{t!(i18n, accounts.invitations.answer)}</th>
+                        </tr></thead>
                         <tbody>
-                            {rows_or_empty(list, 5, "No invitations.", move |i| {
+                            {rows_or_empty(list, 5, td_string!(locale, accounts.directory.no_invitations), move |i| {
                                 let id = i.id;
                                 let pending = i.status == InvitationStatus::Pending;
+                                let status = i.status;
                                 view! {
                                     <tr>
                                         <td>{format!("{} ({})", i.from_name, i.from_account_no)}</td>
                                         <td>{date_time(Some(i.created_at))}</td>
                                         <td>{date_time(Some(i.expires_at))}</td>
-                                        <td>{i.status.label()}</td>
+                                        <td>{move || status.label_in(i18n.get_locale())}</td>
                                         <td class="right actions">{pending.then(|| view! {
-                                            <button class="btn btn-sm btn-primary" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: true }); }>"Accept"</button>
-                                            <button class="btn btn-sm" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: false }); }>"Decline"</button>
+                                            <button class="btn btn-sm btn-primary" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: true }); }>{t!(i18n, accounts.invitations.accept)}</button>
+                                            <button class="btn btn-sm" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: false }); }>{t!(i18n, accounts.invitations.decline)}</button>
                                         })}</td>
                                     </tr>
                                 }

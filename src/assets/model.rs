@@ -579,6 +579,54 @@ impl Category {
     }
 }
 
+impl AgentStatus {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            AgentStatus::Online => td_string!(locale, assets.agent_status.online),
+            AgentStatus::Offline => td_string!(locale, assets.agent_status.offline),
+            AgentStatus::NotInstalled => td_string!(locale, assets.agent_status.not_installed),
+        }
+    }
+}
+
+impl FindingStatus {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            FindingStatus::Unfixed => td_string!(locale, assets.finding_status.unfixed),
+            FindingStatus::Fixing => td_string!(locale, assets.finding_status.fixing),
+            FindingStatus::Fixed => td_string!(locale, assets.finding_status.fixed),
+            FindingStatus::FixFailed => td_string!(locale, assets.finding_status.fix_failed),
+            FindingStatus::Ignored => td_string!(locale, assets.finding_status.ignored),
+        }
+    }
+}
+
+impl AlertStatus {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            AlertStatus::Unhandled => td_string!(locale, assets.alert_status.unhandled),
+            AlertStatus::Handled => td_string!(locale, assets.alert_status.handled),
+            AlertStatus::Ignored => td_string!(locale, assets.alert_status.ignored),
+        }
+    }
+}
+
+impl FixJobStatus {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            FixJobStatus::Queued => td_string!(locale, assets.job_status.queued),
+            FixJobStatus::Running => td_string!(locale, assets.job_status.running),
+            FixJobStatus::Succeeded => td_string!(locale, assets.job_status.succeeded),
+            FixJobStatus::Simulated => td_string!(locale, assets.job_status.simulated),
+            FixJobStatus::Failed => td_string!(locale, assets.job_status.failed),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,5 +669,22 @@ mod tests {
         }
         assert_eq!(serde_json::to_string(&Category::WebCms).unwrap(), "\"web_cms\"");
         assert!(FindingStatus::FixFailed.is_open() && !FindingStatus::Ignored.is_open());
+    }
+
+    /// The English labels by language are the labels the server uses (CSV, emails).
+    #[test]
+    fn english_labels_match() {
+        for s in AgentStatus::ALL {
+            assert_eq!(s.label_in(Locale::en), s.label());
+        }
+        for s in FindingStatus::ALL {
+            assert_eq!(s.label_in(Locale::en), s.label());
+        }
+        for s in AlertStatus::ALL {
+            assert_eq!(s.label_in(Locale::en), s.label());
+        }
+        for s in FixJobStatus::ALL {
+            assert_eq!(s.label_in(Locale::en), s.label());
+        }
     }
 }

@@ -15,9 +15,16 @@ use crate::components::loaded::{refresh_while, Loaded};
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::toast_outcome;
+use crate::locale::{t, td_string, use_i18n, Locale};
+
+/// The reader's language where no `i18n` can be captured (a `fn` pointer): English without one.
+fn reader_locale() -> Locale {
+    use_context::<leptos_i18n::I18nContext<Locale>>().map(|i18n| i18n.get_locale()).unwrap_or(Locale::en)
+}
 
 fn severity_pill(severity: Severity) -> impl IntoView {
-    view! { <span class=format!("sev sev-{}", severity.as_str())>{severity.label()}</span> }
+    let i18n = use_i18n();
+    view! { <span class=format!("sev sev-{}", severity.as_str())>{move || severity.label_in(i18n.get_locale())}</span> }
 }
 
 fn assets_href(search: &str, group: Option<i64>, page: i64) -> String {
@@ -38,19 +45,20 @@ pub fn AssetListPage() -> impl IntoView {
         })
     });
     let page = Resource::new(move || query.get(), list_assets);
+    let i18n = use_i18n();
     view! {
         <div class="page-header">
             <div>
-                <h1>"Assets"</h1>
-                <p class="subtitle">"Hosts reported by agents and the ingestion API."</p>
+                <h1>{t!(i18n, assets.list.title)}</h1>
+                <p class="subtitle">{t!(i18n, assets.list.subtitle)}</p>
             </div>
             <div class="page-actions">
-                <a class="btn btn-primary" href="/assets/add-host">"Add host"</a>
+                <a class="btn btn-primary" href="/assets/add-host">{t!(i18n, assets.list.add_host)}</a>
             </div>
         </div>
         <Loaded
             resource=page
-            loading="Loading assets…"
+            loading=td_string!(i18n.get_locale_untracked(), assets.list.loading)
             render=move |p| view! { <AssetTable page=p query=query.get_untracked()/> }
         />
     }
@@ -58,6 +66,7 @@ pub fn AssetListPage() -> impl IntoView {
 
 #[component]
 fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
+    let i18n = use_i18n();
     let search = query.search.clone();
     let group = query.group_id;
     let current = move |g: Option<i64>| if g == group { "page" } else { "false" };
@@ -73,9 +82,9 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
     };
     view! {
         <div class="split">
-            <nav class="group-list" aria-label="Asset groups">
+            <nav class="group-list" aria-label=move || td_string!(i18n.get_locale(), assets.list.groups_label)>
                 <a href=assets_href(&search, None, 1) aria-current=current(None)>
-                    "All assets" <span class="count">{page.all_count}</span>
+                    {t!(i18n, assets.list.all_assets)} <span class="count">{page.all_count}</span>
                 </a>
                 {page
                     .groups
@@ -90,7 +99,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                     })
                     .collect_view()}
                 <a href=assets_href(&search, Some(0), 1) aria-current=current(Some(0))>
-                    "Ungrouped" <span class="count">{page.ungrouped_count}</span>
+                    {t!(i18n, assets.list.ungrouped)} <span class="count">{page.ungrouped_count}</span>
                 </a>
             </nav>
             <div>
@@ -100,32 +109,37 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                         type="search"
                         name="q"
                         value=search.clone()
-                        placeholder="Search by name, IP or instance id"
-                        aria-label="Search assets"
+                        placeholder=move || td_string!(i18n.get_locale(), assets.list.search_placeholder)
+                        aria-label=move || td_string!(i18n.get_locale(), assets.list.search_label)
                     />
-                    <button class="btn" type="submit">"Search"</button>
+                    <button class="btn" type="submit">{t!(i18n, assets.list.search)}</button>
                 </form>
                 <div class="table-wrap">
                     <table class="table dense" data-testid="asset-table">
                         <thead>
                             <tr>
-                                <th>"Asset"</th>
-                                <th>"IP addresses"</th>
-                                <th>"OS · region"</th>
-                                <th>"Group"</th>
-                                <th>"Agent"</th>
-                                <th class="right">"Vulns"</th>
-                                <th class="right">"Alerts"</th>
-                                <th class="right">"Baseline"</th>
-                                <th>"Last seen"</th>
+                                <th>{t!(i18n, assets.list.col_asset)}</th>
+                                <th>{t!(i18n, assets.list.col_ips)}</th>
+                                <th>{t!(i18n, assets.list.col_os_region)}</th>
+                                <th>{t!(i18n, assets.list.col_group)}</th>
+                                <th>{t!(i18n, assets.list.col_agent)}</th>
+                                <th class="right">{t!(i18n, assets.list.col_vulns)}</th>
+                                <th class="right">{t!(i18n, assets.list.col_alerts)}</th>
+                                <th class="right">{t!(i18n, assets.list.col_baseline)}</th>
+                                <th>{t!(i18n, assets.list.col_last_seen)}</th>
                             </tr>
                         </thead>
                         <tbody>
                             {rows_or_empty(
                                 page.assets,
                                 9,
-                                if search.is_empty() { "No assets yet." } else { "No assets match this search." },
-                                |a| {
+                                if search.is_empty() {
+                                    td_string!(i18n.get_locale_untracked(), assets.list.empty)
+                                } else {
+                                    td_string!(i18n.get_locale_untracked(), assets.list.empty_search)
+                                },
+                                move |a| {
+                                        let agent_status = a.agent_status;
                                         view! {
                                             <tr>
                                                 <td>
@@ -140,7 +154,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                                                 <td class="wrap">{a.group.clone().unwrap_or_else(|| "—".into())}</td>
                                                 <td>
                                                     <span class=format!("pill status-{}", a.agent_status.as_str())>
-                                                        {a.agent_status.label()}
+                                                        {move || agent_status.label_in(i18n.get_locale())}
                                                     </span>
                                                 </td>
                                                 <td class="right">{a.open_vulnerabilities}</td>
@@ -174,8 +188,10 @@ pub fn AssetDetailPage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let detail = Resource::new(move || (id.get(), fix.version().get(), refresh.get()), |(id, _, _)| load_by_id(id, get_asset));
     refresh_while(detail, refresh, Duration::from_secs(2), |d| d.jobs.iter().any(|j| !j.status.is_finished()));
-    toast_outcome(move || fix.value().get(), "Fix job queued.", || ());
-    view! { <Loaded resource=detail loading="Loading the asset…" render=move |d| view! { <AssetDetailBody detail=d fix/> }/> }
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || fix.value().get(), td_string!(locale, assets.detail.fix_queued), || ());
+    view! { <Loaded resource=detail loading=td_string!(locale, assets.detail.loading) render=move |d| view! { <AssetDetailBody detail=d fix/> }/> }
 }
 
 /// The buttons that queue a fix job: simulate (what would change) or fix for real.
@@ -203,36 +219,50 @@ fn FixButtons(fix: ServerAction<FixFindings>, asset_id: i64, finding_id: Option<
 
 #[component]
 fn AgentCard(agent: Option<AgentView>) -> impl IntoView {
+    let i18n = use_i18n();
     let Some(agent) = agent else {
         return view! {
             <section class="card" data-testid="agent-card">
-                <h2>"Agent"</h2>
-                <p class="muted">"No Bulwark agent on this host: its data comes from the ingestion API. "<a href="/assets/add-host">"Add the agent"</a>" to collect its packages and carry out fixes."</p>
+                <h2>{t!(i18n, assets.agent.title)}</h2>
+                <p class="muted">
+                    {t!(i18n, assets.agent.none_before)}
+                    <a href="/assets/add-host">{t!(i18n, assets.agent.none_link)}</a>
+                    {t!(i18n, assets.agent.none_after)}
+                </p>
             </section>
         }
         .into_any();
     };
     view! {
         <section class="card" data-testid="agent-card">
-            <h2>"Agent"</h2>
+            <h2>{t!(i18n, assets.agent.title)}</h2>
             <dl class="details">
-                <dt>"Version"</dt>
+                <dt>{t!(i18n, assets.agent.version)}</dt>
                 <dd>{agent.version}</dd>
-                <dt>"Last heartbeat"</dt>
+                <dt>{t!(i18n, assets.agent.last_heartbeat)}</dt>
                 <dd>{date_time(Some(agent.last_heartbeat_at))}</dd>
-                <dt>"Enrolled"</dt>
+                <dt>{t!(i18n, assets.agent.enrolled)}</dt>
                 <dd>{date_time(Some(agent.enrolled_at))}</dd>
-                <dt>"Kernel"</dt>
+                <dt>{t!(i18n, assets.agent.kernel)}</dt>
                 <dd class="mono">{agent.kernel}</dd>
-                <dt>"Packages"</dt>
+                <dt>{t!(i18n, assets.agent.packages)}</dt>
                 <dd data-testid="package-count">
                     {match (agent.package_count, agent.package_manager) {
-                        (Some(n), Some(pm)) => format!("{n} ({pm}), collected {}", date_time(agent.inventory_at)),
-                        _ => "No inventory yet".to_string(),
+                        (Some(n), Some(pm)) => {
+                            let collected = date_time(agent.inventory_at);
+                            t!(i18n, assets.agent.package_count, count = n, manager = pm.clone(), time = collected.clone()).into_any()
+                        }
+                        _ => t!(i18n, assets.agent.no_inventory).into_any(),
                     }}
                 </dd>
-                <dt>"Fixes"</dt>
-                <dd>{if agent.allow_fix { "Allowed (--allow-fix)" } else { "Simulation only: the agent runs without --allow-fix" }}</dd>
+                <dt>{t!(i18n, assets.agent.fixes)}</dt>
+                <dd>
+                    {if agent.allow_fix {
+                        t!(i18n, assets.agent.fix_allowed).into_any()
+                    } else {
+                        t!(i18n, assets.agent.simulation_only).into_any()
+                    }}
+                </dd>
             </dl>
         </section>
     }
@@ -241,42 +271,48 @@ fn AgentCard(agent: Option<AgentView>) -> impl IntoView {
 
 #[component]
 fn JobTable(jobs: Vec<FixJobView>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <section class="card">
-            <h2>"Fix jobs"</h2>
+            <h2>{t!(i18n, assets.jobs.title)}</h2>
             <div class="table-wrap">
                 <table class="table" data-testid="job-table">
                     <thead>
                         <tr>
-                            <th>"Job"</th>
-                            <th>"Packages"</th>
-                            <th>"Mode"</th>
-                            <th>"Status"</th>
-                            <th>"Requested"</th>
-                            <th>"Finished"</th>
-                            <th>"Result"</th>
+                            <th>{t!(i18n, assets.jobs.col_job)}</th>
+                            <th>{t!(i18n, assets.jobs.col_packages)}</th>
+                            <th>{t!(i18n, assets.jobs.col_mode)}</th>
+                            <th>{t!(i18n, assets.jobs.col_status)}</th>
+                            <th>{t!(i18n, assets.jobs.col_requested)}</th>
+                            <th>{t!(i18n, assets.jobs.col_finished)}</th>
+                            <th>{t!(i18n, assets.jobs.col_result)}</th>
                         </tr>
                     </thead>
                     <tbody>
-                        {rows_or_empty(jobs, 7, "No fix jobs yet.", |j| {
+                        {rows_or_empty(jobs, 7, td_string!(locale, assets.jobs.empty), move |j| {
+                            let new_package = td_string!(locale, assets.jobs.new_package);
                             let changes = j.changes.iter().map(|c| match &c.from {
                                 Some(from) => format!("{} {from} → {}", c.package, c.to),
-                                None => format!("{} (new) {}", c.package, c.to),
+                                None => format!("{} {new_package} {}", c.package, c.to),
                             }).collect::<Vec<_>>();
+                            let count = changes.len();
                             let summary = match (&j.error, j.status) {
-                                (Some(error), _) => error.clone(),
-                                (None, FixJobStatus::Simulated | FixJobStatus::Succeeded) if changes.is_empty() => "No change needed".to_string(),
-                                (None, FixJobStatus::Simulated) => format!("Would upgrade {}", changes.len()),
-                                (None, FixJobStatus::Succeeded) => format!("Upgraded {}", changes.len()),
-                                _ => String::new(),
+                                (Some(error), _) => error.clone().into_any(),
+                                (None, FixJobStatus::Simulated | FixJobStatus::Succeeded) if changes.is_empty() => t!(i18n, assets.jobs.no_change).into_any(),
+                                (None, FixJobStatus::Simulated) => t!(i18n, assets.jobs.would_upgrade, count = count).into_any(),
+                                (None, FixJobStatus::Succeeded) => t!(i18n, assets.jobs.upgraded, count = count).into_any(),
+                                _ => String::new().into_any(),
                             };
                             let output = j.output.clone();
+                            let (simulate, status) = (j.simulate, j.status);
+                            let exit_code = j.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into());
                             view! {
                                 <tr data-job=j.id.to_string()>
                                     <td class="mono">{format!("#{}", j.id)}</td>
                                     <td class="mono">{j.packages.join(" ")}</td>
-                                    <td>{if j.simulate { "Simulate" } else { "Fix" }}</td>
-                                    <td><span class=format!("pill status-{}", j.status.as_str()) data-testid="job-status">{j.status.label()}</span></td>
+                                    <td>{if simulate { t!(i18n, assets.jobs.simulate).into_any() } else { t!(i18n, assets.jobs.fix).into_any() }}</td>
+                                    <td><span class=format!("pill status-{}", j.status.as_str()) data-testid="job-status">{move || status.label_in(i18n.get_locale())}</span></td>
                                     <td class="nowrap">{date_time(Some(j.created_at))}<div class="muted">{j.requested_by}</div></td>
                                     <td class="nowrap">{date_time(j.finished_at)}</td>
                                     <td>
@@ -284,7 +320,7 @@ fn JobTable(jobs: Vec<FixJobView>) -> impl IntoView {
                                         {(!changes.is_empty()).then(|| view! { <ul class="compact">{changes.into_iter().map(|c| view! { <li class="mono">{c}</li> }).collect_view()}</ul> })}
                                         {(!output.is_empty()).then(|| view! {
                                             <details>
-                                                <summary>{format!("Output (exit {})", j.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into()))}</summary>
+                                                <summary>{t!(i18n, assets.jobs.output, code = exit_code.clone())}</summary>
                                                 <pre class="output">{output}</pre>
                                             </details>
                                         })}
@@ -306,6 +342,10 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
     let has_agent = detail.agent.is_some();
     let fixable = detail.findings.iter().any(|f| f.status.is_open() && f.source == "agent" && !f.fixed_version.is_empty());
     let asset_id = a.id;
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let agent_status = a.agent_status;
+    let open_vulnerabilities = a.open_vulnerabilities;
     view! {
         <div class="page-header">
             <div>
@@ -313,73 +353,86 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
                 <p class="subtitle mono">{a.instance_id.clone()}</p>
             </div>
             <div class="page-actions">
-                <a class="btn" href="/assets">"‹ All assets"</a>
+                <a class="btn" href="/assets">{t!(i18n, assets.detail.all_assets)}</a>
             </div>
         </div>
         <section class="card">
             <dl class="details">
-                <dt>"IP addresses"</dt>
+                <dt>{t!(i18n, assets.detail.ips)}</dt>
                 <dd class="mono">{a.ips.join(", ")}</dd>
-                <dt>"Operating system"</dt>
+                <dt>{t!(i18n, assets.detail.os)}</dt>
                 <dd>{a.os.clone()}</dd>
-                <dt>"Region"</dt>
+                <dt>{t!(i18n, assets.detail.region)}</dt>
                 <dd>{a.region.clone()}</dd>
-                <dt>"Group"</dt>
+                <dt>{t!(i18n, assets.detail.group)}</dt>
                 <dd>{a.group.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Agent"</dt>
+                <dt>{t!(i18n, assets.detail.agent)}</dt>
                 <dd>
-                    <span class=format!("pill status-{}", a.agent_status.as_str())>{a.agent_status.label()}</span>
+                    <span class=format!("pill status-{}", a.agent_status.as_str())>{move || agent_status.label_in(i18n.get_locale())}</span>
                 </dd>
-                <dt>"Last seen"</dt>
+                <dt>{t!(i18n, assets.detail.last_seen)}</dt>
                 <dd>{date_time(a.last_seen_at)}</dd>
             </dl>
         </section>
         <AgentCard agent=detail.agent.clone()/>
         <section class="card">
             <div class="card-header">
-                <h2>{format!("Vulnerabilities ({} open)", a.open_vulnerabilities)}</h2>
+                <h2>{t!(i18n, assets.detail.vulnerabilities, count = open_vulnerabilities)}</h2>
                 {move || (fixable && admin.get()).then(|| view! {
-                    <FixButtons fix asset_id finding_id=None simulate_label="Simulate fixing all" fix_label="Fix all"/>
+                    <FixButtons
+                        fix
+                        asset_id
+                        finding_id=None
+                        simulate_label=td_string!(locale, assets.detail.simulate_all)
+                        fix_label=td_string!(locale, assets.detail.fix_all)
+                    />
                 })}
             </div>
             <div class="table-wrap">
                 <table class="table" data-testid="finding-table">
                     <thead>
                         <tr>
-                            <th>"Advisory"</th>
-                            <th>"Title"</th>
-                            <th>"Severity"</th>
-                            <th>"Category"</th>
-                            <th>"Package"</th>
-                            <th>"Installed"</th>
-                            <th>"Fixed in"</th>
-                            <th>"Fix"</th>
-                            <th>"Status"</th>
-                            <th>"First seen"</th>
+                            <th>{t!(i18n, assets.detail.col_advisory)}</th>
+                            <th>{t!(i18n, assets.detail.col_title)}</th>
+                            <th>{t!(i18n, assets.detail.col_severity)}</th>
+                            <th>{t!(i18n, assets.detail.col_category)}</th>
+                            <th>{t!(i18n, assets.detail.col_package)}</th>
+                            <th>{t!(i18n, assets.detail.col_installed)}</th>
+                            <th>{t!(i18n, assets.detail.col_fixed_in)}</th>
+                            <th>{t!(i18n, assets.detail.col_fix)}</th>
+                            <th>{t!(i18n, assets.detail.col_status)}</th>
+                            <th>{t!(i18n, assets.detail.col_first_seen)}</th>
                             <th></th>
                         </tr>
                     </thead>
                     <tbody>
-                        {rows_or_empty(detail.findings, 11, "No vulnerabilities found on this asset.", move |f| {
+                        {rows_or_empty(detail.findings, 11, td_string!(locale, assets.detail.no_findings), move |f| {
                                     let can_fix = has_agent && f.status.is_open() && f.source == "agent";
                                     let finding_id = f.id;
+                                    let (category, status) = (f.category, f.status);
                                     view! {
                                         <tr>
                                             <td class="mono nowrap">{f.advisory_id}</td>
                                             <td>{f.title}</td>
                                             <td>{severity_pill(f.severity)}</td>
-                                            <td>{f.category.label()}</td>
+                                            <td>{move || category.label_in(i18n.get_locale())}</td>
                                             <td class="mono">{f.package}</td>
                                             <td class="mono">{f.installed_version}</td>
                                             <td class="mono" data-testid="fixed-version">{f.fixed_version}</td>
                                             <td>{f.fix}</td>
                                             <td>
-                                                <span class=format!("pill status-{}", f.status.as_str())>{f.status.label()}</span>
+                                                <span class=format!("pill status-{}", f.status.as_str())>{move || status.label_in(i18n.get_locale())}</span>
                                             </td>
                                             <td class="nowrap">{date_time(Some(f.first_seen_at))}</td>
                                             <td class="right">
                                                 {move || (can_fix && admin.get()).then(|| view! {
-                                                    <FixButtons fix asset_id finding_id=Some(finding_id) simulate_label="Simulate" fix_label="Fix"/>
+                                                    <FixButtons
+                                                        fix
+                                                        asset_id
+                                                        finding_id=Some(finding_id)
+                                                        simulate_label=td_string!(locale, assets.detail.simulate)
+                                                        fix_label=td_string!(locale, assets.detail.fix)
+                                                    />
                                                 })}
                                             </td>
                                         </tr>
@@ -392,24 +445,25 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
         {has_agent.then(|| view! { <JobTable jobs=detail.jobs.clone()/> })}
         <div class="cards">
             <section class="card">
-                <h2>"Alerts"</h2>
+                <h2>{t!(i18n, assets.detail.alerts)}</h2>
                 <div class="table-wrap">
                     <table class="table">
                         <thead>
                             <tr>
-                                <th>"Alert"</th>
-                                <th>"Severity"</th>
-                                <th>"Status"</th>
-                                <th>"When"</th>
+                                <th>{t!(i18n, assets.detail.col_alert)}</th>
+                                <th>{t!(i18n, assets.detail.col_severity)}</th>
+                                <th>{t!(i18n, assets.detail.col_status)}</th>
+                                <th>{t!(i18n, assets.detail.col_when)}</th>
                             </tr>
                         </thead>
                         <tbody>
-                            {rows_or_empty(detail.alerts, 4, "No alerts.", |al| {
+                            {rows_or_empty(detail.alerts, 4, td_string!(locale, assets.detail.no_alerts), move |al| {
+                                        let status = al.status;
                                         view! {
                                             <tr>
                                                 <td>{al.name}<div class="muted">{al.alert_type}</div></td>
                                                 <td>{severity_pill(al.severity)}</td>
-                                                <td><span class=format!("pill status-{}", al.status.as_str())>{al.status.label()}</span></td>
+                                                <td><span class=format!("pill status-{}", al.status.as_str())>{move || status.label_in(i18n.get_locale())}</span></td>
                                                 <td class="nowrap">{date_time(Some(al.occurred_at))}</td>
                                             </tr>
                                         }
@@ -419,19 +473,27 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
                 </div>
             </section>
             <section class="card">
-                <h2>"Baseline checks"</h2>
+                <h2>{t!(i18n, assets.detail.baseline)}</h2>
                 <div class="table-wrap">
                     <table class="table">
                         <thead>
                             <tr>
-                                <th>"Check"</th>
-                                <th>"Risk"</th>
-                                <th>"Result"</th>
+                                <th>{t!(i18n, assets.detail.col_check)}</th>
+                                <th>{t!(i18n, assets.detail.col_risk)}</th>
+                                <th>{t!(i18n, assets.detail.col_result)}</th>
                             </tr>
                         </thead>
                         <tbody>
-                            {rows_or_empty(detail.baseline, 3, "No baseline results.", |b| {
-                                        let (class, label) = if b.passed { ("pass", "Pass") } else { ("fail", "Fail") };
+                            {rows_or_empty(detail.baseline, 3, td_string!(locale, assets.detail.no_baseline), move |b| {
+                                        let class = if b.passed { "pass" } else { "fail" };
+                                        let passed = b.passed;
+                                        let label = move || {
+                                            if passed {
+                                                td_string!(i18n.get_locale(), assets.detail.pass)
+                                            } else {
+                                                td_string!(i18n.get_locale(), assets.detail.fail)
+                                            }
+                                        };
                                         view! {
                                             <tr>
                                                 <td>{b.check_name}<div class="muted">{b.category}</div></td>
@@ -455,18 +517,29 @@ fn HeldEnrollments() -> impl IntoView {
     let approve = ServerAction::<ApproveHeldEnrollment>::new();
     let reject = ServerAction::<RejectHeldEnrollment>::new();
     let held = Resource::new(move || (approve.version().get(), reject.version().get()), |_| list_held_enrollments());
-    toast_outcome(move || approve.value().get(), "Enrollment approved: the host's agent gets its new credential when it next asks.", || ());
-    toast_outcome(move || reject.value().get(), "Enrollment rejected.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || approve.value().get(), td_string!(locale, assets.held.approved), || ());
+    toast_outcome(move || reject.value().get(), td_string!(locale, assets.held.rejected), || ());
     view! {
         <section class="card">
-            <h2>"Enrollments awaiting approval"</h2>
-            <p class="muted">"A host that already has an agent re-enrolls at once only with that agent's credential. Without it, the enrollment waits here: approve it only if you moved or reinstalled the host yourself."</p>
-            <Loaded resource=held loading="Loading enrollments…" render=move |held| view! {
+            <h2>{t!(i18n, assets.held.title)}</h2>
+            <p class="muted">{t!(i18n, assets.held.intro)}</p>
+            <Loaded resource=held loading=td_string!(locale, assets.held.loading) render=move |held| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="held-enrollments">
-                        <thead><tr><th>"Host"</th><th>"Machine id"</th><th>"Addresses"</th><th>"Token"</th><th>"Asked"</th><th></th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th>{t!(i18n, assets.held.col_host)}</th>
+                                <th>{t!(i18n, assets.held.col_machine_id)}</th>
+                                <th>{t!(i18n, assets.held.col_addresses)}</th>
+                                <th>{t!(i18n, assets.held.col_token)}</th>
+                                <th>{t!(i18n, assets.held.col_asked)}</th>
+                                <th></th>
+                            </tr>
+                        </thead>
                         <tbody>
-                            {rows_or_empty(held, 6, "No enrollment awaits approval.", move |h| {
+                            {rows_or_empty(held, 6, td_string!(locale, assets.held.empty), move |h| {
                                 let approve_id = h.id.to_string();
                                 let reject_id = approve_id.clone();
                                 view! {
@@ -479,11 +552,11 @@ fn HeldEnrollments() -> impl IntoView {
                                         <td class="right row-actions">
                                             <ActionForm action=approve>
                                                 <input type="hidden" name="id" value=approve_id/>
-                                                <button class="btn btn-sm btn-primary" type="submit">"Approve"</button>
+                                                <button class="btn btn-sm btn-primary" type="submit">{t!(i18n, assets.held.approve)}</button>
                                             </ActionForm>
                                             <ActionForm action=reject>
                                                 <input type="hidden" name="id" value=reject_id/>
-                                                <button class="btn btn-sm btn-danger" type="submit">"Reject"</button>
+                                                <button class="btn btn-sm btn-danger" type="submit">{t!(i18n, assets.held.reject)}</button>
                                             </ActionForm>
                                         </td>
                                     </tr>
@@ -510,58 +583,85 @@ pub fn AddHostPage() -> impl IntoView {
             form_error.set(errors.absorb(&result));
         }
     });
-    toast_outcome(move || revoke.value().get(), "Enrollment token revoked.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || revoke.value().get(), td_string!(locale, assets.add_host.revoked), || ());
     let confirming: Asking = RwSignal::new(None);
     view! {
         <div class="page-header">
             <div>
-                <h1>"Add host"</h1>
-                <p class="subtitle">"Install the Bulwark agent on a Linux host (Debian, Ubuntu, RHEL-like or Alpine). It reports the host's packages, heartbeats, and carries out fix jobs."</p>
+                <h1>{t!(i18n, assets.add_host.title)}</h1>
+                <p class="subtitle">{t!(i18n, assets.add_host.subtitle)}</p>
             </div>
             <div class="page-actions">
-                <a class="btn" href="/assets">"‹ All assets"</a>
+                <a class="btn" href="/assets">{t!(i18n, assets.add_host.all_assets)}</a>
             </div>
         </div>
         <ConfirmDialog
             asking=confirming
-            title="Revoke enrollment token"
-            question=|name| format!("Revoke \"{name}\"? Hosts can no longer enroll with it. Hosts already enrolled keep working.")
-            confirm_label="Revoke token"
+            title=td_string!(locale, assets.add_host.revoke_title)
+            question=|name| {
+                let locale = reader_locale();
+                format!(
+                    "{}{name}{}",
+                    td_string!(locale, assets.add_host.revoke_question_before),
+                    td_string!(locale, assets.add_host.revoke_question_after)
+                )
+            }
+            confirm_label=td_string!(locale, assets.add_host.revoke_confirm)
             on_confirm=Callback::new(move |id| {
                 revoke.dispatch(RevokeEnrollmentToken { id });
             })
         />
         <section class="card">
-            <h2>"1. Create an enrollment token"</h2>
-            <p class="muted">"The token is shown once; Bulwark keeps only its hash. Each host that enrolls gets its own credential, so revoking the token later does not disconnect them."</p>
+            <h2>{t!(i18n, assets.add_host.step1)}</h2>
+            <p class="muted">{t!(i18n, assets.add_host.step1_intro)}</p>
             <ActionForm action=create attr:class="inline-form" attr:novalidate=true>
-                <Field label="Token name" name="name" error=errors.message("name")>
-                    <input id="name" name="input[name]" type="text" maxlength="64" placeholder="web servers"/>
+                <Field label=td_string!(locale, assets.add_host.token_name) name="name" error=errors.message("name")>
+                    <input
+                        id="name"
+                        name="input[name]"
+                        type="text"
+                        maxlength="64"
+                        placeholder=move || td_string!(i18n.get_locale(), assets.add_host.token_name_placeholder)
+                    />
                 </Field>
-                <Field label="Asset group (optional)" name="group" error=errors.message("group")>
+                <Field label=td_string!(locale, assets.add_host.group) name="group" error=errors.message("group")>
                     <input id="group" name="input[group]" type="text" maxlength="64"/>
                 </Field>
-                <Field label="Expires in days (optional)" name="expires_in_days" error=errors.message("expires_in_days")>
+                <Field label=td_string!(locale, assets.add_host.expires) name="expires_in_days" error=errors.message("expires_in_days")>
                     <input id="expires_in_days" name="input[expires_in_days]" type="text" inputmode="numeric" size="6"/>
                 </Field>
-                <button class="btn btn-primary" type="submit">"Create token"</button>
+                <button class="btn btn-primary" type="submit">{t!(i18n, assets.add_host.create)}</button>
             </ActionForm>
             <FormError message=form_error/>
-            {move || create.value().get().and_then(|r| r.ok()).map(|t| view! {
+            {move || create.value().get().and_then(|r| r.ok()).map(|new| view! {
                 <div class="notice notice-warning">
-                    <p>{format!("2. On the host, run this as root (add --allow-fix to let Bulwark install upgrades). Copy it now: the token \"{}\" will not be shown again.", t.token.name)}</p>
-                    <div class="secret-once" data-testid="enroll-command">{t.command}</div>
+                    <p>{t!(i18n, assets.add_host.step2, name = new.token.name.clone())}</p>
+                    <div class="secret-once" data-testid="enroll-command">{new.command}</div>
                 </div>
             })}
         </section>
         <section class="card">
-            <h2>"Enrollment tokens"</h2>
-            <Loaded resource=tokens loading="Loading tokens…" render=move |tokens| view! {
+            <h2>{t!(i18n, assets.add_host.tokens)}</h2>
+            <Loaded resource=tokens loading=td_string!(locale, assets.add_host.loading) render=move |tokens| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="enrollment-tokens">
-                        <thead><tr><th>"Name"</th><th>"Token"</th><th>"Group"</th><th>"Created"</th><th>"Expires"</th><th>"Hosts enrolled"</th><th>"Last used"</th><th>"Status"</th><th></th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th>{t!(i18n, assets.add_host.col_name)}</th>
+                                <th>{t!(i18n, assets.add_host.col_token)}</th>
+                                <th>{t!(i18n, assets.add_host.col_group)}</th>
+                                <th>{t!(i18n, assets.add_host.col_created)}</th>
+                                <th>{t!(i18n, assets.add_host.col_expires)}</th>
+                                <th>{t!(i18n, assets.add_host.col_hosts)}</th>
+                                <th>{t!(i18n, assets.add_host.col_last_used)}</th>
+                                <th>{t!(i18n, assets.add_host.col_status)}</th>
+                                <th></th>
+                            </tr>
+                        </thead>
                         <tbody>
-                            {rows_or_empty(tokens, 9, "No enrollment tokens yet.", |t| {
+                            {rows_or_empty(tokens, 9, td_string!(locale, assets.add_host.empty), move |t| {
                                 let active = t.revoked_at.is_none();
                                 let asked = (t.id, t.name.clone());
                                 view! {
@@ -570,11 +670,27 @@ pub fn AddHostPage() -> impl IntoView {
                                         <td class="mono">{format!("{}…", t.prefix)}</td>
                                         <td>{t.group_name.unwrap_or_else(|| "—".into())}</td>
                                         <td>{date_time(Some(t.created_at))}</td>
-                                        <td>{t.expires_at.map(|e| date_time(Some(e))).unwrap_or_else(|| "Never".into())}</td>
+                                        <td>
+                                            {match t.expires_at {
+                                                Some(e) => date_time(Some(e)).into_any(),
+                                                None => t!(i18n, assets.add_host.never).into_any(),
+                                            }}
+                                        </td>
                                         <td>{t.use_count}</td>
                                         <td>{date_time(t.last_used_at)}</td>
-                                        <td>{if active { "Active".to_string() } else { format!("Revoked {}", date_time(t.revoked_at)) }}</td>
-                                        <td class="right">{active.then(|| view! { <AskButton asking=confirming item=asked label="Revoke"/> })}</td>
+                                        <td>
+                                            {if active {
+                                                t!(i18n, assets.add_host.active).into_any()
+                                            } else {
+                                                let revoked = date_time(t.revoked_at);
+                                                t!(i18n, assets.add_host.revoked_at, time = revoked.clone()).into_any()
+                                            }}
+                                        </td>
+                                        <td class="right">
+                                            {active.then(|| view! {
+                                                <AskButton asking=confirming item=asked label=td_string!(locale, assets.add_host.revoke)/>
+                                            })}
+                                        </td>
                                     </tr>
                                 }
                             })}

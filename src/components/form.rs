@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::toast::use_toaster;
 use crate::error::{AppError, FieldErrors};
+use crate::locale::{td_string, Locale};
 
 /// Field errors of a form, filled by browser-side `validate()` and by the server's answer.
 #[derive(Clone, Copy)]
@@ -131,6 +132,8 @@ pub fn submit_checked<I: Clone + Send + Sync + 'static, O: Send + Sync + 'static
         action.dispatch(input);
     } else {
         errors.0.set(problems);
-        form_error.set(Some("Some fields need attention.".into()));
+        // In the reader's language (English where no language is provided, as in unit tests).
+        let locale = use_context::<leptos_i18n::I18nContext<Locale>>().map(|i18n| i18n.get_locale_untracked()).unwrap_or(Locale::en);
+        form_error.set(Some(td_string!(locale, assets.ui.fields_need_attention).into()));
     }
 }

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::locale::{t, use_i18n};
+
 /// The item a destructive action is asking about (its id and the name shown in the question);
 /// the dialog is open exactly while it holds one.
 pub type Asking = RwSignal<Option<(i64, String)>>;
@@ -28,6 +30,7 @@ pub fn ConfirmDialog(
     on_confirm: Callback<i64>,
 ) -> impl IntoView {
     let close = move || asking.set(None);
+    let i18n = use_i18n();
     view! {
         <Show when=move || asking.with(Option::is_some)>
             <div class="modal-backdrop" on:click=move |_| close()>
@@ -50,7 +53,7 @@ pub fn ConfirmDialog(
                         <p>{move || asking.with(|a| a.as_ref().map(|(_, name)| question(name)).unwrap_or_default())}</p>
                     </div>
                     <div class="modal-footer">
-                        <button class="btn" type="button" on:click=move |_| close()>"Cancel"</button>
+                        <button class="btn" type="button" on:click=move |_| close()>{t!(i18n, assets.ui.cancel)}</button>
                         <button
                             class="btn btn-danger"
                             type="button"

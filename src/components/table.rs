@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::format::thousands;
+use crate::locale::{t, td_string, use_i18n};
 
 /// "Page 2 of 7" with previous/next links; `href(page)` builds each link so filters stay in the URL.
 /// `capped`: the count stopped at `total` and more rows match ("1,000+ in all").
@@ -12,20 +13,32 @@ pub fn Pagination(page: i64, page_count: i64, total: i64, href: impl Fn(i64) -> 
     let total = if capped { format!("{}+", thousands(total)) } else { thousands(total) };
     let previous = (page > 1).then(|| href(page - 1));
     let next = (page < page_count).then(|| href(page + 1));
+    let i18n = use_i18n();
     view! {
-        <nav class="pagination" aria-label="Pagination">
-            <span class="muted">{format!("{total} in all")}</span>
+        <nav class="pagination" aria-label=move || td_string!(i18n.get_locale(), assets.ui.pagination)>
+            <span class="muted">{move || fill(td_string!(i18n.get_locale(), assets.ui.in_all), &[("total", &total)])}</span>
             {match previous {
-                Some(link) => view! { <a href=link rel="prev">"‹ Previous"</a> }.into_any(),
-                None => view! { <span class="disabled">"‹ Previous"</span> }.into_any(),
+                Some(link) => view! { <a href=link rel="prev">{t!(i18n, assets.ui.previous)}</a> }.into_any(),
+                None => view! { <span class="disabled">{t!(i18n, assets.ui.previous)}</span> }.into_any(),
             }}
-            <span class="current">{format!("Page {page} of {page_count}")}</span>
+            <span class="current">
+                {move || {
+                    let (page, count) = (page.to_string(), page_count.to_string());
+                    fill(td_string!(i18n.get_locale(), assets.ui.page_of), &[("page", &page), ("count", &count)])
+                }}
+            </span>
             {match next {
-                Some(link) => view! { <a href=link rel="next">"Next ›"</a> }.into_any(),
-                None => view! { <span class="disabled">"Next ›"</span> }.into_any(),
+                Some(link) => view! { <a href=link rel="next">{t!(i18n, assets.ui.next)}</a> }.into_any(),
+                None => view! { <span class="disabled">{t!(i18n, assets.ui.next)}</span> }.into_any(),
             }}
         </nav>
     }
+}
+
+/// `template` with each `{name}` replaced by its value. The pagination line is one text node
+/// (tests and readers look for "Page 2 of 7" whole), which `t!`'s interpolation would split.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
 }
 
 /// Table rows, or a single row saying there is nothing to show.

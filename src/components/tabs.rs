@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::locale::{t, td_string, use_i18n, Label};
+
 /// One link per `(href, label)`; `current` is the href of the page shown.
 #[component]
 pub fn PageTabs(tabs: &'static [(&'static str, &'static str)], current: &'static str) -> impl IntoView {
@@ -32,13 +34,52 @@ pub const SETTINGS_TABS: &[(&str, &str)] = &[
     ("/settings/audit", "Audit log"),
 ];
 
+/// The Settings tabs' labels in the reader's language, by href (the same tabs as `SETTINGS_TABS`).
+const SETTINGS_TAB_LABELS: &[(&str, Label)] = &[
+    ("/settings/account", |l| td_string!(l, assets.ui.settings_tabs.account)),
+    ("/settings/email", |l| td_string!(l, assets.ui.settings_tabs.email)),
+    ("/settings/resource-directory", |l| td_string!(l, assets.ui.settings_tabs.resource_directory)),
+    ("/settings/invitations", |l| td_string!(l, assets.ui.settings_tabs.invitations)),
+    ("/settings/advisories", |l| td_string!(l, assets.ui.settings_tabs.advisories)),
+    ("/settings/users", |l| td_string!(l, assets.ui.settings_tabs.users)),
+    ("/settings/tokens", |l| td_string!(l, assets.ui.settings_tabs.tokens)),
+    ("/settings/score", |l| td_string!(l, assets.ui.settings_tabs.score)),
+    ("/settings/authorizations", |l| td_string!(l, assets.ui.settings_tabs.authorizations)),
+    ("/settings/audit", |l| td_string!(l, assets.ui.settings_tabs.audit)),
+];
+
 /// The Settings heading and its tabs.
 #[component]
 pub fn SettingsTabs(current: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="page-header">
-            <h1>"Settings"</h1>
+            <h1>{t!(i18n, assets.ui.settings)}</h1>
         </div>
-        <PageTabs tabs=SETTINGS_TABS current/>
+        <nav class="tabs">
+            {SETTINGS_TAB_LABELS
+                .iter()
+                .map(|(href, label)| {
+                    let label = *label;
+                    view! {
+                        <a class="tab" href=*href aria-current=if *href == current { "page" } else { "false" }>
+                            {move || label(i18n.get_locale())}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The translated Settings tabs are the same tabs, in the same order, with the same English labels.
+    #[test]
+    fn settings_tab_labels_follow_the_tabs() {
+        let hrefs: Vec<_> = SETTINGS_TAB_LABELS.iter().map(|(h, l)| (*h, l(crate::locale::Locale::en))).collect();
+        assert_eq!(hrefs, SETTINGS_TABS.to_vec());
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assets::model::{Category, Severity};
 use crate::error::FieldErrors;
+use crate::locale::{td_string, Locale};
 
 /// A policy template of the Policy Center.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -302,6 +303,32 @@ status_enum!(
     HostStatus { Waiting => "waiting", "Waiting", Running => "running", "Running", Fixed => "fixed", "Fixed",
                  Simulated => "simulated", "Simulated", Failed => "failed", "Failed", Skipped => "skipped", "Skipped" }
 );
+
+impl TaskStatus {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            TaskStatus::Waiting => td_string!(locale, playbook.task_status.waiting),
+            TaskStatus::Running => td_string!(locale, playbook.task_status.running),
+            TaskStatus::Completed => td_string!(locale, playbook.task_status.completed),
+            TaskStatus::Cancelled => td_string!(locale, playbook.task_status.cancelled),
+        }
+    }
+}
+
+impl HostStatus {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            HostStatus::Waiting => td_string!(locale, playbook.host_status.waiting),
+            HostStatus::Running => td_string!(locale, playbook.host_status.running),
+            HostStatus::Fixed => td_string!(locale, playbook.host_status.fixed),
+            HostStatus::Simulated => td_string!(locale, playbook.host_status.simulated),
+            HostStatus::Failed => td_string!(locale, playbook.host_status.failed),
+            HostStatus::Skipped => td_string!(locale, playbook.host_status.skipped),
+        }
+    }
+}
 
 impl TaskStatus {
     /// Waiting for its time or running: it can still change, and be cancelled.

@@ -16,29 +16,88 @@ use crate::format::date_time;
 use crate::auth::gate::FeatureGate;
 use crate::components::loaded::{refresh_while, Loaded};
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
-use crate::components::tabs::PageTabs;
 use crate::components::table::rows_or_empty;
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
+use crate::locale::{t, td_string, use_i18n, Label, Locale};
 
 #[component]
-fn PlaybookHeader(current: &'static str, title: &'static str) -> impl IntoView {
+fn PlaybookHeader(current: &'static str, title: Label) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="page-header">
             <div>
-                <h1>{title}</h1>
-                <p class="subtitle">"Fix vulnerabilities on many hosts at once, through their agents."</p>
+                <h1>{move || title(i18n.get_locale())}</h1>
+                <p class="subtitle">{t!(i18n, playbook.subtitle)}</p>
             </div>
         </div>
-        <PageTabs tabs=PLAYBOOK_TABS current/>
+        <PlaybookTabs current/>
     }
 }
 
-const PLAYBOOK_TABS: &[(&str, &str)] = &[
-    ("/playbook/policy-center", "Policy Center"),
-    ("/playbook/my-policy", "My Policy"),
-    ("/playbook/tasks", "Task Management"),
+const PLAYBOOK_TABS: &[(&str, Label)] = &[
+    ("/playbook/policy-center", |l| td_string!(l, playbook.tabs.policy_center)),
+    ("/playbook/my-policy", |l| td_string!(l, playbook.tabs.my_policy)),
+    ("/playbook/tasks", |l| td_string!(l, playbook.tabs.task_management)),
 ];
+
+/// The Playbook tabs (the markup of `PageTabs`, with labels in the reader's language).
+#[component]
+fn PlaybookTabs(current: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav class="tabs">
+            {PLAYBOOK_TABS
+                .iter()
+                .map(|(href, label)| {
+                    let label = *label;
+                    view! {
+                        <a class="tab" href=*href aria-current=if *href == current { "page" } else { "false" }>
+                            {move || label(i18n.get_locale())}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// A policy's type in the reader's language (the shipped value translated, anything else as stored).
+fn policy_type_in(value: &str, locale: Locale) -> String {
+    match value {
+        "Vulnerability" => td_string!(locale, playbook.policy_type.vulnerability).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A policy's mode in the reader's language (the shipped value translated, anything else as stored).
+fn policy_mode_in(value: &str, locale: Locale) -> String {
+    match value {
+        "Manual" => td_string!(locale, playbook.policy_mode.manual).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A policy's name and description in the reader's language: those of the shipped template
+/// (which clones copy) are translated, anything else shows as stored.
+fn policy_text_in(value: &str, locale: Locale) -> String {
+    let shipped = templates();
+    match shipped.iter().find(|t| t.key == BATCH_FIX_TEMPLATE) {
+        Some(t) if t.name == value => td_string!(locale, playbook.template.batch_fix_name).to_string(),
+        Some(t) if t.description == value => td_string!(locale, playbook.template.batch_fix_description).to_string(),
+        _ => value.to_string(),
+    }
+}
+
+/// A task's mode as the tables say it, in the reader's language.
+fn mode_in(t: &TaskRow, locale: Locale) -> String {
+    let when = if t.custom_time { td_string!(locale, playbook.tasks.mode_custom) } else { td_string!(locale, playbook.tasks.mode_execute) };
+    if t.dry_run {
+        fill(td_string!(locale, playbook.tasks.mode_dry_run), &[("when", when)])
+    } else {
+        when.to_string()
+    }
+}
 
 #[component]
 pub fn PolicyCenterPage() -> impl IntoView {
@@ -46,23 +105,34 @@ pub fn PolicyCenterPage() -> impl IntoView {
     // order; for accounts without the feature the server refuses it and the gate shows why.
     let templates = Resource::new(|| (), |_| list_policy_templates());
     let clone = ServerAction::<ClonePolicy>::new();
-    toast_outcome(move || clone.value().get(), "Policy cloned to My Policy.", || ());
+    let i18n = use_i18n();
+    toast_outcome(move || clone.value().get(), td_string!(i18n.get_locale_untracked(), playbook.center.cloned), || ());
     let admin = use_is_admin();
     view! {
-        <PlaybookHeader current="/playbook/policy-center" title="Playbook"/>
+        <PlaybookHeader current="/playbook/policy-center" title=|l| td_string!(l, playbook.center.title)/>
         <FeatureGate feature=Feature::Playbooks>
-            <Loaded resource=templates loading="Loading templates…" render=move |templates| view! {
+            <Loaded resource=templates loading=td_string!(i18n.get_locale_untracked(), playbook.center.loading) render=move |templates| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="policy-templates">
-                        <thead><tr><th>"Policy Name"</th><th>"Policy Type"</th><th>"Mode"</th><th>"Creation/Last Update Time"</th><th></th></tr></thead>
+                        <thead><tr>
+                            <th>{t!(i18n, playbook.columns.policy_name)}</th>
+                            <th>{t!(i18n, playbook.columns.policy_type)}</th>
+                            <th>{t!(i18n, playbook.columns.mode)}</th>
+                            <th>{t!(i18n, playbook.columns.updated)}</th>
+                            <th></th>
+                        </tr></thead>
                         <tbody>
                             {templates.into_iter().map(|t| {
                                 let key = t.key.clone();
+                                let PolicyTemplate { name, description, policy_type, mode, .. } = t.clone();
                                 view! {
                                     <tr>
-                                        <td><strong>{t.name}</strong><div class="muted">{t.description}</div></td>
-                                        <td>{t.policy_type}</td>
-                                        <td>{t.mode}</td>
+                                        <td>
+                                            <strong>{move || policy_text_in(&name, i18n.get_locale())}</strong>
+                                            <div class="muted">{move || policy_text_in(&description, i18n.get_locale())}</div>
+                                        </td>
+                                        <td>{move || policy_type_in(&policy_type, i18n.get_locale())}</td>
+                                        <td>{move || policy_mode_in(&mode, i18n.get_locale())}</td>
                                         <td class="nowrap">{date_time(Some(t.updated_at))}</td>
                                         <td class="right">
                                             {move || admin.get().then(|| {
@@ -70,7 +140,7 @@ pub fn PolicyCenterPage() -> impl IntoView {
                                                 view! {
                                                     <button class="btn btn-sm" type="button" disabled=move || clone.pending().get()
                                                         on:click=move |_| { clone.dispatch(ClonePolicy { template: key.clone() }); }>
-                                                        "Clone"
+                                                        {t!(i18n, playbook.center.clone)}
                                                     </button>
                                                 }
                                             })}
@@ -90,37 +160,49 @@ pub fn PolicyCenterPage() -> impl IntoView {
 pub fn MyPolicyPage() -> impl IntoView {
     let delete = ServerAction::<DeletePolicy>::new();
     let policies = Resource::new(move || delete.version().get(), |_| list_policies());
-    toast_outcome(move || delete.value().get(), "Policy deleted.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || delete.value().get(), td_string!(locale, playbook.policies.deleted), || ());
     let asking: Asking = RwSignal::new(None);
     let admin = use_is_admin();
     view! {
-        <PlaybookHeader current="/playbook/my-policy" title="My Policy"/>
+        <PlaybookHeader current="/playbook/my-policy" title=|l| td_string!(l, playbook.policies.title)/>
         <FeatureGate feature=Feature::Playbooks>
             <ConfirmDialog
                 asking
-                title="Delete policy"
-                question=|name| format!("Delete \"{name}\"? Its finished tasks stay in Task Management.")
-                confirm_label="Delete"
+                title=td_string!(locale, playbook.policies.delete_title)
+                question=|name| fill(td_string!(use_i18n().get_locale(), playbook.policies.delete_question), &[("name", name)])
+                confirm_label=td_string!(locale, playbook.policies.delete_confirm)
                 on_confirm=Callback::new(move |id| { delete.dispatch(DeletePolicy { id }); })
             />
-            <Loaded resource=policies loading="Loading policies…" render=move |policies| view! {
+            <Loaded resource=policies loading=td_string!(locale, playbook.policies.loading) render=move |policies| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="my-policies">
-                        <thead><tr><th>"Policy Name"</th><th>"Policy Type"</th><th>"Mode"</th><th>"Creation/Last Update Time"</th><th></th></tr></thead>
+                        <thead><tr>
+                            <th>{t!(i18n, playbook.columns.policy_name)}</th>
+                            <th>{t!(i18n, playbook.columns.policy_type)}</th>
+                            <th>{t!(i18n, playbook.columns.mode)}</th>
+                            <th>{t!(i18n, playbook.columns.updated)}</th>
+                            <th></th>
+                        </tr></thead>
                         <tbody>
-                            {rows_or_empty(policies, 5, "No policies yet: clone one from the Policy Center.", move |p| {
+                            {rows_or_empty(policies, 5, td_string!(locale, playbook.policies.empty), move |p| {
                                 let asked = (p.id, p.name.clone());
                                 let create = format!("/playbook/my-policy/{}/create-task", p.id);
+                                let Policy { name, description, policy_type, mode, .. } = p.clone();
                                 view! {
                                     <tr>
-                                        <td><strong>{p.name}</strong><div class="muted">{p.description}</div></td>
-                                        <td>{p.policy_type}</td>
-                                        <td>{p.mode}</td>
+                                        <td>
+                                            <strong>{move || policy_text_in(&name, i18n.get_locale())}</strong>
+                                            <div class="muted">{move || policy_text_in(&description, i18n.get_locale())}</div>
+                                        </td>
+                                        <td>{move || policy_type_in(&policy_type, i18n.get_locale())}</td>
+                                        <td>{move || policy_mode_in(&mode, i18n.get_locale())}</td>
                                         <td class="nowrap">{date_time(Some(p.created_at))}<div class="muted">{date_time(Some(p.updated_at))}</div></td>
                                         <td class="right row-actions">
                                             {move || admin.get().then(|| view! {
-                                                <a class="btn btn-sm btn-primary" href=create.clone()>"Create"</a>
-                                                <AskButton asking item=asked.clone() label="Delete"/>
+                                                <a class="btn btn-sm btn-primary" href=create.clone()>{t!(i18n, playbook.policies.create)}</a>
+                                                <AskButton asking item=asked.clone() label=td_string!(locale, playbook.policies.delete)/>
                                             })}
                                         </td>
                                     </tr>
@@ -205,10 +287,12 @@ pub fn CreateTaskPage() -> impl IntoView {
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
-    watch_form(create, errors, form_error, "Created", move |_| navigate("/playbook/tasks", Default::default()));
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    watch_form(create, errors, form_error, td_string!(locale, playbook.form.created), move |_| navigate("/playbook/tasks", Default::default()));
     let submit = move |_| {
         let Some(policy) = policy_id.get_untracked() else {
-            form_error.set(Some("There is no such policy: open the task form from My Policy.".into()));
+            form_error.set(Some(td_string!(i18n.get_locale_untracked(), playbook.form.no_policy).into()));
             return;
         };
         let input = form.input(policy);
@@ -216,12 +300,12 @@ pub fn CreateTaskPage() -> impl IntoView {
         submit_checked(create, input, problems, errors, form_error);
     };
     view! {
-        <PlaybookHeader current="/playbook/my-policy" title="Create task"/>
+        <PlaybookHeader current="/playbook/my-policy" title=|l| td_string!(l, playbook.form.title)/>
         <FeatureGate feature=Feature::Playbooks>
-            <Loaded resource=choices loading="Loading assets…" render=move |c: TaskChoices| view! {
+            <Loaded resource=choices loading=td_string!(locale, playbook.form.loading) render=move |c: TaskChoices| view! {
                 <section class="card">
-                    <h2>"Task"</h2>
-                    <Field label="Task Name" name="name" error=errors.message("name")>
+                    <h2>{t!(i18n, playbook.form.task)}</h2>
+                    <Field label=td_string!(locale, playbook.form.task_name) name="name" error=errors.message("name")>
                         <input id="name" type="text" maxlength="64" bind:value=form.name/>
                     </Field>
                 </section>
@@ -229,40 +313,40 @@ pub fn CreateTaskPage() -> impl IntoView {
                 <VulnerabilityPicker form errors vulnerabilities asset_count=Signal::derive(move || form.assets.with(Vec::len))/>
                 <Notifications form errors chatbots=c.chatbots.clone() add_bot/>
                 <section class="card">
-                    <h2>"Execution"</h2>
-                    <div class="field" role="radiogroup" aria-label="Execution Time">
+                    <h2>{t!(i18n, playbook.form.execution)}</h2>
+                    <div class="field" role="radiogroup" aria-label=move || td_string!(i18n.get_locale(), playbook.form.execution_time)>
                         <label class="check">
                             <input type="radio" name="execution" prop:checked=move || !form.custom_time.get() on:change=move |_| form.custom_time.set(false)/>
-                            "Execute"
+                            {t!(i18n, playbook.form.execute)}
                         </label>
                         <label class="check">
                             <input type="radio" name="execution" prop:checked=move || form.custom_time.get() on:change=move |_| form.custom_time.set(true)/>
-                            "Custom Time"
+                            {t!(i18n, playbook.form.custom_time)}
                         </label>
                     </div>
                     <Show when=move || form.custom_time.get()>
-                        <Field label="Date and time" name="execute_at" error=errors.message("execute_at")>
+                        <Field label=td_string!(locale, playbook.form.date_time) name="execute_at" error=errors.message("execute_at")>
                             <input id="execute_at" type="datetime-local" bind:value=form.execute_at/>
                         </Field>
                     </Show>
-                    <p class="muted">{format!("Times are in the account's time zone, {}.", c.time_zone)}</p>
+                    <p class="muted">{t!(i18n, playbook.form.time_zone, tz = c.time_zone.clone())}</p>
                     <div class="inline-form">
-                        <Field label="Concurrent hosts" name="concurrency" error=errors.message("concurrency")>
+                        <Field label=td_string!(locale, playbook.form.concurrency) name="concurrency" error=errors.message("concurrency")>
                             <input id="concurrency" type="text" inputmode="numeric" size="5" bind:value=form.concurrency/>
                         </Field>
-                        <Field label="Stop after N failed hosts (optional)" name="stop_after" error=errors.message("stop_after")>
+                        <Field label=td_string!(locale, playbook.form.stop_after) name="stop_after" error=errors.message("stop_after")>
                             <input id="stop_after" type="text" inputmode="numeric" size="5" bind:value=form.stop_after/>
                         </Field>
                     </div>
                     <label class="check">
                         <input type="checkbox" bind:checked=form.dry_run/>
-                        "Dry run: only simulate (the package manager reports what it would change)"
+                        {t!(i18n, playbook.form.dry_run)}
                     </label>
                 </section>
                 <div class="form-actions">
                     <FormError message=form_error/>
-                    <a class="btn" href="/playbook/my-policy">"Cancel"</a>
-                    <button class="btn btn-primary" type="button" disabled=move || create.pending().get() on:click=submit>"Create"</button>
+                    <a class="btn" href="/playbook/my-policy">{t!(i18n, playbook.form.cancel)}</a>
+                    <button class="btn btn-primary" type="button" disabled=move || create.pending().get() on:click=submit>{t!(i18n, playbook.form.create)}</button>
                 </div>
             }/>
         </FeatureGate>
@@ -282,14 +366,15 @@ fn AssetPicker(form: TaskForm, errors: FormErrors, groups: Vec<TaskGroup>, asset
         let chosen = form.assets.get();
         all.with_value(|a| a.iter().filter(|a| chosen.contains(&a.id)).cloned().collect::<Vec<_>>())
     };
+    let i18n = use_i18n();
     view! {
         <section class="card">
-            <h2>"Asset List"</h2>
+            <h2>{t!(i18n, playbook.form.asset_list)}</h2>
             {move || errors.message("assets").get().map(|m| view! { <div class="field-error" role="alert" data-field="assets">{m}</div> })}
             <div class="picker">
                 <div class="picker-column">
-                    <h3>"Asset Groups"</h3>
-                    <div class="pick-list" role="group" aria-label="Asset Groups">
+                    <h3>{t!(i18n, playbook.form.asset_groups)}</h3>
+                    <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), playbook.form.asset_groups)>
                         {groups.into_iter().map(|g| {
                             let members = group_members(g.id);
                             let members_check = members.clone();
@@ -314,36 +399,43 @@ fn AssetPicker(form: TaskForm, errors: FormErrors, groups: Vec<TaskGroup>, asset
                             }
                         }).collect_view()}
                     </div>
-                    <h3>"Assets"</h3>
-                    <input type="search" placeholder="Search by name or IP" aria-label="Search assets" bind:value=form.search/>
-                    <ul class="pick-rows" aria-label="Matching assets">
+                    <h3>{t!(i18n, playbook.form.assets)}</h3>
+                    <input
+                        type="search"
+                        placeholder=move || td_string!(i18n.get_locale(), playbook.form.search)
+                        aria-label=move || td_string!(i18n.get_locale(), playbook.form.search_label)
+                        bind:value=form.search
+                    />
+                    <ul class="pick-rows" aria-label=move || td_string!(i18n.get_locale(), playbook.form.matching)>
                         {move || matches().into_iter().map(|a| {
                             let id = a.id;
                             view! {
                                 <li>
                                     <span>{a.name.clone()}<span class="muted mono">{format!(" {}", a.ips.join(", "))}</span></span>
-                                    <button class="btn btn-sm" type="button" aria-label=format!("Add {}", a.name)
-                                        on:click=move |_| form.assets.update(|s| if !s.contains(&id) { s.push(id) })>"Add"</button>
+                                    <button class="btn btn-sm" type="button"
+                                        aria-label=fill(td_string!(i18n.get_locale(), playbook.form.add_label), &[("name", &a.name)])
+                                        on:click=move |_| form.assets.update(|s| if !s.contains(&id) { s.push(id) })>{t!(i18n, playbook.form.add)}</button>
                                 </li>
                             }
                         }).collect_view()}
                     </ul>
                 </div>
                 <div class="picker-column">
-                    <h3>{move || format!("Selected Assets ({})", form.assets.with(Vec::len))}</h3>
-                    <ul class="pick-rows" aria-label="Selected Assets" data-testid="selected-assets">
+                    <h3>{move || fill(td_string!(i18n.get_locale(), playbook.form.selected_count), &[("count", &form.assets.with(Vec::len).to_string())])}</h3>
+                    <ul class="pick-rows" aria-label=move || td_string!(i18n.get_locale(), playbook.form.selected_assets) data-testid="selected-assets">
                         {move || {
                             let chosen = selected();
                             if chosen.is_empty() {
-                                return view! { <li class="muted">"None yet: pick a group or add assets."</li> }.into_any();
+                                return view! { <li class="muted">{t!(i18n, playbook.form.none_selected)}</li> }.into_any();
                             }
                             chosen.into_iter().map(|a| {
                                 let id = a.id;
                                 view! {
                                     <li>
                                         <span>{a.name.clone()}<span class="muted mono">{format!(" {}", a.ips.join(", "))}</span></span>
-                                        <button class="btn btn-sm" type="button" aria-label=format!("Remove {}", a.name)
-                                            on:click=move |_| form.assets.update(|s| s.retain(|x| *x != id))>"Remove"</button>
+                                        <button class="btn btn-sm" type="button"
+                                            aria-label=fill(td_string!(i18n.get_locale(), playbook.form.remove_label), &[("name", &a.name)])
+                                            on:click=move |_| form.assets.update(|s| s.retain(|x| *x != id))>{t!(i18n, playbook.form.remove)}</button>
                                     </li>
                                 }
                             }).collect_view().into_any()
@@ -367,34 +459,38 @@ fn VulnerabilityPicker(
         let (tab, severity) = (form.tab.get(), form.severity.get());
         list().into_iter().filter(|v| v.category == tab && severity.is_none_or(|s| v.severity == s)).collect::<Vec<_>>()
     };
+    let i18n = use_i18n();
     view! {
         <section class="card">
-            <h2>"Vulnerability"</h2>
+            <h2>{t!(i18n, playbook.form.vulnerability)}</h2>
             {move || errors.message("vulnerabilities").get().map(|m| view! { <div class="field-error" role="alert" data-field="vulnerabilities">{m}</div> })}
-            <nav class="tabs" aria-label="Vulnerability categories">
+            <nav class="tabs" aria-label=move || td_string!(i18n.get_locale(), playbook.form.categories)>
                 {Category::ALL.iter().copied().map(|c| view! {
                     <button type="button" class="tab" aria-current=move || if form.tab.get() == c { "page" } else { "false" }
                         on:click=move |_| form.tab.set(c)>
-                        {move || format!("{} ({})", c.label(), list().iter().filter(|v| v.category == c).count())}
+                        {move || format!("{} ({})", c.label_in(i18n.get_locale()), list().iter().filter(|v| v.category == c).count())}
                     </button>
                 }).collect_view()}
             </nav>
             <div class="inline-form">
                 <div class="field">
-                    <label for="severity-filter">"Severity"</label>
+                    <label for="severity-filter">{t!(i18n, playbook.form.severity)}</label>
                     <select id="severity-filter" on:change=move |ev| form.severity.set(Severity::parse(&event_target_value(&ev)))>
-                        <option value="">"All"</option>
-                        {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                        <option value="">{t!(i18n, playbook.form.all)}</option>
+                        {Severity::ALL.iter().map(|s| {
+                            let s = *s;
+                            view! { <option value=s.as_str()>{move || s.label_in(i18n.get_locale())}</option> }
+                        }).collect_view()}
                     </select>
                 </div>
             </div>
-            <Transition fallback=|| view! { <p class="muted">"Loading vulnerabilities…"</p> }>
+            <Transition fallback=move || view! { <p class="muted">{t!(i18n, playbook.form.loading_vulnerabilities)}</p> }>
                 <div class="table-wrap">
                     <table class="table" data-testid="task-vulnerabilities">
                         <thead>
                             <tr>
                                 <th>
-                                    <input type="checkbox" aria-label="Select all"
+                                    <input type="checkbox" aria-label=move || td_string!(i18n.get_locale(), playbook.form.select_all)
                                         prop:checked=move || { let v = visible(); !v.is_empty() && form.vulnerabilities.with(|s| v.iter().all(|x| s.contains(&x.vulnerability_id))) }
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);
@@ -407,23 +503,31 @@ fn VulnerabilityPicker(
                                             });
                                         }/>
                                 </th>
-                                <th>"Vulnerability"</th><th>"Severity"</th><th>"Package"</th><th>"Selected assets affected"</th>
+                                <th>{t!(i18n, playbook.form.col_vulnerability)}</th>
+                                <th>{t!(i18n, playbook.form.col_severity)}</th>
+                                <th>{t!(i18n, playbook.form.col_package)}</th>
+                                <th>{t!(i18n, playbook.form.col_affected)}</th>
                             </tr>
                         </thead>
                         <tbody>
                             {move || {
                                 let rows = visible();
                                 if rows.is_empty() {
-                                    let message = if asset_count.get() == 0 { "Select assets first." } else { "No unfixed vulnerabilities of this kind on the selected assets." };
+                                    let locale = i18n.get_locale();
+                                    let message = if asset_count.get() == 0 {
+                                        td_string!(locale, playbook.form.select_assets_first)
+                                    } else {
+                                        td_string!(locale, playbook.form.no_vulnerabilities)
+                                    };
                                     return view! { <tr><td colspan="5" class="empty">{message}</td></tr> }.into_any();
                                 }
                                 rows.into_iter().map(|v| view! {
                                     <tr>
                                         <td><SetCheckbox selected=form.vulnerabilities value=v.vulnerability_id label=String::new()/></td>
                                         <td><span class="mono">{v.advisory_id.clone()}</span><div class="muted">{v.title.clone()}</div></td>
-                                        <td><span class=format!("sev sev-{}", v.severity.as_str())>{v.severity.label()}</span></td>
+                                        <td><span class=format!("sev sev-{}", v.severity.as_str())>{let s = v.severity; move || s.label_in(i18n.get_locale())}</span></td>
                                         <td class="mono">{v.package.clone()}</td>
-                                        <td>{move || format!("{} of {}", v.hosts, asset_count.get())}</td>
+                                        <td>{move || fill(td_string!(i18n.get_locale(), playbook.form.affected), &[("hosts", &v.hosts.to_string()), ("total", &asset_count.get().to_string())])}</td>
                                     </tr>
                                 }).collect_view().into_any()
                             }}
@@ -431,7 +535,7 @@ fn VulnerabilityPicker(
                     </table>
                 </div>
             </Transition>
-            <p class="muted">{move || format!("{} selected", form.vulnerabilities.with(Vec::len))}</p>
+            <p class="muted">{move || fill(td_string!(i18n.get_locale(), playbook.form.selected), &[("count", &form.vulnerabilities.with(Vec::len).to_string())])}</p>
         </section>
     }
 }
@@ -442,6 +546,8 @@ fn Notifications(form: TaskForm, errors: FormErrors, chatbots: Vec<Chatbot>, add
     let bot_errors = FormErrors::new();
     let bot_error = RwSignal::new(None::<String>);
     let toaster = use_toaster();
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     Effect::new(move |previous: Option<()>| {
         let outcome = add_bot.value().get();
         // This component is rebuilt when a chatbot is added: only a new outcome is news.
@@ -451,52 +557,57 @@ fn Notifications(form: TaskForm, errors: FormErrors, chatbots: Vec<Chatbot>, add
             open.set(false);
             form.chatbots.update(|s| if !s.contains(&bot.id) { s.push(bot.id) });
             form.bots_added.update(|n| *n += 1);
-            toaster.success(format!("Chatbot \"{}\" added.", bot.name));
+            toaster.success(fill(td_string!(i18n.get_locale_untracked(), playbook.form.chatbot_added), &[("name", &bot.name)]));
         }
     });
     view! {
         <section class="card">
-            <h2>"Notification"</h2>
-            <h3>"DingTalk Chatbot"</h3>
+            <h2>{t!(i18n, playbook.form.notification)}</h2>
+            <h3>{t!(i18n, playbook.form.dingtalk_chatbot)}</h3>
             {move || errors.message("chatbots").get().map(|m| view! { <div class="field-error" role="alert" data-field="chatbots">{m}</div> })}
-            <div class="pick-list" role="group" aria-label="DingTalk Chatbots">
+            <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), playbook.form.dingtalk_chatbots)>
                 {if chatbots.is_empty() {
-                    view! { <p class="muted">"No chatbots yet."</p> }.into_any()
+                    view! { <p class="muted">{t!(i18n, playbook.form.no_chatbots)}</p> }.into_any()
                 } else {
                     chatbots.into_iter().map(|b| view! {
-                        <SetCheckbox selected=form.chatbots value=b.id label=chatbot_label(&b)/>
+                        <SetCheckbox selected=form.chatbots value=b.id label=chatbot_label(&b, locale)/>
                     }).collect_view().into_any()
                 }}
             </div>
-            <button class="btn btn-sm" type="button" on:click=move |_| open.set(true)>"Add DingTalk Chatbot"</button>
-            <Field label="Email" name="emails" error=errors.message("emails") hint="Addresses separated by commas.">
+            <button class="btn btn-sm" type="button" on:click=move |_| open.set(true)>{t!(i18n, playbook.form.add_chatbot)}</button>
+            <Field
+                label=td_string!(locale, playbook.form.email)
+                name="emails"
+                error=errors.message("emails")
+                hint=td_string!(locale, playbook.form.email_hint)
+            >
                 <textarea id="emails" rows="2" bind:value=form.emails></textarea>
             </Field>
         </section>
         <Show when=move || open.get()>
             <div class="modal-backdrop" on:click=move |_| open.set(false)>
-                <div class="modal" role="dialog" aria-modal="true" aria-label="Add DingTalk Chatbot" on:click=|ev| ev.stop_propagation()>
-                    <div class="modal-header"><h2>"Add DingTalk Chatbot"</h2></div>
+                <div class="modal" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), playbook.bot.title) on:click=|ev| ev.stop_propagation()>
+                    <div class="modal-header"><h2>{t!(i18n, playbook.bot.title)}</h2></div>
                     <ActionForm action=add_bot attr:novalidate=true>
                         <div class="modal-body">
-                            <Field label="Chatbot name" name="bot-name" error=bot_errors.message("name")>
+                            <Field label=td_string!(locale, playbook.bot.name) name="bot-name" error=bot_errors.message("name")>
                                 <input id="bot-name" name="input[name]" type="text" maxlength="64"/>
                             </Field>
-                            <Field label="Webhook URL" name="bot-webhook" error=bot_errors.message("webhook")
-                                hint="The robot's webhook from DingTalk (https://oapi.dingtalk.com/robot/send?access_token=…), or http:// to a gateway on this machine.">
+                            <Field label=td_string!(locale, playbook.bot.webhook) name="bot-webhook" error=bot_errors.message("webhook")
+                                hint=td_string!(locale, playbook.bot.webhook_hint)>
                                 <input id="bot-webhook" name="input[webhook]" type="text"/>
                             </Field>
-                            <Field label="Signing secret (optional)" name="bot-secret" error=bot_errors.message("secret") hint="The robot's \"Additional signature\" secret (SEC…). Stored encrypted.">
+                            <Field label=td_string!(locale, playbook.bot.secret) name="bot-secret" error=bot_errors.message("secret") hint=td_string!(locale, playbook.bot.secret_hint)>
                                 <input id="bot-secret" name="input[secret]" type="password" autocomplete="off"/>
                             </Field>
-                            <Field label="Keywords (optional)" name="bot-keywords" error=bot_errors.message("keywords") hint="The robot's custom keywords, separated by commas.">
+                            <Field label=td_string!(locale, playbook.bot.keywords) name="bot-keywords" error=bot_errors.message("keywords") hint=td_string!(locale, playbook.bot.keywords_hint)>
                                 <input id="bot-keywords" name="input[keywords]" type="text"/>
                             </Field>
                             <FormError message=bot_error/>
                         </div>
                         <div class="modal-footer">
-                            <button class="btn" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
-                            <button class="btn btn-primary" type="submit">"Add chatbot"</button>
+                            <button class="btn" type="button" on:click=move |_| open.set(false)>{t!(i18n, playbook.bot.cancel)}</button>
+                            <button class="btn btn-primary" type="submit">{t!(i18n, playbook.bot.add)}</button>
                         </div>
                     </ActionForm>
                 </div>
@@ -505,11 +616,13 @@ fn Notifications(form: TaskForm, errors: FormErrors, chatbots: Vec<Chatbot>, add
     }
 }
 
-fn status_text(t: &TaskRow) -> String {
+fn status_text(t: &TaskRow, locale: Locale) -> String {
     match t.status {
-        TaskStatus::Completed => format!("Completed — Total: {}; Success: {}; Failed: {}", t.total, t.success, t.failed),
-        TaskStatus::Running => format!("Running — {} of {} hosts done", t.success + t.failed, t.total),
-        other => other.label().to_string(),
+        TaskStatus::Completed => {
+            fill(td_string!(locale, playbook.tasks.completed), &[("total", &t.total.to_string()), ("success", &t.success.to_string()), ("failed", &t.failed.to_string())])
+        }
+        TaskStatus::Running => fill(td_string!(locale, playbook.tasks.running), &[("done", &(t.success + t.failed).to_string()), ("total", &t.total.to_string())]),
+        other => other.label_in(locale).to_string(),
     }
 }
 
@@ -521,44 +634,56 @@ pub fn TaskManagementPage() -> impl IntoView {
     let tasks = Resource::new(move || (retry.version().get(), cancel.version().get(), refresh.get()), |_| list_tasks());
     // Running tasks change by the second: follow them while any is waiting or running.
     refresh_while(tasks, refresh, Duration::from_secs(3), |t| t.iter().any(|t| t.status.is_active()));
-    toast_outcome(move || retry.value().get(), "Retrying the failed hosts.", || ());
-    toast_outcome(move || cancel.value().get(), "Task cancelled.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || retry.value().get(), td_string!(locale, playbook.tasks.retrying), || ());
+    toast_outcome(move || cancel.value().get(), td_string!(locale, playbook.tasks.cancelled), || ());
     let asking: Asking = RwSignal::new(None);
     let admin = use_is_admin();
     view! {
-        <PlaybookHeader current="/playbook/tasks" title="Task Management"/>
+        <PlaybookHeader current="/playbook/tasks" title=|l| td_string!(l, playbook.tasks.title)/>
         <FeatureGate feature=Feature::Playbooks>
             <ConfirmDialog
                 asking
-                title="Cancel task"
-                question=|name| format!("Cancel \"{name}\"? Hosts not started yet are skipped; a fix already running on a host finishes there.")
-                confirm_label="Cancel task"
+                title=td_string!(locale, playbook.tasks.cancel_title)
+                question=|name| fill(td_string!(use_i18n().get_locale(), playbook.tasks.cancel_question), &[("name", name)])
+                confirm_label=td_string!(locale, playbook.tasks.cancel_confirm)
                 on_confirm=Callback::new(move |id| { cancel.dispatch(CancelTask { id }); })
             />
-            <Loaded resource=tasks loading="Loading tasks…" render=move |tasks| view! {
+            <Loaded resource=tasks loading=td_string!(locale, playbook.tasks.loading) render=move |tasks| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="task-table">
-                        <thead><tr><th>"Task Name"</th><th>"Executed Num"</th><th>"Mode"</th><th>"Creation/Completion Time"</th><th>"Status"</th><th></th></tr></thead>
+                        <thead><tr>
+                            <th>{t!(i18n, playbook.tasks.col_name)}</th>
+                            <th>{t!(i18n, playbook.tasks.col_executed)}</th>
+                            <th>{t!(i18n, playbook.tasks.col_mode)}</th>
+                            <th>{t!(i18n, playbook.tasks.col_time)}</th>
+                            <th>{t!(i18n, playbook.tasks.col_status)}</th>
+                            <th></th>
+                        </tr></thead>
                         <tbody>
-                            {rows_or_empty(tasks, 6, "No tasks yet: create one from My Policy.", move |t| {
-                                let status = status_text(&t);
+                            {rows_or_empty(tasks, 6, td_string!(locale, playbook.tasks.empty), move |t| {
+                                let row = t.clone();
+                                let status = move || status_text(&row, i18n.get_locale());
+                                let row = t.clone();
+                                let mode = move || mode_in(&row, i18n.get_locale());
                                 let can_retry = t.status == TaskStatus::Completed && t.failed > 0;
                                 let can_cancel = t.status.is_active();
                                 let asked = (t.id, t.name.clone());
                                 let id = t.id;
                                 view! {
                                     <tr data-task=t.name.clone()>
-                                        <td><a href=format!("/playbook/tasks/{}", t.id)>{t.name.clone()}</a><div class="muted">{t.policy_name.clone()}</div></td>
+                                        <td><a href=format!("/playbook/tasks/{}", t.id)>{t.name.clone()}</a><div class="muted">{let p = t.policy_name.clone(); move || policy_text_in(&p, i18n.get_locale())}</div></td>
                                         <td>{t.executed_num}</td>
-                                        <td>{t.mode()}</td>
+                                        <td>{mode}</td>
                                         <td class="nowrap">{date_time(Some(t.created_at))}<div class="muted">{date_time(t.completed_at)}</div></td>
                                         <td><span class=format!("pill status-{}", t.status.as_str()) data-testid="task-status">{status}</span></td>
                                         <td class="right row-actions">
-                                            <a class="btn btn-sm" href=format!("/playbook/tasks/{}", t.id)>"Details"</a>
+                                            <a class="btn btn-sm" href=format!("/playbook/tasks/{}", t.id)>{t!(i18n, playbook.tasks.details)}</a>
                                             {move || (admin.get() && can_retry).then(|| view! {
-                                                <button class="btn btn-sm" type="button" on:click=move |_| { retry.dispatch(RetryFailedHosts { id }); }>"Retry failed"</button>
+                                                <button class="btn btn-sm" type="button" on:click=move |_| { retry.dispatch(RetryFailedHosts { id }); }>{t!(i18n, playbook.tasks.retry)}</button>
                                             })}
-                                            {move || (admin.get() && can_cancel).then(|| view! { <AskButton asking item=asked.clone() label="Cancel"/> })}
+                                            {move || (admin.get() && can_cancel).then(|| view! { <AskButton asking item=asked.clone() label=td_string!(locale, playbook.tasks.cancel)/> })}
                                         </td>
                                     </tr>
                                 }
@@ -579,9 +704,10 @@ pub fn TaskDetailPage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let detail = Resource::new(move || (id.get(), run.get(), refresh.get()), |(id, run, _)| load_by_id(id, move |id| get_task(id, run)));
     refresh_while(detail, refresh, Duration::from_secs(2), |d| d.task.status.is_active());
+    let i18n = use_i18n();
     view! {
         <FeatureGate feature=Feature::Playbooks>
-            <Loaded resource=detail loading="Loading the task…" render=|d: TaskDetail| view! { <TaskDetailBody detail=d/> }/>
+            <Loaded resource=detail loading=td_string!(i18n.get_locale_untracked(), playbook.detail.loading) render=|d: TaskDetail| view! { <TaskDetailBody detail=d/> }/>
         </FeatureGate>
     }
 }
@@ -591,52 +717,76 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
     let t = detail.task.clone();
     let task_id = t.id;
     let shown = detail.run;
+    let i18n = use_i18n();
+    let status = {
+        let t = t.clone();
+        move || status_text(&t, i18n.get_locale())
+    };
+    let mode = {
+        let t = t.clone();
+        move || mode_in(&t, i18n.get_locale())
+    };
+    let execute_at = date_time(Some(t.execute_at));
+    let time_zone = detail.time_zone.clone();
+    let stop_after = detail.stop_after;
     view! {
         <div class="page-header">
             <div>
                 <h1>{t.name.clone()}</h1>
-                <p class="subtitle"><span class=format!("pill status-{}", t.status.as_str()) data-testid="task-status">{status_text(&t)}</span></p>
+                <p class="subtitle"><span class=format!("pill status-{}", t.status.as_str()) data-testid="task-status">{status}</span></p>
             </div>
-            <div class="page-actions"><a class="btn" href="/playbook/tasks">"‹ Task Management"</a></div>
+            <div class="page-actions"><a class="btn" href="/playbook/tasks">{t!(i18n, playbook.detail.back)}</a></div>
         </div>
-        <PageTabs tabs=PLAYBOOK_TABS current="/playbook/tasks"/>
+        <PlaybookTabs current="/playbook/tasks"/>
         <section class="card">
-            <h2>"Parameters"</h2>
+            <h2>{t!(i18n, playbook.detail.parameters)}</h2>
             <dl class="details">
-                <dt>"Policy"</dt><dd>{t.policy_name.clone()}</dd>
-                <dt>"Mode"</dt><dd>{t.mode()}</dd>
-                <dt>"Execution time"</dt><dd>{format!("{} (account time zone {})", date_time(Some(t.execute_at)), detail.time_zone)}</dd>
-                <dt>"Concurrent hosts"</dt><dd>{detail.concurrency}</dd>
-                <dt>"Stop after"</dt><dd>{detail.stop_after.map(|n| format!("{n} failed hosts")).unwrap_or_else(|| "Never".into())}</dd>
-                <dt>"DingTalk"</dt><dd>{if detail.chatbots.is_empty() { "—".to_string() } else { detail.chatbots.join(", ") }}</dd>
-                <dt>"Email"</dt><dd>{if detail.emails.is_empty() { "—".to_string() } else { detail.emails.join(", ") }}</dd>
-                <dt>"Vulnerabilities"</dt>
+                <dt>{t!(i18n, playbook.detail.policy)}</dt><dd>{let p = t.policy_name.clone(); move || policy_text_in(&p, i18n.get_locale())}</dd>
+                <dt>{t!(i18n, playbook.detail.mode)}</dt><dd>{mode}</dd>
+                <dt>{t!(i18n, playbook.detail.execution_time)}</dt>
+                <dd>{move || fill(td_string!(i18n.get_locale(), playbook.detail.execute_at), &[("time", &execute_at), ("tz", &time_zone)])}</dd>
+                <dt>{t!(i18n, playbook.detail.concurrency)}</dt><dd>{detail.concurrency}</dd>
+                <dt>{t!(i18n, playbook.detail.stop_after)}</dt>
+                <dd>{move || match stop_after {
+                    Some(n) => fill(td_string!(i18n.get_locale(), playbook.detail.stop_after_value), &[("count", &n.to_string())]),
+                    None => td_string!(i18n.get_locale(), playbook.detail.never).to_string(),
+                }}</dd>
+                <dt>{t!(i18n, playbook.detail.dingtalk)}</dt><dd>{if detail.chatbots.is_empty() { "—".to_string() } else { detail.chatbots.join(", ") }}</dd>
+                <dt>{t!(i18n, playbook.detail.email)}</dt><dd>{if detail.emails.is_empty() { "—".to_string() } else { detail.emails.join(", ") }}</dd>
+                <dt>{t!(i18n, playbook.detail.vulnerabilities)}</dt>
                 <dd>{detail.vulnerabilities.iter().map(|v| format!("{} ({})", v.advisory_id, v.package)).collect::<Vec<_>>().join(", ")}</dd>
             </dl>
         </section>
         <section class="card">
-            <h2>"Results per host"</h2>
-            <nav class="tabs" aria-label="Executions">
+            <h2>{t!(i18n, playbook.detail.results)}</h2>
+            <nav class="tabs" aria-label=move || td_string!(i18n.get_locale(), playbook.detail.executions)>
                 {detail.runs.iter().map(|r| {
                     let current = Some(r.number) == shown;
                     view! {
                         <a class="tab" href=format!("/playbook/tasks/{task_id}?run={}", r.number) aria-current=if current { "page" } else { "false" }>
-                            {format!("Execution #{} — {} of {} succeeded", r.number, r.success, r.total)}
+                            {t!(i18n, playbook.detail.execution, number = r.number, success = r.success, total = r.total)}
                         </a>
                     }
                 }).collect_view()}
             </nav>
             <div class="table-wrap">
                 <table class="table" data-testid="host-results">
-                    <thead><tr><th>"Host"</th><th>"Status"</th><th>"Start"</th><th>"End"</th><th>"Vulnerabilities"</th><th>"Output"</th></tr></thead>
+                    <thead><tr>
+                        <th>{t!(i18n, playbook.detail.col_host)}</th>
+                        <th>{t!(i18n, playbook.detail.col_status)}</th>
+                        <th>{t!(i18n, playbook.detail.col_start)}</th>
+                        <th>{t!(i18n, playbook.detail.col_end)}</th>
+                        <th>{t!(i18n, playbook.detail.col_vulnerabilities)}</th>
+                        <th>{t!(i18n, playbook.detail.col_output)}</th>
+                    </tr></thead>
                     <tbody>
-                        {rows_or_empty(detail.hosts, 6, "No hosts in this execution.", |h| {
+                        {rows_or_empty(detail.hosts, 6, td_string!(i18n.get_locale_untracked(), playbook.detail.empty), move |h| {
                             let output = h.output.clone();
                             view! {
                                 <tr data-host=h.asset_name.clone()>
                                     <td><a href=format!("/assets/{}", h.asset_id)>{h.asset_name.clone()}</a><div class="muted mono">{h.ips.join(", ")}</div></td>
                                     <td>
-                                        <span class=format!("pill status-{}", h.status.as_str()) data-testid="host-status">{h.status.label()}</span>
+                                        <span class=format!("pill status-{}", h.status.as_str()) data-testid="host-status">{let s = h.status; move || s.label_in(i18n.get_locale())}</span>
                                         {h.error.clone().map(|e| view! { <div class="error-text" data-testid="host-error">{e}</div> })}
                                     </td>
                                     <td class="nowrap">{date_time(h.started_at)}</td>
@@ -646,7 +796,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
                                             {h.items.into_iter().map(|i| view! {
                                                 <li>
                                                     <span class="mono">{i.advisory_id}</span>" "{i.package}": "
-                                                    <span class=format!("pill status-{}", i.status.as_str())>{i.status.label()}</span>
+                                                    <span class=format!("pill status-{}", i.status.as_str())>{let s = i.status; move || s.label_in(i18n.get_locale())}</span>
                                                     {i.error.map(|e| view! { <span class="muted">{format!(" {e}")}</span> })}
                                                 </li>
                                             }).collect_view()}
@@ -654,7 +804,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
                                     </td>
                                     <td>
                                         {(!output.is_empty()).then(|| view! {
-                                            <details><summary>"Package manager output"</summary><pre class="output">{output.clone()}</pre></details>
+                                            <details><summary>{t!(i18n, playbook.detail.output)}</summary><pre class="output">{output.clone()}</pre></details>
                                         })}
                                     </td>
                                 </tr>
@@ -666,7 +816,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
         </section>
         {(!detail.notify_log.is_empty()).then(|| view! {
             <section class="card">
-                <h2>"Notifications"</h2>
+                <h2>{t!(i18n, playbook.detail.notifications)}</h2>
                 <pre class="output" data-testid="notify-log">{detail.notify_log.clone()}</pre>
             </section>
         })}
@@ -674,11 +824,17 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
 }
 
 /// A robot as the task form lists it: its name, where it posts (admins only) and whether it signs.
-fn chatbot_label(bot: &Chatbot) -> String {
-    let details: Vec<&str> = [bot.webhook_hint.as_str(), if bot.signed { "signed" } else { "" }].into_iter().filter(|d| !d.is_empty()).collect();
+fn chatbot_label(bot: &Chatbot, locale: Locale) -> String {
+    let details: Vec<&str> = [bot.webhook_hint.as_str(), if bot.signed { td_string!(locale, playbook.form.signed) } else { "" }].into_iter().filter(|d| !d.is_empty()).collect();
     if details.is_empty() {
         bot.name.clone()
     } else {
         format!("{} ({})", bot.name, details.join(", "))
     }
+}
+
+/// A catalogue text with its `{name}` placeholders filled (the catalogues are compiled without
+/// `interpolate_display`, so strings with values are filled here).
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
 }

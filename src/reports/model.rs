@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::model::validate_email;
 use crate::error::{AppError, FieldErrors};
+use crate::locale::{td_string, Locale};
 
 /// Reports an account may have besides its default report.
 pub const MAX_EXTRA_REPORTS: i64 = 9;
@@ -535,6 +536,72 @@ impl Report {
             sections: self.sections.iter().map(|s| s.as_str().to_string()).collect(),
             scope: self.scope.as_str().into(),
             scope_accounts: self.scope_accounts.clone(),
+        }
+    }
+}
+
+impl ReportKind {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            ReportKind::Daily => td_string!(locale, reports.kind.daily),
+            ReportKind::Weekly => td_string!(locale, reports.kind.weekly),
+            ReportKind::Monthly => td_string!(locale, reports.kind.monthly),
+            ReportKind::Custom => td_string!(locale, reports.kind.custom),
+        }
+    }
+}
+
+impl ReportScope {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            ReportScope::ThisAccount => td_string!(locale, reports.scope.this_account),
+            ReportScope::AllManaged => td_string!(locale, reports.scope.managed),
+            ReportScope::Chosen => td_string!(locale, reports.scope.chosen),
+        }
+    }
+}
+
+impl Section {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Section::Assets => td_string!(locale, reports.section.assets),
+            Section::Alerts => td_string!(locale, reports.section.alerts),
+            Section::VulnLinux => td_string!(locale, reports.section.vuln_linux),
+            Section::VulnWindows => td_string!(locale, reports.section.vuln_windows),
+            Section::VulnWebCms => td_string!(locale, reports.section.vuln_web_cms),
+            Section::Baseline => td_string!(locale, reports.section.baseline),
+            Section::Attacks => td_string!(locale, reports.section.attacks),
+            Section::ScoreTrend => td_string!(locale, reports.section.score_trend),
+            Section::Accounts => td_string!(locale, reports.section.accounts),
+        }
+    }
+
+    /// The short label (the Reports table's) in the reader's language.
+    pub fn short_label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Section::VulnLinux => td_string!(locale, reports.section_short.vuln_linux),
+            Section::VulnWindows => td_string!(locale, reports.section_short.vuln_windows),
+            Section::VulnWebCms => td_string!(locale, reports.section_short.vuln_web_cms),
+            Section::Baseline => td_string!(locale, reports.section_short.baseline),
+            Section::ScoreTrend => td_string!(locale, reports.section_short.score_trend),
+            other => other.label_in(locale),
+        }
+    }
+}
+
+impl DeliveryStatus {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            DeliveryStatus::Scheduled => td_string!(locale, reports.delivery.scheduled),
+            DeliveryStatus::Sending => td_string!(locale, reports.delivery.sending),
+            DeliveryStatus::Retrying => td_string!(locale, reports.delivery.retrying),
+            DeliveryStatus::Sent => td_string!(locale, reports.delivery.sent),
+            DeliveryStatus::Failed => td_string!(locale, reports.delivery.failed),
+            DeliveryStatus::Skipped => td_string!(locale, reports.delivery.skipped),
         }
     }
 }

@@ -19,19 +19,24 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::components::toggle::Toggle;
 use crate::error::AppError;
+use crate::locale::{t, td_string, use_i18n, Locale};
 
 const LIST: &str = "/operation/reports";
 
 #[component]
-fn ReportsHeader(#[prop(into)] title: String, #[prop(optional, into)] subtitle: String, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+fn ReportsHeader(#[prop(into)] title: Signal<String>, #[prop(optional, into)] subtitle: Signal<String>, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="page-header">
             <div>
-                <nav class="breadcrumbs" aria-label="Breadcrumbs">
-                    <a href=LIST>"Reports"</a>
+                <nav class="breadcrumbs" aria-label=move || td_string!(i18n.get_locale(), reports.breadcrumbs)>
+                    <a href=LIST>{t!(i18n, reports.reports)}</a>
                 </nav>
-                <h1>{title}</h1>
-                {(!subtitle.is_empty()).then(|| view! { <p class="subtitle">{subtitle.clone()}</p> })}
+                <h1>{move || title.get()}</h1>
+                {move || {
+                    let subtitle = subtitle.get();
+                    (!subtitle.is_empty()).then(|| view! { <p class="subtitle">{subtitle}</p> })
+                }}
             </div>
             <div class="page-actions">{children.map(|c| c())}</div>
         </div>
@@ -52,28 +57,41 @@ pub fn ReportListPage() -> impl IntoView {
         |((status, kind, name), _, _, _)| list_reports(status, kind, name),
     );
     let toaster = use_toaster();
-    toast_outcome(move || toggle.value().get(), "Report updated.", || ());
-    toast_outcome(move || delete.value().get(), "Report deleted.", || ());
-    Effect::new(move |_| match send.value().get() {
-        Some(Err(e)) => toaster.error(e.to_string()),
-        Some(Ok(outcome)) => match outcome.status {
-            DeliveryStatus::Sent => toaster.success(format!("Sent to {}.", outcome.recipients.join(", "))),
-            DeliveryStatus::Retrying => toaster.error(format!("Not sent yet; Bulwark will retry. The mail server said: {}", outcome.server_reply)),
-            DeliveryStatus::Sending => toaster.success("Sending…"),
-            _ => toaster.error(format!("Not sent: {}", outcome.server_reply)),
-        },
-        None => {}
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || toggle.value().get(), td_string!(locale, reports.list.updated), || ());
+    toast_outcome(move || delete.value().get(), td_string!(locale, reports.list.deleted), || ());
+    Effect::new(move |_| {
+        let outcome = send.value().get();
+        let locale = i18n.get_locale_untracked();
+        match outcome {
+            Some(Err(e)) => toaster.error(e.to_string()),
+            Some(Ok(outcome)) => match outcome.status {
+                DeliveryStatus::Sent => {
+                    toaster.success(fill(td_string!(locale, reports.list.sent_to), &[("recipients", &outcome.recipients.join(", "))]))
+                }
+                DeliveryStatus::Retrying => {
+                    toaster.error(fill(td_string!(locale, reports.list.retrying), &[("reply", &outcome.server_reply)]))
+                }
+                DeliveryStatus::Sending => toaster.success(td_string!(locale, reports.list.sending)),
+                _ => toaster.error(fill(td_string!(locale, reports.list.not_sent), &[("reply", &outcome.server_reply)])),
+            },
+            None => {}
+        }
     });
     let deleting: Asking = RwSignal::new(None);
     let me = use_me();
     view! {
-        <ReportsHeader title="Reports" subtitle="Scheduled security reports, emailed with a PDF and kept in the archive.">
+        <ReportsHeader
+            title=Signal::derive(move || td_string!(i18n.get_locale(), reports.list.title).to_string())
+            subtitle=Signal::derive(move || td_string!(i18n.get_locale(), reports.list.subtitle).to_string())
+        >
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
                     view! {
-                        <a class="btn" href="/operation/reports/archive">"Archive"</a>
-                        {admin.then(|| view! { <a class="btn btn-primary" href="/operation/reports/new">"Create Report"</a> })}
+                        <a class="btn" href="/operation/reports/archive">{t!(i18n, reports.list.archive)}</a>
+                        {admin.then(|| view! { <a class="btn btn-primary" href="/operation/reports/new">{t!(i18n, reports.list.create)}</a> })}
                     }
                 })}
             </Transition>
@@ -81,31 +99,40 @@ pub fn ReportListPage() -> impl IntoView {
         <FeatureGate feature=Feature::SecurityReports>
             <ConfirmDialog
                 asking=deleting
-                title="Delete report"
-                question=|name| format!("Delete \"{name}\"? It will no longer be sent. Reports it already generated stay in the archive.")
-                confirm_label="Delete report"
+                title=td_string!(locale, reports.list.delete_title)
+                question=|name| fill(td_string!(use_i18n().get_locale(), reports.list.delete_question), &[("name", name)])
+                confirm_label=td_string!(locale, reports.list.delete_confirm)
                 on_confirm=Callback::new(move |id| {
                     delete.dispatch(DeleteReport { id });
                 })
             />
             <form class="toolbar" method="get" action=LIST role="search">
-                <select name="status" aria-label="Status" prop:value=move || filters.get().0>
-                    <option value="">"All statuses"</option>
-                    <option value="enabled">"Enabled"</option>
-                    <option value="disabled">"Disabled"</option>
+                <select name="status" aria-label=move || td_string!(i18n.get_locale(), reports.list.status) prop:value=move || filters.get().0>
+                    <option value="">{t!(i18n, reports.list.all_statuses)}</option>
+                    <option value="enabled">{t!(i18n, reports.list.enabled)}</option>
+                    <option value="disabled">{t!(i18n, reports.list.disabled)}</option>
                 </select>
-                <select name="type" aria-label="Type" prop:value=move || filters.get().1>
-                    <option value="">"All types"</option>
-                    {ReportKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                <select name="type" aria-label=move || td_string!(i18n.get_locale(), reports.list.type_label) prop:value=move || filters.get().1>
+                    <option value="">{t!(i18n, reports.list.all_types)}</option>
+                    {ReportKind::ALL.iter().map(|k| {
+                        let k = *k;
+                        view! { <option value=k.as_str()>{move || k.label_in(i18n.get_locale())}</option> }
+                    }).collect_view()}
                 </select>
-                <input type="search" name="name" placeholder="Report name" aria-label="Report name" value=move || filters.get().2/>
-                <button class="btn" type="submit">"Filter"</button>
+                <input
+                    type="search"
+                    name="name"
+                    placeholder=move || td_string!(i18n.get_locale(), reports.list.name)
+                    aria-label=move || td_string!(i18n.get_locale(), reports.list.name)
+                    value=move || filters.get().2
+                />
+                <button class="btn" type="submit">{t!(i18n, reports.list.filter)}</button>
                 {move || {
                     let (s, k, n) = filters.get();
-                    (!(s.is_empty() && k.is_empty() && n.is_empty())).then(|| view! { <a class="btn btn-link" href=LIST>"Clear"</a> })
+                    (!(s.is_empty() && k.is_empty() && n.is_empty())).then(|| view! { <a class="btn btn-link" href=LIST>{t!(i18n, reports.list.clear)}</a> })
                 }}
             </form>
-            <Loaded resource=reports loading="Loading reports…" render=move |list: ReportList| {
+            <Loaded resource=reports loading=td_string!(locale, reports.list.loading) render=move |list: ReportList| {
                 view! { <ReportTable list deleting toggle send/> }
             }/>
         </FeatureGate>
@@ -120,31 +147,33 @@ fn ReportTable(
     send: ServerAction<SendReportNow>,
 ) -> impl IntoView {
     let admin = use_is_admin();
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let tz = list.time_zone.clone();
     view! {
         {list.outbox_mode.then(|| view! {
             <div class="notice notice-info" data-testid="outbox-notice">
-                "No SMTP server is configured, so reports are written to the local outbox. Set one in "
-                <a href="/settings/email">"Settings › Email"</a>"."
+                {t!(i18n, reports.list.outbox_before)}
+                <a href="/settings/email">{t!(i18n, reports.list.outbox_link)}</a>{t!(i18n, reports.list.outbox_after)}
             </div>
         })}
         <div class="table-wrap">
             <table class="table" data-testid="report-table">
                 <thead>
                     <tr>
-                        <th>"Report name"</th>
-                        <th>"Type"</th>
-                        <th>"Data period"</th>
-                        <th>"Report time"</th>
-                        <th>"Recipients"</th>
-                        <th>"Data sections"</th>
-                        <th>"Next send"</th>
-                        <th>"Enabled"</th>
-                        <th class="right">"Actions"</th>
+                        <th>{t!(i18n, reports.list.col_name)}</th>
+                        <th>{t!(i18n, reports.list.col_type)}</th>
+                        <th>{t!(i18n, reports.list.col_period)}</th>
+                        <th>{t!(i18n, reports.list.col_time)}</th>
+                        <th>{t!(i18n, reports.list.col_recipients)}</th>
+                        <th>{t!(i18n, reports.list.col_sections)}</th>
+                        <th>{t!(i18n, reports.list.col_next)}</th>
+                        <th>{t!(i18n, reports.list.col_enabled)}</th>
+                        <th class="right">{t!(i18n, reports.list.col_actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {rows_or_empty(list.reports, 9, "No reports match these filters.", move |r| {
+                    {rows_or_empty(list.reports, 9, td_string!(locale, reports.list.empty), move |r| {
                         let id = r.id;
                         let asked = (r.id, r.name.clone());
                         let enabled = r.enabled;
@@ -154,37 +183,46 @@ fn ReportTable(
                             <tr data-report=r.name.clone()>
                                 <td>
                                     <a href=format!("{LIST}/{id}/history")>{r.name.clone()}</a>
-                                    {r.is_default.then(|| view! { <span class="badge">"Default"</span> })}
-                                    {(r.scope != ReportScope::ThisAccount).then(|| view! {
-                                        <div class="muted small" data-testid="report-scope">{match r.scope {
-                                            ReportScope::Chosen => format!("Consolidated: this account and {} chosen", r.scope_accounts.len()),
-                                            _ => "Consolidated: this account and all managed accounts".to_string(),
-                                        }}</div>
+                                    {r.is_default.then(|| view! { <span class="badge">{t!(i18n, reports.list.default)}</span> })}
+                                    {(r.scope != ReportScope::ThisAccount).then(|| {
+                                        let (scope, chosen) = (r.scope, r.scope_accounts.len());
+                                        view! {
+                                            <div class="muted small" data-testid="report-scope">{move || match scope {
+                                                ReportScope::Chosen => fill(td_string!(i18n.get_locale(), reports.list.scope_chosen), &[("count", &chosen.to_string())]),
+                                                _ => td_string!(i18n.get_locale(), reports.list.scope_all).to_string(),
+                                            }}</div>
+                                        }
                                     })}
                                 </td>
-                                <td>{r.kind.label()}</td>
-                                <td>{r.period_description()}</td>
+                                <td>{let kind = r.kind; move || kind.label_in(i18n.get_locale())}</td>
+                                <td>{let report = r.clone(); move || period_in(&report, i18n.get_locale())}</td>
                                 <td>{format!("{} ({})", r.window.label(), tz)}</td>
                                 <td class="recipients">
                                     {if no_recipients {
-                                        view! { <span class="warning-text">"None yet: no mail is sent"</span> }.into_any()
+                                        view! { <span class="warning-text">{t!(i18n, reports.list.no_recipients)}</span> }.into_any()
                                     } else {
                                         r.recipients.join(", ").into_any()
                                     }}
                                 </td>
-                                <td class="sections">{if r.sections.len() == Section::ALL.len() {
-                                    "All sections".to_string()
-                                } else {
-                                    r.sections.iter().map(|s| s.short_label()).collect::<Vec<_>>().join(", ")
-                                }}</td>
+                                <td class="sections">{
+                                    let sections = r.sections.clone();
+                                    move || {
+                                        let locale = i18n.get_locale();
+                                        if sections.len() == Section::ALL.len() {
+                                            td_string!(locale, reports.list.all_sections).to_string()
+                                        } else {
+                                            sections.iter().map(|s| s.short_label_in(locale)).collect::<Vec<_>>().join(", ")
+                                        }
+                                    }
+                                }</td>
                                 <td>
                                     {r.next_send_at.map(|t| date_time(Some(t))).unwrap_or_else(|| "—".into())}
-                                    {r.next_period.clone().map(|p| view! { <div class="muted small">{format!("Data: {p}")}</div> })}
+                                    {r.next_period.clone().map(|p| view! { <div class="muted small">{t!(i18n, reports.list.next_data, period = p.clone())}</div> })}
                                 </td>
                                 <td>
                                     <Toggle
                                         checked=enabled
-                                        label=format!("Enable {name}")
+                                        label=fill(td_string!(locale, reports.list.enable), &[("name", &name)])
                                         disabled=Signal::derive(move || !admin.get())
                                         on_change=Callback::new(move |on| {
                                             toggle.dispatch(SetReportEnabled { id, enabled: on });
@@ -193,22 +231,26 @@ fn ReportTable(
                                 </td>
                                 <td class="right actions">
                                     <Show when=move || admin.get()>
-                                        <a class="btn btn-sm" href=format!("{LIST}/{id}/edit")>"Edit"</a>
-                                        <a class="btn btn-sm" href=format!("{LIST}/new?from={id}")>"Clone"</a>
+                                        <a class="btn btn-sm" href=format!("{LIST}/{id}/edit")>{t!(i18n, reports.list.edit)}</a>
+                                        <a class="btn btn-sm" href=format!("{LIST}/new?from={id}")>{t!(i18n, reports.list.clone)}</a>
                                         <button
                                             class="btn btn-sm"
                                             type="button"
                                             disabled=move || no_recipients || send.pending().get()
-                                            title=if no_recipients { "Add recipients first" } else { "Generate and send the current period now" }
+                                            title=move || if no_recipients {
+                                                td_string!(i18n.get_locale(), reports.list.add_recipients_first)
+                                            } else {
+                                                td_string!(i18n.get_locale(), reports.list.send_now_title)
+                                            }
                                             on:click=move |_| {
                                                 send.dispatch(SendReportNow { id });
                                             }
                                         >
-                                            "Send Now"
+                                            {t!(i18n, reports.list.send_now)}
                                         </button>
-                                        {(!r.is_default).then(|| view! { <AskButton asking=deleting item=asked.clone() label="Delete"/> })}
+                                        {(!r.is_default).then(|| view! { <AskButton asking=deleting item=asked.clone() label=td_string!(locale, reports.list.delete)/> })}
                                     </Show>
-                                    <a class="btn btn-sm" href=format!("{LIST}/{id}/history")>"History"</a>
+                                    <a class="btn btn-sm" href=format!("{LIST}/{id}/history")>{t!(i18n, reports.list.history)}</a>
                                 </td>
                             </tr>
                         }
@@ -216,7 +258,7 @@ fn ReportTable(
                 </tbody>
             </table>
         </div>
-        <p class="muted small">{format!("{} of {} reports (the default report and at most {MAX_EXTRA_REPORTS} more).", list.total, MAX_EXTRA_REPORTS + 1)}</p>
+        <p class="muted small">{t!(i18n, reports.list.count, total = list.total, max = MAX_EXTRA_REPORTS + 1, extra = MAX_EXTRA_REPORTS)}</p>
     }
 }
 
@@ -237,15 +279,21 @@ pub fn ReportWizardPage() -> impl IntoView {
             Ok::<_, AppError>((report, list_report_accounts().await?))
         },
     );
-    let title = match (editing, cloning) {
-        (Some(_), _) => "Edit report",
-        (None, Some(_)) => "Clone report",
-        _ => "Create report",
-    };
+    let i18n = use_i18n();
+    let title = Signal::derive(move || {
+        let locale = i18n.get_locale();
+        match (editing, cloning) {
+            (Some(_), _) => td_string!(locale, reports.wizard.edit_title),
+            (None, Some(_)) => td_string!(locale, reports.wizard.clone_title),
+            _ => td_string!(locale, reports.wizard.create_title),
+        }
+        .to_string()
+    });
     let render = move |(report, accounts): (Option<Report>, Vec<(i64, String)>)| {
+                let copy = |name: &str| fill(td_string!(i18n.get_locale_untracked(), reports.wizard.copy), &[("name", name)]);
                 let (initial, is_default) = match (&report, editing) {
                     (Some(r), Some(_)) => (r.to_input(), r.is_default),
-                    (Some(r), None) => (ReportInput { name: format!("{} (copy)", r.name), ..r.to_input() }, false),
+                    (Some(r), None) => (ReportInput { name: copy(&r.name), ..r.to_input() }, false),
                     (None, _) => (
                         ReportInput {
                             kind: "weekly".into(),
@@ -261,7 +309,7 @@ pub fn ReportWizardPage() -> impl IntoView {
     view! {
         <ReportsHeader title=title/>
         <FeatureGate feature=Feature::SecurityReports>
-            <Loaded resource=source loading="Loading…" render/>
+            <Loaded resource=source loading=td_string!(i18n.get_locale_untracked(), reports.wizard.loading) render/>
         </FeatureGate>
     }
 }
@@ -294,12 +342,19 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
         scope_accounts: scope_accounts.get(),
     };
     let toaster = use_toaster();
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let navigate = use_navigate();
     let finished = move |result: Result<(), AppError>| {
         form_error.set(errors.absorb(&result));
         match result {
             Ok(()) => {
-                toaster.success(if editing.is_some() { "Report saved." } else { "Report created." });
+                let locale = i18n.get_locale_untracked();
+                toaster.success(if editing.is_some() {
+                    td_string!(locale, reports.wizard.saved)
+                } else {
+                    td_string!(locale, reports.wizard.created)
+                });
                 navigate(LIST, Default::default());
             }
             Err(AppError::Validation(fields)) => {
@@ -356,39 +411,47 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
         })
     };
     view! {
-        <ol class="steps" aria-label="Steps">
+        <ol class="steps" aria-label=move || td_string!(i18n.get_locale(), reports.wizard.steps)>
             <li aria-current=move || if step.get() == 1 { "step" } else { "false" } class:done=move || { step.get() > 1 }>
-                "1. Basic information"
+                {t!(i18n, reports.wizard.step_basics)}
             </li>
-            <li aria-current=move || if step.get() == 2 { "step" } else { "false" }>"2. Report data"</li>
+            <li aria-current=move || if step.get() == 2 { "step" } else { "false" }>{t!(i18n, reports.wizard.step_data)}</li>
         </ol>
         <section class="card wizard">
             <Show when=move || step.get() == 1>
                 <form class="form" on:submit=next novalidate data-testid="wizard-step-1">
-                    <Field label="Report Name" name="name" error=errors.message("name")>
+                    <Field label=td_string!(locale, reports.wizard.name) name="name" error=errors.message("name")>
                         <input id="name" type="text" maxlength="64" bind:value=name/>
                     </Field>
                     <Field
-                        label="Report Type"
+                        label=td_string!(locale, reports.wizard.kind)
                         name="kind"
                         error=errors.message("kind")
-                        hint=if is_default { "The default report's type cannot change." } else { "" }
+                        hint=if is_default { td_string!(locale, reports.wizard.kind_fixed) } else { "" }
                     >
                         <select id="kind" disabled=is_default prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
-                            {ReportKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                            {ReportKind::ALL.iter().map(|k| {
+                                let k = *k;
+                                view! { <option value=k.as_str()>{move || k.label_in(i18n.get_locale())}</option> }
+                            }).collect_view()}
                         </select>
                     </Field>
                     <Show when=move || kind.get() == "custom">
                         <div class="field-row">
-                            <Field label="Data Collection Period: start" name="custom_start" error=errors.message("custom_start")>
+                            <Field label=td_string!(locale, reports.wizard.custom_start) name="custom_start" error=errors.message("custom_start")>
                                 <input id="custom_start" type="date" bind:value=custom_start/>
                             </Field>
-                            <Field label="End" name="custom_end" error=errors.message("custom_end")>
+                            <Field label=td_string!(locale, reports.wizard.custom_end) name="custom_end" error=errors.message("custom_end")>
                                 <input id="custom_end" type="date" bind:value=custom_end/>
                             </Field>
                         </div>
                     </Show>
-                    <Field label="Report Time" name="window" error=errors.message("window") hint="In the account's time zone (Settings › Account).">
+                    <Field
+                        label=td_string!(locale, reports.wizard.window)
+                        name="window"
+                        error=errors.message("window")
+                        hint=td_string!(locale, reports.wizard.window_hint)
+                    >
                         <select id="window" prop:value=move || window.get() on:change=move |ev| window.set(event_target_value(&ev))>
                             {SendWindow::ALL.iter().map(|w| view! { <option value=w.as_str()>{w.label()}</option> }).collect_view()}
                         </select>
@@ -396,14 +459,17 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
                     {(!accounts.is_empty()).then(|| {
                         let accounts = accounts.clone();
                         view! {
-                            <Field label="Accounts covered" name="scope" error=errors.message("scope")>
+                            <Field label=td_string!(locale, reports.wizard.scope) name="scope" error=errors.message("scope")>
                                 <select id="scope" prop:value=move || scope.get() on:change=move |ev| scope.set(event_target_value(&ev))>
-                                    {ReportScope::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                                    {ReportScope::ALL.iter().map(|s| {
+                                        let s = *s;
+                                        view! { <option value=s.as_str()>{move || s.label_in(i18n.get_locale())}</option> }
+                                    }).collect_view()}
                                 </select>
                             </Field>
                             <Show when=move || scope.get() == "chosen">
                                 <fieldset class="checks">
-                                    <legend>"Managed accounts"</legend>
+                                    <legend>{t!(i18n, reports.wizard.managed_accounts)}</legend>
                                     {accounts.iter().map(|(id, label)| view! {
                                         <SetCheckbox selected=scope_accounts value=*id label=label.clone()/>
                                     }).collect_view()}
@@ -413,24 +479,25 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
                         }
                     })}
                     <Field
-                        label="Recipients"
+                        label=td_string!(locale, reports.wizard.recipients)
                         name="recipients"
                         error=errors.message("recipients")
-                        hint="Email addresses separated by commas or new lines; 1 to 10."
+                        hint=td_string!(locale, reports.wizard.recipients_hint)
                     >
                         <textarea id="recipients" rows="3" bind:value=recipients></textarea>
                     </Field>
                     <div class="form-actions">
-                        <a class="btn" href=LIST>"Cancel"</a>
-                        <button class="btn btn-primary" type="submit">"Next"</button>
+                        <a class="btn" href=LIST>{t!(i18n, reports.wizard.cancel)}</a>
+                        <button class="btn btn-primary" type="submit">{t!(i18n, reports.wizard.next)}</button>
                     </div>
                 </form>
             </Show>
             <Show when=move || step.get() == 2>
                 <form class="form" on:submit=save novalidate data-testid="wizard-step-2">
                     <fieldset class="checks" aria-describedby="sections-error">
-                        <legend>"Data sections"</legend>
+                        <legend>{t!(i18n, reports.wizard.sections)}</legend>
                         {Section::ALL.iter().map(|s| {
+                            let s = *s;
                             let value = s.as_str();
                             view! {
                                 <label class="check" class:indent=value.starts_with("vuln_")>
@@ -441,7 +508,7 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
                                         prop:checked=move || sections.with(|l| l.iter().any(|x| x == value))
                                         on:change=move |ev| toggle_section(value, event_target_checked(&ev))
                                     />
-                                    {s.label()}
+                                    {move || s.label_in(i18n.get_locale())}
                                 </label>
                             }
                         }).collect_view()}
@@ -449,9 +516,13 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
                     {move || errors.message("sections").get().map(|m| view! { <div class="field-error" id="sections-error" role="alert" data-field="sections">{m}</div> })}
                     <FormError message=form_error/>
                     <div class="form-actions">
-                        <button class="btn" type="button" on:click=move |_| step.set(1)>"Previous"</button>
+                        <button class="btn" type="button" on:click=move |_| step.set(1)>{t!(i18n, reports.wizard.previous)}</button>
                         <button class="btn btn-primary" type="submit" disabled=move || pending.get()>
-                            {move || if pending.get() { "Saving…" } else { "Save" }}
+                            {move || if pending.get() {
+                                td_string!(i18n.get_locale(), reports.wizard.saving)
+                            } else {
+                                td_string!(i18n.get_locale(), reports.wizard.save)
+                            }}
                         </button>
                     </div>
                 </form>
@@ -469,7 +540,18 @@ fn delta_class(change: i64) -> &'static str {
 }
 
 fn status_pill(status: DeliveryStatus) -> impl IntoView {
-    view! { <span class=format!("status status-{}", status.as_str())>{status.label()}</span> }
+    let i18n = use_i18n();
+    view! { <span class=format!("status status-{}", status.as_str())>{move || status.label_in(i18n.get_locale())}</span> }
+}
+
+/// What each send of `report` covers, as the table says it, in the reader's language.
+fn period_in(report: &Report, locale: Locale) -> String {
+    match report.kind {
+        ReportKind::Daily => td_string!(locale, reports.period.daily).to_string(),
+        ReportKind::Weekly => td_string!(locale, reports.period.weekly).to_string(),
+        ReportKind::Monthly => td_string!(locale, reports.period.monthly).to_string(),
+        ReportKind::Custom => report.period_description(),
+    }
 }
 
 /// A report's delivery log with links into the archive.
@@ -479,57 +561,79 @@ pub fn ReportHistoryPage() -> impl IntoView {
     let send = ServerAction::<SendReportNow>::new();
     let history = Resource::new(move || (id.get(), send.version().get()), |(id, _)| load_by_id(id, get_report_history));
     let toaster = use_toaster();
-    Effect::new(move |_| match send.value().get() {
-        Some(Err(e)) => toaster.error(e.to_string()),
-        Some(Ok(o)) if o.status == DeliveryStatus::Sent => toaster.success(format!("Sent to {}.", o.recipients.join(", "))),
-        Some(Ok(o)) => toaster.error(format!("{}: {}", o.status.label(), o.server_reply)),
-        None => {}
+    let i18n = use_i18n();
+    Effect::new(move |_| {
+        let outcome = send.value().get();
+        let locale = i18n.get_locale_untracked();
+        match outcome {
+            Some(Err(e)) => toaster.error(e.to_string()),
+            Some(Ok(o)) if o.status == DeliveryStatus::Sent => {
+                toaster.success(fill(td_string!(locale, reports.history.sent_to), &[("recipients", &o.recipients.join(", "))]))
+            }
+            Some(Ok(o)) => toaster.error(format!("{}: {}", o.status.label_in(locale), o.server_reply)),
+            None => {}
+        }
     });
     let me = use_me();
     view! {
         <FeatureGate feature=Feature::SecurityReports>
-            <Loaded resource=history loading="Loading history…" render=move |h: ReportHistory| {
+            <Loaded resource=history loading=td_string!(i18n.get_locale_untracked(), reports.history.loading) render=move |h: ReportHistory| {
                 let report_id = h.report.id;
                 let can_send = !h.report.recipients.is_empty();
+                let report = h.report.clone();
+                let subtitle = Signal::derive(move || {
+                    let locale = i18n.get_locale();
+                    fill(td_string!(locale, reports.history.subtitle), &[("kind", report.kind.label_in(locale)), ("period", &period_in(&report, locale).to_string()), ("window", report.window.label())])
+                });
                 view! {
-                    <ReportsHeader title=h.report.name.clone() subtitle=format!("{} report · {} · {}", h.report.kind.label(), h.report.period_description(), h.report.window.label())>
+                    <ReportsHeader title=h.report.name.clone() subtitle>
                         <Transition fallback=|| ()>
                             {move || Suspend::new(async move {
                                 let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
                                 admin.then(|| view! {
                                     <button class="btn btn-primary" type="button" disabled=move || !can_send || send.pending().get()
                                         on:click=move |_| { send.dispatch(SendReportNow { id: report_id }); }>
-                                        {move || if send.pending().get() { "Sending…" } else { "Send Now" }}
+                                        {move || if send.pending().get() {
+                                            td_string!(i18n.get_locale(), reports.history.sending)
+                                        } else {
+                                            td_string!(i18n.get_locale(), reports.history.send_now)
+                                        }}
                                     </button>
                                 })
                             })}
                         </Transition>
                     </ReportsHeader>
                     <section class="card">
-                        <h2>"Delivery log"</h2>
+                        <h2>{t!(i18n, reports.history.delivery_log)}</h2>
                         <div class="table-wrap">
                             <table class="table" data-testid="delivery-table">
                                 <thead><tr>
-                                    <th>"Due"</th><th>"Data period"</th><th>"Status"</th><th>"Recipients"</th>
-                                    <th>"Sent"</th><th class="right">"Attempts"</th><th>"Mail server's answer"</th><th>"Report"</th>
+                                    <th>{t!(i18n, reports.history.col_due)}</th>
+                                    <th>{t!(i18n, reports.history.col_period)}</th>
+                                    <th>{t!(i18n, reports.history.col_status)}</th>
+                                    <th>{t!(i18n, reports.history.col_recipients)}</th>
+                                    <th>{t!(i18n, reports.history.col_sent)}</th>
+                                    <th class="right">{t!(i18n, reports.history.col_attempts)}</th>
+                                    <th>{t!(i18n, reports.history.col_reply)}</th>
+                                    <th>{t!(i18n, reports.history.col_report)}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {rows_or_empty(h.deliveries, 8, "Nothing sent yet.", |d| view! {
+                                    {rows_or_empty(h.deliveries, 8, td_string!(i18n.get_locale_untracked(), reports.history.empty), move |d| view! {
                                         <tr>
                                             <td>{date_time(Some(d.due_at))}</td>
                                             <td>{format!("{} – {}", d.period_start, d.period_end)}</td>
                                             <td>
                                                 {status_pill(d.status)}
-                                                {d.manual.then(|| view! { <span class="badge">"Send now"</span> })}
-                                                {d.late.then(|| view! { <span class="badge badge-warning">"Late"</span> })}
+                                                {d.manual.then(|| view! { <span class="badge">{t!(i18n, reports.history.manual)}</span> })}
+                                                {d.late.then(|| view! { <span class="badge badge-warning">{t!(i18n, reports.history.late)}</span> })}
                                             </td>
                                             <td class="recipients">{d.recipients.join(", ")}</td>
                                             <td>{date_time(d.sent_at)}</td>
                                             <td class="right">{d.attempts}</td>
                                             <td class="reply">{d.server_reply.clone()}</td>
                                             <td>{d.archive_id.map(|a| view! {
-                                                <a href=format!("{LIST}/archive/{a}")>"View"</a>" · "
-                                                <a href=archive_pdf_href(a) rel="external" download>"PDF"</a>
+                                                <a href=format!("{LIST}/archive/{a}")>{t!(i18n, reports.history.view)}</a>" · "
+                                                <a href=archive_pdf_href(a) rel="external" download>{t!(i18n, reports.history.pdf)}</a>
                                             })}</td>
                                         </tr>
                                     })}
@@ -548,15 +652,16 @@ pub fn ReportHistoryPage() -> impl IntoView {
 pub fn ArchivedReportPage() -> impl IntoView {
     let id = use_route_id();
     let archived = Resource::new(move || id.get(), |id| load_by_id(id, get_archived_report));
+    let i18n = use_i18n();
     view! {
         <FeatureGate feature=Feature::SecurityReports>
-            <Loaded resource=archived loading="Loading the report…" render=move |a: ArchivedReport| {
+            <Loaded resource=archived loading=td_string!(i18n.get_locale_untracked(), reports.archived.loading) render=move |a: ArchivedReport| {
                 let pdf = archive_pdf_href(a.id);
                 let history = a.report_id.map(|report| format!("{LIST}/{report}/history"));
                 view! {
                     <ReportsHeader title=a.document.report_name.clone() subtitle=format!("{} · {}", a.document.period_label(), a.document.time_zone)>
-                        {history.map(|history| view! { <a class="btn" href=history>"Delivery log"</a> })}
-                        <a class="btn btn-primary" href=pdf rel="external" download>"Download PDF"</a>
+                        {history.map(|history| view! { <a class="btn" href=history>{t!(i18n, reports.archived.delivery_log)}</a> })}
+                        <a class="btn btn-primary" href=pdf rel="external" download>{t!(i18n, reports.archived.download_pdf)}</a>
                     </ReportsHeader>
                     <ArchivedDocument id=a.id document=a.document charts=a.chart_svgs/>
                 }
@@ -569,20 +674,28 @@ pub fn ArchivedReportPage() -> impl IntoView {
 fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> impl IntoView {
     let summary = document.summary.clone();
     let change = summary.previous_score.map(|p| summary.score - p);
+    let i18n = use_i18n();
+    let nothing = td_string!(i18n.get_locale_untracked(), reports.archived.nothing);
     view! {
         <section class="card report-summary" data-testid="report-summary">
             <dl class="details">
-                <dt>"Account"</dt><dd>{format!("{} ({})", document.account_name, document.account_no)}</dd>
-                <dt>"Data period"</dt><dd>{document.period_label()}</dd>
-                <dt>"Generated"</dt><dd>{date_time(Some(document.generated_at))}</dd>
-                <dt>"Security score"</dt>
+                <dt>{t!(i18n, reports.archived.account)}</dt><dd>{format!("{} ({})", document.account_name, document.account_no)}</dd>
+                <dt>{t!(i18n, reports.archived.period)}</dt><dd>{document.period_label()}</dd>
+                <dt>{t!(i18n, reports.archived.generated)}</dt><dd>{date_time(Some(document.generated_at))}</dd>
+                <dt>{t!(i18n, reports.archived.score)}</dt>
                 <dd data-testid="report-score">
                     {summary.score}
-                    {change.map(|c| view! { <span class=delta_class(c)>{format!(" ({c:+} vs previous period)")}</span> })}
+                    {change.map(|c| view! { <span class=delta_class(c)>{t!(i18n, reports.archived.vs_previous, change = format!("{c:+}"))}</span> })}
                 </dd>
             </dl>
             <table class="table dense">
-                <thead><tr><th>"Kind"</th><th class="right">"New"</th><th class="right">"Resolved"</th><th class="right">"Still open"</th><th class="right">"New vs previous period"</th></tr></thead>
+                <thead><tr>
+                    <th>{t!(i18n, reports.archived.col_kind)}</th>
+                    <th class="right">{t!(i18n, reports.archived.col_new)}</th>
+                    <th class="right">{t!(i18n, reports.archived.col_resolved)}</th>
+                    <th class="right">{t!(i18n, reports.archived.col_open)}</th>
+                    <th class="right">{t!(i18n, reports.archived.col_change)}</th>
+                </tr></thead>
                 <tbody>
                     {summary.rows.into_iter().map(|r| view! {
                         <tr data-kind=r.label.clone()>
@@ -602,10 +715,10 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
                 <section class="card report-section" data-section=s.section.as_str()>
                     <div class="card-header">
                         <h2>{s.title.clone()}</h2>
-                        <a class="btn btn-sm" href=csv rel="external" download>"CSV"</a>
+                        <a class="btn btn-sm" href=csv rel="external" download>{t!(i18n, reports.archived.csv)}</a>
                     </div>
                     {if s.empty {
-                        view! { <p class="muted">"Nothing in this period."</p> }.into_any()
+                        view! { <p class="muted">{t!(i18n, reports.archived.nothing)}</p> }.into_any()
                     } else {
                         view! {
                             <div class="report-chart" inner_html=svg></div>
@@ -614,7 +727,7 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
                                 <table class="table dense">
                                     <thead><tr>{s.table.columns.iter().map(|c| view! { <th>{c.clone()}</th> }).collect_view()}</tr></thead>
                                     <tbody>
-                                        {rows_or_empty(s.table.rows.clone(), s.table.columns.len() as u32, "Nothing in this period.", |row| view! {
+                                        {rows_or_empty(s.table.rows.clone(), s.table.columns.len() as u32, nothing, |row| view! {
                                             <tr>{row.into_iter().map(|cell| view! { <td>{cell}</td> }).collect_view()}</tr>
                                         })}
                                     </tbody>
@@ -638,21 +751,30 @@ pub fn ReportArchivePage() -> impl IntoView {
     let query = use_query_map();
     let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)));
     let archive = Resource::new(move || page.get(), list_archive);
+    let i18n = use_i18n();
     view! {
-        <ReportsHeader title="Report archive" subtitle="Every generated report, as it was sent."/>
+        <ReportsHeader
+            title=Signal::derive(move || td_string!(i18n.get_locale(), reports.archive.title).to_string())
+            subtitle=Signal::derive(move || td_string!(i18n.get_locale(), reports.archive.subtitle).to_string())
+        />
         <FeatureGate feature=Feature::SecurityReports>
-            <Loaded resource=archive loading="Loading the archive…" render=move |a: ArchivePage| view! {
+            <Loaded resource=archive loading=td_string!(i18n.get_locale_untracked(), reports.archive.loading) render=move |a: ArchivePage| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="archive-table">
-                        <thead><tr><th>"Report"</th><th>"Data period"</th><th>"Generated"</th><th class="right">"Download"</th></tr></thead>
+                        <thead><tr>
+                            <th>{t!(i18n, reports.archive.col_report)}</th>
+                            <th>{t!(i18n, reports.archive.col_period)}</th>
+                            <th>{t!(i18n, reports.archive.col_generated)}</th>
+                            <th class="right">{t!(i18n, reports.archive.col_download)}</th>
+                        </tr></thead>
                         <tbody>
-                            {rows_or_empty(a.entries, 4, "No report has been generated yet.", |e| view! {
+                            {rows_or_empty(a.entries, 4, td_string!(i18n.get_locale_untracked(), reports.archive.empty), move |e| view! {
                                 <tr>
                                     <td><a href=format!("{LIST}/archive/{}", e.id)>{e.report_name.clone()}</a>
-                                        {e.report_id.is_none().then(|| view! { <span class="badge">"Deleted report"</span> })}</td>
+                                        {e.report_id.is_none().then(|| view! { <span class="badge">{t!(i18n, reports.archive.deleted)}</span> })}</td>
                                     <td>{format!("{} – {}", e.period_start, e.period_end)}</td>
                                     <td>{date_time(Some(e.generated_at))}</td>
-                                    <td class="right"><a href=archive_pdf_href(e.id) rel="external" download>"PDF"</a></td>
+                                    <td class="right"><a href=archive_pdf_href(e.id) rel="external" download>{t!(i18n, reports.archive.pdf)}</a></td>
                                 </tr>
                             })}
                         </tbody>
@@ -662,4 +784,10 @@ pub fn ReportArchivePage() -> impl IntoView {
             }/>
         </FeatureGate>
     }
+}
+
+/// A catalogue text with its `{name}` placeholders filled (the catalogues are compiled without
+/// `interpolate_display`, so strings with values are filled here).
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
 }

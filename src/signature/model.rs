@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldErrors;
+use crate::locale::{td_string, Locale};
 
 /// The algorithm and size of a key's material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,6 +114,15 @@ impl KeyState {
             KeyState::Enabled => "Enabled",
             KeyState::Disabled => "Disabled",
             KeyState::PendingDeletion => "Pending deletion",
+        }
+    }
+
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            KeyState::Enabled => td_string!(locale, signature.key_state.enabled),
+            KeyState::Disabled => td_string!(locale, signature.key_state.disabled),
+            KeyState::PendingDeletion => td_string!(locale, signature.key_state.pending_deletion),
         }
     }
 }
@@ -374,6 +384,14 @@ impl PolicyMode {
             PolicyMode::Warn => "Warn",
         }
     }
+
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            PolicyMode::Enforce => td_string!(locale, signature.policy_mode.enforce),
+            PolicyMode::Warn => td_string!(locale, signature.policy_mode.warn),
+        }
+    }
 }
 
 /// How a policy with several witnesses combines them.
@@ -399,6 +417,14 @@ impl WitnessMatch {
         match self {
             WitnessMatch::AllOf => "All of",
             WitnessMatch::AnyOf => "Any of",
+        }
+    }
+
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            WitnessMatch::AllOf => td_string!(locale, signature.witness_match.all_of),
+            WitnessMatch::AnyOf => td_string!(locale, signature.witness_match.any_of),
         }
     }
 }
@@ -634,6 +660,15 @@ impl Outcome {
             Outcome::Allowed => "Allowed",
             Outcome::Denied => "Denied",
             Outcome::Warned => "Warned",
+        }
+    }
+
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Outcome::Allowed => td_string!(locale, signature.outcome.allowed),
+            Outcome::Denied => td_string!(locale, signature.outcome.denied),
+            Outcome::Warned => td_string!(locale, signature.outcome.warned),
         }
     }
 }

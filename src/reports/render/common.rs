@@ -109,7 +109,7 @@ pub(super) fn score_change_text(summary: &Summary, l: Locale) -> String {
 pub(super) fn summary_header(l: Locale) -> [&'static str; 5] {
     [
         td_string!(l, report.doc.kind),
-        td_string!(l, report.doc.new),
+        td_string!(l, report.doc.new_count),
         td_string!(l, report.doc.resolved),
         td_string!(l, report.doc.still_open),
         td_string!(l, report.doc.vs_previous),

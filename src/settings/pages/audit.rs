@@ -7,6 +7,7 @@ use crate::settings::api::*;
 use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::table::Pagination;
+use crate::locale::{t, td_string, use_i18n};
 use crate::components::tabs::SettingsTabs;
 
 #[component]
@@ -14,14 +15,21 @@ pub fn AuditSettingsPage() -> impl IntoView {
     let query = use_query_map();
     let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1).max(1)));
     let entries = Resource::new(move || page.get(), list_audit);
+    let i18n = use_i18n();
     view! {
         <SettingsTabs current="/settings/audit"/>
         <section class="card">
-            <h2>"Audit log"</h2>
-            <Loaded resource=entries loading="Loading the audit log…" render=move |(entries, total)| view! {
+            <h2>{t!(i18n, settings.audit.title)}</h2>
+            <Loaded resource=entries loading=td_string!(i18n.get_locale_untracked(), settings.audit.loading) render=move |(entries, total)| view! {
                             <div class="table-wrap">
                                 <table class="table" data-testid="audit-table">
-                                    <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th></tr></thead>
+                                    <thead><tr>
+                                        <th>{t!(i18n, settings.audit.when)}</th>
+                                        <th>{t!(i18n, settings.audit.who)}</th>
+                                        <th>{t!(i18n, settings.audit.action)}</th>
+                                        <th>{t!(i18n, settings.audit.target)}</th>
+                                        <th>{t!(i18n, settings.audit.detail)}</th>
+                                    </tr></thead>
                                     <tbody>
                                         {entries.into_iter().map(|e| view! {
                                             <tr>

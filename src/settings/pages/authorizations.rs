@@ -4,43 +4,83 @@ use leptos::prelude::*;
 
 use crate::auth::api::{GrantAuthorization, RevokeAuthorization};
 use crate::auth::context::use_me;
-use crate::editions::Service;
+use crate::editions::{Feature, Service};
+use crate::locale::{t, td_string, use_i18n, Locale};
 use crate::components::toggle::Toggle;
+use super::{fill, on_done};
 use crate::components::tabs::SettingsTabs;
-use super::on_done;
+
+/// A feature's name in the reader's language (`Feature::label` stays English for the server).
+fn feature_label(feature: Feature, locale: Locale) -> &'static str {
+    match feature {
+        Feature::SecurityReports => td_string!(locale, settings.authorizations.features.security_reports),
+        Feature::Playbooks => td_string!(locale, settings.authorizations.features.playbooks),
+        Feature::ContainerSignature => td_string!(locale, settings.authorizations.features.container_signature),
+        Feature::MultiAccountControl => td_string!(locale, settings.authorizations.features.multi_account),
+    }
+}
+
+/// What a service reaches, in the reader's language.
+fn service_label(service: Service, locale: Locale) -> &'static str {
+    match service {
+        Service::KeysAndClusters => td_string!(locale, settings.authorizations.services.keys_and_clusters),
+        Service::ResourceDirectory => td_string!(locale, settings.authorizations.services.resource_directory),
+    }
+}
 
 #[component]
 pub fn AuthorizationSettingsPage() -> impl IntoView {
     let me = use_me();
     let grant = ServerAction::<GrantAuthorization>::new();
     let revoke = ServerAction::<RevokeAuthorization>::new();
-    on_done(move || grant.value().get(), "Authorized.", true);
-    on_done(move || revoke.value().get(), "Authorization revoked.", true);
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    on_done(move || grant.value().get(), td_string!(locale, settings.authorizations.granted), true);
+    on_done(move || revoke.value().get(), td_string!(locale, settings.authorizations.revoked), true);
     view! {
         <SettingsTabs current="/settings/authorizations"/>
         <section class="card">
-            <h2>"Authorizations"</h2>
-            <p class="muted">"Features that reach other services ask once for authorization. Revoking it turns the feature off until it is authorized again."</p>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <h2>{t!(i18n, settings.authorizations.title)}</h2>
+            <p class="muted">{t!(i18n, settings.authorizations.note)}</p>
+            <Transition fallback=move || view! { <p class="loading">{t!(i18n, settings.loading)}</p> }>
                 {move || Suspend::new(async move {
                     let me = me.await.ok()?;
                     Some(view! {
                         <div class="table-wrap">
                             <table class="table" data-testid="authorization-table">
-                                <thead><tr><th>"Feature"</th><th>"Access"</th><th>"Status"</th><th></th></tr></thead>
+                                <thead><tr>
+                                    <th>{t!(i18n, settings.authorizations.feature)}</th>
+                                    <th>{t!(i18n, settings.authorizations.access)}</th>
+                                    <th>{t!(i18n, settings.authorizations.status)}</th>
+                                    <th></th>
+                                </tr></thead>
                                 <tbody>
                                     {Service::ALL.iter().map(|s| {
+                                        let service = *s;
+                                        let feature = s.feature();
                                         let granted = me.has_authorized(*s);
                                         let allowed = me.allows(s.feature());
                                         view! {
                                             <tr>
-                                                <td>{s.feature().label()}</td>
-                                                <td>{s.label()}</td>
-                                                <td>{if granted { "Authorized" } else if allowed { "Not authorized" } else { "Needs a higher edition" }}</td>
+                                                <td>{move || feature_label(feature, i18n.get_locale())}</td>
+                                                <td>{move || service_label(service, i18n.get_locale())}</td>
+                                                <td>{move || {
+                                                    let locale = i18n.get_locale();
+                                                    if granted {
+                                                        td_string!(locale, settings.authorizations.authorized)
+                                                    } else if allowed {
+                                                        td_string!(locale, settings.authorizations.not_authorized)
+                                                    } else {
+                                                        td_string!(locale, settings.authorizations.needs_edition)
+                                                    }
+                                                }}</td>
                                                 <td class="right">
                                                     <Toggle
                                                         checked=granted
-                                                        label=format!("Authorize {}", s.feature().label())
+                                                        label=fill(
+                                                            td_string!(i18n.get_locale_untracked(), settings.authorizations.authorize),
+                                                            &[("feature", feature_label(feature, i18n.get_locale_untracked()))],
+                                                        )
                                                         disabled=!(me.is_admin() && allowed)
                                                         on_change=Callback::new({
                                                             let service = s.as_str().to_string();

@@ -10,9 +10,10 @@ use crate::components::form::{Field, FormError, FormErrors};
 use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::table::rows_or_empty;
-use crate::components::tabs::SettingsTabs;
 use crate::components::toast::use_toaster;
-use super::on_done;
+use crate::locale::{t, td_string, use_i18n};
+use super::{fill, on_done};
+use crate::components::tabs::SettingsTabs;
 
 #[component]
 pub fn EmailSettingsPage() -> impl IntoView {
@@ -22,22 +23,24 @@ pub fn EmailSettingsPage() -> impl IntoView {
     let settings = Resource::new(move || (save.version().get(), remove.version().get()), |_| get_email_settings());
     let outbox = Resource::new(move || (test.version().get(), remove.version().get(), save.version().get()), |_| list_outbox());
     let me = use_me();
-    on_done(move || remove.value().get(), "SMTP server removed; mail goes to the local outbox.", false);
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    on_done(move || remove.value().get(), td_string!(locale, settings.email.removed), false);
     view! {
         <SettingsTabs current="/settings/email"/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t!(i18n, settings.loading)}</p> }>
             {move || Suspend::new(async move {
                 let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
                 Some(view! {
-                    <Loaded resource=settings loading="Loading email settings…" render=move |s: EmailSettings| view! {
+                    <Loaded resource=settings loading=td_string!(locale, settings.email.loading) render=move |s: EmailSettings| view! {
                         <SmtpCard settings=s admin save remove/>
                     }/>
                     {admin.then(|| view! {
                         <TestEmailCard test/>
                         <section class="card">
-                            <h2>"Local outbox"</h2>
-                            <p class="muted">"Without an SMTP server, Bulwark writes each message as an .eml file here. Open one in any mail program."</p>
-                            <Loaded resource=outbox loading="Loading the outbox…" render=|messages| view! { <OutboxTable messages/> }/>
+                            <h2>{t!(i18n, settings.email.outbox)}</h2>
+                            <p class="muted">{t!(i18n, settings.email.outbox_note)}</p>
+                            <Loaded resource=outbox loading=td_string!(locale, settings.email.outbox_loading) render=|messages| view! { <OutboxTable messages/> }/>
                         </section>
                     })}
                 })
@@ -61,11 +64,13 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let toaster = use_toaster();
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
             form_error.set(errors.absorb(&result));
             if result.is_ok() {
-                toaster.success("SMTP server saved.");
+                toaster.success(td_string!(i18n.get_locale_untracked(), settings.email.saved));
                 password.set(String::new());
             }
         }
@@ -88,65 +93,70 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
             save.dispatch(SaveSmtpSettings { smtp });
         }
     };
-    let status = if settings.smtp.is_some() {
-        "This account sends through its own SMTP server.".to_string()
-    } else if let Some(console) = &settings.console_smtp {
-        format!("This account uses the console's SMTP server ({console}) until it sets its own.")
-    } else {
-        "No SMTP server: mail goes to the local outbox below.".to_string()
+    let own = settings.smtp.is_some();
+    let console = settings.console_smtp.clone();
+    let status = move || {
+        let locale = i18n.get_locale();
+        if own {
+            td_string!(locale, settings.email.status_own).to_string()
+        } else if let Some(console) = &console {
+            fill(td_string!(locale, settings.email.status_console), &[("console", console)])
+        } else {
+            td_string!(locale, settings.email.status_none).to_string()
+        }
     };
     view! {
         <section class="card">
-            <h2>"SMTP server"</h2>
+            <h2>{t!(i18n, settings.email.smtp)}</h2>
             <p class="muted" data-testid="smtp-status">{status}</p>
             <form class="form" on:submit=submit novalidate>
                 <div class="field-row">
-                    <Field label="Host" name="host" error=errors.message("host")>
+                    <Field label=td_string!(locale, settings.email.host) name="host" error=errors.message("host")>
                         <input id="host" type="text" bind:value=host disabled=!admin placeholder="smtp.example.com"/>
                     </Field>
-                    <Field label="Port" name="port" error=errors.message("port")>
+                    <Field label=td_string!(locale, settings.email.port) name="port" error=errors.message("port")>
                         <input id="port" type="text" inputmode="numeric" bind:value=port disabled=!admin/>
                     </Field>
-                    <Field label="Security" name="security" error=errors.message("security")>
+                    <Field label=td_string!(locale, settings.email.security) name="security" error=errors.message("security")>
                         <select id="security" disabled=!admin prop:value=move || security.get() on:change=move |ev| security.set(event_target_value(&ev))>
                             <option value="starttls">"STARTTLS"</option>
                             <option value="tls">"TLS"</option>
-                            <option value="none">"None"</option>
+                            <option value="none">{t!(i18n, settings.email.security_none)}</option>
                         </select>
                     </Field>
                 </div>
                 <div class="field-row">
-                    <Field label="User name (optional)" name="username" error=errors.message("username")>
+                    <Field label=td_string!(locale, settings.email.username) name="username" error=errors.message("username")>
                         <input id="username" type="text" autocomplete="off" bind:value=username disabled=!admin/>
                     </Field>
                     <Field
-                        label="Password"
+                        label=td_string!(locale, settings.email.password)
                         name="password"
                         error=errors.message("password")
-                        hint=if has_password { "A password is stored (encrypted). Leave empty to keep it." } else { "Stored encrypted; never shown again." }
+                        hint=if has_password { td_string!(locale, settings.email.password_stored) } else { td_string!(locale, settings.email.password_new) }
                     >
                         <input id="password" type="password" autocomplete="new-password" bind:value=password disabled=!admin/>
                     </Field>
                 </div>
                 <Show when=move || security.get() == "none" && !username.get().trim().is_empty()>
                     <div class="notice notice-warning" data-testid="plain-auth-warning">
-                        <p>"Without encryption the user name and password cross the network readable by anyone on the path: use this only for a relay on a trusted network."</p>
+                        <p>{t!(i18n, settings.email.plain_warning)}</p>
                         <label class="check">
                             <input type="checkbox" bind:checked=plain_auth disabled=!admin/>
-                            "Send the password unencrypted"
+                            {t!(i18n, settings.email.plain_auth)}
                         </label>
                     </div>
                 </Show>
-                <Field label="From address" name="from" error=errors.message("from") hint="For example: Bulwark <security@example.com>">
+                <Field label=td_string!(locale, settings.email.from) name="from" error=errors.message("from") hint=td_string!(locale, settings.email.from_hint)>
                     <input id="from" type="text" bind:value=from disabled=!admin/>
                 </Field>
                 <FormError message=form_error/>
                 {admin.then(|| view! {
                     <div class="form-actions">
                         {settings.smtp.is_some().then(|| view! {
-                            <button class="btn" type="button" on:click=move |_| { remove.dispatch(RemoveSmtpSettings {}); }>"Remove server"</button>
+                            <button class="btn" type="button" on:click=move |_| { remove.dispatch(RemoveSmtpSettings {}); }>{t!(i18n, settings.email.remove)}</button>
                         })}
-                        <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save SMTP server"</button>
+                        <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>{t!(i18n, settings.email.save)}</button>
                     </div>
                 })}
             </form>
@@ -159,23 +169,24 @@ fn TestEmailCard(test: ServerAction<SendTestEmail>) -> impl IntoView {
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let toaster = use_toaster();
+    let i18n = use_i18n();
     Effect::new(move |_| {
         if let Some(result) = test.value().get() {
             form_error.set(errors.absorb(&result));
             if let Ok(reply) = result {
-                toaster.success(format!("Test email sent. {reply}"));
+                toaster.success(fill(td_string!(i18n.get_locale_untracked(), settings.email.test_sent), &[("reply", &reply)]));
             }
         }
     });
     view! {
         <section class="card">
-            <h2>"Send test email"</h2>
+            <h2>{t!(i18n, settings.email.test)}</h2>
             <ActionForm action=test attr:class="inline-form" attr:novalidate=true>
-                <Field label="To" name="to" error=errors.message("to")>
+                <Field label=td_string!(i18n.get_locale_untracked(), settings.email.to) name="to" error=errors.message("to")>
                     <input id="to" name="to" type="email" placeholder="you@example.com"/>
                 </Field>
                 <button class="btn btn-primary" type="submit" disabled=move || test.pending().get()>
-                    {move || if test.pending().get() { "Sending…" } else { "Send test email" }}
+                    {move || if test.pending().get() { td_string!(i18n.get_locale(), settings.email.sending) } else { td_string!(i18n.get_locale(), settings.email.test) }}
                 </button>
             </ActionForm>
             <FormError message=form_error/>
@@ -185,18 +196,25 @@ fn TestEmailCard(test: ServerAction<SendTestEmail>) -> impl IntoView {
 
 #[component]
 fn OutboxTable(messages: Vec<OutboxMessage>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="table-wrap">
                                     <table class="table dense" data-testid="outbox-table">
-                                        <thead><tr><th>"Written"</th><th>"To"</th><th>"Subject"</th><th class="right">"Size"</th><th></th></tr></thead>
+                                        <thead><tr>
+                                            <th>{t!(i18n, settings.email.written)}</th>
+                                            <th>{t!(i18n, settings.email.to)}</th>
+                                            <th>{t!(i18n, settings.email.subject)}</th>
+                                            <th class="right">{t!(i18n, settings.email.size)}</th>
+                                            <th></th>
+                                        </tr></thead>
                                         <tbody>
-                                            {rows_or_empty(messages, 5, "The outbox is empty.", |m| view! {
+                                            {rows_or_empty(messages, 5, td_string!(i18n.get_locale_untracked(), settings.email.outbox_empty), move |m| view! {
                                                 <tr>
                                                     <td>{date_time(Some(m.at))}</td>
                                                     <td>{m.to}</td>
                                                     <td>{m.subject}</td>
                                                     <td class="right">{format!("{} KB", (m.size + 1023) / 1024)}</td>
-                                                    <td class="right"><a href=outbox_href(&m.id) rel="external" download>"Download .eml"</a></td>
+                                                    <td class="right"><a href=outbox_href(&m.id) rel="external" download>{t!(i18n, settings.email.download)}</a></td>
                                                 </tr>
                                             })}
                                         </tbody>

@@ -6,10 +6,12 @@ use crate::settings::api::*;
 use crate::auth::context::use_me;
 use crate::components::errors::ErrorList;
 use crate::components::form::{FormError, FormErrors};
-use crate::components::tabs::SettingsTabs;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
+use crate::locale::{t, td_string, use_i18n, Label};
 use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
+use super::{fill};
+use crate::components::tabs::SettingsTabs;
 
 fn weights_field(kind: &str, severity_index: usize) -> String {
     format!("{kind}.{}", SEVERITY_ORDER[severity_index].as_str())
@@ -21,14 +23,13 @@ pub fn ScoreSettingsPage() -> impl IntoView {
     // Loaded once: the form keeps what was saved, and re-creating it would replay the last result.
     let weights = Resource::new(|| (), |_| get_score_weights());
     let me = use_me();
+    let i18n = use_i18n();
     view! {
         <SettingsTabs current="/settings/score"/>
         <section class="card">
-            <h2>"Security score weights"</h2>
-            <p class="muted">
-                "Each weight is the most a kind of risk at a severity can take off the score; the first open risk takes half of it, more risks approach the whole. The twelve weights add up to 100. Whatever the weights, unhandled alerts cap the score at 60, unfixed vulnerabilities at 80 and baseline risks at 90; it never falls below 10. 95–100 is good, 70–94 needs attention, 69 and below is at risk."
-            </p>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <h2>{t!(i18n, settings.score.title)}</h2>
+            <p class="muted">{t!(i18n, settings.score.note)}</p>
+            <Transition fallback=move || view! { <p class="loading">{t!(i18n, settings.loading)}</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
                     {move || Suspend::new(async move {
                         let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
@@ -51,11 +52,12 @@ fn WeightsForm(initial: ScoreWeights, save: ServerAction<SetScoreWeights>, admin
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let toaster = use_toaster();
+    let i18n = use_i18n();
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
             form_error.set(errors.absorb(&result));
             if result.is_ok() {
-                toaster.success("Weights saved.");
+                toaster.success(td_string!(i18n.get_locale_untracked(), settings.score.saved));
             }
         }
     });
@@ -71,7 +73,7 @@ fn WeightsForm(initial: ScoreWeights, save: ServerAction<SetScoreWeights>, admin
                         match cell.get_untracked().trim().parse::<i64>() {
                             Ok(v) => out[i] = v,
                             Err(_) => {
-                                bad.insert(weights_field(RISK_TYPES[k], i), "Use a whole number from 0 to 100.".into());
+                                bad.insert(weights_field(RISK_TYPES[k], i), td_string!(i18n.get_locale_untracked(), settings.score.whole_number).into());
                             }
                         }
                     }
@@ -98,19 +100,27 @@ fn WeightsForm(initial: ScoreWeights, save: ServerAction<SetScoreWeights>, admin
             Err(e) => form_error.set(errors.absorb::<()>(&Err(e))),
         }
     };
-    let labels = ["Unhandled alerts", "Unfixed vulnerabilities", "Baseline risks"];
+    let labels: [Label; 3] = [
+        |l| td_string!(l, settings.score.alerts),
+        |l| td_string!(l, settings.score.vulnerabilities),
+        |l| td_string!(l, settings.score.baseline),
+    ];
     view! {
         <form class="form" on:submit=submit novalidate>
             <div class="weights-grid">
                 <span></span>
-                {SEVERITY_ORDER.iter().map(|s| view! { <strong>{s.label()}</strong> }).collect_view()}
+                {SEVERITY_ORDER.iter().map(|s| {
+                    let s = *s;
+                    view! { <strong>{move || s.label_in(i18n.get_locale())}</strong> }
+                }).collect_view()}
                 {labels
                     .iter()
                     .enumerate()
                     .map(|(k, label)| {
                         let row = cells.with_value(|c| c[k]);
+                        let label = *label;
                         view! {
-                            <span>{*label}</span>
+                            <span>{move || label(i18n.get_locale())}</span>
                             {row
                                 .into_iter()
                                 .enumerate()
@@ -139,11 +149,11 @@ fn WeightsForm(initial: ScoreWeights, save: ServerAction<SetScoreWeights>, admin
                     })
                     .collect_view()}
             </div>
-            <p data-testid="weights-total">{move || format!("Total: {}", total())}</p>
+            <p data-testid="weights-total">{move || fill(td_string!(i18n.get_locale(), settings.score.total), &[("total", &total().to_string())])}</p>
             {move || errors.message("total").get().map(|m| view! { <div class="field-error" role="alert">{m}</div> })}
             <FormError message=form_error/>
             <div class="form-actions">
-                <button class="btn btn-primary" type="submit" disabled=!admin>"Save weights"</button>
+                <button class="btn btn-primary" type="submit" disabled=!admin>{t!(i18n, settings.score.save)}</button>
             </div>
         </form>
     }

@@ -8,8 +8,9 @@ use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
+use crate::locale::{t, td_string, use_i18n};
+use super::{fill, on_done};
 use crate::components::tabs::SettingsTabs;
-use super::on_done;
 
 #[component]
 pub fn TokenSettingsPage() -> impl IntoView {
@@ -23,45 +24,54 @@ pub fn TokenSettingsPage() -> impl IntoView {
             form_error.set(errors.absorb(&result));
         }
     });
-    on_done(move || revoke.value().get(), "Token revoked.", false);
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    on_done(move || revoke.value().get(), td_string!(locale, settings.tokens.revoked), false);
     // The token a Revoke button asked about, confirmed in a dialog before anything happens.
     let confirming: Asking = RwSignal::new(None);
     view! {
         <SettingsTabs current="/settings/tokens"/>
         <ConfirmDialog
             asking=confirming
-            title="Revoke API token"
-            question=|name| format!("Revoke \"{name}\"? Whatever uses it is refused from now on. This cannot be undone.")
-            confirm_label="Revoke token"
+            title=td_string!(locale, settings.tokens.revoke_title)
+            question=|name| fill(td_string!(use_i18n().get_locale(), settings.tokens.revoke_question), &[("name", name)])
+            confirm_label=td_string!(locale, settings.tokens.revoke_confirm)
             on_confirm=Callback::new(move |id| {
                 revoke.dispatch(RevokeToken { id });
             })
         />
         <section class="card">
-            <h2>"Create an API token"</h2>
-            <p class="muted">"Scanners and agents use a token to send data to the ingestion API (/api/v1/…). The token is shown once; Bulwark keeps only its hash."</p>
+            <h2>{t!(i18n, settings.tokens.create_title)}</h2>
+            <p class="muted">{t!(i18n, settings.tokens.create_note)}</p>
             <ActionForm action=create attr:class="inline-form">
-                <Field label="Token name" name="name" error=errors.message("name")>
+                <Field label=td_string!(locale, settings.tokens.token_name) name="name" error=errors.message("name")>
                     <input id="name" name="name" type="text" required maxlength="64"/>
                 </Field>
-                <button class="btn btn-primary" type="submit">"Create token"</button>
+                <button class="btn btn-primary" type="submit">{t!(i18n, settings.tokens.create)}</button>
             </ActionForm>
             <FormError message=form_error/>
             {move || create.value().get().and_then(|r| r.ok()).map(|t| view! {
                 <div class="notice notice-warning">
-                    <p>{format!("Copy the token \"{}\" now: it will not be shown again.", t.name)}</p>
+                    <p>{move || fill(td_string!(i18n.get_locale(), settings.tokens.copy_now), &[("name", &t.name)])}</p>
                     <div class="secret-once" data-testid="new-token">{t.token}</div>
                 </div>
             })}
         </section>
         <section class="card">
-            <h2>"Tokens"</h2>
-            <Loaded resource=tokens loading="Loading tokens…" render=move |tokens| view! {
+            <h2>{t!(i18n, settings.tokens.title)}</h2>
+            <Loaded resource=tokens loading=td_string!(locale, settings.tokens.loading) render=move |tokens| view! {
                             <div class="table-wrap">
                                 <table class="table" data-testid="token-table">
-                                    <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th>"Status"</th><th></th></tr></thead>
+                                    <thead><tr>
+                                        <th>{t!(i18n, settings.tokens.name)}</th>
+                                        <th>{t!(i18n, settings.tokens.token)}</th>
+                                        <th>{t!(i18n, settings.tokens.created)}</th>
+                                        <th>{t!(i18n, settings.tokens.last_used)}</th>
+                                        <th>{t!(i18n, settings.tokens.status)}</th>
+                                        <th></th>
+                                    </tr></thead>
                                     <tbody>
-                                        {rows_or_empty(tokens, 6, "No tokens yet.", |t| {
+                                        {rows_or_empty(tokens, 6, td_string!(locale, settings.tokens.empty), move |t| {
                                                 let active = t.revoked_at.is_none();
                                                 let asked = (t.id, t.name.clone());
                                                 view! {
@@ -70,9 +80,16 @@ pub fn TokenSettingsPage() -> impl IntoView {
                                                         <td class="mono">{format!("{}…", t.prefix)}</td>
                                                         <td>{date_time(Some(t.created_at))}</td>
                                                         <td>{date_time(t.last_used_at)}</td>
-                                                        <td>{if active { "Active".to_string() } else { format!("Revoked {}", date_time(t.revoked_at)) }}</td>
+                                                        <td>{move || {
+                                                            let locale = i18n.get_locale();
+                                                            if active {
+                                                                td_string!(locale, settings.tokens.active).to_string()
+                                                            } else {
+                                                                fill(td_string!(locale, settings.tokens.revoked_at), &[("date", &date_time(t.revoked_at))])
+                                                            }
+                                                        }}</td>
                                                         <td class="right">
-                                                            {active.then(|| view! { <AskButton asking=confirming item=asked label="Revoke"/> })}
+                                                            {active.then(|| view! { <AskButton asking=confirming item=asked label=td_string!(locale, settings.tokens.revoke)/> })}
                                                         </td>
                                                     </tr>
                                                 }

@@ -8,9 +8,10 @@ use crate::components::form::{Field, FormError, FormErrors};
 use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
-use crate::components::tabs::SettingsTabs;
 use crate::components::toast::use_toaster;
-use super::on_done;
+use crate::locale::{t, td_string, use_i18n};
+use super::{fill, on_done};
+use crate::components::tabs::SettingsTabs;
 
 #[component]
 pub fn UsersSettingsPage() -> impl IntoView {
@@ -21,8 +22,10 @@ pub fn UsersSettingsPage() -> impl IntoView {
         move || (add.version().get(), set_role.version().get(), remove.version().get()),
         |_| list_users(),
     );
-    on_done(move || set_role.value().get(), "Role changed.", false);
-    on_done(move || remove.value().get(), "User removed.", false);
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    on_done(move || set_role.value().get(), td_string!(locale, settings.users.role_changed), false);
+    on_done(move || remove.value().get(), td_string!(locale, settings.users.removed), false);
     let removing: Asking = RwSignal::new(None);
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
@@ -35,7 +38,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
         if let Some(result) = add.value().get() {
             form_error.set(errors.absorb(&result));
             if result.is_ok() {
-                toaster.success("User added.");
+                toaster.success(td_string!(i18n.get_locale_untracked(), settings.users.added));
                 email.set(String::new());
                 name.set(String::new());
                 password.set(String::new());
@@ -57,45 +60,52 @@ pub fn UsersSettingsPage() -> impl IntoView {
     view! {
         <SettingsTabs current="/settings/users"/>
         <section class="card">
-            <h2>"Users of this account"</h2>
+            <h2>{t!(i18n, settings.users.title)}</h2>
             <ConfirmDialog
                 asking=removing
-                title="Remove user"
-                question=|email| format!("Remove {email}? They are signed out and can no longer sign in.")
-                confirm_label="Remove user"
+                title=td_string!(locale, settings.users.remove_user)
+                question=|email| fill(td_string!(use_i18n().get_locale(), settings.users.remove_question), &[("email", email)])
+                confirm_label=td_string!(locale, settings.users.remove_user)
                 on_confirm=Callback::new(move |id| {
                     remove.dispatch(RemoveUser { id });
                 })
             />
-            <Loaded resource=users loading="Loading users…" render=move |list: UserList| view! {
+            <Loaded resource=users loading=td_string!(locale, settings.users.loading) render=move |list: UserList| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="user-table">
-                        <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Added"</th><th></th></tr></thead>
+                        <thead><tr>
+                            <th>{t!(i18n, settings.users.email)}</th>
+                            <th>{t!(i18n, settings.users.name)}</th>
+                            <th>{t!(i18n, settings.users.role)}</th>
+                            <th>{t!(i18n, settings.users.added_at)}</th>
+                            <th></th>
+                        </tr></thead>
                         <tbody>
                             {list.users.into_iter().map(|u| {
                                 let manageable = list.can_manage && u.id != list.you;
                                 let asked = (u.id, u.email.clone());
                                 let id = u.id;
+                                let email = u.email.clone();
                                 view! {
                                     <tr>
-                                        <td>{u.email.clone()}{(u.id == list.you).then(|| view! { <span class="muted">" (you)"</span> })}</td>
+                                        <td>{u.email.clone()}{(u.id == list.you).then(|| view! { <span class="muted">{t!(i18n, settings.users.you)}</span> })}</td>
                                         <td>{u.name}</td>
                                         <td>
                                             <select
-                                                aria-label=format!("Role of {}", u.email)
+                                                aria-label=move || fill(td_string!(i18n.get_locale(), settings.users.role_of), &[("email", &email)])
                                                 disabled=!manageable
                                                 on:change=move |ev| {
                                                     set_role.dispatch(SetUserRole { id, role: event_target_value(&ev) });
                                                 }
                                             >
                                                 {Role::ALL.iter().map(|r| view! {
-                                                    <option value=r.as_str() selected=*r == u.role>{r.label()}</option>
+                                                    <option value=r.as_str() selected=*r == u.role>{move || r.label_in(i18n.get_locale())}</option>
                                                 }).collect_view()}
                                             </select>
                                         </td>
                                         <td>{date_time(Some(u.created_at))}</td>
                                         <td class="right">
-                                            {manageable.then(|| view! { <AskButton asking=removing item=asked label="Remove"/> })}
+                                            {manageable.then(|| view! { <AskButton asking=removing item=asked label=td_string!(i18n.get_locale_untracked(), settings.users.remove)/> })}
                                         </td>
                                     </tr>
                                 }
@@ -106,26 +116,26 @@ pub fn UsersSettingsPage() -> impl IntoView {
             }/>
         </section>
         <section class="card">
-            <h2>"Add a user"</h2>
+            <h2>{t!(i18n, settings.users.add_title)}</h2>
             <form class="form" on:submit=submit novalidate>
-                <Field label="Email" name="email" error=errors.message("email")>
+                <Field label=td_string!(locale, settings.users.email) name="email" error=errors.message("email")>
                     <input id="email" type="email" autocomplete="off" bind:value=email/>
                 </Field>
-                <Field label="Name" name="name" error=errors.message("name")>
+                <Field label=td_string!(locale, settings.users.name) name="name" error=errors.message("name")>
                     <input id="name" type="text" bind:value=name/>
                 </Field>
-                <Field label="Role" name="role" error=errors.message("role")>
+                <Field label=td_string!(locale, settings.users.role) name="role" error=errors.message("role")>
                     <select id="role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=role>
-                        {Role::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                        {Role::ALL.iter().map(|r| view! { <option value=r.as_str()>{move || r.label_in(i18n.get_locale())}</option> }).collect_view()}
                     </select>
                 </Field>
-                <Field label="Initial password" name="password" error=errors.message("password") hint="At least 12 characters. The user can sign in with it at once.">
+                <Field label=td_string!(locale, settings.users.initial_password) name="password" error=errors.message("password") hint=td_string!(locale, settings.users.password_hint)>
                     <input id="password" type="password" autocomplete="new-password" bind:value=password/>
                 </Field>
                 <FormError message=form_error/>
                 <div class="form-actions">
                     <button class="btn btn-primary" type="submit" disabled=move || add.pending().get()>
-                        {move || if add.pending().get() { "Adding…" } else { "Add user" }}
+                        {move || if add.pending().get() { td_string!(i18n.get_locale(), settings.users.adding) } else { td_string!(i18n.get_locale(), settings.users.add) }}
                     </button>
                 </div>
             </form>

@@ -13,7 +13,8 @@ use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
-use super::SignatureHeader;
+use crate::locale::{t, td_string, use_i18n};
+use super::{fill, SignatureHeader};
 
 #[component]
 pub fn SignatureClustersPage() -> impl IntoView {
@@ -29,12 +30,14 @@ pub fn SignatureClustersPage() -> impl IntoView {
     let delete = ServerAction::<DeleteCluster>::new();
     let rotate = ServerAction::<RotateClusterToken>::new();
     let clusters = Resource::new(move || (save.version().get(), delete.version().get(), rotate.version().get()), |_| list_clusters());
-    toast_outcome(move || delete.value().get(), "Cluster deleted.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || delete.value().get(), td_string!(locale, signature.clusters.deleted), || ());
     let editing = RwSignal::new(None::<i64>);
     let input = RwSignal::new(ClusterInput::default());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
-    watch_form(save, errors, form_error, "Cluster saved.", move |_| {
+    watch_form(save, errors, form_error, td_string!(locale, signature.clusters.saved), move |_| {
         editing.set(None);
         input.set(ClusterInput::default());
     });
@@ -46,49 +49,70 @@ pub fn SignatureClustersPage() -> impl IntoView {
             None => Ok(None),
         }
     });
-    toast_outcome(move || rotate.value().get(), "New token: apply the configuration again in the cluster.", || ());
+    toast_outcome(move || rotate.value().get(), td_string!(locale, signature.clusters.token_rotated), || ());
     let asking: Asking = RwSignal::new(None);
     let admin = use_is_admin();
     view! {
         <SignatureHeader current="/precaution/container-signature/clusters"/>
         <FeatureGate feature=Feature::ContainerSignature>
-            <ConfirmDialog asking title="Delete cluster" question=|name| format!("Delete the cluster \"{name}\" and its admission log?")
-                confirm_label="Delete" on_confirm=Callback::new(move |id| { delete.dispatch(DeleteCluster { id }); })/>
+            <ConfirmDialog asking title=td_string!(locale, signature.clusters.delete_title)
+                question=|name| fill(td_string!(use_i18n().get_locale(), signature.clusters.delete_question), &[("name", name)])
+                confirm_label=td_string!(locale, signature.action.delete) on_confirm=Callback::new(move |id| { delete.dispatch(DeleteCluster { id }); })/>
             <Show when=move || admin.get()>
                 <section class="card" data-testid="cluster-form">
-                    <h2>{move || if editing.get().is_some() { "Edit cluster" } else { "Register a cluster" }}</h2>
+                    <h2>
+                        {move || if editing.get().is_some() {
+                            td_string!(i18n.get_locale(), signature.clusters.edit)
+                        } else {
+                            td_string!(i18n.get_locale(), signature.clusters.register_title)
+                        }}
+                    </h2>
                     <div class="inline-form">
-                        <Field label="Cluster name" name="cluster-name" error=errors.message("name")>
+                        <Field label=td_string!(locale, signature.clusters.name) name="cluster-name" error=errors.message("name")>
                             <input id="cluster-name" type="text" maxlength="64" prop:value=move || input.with(|i| i.name.clone())
                                 on:input=move |ev| input.update(|i| i.name = event_target_value(&ev))/>
                         </Field>
-                        <Field label="Region" name="cluster-region" error=errors.message("region")>
+                        <Field label=td_string!(locale, signature.clusters.region) name="cluster-region" error=errors.message("region")>
                             <input id="cluster-region" type="text" maxlength="64" prop:value=move || input.with(|i| i.region.clone())
                                 on:input=move |ev| input.update(|i| i.region = event_target_value(&ev))/>
                         </Field>
                     </div>
-                    <Field label="Namespaces" name="cluster-namespaces" error=errors.message("namespaces") hint="Separated by commas or new lines.">
+                    <Field label=td_string!(locale, signature.clusters.namespaces) name="cluster-namespaces" error=errors.message("namespaces")
+                        hint=td_string!(locale, signature.clusters.namespaces_hint)>
                         <textarea id="cluster-namespaces" rows="2" prop:value=move || input.with(|i| i.namespaces.clone())
                             on:input=move |ev| input.update(|i| i.namespaces = event_target_value(&ev))></textarea>
                     </Field>
                     <div class="form-actions">
                         <FormError message=form_error/>
                         <Show when=move || editing.get().is_some()>
-                            <button class="btn" type="button" on:click=move |_| { editing.set(None); input.set(ClusterInput::default()); }>"Cancel"</button>
+                            <button class="btn" type="button" on:click=move |_| { editing.set(None); input.set(ClusterInput::default()); }>{t!(i18n, signature.action.cancel)}</button>
                         </Show>
                         <button class="btn btn-primary" type="button" disabled=move || save.pending().get()
                             on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(save, (editing.get_untracked(), i), p, errors, form_error); }>
-                            {move || if editing.get().is_some() { "Save cluster" } else { "Register cluster" }}
+                            {move || if editing.get().is_some() {
+                                td_string!(i18n.get_locale(), signature.clusters.save)
+                            } else {
+                                td_string!(i18n.get_locale(), signature.clusters.register)
+                            }}
                         </button>
                     </div>
                 </section>
             </Show>
-            <Loaded resource=clusters loading="Loading clusters…" render=move |clusters| view! {
+            <Loaded resource=clusters loading=td_string!(locale, signature.clusters.loading) render=move |clusters| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="clusters-table">
-                        <thead><tr><th>"Cluster"</th><th>"Region"</th><th>"Namespaces"</th><th>"Validation hook"</th><th>"Policies"</th><th></th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th>{t!(i18n, signature.clusters.col.cluster)}</th>
+                                <th>{t!(i18n, signature.clusters.col.region)}</th>
+                                <th>{t!(i18n, signature.clusters.col.namespaces)}</th>
+                                <th>{t!(i18n, signature.clusters.col.hook)}</th>
+                                <th>{t!(i18n, signature.clusters.col.policies)}</th>
+                                <th></th>
+                            </tr>
+                        </thead>
                         <tbody>
-                            {rows_or_empty(clusters, 6, "No clusters yet: register one, then install its validation hook.", move |c| {
+                            {rows_or_empty(clusters, 6, td_string!(locale, signature.clusters.empty), move |c| {
                                 let asked = (c.id, c.name.clone());
                                 let id = c.id;
                                 let edit_input = ClusterInput { name: c.name.clone(), region: c.region.clone(), namespaces: c.namespaces.join(", ") };
@@ -99,8 +123,14 @@ pub fn SignatureClustersPage() -> impl IntoView {
                                         <td class="small">{c.namespaces.join(", ")}</td>
                                         <td data-testid="hook-state">
                                             {match c.hook_seen_at {
-                                                Some(at) => view! { <span class="pill status-installed">"Installed"</span><div class="muted small">{format!("Last call {}", date_time(Some(at)))}</div> }.into_any(),
-                                                None => view! { <span class="pill status-not_installed">"Not installed"</span> }.into_any(),
+                                                Some(at) => {
+                                                    let at = date_time(Some(at));
+                                                    view! {
+                                                        <span class="pill status-installed">{t!(i18n, signature.clusters.installed)}</span>
+                                                        <div class="muted small">{t!(i18n, signature.clusters.last_call, at = at.clone())}</div>
+                                                    }.into_any()
+                                                }
+                                                None => view! { <span class="pill status-not_installed">{t!(i18n, signature.clusters.not_installed)}</span> }.into_any(),
                                             }}
                                         </td>
                                         <td class="small">{if c.policies.is_empty() { "—".to_string() } else { c.policies.join(", ") }}</td>
@@ -108,9 +138,9 @@ pub fn SignatureClustersPage() -> impl IntoView {
                                             {move || admin.get().then(|| {
                                                 let edit_input = edit_input.clone();
                                                 view! {
-                                                    <button class="btn btn-sm btn-primary" type="button" on:click=move |_| hook_for.set(Some(id))>"Install validation hook"</button>
-                                                    <button class="btn btn-sm" type="button" on:click=move |_| { editing.set(Some(id)); input.set(edit_input.clone()); }>"Edit"</button>
-                                                    <AskButton asking item=asked.clone() label="Delete"/>
+                                                    <button class="btn btn-sm btn-primary" type="button" on:click=move |_| hook_for.set(Some(id))>{t!(i18n, signature.clusters.install_hook)}</button>
+                                                    <button class="btn btn-sm" type="button" on:click=move |_| { editing.set(Some(id)); input.set(edit_input.clone()); }>{t!(i18n, signature.action.edit)}</button>
+                                                    <AskButton asking item=asked.clone() label=td_string!(locale, signature.action.delete)/>
                                                 }
                                             })}
                                         </td>
@@ -123,22 +153,26 @@ pub fn SignatureClustersPage() -> impl IntoView {
             }/>
             <Show when=move || hook_for.with(Option::is_some)>
                 <div class="modal-backdrop" on:click=move |_| hook_for.set(None)>
-                    <div class="modal modal-wide" role="dialog" aria-modal="true" aria-label="Install validation hook" on:click=|ev| ev.stop_propagation()>
-                        <div class="modal-header"><h2>"Install validation hook"</h2></div>
+                    <div class="modal modal-wide" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), signature.clusters.install_hook) on:click=|ev| ev.stop_propagation()>
+                        <div class="modal-header"><h2>{t!(i18n, signature.clusters.install_hook)}</h2></div>
                         <div class="modal-body">
-                            <Loaded resource=hook loading="Preparing the configuration…" render={move |hook: Option<HookInstructions>| hook.map(|h| view! {
-                                <p>"Apply this ValidatingWebhookConfiguration in the cluster (" <code>"kubectl apply -f bulwark-hook.yaml"</code> "). The hook shows Installed once the API server has called in."</p>
+                            <Loaded resource=hook loading=td_string!(locale, signature.clusters.preparing) render={move |hook: Option<HookInstructions>| hook.map(|h| view! {
+                                <p>
+                                    {t!(i18n, signature.clusters.apply_before)}
+                                    <code>"kubectl apply -f bulwark-hook.yaml"</code>
+                                    {t!(i18n, signature.clusters.apply_after)}
+                                </p>
                                 {(!h.url.starts_with("https://")).then(|| view! {
-                                    <div class="notice notice-warning">"Kubernetes calls webhooks over HTTPS only: serve the console with TLS (BULWARK_TLS_CERT and BULWARK_TLS_KEY) or behind an HTTPS proxy, and set BULWARK_PUBLIC_URL to its https address."</div>
+                                    <div class="notice notice-warning">{t!(i18n, signature.clusters.https_only)}</div>
                                 })}
-                                {(!h.tls).then(|| view! { <p class="muted small">"The console does not serve TLS itself, so there is no caBundle: the API server must trust the proxy's certificate."</p> })}
+                                {(!h.tls).then(|| view! { <p class="muted small">{t!(i18n, signature.clusters.no_ca_bundle)}</p> })}
                                 <pre class="code-block" data-testid="hook-yaml">{h.yaml}</pre>
-                                <p class="muted small">"The URL carries the cluster's secret token. Apply the configuration again after changing the namespaces or the token."</p>
+                                <p class="muted small">{t!(i18n, signature.clusters.url_token)}</p>
                             })}/>
                         </div>
                         <div class="modal-footer">
-                            <button class="btn" type="button" on:click=move |_| { if let Some(id) = hook_for.get_untracked() { rotate.dispatch(RotateClusterToken { id }); } }>"New token"</button>
-                            <button class="btn btn-primary" type="button" on:click=move |_| hook_for.set(None)>"Close"</button>
+                            <button class="btn" type="button" on:click=move |_| { if let Some(id) = hook_for.get_untracked() { rotate.dispatch(RotateClusterToken { id }); } }>{t!(i18n, signature.clusters.new_token)}</button>
+                            <button class="btn btn-primary" type="button" on:click=move |_| hook_for.set(None)>{t!(i18n, signature.action.close)}</button>
                         </div>
                     </div>
                 </div>

@@ -15,7 +15,8 @@ use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::toast_outcome;
 use crate::error::FieldErrors;
-use super::{SignatureHeader, BASE};
+use crate::locale::{t, td_string, use_i18n};
+use super::{fill, SignatureHeader, BASE};
 
 #[component]
 pub fn SignatureImagesPage() -> impl IntoView {
@@ -34,36 +35,40 @@ pub fn SignatureImagesPage() -> impl IntoView {
     );
     let witnesses = Resource::new(|| (), |_| list_witnesses());
     let registries = Resource::new(move || (save_registry.version().get(), remove_registry.version().get()), |_| list_registries());
-    toast_outcome(move || publish.value().get(), "Signature published to the registry.", || ());
-    toast_outcome(move || delete.value().get(), "Signature deleted.", || ());
-    toast_outcome(move || remove_registry.value().get(), "Registry removed.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || publish.value().get(), td_string!(locale, signature.images.published), || ());
+    toast_outcome(move || delete.value().get(), td_string!(locale, signature.images.signature_deleted), || ());
+    toast_outcome(move || remove_registry.value().get(), td_string!(locale, signature.images.registry_removed), || ());
     let input = RwSignal::new(SignInput::default());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let signed = RwSignal::new(None::<SignOutcome>);
-    watch_form(sign, errors, form_error, "Image signed.", move |outcome| signed.set(Some(outcome)));
+    watch_form(sign, errors, form_error, td_string!(locale, signature.images.signed), move |outcome| signed.set(Some(outcome)));
     let registry = RwSignal::new(RegistryInput::default());
     let registry_errors = FormErrors::new();
     let registry_error = RwSignal::new(None::<String>);
-    watch_form(save_registry, registry_errors, registry_error, "Registry saved.", move |_| registry.set(RegistryInput::default()));
+    watch_form(save_registry, registry_errors, registry_error, td_string!(locale, signature.images.registry_saved), move |_| registry.set(RegistryInput::default()));
     let asking: Asking = RwSignal::new(None);
     let admin = use_is_admin();
     view! {
         <SignatureHeader current="/precaution/container-signature/images"/>
         <FeatureGate feature=Feature::ContainerSignature>
-            <ConfirmDialog asking title="Delete signature" question=|name| format!("Delete the signature by {name}? The image is no longer trusted through it, at once.")
-                confirm_label="Delete" on_confirm=Callback::new(move |id| { delete.dispatch(DeleteSignature { id }); })/>
+            <ConfirmDialog asking title=td_string!(locale, signature.images.delete_title)
+                question=|name| fill(td_string!(use_i18n().get_locale(), signature.images.delete_question), &[("name", name)])
+                confirm_label=td_string!(locale, signature.action.delete) on_confirm=Callback::new(move |id| { delete.dispatch(DeleteSignature { id }); })/>
             <Show when=move || admin.get()>
                 <section class="card" data-testid="sign-image">
-                    <h2>"Sign an image"</h2>
+                    <h2>{t!(i18n, signature.images.sign_title)}</h2>
                     <div class="inline-form">
-                        <Field label="Image" name="sign-image-ref" error=errors.message("image") hint="registry/repository@sha256:<64 hex digits>; a tag is optional.">
+                        <Field label=td_string!(locale, signature.images.image) name="sign-image-ref" error=errors.message("image")
+                            hint=td_string!(locale, signature.images.image_hint)>
                             <input id="sign-image-ref" type="text" size="60" prop:value=move || input.with(|i| i.image.clone())
                                 on:input=move |ev| input.update(|i| i.image = event_target_value(&ev))/>
                         </Field>
-                        <Field label="Witness" name="sign-witness" error=errors.message("witness")>
+                        <Field label=td_string!(locale, signature.images.witness) name="sign-witness" error=errors.message("witness")>
                             <select id="sign-witness" on:change=move |ev| input.update(|i| i.witness = event_target_value(&ev))>
-                                <option value="" selected=move || input.with(|i| i.witness.is_empty())>"Choose a witness"</option>
+                                <option value="" selected=move || input.with(|i| i.witness.is_empty())>{t!(i18n, signature.images.choose_witness)}</option>
                                 <Transition fallback=|| ()>
                                     {move || Suspend::new(async move {
                                         witnesses.await.unwrap_or_default().into_iter().map(|w| {
@@ -77,7 +82,7 @@ pub fn SignatureImagesPage() -> impl IntoView {
                     </div>
                     <label class="check">
                         <input type="checkbox" prop:checked=move || input.with(|i| i.publish) on:change=move |ev| input.update(|i| i.publish = event_target_checked(&ev))/>
-                        "Publish the signature to the image's registry (cosign layout)"
+                        {t!(i18n, signature.images.publish_to_registry)}
                     </label>
                     <div class="form-actions">
                         <FormError message=form_error/>
@@ -85,73 +90,99 @@ pub fn SignatureImagesPage() -> impl IntoView {
                             on:click=move |_| {
                                 let value = input.get_untracked();
                                 let mut problems = FieldErrors::new();
-                                if value.image.trim().is_empty() { problems.insert("image".into(), "Enter the image to sign, by digest.".into()); }
-                                if value.witness.is_empty() { problems.insert("witness".into(), "Choose the witness that signs.".into()); }
+                                if value.image.trim().is_empty() { problems.insert("image".into(), td_string!(i18n.get_locale_untracked(), signature.images.image_required).into()); }
+                                if value.witness.is_empty() { problems.insert("witness".into(), td_string!(i18n.get_locale_untracked(), signature.images.witness_required).into()); }
                                 submit_checked(sign, value, problems, errors, form_error);
                             }>
-                            {move || if sign.pending().get() { "Signing…" } else { "Sign" }}
+                            {move || if sign.pending().get() {
+                                td_string!(i18n.get_locale(), signature.images.signing)
+                            } else {
+                                td_string!(i18n.get_locale(), signature.images.sign)
+                            }}
                         </button>
                     </div>
                     {move || signed.get().map(|s| view! {
                         <div class="notice notice-info" data-testid="sign-outcome">
-                            <p>{format!("Signed {}@{} as {} (key {} v{}).", s.image, s.digest, s.witness, s.key_id, s.key_version)}</p>
                             <p>
-                                <a href=format!("{BASE}/signatures/{}/payload.json", s.signature_id) download>"Download payload"</a>
-                                " · "
-                                <a href=format!("{BASE}/signatures/{}/signature.sig", s.signature_id) download>"Download signature"</a>
+                                {t!(i18n, signature.images.signed_as, image = s.image.clone(), digest = s.digest.clone(),
+                                    witness = s.witness.clone(), key = s.key_id.clone(), version = s.key_version)}
                             </p>
-                            {s.published_tag.clone().map(|t| view! { <p>{format!("Published as {t}.")}</p> })}
-                            {s.publish_error.clone().map(|e| view! { <p class="warning-text">{format!("Signed, but not published: {e}")}</p> })}
+                            <p>
+                                <a href=format!("{BASE}/signatures/{}/payload.json", s.signature_id) download>{t!(i18n, signature.images.download_payload)}</a>
+                                " · "
+                                <a href=format!("{BASE}/signatures/{}/signature.sig", s.signature_id) download>{t!(i18n, signature.images.download_signature)}</a>
+                            </p>
+                            {s.published_tag.clone().map(|tag| view! { <p>{t!(i18n, signature.images.published_as, tag = tag.clone())}</p> })}
+                            {s.publish_error.clone().map(|e| view! { <p class="warning-text">{t!(i18n, signature.images.signed_not_published, error = e.clone())}</p> })}
                         </div>
                     })}
                 </section>
             </Show>
             <form class="toolbar" method="get" action=format!("{BASE}/images") role="search">
-                <input type="search" name="q" placeholder="Search repository or digest" aria-label="Search images"
+                <input type="search" name="q" placeholder=move || td_string!(i18n.get_locale(), signature.images.search_placeholder)
+                    aria-label=move || td_string!(i18n.get_locale(), signature.images.search_label)
                     prop:value=move || query.with(|q| q.0.clone())/>
-                <button class="btn" type="submit">"Search"</button>
+                <button class="btn" type="submit">{t!(i18n, signature.images.search)}</button>
             </form>
-            <Loaded resource=images loading="Loading images…" render=move |p: ImagePage| {
+            <Loaded resource=images loading=td_string!(locale, signature.images.loading) render=move |p: ImagePage| {
                 let search = query.with_untracked(|q| q.0.clone());
                 let images = p.images;
                 view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="images-table">
-                        <thead><tr><th>"Image"</th><th>"Tags"</th><th>"Signatures"</th><th>"Where it ran"</th><th>"Last seen"</th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th>{t!(i18n, signature.images.col.image)}</th>
+                                <th>{t!(i18n, signature.images.col.tags)}</th>
+                                <th>{t!(i18n, signature.images.col.signatures)}</th>
+                                <th>{t!(i18n, signature.images.col.runs)}</th>
+                                <th>{t!(i18n, signature.images.col.last_seen)}</th>
+                            </tr>
+                        </thead>
                         <tbody>
-                            {rows_or_empty(images, 5, if search.is_empty() { "No images yet: sign one, or wait for the admission hook to meet some." } else { "No images match this search." }, move |i| {
+                            {rows_or_empty(images, 5, if search.is_empty() { td_string!(locale, signature.images.empty) } else { td_string!(locale, signature.images.no_match) }, move |i| {
                                 let trusted = !i.trusted_by.is_empty();
                                 view! {
                                     <tr>
                                         <td>
                                             <strong>{i.repository.clone()}</strong>
-                                            {trusted.then(|| view! { <span class="badge trusted" title=format!("Trusted by {}", i.trusted_by.join(", "))>"Trusted Image"</span> })}
-                                            <div class="digest">{if i.digest.is_empty() { "(by tag only: not pinned)".to_string() } else { i.digest.clone() }}</div>
+                                            {trusted.then(|| {
+                                                let names = i.trusted_by.join(", ");
+                                                view! {
+                                                    <span class="badge trusted" title=move || fill(td_string!(i18n.get_locale(), signature.images.trusted_by), &[("names", &names)])>
+                                                        {t!(i18n, signature.images.trusted)}
+                                                    </span>
+                                                }
+                                            })}
+                                            <div class="digest">
+                                                {if i.digest.is_empty() { t!(i18n, signature.images.not_pinned).into_any() } else { i.digest.clone().into_any() }}
+                                            </div>
                                         </td>
                                         <td class="small">{i.tags.join(", ")}</td>
                                         <td>
                                             <ul class="sig-list small">
                                                 {if i.signatures.is_empty() {
-                                                    view! { <li class="muted">"Unsigned"</li> }.into_any()
+                                                    view! { <li class="muted">{t!(i18n, signature.images.unsigned)}</li> }.into_any()
                                                 } else {
                                                     i.signatures.into_iter().map(|s| {
                                                         let asked = (s.id, s.witness_name.clone());
                                                         let id = s.id;
+                                                        let signed_at = date_time(Some(s.created_at));
                                                         view! {
                                                             <li>
-                                                                {format!("{} (key {} v{})", s.witness_name, s.key_id, s.key_version)}
-                                                                {(!s.key_enabled).then(|| view! { <span class="pill status-disabled">"Key disabled"</span> })}
-                                                                <div class="muted">{format!("{} by {}", date_time(Some(s.created_at)), s.signed_by)}</div>
-                                                                {s.published_tag.clone().map(|t| view! { <div>{format!("Published: {t}")}</div> })}
-                                                                {s.publish_error.clone().map(|e| view! { <div class="warning-text">{format!("Not published: {e}")}</div> })}
-                                                                <a href=format!("{BASE}/signatures/{id}/payload.json") download>"Payload"</a>
+                                                                {t!(i18n, signature.images.signature_key, witness = s.witness_name.clone(), key = s.key_id.clone(), version = s.key_version)}
+                                                                {(!s.key_enabled).then(|| view! { <span class="pill status-disabled">{t!(i18n, signature.images.key_disabled)}</span> })}
+                                                                <div class="muted">{t!(i18n, signature.images.signed_by, at = signed_at.clone(), user = s.signed_by.clone())}</div>
+                                                                {s.published_tag.clone().map(|tag| view! { <div>{t!(i18n, signature.images.published_tag, tag = tag.clone())}</div> })}
+                                                                {s.publish_error.clone().map(|e| view! { <div class="warning-text">{t!(i18n, signature.images.not_published, error = e.clone())}</div> })}
+                                                                <a href=format!("{BASE}/signatures/{id}/payload.json") download>{t!(i18n, signature.images.payload)}</a>
                                                                 " · "
-                                                                <a href=format!("{BASE}/signatures/{id}/signature.sig") download>"Signature"</a>
+                                                                <a href=format!("{BASE}/signatures/{id}/signature.sig") download>{t!(i18n, signature.images.signature)}</a>
                                                                 {move || admin.get().then(|| view! {
                                                                     " "
-                                                                    <button class="btn btn-sm" type="button" on:click=move |_| { publish.dispatch(PublishSignature { id }); }>"Publish"</button>
+                                                                    <button class="btn btn-sm" type="button" on:click=move |_| { publish.dispatch(PublishSignature { id }); }>{t!(i18n, signature.images.publish)}</button>
                                                                     " "
-                                                                    <AskButton asking item=asked.clone() label="Delete"/>
+                                                                    <AskButton asking item=asked.clone() label=td_string!(locale, signature.action.delete)/>
                                                                 })}
                                                             </li>
                                                         }
@@ -170,25 +201,32 @@ pub fn SignatureImagesPage() -> impl IntoView {
                 <Pagination page=p.page page_count=p.page_count total=p.total href=move |page| list_href(&format!("{BASE}/images"), &search, &[], page)/>
             }}/>
             <section class="card" data-testid="registries">
-                <h2>"Registries"</h2>
-                <p class="muted">"Credentials for publishing signatures. Passwords are stored encrypted. Without an entry, a registry is reached anonymously over HTTPS."</p>
-                <Loaded resource=registries loading="Loading registries…" render=move |list| view! {
+                <h2>{t!(i18n, signature.images.registries.title)}</h2>
+                <p class="muted">{t!(i18n, signature.images.registries.intro)}</p>
+                <Loaded resource=registries loading=td_string!(locale, signature.images.registries.loading) render=move |list| view! {
                     <table class="table">
-                        <thead><tr><th>"Registry"</th><th>"User"</th><th>"Protocol"</th><th></th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th>{t!(i18n, signature.images.registries.col.registry)}</th>
+                                <th>{t!(i18n, signature.images.registries.col.user)}</th>
+                                <th>{t!(i18n, signature.images.registries.col.protocol)}</th>
+                                <th></th>
+                            </tr>
+                        </thead>
                         <tbody>
-                            {rows_or_empty(list, 4, "No registry credentials.", move |r| {
+                            {rows_or_empty(list, 4, td_string!(locale, signature.images.registries.empty), move |r| {
                                 let id = r.id;
                                 view! {
                                     <tr>
                                         <td class="mono">{r.host.clone()}</td>
                                         <td>{match r.username.as_deref() {
-                                            None => "(shown to admins)".to_string(),
-                                            Some("") => "(anonymous)".to_string(),
-                                            Some(user) => user.to_string(),
+                                            None => t!(i18n, signature.images.registries.shown_to_admins).into_any(),
+                                            Some("") => t!(i18n, signature.images.registries.anonymous).into_any(),
+                                            Some(user) => user.to_string().into_any(),
                                         }}</td>
                                         <td>{if r.plain_http { "HTTP" } else { "HTTPS" }}</td>
                                         <td class="right">{move || admin.get().then(|| view! {
-                                            <button class="btn btn-sm btn-danger" type="button" on:click=move |_| { remove_registry.dispatch(DeleteRegistry { id }); }>"Remove"</button>
+                                            <button class="btn btn-sm btn-danger" type="button" on:click=move |_| { remove_registry.dispatch(DeleteRegistry { id }); }>{t!(i18n, signature.images.registries.remove)}</button>
                                         })}</td>
                                     </tr>
                                 }
@@ -198,23 +236,23 @@ pub fn SignatureImagesPage() -> impl IntoView {
                 }/>
                 <Show when=move || admin.get()>
                     <div class="inline-form">
-                        <Field label="Registry host" name="registry-host" error=registry_errors.message("host")>
+                        <Field label=td_string!(locale, signature.images.registries.host) name="registry-host" error=registry_errors.message("host")>
                             <input id="registry-host" type="text" prop:value=move || registry.with(|r| r.host.clone()) on:input=move |ev| registry.update(|r| r.host = event_target_value(&ev))/>
                         </Field>
-                        <Field label="User" name="registry-user" error=registry_errors.message("username")>
+                        <Field label=td_string!(locale, signature.images.registries.user) name="registry-user" error=registry_errors.message("username")>
                             <input id="registry-user" type="text" autocomplete="off" prop:value=move || registry.with(|r| r.username.clone()) on:input=move |ev| registry.update(|r| r.username = event_target_value(&ev))/>
                         </Field>
-                        <Field label="Password or token" name="registry-password" error=registry_errors.message("password")>
+                        <Field label=td_string!(locale, signature.images.registries.password) name="registry-password" error=registry_errors.message("password")>
                             <input id="registry-password" type="password" autocomplete="off" prop:value=move || registry.with(|r| r.password.clone()) on:input=move |ev| registry.update(|r| r.password = event_target_value(&ev))/>
                         </Field>
                     </div>
                     <label class="check">
                         <input type="checkbox" prop:checked=move || registry.with(|r| r.plain_http) on:change=move |ev| registry.update(|r| r.plain_http = event_target_checked(&ev))/>
-                        "Plain HTTP (a registry without TLS, such as one on this network)"
+                        {t!(i18n, signature.images.registries.plain_http)}
                     </label>
                     <div class="form-actions">
                         <FormError message=registry_error/>
-                        <button class="btn" type="button" on:click=move |_| { let r = registry.get_untracked(); let p = r.validate(); submit_checked(save_registry, r, p, registry_errors, registry_error); }>"Save registry"</button>
+                        <button class="btn" type="button" on:click=move |_| { let r = registry.get_untracked(); let p = r.validate(); submit_checked(save_registry, r, p, registry_errors, registry_error); }>{t!(i18n, signature.images.registries.save)}</button>
                     </div>
                 </Show>
             </section>

@@ -10,7 +10,7 @@ mod witness;
 
 use leptos::prelude::*;
 
-use crate::components::tabs::PageTabs;
+use crate::locale::{t, td_string, use_i18n, Label};
 use crate::signature::model::KeyState;
 
 pub use clusters::SignatureClustersPage;
@@ -23,29 +23,55 @@ pub use witness::WitnessPage;
 const BASE: &str = "/precaution/container-signature";
 
 /// The area's tabs; the Witness tab is the area's landing page.
-const SIGNATURE_TABS: &[(&str, &str)] = &[
-    ("/precaution/container-signature", "Witness"),
-    ("/precaution/container-signature/policies", "Security Policy"),
-    ("/precaution/container-signature/images", "Images"),
-    ("/precaution/container-signature/keys", "Keys"),
-    ("/precaution/container-signature/clusters", "Clusters"),
-    ("/precaution/container-signature/decisions", "Admission log"),
+const SIGNATURE_TABS: &[(&str, Label)] = &[
+    ("/precaution/container-signature", |l| td_string!(l, signature.header.tabs.witness)),
+    ("/precaution/container-signature/policies", |l| td_string!(l, signature.header.tabs.policies)),
+    ("/precaution/container-signature/images", |l| td_string!(l, signature.header.tabs.images)),
+    ("/precaution/container-signature/keys", |l| td_string!(l, signature.header.tabs.keys)),
+    ("/precaution/container-signature/clusters", |l| td_string!(l, signature.header.tabs.clusters)),
+    ("/precaution/container-signature/decisions", |l| td_string!(l, signature.header.tabs.decisions)),
 ];
 
-/// The area's heading and tabs; `current` is the href of the page shown.
+/// The area's heading and tabs; `current` is the href of the page shown. The tabs are
+/// `PageTabs`' markup, with labels that follow the reader's language.
 #[component]
 fn SignatureHeader(current: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="page-header">
             <div>
-                <h1>"Container Signature"</h1>
-                <p class="subtitle">"Sign images with witnesses' keys; the admission hook admits only what your policies trust."</p>
+                <h1>{t!(i18n, signature.header.title)}</h1>
+                <p class="subtitle">{t!(i18n, signature.header.subtitle)}</p>
             </div>
         </div>
-        <PageTabs tabs=SIGNATURE_TABS current/>
+        <nav class="tabs">
+            {SIGNATURE_TABS
+                .iter()
+                .map(|(href, label)| {
+                    let label = *label;
+                    view! {
+                        <a class="tab" href=*href aria-current=if *href == current { "page" } else { "false" }>
+                            {move || label(i18n.get_locale())}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
     }
 }
 
 fn state_pill(state: KeyState) -> impl IntoView {
-    view! { <span class=format!("pill status-{}", state.as_str())>{state.label()}</span> }
+    let i18n = use_i18n();
+    view! { <span class=format!("pill status-{}", state.as_str())>{move || state.label_in(i18n.get_locale())}</span> }
+}
+
+/// A catalogue text with `{name}` placeholders filled in, for the places that need a `String`
+/// (a dialog's question, an attribute, a label prop), where `t!`'s `{{ name }}` interpolation,
+/// which gives a view, cannot go.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut text = template.to_string();
+    for (name, value) in values {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
 }

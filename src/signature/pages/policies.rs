@@ -15,7 +15,8 @@ use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
 use crate::components::toggle::Toggle;
 use crate::error::{AppError, FieldErrors};
-use super::SignatureHeader;
+use crate::locale::{t, td_string, use_i18n};
+use super::{fill, SignatureHeader};
 
 #[component]
 pub fn SecurityPolicyPage() -> impl IntoView {
@@ -24,13 +25,15 @@ pub fn SecurityPolicyPage() -> impl IntoView {
     let delete = ServerAction::<DeleteSignaturePolicy>::new();
     let policies = Resource::new(move || (save.version().get(), toggle.version().get(), delete.version().get()), |_| list_signature_policies());
     let choices = Resource::new(|| (), |_| async move { Ok::<_, AppError>((list_witnesses().await?, list_clusters().await?)) });
-    toast_outcome(move || toggle.value().get(), "Policy updated.", || ());
-    toast_outcome(move || delete.value().get(), "Policy deleted.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || toggle.value().get(), td_string!(locale, signature.policies.updated), || ());
+    toast_outcome(move || delete.value().get(), td_string!(locale, signature.policies.deleted), || ());
     let input = RwSignal::new(PolicyInput::default());
     let open = RwSignal::new(false);
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
-    watch_form(save, errors, form_error, "Policy saved.", move |_| {
+    watch_form(save, errors, form_error, td_string!(locale, signature.policies.saved), move |_| {
         open.set(false);
         input.set(PolicyInput::default());
     });
@@ -63,13 +66,14 @@ pub fn SecurityPolicyPage() -> impl IntoView {
     view! {
         <SignatureHeader current="/precaution/container-signature/policies"/>
         <FeatureGate feature=Feature::ContainerSignature>
-            <ConfirmDialog asking title="Delete policy" question=|name| format!("Delete the policy \"{name}\"? Its namespaces admit every image from then on.")
-                confirm_label="Delete" on_confirm=Callback::new(move |id| { delete.dispatch(DeleteSignaturePolicy { id }); })/>
+            <ConfirmDialog asking title=td_string!(locale, signature.policies.delete_title)
+                question=|name| fill(td_string!(use_i18n().get_locale(), signature.policies.delete_question), &[("name", name)])
+                confirm_label=td_string!(locale, signature.action.delete) on_confirm=Callback::new(move |id| { delete.dispatch(DeleteSignaturePolicy { id }); })/>
             <Show when=move || admin.get() && !open.get()>
-                <div class="toolbar"><button class="btn btn-primary" type="button" on:click=move |_| start(None)>"Add Policy"</button></div>
+                <div class="toolbar"><button class="btn btn-primary" type="button" on:click=move |_| start(None)>{t!(i18n, signature.policies.add)}</button></div>
             </Show>
             <Show when=move || open.get()>
-                <Loaded resource=choices loading="Loading witnesses and clusters…" render={move |(witnesses, clusters): (Vec<WitnessView>, Vec<ClusterView>)| {
+                <Loaded resource=choices loading=td_string!(locale, signature.policies.loading_choices) render={move |(witnesses, clusters): (Vec<WitnessView>, Vec<ClusterView>)| {
                     // A plain shared list, not a StoredValue: closing the form disposes this
                     // render's owner while its closures may still run once.
                     let options = clusters.clone();
@@ -79,55 +83,70 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                     };
                     view! {
                         <section class="card" data-testid="policy-form">
-                            <h2>{move || if input.with(|i| i.id.is_some()) { "Edit policy" } else { "Add Policy" }}</h2>
-                            <Field label="Policy Name" name="policy-name" error=errors.message("name")>
+                            <h2>
+                                {move || if input.with(|i| i.id.is_some()) {
+                                    td_string!(i18n.get_locale(), signature.policies.edit)
+                                } else {
+                                    td_string!(i18n.get_locale(), signature.policies.add)
+                                }}
+                            </h2>
+                            <Field label=td_string!(locale, signature.policies.name) name="policy-name" error=errors.message("name")>
                                 <input id="policy-name" type="text" maxlength="64" prop:value=move || input.with(|i| i.name.clone())
                                     on:input=move |ev| input.update(|i| i.name = event_target_value(&ev))/>
                             </Field>
                             <div class="field">
-                                <label>"Witness"</label>
-                                <div class="pick-list" role="group" aria-label="Witnesses">
+                                <label>{t!(i18n, signature.policies.witness)}</label>
+                                <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), signature.policies.witnesses)>
                                     {if witnesses.is_empty() {
-                                        view! { <p class="muted">"No witnesses yet: create one on the Witness tab."</p> }.into_any()
+                                        view! { <p class="muted">{t!(i18n, signature.policies.no_witnesses)}</p> }.into_any()
                                     } else {
                                         witnesses.iter().map(|w| view! { <SetCheckbox selected=witness_ids value=w.id label=w.name.clone()/> }).collect_view().into_any()
                                     }}
                                 </div>
                                 {move || errors.message("witnesses").get().map(|m| view! { <div class="field-error" role="alert" data-field="witnesses">{m}</div> })}
                             </div>
-                            <div class="field" role="radiogroup" aria-label="Witnesses needed">
+                            <div class="field" role="radiogroup" aria-label=move || td_string!(i18n.get_locale(), signature.policies.witnesses_needed)>
                                 {[WitnessMatch::AllOf, WitnessMatch::AnyOf].into_iter().map(|m| view! {
                                     <label class="check">
                                         <input type="radio" name="witness-match" prop:checked=move || input.with(|i| i.witness_match == m)
                                             on:change=move |_| input.update(|i| i.witness_match = m)/>
-                                        {match m { WitnessMatch::AllOf => "All of the witnesses must sign", WitnessMatch::AnyOf => "Any one of the witnesses is enough" }}
+                                        {move || match m {
+                                            WitnessMatch::AllOf => td_string!(i18n.get_locale(), signature.policies.all_of),
+                                            WitnessMatch::AnyOf => td_string!(i18n.get_locale(), signature.policies.any_of),
+                                        }}
                                     </label>
                                 }).collect_view()}
                             </div>
-                            <Field label="Application Cluster" name="policy-cluster" error=errors.message("cluster") hint="Only clusters whose validation hook is installed.">
+                            <Field label=td_string!(locale, signature.policies.cluster) name="policy-cluster" error=errors.message("cluster")
+                                hint=td_string!(locale, signature.policies.cluster_hint)>
                                 <select id="policy-cluster" on:change=move |ev| {
                                     let id = event_target_value(&ev).parse::<i64>().ok();
                                     input.update(|i| i.cluster_id = id);
                                     namespaces.set(Vec::new());
                                 }>
-                                    <option value="" selected=move || input.with(|i| i.cluster_id.is_none())>"Choose a cluster"</option>
+                                    <option value="" selected=move || input.with(|i| i.cluster_id.is_none())>{t!(i18n, signature.policies.choose_cluster)}</option>
                                     {options.iter().map(|c| {
                                         let id = c.id;
+                                        let name = c.name.clone();
                                         view! {
                                             <option value=id.to_string() disabled=!c.hook_installed() selected=move || input.with(|i| i.cluster_id == Some(id))>
-                                                {if c.hook_installed() { c.name.clone() } else { format!("{} (hook not installed)", c.name) }}
+                                                {if c.hook_installed() {
+                                                    name.into_any()
+                                                } else {
+                                                    t!(i18n, signature.policies.hook_not_installed, name = name.clone()).into_any()
+                                                }}
                                             </option>
                                         }
                                     }).collect_view()}
                                 </select>
                             </Field>
                             <div class="field">
-                                <label>"Cluster Namespaces"</label>
-                                <div class="pick-list" role="group" aria-label="Cluster Namespaces">
+                                <label>{t!(i18n, signature.policies.namespaces)}</label>
+                                <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), signature.policies.namespaces)>
                                     {move || {
                                         let list = cluster_namespaces();
                                         if list.is_empty() {
-                                            view! { <p class="muted">"Choose a cluster first."</p> }.into_any()
+                                            view! { <p class="muted">{t!(i18n, signature.policies.choose_cluster_first)}</p> }.into_any()
                                         } else {
                                             list.into_iter().map(|n| view! { <SetCheckbox selected=namespaces value=n.clone() label=n/> }).collect_view().into_any()
                                         }
@@ -135,28 +154,31 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                 </div>
                                 {move || errors.message("namespaces").get().map(|m| view! { <div class="field-error" role="alert" data-field="namespaces">{m}</div> })}
                             </div>
-                            <div class="field" role="radiogroup" aria-label="Mode">
-                                <label>"Mode"</label>
+                            <div class="field" role="radiogroup" aria-label=move || td_string!(i18n.get_locale(), signature.policies.mode)>
+                                <label>{t!(i18n, signature.policies.mode)}</label>
                                 {[PolicyMode::Enforce, PolicyMode::Warn].into_iter().map(|m| view! {
                                     <label class="check">
                                         <input type="radio" name="policy-mode" prop:checked=move || input.with(|i| i.mode == m) on:change=move |_| input.update(|i| i.mode = m)/>
-                                        {match m { PolicyMode::Enforce => "Enforce: reject untrusted images", PolicyMode::Warn => "Warn: admit, but warn and record" }}
+                                        {move || match m {
+                                            PolicyMode::Enforce => td_string!(i18n.get_locale(), signature.policies.enforce),
+                                            PolicyMode::Warn => td_string!(i18n.get_locale(), signature.policies.warn),
+                                        }}
                                     </label>
                                 }).collect_view()}
                             </div>
                             <div class="field">
                                 <label class="check">
                                     <input type="checkbox" prop:checked=move || input.with(|i| i.enabled) on:change=move |ev| input.update(|i| i.enabled = event_target_checked(&ev))/>
-                                    "Policy Enabled"
+                                    {t!(i18n, signature.policies.enabled)}
                                 </label>
                             </div>
-                            <Field label="Remarks" name="policy-remarks" error=errors.message("remarks")>
+                            <Field label=td_string!(locale, signature.policies.remarks) name="policy-remarks" error=errors.message("remarks")>
                                 <input id="policy-remarks" type="text" maxlength="256" prop:value=move || input.with(|i| i.remarks.clone())
                                     on:input=move |ev| input.update(|i| i.remarks = event_target_value(&ev))/>
                             </Field>
                             <div class="form-actions">
                                 <FormError message=form_error/>
-                                <button class="btn" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                                <button class="btn" type="button" on:click=move |_| open.set(false)>{t!(i18n, signature.action.cancel)}</button>
                                 <button class="btn btn-primary" type="button" disabled=move || save.pending().get()
                                     on:click=move |_| {
                                         let mut value = input.get_untracked();
@@ -164,31 +186,51 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                         value.namespaces = namespaces.get_untracked();
                                         let problems = value.validate();
                                         submit_checked(save, value, problems, errors, form_error);
-                                    }>"Save policy"</button>
+                                    }>{t!(i18n, signature.policies.save)}</button>
                             </div>
                         </section>
                     }
                 }}/>
             </Show>
-            <Loaded resource=policies loading="Loading policies…" render=move |policies| view! {
+            <Loaded resource=policies loading=td_string!(locale, signature.policies.loading) render=move |policies| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="policies-table">
-                        <thead><tr><th>"Policy Name"</th><th>"Witness"</th><th>"Cluster / Namespaces"</th><th>"Mode"</th><th>"Enabled"</th><th>"Remarks"</th><th></th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th>{t!(i18n, signature.policies.col.name)}</th>
+                                <th>{t!(i18n, signature.policies.col.witness)}</th>
+                                <th>{t!(i18n, signature.policies.col.cluster)}</th>
+                                <th>{t!(i18n, signature.policies.col.mode)}</th>
+                                <th>{t!(i18n, signature.policies.col.enabled)}</th>
+                                <th>{t!(i18n, signature.policies.col.remarks)}</th>
+                                <th></th>
+                            </tr>
+                        </thead>
                         <tbody>
-                            {rows_or_empty(policies, 7, "No security policies yet.", move |p| {
+                            {rows_or_empty(policies, 7, td_string!(locale, signature.policies.empty), move |p| {
                                 let asked = (p.id, p.name.clone());
                                 let id = p.id;
                                 let editable = p.clone();
                                 let witnesses = p.witnesses.iter().map(|w| w.1.clone()).collect::<Vec<_>>();
                                 let name = p.name.clone();
+                                let updated = date_time(Some(p.updated_at));
+                                let (rule, mode) = (p.witness_match, p.mode);
                                 view! {
                                     <tr>
-                                        <td><strong>{p.name.clone()}</strong><div class="muted small">{format!("Updated {}", date_time(Some(p.updated_at)))}</div></td>
-                                        <td>{if witnesses.len() > 1 { format!("{}: {}", p.witness_match.label(), witnesses.join(", ")) } else { witnesses.join(", ") }}</td>
-                                        <td>{p.cluster_name.clone()}<div class="small muted">{p.namespaces.join(", ")}</div></td>
-                                        <td>{p.mode.label()}</td>
+                                        <td><strong>{p.name.clone()}</strong><div class="muted small">{t!(i18n, signature.policies.updated_at, at = updated.clone())}</div></td>
                                         <td>
-                                            <Toggle checked=p.enabled label=format!("Enable {name}") disabled=Signal::derive(move || !admin.get())
+                                            {if witnesses.len() > 1 {
+                                                let joined = witnesses.join(", ");
+                                                t!(i18n, signature.policies.witness_list, rule = move || rule.label_in(i18n.get_locale()), witnesses = joined.clone())
+                                                    .into_any()
+                                            } else {
+                                                witnesses.join(", ").into_any()
+                                            }}
+                                        </td>
+                                        <td>{p.cluster_name.clone()}<div class="small muted">{p.namespaces.join(", ")}</div></td>
+                                        <td>{move || mode.label_in(i18n.get_locale())}</td>
+                                        <td>
+                                            <Toggle checked=p.enabled label=fill(td_string!(locale, signature.policies.enable), &[("name", &name)]) disabled=Signal::derive(move || !admin.get())
                                                 on_change=Callback::new(move |on| { toggle.dispatch(SetSignaturePolicyEnabled { id, enabled: on }); })/>
                                         </td>
                                         <td class="small">{p.remarks.clone()}</td>
@@ -196,8 +238,8 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                             {move || admin.get().then(|| {
                                                 let editable = editable.clone();
                                                 view! {
-                                                    <button class="btn btn-sm" type="button" on:click=move |_| start(Some(editable.clone()))>"Edit"</button>
-                                                    <AskButton asking item=asked.clone() label="Delete"/>
+                                                    <button class="btn btn-sm" type="button" on:click=move |_| start(Some(editable.clone()))>{t!(i18n, signature.action.edit)}</button>
+                                                    <AskButton asking item=asked.clone() label=td_string!(locale, signature.action.delete)/>
                                                 }
                                             })}
                                         </td>

@@ -13,7 +13,8 @@ use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
-use super::{state_pill, SignatureHeader};
+use crate::locale::{t, td_string, use_i18n};
+use super::{fill, state_pill, SignatureHeader};
 
 #[component]
 pub fn WitnessPage() -> impl IntoView {
@@ -22,31 +23,35 @@ pub fn WitnessPage() -> impl IntoView {
     let delete = ServerAction::<DeleteWitness>::new();
     let witnesses = Resource::new(move || (create.version().get(), update.version().get(), delete.version().get()), |_| list_witnesses());
     let keys = Resource::new(move || create.version().get(), |_| list_keys());
-    toast_outcome(move || update.value().get(), "Description saved.", || ());
-    toast_outcome(move || delete.value().get(), "Witness deleted.", || ());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    toast_outcome(move || update.value().get(), td_string!(locale, signature.witness.description_saved), || ());
+    toast_outcome(move || delete.value().get(), td_string!(locale, signature.witness.deleted), || ());
     let input = RwSignal::new(WitnessInput::default());
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
-    watch_form(create, errors, form_error, "Witness created.", move |_| input.set(WitnessInput::default()));
+    watch_form(create, errors, form_error, td_string!(locale, signature.witness.created), move |_| input.set(WitnessInput::default()));
     let editing = RwSignal::new(None::<(i64, String)>);
     let asking: Asking = RwSignal::new(None);
     let admin = use_is_admin();
     view! {
         <SignatureHeader current="/precaution/container-signature"/>
         <FeatureGate feature=Feature::ContainerSignature>
-            <ConfirmDialog asking title="Delete witness" question=|name| format!("Delete the witness \"{name}\"? Its signatures stay, but no policy can use it.")
-                confirm_label="Delete" on_confirm=Callback::new(move |id| { delete.dispatch(DeleteWitness { id }); })/>
+            <ConfirmDialog asking title=td_string!(locale, signature.witness.delete_title)
+                question=|name| fill(td_string!(use_i18n().get_locale(), signature.witness.delete_question), &[("name", name)])
+                confirm_label=td_string!(locale, signature.action.delete) on_confirm=Callback::new(move |id| { delete.dispatch(DeleteWitness { id }); })/>
             <Show when=move || admin.get()>
                 <section class="card" data-testid="create-witness">
-                    <h2>"Create a witness"</h2>
+                    <h2>{t!(i18n, signature.witness.create)}</h2>
                     <div class="inline-form">
-                        <Field label="Witness" name="witness-name" error=errors.message("name")>
+                        <Field label=td_string!(locale, signature.witness.name) name="witness-name" error=errors.message("name")>
                             <input id="witness-name" type="text" maxlength="64" prop:value=move || input.with(|i| i.name.clone())
                                 on:input=move |ev| input.update(|i| i.name = event_target_value(&ev))/>
                         </Field>
-                        <Field label="Select a certificate" name="witness-key" error=errors.message("key_id") hint="Enabled RSA_2048 SIGN/VERIFY keys.">
+                        <Field label=td_string!(locale, signature.witness.key) name="witness-key" error=errors.message("key_id")
+                            hint=td_string!(locale, signature.witness.key_hint)>
                             <select id="witness-key" on:change=move |ev| input.update(|i| i.key_id = event_target_value(&ev))>
-                                <option value="" selected=move || input.with(|i| i.key_id.is_empty())>"Choose a key"</option>
+                                <option value="" selected=move || input.with(|i| i.key_id.is_empty())>{t!(i18n, signature.witness.choose_key)}</option>
                                 // Awaited in a Transition: read outside one, the list hydrates out of step with the server's HTML.
                                 <Transition fallback=|| ()>
                                     {move || Suspend::new(async move {
@@ -60,23 +65,32 @@ pub fn WitnessPage() -> impl IntoView {
                             </select>
                         </Field>
                     </div>
-                    <Field label="Description" name="witness-description" error=errors.message("description")>
+                    <Field label=td_string!(locale, signature.witness.description) name="witness-description" error=errors.message("description")>
                         <input id="witness-description" type="text" maxlength="256" prop:value=move || input.with(|i| i.description.clone())
                             on:input=move |ev| input.update(|i| i.description = event_target_value(&ev))/>
                     </Field>
                     <div class="form-actions">
                         <FormError message=form_error/>
                         <button class="btn btn-primary" type="button" disabled=move || create.pending().get()
-                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(create, i, p, errors, form_error); }>"Create a witness"</button>
+                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(create, i, p, errors, form_error); }>{t!(i18n, signature.witness.create)}</button>
                     </div>
                 </section>
             </Show>
-            <Loaded resource=witnesses loading="Loading witnesses…" render=move |witnesses| view! {
+            <Loaded resource=witnesses loading=td_string!(locale, signature.witness.loading) render=move |witnesses| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="witnesses-table">
-                        <thead><tr><th>"Witness"</th><th>"Certificate"</th><th>"Description"</th><th>"Policies"</th><th>"Created"</th><th></th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th>{t!(i18n, signature.witness.col.witness)}</th>
+                                <th>{t!(i18n, signature.witness.col.certificate)}</th>
+                                <th>{t!(i18n, signature.witness.col.description)}</th>
+                                <th>{t!(i18n, signature.witness.col.policies)}</th>
+                                <th>{t!(i18n, signature.witness.col.created)}</th>
+                                <th></th>
+                            </tr>
+                        </thead>
                         <tbody>
-                            {rows_or_empty(witnesses, 6, "No witnesses yet.", move |w| {
+                            {rows_or_empty(witnesses, 6, td_string!(locale, signature.witness.empty), move |w| {
                                 let asked = (w.id, w.name.clone());
                                 let id = w.id;
                                 let description = w.description.clone();
@@ -91,14 +105,14 @@ pub fn WitnessPage() -> impl IntoView {
                                         <td>
                                             {move || match editing.get() {
                                                 Some((editing_id, text)) if editing_id == id => view! {
-                                                    <input type="text" aria-label="Description" maxlength="256" prop:value=text
+                                                    <input type="text" aria-label=move || td_string!(i18n.get_locale(), signature.witness.description) maxlength="256" prop:value=text
                                                         on:input=move |ev| editing.set(Some((id, event_target_value(&ev))))/>
                                                     <button class="btn btn-sm btn-primary" type="button"
                                                         on:click=move |_| {
                                                             let text = editing.get_untracked().map(|e| e.1).unwrap_or_default();
                                                             update.dispatch(UpdateWitness { id, description: text });
                                                             editing.set(None);
-                                                        }>"Save"</button>
+                                                        }>{t!(i18n, signature.action.save)}</button>
                                                 }.into_any(),
                                                 _ => view! { <span>{description.clone()}</span> }.into_any(),
                                             }}
@@ -111,8 +125,8 @@ pub fn WitnessPage() -> impl IntoView {
                                                 move || admin.get().then(|| {
                                                     let description = description.clone();
                                                     view! {
-                                                        <button class="btn btn-sm" type="button" on:click=move |_| editing.set(Some((id, description.clone())))>"Edit"</button>
-                                                        <AskButton asking item=asked.clone() label="Delete"/>
+                                                        <button class="btn btn-sm" type="button" on:click=move |_| editing.set(Some((id, description.clone())))>{t!(i18n, signature.action.edit)}</button>
+                                                        <AskButton asking item=asked.clone() label=td_string!(locale, signature.action.delete)/>
                                                     }
                                                 })
                                             }
