@@ -145,6 +145,28 @@ impl Service {
     }
 }
 
+impl Feature {
+    /// The label in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Feature::SecurityReports => td_string!(locale, common.feature.security_reports),
+            Feature::Playbooks => td_string!(locale, common.feature.playbooks),
+            Feature::ContainerSignature => td_string!(locale, common.feature.container_signature),
+            Feature::MultiAccountControl => td_string!(locale, common.feature.multi_account),
+        }
+    }
+}
+
+impl Service {
+    /// What the service reaches, in the reader's language.
+    pub fn label_in(self, locale: Locale) -> &'static str {
+        match self {
+            Service::KeysAndClusters => td_string!(locale, common.service.keys_and_clusters),
+            Service::ResourceDirectory => td_string!(locale, common.service.resource_directory),
+        }
+    }
+}
+
 impl Edition {
     /// The label in the reader's language.
     pub fn label_in(self, locale: Locale) -> &'static str {

@@ -15,6 +15,30 @@ pub const COOKIE: &str = "bulwark_lang";
 /// A fixed label in the reader's language (a `td_string!` per language), for tables of labels.
 pub type Label = fn(Locale) -> &'static str;
 
+/// A catalogue text with its `{name}` placeholders filled, for text a component needs as a
+/// plain string (a confirm question, a title, a toast). One pass over the template, so a value
+/// that itself contains `{…}` is never filled in turn; an unknown placeholder stays as written.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').map(|close| (&after[..close], close)) {
+            Some((name, close)) if values.iter().any(|(n, _)| *n == name) => {
+                out.push_str(values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or_default());
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The language tag as stored, sent in `lang` and in the cookie.
 pub fn tag(locale: Locale) -> &'static str {
     match locale {
@@ -105,6 +129,14 @@ mod tests {
         let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
         assert!(only_en.is_empty() && only_zh.is_empty(), "only in en: {only_en:?}; only in zh-CN: {only_zh:?}");
         assert!(en.len() > 50, "{} keys", en.len());
+    }
+
+    #[test]
+    fn fill_replaces_each_placeholder_once() {
+        assert_eq!(fill("Remove {email}? {email}", &[("email", "a@b")]), "Remove a@b? a@b");
+        // Verify values are not filled in turn, and unknown or unclosed braces stay.
+        assert_eq!(fill("{a} and {b}", &[("a", "{b}"), ("b", "x")]), "{b} and x");
+        assert_eq!(fill("{unknown} {a", &[("a", "1")]), "{unknown} {a");
     }
 
     #[test]

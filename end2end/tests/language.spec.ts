@@ -44,14 +44,14 @@ test('a user reads the console in Chinese, chosen once and kept on every browser
   await expect(page.getByRole('heading', { name: '总览', level: 1 })).toBeVisible();
 
   // One page of each area, rendered by the server in Chinese and hydrated without a mismatch.
-  // (The viewer's account has not authorized the key service or the resource directory: those
-  // pages show their headings and the authorization gate, which is still English.)
+  // (The demo account has not authorized the key service or the resource directory: those pages
+  // show their heading and the authorization step, which the viewer cannot take.)
   const areas: [string, string, string][] = [
     ['/assets', '资产', 'IP 地址'],
     ['/operation/reports', '安全报告', '报告名称'],
     ['/playbook/tasks', '任务管理', '执行次数'],
     ['/precaution/container-signature', '容器镜像签名', '安全策略'],
-    ['/operation/multi-account', '多账号管控', '本账号所管理账号的版本、安全评分和风险。'],
+    ['/operation/multi-account', '多账号管控', '请联系本账号的管理员进行授权。'],
     ['/settings/users', '设置', '邮箱'],
   ];
   for (const [path, heading, text] of areas) {

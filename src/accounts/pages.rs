@@ -20,17 +20,12 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
 use crate::overview::score::{ScoreBand, SeverityCounts};
-use crate::locale::{t, td_string, use_i18n, Label};
+use crate::locale::{fill, Label, t, td_string, use_i18n};
 use crate::components::tabs::SettingsTabs;
 
 const LIST: &str = "/operation/multi-account";
 const DIRECTORY: &str = "/settings/resource-directory";
 
-/// A catalogue text with its `{name}` placeholders filled (the catalogues are compiled without
-/// `interpolate_display`, so strings with values are filled here).
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
-}
 
 fn kind_label(kind: AccountKind) -> Label {
     match kind {

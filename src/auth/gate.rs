@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::api::GrantAuthorization;
 use super::context::{use_me, MeRefresh};
 use crate::editions::Feature;
+use crate::locale::{td_string, use_i18n};
 
 /// Children render only once the account may use the feature. Pages create their resources
 /// before the gate, never inside it, so hydration sees them in the same order as the server.
@@ -20,25 +21,29 @@ pub fn FeatureGate(feature: Feature, children: ChildrenFn) -> impl IntoView {
         }
     });
     let children = StoredValue::new(children);
+    let i18n = use_i18n();
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{td_string!(i18n.get_locale_untracked(), common.gate.loading)}</p> }>
             {move || Suspend::new(async move {
                 let me = me.await.ok()?;
                 let edition = feature.required_edition();
+                // The gate renders once per load; a language switch shows on the next one.
+                let l = i18n.get_locale_untracked();
                 if !me.allows(feature) {
                     return Some(
                         view! {
                             <section class="upgrade" data-testid="upgrade">
-                                <h2>{format!("Upgrade to {} to use {}", edition.label(), feature.label())}</h2>
+                                <h2>{td_string!(l, common.gate.upgrade_title, edition = edition.label_in(l), feature = feature.label_in(l))}</h2>
                                 <p>
-                                    {format!(
-                                        "Your account is on the {} edition. {} is part of the {} edition.",
-                                        me.account.edition.label(),
-                                        feature.label(),
-                                        edition.label(),
+                                    {td_string!(
+                                        l,
+                                        common.gate.upgrade_body,
+                                        current = me.account.edition.label_in(l),
+                                        feature = feature.label_in(l),
+                                        edition = edition.label_in(l)
                                     )}
                                 </p>
-                                <p class="muted">"Your console operator sets the edition."</p>
+                                <p class="muted">{td_string!(l, common.gate.operator)}</p>
                             </section>
                         }
                         .into_any(),
@@ -49,24 +54,20 @@ pub fn FeatureGate(feature: Feature, children: ChildrenFn) -> impl IntoView {
                         return Some(
                             view! {
                                 <section class="upgrade" data-testid="authorize">
-                                    <h2>{format!("Authorize Bulwark to access {}", service.label())}</h2>
+                                    <h2>{td_string!(l, common.gate.authorize_title, service = service.label_in(l))}</h2>
                                     <p>
-                                        {format!(
-                                            "{} works with {}. Authorize it once for this account; an admin can revoke it in Settings › Authorizations.",
-                                            feature.label(),
-                                            service.label(),
-                                        )}
+                                        {td_string!(l, common.gate.authorize_body, feature = feature.label_in(l), service = service.label_in(l))}
                                     </p>
                                     {if me.is_admin() {
                                         view! {
                                             <ActionForm action=grant>
                                                 <input type="hidden" name="service" value=service.as_str()/>
-                                                <button class="btn btn-primary" type="submit">"Authorize"</button>
+                                                <button class="btn btn-primary" type="submit">{td_string!(l, common.gate.authorize)}</button>
                                             </ActionForm>
                                         }
                                             .into_any()
                                     } else {
-                                        view! { <p class="muted">"Ask an admin of your account to authorize it."</p> }.into_any()
+                                        view! { <p class="muted">{td_string!(l, common.gate.ask_admin)}</p> }.into_any()
                                     }}
                                 </section>
                             }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::format::thousands;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{fill, t, td_string, use_i18n};
 
 /// "Page 2 of 7" with previous/next links; `href(page)` builds each link so filters stay in the URL.
 /// `capped`: the count stopped at `total` and more rows match ("1,000+ in all").
@@ -35,11 +35,6 @@ pub fn Pagination(page: i64, page_count: i64, total: i64, href: impl Fn(i64) -> 
     }
 }
 
-/// `template` with each `{name}` replaced by its value. The pagination line is one text node
-/// (tests and readers look for "Page 2 of 7" whole), which `t!`'s interpolation would split.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
-}
 
 /// Table rows, or a single row saying there is nothing to show.
 pub fn rows_or_empty<T, V: IntoView + 'static>(

@@ -11,6 +11,7 @@ use crate::auth::context::use_is_admin;
 use crate::assets::model::{Category, Severity};
 use crate::editions::Feature;
 use crate::components::route::{load_by_id, use_route_id};
+use crate::components::tabs::PageTabs;
 use crate::components::form::{submit_checked, watch_form, Field, FormError, FormErrors, SetCheckbox};
 use crate::format::date_time;
 use crate::auth::gate::FeatureGate;
@@ -19,7 +20,7 @@ use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
-use crate::locale::{t, td_string, use_i18n, Label, Locale};
+use crate::locale::{fill, Label, Locale, t, td_string, use_i18n};
 
 #[component]
 fn PlaybookHeader(current: &'static str, title: Label) -> impl IntoView {
@@ -31,7 +32,7 @@ fn PlaybookHeader(current: &'static str, title: Label) -> impl IntoView {
                 <p class="subtitle">{t!(i18n, playbook.subtitle)}</p>
             </div>
         </div>
-        <PlaybookTabs current/>
+        <PageTabs tabs=PLAYBOOK_TABS current/>
     }
 }
 
@@ -41,26 +42,6 @@ const PLAYBOOK_TABS: &[(&str, Label)] = &[
     ("/playbook/tasks", |l| td_string!(l, playbook.tabs.task_management)),
 ];
 
-/// The Playbook tabs (the markup of `PageTabs`, with labels in the reader's language).
-#[component]
-fn PlaybookTabs(current: &'static str) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <nav class="tabs">
-            {PLAYBOOK_TABS
-                .iter()
-                .map(|(href, label)| {
-                    let label = *label;
-                    view! {
-                        <a class="tab" href=*href aria-current=if *href == current { "page" } else { "false" }>
-                            {move || label(i18n.get_locale())}
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </nav>
-    }
-}
 
 /// A policy's type in the reader's language (the shipped value translated, anything else as stored).
 fn policy_type_in(value: &str, locale: Locale) -> String {
@@ -737,7 +718,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
             </div>
             <div class="page-actions"><a class="btn" href="/playbook/tasks">{t!(i18n, playbook.detail.back)}</a></div>
         </div>
-        <PlaybookTabs current="/playbook/tasks"/>
+        <PageTabs tabs=PLAYBOOK_TABS current="/playbook/tasks"/>
         <section class="card">
             <h2>{t!(i18n, playbook.detail.parameters)}</h2>
             <dl class="details">
@@ -833,8 +814,3 @@ fn chatbot_label(bot: &Chatbot, locale: Locale) -> String {
     }
 }
 
-/// A catalogue text with its `{name}` placeholders filled (the catalogues are compiled without
-/// `interpolate_display`, so strings with values are filled here).
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
-}

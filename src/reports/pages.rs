@@ -19,7 +19,7 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::components::toggle::Toggle;
 use crate::error::AppError;
-use crate::locale::{t, td_string, use_i18n, Locale};
+use crate::locale::{fill, Locale, t, td_string, use_i18n};
 
 const LIST: &str = "/operation/reports";
 
@@ -786,8 +786,3 @@ pub fn ReportArchivePage() -> impl IntoView {
     }
 }
 
-/// A catalogue text with its `{name}` placeholders filled (the catalogues are compiled without
-/// `interpolate_display`, so strings with values are filled here).
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
-}

@@ -11,6 +11,7 @@ use crate::components::loaded::Loaded;
 use crate::components::tabs::SettingsTabs;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
+use crate::locale::{t, td_string, use_i18n};
 
 #[component]
 pub fn AccountSettingsPage() -> impl IntoView {
@@ -18,25 +19,27 @@ pub fn AccountSettingsPage() -> impl IntoView {
     // At the page's top, not in the time-zone card: that card renders inside the Suspend below,
     // and a resource created there hydrates out of order now and then.
     let zone_settings = Resource::new(|| (), |_| get_email_settings());
+    let i18n = use_i18n();
     view! {
         <SettingsTabs current="/settings/account"/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t!(i18n, settings.account.loading)}</p> }>
             {move || Suspend::new(async move {
                 let me = me.await.ok()?;
                 let admin = me.is_admin();
                 let account = me.account.clone();
+                let edition = account.edition;
                 Some(view! {
                     <section class="card">
                         <dl class="details">
-                            <dt>"Account name"</dt>
+                            <dt>{t!(i18n, settings.account.name)}</dt>
                             <dd>{account.name.clone()}</dd>
-                            <dt>"Account id"</dt>
+                            <dt>{t!(i18n, settings.account.id)}</dt>
                             <dd class="mono">{account.account_no.clone()}</dd>
-                            <dt>"Edition"</dt>
-                            <dd data-testid="current-edition">{account.edition.label()}</dd>
+                            <dt>{t!(i18n, settings.account.edition)}</dt>
+                            <dd data-testid="current-edition">{move || edition.label_in(i18n.get_locale())}</dd>
                         </dl>
                         <p class="muted" data-testid="edition-note">
-                            "Your console operator sets the edition. Security reports need Advanced; playbooks, container signature and multi-account control need Enterprise."
+                            {t!(i18n, settings.account.edition_note)}
                         </p>
                     </section>
                     <TimeZoneCard admin settings=zone_settings/>
@@ -60,27 +63,28 @@ fn TimeZoneCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let toaster = use_toaster();
+    let i18n = use_i18n();
     Effect::new(move |_| {
         if let Some(result) = action.value().get() {
             form_error.set(errors.absorb(&result));
             if result.is_ok() {
-                toaster.success("Time zone changed; report schedules follow it.");
+                toaster.success(td_string!(i18n.get_locale_untracked(), settings.account.time_zone_saved));
             }
         }
     });
     view! {
         <section class="card">
-            <h2>"Time zone"</h2>
-            <p class="muted">"Report periods and report times are in this zone (an IANA name such as Europe/Berlin)."</p>
-            <Loaded resource=settings loading="Loading…" render=move |s: EmailSettings| view! {
+            <h2>{t!(i18n, settings.account.time_zone)}</h2>
+            <p class="muted">{t!(i18n, settings.account.time_zone_help)}</p>
+            <Loaded resource=settings loading=td_string!(i18n.get_locale_untracked(), settings.account.loading) render=move |s: EmailSettings| view! {
                 <ActionForm action=action attr:class="inline-form">
-                    <Field label="Time zone" name="time_zone" error=errors.message("time_zone")>
+                    <Field label=td_string!(i18n.get_locale_untracked(), settings.account.time_zone) name="time_zone" error=errors.message("time_zone")>
                         <input id="time_zone" name="time_zone" type="text" list="zones" value=s.time_zone.clone() disabled=!admin autocomplete="off"/>
                     </Field>
                     <datalist id="zones">
                         {ZONE_SUGGESTIONS.iter().map(|z| view! { <option value=*z></option> }).collect_view()}
                     </datalist>
-                    <button class="btn btn-primary" type="submit" disabled=!admin>"Save time zone"</button>
+                    <button class="btn btn-primary" type="submit" disabled=!admin>{t!(i18n, settings.account.save_time_zone)}</button>
                 </ActionForm>
                 <FormError message=form_error/>
             }/>
@@ -95,21 +99,22 @@ fn LanguageCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
     let errors = FormErrors::new();
     let form_error = RwSignal::new(None::<String>);
     let toaster = use_toaster();
+    let i18n = use_i18n();
     Effect::new(move |_| {
         if let Some(result) = action.value().get() {
             form_error.set(errors.absorb(&result));
             if result.is_ok() {
-                toaster.success("Report language changed.");
+                toaster.success(td_string!(i18n.get_locale_untracked(), settings.account.language_saved));
             }
         }
     });
     view! {
         <section class="card">
-            <h2>"Report language"</h2>
-            <p class="muted">"Scheduled and sent-now reports of this account are written in this language."</p>
-            <Loaded resource=settings loading="Loading…" render=move |s: EmailSettings| view! {
+            <h2>{t!(i18n, settings.account.report_language)}</h2>
+            <p class="muted">{t!(i18n, settings.account.report_language_help)}</p>
+            <Loaded resource=settings loading=td_string!(i18n.get_locale_untracked(), settings.account.loading) render=move |s: EmailSettings| view! {
                 <ActionForm action=action attr:class="inline-form">
-                    <Field label="Language" name="language" error=errors.message("language")>
+                    <Field label=td_string!(i18n.get_locale_untracked(), settings.account.language) name="language" error=errors.message("language")>
                         <select id="language" name="language" disabled=!admin>
                             {crate::locale::all()
                                 .into_iter()
@@ -120,7 +125,7 @@ fn LanguageCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
                                 .collect_view()}
                         </select>
                     </Field>
-                    <button class="btn btn-primary" type="submit" disabled=!admin>"Save language"</button>
+                    <button class="btn btn-primary" type="submit" disabled=!admin>{t!(i18n, settings.account.save_language)}</button>
                 </ActionForm>
                 <FormError message=form_error/>
             }/>

@@ -4,29 +4,11 @@ use leptos::prelude::*;
 
 use crate::auth::api::{GrantAuthorization, RevokeAuthorization};
 use crate::auth::context::use_me;
-use crate::editions::{Feature, Service};
-use crate::locale::{t, td_string, use_i18n, Locale};
-use crate::components::toggle::Toggle;
-use super::{fill, on_done};
+use super::on_done;
 use crate::components::tabs::SettingsTabs;
-
-/// A feature's name in the reader's language (`Feature::label` stays English for the server).
-fn feature_label(feature: Feature, locale: Locale) -> &'static str {
-    match feature {
-        Feature::SecurityReports => td_string!(locale, settings.authorizations.features.security_reports),
-        Feature::Playbooks => td_string!(locale, settings.authorizations.features.playbooks),
-        Feature::ContainerSignature => td_string!(locale, settings.authorizations.features.container_signature),
-        Feature::MultiAccountControl => td_string!(locale, settings.authorizations.features.multi_account),
-    }
-}
-
-/// What a service reaches, in the reader's language.
-fn service_label(service: Service, locale: Locale) -> &'static str {
-    match service {
-        Service::KeysAndClusters => td_string!(locale, settings.authorizations.services.keys_and_clusters),
-        Service::ResourceDirectory => td_string!(locale, settings.authorizations.services.resource_directory),
-    }
-}
+use crate::components::toggle::Toggle;
+use crate::editions::Service;
+use crate::locale::{fill, t, td_string, use_i18n};
 
 #[component]
 pub fn AuthorizationSettingsPage() -> impl IntoView {
@@ -62,8 +44,8 @@ pub fn AuthorizationSettingsPage() -> impl IntoView {
                                         let allowed = me.allows(s.feature());
                                         view! {
                                             <tr>
-                                                <td>{move || feature_label(feature, i18n.get_locale())}</td>
-                                                <td>{move || service_label(service, i18n.get_locale())}</td>
+                                                <td>{move || feature.label_in(i18n.get_locale())}</td>
+                                                <td>{move || service.label_in(i18n.get_locale())}</td>
                                                 <td>{move || {
                                                     let locale = i18n.get_locale();
                                                     if granted {
@@ -79,7 +61,7 @@ pub fn AuthorizationSettingsPage() -> impl IntoView {
                                                         checked=granted
                                                         label=fill(
                                                             td_string!(i18n.get_locale_untracked(), settings.authorizations.authorize),
-                                                            &[("feature", feature_label(feature, i18n.get_locale_untracked()))],
+                                                            &[("feature", feature.label_in(i18n.get_locale_untracked()))],
                                                         )
                                                         disabled=!(me.is_admin() && allowed)
                                                         on_change=Callback::new({

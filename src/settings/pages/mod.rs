@@ -32,9 +32,4 @@ fn on_done<T: 'static>(value: impl Fn() -> Option<Result<T, AppError>> + 'static
     });
 }
 
-/// A catalogue text with its `{name}` placeholders filled (the catalogues are compiled without
-/// `interpolate_display`, so strings with values are filled here).
-pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(template.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
-}
 

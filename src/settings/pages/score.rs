@@ -10,7 +10,7 @@ use crate::components::toast::use_toaster;
 use crate::error::AppError;
 use crate::locale::{t, td_string, use_i18n, Label};
 use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
-use super::{fill};
+use crate::locale::fill;
 use crate::components::tabs::SettingsTabs;
 
 fn weights_field(kind: &str, severity_index: usize) -> String {

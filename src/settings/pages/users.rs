@@ -10,7 +10,8 @@ use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::toast::use_toaster;
 use crate::locale::{t, td_string, use_i18n};
-use super::{fill, on_done};
+use super::on_done;
+use crate::locale::fill;
 use crate::components::tabs::SettingsTabs;
 
 #[component]

@@ -14,7 +14,8 @@ use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
 use crate::locale::{t, td_string, use_i18n};
-use super::{fill, SignatureHeader};
+use super::SignatureHeader;
+use crate::locale::fill;
 
 #[component]
 pub fn SignatureClustersPage() -> impl IntoView {

@@ -16,7 +16,8 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::toast_outcome;
 use crate::error::FieldErrors;
 use crate::locale::{t, td_string, use_i18n};
-use super::{fill, SignatureHeader, BASE};
+use super::{SignatureHeader, BASE};
+use crate::locale::fill;
 
 #[component]
 pub fn SignatureImagesPage() -> impl IntoView {

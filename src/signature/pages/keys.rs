@@ -15,7 +15,8 @@ use crate::components::toast::toast_outcome;
 use crate::components::toggle::Toggle;
 use crate::error::FieldErrors;
 use crate::locale::{t, td_string, use_i18n};
-use super::{fill, state_pill, SignatureHeader, BASE};
+use super::{state_pill, SignatureHeader, BASE};
+use crate::locale::fill;
 
 #[component]
 pub fn SignatureKeysPage() -> impl IntoView {

@@ -10,6 +10,7 @@ mod witness;
 
 use leptos::prelude::*;
 
+use crate::components::tabs::PageTabs;
 use crate::locale::{t, td_string, use_i18n, Label};
 use crate::signature::model::KeyState;
 
@@ -32,8 +33,7 @@ const SIGNATURE_TABS: &[(&str, Label)] = &[
     ("/precaution/container-signature/decisions", |l| td_string!(l, signature.header.tabs.decisions)),
 ];
 
-/// The area's heading and tabs; `current` is the href of the page shown. The tabs are
-/// `PageTabs`' markup, with labels that follow the reader's language.
+/// The area's heading and tabs; `current` is the href of the page shown.
 #[component]
 fn SignatureHeader(current: &'static str) -> impl IntoView {
     let i18n = use_i18n();
@@ -44,19 +44,7 @@ fn SignatureHeader(current: &'static str) -> impl IntoView {
                 <p class="subtitle">{t!(i18n, signature.header.subtitle)}</p>
             </div>
         </div>
-        <nav class="tabs">
-            {SIGNATURE_TABS
-                .iter()
-                .map(|(href, label)| {
-                    let label = *label;
-                    view! {
-                        <a class="tab" href=*href aria-current=if *href == current { "page" } else { "false" }>
-                            {move || label(i18n.get_locale())}
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </nav>
+        <PageTabs tabs=SIGNATURE_TABS current/>
     }
 }
 
@@ -65,13 +53,3 @@ fn state_pill(state: KeyState) -> impl IntoView {
     view! { <span class=format!("pill status-{}", state.as_str())>{move || state.label_in(i18n.get_locale())}</span> }
 }
 
-/// A catalogue text with `{name}` placeholders filled in, for the places that need a `String`
-/// (a dialog's question, an attribute, a label prop), where `t!`'s `{{ name }}` interpolation,
-/// which gives a view, cannot go.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut text = template.to_string();
-    for (name, value) in values {
-        text = text.replace(&format!("{{{name}}}"), value);
-    }
-    text
-}

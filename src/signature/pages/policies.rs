@@ -16,7 +16,8 @@ use crate::components::toast::toast_outcome;
 use crate::components::toggle::Toggle;
 use crate::error::{AppError, FieldErrors};
 use crate::locale::{t, td_string, use_i18n};
-use super::{fill, SignatureHeader};
+use super::SignatureHeader;
+use crate::locale::fill;
 
 #[component]
 pub fn SecurityPolicyPage() -> impl IntoView {
