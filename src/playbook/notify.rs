@@ -2,6 +2,7 @@
 //! through the account's mailer. A failed notification is logged on the task, never fails it.
 //! Each completed task is claimed once (`notified_at`), so replicas do not notify twice.
 
+use crate::locale::td_string;
 use super::dingtalk::{self, Robot};
 use crate::error::AppError;
 use crate::server::mailer::OutgoingMail;
@@ -53,20 +54,22 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     .await?;
     let success = hosts.iter().filter(|(_, s, _)| s == "fixed" || s == "simulated").count();
     let failures: Vec<&(String, String, Option<String>)> = hosts.iter().filter(|(_, s, _)| s == "failed").collect();
-    let title = format!("Bulwark task \"{name}\" completed");
+    // In the account's language: DingTalk groups and mailing lists are shared, not one user's.
+    let l = crate::auth::repo::account_locale(db, account_id).await?;
+    let title = td_string!(l, playbook.notify.title, name = name.clone());
     let mut text = format!(
-        "### {title}\n\n- Total: {}; Success: {success}; Failed: {}\n- Execution #{executed}{}\n",
-        hosts.len(),
-        failures.len(),
-        if dry_run != 0 { " (dry run: nothing was changed)" } else { "" }
+        "### {title}\n\n{}\n{}{}\n",
+        td_string!(l, playbook.notify.summary, total = hosts.len(), success, failed = failures.len()),
+        td_string!(l, playbook.notify.execution, number = executed),
+        if dry_run != 0 { td_string!(l, playbook.notify.dry_run) } else { "" }
     );
     for (host, _, error) in failures.iter().take(10) {
-        text.push_str(&format!("- {host}: {}\n", error.as_deref().unwrap_or("failed")));
+        text.push_str(&format!("- {host}: {}\n", error.as_deref().unwrap_or(td_string!(l, playbook.notify.failed))));
     }
     if failures.len() > 10 {
-        text.push_str(&format!("- … and {} more failed hosts\n", failures.len() - 10));
+        text.push_str(&format!("{}\n", td_string!(l, playbook.notify.more_failed, count = failures.len() - 10)));
     }
-    text.push_str(&format!("\n[Details]({}/playbook/tasks/{task_id})", state.config.public_url));
+    text.push_str(&format!("\n[{}]({}/playbook/tasks/{task_id})", td_string!(l, playbook.notify.details), state.config.public_url));
     let mut log = Vec::new();
 
     let ids: Vec<i64> = serde_json::from_str(&chatbots).unwrap_or_default();

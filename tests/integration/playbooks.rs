@@ -207,6 +207,16 @@ async fn a_dry_run_task_completes_through_a_real_agent_and_notifies() {
     let first = app.call(Some(&admin), "get_task", &[("id", &task.to_string()), ("run", "1")]).await.json();
     assert_eq!(first["hosts"].as_array().unwrap().len(), 2, "the first execution's results stay");
     assert_eq!(app.count("SELECT COUNT(*) FROM agent_jobs").await, 1, "the agent's host was not touched again");
+
+    // Verify notifications speak the account's language: a third execution after switching to Chinese.
+    assert_eq!(app.call(Some(&admin), "set_account_language", &[("language", "zh-CN")]).await.status, StatusCode::OK);
+    app.call(Some(&admin), "retry_failed_hosts", &[("id", &task.to_string())]).await;
+    run_to_completion(&app, task, "replica-a").await;
+    let messages = gateway.accepted();
+    let chinese = messages.last().unwrap();
+    assert_eq!(chinese["body"]["markdown"]["title"], "Bulwark 任务“Patch glibc”已完成");
+    let text = chinese["body"]["markdown"]["text"].as_str().unwrap();
+    assert!(text.contains("- 共 1 台；成功 0 台；失败 1 台") && text.contains("- 第 3 次执行") && text.contains("[详情]("), "{text}");
 }
 
 /// An agent enrolled over HTTP (no process): its fix jobs are answered by the test.
