@@ -9,6 +9,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
 
 use crate::editions::{Edition, Feature, Service};
+use crate::locale::{td_string, Locale};
 
 /// Field name → message, shown beside the field in forms and returned by the API.
 pub type FieldErrors = BTreeMap<String, String>;
@@ -67,6 +68,22 @@ fn validation_summary(errors: &FieldErrors) -> String {
 }
 
 impl AppError {
+    /// The message in the reader's language where the error's words are fixed; errors that carry
+    /// the server's own sentence (conflicts, refusals, field messages) keep it as written.
+    pub fn message_in(&self, l: Locale) -> String {
+        match self {
+            AppError::Unauthorized => td_string!(l, common.error.unauthorized).to_string(),
+            AppError::BadCredentials => td_string!(l, common.error.bad_credentials).to_string(),
+            AppError::UpgradeRequired { feature, edition } => {
+                td_string!(l, common.error.upgrade_required, feature = feature.label_in(l), edition = edition.label_in(l))
+            }
+            AppError::AuthorizationRequired(service) => td_string!(l, common.error.authorization_required, service = service.label_in(l)),
+            AppError::NotFound => td_string!(l, common.error.not_found).to_string(),
+            AppError::Internal => td_string!(l, common.error.internal).to_string(),
+            other => other.to_string(),
+        }
+    }
+
     /// A validation error on one field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Validation(BTreeMap::from([(field.into(), message.into())]))
@@ -185,3 +202,26 @@ mod ssr {
 pub use ssr::on_unique;
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+
+    /// In English the translated messages are exactly the errors' own.
+    #[test]
+    fn english_messages_are_the_errors_own() {
+        let errors = [
+            AppError::Unauthorized,
+            AppError::BadCredentials,
+            AppError::UpgradeRequired { feature: Feature::Playbooks, edition: Edition::Enterprise },
+            AppError::AuthorizationRequired(Service::ResourceDirectory),
+            AppError::NotFound,
+            AppError::Internal,
+            AppError::Conflict("Taken.".into()),
+        ];
+        for e in errors {
+            assert_eq!(e.message_in(Locale::en), e.to_string());
+        }
+        assert_eq!(AppError::BadCredentials.message_in(Locale::zh_CN), "邮箱或密码不正确。");
+    }
+}

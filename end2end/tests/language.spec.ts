@@ -23,6 +23,9 @@ test('a user reads the console in Chinese, chosen once and kept on every browser
   await hydrated(page);
 
   await page.getByLabel('邮箱').fill(VIEWER.email);
+  await page.getByLabel('密码').fill('not-the-password');
+  await page.getByRole('button', { name: '登录' }).click();
+  await expect(page.getByTestId('sign-in-error')).toHaveText('邮箱或密码不正确。');
   await page.getByLabel('密码').fill(VIEWER.password);
   await page.getByRole('button', { name: '登录' }).click();
   await page.waitForURL(/\/$/, { waitUntil: 'load' });

@@ -11,14 +11,14 @@ use crate::locale::{self, t, td_string, use_i18n};
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
+    let i18n = use_i18n();
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next")).unwrap_or_else(|| "/".to_string());
     let error = move || match action.value().get() {
         Some(Err(AppError::Validation(fields))) => Some(fields.into_values().collect::<Vec<_>>().join(" ")),
-        Some(Err(e)) => Some(e.to_string()),
+        Some(Err(e)) => Some(e.message_in(i18n.get_locale())),
         _ => None,
     };
-    let i18n = use_i18n();
     view! {
         <div class="sign-in-page">
             <div class="sign-in-card">

@@ -82,6 +82,7 @@ pub fn toast_outcome<T: 'static>(
 ) {
     use crate::error::AppError;
     let toaster = use_toaster();
+    let i18n = crate::locale::use_i18n();
     Effect::new(move |seen: Option<()>| {
         let outcome = value();
         if seen.is_some() {
@@ -91,7 +92,7 @@ pub fn toast_outcome<T: 'static>(
                     then();
                 }
                 Some(Err(AppError::Validation(_))) | None => {}
-                Some(Err(e)) => toaster.error(e.to_string()),
+                Some(Err(e)) => toaster.error(e.message_in(i18n.get_locale_untracked())),
             }
         }
     });
