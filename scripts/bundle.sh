@@ -14,9 +14,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 
 # Brotli bytes of the release wasm when the budget was set (README › Benchmarks › First load):
-# 703,003 after erasing view types, then 756,309 with the two languages (leptos_i18n, its
-# locale matching and the catalogues: +53 KB), raised on purpose.
-REACHED=756309
+# 703,003 after erasing view types, then raised on purpose for the two languages: 756,309 with
+# leptos_i18n and the frame translated, 816,076 with every page translated (labels through
+# locale::tr; with t! per label it was 870,764).
+REACHED=816076
 BUDGET=$((REACHED * 110 / 100))
 
 SITE="$ROOT/target/bundle-site"

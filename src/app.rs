@@ -17,7 +17,7 @@ use crate::auth::pages::{LanguageSelect, SignInPage};
 use crate::format::url_encode;
 use crate::components::toast::{provide_toaster, ToastStack};
 use crate::error::AppError;
-use crate::locale::{self, t, td_string, use_i18n, Label};
+use crate::locale::{self, Label, td_string, tr, use_i18n};
 use crate::overview::pages::OverviewPage;
 use crate::playbook::pages::{CreateTaskPage, MyPolicyPage, PolicyCenterPage, TaskDetailPage, TaskManagementPage};
 use crate::reports::pages::{ArchivedReportPage, ReportArchivePage, ReportHistoryPage, ReportListPage, ReportWizardPage};
@@ -195,7 +195,7 @@ fn Navigation() -> impl IntoView {
     let location = use_location();
     let i18n = use_i18n();
     view! {
-        <nav class="nav" aria-label=move || td_string!(i18n.get_locale(), common.nav.label)>
+        <nav class="nav" aria-label=tr(i18n, |l| td_string!(l, common.nav.label))>
             {NAV
                 .iter()
                 .map(|(section, links)| {
@@ -238,7 +238,7 @@ fn Header(me: Me) -> impl IntoView {
         <div class="account">
             <span class="account-name">{account.name}</span>
             " "
-            <span class="account-id" title=move || td_string!(i18n.get_locale(), common.header.account_id)>{account.account_no}</span>
+            <span class="account-id" title=tr(i18n, |l| td_string!(l, common.header.account_id))>{account.account_no}</span>
             " "
             <span class=format!("badge badge-{}", edition.as_str()) data-testid="edition-badge">
                 {move || edition.label_in(i18n.get_locale())}
@@ -249,7 +249,7 @@ fn Header(me: Me) -> impl IntoView {
             <span class="user-email">{me.email}</span>
             <span class="muted">{move || role.label_in(i18n.get_locale())}</span>
             <ActionForm action=sign_out>
-                <button class="btn-link" type="submit">{t!(i18n, common.header.sign_out)}</button>
+                <button class="btn-link" type="submit">{tr(i18n, |l| td_string!(l, common.header.sign_out))}</button>
             </ActionForm>
         </div>
     }
@@ -267,9 +267,9 @@ fn NotFound() -> impl IntoView {
     view! {
         <div class="sign-in-page">
             <div class="sign-in-card">
-                <h1>{t!(i18n, common.not_found.title)}</h1>
-                <p>{t!(i18n, common.not_found.body)}</p>
-                <a class="btn btn-primary" href="/">{t!(i18n, common.not_found.home)}</a>
+                <h1>{tr(i18n, |l| td_string!(l, common.not_found.title))}</h1>
+                <p>{tr(i18n, |l| td_string!(l, common.not_found.body))}</p>
+                <a class="btn btn-primary" href="/">{tr(i18n, |l| td_string!(l, common.not_found.home))}</a>
             </div>
         </div>
     }

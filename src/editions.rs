@@ -2,7 +2,7 @@
 //! authorized to reach another service. Every gate in the server and the UI reads this one place.
 
 use serde::{Deserialize, Serialize};
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Edition {

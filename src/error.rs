@@ -9,7 +9,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
 
 use crate::editions::{Edition, Feature, Service};
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 
 /// Field name → message, shown beside the field in forms and returned by the API.
 pub type FieldErrors = BTreeMap<String, String>;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::editions::Edition;
 use crate::auth::model::{validate_email, validate_password, AccountKind};
 use crate::error::{AppError, FieldErrors};
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 use crate::overview::score::RiskCounts;
 
 /// Invitations wait this long for an answer.

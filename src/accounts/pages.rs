@@ -20,7 +20,7 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
 use crate::overview::score::{ScoreBand, SeverityCounts};
-use crate::locale::{fill, Label, t, td_string, use_i18n};
+use crate::locale::{fill, Label, td_string, tr, use_i18n};
 use crate::components::tabs::SettingsTabs;
 
 const LIST: &str = "/operation/multi-account";
@@ -120,8 +120,8 @@ pub fn MultiAccountPage() -> impl IntoView {
     view! {
         <div class="page-header">
             <div>
-                <h1>{t!(i18n, accounts.list.title)}</h1>
-                <p class="subtitle">{t!(i18n, accounts.list.subtitle)}</p>
+                <h1>{tr(i18n, |l| td_string!(l, accounts.list.title))}</h1>
+                <p class="subtitle">{tr(i18n, |l| td_string!(l, accounts.list.subtitle))}</p>
             </div>
         </div>
         <FeatureGate feature=Feature::MultiAccountControl>
@@ -140,14 +140,14 @@ pub fn MultiAccountPage() -> impl IntoView {
                     <input
                         type="search"
                         name="q"
-                        placeholder=move || td_string!(i18n.get_locale(), accounts.list.search_placeholder)
-                        aria-label=move || td_string!(i18n.get_locale(), accounts.list.search_label)
+                        placeholder=tr(i18n, |l| td_string!(l, accounts.list.search_placeholder))
+                        aria-label=tr(i18n, |l| td_string!(l, accounts.list.search_label))
                         value=move || search.get()
                     />
-                    <button class="btn" type="submit">{t!(i18n, accounts.search)}</button>
+                    <button class="btn" type="submit">{tr(i18n, |l| td_string!(l, accounts.search))}</button>
                 </form>
                 <Loaded resource=list loading="" render=move |l: ManagedList| l.can_manage.then(|| view! {
-                    <button class="btn btn-primary" type="button" on:click=move |_| adding.set(true)>{t!(i18n, accounts.list.add)}</button>
+                    <button class="btn btn-primary" type="button" on:click=move |_| adding.set(true)>{tr(i18n, |l| td_string!(l, accounts.list.add))}</button>
                 })/>
             </div>
             <Loaded resource=list loading=td_string!(locale, accounts.list.loading) render=move |l: ManagedList| view! { <ManagedTable list=l search=search.get_untracked() deleting/> }/>
@@ -163,20 +163,20 @@ fn ManagedTable(list: ManagedList, search: String, deleting: Asking) -> impl Int
     let locale = i18n.get_locale_untracked();
     let empty = if search.is_empty() { td_string!(locale, accounts.list.empty) } else { td_string!(locale, accounts.list.no_match) };
     view! {
-        {list.auto_manage.then(|| view! { <p class="muted small" data-testid="auto-manage-on">{t!(i18n, accounts.list.auto_manage_on)}</p> })}
+        {list.auto_manage.then(|| view! { <p class="muted small" data-testid="auto-manage-on">{tr(i18n, |l| td_string!(l, accounts.list.auto_manage_on))}</p> })}
         <div class="table-wrap">
             <table class="table" data-testid="managed-table">
                 <thead>
                     <tr>
-                        <th>{t!(i18n, accounts.account_id)}</th>
-                        <th>{t!(i18n, accounts.name)}</th>
-                        <th>{t!(i18n, accounts.edition)}</th>
-                        <th>{t!(i18n, accounts.security_score)}</th>
-                        <th>{t!(i18n, accounts.days_30)}</th>
-                        <th>{t!(i18n, accounts.alerts)}</th>
-                        <th>{t!(i18n, accounts.vulnerabilities)}</th>
-                        <th>{t!(i18n, accounts.baseline)}</th>
-                        <th class="right">{t!(i18n, accounts.actions)}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.account_id))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.name))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.edition))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.security_score))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.days_30))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.alerts))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.vulnerabilities))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.baseline))}</th>
+                        <th class="right">{tr(i18n, |l| td_string!(l, accounts.actions))}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -195,7 +195,7 @@ fn ManagedTable(list: ManagedList, search: String, deleting: Asking) -> impl Int
                                 {risk_cell(a.risks.vulnerabilities, |l| td_string!(l, accounts.vulnerabilities))}
                                 {risk_cell(a.risks.baseline, |l| td_string!(l, accounts.baseline))}
                                 <td class="right actions">
-                                    <a class="btn btn-sm" href=format!("{LIST}/{}", a.account_id)>{t!(i18n, accounts.list.view)}</a>
+                                    <a class="btn btn-sm" href=format!("{LIST}/{}", a.account_id)>{tr(i18n, |l| td_string!(l, accounts.list.view))}</a>
                                     {can_manage.then(|| view! { <AskButton asking=deleting item=asked.clone() label=td_string!(locale, accounts.list.delete)/> })}
                                 </td>
                             </tr>
@@ -228,27 +228,27 @@ fn AddDialog(open: RwSignal<bool>, candidates: Candidates, add: ServerAction<Add
     view! {
         <Show when=move || open.get()>
             <div class="modal-backdrop" on:click=move |_| open.set(false)>
-                <div class="modal" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), accounts.add.title) on:click=|ev| ev.stop_propagation()>
-                    <div class="modal-header"><h2>{t!(i18n, accounts.add.title)}</h2></div>
+                <div class="modal" role="dialog" aria-modal="true" aria-label=tr(i18n, |l| td_string!(l, accounts.add.title)) on:click=|ev| ev.stop_propagation()>
+                    <div class="modal-header"><h2>{tr(i18n, |l| td_string!(l, accounts.add.title))}</h2></div>
                     <div class="modal-body">
                         <p data-testid="can-be-added">{move || fill(td_string!(i18n.get_locale(), accounts.add.can_be_added), &[("count", &count.to_string())])}</p>
                         {if count == 0 {
                             view! {
                                 <p class="muted">
-                                    {t!(i18n, accounts.add.none_before)}
-                                    <a href=DIRECTORY>{t!(i18n, accounts.add.none_link)}</a>
-                                    {t!(i18n, accounts.add.none_after)}
+                                    {tr(i18n, |l| td_string!(l, accounts.add.none_before))}
+                                    <a href=DIRECTORY>{tr(i18n, |l| td_string!(l, accounts.add.none_link))}</a>
+                                    {tr(i18n, |l| td_string!(l, accounts.add.none_after))}
                                 </p>
                             }.into_any()
                         } else {
                             view! {
                                 <input
                                     type="search"
-                                    placeholder=move || td_string!(i18n.get_locale(), accounts.add.search_placeholder)
-                                    aria-label=move || td_string!(i18n.get_locale(), accounts.add.search_label)
+                                    placeholder=tr(i18n, |l| td_string!(l, accounts.add.search_placeholder))
+                                    aria-label=tr(i18n, |l| td_string!(l, accounts.add.search_label))
                                     bind:value=filter
                                 />
-                                <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), accounts.add.members)>
+                                <div class="pick-list" role="group" aria-label=tr(i18n, |l| td_string!(l, accounts.add.members))>
                                     {move || visible().into_iter().map(|c| view! {
                                         <SetCheckbox selected=chosen value=c.account_id label=format!("{} ({})", c.name, c.account_no)/>
                                     }).collect_view()}
@@ -257,14 +257,14 @@ fn AddDialog(open: RwSignal<bool>, candidates: Candidates, add: ServerAction<Add
                         }}
                         <label class="check">
                             <input type="checkbox" prop:checked=move || auto.get() on:change=move |ev| auto.set(event_target_checked(&ev))/>
-                            {t!(i18n, accounts.add.auto_manage)}
+                            {tr(i18n, |l| td_string!(l, accounts.add.auto_manage))}
                         </label>
                     </div>
                     <div class="modal-footer">
-                        <button class="btn" type="button" on:click=move |_| open.set(false)>{t!(i18n, accounts.cancel)}</button>
+                        <button class="btn" type="button" on:click=move |_| open.set(false)>{tr(i18n, |l| td_string!(l, accounts.cancel))}</button>
                         <button class="btn btn-primary" type="button" disabled=move || add.pending().get()
                             on:click=move |_| { add.dispatch(AddManaged { accounts: chosen.get(), auto_manage: auto.get() }); }>
-                            {t!(i18n, accounts.add.ok)}
+                            {tr(i18n, |l| td_string!(l, accounts.add.ok))}
                         </button>
                     </div>
                 </div>
@@ -304,7 +304,7 @@ pub fn MemberViewPage() -> impl IntoView {
                     let locale = i18n.get_locale();
                     fill(td_string!(locale, accounts.member.subtitle), &[("account_no", &account_no), ("kind", kind(locale))])
                 };
-                let invited = member.invited.then_some(move || td_string!(i18n.get_locale(), accounts.invited));
+                let invited = member.invited.then_some(tr(i18n, |l| td_string!(l, accounts.invited)));
                 let assets_line = move || {
                     fill(
                         td_string!(i18n.get_locale(), accounts.member.assets_online),
@@ -314,53 +314,53 @@ pub fn MemberViewPage() -> impl IntoView {
                 view! {
                     <div class="page-header">
                         <div>
-                            <nav class="breadcrumbs" aria-label=move || td_string!(i18n.get_locale(), accounts.member.breadcrumbs)><a href=LIST>{t!(i18n, accounts.list.title)}</a></nav>
+                            <nav class="breadcrumbs" aria-label=tr(i18n, |l| td_string!(l, accounts.member.breadcrumbs))><a href=LIST>{tr(i18n, |l| td_string!(l, accounts.list.title))}</a></nav>
                             <h1>{member.name.clone()}</h1>
                             <p class="subtitle">{subtitle}</p>
                         </div>
                     </div>
                     <section class="card">
-                        <h2>{t!(i18n, accounts.member.entry)}</h2>
+                        <h2>{tr(i18n, |l| td_string!(l, accounts.member.entry))}</h2>
                         <dl class="details" data-testid="member-entry">
-                            <dt>{t!(i18n, accounts.account_id)}</dt><dd class="mono">{member.account_no.clone()}</dd>
-                            <dt>{t!(i18n, accounts.kind_col)}</dt><dd>{move || kind(i18n.get_locale())}</dd>
-                            <dt>{t!(i18n, accounts.edition)}</dt><dd>{edition_badge(member.edition)}</dd>
-                            <dt>{t!(i18n, accounts.folder)}</dt><dd>{member.folder_path.clone()}</dd>
-                            <dt>{t!(i18n, accounts.joined)}</dt><dd>{date_time(Some(member.joined_at))}{invited}</dd>
+                            <dt>{tr(i18n, |l| td_string!(l, accounts.account_id))}</dt><dd class="mono">{member.account_no.clone()}</dd>
+                            <dt>{tr(i18n, |l| td_string!(l, accounts.kind_col))}</dt><dd>{move || kind(i18n.get_locale())}</dd>
+                            <dt>{tr(i18n, |l| td_string!(l, accounts.edition))}</dt><dd>{edition_badge(member.edition)}</dd>
+                            <dt>{tr(i18n, |l| td_string!(l, accounts.folder))}</dt><dd>{member.folder_path.clone()}</dd>
+                            <dt>{tr(i18n, |l| td_string!(l, accounts.joined))}</dt><dd>{date_time(Some(member.joined_at))}{invited}</dd>
                         </dl>
                     </section>
                     <section class="card">
-                        <h2>{t!(i18n, accounts.member.overview)}</h2>
+                        <h2>{tr(i18n, |l| td_string!(l, accounts.member.overview))}</h2>
                         <div class="cards">
-                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.security_score)}</div><div class=format!("stat-value {}", band.class()) data-testid="member-score">{overview.score}</div></div>
-                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.alerts)}</div><div class="stat-value">{overview.risks.alerts.total()}</div></div>
-                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.vulnerabilities)}</div><div class="stat-value">{overview.risks.vulnerabilities.total()}</div></div>
-                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.baseline)}</div><div class="stat-value">{overview.risks.baseline.total()}</div></div>
-                            <div class="stat"><div class="stat-label">{t!(i18n, accounts.member.assets)}</div><div class="stat-value">{assets_line}</div></div>
+                            <div class="stat"><div class="stat-label">{tr(i18n, |l| td_string!(l, accounts.security_score))}</div><div class=format!("stat-value {}", band.class()) data-testid="member-score">{overview.score}</div></div>
+                            <div class="stat"><div class="stat-label">{tr(i18n, |l| td_string!(l, accounts.alerts))}</div><div class="stat-value">{overview.risks.alerts.total()}</div></div>
+                            <div class="stat"><div class="stat-label">{tr(i18n, |l| td_string!(l, accounts.vulnerabilities))}</div><div class="stat-value">{overview.risks.vulnerabilities.total()}</div></div>
+                            <div class="stat"><div class="stat-label">{tr(i18n, |l| td_string!(l, accounts.baseline))}</div><div class="stat-value">{overview.risks.baseline.total()}</div></div>
+                            <div class="stat"><div class="stat-label">{tr(i18n, |l| td_string!(l, accounts.member.assets))}</div><div class="stat-value">{assets_line}</div></div>
                         </div>
                     </section>
                     <section class="card">
-                        <h2>{t!(i18n, accounts.member.assets)}</h2>
+                        <h2>{tr(i18n, |l| td_string!(l, accounts.member.assets))}</h2>
                         <form class="toolbar" method="get" action=format!("{LIST}/{id}") role="search">
                             <input
                                 type="search"
                                 name="q"
                                 value=search.clone()
-                                placeholder=move || td_string!(i18n.get_locale(), accounts.member.search_placeholder)
-                                aria-label=move || td_string!(i18n.get_locale(), accounts.member.search_label)
+                                placeholder=tr(i18n, |l| td_string!(l, accounts.member.search_placeholder))
+                                aria-label=tr(i18n, |l| td_string!(l, accounts.member.search_label))
                             />
-                            <button class="btn" type="submit">{t!(i18n, accounts.search)}</button>
+                            <button class="btn" type="submit">{tr(i18n, |l| td_string!(l, accounts.search))}</button>
                         </form>
                         <div class="table-wrap">
                             <table class="table dense" data-testid="member-assets">
                                 <thead><tr>
-                                    <th>{t!(i18n, accounts.member.asset)}</th>
-                                    <th>{t!(i18n, accounts.member.ips)}</th>
-                                    <th>{t!(i18n, accounts.member.os)}</th>
-                                    <th>{t!(i18n, accounts.member.group)}</th>
-                                    <th class="right">{t!(i18n, accounts.member.vulns)}</th>
-                                    <th class="right">{t!(i18n, accounts.member.alerts)}</th>
-                                    <th class="right">{t!(i18n, accounts.member.baseline)}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, accounts.member.asset))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, accounts.member.ips))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, accounts.member.os))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, accounts.member.group))}</th>
+                                    <th class="right">{tr(i18n, |l| td_string!(l, accounts.member.vulns))}</th>
+                                    <th class="right">{tr(i18n, |l| td_string!(l, accounts.member.alerts))}</th>
+                                    <th class="right">{tr(i18n, |l| td_string!(l, accounts.member.baseline))}</th>
                                 </tr></thead>
                                 <tbody>
                                     {rows_or_empty(assets.assets.clone(), 7, td_string!(locale, accounts.member.no_assets), |a| view! {
@@ -458,26 +458,26 @@ fn DirectoryView(
     let upgrading = RwSignal::new(None::<(i64, String)>);
     view! {
         <section class="card">
-            <h2>{t!(i18n, accounts.directory.members)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, accounts.directory.members))}</h2>
             <div class="table-wrap">
                 <table class="table" data-testid="directory-table">
                     <thead><tr>
-                        <th>{t!(i18n, accounts.account_id)}</th>
-                        <th>{t!(i18n, accounts.directory.display_name)}</th>
-                        <th>{t!(i18n, accounts.kind_col)}</th>
-                        <th>{t!(i18n, accounts.folder)}</th>
-                        <th>{t!(i18n, accounts.joined)}</th>
-                        <th>{t!(i18n, accounts.status_col)}</th>
-                        <th class="right">{t!(i18n, accounts.actions)}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.account_id))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.directory.display_name))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.kind_col))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.folder))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.joined))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.status_col))}</th>
+                        <th class="right">{tr(i18n, |l| td_string!(l, accounts.actions))}</th>
                     </tr></thead>
                     <tbody>
                         <tr data-account=directory.management_account_no.clone()>
                             <td class="mono">{directory.management_account_no.clone()}</td>
                             <td>{directory.management_name.clone()}</td>
-                            <td>{t!(i18n, accounts.directory.management_account)}</td>
-                            <td>{t!(i18n, accounts.root)}</td>
+                            <td>{tr(i18n, |l| td_string!(l, accounts.directory.management_account))}</td>
+                            <td>{tr(i18n, |l| td_string!(l, accounts.root))}</td>
                             <td>"—"</td>
-                            <td>{t!(i18n, accounts.directory.active)}</td>
+                            <td>{tr(i18n, |l| td_string!(l, accounts.directory.active))}</td>
                             <td></td>
                         </tr>
                         {directory.members.into_iter().map(|m| {
@@ -489,7 +489,7 @@ fn DirectoryView(
                             let kind = kind_label(m.kind);
                             let name = m.name.clone();
                             let managed = m.managed;
-                            let invited = m.invited.then_some(move || td_string!(i18n.get_locale(), accounts.invited));
+                            let invited = m.invited.then_some(tr(i18n, |l| td_string!(l, accounts.invited)));
                             view! {
                                 <tr data-account=m.account_no.clone()>
                                     <td class="mono">{m.account_no.clone()}</td>
@@ -512,7 +512,7 @@ fn DirectoryView(
                                     }}</td>
                                     <td class="right actions">
                                         {(admin && m.kind == AccountKind::Resource).then(|| view! {
-                                            <button class="btn btn-sm" type="button" on:click=move |_| upgrading.set(Some(upgrade_item.clone()))>{t!(i18n, accounts.directory.upgrade)}</button>
+                                            <button class="btn btn-sm" type="button" on:click=move |_| upgrading.set(Some(upgrade_item.clone()))>{tr(i18n, |l| td_string!(l, accounts.directory.upgrade))}</button>
                                         })}
                                         {admin.then(|| view! { <AskButton asking=removing item=asked.clone() label=td_string!(locale, accounts.directory.remove)/> })}
                                     </td>
@@ -532,14 +532,14 @@ fn DirectoryView(
             <FolderCard folder options=options.clone() folders=directory.folders.clone()/>
         })}
         <section class="card">
-            <h2>{t!(i18n, accounts.directory.sent_title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, accounts.directory.sent_title))}</h2>
             <div class="table-wrap">
                 <table class="table dense" data-testid="sent-invitations">
                     <thead><tr>
-                        <th>{t!(i18n, accounts.directory.account)}</th>
-                        <th>{t!(i18n, accounts.directory.sent)}</th>
-                        <th>{t!(i18n, accounts.directory.expires)}</th>
-                        <th>{t!(i18n, accounts.status_col)}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.directory.account))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.directory.sent))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.directory.expires))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.status_col))}</th>
                         <th></th>
                     </tr></thead>
                     <tbody>
@@ -554,7 +554,7 @@ fn DirectoryView(
                                     <td>{date_time(Some(i.expires_at))}</td>
                                     <td>{move || status.label_in(i18n.get_locale())}</td>
                                     <td class="right">{(admin && pending).then(|| view! {
-                                        <button class="btn btn-sm" type="button" on:click=move |_| { cancel.dispatch(CancelInvitation { id }); }>{t!(i18n, accounts.directory.withdraw)}</button>
+                                        <button class="btn btn-sm" type="button" on:click=move |_| { cancel.dispatch(CancelInvitation { id }); }>{tr(i18n, |l| td_string!(l, accounts.directory.withdraw))}</button>
                                     })}</td>
                                 </tr>
                             }
@@ -609,8 +609,8 @@ fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, St
     };
     view! {
         <section class="card">
-            <h2>{t!(i18n, accounts.create.title)}</h2>
-            <p class="muted">{t!(i18n, accounts.create.note)}</p>
+            <h2>{tr(i18n, |l| td_string!(l, accounts.create.title))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, accounts.create.note))}</p>
             <form class="form" on:submit=submit novalidate data-testid="create-member">
                 <Field label=td_string!(locale, accounts.create.display_name) name="member_name" error=errors.message("name")>
                     <input id="member_name" type="text" maxlength="64" bind:value=name/>
@@ -623,7 +623,7 @@ fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, St
                     </Field>
                 </div>
                 <FormError message=form_error/>
-                <div class="form-actions"><button class="btn btn-primary" type="submit">{t!(i18n, accounts.create.submit)}</button></div>
+                <div class="form-actions"><button class="btn btn-primary" type="submit">{tr(i18n, |l| td_string!(l, accounts.create.submit))}</button></div>
             </form>
         </section>
     }
@@ -648,14 +648,14 @@ fn InviteCard(invite: ServerAction<InviteAccount>) -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>{t!(i18n, accounts.invite.title)}</h2>
-            <p class="muted">{t!(i18n, accounts.invite.note)}</p>
+            <h2>{tr(i18n, |l| td_string!(l, accounts.invite.title))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, accounts.invite.note))}</p>
             <form class="form" on:submit=submit novalidate data-testid="invite-account">
                 <Field label=td_string!(locale, accounts.account_id) name="account_no" error=errors.message("account_no")>
-                    <input id="account_no" type="text" inputmode="numeric" bind:value=account_no placeholder=move || td_string!(i18n.get_locale(), accounts.invite.placeholder)/>
+                    <input id="account_no" type="text" inputmode="numeric" bind:value=account_no placeholder=tr(i18n, |l| td_string!(l, accounts.invite.placeholder))/>
                 </Field>
                 <FormError message=form_error/>
-                <div class="form-actions"><button class="btn btn-primary" type="submit">{t!(i18n, accounts.invite.submit)}</button></div>
+                <div class="form-actions"><button class="btn btn-primary" type="submit">{tr(i18n, |l| td_string!(l, accounts.invite.submit))}</button></div>
             </form>
         </section>
     }
@@ -676,9 +676,9 @@ fn FolderCard(folder: ServerAction<CreateFolder>, options: Vec<(String, String)>
     };
     view! {
         <section class="card">
-            <h2>{t!(i18n, accounts.folders.title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, accounts.folders.title))}</h2>
             <ul class="folder-tree" data-testid="folder-tree">
-                <li>{t!(i18n, accounts.root)}</li>
+                <li>{tr(i18n, |l| td_string!(l, accounts.root))}</li>
                 {folders.iter().map(|f| view! { <li>{super::model::folder_label(&folders, f.id)}</li> }).collect_view()}
             </ul>
             <form class="inline-form" on:submit=submit novalidate>
@@ -690,7 +690,7 @@ fn FolderCard(folder: ServerAction<CreateFolder>, options: Vec<(String, String)>
                         {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
                     </select>
                 </Field>
-                <button class="btn" type="submit">{t!(i18n, accounts.folders.create)}</button>
+                <button class="btn" type="submit">{tr(i18n, |l| td_string!(l, accounts.folders.create))}</button>
             </form>
             <FormError message=form_error/>
         </section>
@@ -724,9 +724,9 @@ fn UpgradeDialog(upgrading: RwSignal<Option<(i64, String)>>, upgrade: ServerActi
     view! {
         <Show when=move || upgrading.with(Option::is_some)>
             <div class="modal-backdrop" on:click=move |_| upgrading.set(None)>
-                <div class="modal" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), accounts.upgrade.title) on:click=|ev| ev.stop_propagation()>
+                <div class="modal" role="dialog" aria-modal="true" aria-label=tr(i18n, |l| td_string!(l, accounts.upgrade.title)) on:click=|ev| ev.stop_propagation()>
                     <form on:submit=submit novalidate>
-                        <div class="modal-header"><h2>{t!(i18n, accounts.upgrade.title)}</h2></div>
+                        <div class="modal-header"><h2>{tr(i18n, |l| td_string!(l, accounts.upgrade.title))}</h2></div>
                         <div class="modal-body">
                             <p>{move || upgrading.get().map(|(_, n)| fill(td_string!(i18n.get_locale(), accounts.upgrade.question), &[("name", &n)]))}</p>
                             <Field label=td_string!(locale, accounts.upgrade.admin_email) name="upgrade_email" error=errors.message("email")>
@@ -741,8 +741,8 @@ fn UpgradeDialog(upgrading: RwSignal<Option<(i64, String)>>, upgrade: ServerActi
                             <FormError message=form_error/>
                         </div>
                         <div class="modal-footer">
-                            <button class="btn" type="button" on:click=move |_| upgrading.set(None)>{t!(i18n, accounts.cancel)}</button>
-                            <button class="btn btn-primary" type="submit" disabled=move || upgrade.pending().get()>{t!(i18n, accounts.upgrade.submit)}</button>
+                            <button class="btn" type="button" on:click=move |_| upgrading.set(None)>{tr(i18n, |l| td_string!(l, accounts.cancel))}</button>
+                            <button class="btn btn-primary" type="submit" disabled=move || upgrade.pending().get()>{tr(i18n, |l| td_string!(l, accounts.upgrade.submit))}</button>
                         </div>
                     </form>
                 </div>
@@ -762,17 +762,17 @@ pub fn InvitationsPage() -> impl IntoView {
     view! {
         <SettingsTabs current="/settings/invitations"/>
         <section class="card">
-            <h2>{t!(i18n, accounts.invitations.title)}</h2>
-            <p class="muted">{t!(i18n, accounts.invitations.note)}</p>
+            <h2>{tr(i18n, |l| td_string!(l, accounts.invitations.title))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, accounts.invitations.note))}</p>
             <Loaded resource=invitations loading=td_string!(locale, accounts.invitations.loading) render=move |list| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="received-invitations">
                         <thead><tr>
-                            <th>{t!(i18n, accounts.invitations.from)}</th>
-                            <th>{t!(i18n, accounts.directory.sent)}</th>
-                            <th>{t!(i18n, accounts.directory.expires)}</th>
-                            <th>{t!(i18n, accounts.status_col)}</th>
-                            <th class="right">{t!(i18n, accounts.invitations.answer)}</th>
+                            <th>{tr(i18n, |l| td_string!(l, accounts.invitations.from))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, accounts.directory.sent))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, accounts.directory.expires))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, accounts.status_col))}</th>
+                            <th class="right">{tr(i18n, |l| td_string!(l, accounts.invitations.answer))}</th>
                         </tr></thead>
                         <tbody>
                             {rows_or_empty(list, 5, td_string!(locale, accounts.directory.no_invitations), move |i| {
@@ -786,8 +786,8 @@ pub fn InvitationsPage() -> impl IntoView {
                                         <td>{date_time(Some(i.expires_at))}</td>
                                         <td>{move || status.label_in(i18n.get_locale())}</td>
                                         <td class="right actions">{pending.then(|| view! {
-                                            <button class="btn btn-sm btn-primary" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: true }); }>{t!(i18n, accounts.invitations.accept)}</button>
-                                            <button class="btn btn-sm" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: false }); }>{t!(i18n, accounts.invitations.decline)}</button>
+                                            <button class="btn btn-sm btn-primary" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: true }); }>{tr(i18n, |l| td_string!(l, accounts.invitations.accept))}</button>
+                                            <button class="btn btn-sm" type="button" on:click=move |_| { respond.dispatch(RespondInvitation { id, accept: false }); }>{tr(i18n, |l| td_string!(l, accounts.invitations.decline))}</button>
                                         })}</td>
                                     </tr>
                                 }

@@ -8,7 +8,7 @@ use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::table::rows_or_empty;
 use crate::components::tabs::SettingsTabs;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{t, td_string, tr, use_i18n};
 
 #[component]
 pub fn AdvisorySettingsPage() -> impl IntoView {
@@ -19,25 +19,25 @@ pub fn AdvisorySettingsPage() -> impl IntoView {
     view! {
         <SettingsTabs current="/settings/advisories"/>
         <section class="card">
-            <h2>{t!(i18n, advisories.upload.title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, advisories.upload.title))}</h2>
             <p class="muted">
-                {t!(i18n, advisories.upload.intro)}
+                {tr(i18n, |l| td_string!(l, advisories.upload.intro))}
                 <code>"bulwark advisories import PATH"</code>
-                {t!(i18n, advisories.upload.intro_after)}
+                {tr(i18n, |l| td_string!(l, advisories.upload.intro_after))}
             </p>
             <Transition fallback=|| ()>
             {move || if admin.get() {
                 view! {
                     <form class="inline-form" method="post" action="/settings/advisories/upload" enctype="multipart/form-data">
                         <div class="field">
-                            <label for="advisory-file">{t!(i18n, advisories.upload.file)}</label>
+                            <label for="advisory-file">{tr(i18n, |l| td_string!(l, advisories.upload.file))}</label>
                             <input id="advisory-file" name="file" type="file" accept=".json,.zip,application/json,application/zip" required/>
                         </div>
-                        <button class="btn btn-primary" type="submit">{t!(i18n, advisories.upload.submit)}</button>
+                        <button class="btn btn-primary" type="submit">{tr(i18n, |l| td_string!(l, advisories.upload.submit))}</button>
                     </form>
                 }.into_any()
             } else {
-                view! { <p class="muted">{t!(i18n, advisories.upload.admins_only)}</p> }.into_any()
+                view! { <p class="muted">{tr(i18n, |l| td_string!(l, advisories.upload.admins_only))}</p> }.into_any()
             }}
             </Transition>
         </section>
@@ -45,21 +45,21 @@ pub fn AdvisorySettingsPage() -> impl IntoView {
             let stats = o.stats;
             view! {
                 <section class="card">
-                    <h2>{t!(i18n, advisories.stats.title)}</h2>
+                    <h2>{tr(i18n, |l| td_string!(l, advisories.stats.title))}</h2>
                     <dl class="details" data-testid="advisory-stats">
-                        <dt>{t!(i18n, advisories.stats.feed)}</dt>
+                        <dt>{tr(i18n, |l| td_string!(l, advisories.stats.feed))}</dt>
                         <dd>{stats.feed}</dd>
-                        <dt>{t!(i18n, advisories.stats.own)}</dt>
+                        <dt>{tr(i18n, |l| td_string!(l, advisories.stats.own))}</dt>
                         <dd data-testid="own-advisories">{stats.own}</dd>
-                        <dt>{t!(i18n, advisories.stats.last_import)}</dt>
+                        <dt>{tr(i18n, |l| td_string!(l, advisories.stats.last_import))}</dt>
                         <dd>{date_time(stats.last_import_at)}</dd>
                     </dl>
                     <div class="table-wrap">
                         <table class="table">
                             <thead>
                                 <tr>
-                                    <th>{t!(i18n, advisories.stats.col_ecosystem)}</th>
-                                    <th class="right">{t!(i18n, advisories.stats.col_advisories)}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, advisories.stats.col_ecosystem))}</th>
+                                    <th class="right">{tr(i18n, |l| td_string!(l, advisories.stats.col_advisories))}</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -71,24 +71,24 @@ pub fn AdvisorySettingsPage() -> impl IntoView {
                     </div>
                 </section>
                 <section class="card">
-                    <h2>{t!(i18n, advisories.imports.title)}</h2>
+                    <h2>{tr(i18n, |l| td_string!(l, advisories.imports.title))}</h2>
                     <div class="table-wrap">
                         <table class="table" data-testid="advisory-imports">
                             <thead>
                                 <tr>
-                                    <th>{t!(i18n, advisories.imports.col_when)}</th>
-                                    <th>{t!(i18n, advisories.imports.col_file)}</th>
-                                    <th>{t!(i18n, advisories.imports.col_by)}</th>
-                                    <th>{t!(i18n, advisories.imports.col_new)}</th>
-                                    <th>{t!(i18n, advisories.imports.col_updated)}</th>
-                                    <th>{t!(i18n, advisories.imports.col_problems)}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, advisories.imports.col_when))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, advisories.imports.col_file))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, advisories.imports.col_by))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, advisories.imports.col_new))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, advisories.imports.col_updated))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, advisories.imports.col_problems))}</th>
                                 </tr>
                             </thead>
                             <tbody>
                                 {rows_or_empty(o.imports, 6, td_string!(locale, advisories.imports.empty), move |i| {
                                     let problems = match (&i.error, i.skipped_count) {
                                         (Some(error), _) => view! { <span class="error-text">{error.clone()}</span> }.into_any(),
-                                        (None, 0) => view! { <span>{t!(i18n, advisories.imports.none)}</span> }.into_any(),
+                                        (None, 0) => view! { <span>{tr(i18n, |l| td_string!(l, advisories.imports.none))}</span> }.into_any(),
                                         (None, n) => view! {
                                             <details>
                                                 <summary class="error-text">{t!(i18n, advisories.imports.skipped, count = n)}</summary>
@@ -101,7 +101,7 @@ pub fn AdvisorySettingsPage() -> impl IntoView {
                                     view! {
                                         <tr>
                                             <td class="nowrap">{date_time(Some(i.at))}</td>
-                                            <td class="mono">{i.source_name}{i.feed.then_some(t!(i18n, advisories.imports.shared_feed))}</td>
+                                            <td class="mono">{i.source_name}{i.feed.then_some(tr(i18n, |l| td_string!(l, advisories.imports.shared_feed)))}</td>
                                             <td>{i.actor}</td>
                                             <td>{i.imported}</td>
                                             <td>{i.updated}</td>

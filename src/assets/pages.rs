@@ -15,7 +15,7 @@ use crate::components::loaded::{refresh_while, Loaded};
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::toast_outcome;
-use crate::locale::{t, td_string, use_i18n, Locale};
+use crate::locale::{Locale, t, td_string, tr, use_i18n};
 
 /// The reader's language where no `i18n` can be captured (a `fn` pointer): English without one.
 fn reader_locale() -> Locale {
@@ -49,11 +49,11 @@ pub fn AssetListPage() -> impl IntoView {
     view! {
         <div class="page-header">
             <div>
-                <h1>{t!(i18n, assets.list.title)}</h1>
-                <p class="subtitle">{t!(i18n, assets.list.subtitle)}</p>
+                <h1>{tr(i18n, |l| td_string!(l, assets.list.title))}</h1>
+                <p class="subtitle">{tr(i18n, |l| td_string!(l, assets.list.subtitle))}</p>
             </div>
             <div class="page-actions">
-                <a class="btn btn-primary" href="/assets/add-host">{t!(i18n, assets.list.add_host)}</a>
+                <a class="btn btn-primary" href="/assets/add-host">{tr(i18n, |l| td_string!(l, assets.list.add_host))}</a>
             </div>
         </div>
         <Loaded
@@ -82,9 +82,9 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
     };
     view! {
         <div class="split">
-            <nav class="group-list" aria-label=move || td_string!(i18n.get_locale(), assets.list.groups_label)>
+            <nav class="group-list" aria-label=tr(i18n, |l| td_string!(l, assets.list.groups_label))>
                 <a href=assets_href(&search, None, 1) aria-current=current(None)>
-                    {t!(i18n, assets.list.all_assets)} <span class="count">{page.all_count}</span>
+                    {tr(i18n, |l| td_string!(l, assets.list.all_assets))} <span class="count">{page.all_count}</span>
                 </a>
                 {page
                     .groups
@@ -99,7 +99,7 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                     })
                     .collect_view()}
                 <a href=assets_href(&search, Some(0), 1) aria-current=current(Some(0))>
-                    {t!(i18n, assets.list.ungrouped)} <span class="count">{page.ungrouped_count}</span>
+                    {tr(i18n, |l| td_string!(l, assets.list.ungrouped))} <span class="count">{page.ungrouped_count}</span>
                 </a>
             </nav>
             <div>
@@ -109,24 +109,24 @@ fn AssetTable(page: AssetPage, query: AssetQuery) -> impl IntoView {
                         type="search"
                         name="q"
                         value=search.clone()
-                        placeholder=move || td_string!(i18n.get_locale(), assets.list.search_placeholder)
-                        aria-label=move || td_string!(i18n.get_locale(), assets.list.search_label)
+                        placeholder=tr(i18n, |l| td_string!(l, assets.list.search_placeholder))
+                        aria-label=tr(i18n, |l| td_string!(l, assets.list.search_label))
                     />
-                    <button class="btn" type="submit">{t!(i18n, assets.list.search)}</button>
+                    <button class="btn" type="submit">{tr(i18n, |l| td_string!(l, assets.list.search))}</button>
                 </form>
                 <div class="table-wrap">
                     <table class="table dense" data-testid="asset-table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, assets.list.col_asset)}</th>
-                                <th>{t!(i18n, assets.list.col_ips)}</th>
-                                <th>{t!(i18n, assets.list.col_os_region)}</th>
-                                <th>{t!(i18n, assets.list.col_group)}</th>
-                                <th>{t!(i18n, assets.list.col_agent)}</th>
-                                <th class="right">{t!(i18n, assets.list.col_vulns)}</th>
-                                <th class="right">{t!(i18n, assets.list.col_alerts)}</th>
-                                <th class="right">{t!(i18n, assets.list.col_baseline)}</th>
-                                <th>{t!(i18n, assets.list.col_last_seen)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.list.col_asset))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.list.col_ips))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.list.col_os_region))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.list.col_group))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.list.col_agent))}</th>
+                                <th class="right">{tr(i18n, |l| td_string!(l, assets.list.col_vulns))}</th>
+                                <th class="right">{tr(i18n, |l| td_string!(l, assets.list.col_alerts))}</th>
+                                <th class="right">{tr(i18n, |l| td_string!(l, assets.list.col_baseline))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.list.col_last_seen))}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -223,11 +223,11 @@ fn AgentCard(agent: Option<AgentView>) -> impl IntoView {
     let Some(agent) = agent else {
         return view! {
             <section class="card" data-testid="agent-card">
-                <h2>{t!(i18n, assets.agent.title)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, assets.agent.title))}</h2>
                 <p class="muted">
-                    {t!(i18n, assets.agent.none_before)}
-                    <a href="/assets/add-host">{t!(i18n, assets.agent.none_link)}</a>
-                    {t!(i18n, assets.agent.none_after)}
+                    {tr(i18n, |l| td_string!(l, assets.agent.none_before))}
+                    <a href="/assets/add-host">{tr(i18n, |l| td_string!(l, assets.agent.none_link))}</a>
+                    {tr(i18n, |l| td_string!(l, assets.agent.none_after))}
                 </p>
             </section>
         }
@@ -235,32 +235,32 @@ fn AgentCard(agent: Option<AgentView>) -> impl IntoView {
     };
     view! {
         <section class="card" data-testid="agent-card">
-            <h2>{t!(i18n, assets.agent.title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, assets.agent.title))}</h2>
             <dl class="details">
-                <dt>{t!(i18n, assets.agent.version)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.agent.version))}</dt>
                 <dd>{agent.version}</dd>
-                <dt>{t!(i18n, assets.agent.last_heartbeat)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.agent.last_heartbeat))}</dt>
                 <dd>{date_time(Some(agent.last_heartbeat_at))}</dd>
-                <dt>{t!(i18n, assets.agent.enrolled)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.agent.enrolled))}</dt>
                 <dd>{date_time(Some(agent.enrolled_at))}</dd>
-                <dt>{t!(i18n, assets.agent.kernel)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.agent.kernel))}</dt>
                 <dd class="mono">{agent.kernel}</dd>
-                <dt>{t!(i18n, assets.agent.packages)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.agent.packages))}</dt>
                 <dd data-testid="package-count">
                     {match (agent.package_count, agent.package_manager) {
                         (Some(n), Some(pm)) => {
                             let collected = date_time(agent.inventory_at);
                             t!(i18n, assets.agent.package_count, count = n, manager = pm.clone(), time = collected.clone()).into_any()
                         }
-                        _ => t!(i18n, assets.agent.no_inventory).into_any(),
+                        _ => tr(i18n, |l| td_string!(l, assets.agent.no_inventory)).into_any(),
                     }}
                 </dd>
-                <dt>{t!(i18n, assets.agent.fixes)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.agent.fixes))}</dt>
                 <dd>
                     {if agent.allow_fix {
-                        t!(i18n, assets.agent.fix_allowed).into_any()
+                        tr(i18n, |l| td_string!(l, assets.agent.fix_allowed)).into_any()
                     } else {
-                        t!(i18n, assets.agent.simulation_only).into_any()
+                        tr(i18n, |l| td_string!(l, assets.agent.simulation_only)).into_any()
                     }}
                 </dd>
             </dl>
@@ -275,18 +275,18 @@ fn JobTable(jobs: Vec<FixJobView>) -> impl IntoView {
     let locale = i18n.get_locale_untracked();
     view! {
         <section class="card">
-            <h2>{t!(i18n, assets.jobs.title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, assets.jobs.title))}</h2>
             <div class="table-wrap">
                 <table class="table" data-testid="job-table">
                     <thead>
                         <tr>
-                            <th>{t!(i18n, assets.jobs.col_job)}</th>
-                            <th>{t!(i18n, assets.jobs.col_packages)}</th>
-                            <th>{t!(i18n, assets.jobs.col_mode)}</th>
-                            <th>{t!(i18n, assets.jobs.col_status)}</th>
-                            <th>{t!(i18n, assets.jobs.col_requested)}</th>
-                            <th>{t!(i18n, assets.jobs.col_finished)}</th>
-                            <th>{t!(i18n, assets.jobs.col_result)}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.jobs.col_job))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.jobs.col_packages))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.jobs.col_mode))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.jobs.col_status))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.jobs.col_requested))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.jobs.col_finished))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.jobs.col_result))}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -299,7 +299,7 @@ fn JobTable(jobs: Vec<FixJobView>) -> impl IntoView {
                             let count = changes.len();
                             let summary = match (&j.error, j.status) {
                                 (Some(error), _) => error.clone().into_any(),
-                                (None, FixJobStatus::Simulated | FixJobStatus::Succeeded) if changes.is_empty() => t!(i18n, assets.jobs.no_change).into_any(),
+                                (None, FixJobStatus::Simulated | FixJobStatus::Succeeded) if changes.is_empty() => tr(i18n, |l| td_string!(l, assets.jobs.no_change)).into_any(),
                                 (None, FixJobStatus::Simulated) => t!(i18n, assets.jobs.would_upgrade, count = count).into_any(),
                                 (None, FixJobStatus::Succeeded) => t!(i18n, assets.jobs.upgraded, count = count).into_any(),
                                 _ => String::new().into_any(),
@@ -311,7 +311,7 @@ fn JobTable(jobs: Vec<FixJobView>) -> impl IntoView {
                                 <tr data-job=j.id.to_string()>
                                     <td class="mono">{format!("#{}", j.id)}</td>
                                     <td class="mono">{j.packages.join(" ")}</td>
-                                    <td>{if simulate { t!(i18n, assets.jobs.simulate).into_any() } else { t!(i18n, assets.jobs.fix).into_any() }}</td>
+                                    <td>{if simulate { tr(i18n, |l| td_string!(l, assets.jobs.simulate)).into_any() } else { tr(i18n, |l| td_string!(l, assets.jobs.fix)).into_any() }}</td>
                                     <td><span class=format!("pill status-{}", j.status.as_str()) data-testid="job-status">{move || status.label_in(i18n.get_locale())}</span></td>
                                     <td class="nowrap">{date_time(Some(j.created_at))}<div class="muted">{j.requested_by}</div></td>
                                     <td class="nowrap">{date_time(j.finished_at)}</td>
@@ -353,24 +353,24 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
                 <p class="subtitle mono">{a.instance_id.clone()}</p>
             </div>
             <div class="page-actions">
-                <a class="btn" href="/assets">{t!(i18n, assets.detail.all_assets)}</a>
+                <a class="btn" href="/assets">{tr(i18n, |l| td_string!(l, assets.detail.all_assets))}</a>
             </div>
         </div>
         <section class="card">
             <dl class="details">
-                <dt>{t!(i18n, assets.detail.ips)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.detail.ips))}</dt>
                 <dd class="mono">{a.ips.join(", ")}</dd>
-                <dt>{t!(i18n, assets.detail.os)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.detail.os))}</dt>
                 <dd>{a.os.clone()}</dd>
-                <dt>{t!(i18n, assets.detail.region)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.detail.region))}</dt>
                 <dd>{a.region.clone()}</dd>
-                <dt>{t!(i18n, assets.detail.group)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.detail.group))}</dt>
                 <dd>{a.group.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>{t!(i18n, assets.detail.agent)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.detail.agent))}</dt>
                 <dd>
                     <span class=format!("pill status-{}", a.agent_status.as_str())>{move || agent_status.label_in(i18n.get_locale())}</span>
                 </dd>
-                <dt>{t!(i18n, assets.detail.last_seen)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, assets.detail.last_seen))}</dt>
                 <dd>{date_time(a.last_seen_at)}</dd>
             </dl>
         </section>
@@ -392,16 +392,16 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
                 <table class="table" data-testid="finding-table">
                     <thead>
                         <tr>
-                            <th>{t!(i18n, assets.detail.col_advisory)}</th>
-                            <th>{t!(i18n, assets.detail.col_title)}</th>
-                            <th>{t!(i18n, assets.detail.col_severity)}</th>
-                            <th>{t!(i18n, assets.detail.col_category)}</th>
-                            <th>{t!(i18n, assets.detail.col_package)}</th>
-                            <th>{t!(i18n, assets.detail.col_installed)}</th>
-                            <th>{t!(i18n, assets.detail.col_fixed_in)}</th>
-                            <th>{t!(i18n, assets.detail.col_fix)}</th>
-                            <th>{t!(i18n, assets.detail.col_status)}</th>
-                            <th>{t!(i18n, assets.detail.col_first_seen)}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_advisory))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_title))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_severity))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_category))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_package))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_installed))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_fixed_in))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_fix))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_status))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, assets.detail.col_first_seen))}</th>
                             <th></th>
                         </tr>
                     </thead>
@@ -445,15 +445,15 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
         {has_agent.then(|| view! { <JobTable jobs=detail.jobs.clone()/> })}
         <div class="cards">
             <section class="card">
-                <h2>{t!(i18n, assets.detail.alerts)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, assets.detail.alerts))}</h2>
                 <div class="table-wrap">
                     <table class="table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, assets.detail.col_alert)}</th>
-                                <th>{t!(i18n, assets.detail.col_severity)}</th>
-                                <th>{t!(i18n, assets.detail.col_status)}</th>
-                                <th>{t!(i18n, assets.detail.col_when)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.detail.col_alert))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.detail.col_severity))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.detail.col_status))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.detail.col_when))}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -473,14 +473,14 @@ fn AssetDetailBody(detail: AssetDetail, fix: ServerAction<FixFindings>) -> impl 
                 </div>
             </section>
             <section class="card">
-                <h2>{t!(i18n, assets.detail.baseline)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, assets.detail.baseline))}</h2>
                 <div class="table-wrap">
                     <table class="table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, assets.detail.col_check)}</th>
-                                <th>{t!(i18n, assets.detail.col_risk)}</th>
-                                <th>{t!(i18n, assets.detail.col_result)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.detail.col_check))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.detail.col_risk))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.detail.col_result))}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -523,18 +523,18 @@ fn HeldEnrollments() -> impl IntoView {
     toast_outcome(move || reject.value().get(), td_string!(locale, assets.held.rejected), || ());
     view! {
         <section class="card">
-            <h2>{t!(i18n, assets.held.title)}</h2>
-            <p class="muted">{t!(i18n, assets.held.intro)}</p>
+            <h2>{tr(i18n, |l| td_string!(l, assets.held.title))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, assets.held.intro))}</p>
             <Loaded resource=held loading=td_string!(locale, assets.held.loading) render=move |held| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="held-enrollments">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, assets.held.col_host)}</th>
-                                <th>{t!(i18n, assets.held.col_machine_id)}</th>
-                                <th>{t!(i18n, assets.held.col_addresses)}</th>
-                                <th>{t!(i18n, assets.held.col_token)}</th>
-                                <th>{t!(i18n, assets.held.col_asked)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.held.col_host))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.held.col_machine_id))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.held.col_addresses))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.held.col_token))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.held.col_asked))}</th>
                                 <th></th>
                             </tr>
                         </thead>
@@ -552,11 +552,11 @@ fn HeldEnrollments() -> impl IntoView {
                                         <td class="right row-actions">
                                             <ActionForm action=approve>
                                                 <input type="hidden" name="id" value=approve_id/>
-                                                <button class="btn btn-sm btn-primary" type="submit">{t!(i18n, assets.held.approve)}</button>
+                                                <button class="btn btn-sm btn-primary" type="submit">{tr(i18n, |l| td_string!(l, assets.held.approve))}</button>
                                             </ActionForm>
                                             <ActionForm action=reject>
                                                 <input type="hidden" name="id" value=reject_id/>
-                                                <button class="btn btn-sm btn-danger" type="submit">{t!(i18n, assets.held.reject)}</button>
+                                                <button class="btn btn-sm btn-danger" type="submit">{tr(i18n, |l| td_string!(l, assets.held.reject))}</button>
                                             </ActionForm>
                                         </td>
                                     </tr>
@@ -590,11 +590,11 @@ pub fn AddHostPage() -> impl IntoView {
     view! {
         <div class="page-header">
             <div>
-                <h1>{t!(i18n, assets.add_host.title)}</h1>
-                <p class="subtitle">{t!(i18n, assets.add_host.subtitle)}</p>
+                <h1>{tr(i18n, |l| td_string!(l, assets.add_host.title))}</h1>
+                <p class="subtitle">{tr(i18n, |l| td_string!(l, assets.add_host.subtitle))}</p>
             </div>
             <div class="page-actions">
-                <a class="btn" href="/assets">{t!(i18n, assets.add_host.all_assets)}</a>
+                <a class="btn" href="/assets">{tr(i18n, |l| td_string!(l, assets.add_host.all_assets))}</a>
             </div>
         </div>
         <ConfirmDialog
@@ -614,8 +614,8 @@ pub fn AddHostPage() -> impl IntoView {
             })
         />
         <section class="card">
-            <h2>{t!(i18n, assets.add_host.step1)}</h2>
-            <p class="muted">{t!(i18n, assets.add_host.step1_intro)}</p>
+            <h2>{tr(i18n, |l| td_string!(l, assets.add_host.step1))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, assets.add_host.step1_intro))}</p>
             <ActionForm action=create attr:class="inline-form" attr:novalidate=true>
                 <Field label=td_string!(locale, assets.add_host.token_name) name="name" error=errors.message("name")>
                     <input
@@ -623,7 +623,7 @@ pub fn AddHostPage() -> impl IntoView {
                         name="input[name]"
                         type="text"
                         maxlength="64"
-                        placeholder=move || td_string!(i18n.get_locale(), assets.add_host.token_name_placeholder)
+                        placeholder=tr(i18n, |l| td_string!(l, assets.add_host.token_name_placeholder))
                     />
                 </Field>
                 <Field label=td_string!(locale, assets.add_host.group) name="group" error=errors.message("group")>
@@ -632,7 +632,7 @@ pub fn AddHostPage() -> impl IntoView {
                 <Field label=td_string!(locale, assets.add_host.expires) name="expires_in_days" error=errors.message("expires_in_days")>
                     <input id="expires_in_days" name="input[expires_in_days]" type="text" inputmode="numeric" size="6"/>
                 </Field>
-                <button class="btn btn-primary" type="submit">{t!(i18n, assets.add_host.create)}</button>
+                <button class="btn btn-primary" type="submit">{tr(i18n, |l| td_string!(l, assets.add_host.create))}</button>
             </ActionForm>
             <FormError message=form_error/>
             {move || create.value().get().and_then(|r| r.ok()).map(|new| view! {
@@ -643,20 +643,20 @@ pub fn AddHostPage() -> impl IntoView {
             })}
         </section>
         <section class="card">
-            <h2>{t!(i18n, assets.add_host.tokens)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, assets.add_host.tokens))}</h2>
             <Loaded resource=tokens loading=td_string!(locale, assets.add_host.loading) render=move |tokens| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="enrollment-tokens">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, assets.add_host.col_name)}</th>
-                                <th>{t!(i18n, assets.add_host.col_token)}</th>
-                                <th>{t!(i18n, assets.add_host.col_group)}</th>
-                                <th>{t!(i18n, assets.add_host.col_created)}</th>
-                                <th>{t!(i18n, assets.add_host.col_expires)}</th>
-                                <th>{t!(i18n, assets.add_host.col_hosts)}</th>
-                                <th>{t!(i18n, assets.add_host.col_last_used)}</th>
-                                <th>{t!(i18n, assets.add_host.col_status)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.add_host.col_name))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.add_host.col_token))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.add_host.col_group))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.add_host.col_created))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.add_host.col_expires))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.add_host.col_hosts))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.add_host.col_last_used))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, assets.add_host.col_status))}</th>
                                 <th></th>
                             </tr>
                         </thead>
@@ -673,14 +673,14 @@ pub fn AddHostPage() -> impl IntoView {
                                         <td>
                                             {match t.expires_at {
                                                 Some(e) => date_time(Some(e)).into_any(),
-                                                None => t!(i18n, assets.add_host.never).into_any(),
+                                                None => tr(i18n, |l| td_string!(l, assets.add_host.never)).into_any(),
                                             }}
                                         </td>
                                         <td>{t.use_count}</td>
                                         <td>{date_time(t.last_used_at)}</td>
                                         <td>
                                             {if active {
-                                                t!(i18n, assets.add_host.active).into_any()
+                                                tr(i18n, |l| td_string!(l, assets.add_host.active)).into_any()
                                             } else {
                                                 let revoked = date_time(t.revoked_at);
                                                 t!(i18n, assets.add_host.revoked_at, time = revoked.clone()).into_any()

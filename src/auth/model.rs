@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::editions::{Edition, Feature, Service};
 use crate::error::{AppError, FieldErrors};
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::{SetLanguage, SignIn};
 use crate::error::AppError;
-use crate::locale::{self, t, td_string, use_i18n};
+use crate::locale::{self, td_string, tr, use_i18n};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -29,15 +29,15 @@ pub fn SignInPage() -> impl IntoView {
                     </div>
                     <LanguageSelect/>
                 </div>
-                <h1>{t!(i18n, common.sign_in.title)}</h1>
+                <h1>{tr(i18n, |l| td_string!(l, common.sign_in.title))}</h1>
                 <ActionForm action=action attr:class="form">
                     <input type="hidden" name="next" value=next/>
                     <div class="field">
-                        <label for="email">{t!(i18n, common.sign_in.email)}</label>
+                        <label for="email">{tr(i18n, |l| td_string!(l, common.sign_in.email))}</label>
                         <input id="email" name="email" type="email" autocomplete="username" required/>
                     </div>
                     <div class="field">
-                        <label for="password">{t!(i18n, common.sign_in.password)}</label>
+                        <label for="password">{tr(i18n, |l| td_string!(l, common.sign_in.password))}</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required/>
                     </div>
                     {move || error().map(|e| view! { <div class="form-error" role="alert" data-testid="sign-in-error">{e}</div> })}
@@ -75,7 +75,7 @@ pub fn LanguageSelect(#[prop(optional)] stored: bool) -> impl IntoView {
         <select
             class="language-select"
             data-testid="language"
-            aria-label=move || td_string!(i18n.get_locale(), common.language.label)
+            aria-label=tr(i18n, |l| td_string!(l, common.language.label))
             on:change=on_change
         >
             {locale::all()

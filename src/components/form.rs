@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::toast::use_toaster;
 use crate::error::{AppError, FieldErrors};
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 
 /// Field errors of a form, filled by browser-side `validate()` and by the server's answer.
 #[derive(Clone, Copy)]

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::locale::{t, use_i18n};
+use crate::locale::{td_string, tr, use_i18n};
 
 /// The item a destructive action is asking about (its id and the name shown in the question);
 /// the dialog is open exactly while it holds one.
@@ -53,7 +53,7 @@ pub fn ConfirmDialog(
                         <p>{move || asking.with(|a| a.as_ref().map(|(_, name)| question(name)).unwrap_or_default())}</p>
                     </div>
                     <div class="modal-footer">
-                        <button class="btn" type="button" on:click=move |_| close()>{t!(i18n, assets.ui.cancel)}</button>
+                        <button class="btn" type="button" on:click=move |_| close()>{tr(i18n, |l| td_string!(l, assets.ui.cancel))}</button>
                         <button
                             class="btn btn-danger"
                             type="button"

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::format::thousands;
-use crate::locale::{fill, t, td_string, use_i18n};
+use crate::locale::{fill, td_string, tr, use_i18n};
 
 /// "Page 2 of 7" with previous/next links; `href(page)` builds each link so filters stay in the URL.
 /// `capped`: the count stopped at `total` and more rows match ("1,000+ in all").
@@ -15,11 +15,11 @@ pub fn Pagination(page: i64, page_count: i64, total: i64, href: impl Fn(i64) -> 
     let next = (page < page_count).then(|| href(page + 1));
     let i18n = use_i18n();
     view! {
-        <nav class="pagination" aria-label=move || td_string!(i18n.get_locale(), assets.ui.pagination)>
+        <nav class="pagination" aria-label=tr(i18n, |l| td_string!(l, assets.ui.pagination))>
             <span class="muted">{move || fill(td_string!(i18n.get_locale(), assets.ui.in_all), &[("total", &total)])}</span>
             {match previous {
-                Some(link) => view! { <a href=link rel="prev">{t!(i18n, assets.ui.previous)}</a> }.into_any(),
-                None => view! { <span class="disabled">{t!(i18n, assets.ui.previous)}</span> }.into_any(),
+                Some(link) => view! { <a href=link rel="prev">{tr(i18n, |l| td_string!(l, assets.ui.previous))}</a> }.into_any(),
+                None => view! { <span class="disabled">{tr(i18n, |l| td_string!(l, assets.ui.previous))}</span> }.into_any(),
             }}
             <span class="current">
                 {move || {
@@ -28,8 +28,8 @@ pub fn Pagination(page: i64, page_count: i64, total: i64, href: impl Fn(i64) -> 
                 }}
             </span>
             {match next {
-                Some(link) => view! { <a href=link rel="next">{t!(i18n, assets.ui.next)}</a> }.into_any(),
-                None => view! { <span class="disabled">{t!(i18n, assets.ui.next)}</span> }.into_any(),
+                Some(link) => view! { <a href=link rel="next">{tr(i18n, |l| td_string!(l, assets.ui.next))}</a> }.into_any(),
+                None => view! { <span class="disabled">{tr(i18n, |l| td_string!(l, assets.ui.next))}</span> }.into_any(),
             }}
         </nav>
     }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::locale::{t, td_string, use_i18n, Label};
+use crate::locale::{Label, td_string, tr, use_i18n};
 
 /// One link per `(href, label)`, each label in the reader's language; `current` is the href of
 /// the page shown.
@@ -47,7 +47,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="page-header">
-            <h1>{t!(i18n, common.nav.settings)}</h1>
+            <h1>{tr(i18n, |l| td_string!(l, common.nav.settings))}</h1>
         </div>
         <PageTabs tabs=SETTINGS_TABS current/>
     }

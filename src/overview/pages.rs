@@ -7,7 +7,7 @@ use super::model::Overview;
 use super::score::{ScoreBand, SEVERITY_ORDER};
 use crate::components::chart::{Bars, LineChart};
 use crate::components::loaded::Loaded;
-use crate::locale::{t, td_string, use_i18n, Label};
+use crate::locale::{Label, t, td_string, tr, use_i18n};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -16,8 +16,8 @@ pub fn OverviewPage() -> impl IntoView {
     view! {
         <div class="page-header">
             <div>
-                <h1>{t!(i18n, overview.title)}</h1>
-                <p class="subtitle">{t!(i18n, overview.subtitle)}</p>
+                <h1>{tr(i18n, |l| td_string!(l, overview.title))}</h1>
+                <p class="subtitle">{tr(i18n, |l| td_string!(l, overview.subtitle))}</p>
             </div>
         </div>
         <Loaded resource=overview loading=td_string!(i18n.get_locale_untracked(), overview.loading) render=|o| view! { <OverviewBody overview=o/> }/>
@@ -45,7 +45,7 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
     view! {
         <div class="cards">
             <section class="card" data-testid="score-card">
-                <h2>{t!(i18n, overview.score)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, overview.score))}</h2>
                 <div class=format!("score-ring {}", band.class())>
                     <span class="score-value" data-testid="score">{overview.score}</span>
                 </div>
@@ -58,44 +58,44 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
                 </p>
             </section>
             <section class="card">
-                <h2>{t!(i18n, overview.assets)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, overview.assets))}</h2>
                 <div class="stat">
                     <div class="stat-value">{overview.assets_total}</div>
                     <div class="stat-label">{t!(i18n, overview.agents_online, count = overview.assets_online)}</div>
                 </div>
             </section>
             <section class="card">
-                <h2>{t!(i18n, overview.open_risks)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, overview.open_risks))}</h2>
                 <div class="stat">
                     <div class="stat-value" data-testid="open-risks">
                         {risks.alerts.total() + risks.vulnerabilities.total() + risks.baseline.total()}
                     </div>
-                    <div class="stat-label">{t!(i18n, overview.open_risks_caption)}</div>
+                    <div class="stat-label">{tr(i18n, |l| td_string!(l, overview.open_risks_caption))}</div>
                 </div>
             </section>
             <section class="card">
-                <h2>{t!(i18n, overview.attacks_blocked)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, overview.attacks_blocked))}</h2>
                 <div class="stat">
                     <div class="stat-value">{overview.attacks_last_7_days}</div>
-                    <div class="stat-label">{t!(i18n, overview.last_7_days)}</div>
+                    <div class="stat-label">{tr(i18n, |l| td_string!(l, overview.last_7_days))}</div>
                 </div>
             </section>
         </div>
         <section class="card">
-            <h2>{t!(i18n, overview.trend)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, overview.trend))}</h2>
             {if history.is_empty() {
-                view! { <p class="muted">{t!(i18n, overview.trend_empty)}</p> }.into_any()
+                view! { <p class="muted">{tr(i18n, |l| td_string!(l, overview.trend_empty))}</p> }.into_any()
             } else {
                 view! { <LineChart points=history max=100 title=td_string!(locale, overview.trend_title)/> }.into_any()
             }}
         </section>
         <section class="card">
-                <h2>{t!(i18n, overview.risks_by_kind)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, overview.risks_by_kind))}</h2>
                 <div class="table-wrap">
                     <table class="table" data-testid="risk-table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, overview.risk)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, overview.risk))}</th>
                                 {SEVERITY_ORDER
                                     .iter()
                                     .map(|s| {
@@ -103,7 +103,7 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
                                         view! { <th class="right">{move || s.label_in(i18n.get_locale())}</th> }
                                     })
                                     .collect_view()}
-                                <th class="right">{t!(i18n, overview.total)}</th>
+                                <th class="right">{tr(i18n, |l| td_string!(l, overview.total))}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -130,13 +130,13 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
         </section>
         <div class="cards cards-2">
             <section class="card">
-                <h2>{t!(i18n, overview.by_category)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, overview.by_category))}</h2>
                 <Bars rows=categories/>
             </section>
             <section class="card">
-                <h2>{t!(i18n, overview.attacks_by_type)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, overview.attacks_by_type))}</h2>
                 {if attacks.is_empty() {
-                    view! { <p class="muted">{t!(i18n, overview.attacks_empty)}</p> }.into_any()
+                    view! { <p class="muted">{tr(i18n, |l| td_string!(l, overview.attacks_empty))}</p> }.into_any()
                 } else {
                     view! { <Bars rows=attacks/> }.into_any()
                 }}

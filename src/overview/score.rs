@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assets::model::Severity;
 use crate::error::{AppError, FieldErrors};
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 
 pub const MIN_SCORE: i64 = 10;
 pub const ALERT_CAP: i64 = 60;

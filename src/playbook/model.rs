@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assets::model::{Category, Severity};
 use crate::error::FieldErrors;
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 
 /// A policy template of the Policy Center.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -20,7 +20,7 @@ use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::error::AppError;
-use crate::locale::{fill, Label, Locale, t, td_string, use_i18n};
+use crate::locale::{fill, Label, Locale, t, td_string, tr, use_i18n};
 
 #[component]
 fn PlaybookHeader(current: &'static str, title: Label) -> impl IntoView {
@@ -29,7 +29,7 @@ fn PlaybookHeader(current: &'static str, title: Label) -> impl IntoView {
         <div class="page-header">
             <div>
                 <h1>{move || title(i18n.get_locale())}</h1>
-                <p class="subtitle">{t!(i18n, playbook.subtitle)}</p>
+                <p class="subtitle">{tr(i18n, |l| td_string!(l, playbook.subtitle))}</p>
             </div>
         </div>
         <PageTabs tabs=PLAYBOOK_TABS current/>
@@ -96,10 +96,10 @@ pub fn PolicyCenterPage() -> impl IntoView {
                 <div class="table-wrap">
                     <table class="table" data-testid="policy-templates">
                         <thead><tr>
-                            <th>{t!(i18n, playbook.columns.policy_name)}</th>
-                            <th>{t!(i18n, playbook.columns.policy_type)}</th>
-                            <th>{t!(i18n, playbook.columns.mode)}</th>
-                            <th>{t!(i18n, playbook.columns.updated)}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.columns.policy_name))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.columns.policy_type))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.columns.mode))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.columns.updated))}</th>
                             <th></th>
                         </tr></thead>
                         <tbody>
@@ -121,7 +121,7 @@ pub fn PolicyCenterPage() -> impl IntoView {
                                                 view! {
                                                     <button class="btn btn-sm" type="button" disabled=move || clone.pending().get()
                                                         on:click=move |_| { clone.dispatch(ClonePolicy { template: key.clone() }); }>
-                                                        {t!(i18n, playbook.center.clone)}
+                                                        {tr(i18n, |l| td_string!(l, playbook.center.clone))}
                                                     </button>
                                                 }
                                             })}
@@ -160,10 +160,10 @@ pub fn MyPolicyPage() -> impl IntoView {
                 <div class="table-wrap">
                     <table class="table" data-testid="my-policies">
                         <thead><tr>
-                            <th>{t!(i18n, playbook.columns.policy_name)}</th>
-                            <th>{t!(i18n, playbook.columns.policy_type)}</th>
-                            <th>{t!(i18n, playbook.columns.mode)}</th>
-                            <th>{t!(i18n, playbook.columns.updated)}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.columns.policy_name))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.columns.policy_type))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.columns.mode))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.columns.updated))}</th>
                             <th></th>
                         </tr></thead>
                         <tbody>
@@ -182,7 +182,7 @@ pub fn MyPolicyPage() -> impl IntoView {
                                         <td class="nowrap">{date_time(Some(p.created_at))}<div class="muted">{date_time(Some(p.updated_at))}</div></td>
                                         <td class="right row-actions">
                                             {move || admin.get().then(|| view! {
-                                                <a class="btn btn-sm btn-primary" href=create.clone()>{t!(i18n, playbook.policies.create)}</a>
+                                                <a class="btn btn-sm btn-primary" href=create.clone()>{tr(i18n, |l| td_string!(l, playbook.policies.create))}</a>
                                                 <AskButton asking item=asked.clone() label=td_string!(locale, playbook.policies.delete)/>
                                             })}
                                         </td>
@@ -285,7 +285,7 @@ pub fn CreateTaskPage() -> impl IntoView {
         <FeatureGate feature=Feature::Playbooks>
             <Loaded resource=choices loading=td_string!(locale, playbook.form.loading) render=move |c: TaskChoices| view! {
                 <section class="card">
-                    <h2>{t!(i18n, playbook.form.task)}</h2>
+                    <h2>{tr(i18n, |l| td_string!(l, playbook.form.task))}</h2>
                     <Field label=td_string!(locale, playbook.form.task_name) name="name" error=errors.message("name")>
                         <input id="name" type="text" maxlength="64" bind:value=form.name/>
                     </Field>
@@ -294,15 +294,15 @@ pub fn CreateTaskPage() -> impl IntoView {
                 <VulnerabilityPicker form errors vulnerabilities asset_count=Signal::derive(move || form.assets.with(Vec::len))/>
                 <Notifications form errors chatbots=c.chatbots.clone() add_bot/>
                 <section class="card">
-                    <h2>{t!(i18n, playbook.form.execution)}</h2>
-                    <div class="field" role="radiogroup" aria-label=move || td_string!(i18n.get_locale(), playbook.form.execution_time)>
+                    <h2>{tr(i18n, |l| td_string!(l, playbook.form.execution))}</h2>
+                    <div class="field" role="radiogroup" aria-label=tr(i18n, |l| td_string!(l, playbook.form.execution_time))>
                         <label class="check">
                             <input type="radio" name="execution" prop:checked=move || !form.custom_time.get() on:change=move |_| form.custom_time.set(false)/>
-                            {t!(i18n, playbook.form.execute)}
+                            {tr(i18n, |l| td_string!(l, playbook.form.execute))}
                         </label>
                         <label class="check">
                             <input type="radio" name="execution" prop:checked=move || form.custom_time.get() on:change=move |_| form.custom_time.set(true)/>
-                            {t!(i18n, playbook.form.custom_time)}
+                            {tr(i18n, |l| td_string!(l, playbook.form.custom_time))}
                         </label>
                     </div>
                     <Show when=move || form.custom_time.get()>
@@ -321,13 +321,13 @@ pub fn CreateTaskPage() -> impl IntoView {
                     </div>
                     <label class="check">
                         <input type="checkbox" bind:checked=form.dry_run/>
-                        {t!(i18n, playbook.form.dry_run)}
+                        {tr(i18n, |l| td_string!(l, playbook.form.dry_run))}
                     </label>
                 </section>
                 <div class="form-actions">
                     <FormError message=form_error/>
-                    <a class="btn" href="/playbook/my-policy">{t!(i18n, playbook.form.cancel)}</a>
-                    <button class="btn btn-primary" type="button" disabled=move || create.pending().get() on:click=submit>{t!(i18n, playbook.form.create)}</button>
+                    <a class="btn" href="/playbook/my-policy">{tr(i18n, |l| td_string!(l, playbook.form.cancel))}</a>
+                    <button class="btn btn-primary" type="button" disabled=move || create.pending().get() on:click=submit>{tr(i18n, |l| td_string!(l, playbook.form.create))}</button>
                 </div>
             }/>
         </FeatureGate>
@@ -350,12 +350,12 @@ fn AssetPicker(form: TaskForm, errors: FormErrors, groups: Vec<TaskGroup>, asset
     let i18n = use_i18n();
     view! {
         <section class="card">
-            <h2>{t!(i18n, playbook.form.asset_list)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, playbook.form.asset_list))}</h2>
             {move || errors.message("assets").get().map(|m| view! { <div class="field-error" role="alert" data-field="assets">{m}</div> })}
             <div class="picker">
                 <div class="picker-column">
-                    <h3>{t!(i18n, playbook.form.asset_groups)}</h3>
-                    <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), playbook.form.asset_groups)>
+                    <h3>{tr(i18n, |l| td_string!(l, playbook.form.asset_groups))}</h3>
+                    <div class="pick-list" role="group" aria-label=tr(i18n, |l| td_string!(l, playbook.form.asset_groups))>
                         {groups.into_iter().map(|g| {
                             let members = group_members(g.id);
                             let members_check = members.clone();
@@ -380,14 +380,14 @@ fn AssetPicker(form: TaskForm, errors: FormErrors, groups: Vec<TaskGroup>, asset
                             }
                         }).collect_view()}
                     </div>
-                    <h3>{t!(i18n, playbook.form.assets)}</h3>
+                    <h3>{tr(i18n, |l| td_string!(l, playbook.form.assets))}</h3>
                     <input
                         type="search"
-                        placeholder=move || td_string!(i18n.get_locale(), playbook.form.search)
-                        aria-label=move || td_string!(i18n.get_locale(), playbook.form.search_label)
+                        placeholder=tr(i18n, |l| td_string!(l, playbook.form.search))
+                        aria-label=tr(i18n, |l| td_string!(l, playbook.form.search_label))
                         bind:value=form.search
                     />
-                    <ul class="pick-rows" aria-label=move || td_string!(i18n.get_locale(), playbook.form.matching)>
+                    <ul class="pick-rows" aria-label=tr(i18n, |l| td_string!(l, playbook.form.matching))>
                         {move || matches().into_iter().map(|a| {
                             let id = a.id;
                             view! {
@@ -395,7 +395,7 @@ fn AssetPicker(form: TaskForm, errors: FormErrors, groups: Vec<TaskGroup>, asset
                                     <span>{a.name.clone()}<span class="muted mono">{format!(" {}", a.ips.join(", "))}</span></span>
                                     <button class="btn btn-sm" type="button"
                                         aria-label=fill(td_string!(i18n.get_locale(), playbook.form.add_label), &[("name", &a.name)])
-                                        on:click=move |_| form.assets.update(|s| if !s.contains(&id) { s.push(id) })>{t!(i18n, playbook.form.add)}</button>
+                                        on:click=move |_| form.assets.update(|s| if !s.contains(&id) { s.push(id) })>{tr(i18n, |l| td_string!(l, playbook.form.add))}</button>
                                 </li>
                             }
                         }).collect_view()}
@@ -403,11 +403,11 @@ fn AssetPicker(form: TaskForm, errors: FormErrors, groups: Vec<TaskGroup>, asset
                 </div>
                 <div class="picker-column">
                     <h3>{move || fill(td_string!(i18n.get_locale(), playbook.form.selected_count), &[("count", &form.assets.with(Vec::len).to_string())])}</h3>
-                    <ul class="pick-rows" aria-label=move || td_string!(i18n.get_locale(), playbook.form.selected_assets) data-testid="selected-assets">
+                    <ul class="pick-rows" aria-label=tr(i18n, |l| td_string!(l, playbook.form.selected_assets)) data-testid="selected-assets">
                         {move || {
                             let chosen = selected();
                             if chosen.is_empty() {
-                                return view! { <li class="muted">{t!(i18n, playbook.form.none_selected)}</li> }.into_any();
+                                return view! { <li class="muted">{tr(i18n, |l| td_string!(l, playbook.form.none_selected))}</li> }.into_any();
                             }
                             chosen.into_iter().map(|a| {
                                 let id = a.id;
@@ -416,7 +416,7 @@ fn AssetPicker(form: TaskForm, errors: FormErrors, groups: Vec<TaskGroup>, asset
                                         <span>{a.name.clone()}<span class="muted mono">{format!(" {}", a.ips.join(", "))}</span></span>
                                         <button class="btn btn-sm" type="button"
                                             aria-label=fill(td_string!(i18n.get_locale(), playbook.form.remove_label), &[("name", &a.name)])
-                                            on:click=move |_| form.assets.update(|s| s.retain(|x| *x != id))>{t!(i18n, playbook.form.remove)}</button>
+                                            on:click=move |_| form.assets.update(|s| s.retain(|x| *x != id))>{tr(i18n, |l| td_string!(l, playbook.form.remove))}</button>
                                     </li>
                                 }
                             }).collect_view().into_any()
@@ -443,9 +443,9 @@ fn VulnerabilityPicker(
     let i18n = use_i18n();
     view! {
         <section class="card">
-            <h2>{t!(i18n, playbook.form.vulnerability)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, playbook.form.vulnerability))}</h2>
             {move || errors.message("vulnerabilities").get().map(|m| view! { <div class="field-error" role="alert" data-field="vulnerabilities">{m}</div> })}
-            <nav class="tabs" aria-label=move || td_string!(i18n.get_locale(), playbook.form.categories)>
+            <nav class="tabs" aria-label=tr(i18n, |l| td_string!(l, playbook.form.categories))>
                 {Category::ALL.iter().copied().map(|c| view! {
                     <button type="button" class="tab" aria-current=move || if form.tab.get() == c { "page" } else { "false" }
                         on:click=move |_| form.tab.set(c)>
@@ -455,9 +455,9 @@ fn VulnerabilityPicker(
             </nav>
             <div class="inline-form">
                 <div class="field">
-                    <label for="severity-filter">{t!(i18n, playbook.form.severity)}</label>
+                    <label for="severity-filter">{tr(i18n, |l| td_string!(l, playbook.form.severity))}</label>
                     <select id="severity-filter" on:change=move |ev| form.severity.set(Severity::parse(&event_target_value(&ev)))>
-                        <option value="">{t!(i18n, playbook.form.all)}</option>
+                        <option value="">{tr(i18n, |l| td_string!(l, playbook.form.all))}</option>
                         {Severity::ALL.iter().map(|s| {
                             let s = *s;
                             view! { <option value=s.as_str()>{move || s.label_in(i18n.get_locale())}</option> }
@@ -465,13 +465,13 @@ fn VulnerabilityPicker(
                     </select>
                 </div>
             </div>
-            <Transition fallback=move || view! { <p class="muted">{t!(i18n, playbook.form.loading_vulnerabilities)}</p> }>
+            <Transition fallback=move || view! { <p class="muted">{tr(i18n, |l| td_string!(l, playbook.form.loading_vulnerabilities))}</p> }>
                 <div class="table-wrap">
                     <table class="table" data-testid="task-vulnerabilities">
                         <thead>
                             <tr>
                                 <th>
-                                    <input type="checkbox" aria-label=move || td_string!(i18n.get_locale(), playbook.form.select_all)
+                                    <input type="checkbox" aria-label=tr(i18n, |l| td_string!(l, playbook.form.select_all))
                                         prop:checked=move || { let v = visible(); !v.is_empty() && form.vulnerabilities.with(|s| v.iter().all(|x| s.contains(&x.vulnerability_id))) }
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);
@@ -484,10 +484,10 @@ fn VulnerabilityPicker(
                                             });
                                         }/>
                                 </th>
-                                <th>{t!(i18n, playbook.form.col_vulnerability)}</th>
-                                <th>{t!(i18n, playbook.form.col_severity)}</th>
-                                <th>{t!(i18n, playbook.form.col_package)}</th>
-                                <th>{t!(i18n, playbook.form.col_affected)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, playbook.form.col_vulnerability))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, playbook.form.col_severity))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, playbook.form.col_package))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, playbook.form.col_affected))}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -543,19 +543,19 @@ fn Notifications(form: TaskForm, errors: FormErrors, chatbots: Vec<Chatbot>, add
     });
     view! {
         <section class="card">
-            <h2>{t!(i18n, playbook.form.notification)}</h2>
-            <h3>{t!(i18n, playbook.form.dingtalk_chatbot)}</h3>
+            <h2>{tr(i18n, |l| td_string!(l, playbook.form.notification))}</h2>
+            <h3>{tr(i18n, |l| td_string!(l, playbook.form.dingtalk_chatbot))}</h3>
             {move || errors.message("chatbots").get().map(|m| view! { <div class="field-error" role="alert" data-field="chatbots">{m}</div> })}
-            <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), playbook.form.dingtalk_chatbots)>
+            <div class="pick-list" role="group" aria-label=tr(i18n, |l| td_string!(l, playbook.form.dingtalk_chatbots))>
                 {if chatbots.is_empty() {
-                    view! { <p class="muted">{t!(i18n, playbook.form.no_chatbots)}</p> }.into_any()
+                    view! { <p class="muted">{tr(i18n, |l| td_string!(l, playbook.form.no_chatbots))}</p> }.into_any()
                 } else {
                     chatbots.into_iter().map(|b| view! {
                         <SetCheckbox selected=form.chatbots value=b.id label=chatbot_label(&b, locale)/>
                     }).collect_view().into_any()
                 }}
             </div>
-            <button class="btn btn-sm" type="button" on:click=move |_| open.set(true)>{t!(i18n, playbook.form.add_chatbot)}</button>
+            <button class="btn btn-sm" type="button" on:click=move |_| open.set(true)>{tr(i18n, |l| td_string!(l, playbook.form.add_chatbot))}</button>
             <Field
                 label=td_string!(locale, playbook.form.email)
                 name="emails"
@@ -567,8 +567,8 @@ fn Notifications(form: TaskForm, errors: FormErrors, chatbots: Vec<Chatbot>, add
         </section>
         <Show when=move || open.get()>
             <div class="modal-backdrop" on:click=move |_| open.set(false)>
-                <div class="modal" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), playbook.bot.title) on:click=|ev| ev.stop_propagation()>
-                    <div class="modal-header"><h2>{t!(i18n, playbook.bot.title)}</h2></div>
+                <div class="modal" role="dialog" aria-modal="true" aria-label=tr(i18n, |l| td_string!(l, playbook.bot.title)) on:click=|ev| ev.stop_propagation()>
+                    <div class="modal-header"><h2>{tr(i18n, |l| td_string!(l, playbook.bot.title))}</h2></div>
                     <ActionForm action=add_bot attr:novalidate=true>
                         <div class="modal-body">
                             <Field label=td_string!(locale, playbook.bot.name) name="bot-name" error=bot_errors.message("name")>
@@ -587,8 +587,8 @@ fn Notifications(form: TaskForm, errors: FormErrors, chatbots: Vec<Chatbot>, add
                             <FormError message=bot_error/>
                         </div>
                         <div class="modal-footer">
-                            <button class="btn" type="button" on:click=move |_| open.set(false)>{t!(i18n, playbook.bot.cancel)}</button>
-                            <button class="btn btn-primary" type="submit">{t!(i18n, playbook.bot.add)}</button>
+                            <button class="btn" type="button" on:click=move |_| open.set(false)>{tr(i18n, |l| td_string!(l, playbook.bot.cancel))}</button>
+                            <button class="btn btn-primary" type="submit">{tr(i18n, |l| td_string!(l, playbook.bot.add))}</button>
                         </div>
                     </ActionForm>
                 </div>
@@ -635,11 +635,11 @@ pub fn TaskManagementPage() -> impl IntoView {
                 <div class="table-wrap">
                     <table class="table" data-testid="task-table">
                         <thead><tr>
-                            <th>{t!(i18n, playbook.tasks.col_name)}</th>
-                            <th>{t!(i18n, playbook.tasks.col_executed)}</th>
-                            <th>{t!(i18n, playbook.tasks.col_mode)}</th>
-                            <th>{t!(i18n, playbook.tasks.col_time)}</th>
-                            <th>{t!(i18n, playbook.tasks.col_status)}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.tasks.col_name))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.tasks.col_executed))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.tasks.col_mode))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.tasks.col_time))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, playbook.tasks.col_status))}</th>
                             <th></th>
                         </tr></thead>
                         <tbody>
@@ -660,9 +660,9 @@ pub fn TaskManagementPage() -> impl IntoView {
                                         <td class="nowrap">{date_time(Some(t.created_at))}<div class="muted">{date_time(t.completed_at)}</div></td>
                                         <td><span class=format!("pill status-{}", t.status.as_str()) data-testid="task-status">{status}</span></td>
                                         <td class="right row-actions">
-                                            <a class="btn btn-sm" href=format!("/playbook/tasks/{}", t.id)>{t!(i18n, playbook.tasks.details)}</a>
+                                            <a class="btn btn-sm" href=format!("/playbook/tasks/{}", t.id)>{tr(i18n, |l| td_string!(l, playbook.tasks.details))}</a>
                                             {move || (admin.get() && can_retry).then(|| view! {
-                                                <button class="btn btn-sm" type="button" on:click=move |_| { retry.dispatch(RetryFailedHosts { id }); }>{t!(i18n, playbook.tasks.retry)}</button>
+                                                <button class="btn btn-sm" type="button" on:click=move |_| { retry.dispatch(RetryFailedHosts { id }); }>{tr(i18n, |l| td_string!(l, playbook.tasks.retry))}</button>
                                             })}
                                             {move || (admin.get() && can_cancel).then(|| view! { <AskButton asking item=asked.clone() label=td_string!(locale, playbook.tasks.cancel)/> })}
                                         </td>
@@ -716,31 +716,31 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
                 <h1>{t.name.clone()}</h1>
                 <p class="subtitle"><span class=format!("pill status-{}", t.status.as_str()) data-testid="task-status">{status}</span></p>
             </div>
-            <div class="page-actions"><a class="btn" href="/playbook/tasks">{t!(i18n, playbook.detail.back)}</a></div>
+            <div class="page-actions"><a class="btn" href="/playbook/tasks">{tr(i18n, |l| td_string!(l, playbook.detail.back))}</a></div>
         </div>
         <PageTabs tabs=PLAYBOOK_TABS current="/playbook/tasks"/>
         <section class="card">
-            <h2>{t!(i18n, playbook.detail.parameters)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, playbook.detail.parameters))}</h2>
             <dl class="details">
-                <dt>{t!(i18n, playbook.detail.policy)}</dt><dd>{let p = t.policy_name.clone(); move || policy_text_in(&p, i18n.get_locale())}</dd>
-                <dt>{t!(i18n, playbook.detail.mode)}</dt><dd>{mode}</dd>
-                <dt>{t!(i18n, playbook.detail.execution_time)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, playbook.detail.policy))}</dt><dd>{let p = t.policy_name.clone(); move || policy_text_in(&p, i18n.get_locale())}</dd>
+                <dt>{tr(i18n, |l| td_string!(l, playbook.detail.mode))}</dt><dd>{mode}</dd>
+                <dt>{tr(i18n, |l| td_string!(l, playbook.detail.execution_time))}</dt>
                 <dd>{move || fill(td_string!(i18n.get_locale(), playbook.detail.execute_at), &[("time", &execute_at), ("tz", &time_zone)])}</dd>
-                <dt>{t!(i18n, playbook.detail.concurrency)}</dt><dd>{detail.concurrency}</dd>
-                <dt>{t!(i18n, playbook.detail.stop_after)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, playbook.detail.concurrency))}</dt><dd>{detail.concurrency}</dd>
+                <dt>{tr(i18n, |l| td_string!(l, playbook.detail.stop_after))}</dt>
                 <dd>{move || match stop_after {
                     Some(n) => fill(td_string!(i18n.get_locale(), playbook.detail.stop_after_value), &[("count", &n.to_string())]),
                     None => td_string!(i18n.get_locale(), playbook.detail.never).to_string(),
                 }}</dd>
-                <dt>{t!(i18n, playbook.detail.dingtalk)}</dt><dd>{if detail.chatbots.is_empty() { "—".to_string() } else { detail.chatbots.join(", ") }}</dd>
-                <dt>{t!(i18n, playbook.detail.email)}</dt><dd>{if detail.emails.is_empty() { "—".to_string() } else { detail.emails.join(", ") }}</dd>
-                <dt>{t!(i18n, playbook.detail.vulnerabilities)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, playbook.detail.dingtalk))}</dt><dd>{if detail.chatbots.is_empty() { "—".to_string() } else { detail.chatbots.join(", ") }}</dd>
+                <dt>{tr(i18n, |l| td_string!(l, playbook.detail.email))}</dt><dd>{if detail.emails.is_empty() { "—".to_string() } else { detail.emails.join(", ") }}</dd>
+                <dt>{tr(i18n, |l| td_string!(l, playbook.detail.vulnerabilities))}</dt>
                 <dd>{detail.vulnerabilities.iter().map(|v| format!("{} ({})", v.advisory_id, v.package)).collect::<Vec<_>>().join(", ")}</dd>
             </dl>
         </section>
         <section class="card">
-            <h2>{t!(i18n, playbook.detail.results)}</h2>
-            <nav class="tabs" aria-label=move || td_string!(i18n.get_locale(), playbook.detail.executions)>
+            <h2>{tr(i18n, |l| td_string!(l, playbook.detail.results))}</h2>
+            <nav class="tabs" aria-label=tr(i18n, |l| td_string!(l, playbook.detail.executions))>
                 {detail.runs.iter().map(|r| {
                     let current = Some(r.number) == shown;
                     view! {
@@ -753,12 +753,12 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
             <div class="table-wrap">
                 <table class="table" data-testid="host-results">
                     <thead><tr>
-                        <th>{t!(i18n, playbook.detail.col_host)}</th>
-                        <th>{t!(i18n, playbook.detail.col_status)}</th>
-                        <th>{t!(i18n, playbook.detail.col_start)}</th>
-                        <th>{t!(i18n, playbook.detail.col_end)}</th>
-                        <th>{t!(i18n, playbook.detail.col_vulnerabilities)}</th>
-                        <th>{t!(i18n, playbook.detail.col_output)}</th>
+                        <th>{tr(i18n, |l| td_string!(l, playbook.detail.col_host))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, playbook.detail.col_status))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, playbook.detail.col_start))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, playbook.detail.col_end))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, playbook.detail.col_vulnerabilities))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, playbook.detail.col_output))}</th>
                     </tr></thead>
                     <tbody>
                         {rows_or_empty(detail.hosts, 6, td_string!(i18n.get_locale_untracked(), playbook.detail.empty), move |h| {
@@ -785,7 +785,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
                                     </td>
                                     <td>
                                         {(!output.is_empty()).then(|| view! {
-                                            <details><summary>{t!(i18n, playbook.detail.output)}</summary><pre class="output">{output.clone()}</pre></details>
+                                            <details><summary>{tr(i18n, |l| td_string!(l, playbook.detail.output))}</summary><pre class="output">{output.clone()}</pre></details>
                                         })}
                                     </td>
                                 </tr>
@@ -797,7 +797,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
         </section>
         {(!detail.notify_log.is_empty()).then(|| view! {
             <section class="card">
-                <h2>{t!(i18n, playbook.detail.notifications)}</h2>
+                <h2>{tr(i18n, |l| td_string!(l, playbook.detail.notifications))}</h2>
                 <pre class="output" data-testid="notify-log">{detail.notify_log.clone()}</pre>
             </section>
         })}

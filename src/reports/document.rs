@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::Section;
-use crate::locale::{self, td_string, Locale};
+use crate::locale::{self, Locale, td_string};
 
 /// One generated report, frozen at generation time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

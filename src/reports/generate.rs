@@ -1,7 +1,7 @@
 //! Builds a report's document from the account's own data for one period, in the account's time
 //! zone. Every number is a query over the same rows the console shows.
 
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::model::validate_email;
 use crate::error::{AppError, FieldErrors};
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 
 /// Reports an account may have besides its default report.
 pub const MAX_EXTRA_REPORTS: i64 = 9;

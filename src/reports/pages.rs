@@ -19,7 +19,7 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::components::toggle::Toggle;
 use crate::error::AppError;
-use crate::locale::{fill, Locale, t, td_string, use_i18n};
+use crate::locale::{fill, Locale, t, td_string, tr, use_i18n};
 
 const LIST: &str = "/operation/reports";
 
@@ -29,8 +29,8 @@ fn ReportsHeader(#[prop(into)] title: Signal<String>, #[prop(optional, into)] su
     view! {
         <div class="page-header">
             <div>
-                <nav class="breadcrumbs" aria-label=move || td_string!(i18n.get_locale(), reports.breadcrumbs)>
-                    <a href=LIST>{t!(i18n, reports.reports)}</a>
+                <nav class="breadcrumbs" aria-label=tr(i18n, |l| td_string!(l, reports.breadcrumbs))>
+                    <a href=LIST>{tr(i18n, |l| td_string!(l, reports.reports))}</a>
                 </nav>
                 <h1>{move || title.get()}</h1>
                 {move || {
@@ -90,8 +90,8 @@ pub fn ReportListPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
                     view! {
-                        <a class="btn" href="/operation/reports/archive">{t!(i18n, reports.list.archive)}</a>
-                        {admin.then(|| view! { <a class="btn btn-primary" href="/operation/reports/new">{t!(i18n, reports.list.create)}</a> })}
+                        <a class="btn" href="/operation/reports/archive">{tr(i18n, |l| td_string!(l, reports.list.archive))}</a>
+                        {admin.then(|| view! { <a class="btn btn-primary" href="/operation/reports/new">{tr(i18n, |l| td_string!(l, reports.list.create))}</a> })}
                     }
                 })}
             </Transition>
@@ -107,13 +107,13 @@ pub fn ReportListPage() -> impl IntoView {
                 })
             />
             <form class="toolbar" method="get" action=LIST role="search">
-                <select name="status" aria-label=move || td_string!(i18n.get_locale(), reports.list.status) prop:value=move || filters.get().0>
-                    <option value="">{t!(i18n, reports.list.all_statuses)}</option>
-                    <option value="enabled">{t!(i18n, reports.list.enabled)}</option>
-                    <option value="disabled">{t!(i18n, reports.list.disabled)}</option>
+                <select name="status" aria-label=tr(i18n, |l| td_string!(l, reports.list.status)) prop:value=move || filters.get().0>
+                    <option value="">{tr(i18n, |l| td_string!(l, reports.list.all_statuses))}</option>
+                    <option value="enabled">{tr(i18n, |l| td_string!(l, reports.list.enabled))}</option>
+                    <option value="disabled">{tr(i18n, |l| td_string!(l, reports.list.disabled))}</option>
                 </select>
-                <select name="type" aria-label=move || td_string!(i18n.get_locale(), reports.list.type_label) prop:value=move || filters.get().1>
-                    <option value="">{t!(i18n, reports.list.all_types)}</option>
+                <select name="type" aria-label=tr(i18n, |l| td_string!(l, reports.list.type_label)) prop:value=move || filters.get().1>
+                    <option value="">{tr(i18n, |l| td_string!(l, reports.list.all_types))}</option>
                     {ReportKind::ALL.iter().map(|k| {
                         let k = *k;
                         view! { <option value=k.as_str()>{move || k.label_in(i18n.get_locale())}</option> }
@@ -122,14 +122,14 @@ pub fn ReportListPage() -> impl IntoView {
                 <input
                     type="search"
                     name="name"
-                    placeholder=move || td_string!(i18n.get_locale(), reports.list.name)
-                    aria-label=move || td_string!(i18n.get_locale(), reports.list.name)
+                    placeholder=tr(i18n, |l| td_string!(l, reports.list.name))
+                    aria-label=tr(i18n, |l| td_string!(l, reports.list.name))
                     value=move || filters.get().2
                 />
-                <button class="btn" type="submit">{t!(i18n, reports.list.filter)}</button>
+                <button class="btn" type="submit">{tr(i18n, |l| td_string!(l, reports.list.filter))}</button>
                 {move || {
                     let (s, k, n) = filters.get();
-                    (!(s.is_empty() && k.is_empty() && n.is_empty())).then(|| view! { <a class="btn btn-link" href=LIST>{t!(i18n, reports.list.clear)}</a> })
+                    (!(s.is_empty() && k.is_empty() && n.is_empty())).then(|| view! { <a class="btn btn-link" href=LIST>{tr(i18n, |l| td_string!(l, reports.list.clear))}</a> })
                 }}
             </form>
             <Loaded resource=reports loading=td_string!(locale, reports.list.loading) render=move |list: ReportList| {
@@ -153,23 +153,23 @@ fn ReportTable(
     view! {
         {list.outbox_mode.then(|| view! {
             <div class="notice notice-info" data-testid="outbox-notice">
-                {t!(i18n, reports.list.outbox_before)}
-                <a href="/settings/email">{t!(i18n, reports.list.outbox_link)}</a>{t!(i18n, reports.list.outbox_after)}
+                {tr(i18n, |l| td_string!(l, reports.list.outbox_before))}
+                <a href="/settings/email">{tr(i18n, |l| td_string!(l, reports.list.outbox_link))}</a>{tr(i18n, |l| td_string!(l, reports.list.outbox_after))}
             </div>
         })}
         <div class="table-wrap">
             <table class="table" data-testid="report-table">
                 <thead>
                     <tr>
-                        <th>{t!(i18n, reports.list.col_name)}</th>
-                        <th>{t!(i18n, reports.list.col_type)}</th>
-                        <th>{t!(i18n, reports.list.col_period)}</th>
-                        <th>{t!(i18n, reports.list.col_time)}</th>
-                        <th>{t!(i18n, reports.list.col_recipients)}</th>
-                        <th>{t!(i18n, reports.list.col_sections)}</th>
-                        <th>{t!(i18n, reports.list.col_next)}</th>
-                        <th>{t!(i18n, reports.list.col_enabled)}</th>
-                        <th class="right">{t!(i18n, reports.list.col_actions)}</th>
+                        <th>{tr(i18n, |l| td_string!(l, reports.list.col_name))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, reports.list.col_type))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, reports.list.col_period))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, reports.list.col_time))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, reports.list.col_recipients))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, reports.list.col_sections))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, reports.list.col_next))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, reports.list.col_enabled))}</th>
+                        <th class="right">{tr(i18n, |l| td_string!(l, reports.list.col_actions))}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -183,7 +183,7 @@ fn ReportTable(
                             <tr data-report=r.name.clone()>
                                 <td>
                                     <a href=format!("{LIST}/{id}/history")>{r.name.clone()}</a>
-                                    {r.is_default.then(|| view! { <span class="badge">{t!(i18n, reports.list.default)}</span> })}
+                                    {r.is_default.then(|| view! { <span class="badge">{tr(i18n, |l| td_string!(l, reports.list.default))}</span> })}
                                     {(r.scope != ReportScope::ThisAccount).then(|| {
                                         let (scope, chosen) = (r.scope, r.scope_accounts.len());
                                         view! {
@@ -199,7 +199,7 @@ fn ReportTable(
                                 <td>{format!("{} ({})", r.window.label(), tz)}</td>
                                 <td class="recipients">
                                     {if no_recipients {
-                                        view! { <span class="warning-text">{t!(i18n, reports.list.no_recipients)}</span> }.into_any()
+                                        view! { <span class="warning-text">{tr(i18n, |l| td_string!(l, reports.list.no_recipients))}</span> }.into_any()
                                     } else {
                                         r.recipients.join(", ").into_any()
                                     }}
@@ -231,8 +231,8 @@ fn ReportTable(
                                 </td>
                                 <td class="right actions">
                                     <Show when=move || admin.get()>
-                                        <a class="btn btn-sm" href=format!("{LIST}/{id}/edit")>{t!(i18n, reports.list.edit)}</a>
-                                        <a class="btn btn-sm" href=format!("{LIST}/new?from={id}")>{t!(i18n, reports.list.clone)}</a>
+                                        <a class="btn btn-sm" href=format!("{LIST}/{id}/edit")>{tr(i18n, |l| td_string!(l, reports.list.edit))}</a>
+                                        <a class="btn btn-sm" href=format!("{LIST}/new?from={id}")>{tr(i18n, |l| td_string!(l, reports.list.clone))}</a>
                                         <button
                                             class="btn btn-sm"
                                             type="button"
@@ -246,11 +246,11 @@ fn ReportTable(
                                                 send.dispatch(SendReportNow { id });
                                             }
                                         >
-                                            {t!(i18n, reports.list.send_now)}
+                                            {tr(i18n, |l| td_string!(l, reports.list.send_now))}
                                         </button>
                                         {(!r.is_default).then(|| view! { <AskButton asking=deleting item=asked.clone() label=td_string!(locale, reports.list.delete)/> })}
                                     </Show>
-                                    <a class="btn btn-sm" href=format!("{LIST}/{id}/history")>{t!(i18n, reports.list.history)}</a>
+                                    <a class="btn btn-sm" href=format!("{LIST}/{id}/history")>{tr(i18n, |l| td_string!(l, reports.list.history))}</a>
                                 </td>
                             </tr>
                         }
@@ -411,11 +411,11 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
         })
     };
     view! {
-        <ol class="steps" aria-label=move || td_string!(i18n.get_locale(), reports.wizard.steps)>
+        <ol class="steps" aria-label=tr(i18n, |l| td_string!(l, reports.wizard.steps))>
             <li aria-current=move || if step.get() == 1 { "step" } else { "false" } class:done=move || { step.get() > 1 }>
-                {t!(i18n, reports.wizard.step_basics)}
+                {tr(i18n, |l| td_string!(l, reports.wizard.step_basics))}
             </li>
-            <li aria-current=move || if step.get() == 2 { "step" } else { "false" }>{t!(i18n, reports.wizard.step_data)}</li>
+            <li aria-current=move || if step.get() == 2 { "step" } else { "false" }>{tr(i18n, |l| td_string!(l, reports.wizard.step_data))}</li>
         </ol>
         <section class="card wizard">
             <Show when=move || step.get() == 1>
@@ -469,7 +469,7 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
                             </Field>
                             <Show when=move || scope.get() == "chosen">
                                 <fieldset class="checks">
-                                    <legend>{t!(i18n, reports.wizard.managed_accounts)}</legend>
+                                    <legend>{tr(i18n, |l| td_string!(l, reports.wizard.managed_accounts))}</legend>
                                     {accounts.iter().map(|(id, label)| view! {
                                         <SetCheckbox selected=scope_accounts value=*id label=label.clone()/>
                                     }).collect_view()}
@@ -487,15 +487,15 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
                         <textarea id="recipients" rows="3" bind:value=recipients></textarea>
                     </Field>
                     <div class="form-actions">
-                        <a class="btn" href=LIST>{t!(i18n, reports.wizard.cancel)}</a>
-                        <button class="btn btn-primary" type="submit">{t!(i18n, reports.wizard.next)}</button>
+                        <a class="btn" href=LIST>{tr(i18n, |l| td_string!(l, reports.wizard.cancel))}</a>
+                        <button class="btn btn-primary" type="submit">{tr(i18n, |l| td_string!(l, reports.wizard.next))}</button>
                     </div>
                 </form>
             </Show>
             <Show when=move || step.get() == 2>
                 <form class="form" on:submit=save novalidate data-testid="wizard-step-2">
                     <fieldset class="checks" aria-describedby="sections-error">
-                        <legend>{t!(i18n, reports.wizard.sections)}</legend>
+                        <legend>{tr(i18n, |l| td_string!(l, reports.wizard.sections))}</legend>
                         {Section::ALL.iter().map(|s| {
                             let s = *s;
                             let value = s.as_str();
@@ -516,7 +516,7 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
                     {move || errors.message("sections").get().map(|m| view! { <div class="field-error" id="sections-error" role="alert" data-field="sections">{m}</div> })}
                     <FormError message=form_error/>
                     <div class="form-actions">
-                        <button class="btn" type="button" on:click=move |_| step.set(1)>{t!(i18n, reports.wizard.previous)}</button>
+                        <button class="btn" type="button" on:click=move |_| step.set(1)>{tr(i18n, |l| td_string!(l, reports.wizard.previous))}</button>
                         <button class="btn btn-primary" type="submit" disabled=move || pending.get()>
                             {move || if pending.get() {
                                 td_string!(i18n.get_locale(), reports.wizard.saving)
@@ -604,18 +604,18 @@ pub fn ReportHistoryPage() -> impl IntoView {
                         </Transition>
                     </ReportsHeader>
                     <section class="card">
-                        <h2>{t!(i18n, reports.history.delivery_log)}</h2>
+                        <h2>{tr(i18n, |l| td_string!(l, reports.history.delivery_log))}</h2>
                         <div class="table-wrap">
                             <table class="table" data-testid="delivery-table">
                                 <thead><tr>
-                                    <th>{t!(i18n, reports.history.col_due)}</th>
-                                    <th>{t!(i18n, reports.history.col_period)}</th>
-                                    <th>{t!(i18n, reports.history.col_status)}</th>
-                                    <th>{t!(i18n, reports.history.col_recipients)}</th>
-                                    <th>{t!(i18n, reports.history.col_sent)}</th>
-                                    <th class="right">{t!(i18n, reports.history.col_attempts)}</th>
-                                    <th>{t!(i18n, reports.history.col_reply)}</th>
-                                    <th>{t!(i18n, reports.history.col_report)}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, reports.history.col_due))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, reports.history.col_period))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, reports.history.col_status))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, reports.history.col_recipients))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, reports.history.col_sent))}</th>
+                                    <th class="right">{tr(i18n, |l| td_string!(l, reports.history.col_attempts))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, reports.history.col_reply))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, reports.history.col_report))}</th>
                                 </tr></thead>
                                 <tbody>
                                     {rows_or_empty(h.deliveries, 8, td_string!(i18n.get_locale_untracked(), reports.history.empty), move |d| view! {
@@ -624,16 +624,16 @@ pub fn ReportHistoryPage() -> impl IntoView {
                                             <td>{format!("{} – {}", d.period_start, d.period_end)}</td>
                                             <td>
                                                 {status_pill(d.status)}
-                                                {d.manual.then(|| view! { <span class="badge">{t!(i18n, reports.history.manual)}</span> })}
-                                                {d.late.then(|| view! { <span class="badge badge-warning">{t!(i18n, reports.history.late)}</span> })}
+                                                {d.manual.then(|| view! { <span class="badge">{tr(i18n, |l| td_string!(l, reports.history.manual))}</span> })}
+                                                {d.late.then(|| view! { <span class="badge badge-warning">{tr(i18n, |l| td_string!(l, reports.history.late))}</span> })}
                                             </td>
                                             <td class="recipients">{d.recipients.join(", ")}</td>
                                             <td>{date_time(d.sent_at)}</td>
                                             <td class="right">{d.attempts}</td>
                                             <td class="reply">{d.server_reply.clone()}</td>
                                             <td>{d.archive_id.map(|a| view! {
-                                                <a href=format!("{LIST}/archive/{a}")>{t!(i18n, reports.history.view)}</a>" · "
-                                                <a href=archive_pdf_href(a) rel="external" download>{t!(i18n, reports.history.pdf)}</a>
+                                                <a href=format!("{LIST}/archive/{a}")>{tr(i18n, |l| td_string!(l, reports.history.view))}</a>" · "
+                                                <a href=archive_pdf_href(a) rel="external" download>{tr(i18n, |l| td_string!(l, reports.history.pdf))}</a>
                                             })}</td>
                                         </tr>
                                     })}
@@ -660,8 +660,8 @@ pub fn ArchivedReportPage() -> impl IntoView {
                 let history = a.report_id.map(|report| format!("{LIST}/{report}/history"));
                 view! {
                     <ReportsHeader title=a.document.report_name.clone() subtitle=format!("{} · {}", a.document.period_label(), a.document.time_zone)>
-                        {history.map(|history| view! { <a class="btn" href=history>{t!(i18n, reports.archived.delivery_log)}</a> })}
-                        <a class="btn btn-primary" href=pdf rel="external" download>{t!(i18n, reports.archived.download_pdf)}</a>
+                        {history.map(|history| view! { <a class="btn" href=history>{tr(i18n, |l| td_string!(l, reports.archived.delivery_log))}</a> })}
+                        <a class="btn btn-primary" href=pdf rel="external" download>{tr(i18n, |l| td_string!(l, reports.archived.download_pdf))}</a>
                     </ReportsHeader>
                     <ArchivedDocument id=a.id document=a.document charts=a.chart_svgs/>
                 }
@@ -679,10 +679,10 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
     view! {
         <section class="card report-summary" data-testid="report-summary">
             <dl class="details">
-                <dt>{t!(i18n, reports.archived.account)}</dt><dd>{format!("{} ({})", document.account_name, document.account_no)}</dd>
-                <dt>{t!(i18n, reports.archived.period)}</dt><dd>{document.period_label()}</dd>
-                <dt>{t!(i18n, reports.archived.generated)}</dt><dd>{date_time(Some(document.generated_at))}</dd>
-                <dt>{t!(i18n, reports.archived.score)}</dt>
+                <dt>{tr(i18n, |l| td_string!(l, reports.archived.account))}</dt><dd>{format!("{} ({})", document.account_name, document.account_no)}</dd>
+                <dt>{tr(i18n, |l| td_string!(l, reports.archived.period))}</dt><dd>{document.period_label()}</dd>
+                <dt>{tr(i18n, |l| td_string!(l, reports.archived.generated))}</dt><dd>{date_time(Some(document.generated_at))}</dd>
+                <dt>{tr(i18n, |l| td_string!(l, reports.archived.score))}</dt>
                 <dd data-testid="report-score">
                     {summary.score}
                     {change.map(|c| view! { <span class=delta_class(c)>{t!(i18n, reports.archived.vs_previous, change = format!("{c:+}"))}</span> })}
@@ -690,11 +690,11 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
             </dl>
             <table class="table dense">
                 <thead><tr>
-                    <th>{t!(i18n, reports.archived.col_kind)}</th>
-                    <th class="right">{t!(i18n, reports.archived.col_new)}</th>
-                    <th class="right">{t!(i18n, reports.archived.col_resolved)}</th>
-                    <th class="right">{t!(i18n, reports.archived.col_open)}</th>
-                    <th class="right">{t!(i18n, reports.archived.col_change)}</th>
+                    <th>{tr(i18n, |l| td_string!(l, reports.archived.col_kind))}</th>
+                    <th class="right">{tr(i18n, |l| td_string!(l, reports.archived.col_new))}</th>
+                    <th class="right">{tr(i18n, |l| td_string!(l, reports.archived.col_resolved))}</th>
+                    <th class="right">{tr(i18n, |l| td_string!(l, reports.archived.col_open))}</th>
+                    <th class="right">{tr(i18n, |l| td_string!(l, reports.archived.col_change))}</th>
                 </tr></thead>
                 <tbody>
                     {summary.rows.into_iter().map(|r| view! {
@@ -715,10 +715,10 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
                 <section class="card report-section" data-section=s.section.as_str()>
                     <div class="card-header">
                         <h2>{s.title.clone()}</h2>
-                        <a class="btn btn-sm" href=csv rel="external" download>{t!(i18n, reports.archived.csv)}</a>
+                        <a class="btn btn-sm" href=csv rel="external" download>{tr(i18n, |l| td_string!(l, reports.archived.csv))}</a>
                     </div>
                     {if s.empty {
-                        view! { <p class="muted">{t!(i18n, reports.archived.nothing)}</p> }.into_any()
+                        view! { <p class="muted">{tr(i18n, |l| td_string!(l, reports.archived.nothing))}</p> }.into_any()
                     } else {
                         view! {
                             <div class="report-chart" inner_html=svg></div>
@@ -762,19 +762,19 @@ pub fn ReportArchivePage() -> impl IntoView {
                 <div class="table-wrap">
                     <table class="table" data-testid="archive-table">
                         <thead><tr>
-                            <th>{t!(i18n, reports.archive.col_report)}</th>
-                            <th>{t!(i18n, reports.archive.col_period)}</th>
-                            <th>{t!(i18n, reports.archive.col_generated)}</th>
-                            <th class="right">{t!(i18n, reports.archive.col_download)}</th>
+                            <th>{tr(i18n, |l| td_string!(l, reports.archive.col_report))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, reports.archive.col_period))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, reports.archive.col_generated))}</th>
+                            <th class="right">{tr(i18n, |l| td_string!(l, reports.archive.col_download))}</th>
                         </tr></thead>
                         <tbody>
                             {rows_or_empty(a.entries, 4, td_string!(i18n.get_locale_untracked(), reports.archive.empty), move |e| view! {
                                 <tr>
                                     <td><a href=format!("{LIST}/archive/{}", e.id)>{e.report_name.clone()}</a>
-                                        {e.report_id.is_none().then(|| view! { <span class="badge">{t!(i18n, reports.archive.deleted)}</span> })}</td>
+                                        {e.report_id.is_none().then(|| view! { <span class="badge">{tr(i18n, |l| td_string!(l, reports.archive.deleted))}</span> })}</td>
                                     <td>{format!("{} – {}", e.period_start, e.period_end)}</td>
                                     <td>{date_time(Some(e.generated_at))}</td>
-                                    <td class="right"><a href=archive_pdf_href(e.id) rel="external" download>{t!(i18n, reports.archive.pdf)}</a></td>
+                                    <td class="right"><a href=archive_pdf_href(e.id) rel="external" download>{tr(i18n, |l| td_string!(l, reports.archive.pdf))}</a></td>
                                 </tr>
                             })}
                         </tbody>

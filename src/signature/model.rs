@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldErrors;
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 
 /// The algorithm and size of a key's material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

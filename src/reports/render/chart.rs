@@ -1,6 +1,6 @@
 //! Charts as SVG: drawn once per section and reused by the console, the email images and the PDF.
 
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 use std::fmt::Write as _;
 
 use super::common::{esc, fmt_int, has_data, severity_color, truncate_chars, BLUE, BORDER, GRID, INK, MUTED, TRACK};

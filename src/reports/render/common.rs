@@ -1,7 +1,7 @@
 //! What every output shares: the colours, the empty-section sentence, escaping and cutting of
 //! text, number and date formats, and the facts about a table (columns, numeric columns, widths).
 
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 use crate::reports::document::{Chart, Summary, Table};
 
 /// Sentence shown for an empty section (HTML, text and PDF).

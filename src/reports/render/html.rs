@@ -7,7 +7,7 @@ use super::common::{
     cell, clean, column_count, esc, fmt_int, fmt_opt, fmt_utc, numeric_columns, score_change, summary_cells,
     summary_header, truncate_chars, empty_section_text, BLUE, BORDER, EMAIL_MAX_ROWS, GRID, INK, MUTED,
 };
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 use crate::reports::document::{counting_notes, counting_title, ReportDocument, SectionData};
 
 const EMAIL_WIDTH: u32 = 680;

@@ -21,7 +21,7 @@ use super::common::{
     summary_cells, summary_header, wrap, empty_section_text, BLUE, BORDER, GRID, INK, MUTED,
 };
 use super::fonts::{parse_svg, pdf_fonts, Metrics};
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 use crate::reports::document::{counting_notes, counting_title, ReportDocument};
 
 const PAGE_W: f32 = 595.28;

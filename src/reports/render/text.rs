@@ -6,7 +6,7 @@ use super::common::{
     cell, clean, column_count, fit_widths, fmt_int, fmt_utc, numeric_columns, score_change_text, summary_cells,
     summary_header, truncate_chars, wrap, empty_section_text, EMAIL_MAX_ROWS,
 };
-use crate::locale::{td_string, Locale};
+use crate::locale::{Locale, td_string};
 use crate::reports::document::{counting_notes, counting_title, ReportDocument};
 
 /// Widest line of the text body (tables are fitted to this).

@@ -11,7 +11,7 @@ use crate::components::loaded::Loaded;
 use crate::components::tabs::SettingsTabs;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{td_string, tr, use_i18n};
 
 #[component]
 pub fn AccountSettingsPage() -> impl IntoView {
@@ -22,7 +22,7 @@ pub fn AccountSettingsPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <SettingsTabs current="/settings/account"/>
-        <Transition fallback=move || view! { <p class="loading">{t!(i18n, settings.account.loading)}</p> }>
+        <Transition fallback=move || view! { <p class="loading">{tr(i18n, |l| td_string!(l, settings.account.loading))}</p> }>
             {move || Suspend::new(async move {
                 let me = me.await.ok()?;
                 let admin = me.is_admin();
@@ -31,15 +31,15 @@ pub fn AccountSettingsPage() -> impl IntoView {
                 Some(view! {
                     <section class="card">
                         <dl class="details">
-                            <dt>{t!(i18n, settings.account.name)}</dt>
+                            <dt>{tr(i18n, |l| td_string!(l, settings.account.name))}</dt>
                             <dd>{account.name.clone()}</dd>
-                            <dt>{t!(i18n, settings.account.id)}</dt>
+                            <dt>{tr(i18n, |l| td_string!(l, settings.account.id))}</dt>
                             <dd class="mono">{account.account_no.clone()}</dd>
-                            <dt>{t!(i18n, settings.account.edition)}</dt>
+                            <dt>{tr(i18n, |l| td_string!(l, settings.account.edition))}</dt>
                             <dd data-testid="current-edition">{move || edition.label_in(i18n.get_locale())}</dd>
                         </dl>
                         <p class="muted" data-testid="edition-note">
-                            {t!(i18n, settings.account.edition_note)}
+                            {tr(i18n, |l| td_string!(l, settings.account.edition_note))}
                         </p>
                     </section>
                     <TimeZoneCard admin settings=zone_settings/>
@@ -74,8 +74,8 @@ fn TimeZoneCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
     });
     view! {
         <section class="card">
-            <h2>{t!(i18n, settings.account.time_zone)}</h2>
-            <p class="muted">{t!(i18n, settings.account.time_zone_help)}</p>
+            <h2>{tr(i18n, |l| td_string!(l, settings.account.time_zone))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, settings.account.time_zone_help))}</p>
             <Loaded resource=settings loading=td_string!(i18n.get_locale_untracked(), settings.account.loading) render=move |s: EmailSettings| view! {
                 <ActionForm action=action attr:class="inline-form">
                     <Field label=td_string!(i18n.get_locale_untracked(), settings.account.time_zone) name="time_zone" error=errors.message("time_zone")>
@@ -84,7 +84,7 @@ fn TimeZoneCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
                     <datalist id="zones">
                         {ZONE_SUGGESTIONS.iter().map(|z| view! { <option value=*z></option> }).collect_view()}
                     </datalist>
-                    <button class="btn btn-primary" type="submit" disabled=!admin>{t!(i18n, settings.account.save_time_zone)}</button>
+                    <button class="btn btn-primary" type="submit" disabled=!admin>{tr(i18n, |l| td_string!(l, settings.account.save_time_zone))}</button>
                 </ActionForm>
                 <FormError message=form_error/>
             }/>
@@ -110,8 +110,8 @@ fn LanguageCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
     });
     view! {
         <section class="card">
-            <h2>{t!(i18n, settings.account.report_language)}</h2>
-            <p class="muted">{t!(i18n, settings.account.report_language_help)}</p>
+            <h2>{tr(i18n, |l| td_string!(l, settings.account.report_language))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, settings.account.report_language_help))}</p>
             <Loaded resource=settings loading=td_string!(i18n.get_locale_untracked(), settings.account.loading) render=move |s: EmailSettings| view! {
                 <ActionForm action=action attr:class="inline-form">
                     <Field label=td_string!(i18n.get_locale_untracked(), settings.account.language) name="language" error=errors.message("language")>
@@ -125,7 +125,7 @@ fn LanguageCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
                                 .collect_view()}
                         </select>
                     </Field>
-                    <button class="btn btn-primary" type="submit" disabled=!admin>{t!(i18n, settings.account.save_language)}</button>
+                    <button class="btn btn-primary" type="submit" disabled=!admin>{tr(i18n, |l| td_string!(l, settings.account.save_language))}</button>
                 </ActionForm>
                 <FormError message=form_error/>
             }/>

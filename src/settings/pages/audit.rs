@@ -7,7 +7,7 @@ use crate::settings::api::*;
 use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::table::Pagination;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{td_string, tr, use_i18n};
 use crate::components::tabs::SettingsTabs;
 
 #[component]
@@ -19,16 +19,16 @@ pub fn AuditSettingsPage() -> impl IntoView {
     view! {
         <SettingsTabs current="/settings/audit"/>
         <section class="card">
-            <h2>{t!(i18n, settings.audit.title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, settings.audit.title))}</h2>
             <Loaded resource=entries loading=td_string!(i18n.get_locale_untracked(), settings.audit.loading) render=move |(entries, total)| view! {
                             <div class="table-wrap">
                                 <table class="table" data-testid="audit-table">
                                     <thead><tr>
-                                        <th>{t!(i18n, settings.audit.when)}</th>
-                                        <th>{t!(i18n, settings.audit.who)}</th>
-                                        <th>{t!(i18n, settings.audit.action)}</th>
-                                        <th>{t!(i18n, settings.audit.target)}</th>
-                                        <th>{t!(i18n, settings.audit.detail)}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.audit.when))}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.audit.who))}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.audit.action))}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.audit.target))}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.audit.detail))}</th>
                                     </tr></thead>
                                     <tbody>
                                         {entries.into_iter().map(|e| view! {

@@ -8,7 +8,7 @@ use super::on_done;
 use crate::components::tabs::SettingsTabs;
 use crate::components::toggle::Toggle;
 use crate::editions::Service;
-use crate::locale::{fill, t, td_string, use_i18n};
+use crate::locale::{fill, td_string, tr, use_i18n};
 
 #[component]
 pub fn AuthorizationSettingsPage() -> impl IntoView {
@@ -22,18 +22,18 @@ pub fn AuthorizationSettingsPage() -> impl IntoView {
     view! {
         <SettingsTabs current="/settings/authorizations"/>
         <section class="card">
-            <h2>{t!(i18n, settings.authorizations.title)}</h2>
-            <p class="muted">{t!(i18n, settings.authorizations.note)}</p>
-            <Transition fallback=move || view! { <p class="loading">{t!(i18n, settings.loading)}</p> }>
+            <h2>{tr(i18n, |l| td_string!(l, settings.authorizations.title))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, settings.authorizations.note))}</p>
+            <Transition fallback=move || view! { <p class="loading">{tr(i18n, |l| td_string!(l, settings.loading))}</p> }>
                 {move || Suspend::new(async move {
                     let me = me.await.ok()?;
                     Some(view! {
                         <div class="table-wrap">
                             <table class="table" data-testid="authorization-table">
                                 <thead><tr>
-                                    <th>{t!(i18n, settings.authorizations.feature)}</th>
-                                    <th>{t!(i18n, settings.authorizations.access)}</th>
-                                    <th>{t!(i18n, settings.authorizations.status)}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, settings.authorizations.feature))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, settings.authorizations.access))}</th>
+                                    <th>{tr(i18n, |l| td_string!(l, settings.authorizations.status))}</th>
                                     <th></th>
                                 </tr></thead>
                                 <tbody>

@@ -11,7 +11,7 @@ use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::table::rows_or_empty;
 use crate::components::toast::use_toaster;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{td_string, tr, use_i18n};
 use super::on_done;
 use crate::locale::fill;
 use crate::components::tabs::SettingsTabs;
@@ -29,7 +29,7 @@ pub fn EmailSettingsPage() -> impl IntoView {
     on_done(move || remove.value().get(), td_string!(locale, settings.email.removed), false);
     view! {
         <SettingsTabs current="/settings/email"/>
-        <Transition fallback=move || view! { <p class="loading">{t!(i18n, settings.loading)}</p> }>
+        <Transition fallback=move || view! { <p class="loading">{tr(i18n, |l| td_string!(l, settings.loading))}</p> }>
             {move || Suspend::new(async move {
                 let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
                 Some(view! {
@@ -39,8 +39,8 @@ pub fn EmailSettingsPage() -> impl IntoView {
                     {admin.then(|| view! {
                         <TestEmailCard test/>
                         <section class="card">
-                            <h2>{t!(i18n, settings.email.outbox)}</h2>
-                            <p class="muted">{t!(i18n, settings.email.outbox_note)}</p>
+                            <h2>{tr(i18n, |l| td_string!(l, settings.email.outbox))}</h2>
+                            <p class="muted">{tr(i18n, |l| td_string!(l, settings.email.outbox_note))}</p>
                             <Loaded resource=outbox loading=td_string!(locale, settings.email.outbox_loading) render=|messages| view! { <OutboxTable messages/> }/>
                         </section>
                     })}
@@ -108,7 +108,7 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
     };
     view! {
         <section class="card">
-            <h2>{t!(i18n, settings.email.smtp)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, settings.email.smtp))}</h2>
             <p class="muted" data-testid="smtp-status">{status}</p>
             <form class="form" on:submit=submit novalidate>
                 <div class="field-row">
@@ -122,7 +122,7 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
                         <select id="security" disabled=!admin prop:value=move || security.get() on:change=move |ev| security.set(event_target_value(&ev))>
                             <option value="starttls">"STARTTLS"</option>
                             <option value="tls">"TLS"</option>
-                            <option value="none">{t!(i18n, settings.email.security_none)}</option>
+                            <option value="none">{tr(i18n, |l| td_string!(l, settings.email.security_none))}</option>
                         </select>
                     </Field>
                 </div>
@@ -141,10 +141,10 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
                 </div>
                 <Show when=move || security.get() == "none" && !username.get().trim().is_empty()>
                     <div class="notice notice-warning" data-testid="plain-auth-warning">
-                        <p>{t!(i18n, settings.email.plain_warning)}</p>
+                        <p>{tr(i18n, |l| td_string!(l, settings.email.plain_warning))}</p>
                         <label class="check">
                             <input type="checkbox" bind:checked=plain_auth disabled=!admin/>
-                            {t!(i18n, settings.email.plain_auth)}
+                            {tr(i18n, |l| td_string!(l, settings.email.plain_auth))}
                         </label>
                     </div>
                 </Show>
@@ -155,9 +155,9 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
                 {admin.then(|| view! {
                     <div class="form-actions">
                         {settings.smtp.is_some().then(|| view! {
-                            <button class="btn" type="button" on:click=move |_| { remove.dispatch(RemoveSmtpSettings {}); }>{t!(i18n, settings.email.remove)}</button>
+                            <button class="btn" type="button" on:click=move |_| { remove.dispatch(RemoveSmtpSettings {}); }>{tr(i18n, |l| td_string!(l, settings.email.remove))}</button>
                         })}
-                        <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>{t!(i18n, settings.email.save)}</button>
+                        <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>{tr(i18n, |l| td_string!(l, settings.email.save))}</button>
                     </div>
                 })}
             </form>
@@ -181,7 +181,7 @@ fn TestEmailCard(test: ServerAction<SendTestEmail>) -> impl IntoView {
     });
     view! {
         <section class="card">
-            <h2>{t!(i18n, settings.email.test)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, settings.email.test))}</h2>
             <ActionForm action=test attr:class="inline-form" attr:novalidate=true>
                 <Field label=td_string!(i18n.get_locale_untracked(), settings.email.to) name="to" error=errors.message("to")>
                     <input id="to" name="to" type="email" placeholder="you@example.com"/>
@@ -202,10 +202,10 @@ fn OutboxTable(messages: Vec<OutboxMessage>) -> impl IntoView {
         <div class="table-wrap">
                                     <table class="table dense" data-testid="outbox-table">
                                         <thead><tr>
-                                            <th>{t!(i18n, settings.email.written)}</th>
-                                            <th>{t!(i18n, settings.email.to)}</th>
-                                            <th>{t!(i18n, settings.email.subject)}</th>
-                                            <th class="right">{t!(i18n, settings.email.size)}</th>
+                                            <th>{tr(i18n, |l| td_string!(l, settings.email.written))}</th>
+                                            <th>{tr(i18n, |l| td_string!(l, settings.email.to))}</th>
+                                            <th>{tr(i18n, |l| td_string!(l, settings.email.subject))}</th>
+                                            <th class="right">{tr(i18n, |l| td_string!(l, settings.email.size))}</th>
                                             <th></th>
                                         </tr></thead>
                                         <tbody>
@@ -215,7 +215,7 @@ fn OutboxTable(messages: Vec<OutboxMessage>) -> impl IntoView {
                                                     <td>{m.to}</td>
                                                     <td>{m.subject}</td>
                                                     <td class="right">{format!("{} KB", (m.size + 1023) / 1024)}</td>
-                                                    <td class="right"><a href=outbox_href(&m.id) rel="external" download>{t!(i18n, settings.email.download)}</a></td>
+                                                    <td class="right"><a href=outbox_href(&m.id) rel="external" download>{tr(i18n, |l| td_string!(l, settings.email.download))}</a></td>
                                                 </tr>
                                             })}
                                         </tbody>

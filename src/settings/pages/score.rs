@@ -8,7 +8,7 @@ use crate::components::errors::ErrorList;
 use crate::components::form::{FormError, FormErrors};
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
-use crate::locale::{t, td_string, use_i18n, Label};
+use crate::locale::{Label, td_string, tr, use_i18n};
 use crate::overview::score::{ScoreWeights, RISK_TYPES, SEVERITY_ORDER};
 use crate::locale::fill;
 use crate::components::tabs::SettingsTabs;
@@ -27,9 +27,9 @@ pub fn ScoreSettingsPage() -> impl IntoView {
     view! {
         <SettingsTabs current="/settings/score"/>
         <section class="card">
-            <h2>{t!(i18n, settings.score.title)}</h2>
-            <p class="muted">{t!(i18n, settings.score.note)}</p>
-            <Transition fallback=move || view! { <p class="loading">{t!(i18n, settings.loading)}</p> }>
+            <h2>{tr(i18n, |l| td_string!(l, settings.score.title))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, settings.score.note))}</p>
+            <Transition fallback=move || view! { <p class="loading">{tr(i18n, |l| td_string!(l, settings.loading))}</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorList errors/> }>
                     {move || Suspend::new(async move {
                         let admin = me.await.map(|m| m.is_admin()).unwrap_or(false);
@@ -153,7 +153,7 @@ fn WeightsForm(initial: ScoreWeights, save: ServerAction<SetScoreWeights>, admin
             {move || errors.message("total").get().map(|m| view! { <div class="field-error" role="alert">{m}</div> })}
             <FormError message=form_error/>
             <div class="form-actions">
-                <button class="btn btn-primary" type="submit" disabled=!admin>{t!(i18n, settings.score.save)}</button>
+                <button class="btn btn-primary" type="submit" disabled=!admin>{tr(i18n, |l| td_string!(l, settings.score.save))}</button>
             </div>
         </form>
     }

@@ -8,7 +8,7 @@ use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{td_string, tr, use_i18n};
 use super::on_done;
 use crate::locale::fill;
 use crate::components::tabs::SettingsTabs;
@@ -42,13 +42,13 @@ pub fn TokenSettingsPage() -> impl IntoView {
             })
         />
         <section class="card">
-            <h2>{t!(i18n, settings.tokens.create_title)}</h2>
-            <p class="muted">{t!(i18n, settings.tokens.create_note)}</p>
+            <h2>{tr(i18n, |l| td_string!(l, settings.tokens.create_title))}</h2>
+            <p class="muted">{tr(i18n, |l| td_string!(l, settings.tokens.create_note))}</p>
             <ActionForm action=create attr:class="inline-form">
                 <Field label=td_string!(locale, settings.tokens.token_name) name="name" error=errors.message("name")>
                     <input id="name" name="name" type="text" required maxlength="64"/>
                 </Field>
-                <button class="btn btn-primary" type="submit">{t!(i18n, settings.tokens.create)}</button>
+                <button class="btn btn-primary" type="submit">{tr(i18n, |l| td_string!(l, settings.tokens.create))}</button>
             </ActionForm>
             <FormError message=form_error/>
             {move || create.value().get().and_then(|r| r.ok()).map(|t| view! {
@@ -59,16 +59,16 @@ pub fn TokenSettingsPage() -> impl IntoView {
             })}
         </section>
         <section class="card">
-            <h2>{t!(i18n, settings.tokens.title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, settings.tokens.title))}</h2>
             <Loaded resource=tokens loading=td_string!(locale, settings.tokens.loading) render=move |tokens| view! {
                             <div class="table-wrap">
                                 <table class="table" data-testid="token-table">
                                     <thead><tr>
-                                        <th>{t!(i18n, settings.tokens.name)}</th>
-                                        <th>{t!(i18n, settings.tokens.token)}</th>
-                                        <th>{t!(i18n, settings.tokens.created)}</th>
-                                        <th>{t!(i18n, settings.tokens.last_used)}</th>
-                                        <th>{t!(i18n, settings.tokens.status)}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.tokens.name))}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.tokens.token))}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.tokens.created))}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.tokens.last_used))}</th>
+                                        <th>{tr(i18n, |l| td_string!(l, settings.tokens.status))}</th>
                                         <th></th>
                                     </tr></thead>
                                     <tbody>

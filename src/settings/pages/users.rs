@@ -9,7 +9,7 @@ use crate::format::date_time;
 use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::toast::use_toaster;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{td_string, tr, use_i18n};
 use super::on_done;
 use crate::locale::fill;
 use crate::components::tabs::SettingsTabs;
@@ -61,7 +61,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
     view! {
         <SettingsTabs current="/settings/users"/>
         <section class="card">
-            <h2>{t!(i18n, settings.users.title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, settings.users.title))}</h2>
             <ConfirmDialog
                 asking=removing
                 title=td_string!(locale, settings.users.remove_user)
@@ -75,10 +75,10 @@ pub fn UsersSettingsPage() -> impl IntoView {
                 <div class="table-wrap">
                     <table class="table" data-testid="user-table">
                         <thead><tr>
-                            <th>{t!(i18n, settings.users.email)}</th>
-                            <th>{t!(i18n, settings.users.name)}</th>
-                            <th>{t!(i18n, settings.users.role)}</th>
-                            <th>{t!(i18n, settings.users.added_at)}</th>
+                            <th>{tr(i18n, |l| td_string!(l, settings.users.email))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, settings.users.name))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, settings.users.role))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, settings.users.added_at))}</th>
                             <th></th>
                         </tr></thead>
                         <tbody>
@@ -89,7 +89,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
                                 let email = u.email.clone();
                                 view! {
                                     <tr>
-                                        <td>{u.email.clone()}{(u.id == list.you).then(|| view! { <span class="muted">{t!(i18n, settings.users.you)}</span> })}</td>
+                                        <td>{u.email.clone()}{(u.id == list.you).then(|| view! { <span class="muted">{tr(i18n, |l| td_string!(l, settings.users.you))}</span> })}</td>
                                         <td>{u.name}</td>
                                         <td>
                                             <select
@@ -117,7 +117,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
             }/>
         </section>
         <section class="card">
-            <h2>{t!(i18n, settings.users.add_title)}</h2>
+            <h2>{tr(i18n, |l| td_string!(l, settings.users.add_title))}</h2>
             <form class="form" on:submit=submit novalidate>
                 <Field label=td_string!(locale, settings.users.email) name="email" error=errors.message("email")>
                     <input id="email" type="email" autocomplete="off" bind:value=email/>

@@ -13,7 +13,7 @@ use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{t, td_string, tr, use_i18n};
 use super::SignatureHeader;
 use crate::locale::fill;
 
@@ -86,7 +86,7 @@ pub fn SignatureClustersPage() -> impl IntoView {
                     <div class="form-actions">
                         <FormError message=form_error/>
                         <Show when=move || editing.get().is_some()>
-                            <button class="btn" type="button" on:click=move |_| { editing.set(None); input.set(ClusterInput::default()); }>{t!(i18n, signature.action.cancel)}</button>
+                            <button class="btn" type="button" on:click=move |_| { editing.set(None); input.set(ClusterInput::default()); }>{tr(i18n, |l| td_string!(l, signature.action.cancel))}</button>
                         </Show>
                         <button class="btn btn-primary" type="button" disabled=move || save.pending().get()
                             on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(save, (editing.get_untracked(), i), p, errors, form_error); }>
@@ -104,11 +104,11 @@ pub fn SignatureClustersPage() -> impl IntoView {
                     <table class="table" data-testid="clusters-table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, signature.clusters.col.cluster)}</th>
-                                <th>{t!(i18n, signature.clusters.col.region)}</th>
-                                <th>{t!(i18n, signature.clusters.col.namespaces)}</th>
-                                <th>{t!(i18n, signature.clusters.col.hook)}</th>
-                                <th>{t!(i18n, signature.clusters.col.policies)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.clusters.col.cluster))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.clusters.col.region))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.clusters.col.namespaces))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.clusters.col.hook))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.clusters.col.policies))}</th>
                                 <th></th>
                             </tr>
                         </thead>
@@ -127,11 +127,11 @@ pub fn SignatureClustersPage() -> impl IntoView {
                                                 Some(at) => {
                                                     let at = date_time(Some(at));
                                                     view! {
-                                                        <span class="pill status-installed">{t!(i18n, signature.clusters.installed)}</span>
+                                                        <span class="pill status-installed">{tr(i18n, |l| td_string!(l, signature.clusters.installed))}</span>
                                                         <div class="muted small">{t!(i18n, signature.clusters.last_call, at = at.clone())}</div>
                                                     }.into_any()
                                                 }
-                                                None => view! { <span class="pill status-not_installed">{t!(i18n, signature.clusters.not_installed)}</span> }.into_any(),
+                                                None => view! { <span class="pill status-not_installed">{tr(i18n, |l| td_string!(l, signature.clusters.not_installed))}</span> }.into_any(),
                                             }}
                                         </td>
                                         <td class="small">{if c.policies.is_empty() { "—".to_string() } else { c.policies.join(", ") }}</td>
@@ -139,8 +139,8 @@ pub fn SignatureClustersPage() -> impl IntoView {
                                             {move || admin.get().then(|| {
                                                 let edit_input = edit_input.clone();
                                                 view! {
-                                                    <button class="btn btn-sm btn-primary" type="button" on:click=move |_| hook_for.set(Some(id))>{t!(i18n, signature.clusters.install_hook)}</button>
-                                                    <button class="btn btn-sm" type="button" on:click=move |_| { editing.set(Some(id)); input.set(edit_input.clone()); }>{t!(i18n, signature.action.edit)}</button>
+                                                    <button class="btn btn-sm btn-primary" type="button" on:click=move |_| hook_for.set(Some(id))>{tr(i18n, |l| td_string!(l, signature.clusters.install_hook))}</button>
+                                                    <button class="btn btn-sm" type="button" on:click=move |_| { editing.set(Some(id)); input.set(edit_input.clone()); }>{tr(i18n, |l| td_string!(l, signature.action.edit))}</button>
                                                     <AskButton asking item=asked.clone() label=td_string!(locale, signature.action.delete)/>
                                                 }
                                             })}
@@ -154,26 +154,26 @@ pub fn SignatureClustersPage() -> impl IntoView {
             }/>
             <Show when=move || hook_for.with(Option::is_some)>
                 <div class="modal-backdrop" on:click=move |_| hook_for.set(None)>
-                    <div class="modal modal-wide" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), signature.clusters.install_hook) on:click=|ev| ev.stop_propagation()>
-                        <div class="modal-header"><h2>{t!(i18n, signature.clusters.install_hook)}</h2></div>
+                    <div class="modal modal-wide" role="dialog" aria-modal="true" aria-label=tr(i18n, |l| td_string!(l, signature.clusters.install_hook)) on:click=|ev| ev.stop_propagation()>
+                        <div class="modal-header"><h2>{tr(i18n, |l| td_string!(l, signature.clusters.install_hook))}</h2></div>
                         <div class="modal-body">
                             <Loaded resource=hook loading=td_string!(locale, signature.clusters.preparing) render={move |hook: Option<HookInstructions>| hook.map(|h| view! {
                                 <p>
-                                    {t!(i18n, signature.clusters.apply_before)}
+                                    {tr(i18n, |l| td_string!(l, signature.clusters.apply_before))}
                                     <code>"kubectl apply -f bulwark-hook.yaml"</code>
-                                    {t!(i18n, signature.clusters.apply_after)}
+                                    {tr(i18n, |l| td_string!(l, signature.clusters.apply_after))}
                                 </p>
                                 {(!h.url.starts_with("https://")).then(|| view! {
-                                    <div class="notice notice-warning">{t!(i18n, signature.clusters.https_only)}</div>
+                                    <div class="notice notice-warning">{tr(i18n, |l| td_string!(l, signature.clusters.https_only))}</div>
                                 })}
-                                {(!h.tls).then(|| view! { <p class="muted small">{t!(i18n, signature.clusters.no_ca_bundle)}</p> })}
+                                {(!h.tls).then(|| view! { <p class="muted small">{tr(i18n, |l| td_string!(l, signature.clusters.no_ca_bundle))}</p> })}
                                 <pre class="code-block" data-testid="hook-yaml">{h.yaml}</pre>
-                                <p class="muted small">{t!(i18n, signature.clusters.url_token)}</p>
+                                <p class="muted small">{tr(i18n, |l| td_string!(l, signature.clusters.url_token))}</p>
                             })}/>
                         </div>
                         <div class="modal-footer">
-                            <button class="btn" type="button" on:click=move |_| { if let Some(id) = hook_for.get_untracked() { rotate.dispatch(RotateClusterToken { id }); } }>{t!(i18n, signature.clusters.new_token)}</button>
-                            <button class="btn btn-primary" type="button" on:click=move |_| hook_for.set(None)>{t!(i18n, signature.action.close)}</button>
+                            <button class="btn" type="button" on:click=move |_| { if let Some(id) = hook_for.get_untracked() { rotate.dispatch(RotateClusterToken { id }); } }>{tr(i18n, |l| td_string!(l, signature.clusters.new_token))}</button>
+                            <button class="btn btn-primary" type="button" on:click=move |_| hook_for.set(None)>{tr(i18n, |l| td_string!(l, signature.action.close))}</button>
                         </div>
                     </div>
                 </div>

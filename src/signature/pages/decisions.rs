@@ -9,7 +9,7 @@ use crate::format::date_time;
 use crate::auth::gate::FeatureGate;
 use crate::components::loaded::Loaded;
 use crate::components::table::rows_or_empty;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{td_string, tr, use_i18n};
 use super::SignatureHeader;
 
 #[component]
@@ -24,25 +24,25 @@ pub fn AdmissionLogPage() -> impl IntoView {
         <FeatureGate feature=Feature::ContainerSignature>
             <div class="toolbar">
                 <div class="field">
-                    <label for="decision-outcome">{t!(i18n, signature.decisions.outcome)}</label>
+                    <label for="decision-outcome">{tr(i18n, |l| td_string!(l, signature.decisions.outcome))}</label>
                     <select id="decision-outcome" on:change=move |ev| outcome.set(event_target_value(&ev))>
-                        <option value="">{t!(i18n, signature.decisions.all)}</option>
+                        <option value="">{tr(i18n, |l| td_string!(l, signature.decisions.all))}</option>
                         {[Outcome::Denied, Outcome::Warned, Outcome::Allowed].into_iter().map(|o| view! { <option value=o.as_str()>{move || o.label_in(i18n.get_locale())}</option> }).collect_view()}
                     </select>
                 </div>
-                <button class="btn btn-sm" type="button" on:click=move |_| refresh.update(|n| *n += 1)>{t!(i18n, signature.decisions.refresh)}</button>
+                <button class="btn btn-sm" type="button" on:click=move |_| refresh.update(|n| *n += 1)>{tr(i18n, |l| td_string!(l, signature.decisions.refresh))}</button>
             </div>
             <Loaded resource=decisions loading=td_string!(locale, signature.decisions.loading) render=move |decisions| view! {
                 <div class="table-wrap">
                     <table class="table" data-testid="decisions-table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, signature.decisions.col.time)}</th>
-                                <th>{t!(i18n, signature.decisions.col.cluster)}</th>
-                                <th>{t!(i18n, signature.decisions.col.object)}</th>
-                                <th>{t!(i18n, signature.decisions.col.images)}</th>
-                                <th>{t!(i18n, signature.decisions.col.outcome)}</th>
-                                <th>{t!(i18n, signature.decisions.col.reason)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.decisions.col.time))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.decisions.col.cluster))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.decisions.col.object))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.decisions.col.images))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.decisions.col.outcome))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.decisions.col.reason))}</th>
                             </tr>
                         </thead>
                         <tbody>

@@ -15,7 +15,7 @@ use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::toast_outcome;
 use crate::error::FieldErrors;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{t, td_string, tr, use_i18n};
 use super::{SignatureHeader, BASE};
 use crate::locale::fill;
 
@@ -60,7 +60,7 @@ pub fn SignatureImagesPage() -> impl IntoView {
                 confirm_label=td_string!(locale, signature.action.delete) on_confirm=Callback::new(move |id| { delete.dispatch(DeleteSignature { id }); })/>
             <Show when=move || admin.get()>
                 <section class="card" data-testid="sign-image">
-                    <h2>{t!(i18n, signature.images.sign_title)}</h2>
+                    <h2>{tr(i18n, |l| td_string!(l, signature.images.sign_title))}</h2>
                     <div class="inline-form">
                         <Field label=td_string!(locale, signature.images.image) name="sign-image-ref" error=errors.message("image")
                             hint=td_string!(locale, signature.images.image_hint)>
@@ -69,7 +69,7 @@ pub fn SignatureImagesPage() -> impl IntoView {
                         </Field>
                         <Field label=td_string!(locale, signature.images.witness) name="sign-witness" error=errors.message("witness")>
                             <select id="sign-witness" on:change=move |ev| input.update(|i| i.witness = event_target_value(&ev))>
-                                <option value="" selected=move || input.with(|i| i.witness.is_empty())>{t!(i18n, signature.images.choose_witness)}</option>
+                                <option value="" selected=move || input.with(|i| i.witness.is_empty())>{tr(i18n, |l| td_string!(l, signature.images.choose_witness))}</option>
                                 <Transition fallback=|| ()>
                                     {move || Suspend::new(async move {
                                         witnesses.await.unwrap_or_default().into_iter().map(|w| {
@@ -83,7 +83,7 @@ pub fn SignatureImagesPage() -> impl IntoView {
                     </div>
                     <label class="check">
                         <input type="checkbox" prop:checked=move || input.with(|i| i.publish) on:change=move |ev| input.update(|i| i.publish = event_target_checked(&ev))/>
-                        {t!(i18n, signature.images.publish_to_registry)}
+                        {tr(i18n, |l| td_string!(l, signature.images.publish_to_registry))}
                     </label>
                     <div class="form-actions">
                         <FormError message=form_error/>
@@ -109,9 +109,9 @@ pub fn SignatureImagesPage() -> impl IntoView {
                                     witness = s.witness.clone(), key = s.key_id.clone(), version = s.key_version)}
                             </p>
                             <p>
-                                <a href=format!("{BASE}/signatures/{}/payload.json", s.signature_id) download>{t!(i18n, signature.images.download_payload)}</a>
+                                <a href=format!("{BASE}/signatures/{}/payload.json", s.signature_id) download>{tr(i18n, |l| td_string!(l, signature.images.download_payload))}</a>
                                 " · "
-                                <a href=format!("{BASE}/signatures/{}/signature.sig", s.signature_id) download>{t!(i18n, signature.images.download_signature)}</a>
+                                <a href=format!("{BASE}/signatures/{}/signature.sig", s.signature_id) download>{tr(i18n, |l| td_string!(l, signature.images.download_signature))}</a>
                             </p>
                             {s.published_tag.clone().map(|tag| view! { <p>{t!(i18n, signature.images.published_as, tag = tag.clone())}</p> })}
                             {s.publish_error.clone().map(|e| view! { <p class="warning-text">{t!(i18n, signature.images.signed_not_published, error = e.clone())}</p> })}
@@ -120,10 +120,10 @@ pub fn SignatureImagesPage() -> impl IntoView {
                 </section>
             </Show>
             <form class="toolbar" method="get" action=format!("{BASE}/images") role="search">
-                <input type="search" name="q" placeholder=move || td_string!(i18n.get_locale(), signature.images.search_placeholder)
-                    aria-label=move || td_string!(i18n.get_locale(), signature.images.search_label)
+                <input type="search" name="q" placeholder=tr(i18n, |l| td_string!(l, signature.images.search_placeholder))
+                    aria-label=tr(i18n, |l| td_string!(l, signature.images.search_label))
                     prop:value=move || query.with(|q| q.0.clone())/>
-                <button class="btn" type="submit">{t!(i18n, signature.images.search)}</button>
+                <button class="btn" type="submit">{tr(i18n, |l| td_string!(l, signature.images.search))}</button>
             </form>
             <Loaded resource=images loading=td_string!(locale, signature.images.loading) render=move |p: ImagePage| {
                 let search = query.with_untracked(|q| q.0.clone());
@@ -133,11 +133,11 @@ pub fn SignatureImagesPage() -> impl IntoView {
                     <table class="table" data-testid="images-table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, signature.images.col.image)}</th>
-                                <th>{t!(i18n, signature.images.col.tags)}</th>
-                                <th>{t!(i18n, signature.images.col.signatures)}</th>
-                                <th>{t!(i18n, signature.images.col.runs)}</th>
-                                <th>{t!(i18n, signature.images.col.last_seen)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.images.col.image))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.images.col.tags))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.images.col.signatures))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.images.col.runs))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.images.col.last_seen))}</th>
                             </tr>
                         </thead>
                         <tbody>
@@ -151,19 +151,19 @@ pub fn SignatureImagesPage() -> impl IntoView {
                                                 let names = i.trusted_by.join(", ");
                                                 view! {
                                                     <span class="badge trusted" title=move || fill(td_string!(i18n.get_locale(), signature.images.trusted_by), &[("names", &names)])>
-                                                        {t!(i18n, signature.images.trusted)}
+                                                        {tr(i18n, |l| td_string!(l, signature.images.trusted))}
                                                     </span>
                                                 }
                                             })}
                                             <div class="digest">
-                                                {if i.digest.is_empty() { t!(i18n, signature.images.not_pinned).into_any() } else { i.digest.clone().into_any() }}
+                                                {if i.digest.is_empty() { tr(i18n, |l| td_string!(l, signature.images.not_pinned)).into_any() } else { i.digest.clone().into_any() }}
                                             </div>
                                         </td>
                                         <td class="small">{i.tags.join(", ")}</td>
                                         <td>
                                             <ul class="sig-list small">
                                                 {if i.signatures.is_empty() {
-                                                    view! { <li class="muted">{t!(i18n, signature.images.unsigned)}</li> }.into_any()
+                                                    view! { <li class="muted">{tr(i18n, |l| td_string!(l, signature.images.unsigned))}</li> }.into_any()
                                                 } else {
                                                     i.signatures.into_iter().map(|s| {
                                                         let asked = (s.id, s.witness_name.clone());
@@ -172,16 +172,16 @@ pub fn SignatureImagesPage() -> impl IntoView {
                                                         view! {
                                                             <li>
                                                                 {t!(i18n, signature.images.signature_key, witness = s.witness_name.clone(), key = s.key_id.clone(), version = s.key_version)}
-                                                                {(!s.key_enabled).then(|| view! { <span class="pill status-disabled">{t!(i18n, signature.images.key_disabled)}</span> })}
+                                                                {(!s.key_enabled).then(|| view! { <span class="pill status-disabled">{tr(i18n, |l| td_string!(l, signature.images.key_disabled))}</span> })}
                                                                 <div class="muted">{t!(i18n, signature.images.signed_by, at = signed_at.clone(), user = s.signed_by.clone())}</div>
                                                                 {s.published_tag.clone().map(|tag| view! { <div>{t!(i18n, signature.images.published_tag, tag = tag.clone())}</div> })}
                                                                 {s.publish_error.clone().map(|e| view! { <div class="warning-text">{t!(i18n, signature.images.not_published, error = e.clone())}</div> })}
-                                                                <a href=format!("{BASE}/signatures/{id}/payload.json") download>{t!(i18n, signature.images.payload)}</a>
+                                                                <a href=format!("{BASE}/signatures/{id}/payload.json") download>{tr(i18n, |l| td_string!(l, signature.images.payload))}</a>
                                                                 " · "
-                                                                <a href=format!("{BASE}/signatures/{id}/signature.sig") download>{t!(i18n, signature.images.signature)}</a>
+                                                                <a href=format!("{BASE}/signatures/{id}/signature.sig") download>{tr(i18n, |l| td_string!(l, signature.images.signature))}</a>
                                                                 {move || admin.get().then(|| view! {
                                                                     " "
-                                                                    <button class="btn btn-sm" type="button" on:click=move |_| { publish.dispatch(PublishSignature { id }); }>{t!(i18n, signature.images.publish)}</button>
+                                                                    <button class="btn btn-sm" type="button" on:click=move |_| { publish.dispatch(PublishSignature { id }); }>{tr(i18n, |l| td_string!(l, signature.images.publish))}</button>
                                                                     " "
                                                                     <AskButton asking item=asked.clone() label=td_string!(locale, signature.action.delete)/>
                                                                 })}
@@ -202,15 +202,15 @@ pub fn SignatureImagesPage() -> impl IntoView {
                 <Pagination page=p.page page_count=p.page_count total=p.total href=move |page| list_href(&format!("{BASE}/images"), &search, &[], page)/>
             }}/>
             <section class="card" data-testid="registries">
-                <h2>{t!(i18n, signature.images.registries.title)}</h2>
-                <p class="muted">{t!(i18n, signature.images.registries.intro)}</p>
+                <h2>{tr(i18n, |l| td_string!(l, signature.images.registries.title))}</h2>
+                <p class="muted">{tr(i18n, |l| td_string!(l, signature.images.registries.intro))}</p>
                 <Loaded resource=registries loading=td_string!(locale, signature.images.registries.loading) render=move |list| view! {
                     <table class="table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, signature.images.registries.col.registry)}</th>
-                                <th>{t!(i18n, signature.images.registries.col.user)}</th>
-                                <th>{t!(i18n, signature.images.registries.col.protocol)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.images.registries.col.registry))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.images.registries.col.user))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.images.registries.col.protocol))}</th>
                                 <th></th>
                             </tr>
                         </thead>
@@ -221,13 +221,13 @@ pub fn SignatureImagesPage() -> impl IntoView {
                                     <tr>
                                         <td class="mono">{r.host.clone()}</td>
                                         <td>{match r.username.as_deref() {
-                                            None => t!(i18n, signature.images.registries.shown_to_admins).into_any(),
-                                            Some("") => t!(i18n, signature.images.registries.anonymous).into_any(),
+                                            None => tr(i18n, |l| td_string!(l, signature.images.registries.shown_to_admins)).into_any(),
+                                            Some("") => tr(i18n, |l| td_string!(l, signature.images.registries.anonymous)).into_any(),
                                             Some(user) => user.to_string().into_any(),
                                         }}</td>
                                         <td>{if r.plain_http { "HTTP" } else { "HTTPS" }}</td>
                                         <td class="right">{move || admin.get().then(|| view! {
-                                            <button class="btn btn-sm btn-danger" type="button" on:click=move |_| { remove_registry.dispatch(DeleteRegistry { id }); }>{t!(i18n, signature.images.registries.remove)}</button>
+                                            <button class="btn btn-sm btn-danger" type="button" on:click=move |_| { remove_registry.dispatch(DeleteRegistry { id }); }>{tr(i18n, |l| td_string!(l, signature.images.registries.remove))}</button>
                                         })}</td>
                                     </tr>
                                 }
@@ -249,11 +249,11 @@ pub fn SignatureImagesPage() -> impl IntoView {
                     </div>
                     <label class="check">
                         <input type="checkbox" prop:checked=move || registry.with(|r| r.plain_http) on:change=move |ev| registry.update(|r| r.plain_http = event_target_checked(&ev))/>
-                        {t!(i18n, signature.images.registries.plain_http)}
+                        {tr(i18n, |l| td_string!(l, signature.images.registries.plain_http))}
                     </label>
                     <div class="form-actions">
                         <FormError message=registry_error/>
-                        <button class="btn" type="button" on:click=move |_| { let r = registry.get_untracked(); let p = r.validate(); submit_checked(save_registry, r, p, registry_errors, registry_error); }>{t!(i18n, signature.images.registries.save)}</button>
+                        <button class="btn" type="button" on:click=move |_| { let r = registry.get_untracked(); let p = r.validate(); submit_checked(save_registry, r, p, registry_errors, registry_error); }>{tr(i18n, |l| td_string!(l, signature.images.registries.save))}</button>
                     </div>
                 </Show>
             </section>

@@ -14,7 +14,7 @@ use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
 use crate::components::toggle::Toggle;
 use crate::error::FieldErrors;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{t, td_string, tr, use_i18n};
 use super::{state_pill, SignatureHeader, BASE};
 use crate::locale::fill;
 
@@ -52,8 +52,8 @@ pub fn SignatureKeysPage() -> impl IntoView {
         <FeatureGate feature=Feature::ContainerSignature>
             <Show when=move || admin.get()>
                 <section class="card" data-testid="create-key">
-                    <h2>{t!(i18n, signature.keys.create)}</h2>
-                    <p class="muted">{t!(i18n, signature.keys.intro)}</p>
+                    <h2>{tr(i18n, |l| td_string!(l, signature.keys.create))}</h2>
+                    <p class="muted">{tr(i18n, |l| td_string!(l, signature.keys.intro))}</p>
                     <div class="inline-form">
                         <Field label=td_string!(locale, signature.keys.alias) name="key-alias" error=errors.message("alias")>
                             <input id="key-alias" type="text" maxlength="64" prop:value=move || input.with(|i| i.alias.clone())
@@ -92,12 +92,12 @@ pub fn SignatureKeysPage() -> impl IntoView {
                     <table class="table" data-testid="keys-table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, signature.keys.col.key)}</th>
-                                <th>{t!(i18n, signature.keys.col.spec)}</th>
-                                <th>{t!(i18n, signature.keys.col.purpose)}</th>
-                                <th>{t!(i18n, signature.keys.col.status)}</th>
-                                <th>{t!(i18n, signature.keys.col.versions)}</th>
-                                <th>{t!(i18n, signature.keys.col.created)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.keys.col.key))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.keys.col.spec))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.keys.col.purpose))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.keys.col.status))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.keys.col.versions))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.keys.col.created))}</th>
                                 <th></th>
                             </tr>
                         </thead>
@@ -111,7 +111,7 @@ pub fn SignatureKeysPage() -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td>
-                                            <strong>{match k.alias.clone() { Some(alias) => alias.into_any(), None => t!(i18n, signature.keys.no_alias).into_any() }}</strong>
+                                            <strong>{match k.alias.clone() { Some(alias) => alias.into_any(), None => tr(i18n, |l| td_string!(l, signature.keys.no_alias)).into_any() }}</strong>
                                             <div class="mono small">{k.key_id.clone()}</div>
                                             <div class="muted small">{k.description.clone()}</div>
                                             {(!k.witnesses.is_empty()).then(|| {
@@ -138,7 +138,7 @@ pub fn SignatureKeysPage() -> impl IntoView {
                                                         <li>
                                                             {if primary { t!(i18n, signature.keys.primary_version, version = version).into_any() } else { format!("v{version}").into_any() }}
                                                             " " <span class="mono muted">{v.fingerprint.chars().take(19).collect::<String>()}</span>
-                                                            " " <a href=href download>{t!(i18n, signature.keys.public_key)}</a>
+                                                            " " <a href=href download>{tr(i18n, |l| td_string!(l, signature.keys.public_key))}</a>
                                                         </li>
                                                     }
                                                 }).collect_view()}
@@ -151,17 +151,17 @@ pub fn SignatureKeysPage() -> impl IntoView {
                                                 if pending {
                                                     view! {
                                                         <button class="btn btn-sm" type="button"
-                                                            on:click=move |_| { cancel.dispatch(CancelKeyDeletion { key_id: cancel_id.clone() }); }>{t!(i18n, signature.keys.cancel_deletion)}</button>
+                                                            on:click=move |_| { cancel.dispatch(CancelKeyDeletion { key_id: cancel_id.clone() }); }>{tr(i18n, |l| td_string!(l, signature.keys.cancel_deletion))}</button>
                                                     }.into_any()
                                                 } else {
                                                     view! {
                                                         <Toggle checked=enabled label=fill(td_string!(locale, signature.keys.enable), &[("name", &label)])
                                                             on_change=Callback::new(move |on| { toggle.dispatch(SetKeyEnabled { key_id: toggle_id.clone(), enabled: on }); })/>
                                                         <button class="btn btn-sm" type="button" disabled=!enabled
-                                                            on:click=move |_| { rotate.dispatch(RotateKey { key_id: rotate_id.clone() }); }>{t!(i18n, signature.keys.new_version)}</button>
+                                                            on:click=move |_| { rotate.dispatch(RotateKey { key_id: rotate_id.clone() }); }>{tr(i18n, |l| td_string!(l, signature.keys.new_version))}</button>
                                                         <button class="btn btn-sm btn-danger" type="button"
                                                             on:click=move |_| { delete_errors.0.set(FieldErrors::new()); delete_error.set(None); deleting.set(Some(delete_id.clone())); }>
-                                                            {t!(i18n, signature.keys.schedule_deletion)}
+                                                            {tr(i18n, |l| td_string!(l, signature.keys.schedule_deletion))}
                                                         </button>
                                                     }.into_any()
                                                 }
@@ -176,8 +176,8 @@ pub fn SignatureKeysPage() -> impl IntoView {
             }/>
             <Show when=move || deleting.with(Option::is_some)>
                 <div class="modal-backdrop" on:click=move |_| deleting.set(None)>
-                    <div class="modal" role="dialog" aria-modal="true" aria-label=move || td_string!(i18n.get_locale(), signature.keys.schedule_title) on:click=|ev| ev.stop_propagation()>
-                        <div class="modal-header"><h2>{t!(i18n, signature.keys.schedule_title)}</h2></div>
+                    <div class="modal" role="dialog" aria-modal="true" aria-label=tr(i18n, |l| td_string!(l, signature.keys.schedule_title)) on:click=|ev| ev.stop_propagation()>
+                        <div class="modal-header"><h2>{tr(i18n, |l| td_string!(l, signature.keys.schedule_title))}</h2></div>
                         <div class="modal-body">
                             <p>{t!(i18n, signature.keys.schedule_body, key = move || deleting.get().unwrap_or_default())}</p>
                             <Field label=td_string!(locale, signature.keys.pending_window) name="deletion-days" error=delete_errors.message("days")
@@ -187,10 +187,10 @@ pub fn SignatureKeysPage() -> impl IntoView {
                             <FormError message=delete_error/>
                         </div>
                         <div class="modal-footer">
-                            <button class="btn" type="button" on:click=move |_| deleting.set(None)>{t!(i18n, signature.action.cancel)}</button>
+                            <button class="btn" type="button" on:click=move |_| deleting.set(None)>{tr(i18n, |l| td_string!(l, signature.action.cancel))}</button>
                             <button class="btn btn-danger" type="button" disabled=move || schedule.pending().get()
                                 on:click=move |_| { if let Some(key) = deleting.get_untracked() { schedule.dispatch((key, days.get_untracked())); } }>
-                                {t!(i18n, signature.keys.schedule_deletion)}
+                                {tr(i18n, |l| td_string!(l, signature.keys.schedule_deletion))}
                             </button>
                         </div>
                     </div>

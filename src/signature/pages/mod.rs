@@ -11,7 +11,7 @@ mod witness;
 use leptos::prelude::*;
 
 use crate::components::tabs::PageTabs;
-use crate::locale::{t, td_string, use_i18n, Label};
+use crate::locale::{Label, td_string, tr, use_i18n};
 use crate::signature::model::KeyState;
 
 pub use clusters::SignatureClustersPage;
@@ -40,8 +40,8 @@ fn SignatureHeader(current: &'static str) -> impl IntoView {
     view! {
         <div class="page-header">
             <div>
-                <h1>{t!(i18n, signature.header.title)}</h1>
-                <p class="subtitle">{t!(i18n, signature.header.subtitle)}</p>
+                <h1>{tr(i18n, |l| td_string!(l, signature.header.title))}</h1>
+                <p class="subtitle">{tr(i18n, |l| td_string!(l, signature.header.subtitle))}</p>
             </div>
         </div>
         <PageTabs tabs=SIGNATURE_TABS current/>

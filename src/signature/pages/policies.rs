@@ -15,7 +15,7 @@ use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
 use crate::components::toggle::Toggle;
 use crate::error::{AppError, FieldErrors};
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{t, td_string, tr, use_i18n};
 use super::SignatureHeader;
 use crate::locale::fill;
 
@@ -71,7 +71,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                 question=|name| fill(td_string!(use_i18n().get_locale(), signature.policies.delete_question), &[("name", name)])
                 confirm_label=td_string!(locale, signature.action.delete) on_confirm=Callback::new(move |id| { delete.dispatch(DeleteSignaturePolicy { id }); })/>
             <Show when=move || admin.get() && !open.get()>
-                <div class="toolbar"><button class="btn btn-primary" type="button" on:click=move |_| start(None)>{t!(i18n, signature.policies.add)}</button></div>
+                <div class="toolbar"><button class="btn btn-primary" type="button" on:click=move |_| start(None)>{tr(i18n, |l| td_string!(l, signature.policies.add))}</button></div>
             </Show>
             <Show when=move || open.get()>
                 <Loaded resource=choices loading=td_string!(locale, signature.policies.loading_choices) render={move |(witnesses, clusters): (Vec<WitnessView>, Vec<ClusterView>)| {
@@ -96,17 +96,17 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                     on:input=move |ev| input.update(|i| i.name = event_target_value(&ev))/>
                             </Field>
                             <div class="field">
-                                <label>{t!(i18n, signature.policies.witness)}</label>
-                                <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), signature.policies.witnesses)>
+                                <label>{tr(i18n, |l| td_string!(l, signature.policies.witness))}</label>
+                                <div class="pick-list" role="group" aria-label=tr(i18n, |l| td_string!(l, signature.policies.witnesses))>
                                     {if witnesses.is_empty() {
-                                        view! { <p class="muted">{t!(i18n, signature.policies.no_witnesses)}</p> }.into_any()
+                                        view! { <p class="muted">{tr(i18n, |l| td_string!(l, signature.policies.no_witnesses))}</p> }.into_any()
                                     } else {
                                         witnesses.iter().map(|w| view! { <SetCheckbox selected=witness_ids value=w.id label=w.name.clone()/> }).collect_view().into_any()
                                     }}
                                 </div>
                                 {move || errors.message("witnesses").get().map(|m| view! { <div class="field-error" role="alert" data-field="witnesses">{m}</div> })}
                             </div>
-                            <div class="field" role="radiogroup" aria-label=move || td_string!(i18n.get_locale(), signature.policies.witnesses_needed)>
+                            <div class="field" role="radiogroup" aria-label=tr(i18n, |l| td_string!(l, signature.policies.witnesses_needed))>
                                 {[WitnessMatch::AllOf, WitnessMatch::AnyOf].into_iter().map(|m| view! {
                                     <label class="check">
                                         <input type="radio" name="witness-match" prop:checked=move || input.with(|i| i.witness_match == m)
@@ -125,7 +125,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                     input.update(|i| i.cluster_id = id);
                                     namespaces.set(Vec::new());
                                 }>
-                                    <option value="" selected=move || input.with(|i| i.cluster_id.is_none())>{t!(i18n, signature.policies.choose_cluster)}</option>
+                                    <option value="" selected=move || input.with(|i| i.cluster_id.is_none())>{tr(i18n, |l| td_string!(l, signature.policies.choose_cluster))}</option>
                                     {options.iter().map(|c| {
                                         let id = c.id;
                                         let name = c.name.clone();
@@ -142,12 +142,12 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                 </select>
                             </Field>
                             <div class="field">
-                                <label>{t!(i18n, signature.policies.namespaces)}</label>
-                                <div class="pick-list" role="group" aria-label=move || td_string!(i18n.get_locale(), signature.policies.namespaces)>
+                                <label>{tr(i18n, |l| td_string!(l, signature.policies.namespaces))}</label>
+                                <div class="pick-list" role="group" aria-label=tr(i18n, |l| td_string!(l, signature.policies.namespaces))>
                                     {move || {
                                         let list = cluster_namespaces();
                                         if list.is_empty() {
-                                            view! { <p class="muted">{t!(i18n, signature.policies.choose_cluster_first)}</p> }.into_any()
+                                            view! { <p class="muted">{tr(i18n, |l| td_string!(l, signature.policies.choose_cluster_first))}</p> }.into_any()
                                         } else {
                                             list.into_iter().map(|n| view! { <SetCheckbox selected=namespaces value=n.clone() label=n/> }).collect_view().into_any()
                                         }
@@ -155,8 +155,8 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                 </div>
                                 {move || errors.message("namespaces").get().map(|m| view! { <div class="field-error" role="alert" data-field="namespaces">{m}</div> })}
                             </div>
-                            <div class="field" role="radiogroup" aria-label=move || td_string!(i18n.get_locale(), signature.policies.mode)>
-                                <label>{t!(i18n, signature.policies.mode)}</label>
+                            <div class="field" role="radiogroup" aria-label=tr(i18n, |l| td_string!(l, signature.policies.mode))>
+                                <label>{tr(i18n, |l| td_string!(l, signature.policies.mode))}</label>
                                 {[PolicyMode::Enforce, PolicyMode::Warn].into_iter().map(|m| view! {
                                     <label class="check">
                                         <input type="radio" name="policy-mode" prop:checked=move || input.with(|i| i.mode == m) on:change=move |_| input.update(|i| i.mode = m)/>
@@ -170,7 +170,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                             <div class="field">
                                 <label class="check">
                                     <input type="checkbox" prop:checked=move || input.with(|i| i.enabled) on:change=move |ev| input.update(|i| i.enabled = event_target_checked(&ev))/>
-                                    {t!(i18n, signature.policies.enabled)}
+                                    {tr(i18n, |l| td_string!(l, signature.policies.enabled))}
                                 </label>
                             </div>
                             <Field label=td_string!(locale, signature.policies.remarks) name="policy-remarks" error=errors.message("remarks")>
@@ -179,7 +179,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                             </Field>
                             <div class="form-actions">
                                 <FormError message=form_error/>
-                                <button class="btn" type="button" on:click=move |_| open.set(false)>{t!(i18n, signature.action.cancel)}</button>
+                                <button class="btn" type="button" on:click=move |_| open.set(false)>{tr(i18n, |l| td_string!(l, signature.action.cancel))}</button>
                                 <button class="btn btn-primary" type="button" disabled=move || save.pending().get()
                                     on:click=move |_| {
                                         let mut value = input.get_untracked();
@@ -187,7 +187,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                         value.namespaces = namespaces.get_untracked();
                                         let problems = value.validate();
                                         submit_checked(save, value, problems, errors, form_error);
-                                    }>{t!(i18n, signature.policies.save)}</button>
+                                    }>{tr(i18n, |l| td_string!(l, signature.policies.save))}</button>
                             </div>
                         </section>
                     }
@@ -198,12 +198,12 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                     <table class="table" data-testid="policies-table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, signature.policies.col.name)}</th>
-                                <th>{t!(i18n, signature.policies.col.witness)}</th>
-                                <th>{t!(i18n, signature.policies.col.cluster)}</th>
-                                <th>{t!(i18n, signature.policies.col.mode)}</th>
-                                <th>{t!(i18n, signature.policies.col.enabled)}</th>
-                                <th>{t!(i18n, signature.policies.col.remarks)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.policies.col.name))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.policies.col.witness))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.policies.col.cluster))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.policies.col.mode))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.policies.col.enabled))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.policies.col.remarks))}</th>
                                 <th></th>
                             </tr>
                         </thead>
@@ -239,7 +239,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                             {move || admin.get().then(|| {
                                                 let editable = editable.clone();
                                                 view! {
-                                                    <button class="btn btn-sm" type="button" on:click=move |_| start(Some(editable.clone()))>{t!(i18n, signature.action.edit)}</button>
+                                                    <button class="btn btn-sm" type="button" on:click=move |_| start(Some(editable.clone()))>{tr(i18n, |l| td_string!(l, signature.action.edit))}</button>
                                                     <AskButton asking item=asked.clone() label=td_string!(locale, signature.action.delete)/>
                                                 }
                                             })}

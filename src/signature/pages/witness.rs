@@ -13,7 +13,7 @@ use crate::components::loaded::Loaded;
 use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
-use crate::locale::{t, td_string, use_i18n};
+use crate::locale::{td_string, tr, use_i18n};
 use super::{state_pill, SignatureHeader};
 use crate::locale::fill;
 
@@ -43,7 +43,7 @@ pub fn WitnessPage() -> impl IntoView {
                 confirm_label=td_string!(locale, signature.action.delete) on_confirm=Callback::new(move |id| { delete.dispatch(DeleteWitness { id }); })/>
             <Show when=move || admin.get()>
                 <section class="card" data-testid="create-witness">
-                    <h2>{t!(i18n, signature.witness.create)}</h2>
+                    <h2>{tr(i18n, |l| td_string!(l, signature.witness.create))}</h2>
                     <div class="inline-form">
                         <Field label=td_string!(locale, signature.witness.name) name="witness-name" error=errors.message("name")>
                             <input id="witness-name" type="text" maxlength="64" prop:value=move || input.with(|i| i.name.clone())
@@ -52,7 +52,7 @@ pub fn WitnessPage() -> impl IntoView {
                         <Field label=td_string!(locale, signature.witness.key) name="witness-key" error=errors.message("key_id")
                             hint=td_string!(locale, signature.witness.key_hint)>
                             <select id="witness-key" on:change=move |ev| input.update(|i| i.key_id = event_target_value(&ev))>
-                                <option value="" selected=move || input.with(|i| i.key_id.is_empty())>{t!(i18n, signature.witness.choose_key)}</option>
+                                <option value="" selected=move || input.with(|i| i.key_id.is_empty())>{tr(i18n, |l| td_string!(l, signature.witness.choose_key))}</option>
                                 // Awaited in a Transition: read outside one, the list hydrates out of step with the server's HTML.
                                 <Transition fallback=|| ()>
                                     {move || Suspend::new(async move {
@@ -73,7 +73,7 @@ pub fn WitnessPage() -> impl IntoView {
                     <div class="form-actions">
                         <FormError message=form_error/>
                         <button class="btn btn-primary" type="button" disabled=move || create.pending().get()
-                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(create, i, p, errors, form_error); }>{t!(i18n, signature.witness.create)}</button>
+                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(create, i, p, errors, form_error); }>{tr(i18n, |l| td_string!(l, signature.witness.create))}</button>
                     </div>
                 </section>
             </Show>
@@ -82,11 +82,11 @@ pub fn WitnessPage() -> impl IntoView {
                     <table class="table" data-testid="witnesses-table">
                         <thead>
                             <tr>
-                                <th>{t!(i18n, signature.witness.col.witness)}</th>
-                                <th>{t!(i18n, signature.witness.col.certificate)}</th>
-                                <th>{t!(i18n, signature.witness.col.description)}</th>
-                                <th>{t!(i18n, signature.witness.col.policies)}</th>
-                                <th>{t!(i18n, signature.witness.col.created)}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.witness.col.witness))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.witness.col.certificate))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.witness.col.description))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.witness.col.policies))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.witness.col.created))}</th>
                                 <th></th>
                             </tr>
                         </thead>
@@ -106,14 +106,14 @@ pub fn WitnessPage() -> impl IntoView {
                                         <td>
                                             {move || match editing.get() {
                                                 Some((editing_id, text)) if editing_id == id => view! {
-                                                    <input type="text" aria-label=move || td_string!(i18n.get_locale(), signature.witness.description) maxlength="256" prop:value=text
+                                                    <input type="text" aria-label=tr(i18n, |l| td_string!(l, signature.witness.description)) maxlength="256" prop:value=text
                                                         on:input=move |ev| editing.set(Some((id, event_target_value(&ev))))/>
                                                     <button class="btn btn-sm btn-primary" type="button"
                                                         on:click=move |_| {
                                                             let text = editing.get_untracked().map(|e| e.1).unwrap_or_default();
                                                             update.dispatch(UpdateWitness { id, description: text });
                                                             editing.set(None);
-                                                        }>{t!(i18n, signature.action.save)}</button>
+                                                        }>{tr(i18n, |l| td_string!(l, signature.action.save))}</button>
                                                 }.into_any(),
                                                 _ => view! { <span>{description.clone()}</span> }.into_any(),
                                             }}
@@ -126,7 +126,7 @@ pub fn WitnessPage() -> impl IntoView {
                                                 move || admin.get().then(|| {
                                                     let description = description.clone();
                                                     view! {
-                                                        <button class="btn btn-sm" type="button" on:click=move |_| editing.set(Some((id, description.clone())))>{t!(i18n, signature.action.edit)}</button>
+                                                        <button class="btn btn-sm" type="button" on:click=move |_| editing.set(Some((id, description.clone())))>{tr(i18n, |l| td_string!(l, signature.action.edit))}</button>
                                                         <AskButton asking item=asked.clone() label=td_string!(locale, signature.action.delete)/>
                                                     }
                                                 })
