@@ -15,6 +15,42 @@ pub const COOKIE: &str = "bulwark_lang";
 /// A fixed label in the reader's language (a `td_string!` per language), for tables of labels.
 pub type Label = fn(Locale) -> &'static str;
 
+/// The language of the request being served, for words the server writes itself (validation
+/// messages): the language cookie, else the first language of `Accept-Language` the console
+/// speaks, else English — the same order the pages use.
+#[cfg(feature = "ssr")]
+pub fn request_locale() -> Locale {
+    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
+        return Locale::en;
+    };
+    let cookies = parts.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+    for pair in cookies.flat_map(|v| v.split(';')) {
+        if let Some(chosen) = pair.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')).and_then(parse) {
+            return chosen;
+        }
+    }
+    let accepted = parts.headers.get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut ranked: Vec<(f32, &str)> = accepted
+        .split(',')
+        .filter_map(|item| {
+            let mut fields = item.split(';');
+            let tag = fields.next()?.trim();
+            let q = fields.find_map(|f| f.trim().strip_prefix("q=")).map_or(Some(1.0), |q| q.parse().ok())?;
+            Some((q, tag))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (_, tag) in ranked {
+        let language = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+        match language.as_str() {
+            "zh" => return Locale::zh_CN,
+            "en" => return Locale::en,
+            _ => {}
+        }
+    }
+    Locale::en
+}
+
 /// A fixed label that follows the reader's language, for a view or an attribute:
 /// `{tr(i18n, |l| td_string!(l, assets.list.title))}`. Every label shares this one closure type,
 /// so the browser's module holds one copy of the code that renders a reactive text, not one per

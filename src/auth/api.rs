@@ -38,18 +38,21 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     use super::repo::{self, FailureKey};
     use super::session::{session, USER_ID_KEY};
     use crate::error::FieldErrors;
+    use crate::locale::td_string;
     use crate::server::{audit, crypto, now, state};
 
+    // The form's messages in the reader's language (this page has no session yet).
+    let l = crate::locale::request_locale();
     let email = email.trim().to_lowercase();
     let mut errors = FieldErrors::new();
     if email.is_empty() {
-        errors.insert("email".into(), "Enter your email address.".into());
+        errors.insert("email".into(), td_string!(l, common.sign_in_check.enter_email).into());
     }
     if email.chars().count() > MAX_EMAIL_CHARS {
-        errors.insert("email".into(), format!("An email address has at most {MAX_EMAIL_CHARS} characters."));
+        errors.insert("email".into(), td_string!(l, common.sign_in_check.email_too_long, max = MAX_EMAIL_CHARS));
     }
     if password.is_empty() {
-        errors.insert("password".into(), "Enter your password.".into());
+        errors.insert("password".into(), td_string!(l, common.sign_in_check.enter_password).into());
     }
     AppError::check(errors)?;
 
@@ -57,18 +60,20 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let now = now();
     let client = client_address(&state);
     let throttles = [
-        (FailureKey::Client(&client), MAX_FAILED_SIGN_INS_PER_CLIENT, "from your network address"),
-        (FailureKey::Email(&email), MAX_FAILED_SIGN_INS, "for this email"),
+        (FailureKey::Client(&client), MAX_FAILED_SIGN_INS_PER_CLIENT, td_string!(l, common.sign_in_check.from_address)),
+        (FailureKey::Email(&email), MAX_FAILED_SIGN_INS, td_string!(l, common.sign_in_check.for_email)),
     ];
     for (key, limit, whose) in throttles {
         let (recent, oldest) = repo::failures_since(&state.db, key, now - FAILED_SIGN_IN_WINDOW_SECS).await?;
         if recent >= limit {
             let wait = oldest.map(|t| t + FAILED_SIGN_IN_WINDOW_SECS - now).unwrap_or(FAILED_SIGN_IN_WINDOW_SECS);
             let minutes = (wait.max(1) + 59) / 60;
-            return Err(AppError::TooManyRequests(format!(
-                "Too many failed sign-in attempts {whose}. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            )));
+            let wait = if minutes == 1 {
+                td_string!(l, common.sign_in_check.one_minute).to_string()
+            } else {
+                td_string!(l, common.sign_in_check.minutes, count = minutes)
+            };
+            return Err(AppError::TooManyRequests(td_string!(l, common.sign_in_check.too_many, whose, wait)));
         }
     }
 

@@ -104,3 +104,36 @@ async fn an_unknown_language_is_refused() {
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert!(language_cookie(&anonymous).is_none());
 }
+
+/// The sign-in form's own messages follow the same choice: the cookie, else Accept-Language
+/// by its weights, else English.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_messages_follow_the_language() {
+    let app = TestApp::new().await;
+    let empty = |cookie: Option<&'static str>, accept: &'static str| {
+        let mut request = Request::builder()
+            .method(axum::http::Method::POST)
+            .uri("/api/sign_in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::ACCEPT_LANGUAGE, accept);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.body(Body::from("email=&password=")).unwrap()
+    };
+    let cases = [
+        (None, "zh-CN,zh;q=0.9", "请输入密码。", "请输入邮箱地址。"),
+        (None, "fr;q=1, en;q=0.8, zh;q=0.5", "Enter your password.", "Enter your email address."),
+        (None, "en;q=0.4, zh-TW;q=0.9", "请输入密码。", "请输入邮箱地址。"),
+        (Some("bulwark_lang=en"), "zh-CN", "Enter your password.", "Enter your email address."),
+        (Some("other=1; bulwark_lang=zh-CN"), "en", "请输入密码。", "请输入邮箱地址。"),
+    ];
+    for (cookie, accept, password, email) in cases {
+        let refused = app.request(empty(cookie, accept)).await;
+        // Verify a 422 with each field's message in the chosen language.
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{accept}");
+        assert_eq!(refused.json()["Validation"]["password"], password, "{cookie:?} {accept}");
+        assert_eq!(refused.json()["Validation"]["email"], email, "{cookie:?} {accept}");
+    }
+}
