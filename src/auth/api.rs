@@ -20,7 +20,6 @@ pub async fn get_me() -> Result<Me, AppError> {
 
     let (user, state) = caller().await?;
     let authorized = repo::authorized_services(&state.db, user.account_id()).await?;
-    let language = repo::user_locale(&state.db, user.user_id).await?;
     Ok(Me {
         user_id: user.user_id,
         email: user.email,
@@ -28,7 +27,7 @@ pub async fn get_me() -> Result<Me, AppError> {
         role: user.role,
         account: user.account,
         authorized,
-        language,
+        language: user.language,
     })
 }
 
@@ -99,10 +98,10 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     session.insert(USER_ID_KEY, user_id).await?;
     if let Some(user) = repo::current_user(&state.db, user_id).await? {
         audit::record(&state.db.pool, user.account_id(), &user.actor(), "user.sign_in", &user.email, "").await?;
-    }
-    // The language the user chose before, on any browser, becomes this browser's.
-    if let Some(chosen) = repo::user_locale(&state.db, user_id).await?.as_deref().and_then(crate::locale::parse) {
-        send_language_cookie(chosen);
+        // The language the user chose before, on any browser, becomes this browser's.
+        if let Some(chosen) = user.language.as_deref().and_then(crate::locale::parse) {
+            send_language_cookie(chosen);
+        }
     }
     leptos_axum::redirect(safe_next(next.as_deref().unwrap_or("/")));
     Ok(())

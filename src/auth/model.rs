@@ -209,6 +209,8 @@ pub struct CurrentUser {
     pub name: String,
     pub role: Role,
     pub account: Account,
+    /// The language the user chose (a tag such as `zh-CN`), if they chose one.
+    pub language: Option<String>,
 }
 
 impl Role {

@@ -162,10 +162,11 @@ struct UserRow {
     name: String,
     role: String,
     account_id: i64,
+    locale: Option<String>,
 }
 
 pub async fn current_user(db: &Db, user_id: i64) -> Result<Option<CurrentUser>, AppError> {
-    let Some(row) = sqlx::query_as::<_, UserRow>("SELECT id, email, name, role, account_id FROM users WHERE id = $1")
+    let Some(row) = sqlx::query_as::<_, UserRow>("SELECT id, email, name, role, account_id, locale FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(&db.pool)
         .await?
@@ -174,7 +175,7 @@ pub async fn current_user(db: &Db, user_id: i64) -> Result<Option<CurrentUser>, 
     };
     let role = Role::parse(&row.role).ok_or(AppError::Internal)?;
     let account = account(db, row.account_id).await?;
-    Ok(Some(CurrentUser { user_id: row.id, email: row.email, name: row.name, role, account }))
+    Ok(Some(CurrentUser { user_id: row.id, email: row.email, name: row.name, role, account, language: row.locale }))
 }
 
 pub async fn list_users(db: &Db, account_id: i64) -> Result<Vec<UserSummary>, AppError> {
@@ -318,15 +319,6 @@ pub async fn managed_names(db: &Db, management: i64) -> Result<Vec<(i64, String,
     .bind(management)
     .fetch_all(&db.pool)
     .await?)
-}
-
-/// The language the user chose, if any (a tag checked by `locale::parse` when it was stored).
-pub async fn user_locale(db: &Db, user_id: i64) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar::<_, Option<String>>("SELECT locale FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .flatten())
 }
 
 pub async fn set_user_locale(db: &Db, user_id: i64, tag: &str) -> Result<(), AppError> {

@@ -11,7 +11,7 @@ use crate::components::loaded::Loaded;
 use crate::components::tabs::SettingsTabs;
 use crate::components::toast::use_toaster;
 use crate::error::AppError;
-use crate::locale::{td_string, tr, use_i18n};
+use crate::locale::{Label, td_string, tr, use_i18n};
 
 #[component]
 pub fn AccountSettingsPage() -> impl IntoView {
@@ -50,6 +50,27 @@ pub fn AccountSettingsPage() -> impl IntoView {
     }
 }
 
+/// A card's save: field errors beside the fields, the form's own message, and a toast in the
+/// reader's language on success. Returns the form's message.
+fn on_saved(
+    value: impl Fn() -> Option<Result<(), AppError>> + 'static,
+    errors: FormErrors,
+    saved: Label,
+) -> RwSignal<Option<String>> {
+    let form_error = RwSignal::new(None::<String>);
+    let toaster = use_toaster();
+    let i18n = use_i18n();
+    Effect::new(move |_| {
+        if let Some(result) = value() {
+            form_error.set(errors.absorb(&result));
+            if result.is_ok() {
+                toaster.success(saved(i18n.get_locale_untracked()));
+            }
+        }
+    });
+    form_error
+}
+
 /// Common IANA zones offered as suggestions; any IANA name is accepted.
 const ZONE_SUGGESTIONS: [&str; 16] = [
     "UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Moscow", "America/New_York", "America/Chicago",
@@ -61,17 +82,8 @@ const ZONE_SUGGESTIONS: [&str; 16] = [
 fn TimeZoneCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>) -> impl IntoView {
     let action = ServerAction::<SetTimeZone>::new();
     let errors = FormErrors::new();
-    let form_error = RwSignal::new(None::<String>);
-    let toaster = use_toaster();
+    let form_error = on_saved(move || action.value().get(), errors, |l| td_string!(l, settings.account.time_zone_saved));
     let i18n = use_i18n();
-    Effect::new(move |_| {
-        if let Some(result) = action.value().get() {
-            form_error.set(errors.absorb(&result));
-            if result.is_ok() {
-                toaster.success(td_string!(i18n.get_locale_untracked(), settings.account.time_zone_saved));
-            }
-        }
-    });
     view! {
         <section class="card">
             <h2>{tr(i18n, |l| td_string!(l, settings.account.time_zone))}</h2>
@@ -97,17 +109,8 @@ fn TimeZoneCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>
 fn LanguageCard(admin: bool, settings: Resource<Result<EmailSettings, AppError>>) -> impl IntoView {
     let action = ServerAction::<SetAccountLanguage>::new();
     let errors = FormErrors::new();
-    let form_error = RwSignal::new(None::<String>);
-    let toaster = use_toaster();
+    let form_error = on_saved(move || action.value().get(), errors, |l| td_string!(l, settings.account.language_saved));
     let i18n = use_i18n();
-    Effect::new(move |_| {
-        if let Some(result) = action.value().get() {
-            form_error.set(errors.absorb(&result));
-            if result.is_ok() {
-                toaster.success(td_string!(i18n.get_locale_untracked(), settings.account.language_saved));
-            }
-        }
-    });
     view! {
         <section class="card">
             <h2>{tr(i18n, |l| td_string!(l, settings.account.report_language))}</h2>
