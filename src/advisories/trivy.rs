@@ -5,12 +5,46 @@
 use serde::Deserialize;
 
 use super::repo::FoundVulnerability;
+use crate::agent::host::Package;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Report {
     #[serde(default)]
     results: Vec<ResultSet>,
+    /// When Trivy ran (RFC 3339).
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    metadata: Metadata,
+    /// `{"Version": "0.58.1"}` in recent reports.
+    #[serde(default)]
+    trivy: Option<TrivyInfo>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Metadata {
+    #[serde(default)]
+    repo_digests: Vec<String>,
+    #[serde(default, rename = "OS")]
+    os: Option<Os>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Os {
+    #[serde(default)]
+    family: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TrivyInfo {
+    #[serde(default)]
+    version: String,
 }
 
 #[derive(Deserialize)]
@@ -18,8 +52,35 @@ struct Report {
 struct ResultSet {
     #[serde(default)]
     class: String,
+    #[serde(default, rename = "Type")]
+    kind: String,
+    /// Every package found (`--list-all-pkgs`, the default for JSON since Trivy 0.50).
+    #[serde(default)]
+    packages: Vec<TrivyPackage>,
     #[serde(default)]
     vulnerabilities: Vec<Vulnerability>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TrivyPackage {
+    name: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    release: String,
+    #[serde(default)]
+    epoch: u32,
+    #[serde(default)]
+    arch: String,
+    #[serde(default)]
+    src_name: String,
+    #[serde(default)]
+    src_version: String,
+    #[serde(default)]
+    src_release: String,
+    #[serde(default)]
+    src_epoch: u32,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +105,92 @@ pub const MAX_VULNERABILITIES: usize = 100_000;
 
 /// Parses a Trivy report into findings; the message names the offending path.
 pub fn parse(bytes: &[u8]) -> Result<Vec<FoundVulnerability>, String> {
+    let report = read(bytes)?;
+    findings(report.results)
+}
+
+/// A Trivy image report (`trivy image --format json`): the digests it names, when it ran, its
+/// vulnerabilities, and the packages it lists, by the OSV ecosystems they belong to.
+pub struct ImageReport {
+    /// "registry/repository@sha256:…", from `Metadata.RepoDigests`.
+    pub repo_digests: Vec<String>,
+    pub created_at: Option<i64>,
+    /// "Trivy 0.58.1", or "Trivy" when the report does not say.
+    pub scanner: String,
+    pub found: Vec<FoundVulnerability>,
+    /// Each result's packages with the OSV ecosystems to match them in (none known: left out).
+    pub package_sets: Vec<(Vec<String>, Vec<Package>)>,
+    pub package_count: usize,
+}
+
+/// Reads a Trivy image report; the message names the offending path.
+pub fn parse_image(bytes: &[u8]) -> Result<ImageReport, String> {
+    let mut report = read(bytes)?;
+    let created_at = match report.created_at.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map_err(|_| format!("CreatedAt: \"{text}\" is not an RFC 3339 time"))?
+                .timestamp(),
+        ),
+    };
+    let os_ecosystems = report.metadata.os.as_ref().map(|os| super::repo::ecosystems_for(&os.family.to_ascii_lowercase(), &os.name)).unwrap_or_default();
+    let mut package_sets = Vec::new();
+    let mut package_count = 0;
+    for result in &mut report.results {
+        let packages = std::mem::take(&mut result.packages);
+        package_count += packages.len();
+        let ecosystems = match result.class.as_str() {
+            "os-pkgs" => os_ecosystems.clone(),
+            "lang-pkgs" => language_ecosystem(&result.kind).map(|e| vec![e.to_string()]).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        if ecosystems.is_empty() || packages.is_empty() {
+            continue;
+        }
+        let packages = packages.into_iter().map(|p| {
+            let version = full_version(p.epoch, &p.version, &p.release);
+            let source = (!p.src_name.is_empty()).then(|| p.src_name.clone());
+            let source_version = (!p.src_version.is_empty()).then(|| full_version(p.src_epoch, &p.src_version, &p.src_release));
+            Package { name: p.name, version, arch: p.arch, source, source_version }
+        });
+        package_sets.push((ecosystems, packages.collect()));
+    }
+    let scanner = match report.trivy.as_ref().map(|t| t.version.trim()).filter(|v| !v.is_empty()) {
+        Some(version) => format!("Trivy {}", version.chars().take(32).collect::<String>()),
+        None => "Trivy".into(),
+    };
+    let repo_digests = std::mem::take(&mut report.metadata.repo_digests);
+    let found = findings(report.results)?;
+    Ok(ImageReport { repo_digests, created_at, scanner, found, package_sets, package_count })
+}
+
+/// "epoch:version-release" as dpkg and rpm order them (no epoch when 0, no release when empty).
+fn full_version(epoch: u32, version: &str, release: &str) -> String {
+    let mut text = if epoch > 0 { format!("{epoch}:{version}") } else { version.to_string() };
+    if !release.is_empty() {
+        text.push('-');
+        text.push_str(release);
+    }
+    text
+}
+
+/// The OSV ecosystem of a Trivy language-package type.
+fn language_ecosystem(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "npm" | "yarn" | "pnpm" | "node-pkg" | "bun" => "npm",
+        "pip" | "pipenv" | "poetry" | "python-pkg" | "uv" | "conda-pkg" => "PyPI",
+        "gomod" | "gobinary" => "Go",
+        "cargo" | "rust-binary" => "crates.io",
+        "composer" | "composer-vendor" => "Packagist",
+        "bundler" | "gemspec" => "RubyGems",
+        "jar" | "pom" | "gradle" | "sbt" => "Maven",
+        "nuget" | "dotnet-core" | "packages-props" => "NuGet",
+        _ => return None,
+    })
+}
+
+fn read(bytes: &[u8]) -> Result<Report, String> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     let report: Report = serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -56,8 +203,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<FoundVulnerability>, String> {
             format!("{path}: {message}")
         }
     })?;
+    Ok(report)
+}
+
+fn findings(results: Vec<ResultSet>) -> Result<Vec<FoundVulnerability>, String> {
     let mut found = Vec::new();
-    for (r, result) in report.results.into_iter().enumerate() {
+    for (r, result) in results.into_iter().enumerate() {
         let category = match result.class.as_str() {
             "os-pkgs" => "linux",
             "lang-pkgs" => "web_cms",

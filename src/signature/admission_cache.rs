@@ -17,6 +17,7 @@ use super::cache::{insert_bounded, CACHE_CAPACITY};
 use super::images::{ActivePolicy, Signers};
 use super::keys::KeyRow;
 use super::repo::HookCaller;
+use super::vulns::{ActiveException, Judgement};
 
 #[derive(Default)]
 pub struct AdmissionCache(Mutex<Kept>);
@@ -34,6 +35,10 @@ struct Kept {
     signing_accounts: HashSet<i64>,
     /// By (account, key id or alias as named): the key, and the row of its primary version.
     keys: HashMap<(i64, String), (KeyRow, i64)>,
+    /// By account: the exceptions that had not expired when read (each is checked again).
+    exceptions: HashMap<i64, Arc<Vec<ActiveException>>>,
+    /// By (policy, repository, digest): the vulnerability rule's judgement, until it lapses.
+    judgements: HashMap<(i64, String, String), Judgement>,
 }
 
 impl AdmissionCache {
@@ -115,5 +120,24 @@ impl AdmissionCache {
 
     pub fn keep_key(&self, version: i64, account_id: i64, name: &str, key: KeyRow, version_row: i64) {
         self.keep(version, |kept| insert_bounded(&mut kept.keys, (account_id, name.to_string()), (key, version_row)));
+    }
+
+    pub fn exceptions(&self, account_id: i64) -> Option<Arc<Vec<ActiveException>>> {
+        self.kept().exceptions.get(&account_id).cloned()
+    }
+
+    pub fn keep_exceptions(&self, version: i64, account_id: i64, exceptions: Arc<Vec<ActiveException>>) {
+        self.keep(version, |kept| insert_bounded(&mut kept.exceptions, account_id, exceptions));
+    }
+
+    /// The vulnerability rule's judgement of an image under a policy, while it holds at `now`.
+    pub fn judgement(&self, policy_id: i64, repository: &str, digest: &str, now: i64) -> Option<Judgement> {
+        let kept = self.kept();
+        let judged = kept.judgements.get(&(policy_id, repository.to_string(), digest.to_string()))?;
+        (now < judged.until).then(|| judged.clone())
+    }
+
+    pub fn keep_judgement(&self, version: i64, policy_id: i64, repository: &str, digest: &str, judged: Judgement) {
+        self.keep(version, |kept| insert_bounded(&mut kept.judgements, (policy_id, repository.to_string(), digest.to_string()), judged));
     }
 }

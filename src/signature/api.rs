@@ -161,10 +161,48 @@ pub async fn delete_signature_policy(id: i64) -> Result<(), AppError> {
 
 // ---- Images, signatures, registries, decisions ---------------------------------------------
 
+/// The Images tab; the filters narrow it to images that ran in a cluster (and namespace), have no
+/// signature, have critical or high findings, or were never scanned.
 #[server(endpoint = "signature/list_images")]
-pub async fn list_images(#[server(default)] search: String, #[server(default)] page: Option<i64>) -> Result<ImagePage, AppError> {
+pub async fn list_images(
+    #[server(default)] search: String,
+    #[server(default)] page: Option<i64>,
+    #[server(default)] cluster_id: Option<i64>,
+    #[server(default)] namespace: String,
+    #[server(default)] unsigned: bool,
+    #[server(default)] vulnerable: bool,
+    #[server(default)] never_scanned: bool,
+) -> Result<ImagePage, AppError> {
     let (user, state) = reader().await?;
-    super::images::list_images(&state.db, &state.signature_cache, user.account_id(), &search, page.unwrap_or(1)).await
+    let filter = ImageFilter { search, cluster_id, namespace, unsigned, vulnerable, never_scanned };
+    super::images::list_images(&state.db, &state.signature_cache, user.account_id(), &filter, page.unwrap_or(1)).await
+}
+
+/// The vulnerabilities of an image's latest scan, most severe first.
+#[server(endpoint = "signature/list_image_vulnerabilities")]
+pub async fn list_image_vulnerabilities(image_id: i64) -> Result<Vec<ImageVulnerabilityView>, AppError> {
+    let (user, state) = reader().await?;
+    super::vulns::image_vulnerabilities(&state.db, user.account_id(), image_id, crate::server::now()).await
+}
+
+// ---- Vulnerability exceptions --------------------------------------------------------------
+
+#[server(endpoint = "signature/list_vuln_exceptions")]
+pub async fn list_vuln_exceptions() -> Result<Vec<ExceptionView>, AppError> {
+    let (user, state) = reader().await?;
+    super::vulns::list_exceptions(&state.db, user.account_id(), crate::server::now()).await
+}
+
+#[server(endpoint = "signature/create_vuln_exception")]
+pub async fn create_vuln_exception(input: ExceptionInput) -> Result<i64, AppError> {
+    let (user, state) = writer().await?;
+    super::vulns::create_exception(&state.db, user.account_id(), &user.actor(), &input, crate::server::now()).await
+}
+
+#[server(endpoint = "signature/delete_vuln_exception")]
+pub async fn delete_vuln_exception(id: i64) -> Result<(), AppError> {
+    let (user, state) = writer().await?;
+    super::vulns::delete_exception(&state.db, user.account_id(), &user.actor(), id).await
 }
 
 #[server(endpoint = "signature/sign_image")]

@@ -30,7 +30,7 @@ pub fn pinned_image(text: &str) -> Result<ImageRef, AppError> {
 }
 
 /// Records an image (by repository and digest, '' when met by tag only) and returns its row.
-async fn upsert_image(conn: &mut sqlx::AnyConnection, account_id: i64, image: &ImageRef, now: i64) -> Result<i64, AppError> {
+pub(super) async fn upsert_image(conn: &mut sqlx::AnyConnection, account_id: i64, image: &ImageRef, now: i64) -> Result<i64, AppError> {
     let repository = image.docker_reference();
     let digest = image.digest.clone().unwrap_or_default();
     let found = sqlx::query_as::<_, (i64, String)>("SELECT id, tags FROM sig_images WHERE account_id = $1 AND repository = $2 AND digest = $3")
@@ -80,32 +80,54 @@ async fn upsert_image(conn: &mut sqlx::AnyConnection, account_id: i64, image: &I
     }
 }
 
-/// Where admission requests met images: recorded for the Images tab, at most once a minute per
-/// cluster, namespace and image on each replica.
-pub async fn record_runs(
+/// The workload an admission request was about.
+pub struct Workload<'a> {
+    pub cluster_id: i64,
+    pub namespace: &'a str,
+    /// "Pod", "Deployment", …
+    pub kind: &'a str,
+    /// The object's name ("web-*" for a `generateName`).
+    pub name: &'a str,
+}
+
+/// What ran where: each image of an admission request, in the inventory of its cluster, namespace
+/// and workload with the outcome it got. Written at most once a minute per image, workload and
+/// outcome on each replica (a changed outcome is written at once).
+pub async fn record_inventory(
     db: &Db,
     cache: &SignatureCache,
     account_id: i64,
-    cluster_id: i64,
-    namespace: &str,
-    images: &[ImageRef],
+    workload: &Workload<'_>,
+    images: &[(ImageRef, Outcome)],
     now: i64,
 ) -> Result<(), AppError> {
-    let due: Vec<&ImageRef> = images.iter().filter(|i| cache.should_record(cluster_id, namespace, &i.to_string(), now)).collect();
+    let due: Vec<&(ImageRef, Outcome)> = images
+        .iter()
+        .filter(|(image, outcome)| {
+            let key = format!("{image}|{}|{}|{}", workload.kind, workload.name, outcome.as_str());
+            cache.should_record(workload.cluster_id, workload.namespace, &key, now)
+        })
+        .collect();
     if due.is_empty() {
         return Ok(());
     }
     let mut conn = db.pool.acquire().await?;
-    for image in due {
+    for (image, outcome) in due {
         let id = upsert_image(&mut conn, account_id, image, now).await?;
         sqlx::query(
-            "INSERT INTO sig_image_runs (image_id, cluster_id, namespace, last_seen_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (image_id, cluster_id, namespace) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            "INSERT INTO image_inventory (account_id, image_id, cluster_id, namespace, workload_kind, workload_name, first_seen_at, last_seen_at, outcome)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+             ON CONFLICT (image_id, cluster_id, namespace, workload_kind, workload_name)
+             DO UPDATE SET last_seen_at = excluded.last_seen_at, outcome = excluded.outcome",
         )
+        .bind(account_id)
         .bind(id)
-        .bind(cluster_id)
-        .bind(namespace)
+        .bind(workload.cluster_id)
+        .bind(workload.namespace)
+        .bind(workload.kind)
+        .bind(workload.name)
         .bind(now)
+        .bind(outcome.as_str())
         .execute(&mut *conn)
         .await?;
     }
@@ -267,6 +289,8 @@ pub struct ActivePolicy {
     pub witness_match: WitnessMatch,
     /// (witness name, key row) of each witness.
     pub witnesses: Vec<(String, i64)>,
+    /// The vulnerability rule, if the policy has one.
+    pub vuln_rule: Option<VulnRule>,
 }
 
 impl ActivePolicy {
@@ -277,8 +301,8 @@ impl ActivePolicy {
 
 /// The enabled policies of an account (of one cluster when `cluster_id` is given).
 pub async fn active_policies(db: &Db, account_id: i64, cluster_id: Option<i64>) -> Result<Vec<ActivePolicy>, AppError> {
-    let rows = sqlx::query_as::<_, (i64, String, i64, String, String, String)>(
-        "SELECT id, name, cluster_id, namespaces, mode, witness_match FROM sig_policies
+    let rows = sqlx::query_as::<_, (i64, String, i64, String, String, String, String)>(
+        "SELECT id, name, cluster_id, namespaces, mode, witness_match, vuln_rule FROM sig_policies
          WHERE account_id = $1 AND enabled = 1 AND ($2 = 0 OR cluster_id = $2) ORDER BY name",
     )
     .bind(account_id)
@@ -307,6 +331,7 @@ pub async fn active_policies(db: &Db, account_id: i64, cluster_id: Option<i64>) 
             namespaces: json_list(&r.3),
             mode: PolicyMode::parse(&r.4).unwrap_or(PolicyMode::Enforce),
             witness_match: WitnessMatch::parse(&r.5).unwrap_or(WitnessMatch::AllOf),
+            vuln_rule: super::vulns::stored_rule(&r.6),
         })
         .collect())
 }
@@ -403,35 +428,50 @@ pub fn distrust(policy: &ActivePolicy, signers: &Signers) -> Option<String> {
 
 pub const IMAGES_PAGE: i64 = 50;
 
-/// The Images tab: images signed or met in admission requests, newest first, a page at a time
-/// (a page past the end shows the last one).
-pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, search: &str, page: i64) -> Result<ImagePage, AppError> {
-    let search = search.trim();
+/// The Images tab: images signed, scanned or met in admission requests, newest first, a page at a
+/// time (a page past the end shows the last one), narrowed by the filter.
+pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, filter: &ImageFilter, page: i64) -> Result<ImagePage, AppError> {
+    let search = filter.search.trim();
     let pattern = crate::server::db::like_pattern(search);
-    const FILTER: &str = "account_id = $1 AND ($2 = '' OR LOWER(repository) LIKE $3 OR digest LIKE $3)";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM sig_images WHERE {FILTER}"))
-        .bind(account_id)
-        .bind(search)
-        .bind(&pattern)
-        .fetch_one(&db.pool)
-        .await?;
+    const FILTER: &str = "i.account_id = $1 AND ($2 = '' OR LOWER(i.repository) LIKE $3 OR i.digest LIKE $3)
+        AND ($4 = 0 OR EXISTS (SELECT 1 FROM image_inventory r WHERE r.image_id = i.id AND r.cluster_id = $4 AND ($5 = '' OR r.namespace = $5)))
+        AND ($6 = 0 OR NOT EXISTS (SELECT 1 FROM sig_signatures g WHERE g.image_id = i.id))
+        AND ($7 = 0 OR s.critical + s.high > 0)
+        AND ($8 = 0 OR s.id IS NULL)";
+    const FROM: &str = "sig_images i LEFT JOIN image_scans s ON s.account_id = i.account_id AND s.digest = i.digest AND i.digest <> ''";
+    fn bind<'q>(sql: &'q str, account_id: i64, search: &'q str, pattern: &'q str, filter: &'q ImageFilter) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        sqlx::query(sql)
+            .bind(account_id)
+            .bind(search)
+            .bind(pattern)
+            .bind(filter.cluster_id.unwrap_or(0))
+            .bind(filter.namespace.trim())
+            .bind(i64::from(filter.unsigned))
+            .bind(i64::from(filter.vulnerable))
+            .bind(i64::from(filter.never_scanned))
+    }
+    use sqlx::Row as _;
+    let count_sql = format!("SELECT COUNT(*) FROM {FROM} WHERE {FILTER}");
+    let total: i64 = bind(&count_sql, account_id, search, &pattern, filter).fetch_one(&db.pool).await?.try_get(0)?;
     let PageWindow { page, pages: page_count, offset } = page_window(page, total, IMAGES_PAGE);
-    let images = sqlx::query_as::<_, (i64, String, String, String, i64)>(&format!(
-        "SELECT id, repository, digest, tags, last_seen_at FROM sig_images WHERE {FILTER}
-         ORDER BY last_seen_at DESC, id DESC LIMIT $4 OFFSET $5"
-    ))
-    .bind(account_id)
-    .bind(search)
-    .bind(&pattern)
+    let page_sql = format!(
+        "SELECT i.id, i.repository, i.digest, i.tags, i.last_seen_at FROM {FROM} WHERE {FILTER}
+         ORDER BY i.last_seen_at DESC, i.id DESC LIMIT $9 OFFSET $10"
+    );
+    let rows = bind(&page_sql, account_id, search, &pattern, filter)
     .bind(IMAGES_PAGE)
     .bind(offset)
     .fetch_all(&db.pool)
     .await?;
+    let images = rows
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
+        .collect::<Result<Vec<(i64, String, String, String, i64)>, sqlx::Error>>()?;
     let images = image_views(db, cache, account_id, images).await?;
     Ok(ImagePage { images, total, page, page_count })
 }
 
-/// The page's images with their signatures, where they ran, and the policies that trust them.
+/// The page's images with their signatures, scans, where they ran, and the policies that trust them.
 async fn image_views(
     db: &Db,
     cache: &SignatureCache,
@@ -441,7 +481,7 @@ async fn image_views(
     if images.is_empty() {
         return Ok(Vec::new());
     }
-    // Only the signatures and runs of the images on this page.
+    // Only the signatures, scans and runs of the images on this page.
     let ids = placeholders(2, images.len());
     let sql = format!(
         "SELECT s.image_id, s.id, s.witness_name, k.key_id, v.version, k.state, s.signed_by, s.created_at, s.published_at, s.published_tag, s.publish_error
@@ -455,14 +495,17 @@ async fn image_views(
     }
     let signatures = query.fetch_all(&db.pool).await?;
     let sql = format!(
-        "SELECT r.image_id, c.name, r.namespace FROM sig_image_runs r JOIN sig_clusters c ON c.id = r.cluster_id
-         WHERE c.account_id = $1 AND r.image_id IN ({ids}) ORDER BY c.name, r.namespace"
+        "SELECT r.image_id, r.cluster_id, c.name, r.namespace, r.workload_kind, r.workload_name, r.first_seen_at, r.last_seen_at, r.outcome
+         FROM image_inventory r JOIN sig_clusters c ON c.id = r.cluster_id
+         WHERE r.account_id = $1 AND r.image_id IN ({ids}) ORDER BY c.name, r.namespace, r.workload_kind, r.workload_name"
     );
-    let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql).bind(account_id);
+    let mut query = sqlx::query_as::<_, (i64, i64, String, String, String, String, i64, i64, String)>(&sql).bind(account_id);
     for image in &images {
         query = query.bind(image.0);
     }
     let runs = query.fetch_all(&db.pool).await?;
+    let digests: Vec<String> = images.iter().map(|i| i.2.clone()).collect();
+    let mut scans = super::vulns::summaries(db, account_id, &digests).await?;
     let policies = active_policies(db, account_id, None).await?;
     let mut by_image: HashMap<i64, Vec<SignatureView>> = HashMap::new();
     for s in signatures {
@@ -493,16 +536,23 @@ async fn image_views(
             Some(signers) => policies.iter().filter(|p| distrust(p, signers).is_none()).map(|p| p.name.clone()).collect(),
             None => Vec::new(),
         };
-        views.push(ImageView {
-            id,
-            repository,
-            digest,
-            tags: json_list(&tags),
-            signatures,
-            runs: runs.iter().filter(|r| r.0 == id).map(|r| format!("{} / {}", r.1, r.2)).collect(),
-            trusted_by,
-            last_seen_at,
-        });
+        let runs: Vec<ImageRun> = runs
+            .iter()
+            .filter(|r| r.0 == id)
+            .map(|r| ImageRun {
+                cluster_id: r.1,
+                cluster_name: r.2.clone(),
+                namespace: r.3.clone(),
+                workload_kind: r.4.clone(),
+                workload_name: r.5.clone(),
+                first_seen_at: r.6,
+                last_seen_at: r.7,
+                outcome: Outcome::parse(&r.8).unwrap_or(Outcome::Allowed),
+            })
+            .collect();
+        let last_outcome = runs.iter().max_by_key(|r| r.last_seen_at).map(|r| r.outcome);
+        let scan = if digest.is_empty() { None } else { scans.remove(&digest) };
+        views.push(ImageView { id, repository, digest, tags: json_list(&tags), signatures, runs, scan, last_outcome, trusted_by, last_seen_at });
     }
     Ok(views)
 }
@@ -520,6 +570,7 @@ mod tests {
             mode: PolicyMode::Enforce,
             witness_match: mode,
             witnesses: witnesses.iter().map(|(n, k)| (n.to_string(), *k)).collect(),
+            vuln_rule: None,
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod model;
 pub mod pages;
+pub mod vuln_model;
 
 #[cfg(feature = "ssr")]
 pub mod admission;
@@ -34,6 +35,8 @@ pub mod registry;
 pub mod repo;
 #[cfg(feature = "ssr")]
 pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod vulns;
 #[cfg(feature = "ssr")]
 pub mod webhook;
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::vuln_model::*;
 use crate::error::FieldErrors;
 use crate::locale::{Locale, td_string};
 
@@ -442,6 +443,8 @@ pub struct PolicyView {
     /// (id, name) of each witness.
     pub witnesses: Vec<(i64, String)>,
     pub remarks: String,
+    /// The vulnerability rule beside the signature rule, if the policy has one.
+    pub vuln_rule: Option<VulnRule>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -461,6 +464,9 @@ pub struct PolicyInput {
     pub enabled: bool,
     pub mode: PolicyMode,
     pub remarks: String,
+    /// The vulnerability rule's fields ("off" by default).
+    #[serde(default)]
+    pub vuln: VulnRuleInput,
 }
 
 impl Default for PolicyInput {
@@ -475,6 +481,7 @@ impl Default for PolicyInput {
             enabled: false,
             mode: PolicyMode::Enforce,
             remarks: String::new(),
+            vuln: VulnRuleInput::default(),
         }
     }
 }
@@ -498,6 +505,9 @@ impl PolicyInput {
         }
         if self.remarks.chars().count() > 256 {
             errors.insert("remarks".into(), "Use at most 256 characters.".into());
+        }
+        if let Err(vuln) = self.vuln.rule() {
+            errors.extend(vuln);
         }
         errors
     }
@@ -527,8 +537,12 @@ pub struct ImageView {
     pub digest: String,
     pub tags: Vec<String>,
     pub signatures: Vec<SignatureView>,
-    /// "cluster / namespace" where admission requests named the image.
-    pub runs: Vec<String>,
+    /// Where admission requests named the image: each cluster, namespace and workload.
+    pub runs: Vec<ImageRun>,
+    /// The latest scan of the digest, if one is stored.
+    pub scan: Option<ScanSummary>,
+    /// The decision the image got most recently in any cluster.
+    pub last_outcome: Option<Outcome>,
     /// The enabled policies whose witnesses vouch for this image: shown as "Trusted Image".
     pub trusted_by: Vec<String>,
     pub last_seen_at: i64,

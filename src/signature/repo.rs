@@ -319,9 +319,10 @@ pub async fn delete_witness(db: &Db, account_id: i64, actor: &Actor, id: i64) ->
 
 // ---- Security policies ---------------------------------------------------------------------
 
-type PolicyRow = (i64, String, i64, String, String, i64, String, String, String, i64, i64);
+type PolicyRow = (i64, String, i64, String, String, i64, String, String, String, i64, i64, String);
 
-const POLICY_COLUMNS: &str = "p.id, p.name, p.cluster_id, c.name, p.namespaces, p.enabled, p.mode, p.witness_match, p.remarks, p.created_at, p.updated_at";
+const POLICY_COLUMNS: &str =
+    "p.id, p.name, p.cluster_id, c.name, p.namespaces, p.enabled, p.mode, p.witness_match, p.remarks, p.created_at, p.updated_at, p.vuln_rule";
 
 pub async fn list_policies(db: &Db, account_id: i64) -> Result<Vec<PolicyView>, AppError> {
     let rows = sqlx::query_as::<_, PolicyRow>(&format!(
@@ -354,6 +355,7 @@ fn policy_view(r: PolicyRow, witnesses: &[(i64, i64, String)]) -> PolicyView {
         remarks: r.8,
         created_at: r.9,
         updated_at: r.10,
+        vuln_rule: super::vulns::stored_rule(&r.11),
     }
 }
 
@@ -381,11 +383,12 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
     }
     let mut namespaces = input.namespaces.clone();
     namespaces.dedup();
+    let vuln_rule = super::vulns::store_rule(input.vuln.rule().map_err(AppError::Validation)?.as_ref());
     let mut tx = db.begin_write().await?;
     let id = match input.id {
         None => sqlx::query_scalar::<_, i64>(
-            "INSERT INTO sig_policies (account_id, name, cluster_id, namespaces, enabled, mode, witness_match, remarks, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+            "INSERT INTO sig_policies (account_id, name, cluster_id, namespaces, enabled, mode, witness_match, remarks, created_at, updated_at, vuln_rule)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id",
         )
         .bind(account_id)
         .bind(input.name.trim())
@@ -396,13 +399,14 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
         .bind(input.witness_match.as_str())
         .bind(input.remarks.trim())
         .bind(now)
+        .bind(&vuln_rule)
         .fetch_one(&mut *tx)
         .await
         .map_err(on_unique("name", "Another policy has this name."))?,
         Some(id) => {
             let changed = sqlx::query(
                 "UPDATE sig_policies SET name = $1, cluster_id = $2, namespaces = $3, enabled = $4, mode = $5, witness_match = $6,
-                        remarks = $7, updated_at = $8 WHERE id = $9 AND account_id = $10",
+                        remarks = $7, updated_at = $8, vuln_rule = $11 WHERE id = $9 AND account_id = $10",
             )
             .bind(input.name.trim())
             .bind(cluster_id)
@@ -414,6 +418,7 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
             .bind(now)
             .bind(id)
             .bind(account_id)
+            .bind(&vuln_rule)
             .execute(&mut *tx)
             .await
             .map_err(on_unique("name", "Another policy has this name."))?
@@ -429,7 +434,12 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
         sqlx::query("INSERT INTO sig_policy_witnesses (policy_id, witness_id) VALUES ($1, $2)").bind(id).bind(witness).execute(&mut *tx).await?;
     }
     let action = if input.id.is_some() { "signature.policy.update" } else { "signature.policy.create" };
-    audit::record(&mut *tx, account_id, actor, action, input.name.trim(), if input.enabled { "enabled" } else { "disabled" }).await?;
+    let state = if input.enabled { "enabled" } else { "disabled" };
+    let detail = match input.vuln.rule().ok().flatten() {
+        Some(rule) => format!("{state}; vulnerability rule: {} at or above {}", rule.action.as_str(), rule.min_severity.as_str()),
+        None => state.to_string(),
+    };
+    audit::record(&mut *tx, account_id, actor, action, input.name.trim(), &detail).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -19,7 +19,8 @@ use super::decisions::{self, Decision};
 use super::image_ref::ImageRef;
 use super::images::{self, active_policies, distrust, ActivePolicy, Signers};
 use super::repo::{self, HookCaller};
-use super::model::{Outcome, PolicyMode};
+use super::model::{Outcome, PolicyMode, VulnRule};
+use super::vulns::{self, Judgement};
 use crate::editions::Feature;
 use crate::error::AppError;
 use crate::http::body::{LimitedBody, ADMISSION_LIMIT};
@@ -170,38 +171,115 @@ async fn image_signers(
     Ok(found)
 }
 
-/// Decides one review at `version` of what decides it, and records it.
+/// The vulnerability rule's judgement of each pinned image under each policy with a rule, at
+/// `version`: those this console keeps (and still hold at `now`), the rest judged from the scans
+/// and exceptions read (and kept).
+async fn vuln_judgements(
+    db: &Db,
+    version: i64,
+    account_id: i64,
+    policies: &[&ActivePolicy],
+    pinned: &[(String, String)],
+    now: i64,
+) -> Result<HashMap<(i64, String, String), Judgement>, AppError> {
+    let cache = db.shared::<AdmissionCache>();
+    let mut judged = HashMap::new();
+    let mut missing: Vec<(&ActivePolicy, &VulnRule, &(String, String))> = Vec::new();
+    for policy in policies {
+        let Some(rule) = &policy.vuln_rule else { continue };
+        for image in pinned {
+            match cache.judgement(policy.id, &image.0, &image.1, now) {
+                Some(kept) => {
+                    judged.insert((policy.id, image.0.clone(), image.1.clone()), kept);
+                }
+                None => missing.push((policy, rule, image)),
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(judged);
+    }
+    let exceptions = match cache.exceptions(account_id) {
+        Some(kept) => kept,
+        None => {
+            let read = Arc::new(vulns::active_exceptions(db, account_id, now).await?);
+            cache.keep_exceptions(version, account_id, read.clone());
+            read
+        }
+    };
+    let mut digests: Vec<String> = missing.iter().map(|(_, _, (_, digest))| digest.clone()).collect();
+    digests.sort_unstable();
+    digests.dedup();
+    let scans = vulns::scans_of(db, account_id, &digests).await?;
+    for (policy, rule, (repository, digest)) in missing {
+        let judgement = vulns::judge(rule, repository, scans.get(digest).map(Vec::as_slice), &exceptions, now);
+        cache.keep_judgement(version, policy.id, repository, digest, judgement.clone());
+        judged.insert((policy.id, repository.clone(), digest.clone()), judgement);
+    }
+    Ok(judged)
+}
+
+/// Decides one review at `version` of what decides it, and records it (the decision, and each
+/// image in the inventory with the outcome it got).
 async fn decide(state: &AppState, version: i64, account_id: i64, cluster_id: i64, review: &Review, now: i64) -> Result<Verdict, AppError> {
     let db = &state.db;
     let enabled = cluster_policies(db, version, account_id, cluster_id).await?;
     let policies: Vec<&ActivePolicy> = enabled.iter().filter(|p| p.covers(cluster_id, &review.namespace)).collect();
     let parsed: Vec<(&admission::ContainerImage, Result<ImageRef, String>)> =
         review.images.iter().map(|c| (c, ImageRef::parse(&c.image).map_err(|e| e.to_string()))).collect();
-    let valid: Vec<ImageRef> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
-    images::record_runs(db, &state.signature_cache, account_id, cluster_id, &review.namespace, &valid, now).await?;
 
     let mut enforce = Vec::new();
     let mut warn = Vec::new();
-    let pinned: Vec<(String, String)> = valid.iter().filter_map(|i| Some((i.docker_reference(), i.digest.clone()?))).collect();
+    let mut outcomes = vec![Outcome::Allowed; parsed.len()];
+    let pinned: Vec<(String, String)> =
+        parsed.iter().filter_map(|(_, i)| i.as_ref().ok()).filter_map(|i| Some((i.docker_reference(), i.digest.clone()?))).collect();
     let signers_of = if policies.is_empty() { HashMap::new() } else { image_signers(state, version, account_id, &pinned).await? };
-    if !policies.is_empty() {
-        for (container, image) in &parsed {
-            let container_name = format!("{} {}", container.section.as_str(), container.container);
-            let reasons: Vec<(String, PolicyMode, String)> = match image {
-                Err(problem) => policies.iter().map(|p| (format!("not a valid image reference: {problem}"), p.mode, p.name.clone())).collect(),
-                Ok(image) if !image.is_pinned() => policies.iter().map(|p| ("not pinned by digest".to_string(), p.mode, p.name.clone())).collect(),
-                Ok(image) => {
-                    let key = (image.docker_reference(), image.digest.clone().unwrap_or_default());
-                    let none = Signers::default();
-                    let signers = signers_of.get(&key).unwrap_or(&none);
-                    policies.iter().filter_map(|p| distrust(p, signers).map(|reason| (reason, p.mode, p.name.clone()))).collect()
+    let judged = if policies.iter().any(|p| p.vuln_rule.is_some()) {
+        vuln_judgements(db, version, account_id, &policies, &pinned, now).await?
+    } else {
+        HashMap::new()
+    };
+    for (n, (container, image)) in parsed.iter().enumerate() {
+        if policies.is_empty() {
+            break;
+        }
+        let container_name = format!("{} {}", container.section.as_str(), container.container);
+        let mut reasons: Vec<(String, PolicyMode, String)> = match image {
+            Err(problem) => policies.iter().map(|p| (format!("not a valid image reference: {problem}"), p.mode, p.name.clone())).collect(),
+            Ok(image) if !image.is_pinned() => policies.iter().map(|p| ("not pinned by digest".to_string(), p.mode, p.name.clone())).collect(),
+            Ok(image) => {
+                let key = (image.docker_reference(), image.digest.clone().unwrap_or_default());
+                let none = Signers::default();
+                let signers = signers_of.get(&key).unwrap_or(&none);
+                policies.iter().filter_map(|p| distrust(p, signers).map(|reason| (reason, p.mode, p.name.clone()))).collect()
+            }
+        };
+        // The vulnerability rule: a tag-only image cannot be matched to a scan, so it is treated
+        // as never scanned, and the reason says why.
+        if let Ok(image) = image {
+            for policy in &policies {
+                let Some(rule) = &policy.vuln_rule else { continue };
+                let problem = match &image.digest {
+                    None => vulns::unscanned_mode(rule).map(|mode| (mode, "pinned by tag only, so no vulnerability scan can be matched to it".to_string())),
+                    Some(digest) => judged.get(&(policy.id, image.docker_reference(), digest.clone())).and_then(|j| j.problem.clone()),
+                };
+                if let Some((mode, reason)) = problem {
+                    reasons.push((reason, mode, policy.name.clone()));
                 }
-            };
-            for (reason, mode, policy) in reasons {
-                let problem = Problem { image: container.image.clone(), container: container_name.clone(), reason, policy };
-                match mode {
-                    PolicyMode::Enforce => enforce.push(problem),
-                    PolicyMode::Warn => warn.push(problem),
+            }
+        }
+        for (reason, mode, policy) in reasons {
+            let problem = Problem { image: container.image.clone(), container: container_name.clone(), reason, policy };
+            match mode {
+                PolicyMode::Enforce => {
+                    outcomes[n] = Outcome::Denied;
+                    enforce.push(problem);
+                }
+                PolicyMode::Warn => {
+                    if outcomes[n] == Outcome::Allowed {
+                        outcomes[n] = Outcome::Warned;
+                    }
+                    warn.push(problem);
                 }
             }
         }
@@ -223,6 +301,10 @@ async fn decide(state: &AppState, version: i64, account_id: i64, cluster_id: i64
         (Verdict::Allow, Outcome::Allowed, format!("Every image is trusted by {names}."))
     };
     record(db, account_id, cluster_id, review, outcome, &reason, now).await?;
+    let ran: Vec<(ImageRef, Outcome)> =
+        parsed.iter().zip(outcomes).filter_map(|((_, image), outcome)| Some((image.as_ref().ok()?.clone(), outcome))).collect();
+    let workload = images::Workload { cluster_id, namespace: &review.namespace, kind: &review.kind, name: &review.name };
+    images::record_inventory(db, &state.signature_cache, account_id, &workload, &ran, now).await?;
     Ok(verdict)
 }
 

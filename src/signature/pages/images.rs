@@ -32,7 +32,7 @@ pub fn SignatureImagesPage() -> impl IntoView {
     });
     let images = Resource::new(
         move || (query.get(), sign.version().get(), publish.version().get(), delete.version().get()),
-        |((search, page), ..)| list_images(search, Some(page)),
+        |((search, page), ..)| list_images(search, Some(page), None, String::new(), false, false, false),
     );
     let witnesses = Resource::new(|| (), |_| list_witnesses());
     let registries = Resource::new(move || (save_registry.version().get(), remove_registry.version().get()), |_| list_registries());
@@ -191,7 +191,7 @@ pub fn SignatureImagesPage() -> impl IntoView {
                                                 }}
                                             </ul>
                                         </td>
-                                        <td class="small">{if i.runs.is_empty() { "—".to_string() } else { i.runs.join(", ") }}</td>
+                                        <td class="small">{if i.runs.is_empty() { "—".to_string() } else { i.runs.iter().map(|r| format!("{} / {}", r.cluster_name, r.namespace)).collect::<Vec<_>>().join(", ") }}</td>
                                         <td class="nowrap">{date_time(Some(i.last_seen_at))}</td>
                                     </tr>
                                 }

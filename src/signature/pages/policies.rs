@@ -56,6 +56,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                 enabled: p.enabled,
                 mode: p.mode,
                 remarks: p.remarks,
+                vuln: VulnRuleInput::from_rule(p.vuln_rule.as_ref()),
             },
             None => PolicyInput::default(),
         };
