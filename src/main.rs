@@ -116,13 +116,18 @@ enum AdvisoryCommand {
 
 #[derive(Subcommand)]
 enum TrivyCommand {
-    /// Import a Trivy JSON report (`trivy … --format json`) as the findings of one asset.
+    /// Import a Trivy JSON report (`trivy … --format json`): with --asset, as the findings of one
+    /// host; else (`trivy image`) as the latest vulnerability scan of an image digest, the one
+    /// --image names or the report's Metadata.RepoDigests.
     Import {
         /// The report file.
         file: std::path::PathBuf,
-        /// The asset's instance id.
+        /// The asset's instance id (a host report).
+        #[arg(long, conflicts_with = "image")]
+        asset: Option<String>,
+        /// The scanned image, pinned by digest: registry/repository@sha256:<64 hex digits>.
         #[arg(long)]
-        asset: String,
+        image: Option<String>,
         /// The 16-digit account id; defaults to the first (management) account.
         #[arg(long)]
         account: Option<String>,
@@ -250,7 +255,24 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             }
             println!("Advisories imported: {}.", report.summary());
         }
-        Command::Trivy(TrivyCommand::Import { file, asset, account }) => {
+        Command::Trivy(TrivyCommand::Import { file, asset: None, image, account }) => {
+            let db = open_db(&config).await?;
+            let account_id = account_id(&db, account.as_deref()).await?;
+            let report = bulwark::advisories::trivy::parse_image(&std::fs::read(&file)?).map_err(|e| format!("{}: {e}", file.display()))?;
+            let image = bulwark::signature::vulns::scanned_image(&report, image.as_deref()).map_err(|e| e.to_string())?;
+            let actor = bulwark::server::audit::Actor::Operator;
+            let accepted = bulwark::signature::vulns::import_scan(&db, account_id, &actor, report, &image, bulwark::server::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "Scan of {} stored: {} vulnerabilities ({} matched by the OSV feed){}.",
+                accepted.image,
+                accepted.vulnerabilities,
+                accepted.matched_by_osv,
+                if accepted.replaced { ", replacing the earlier scan" } else { "" }
+            );
+        }
+        Command::Trivy(TrivyCommand::Import { file, asset: Some(asset), account, .. }) => {
             let db = open_db(&config).await?;
             let account_id = account_id(&db, account.as_deref()).await?;
             let found = bulwark::advisories::trivy::parse(&std::fs::read(&file)?).map_err(|e| format!("{}: {e}", file.display()))?;

@@ -49,7 +49,8 @@ pub fn router(state: AppState) -> Router {
             .merge(crate::assets::ingest::routes())
             .merge(crate::assets::agent_api::routes())
             .merge(crate::advisories::api::api_routes())
-            .merge(crate::signature::webhook::routes()),
+            .merge(crate::signature::webhook::routes())
+            .merge(crate::signature::routes::scan_routes()),
     );
     document.merge(signing);
     let options = state.leptos_options.clone();

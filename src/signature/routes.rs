@@ -5,6 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,7 +19,7 @@ use utoipa_axum::routes;
 
 use super::admission_cache::AdmissionCache;
 use super::cache::SignatureCache;
-use super::model::{SignInput, SignOutcome};
+use super::model::{ScanAccepted, SignInput, SignOutcome};
 use super::{images, keys};
 use crate::editions::Feature;
 use crate::auth::session::{require_account_feature, session_user};
@@ -28,6 +29,7 @@ use crate::error::AppError;
 use crate::http::openapi::Error;
 use crate::server::db::Db;
 use crate::server::secrets::Secrets;
+use crate::http::body::{LimitedBody, TRIVY_LIMIT};
 use crate::http::download::attachment;
 use crate::server::{now, AppState};
 
@@ -41,6 +43,11 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_decrypt))
         .routes(routes!(api_sign_image))
         .routes(routes!(api_signature))
+}
+
+/// Image scans for pipelines (API tokens), which read their bodies under their own limit.
+pub fn scan_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_import_scan))
 }
 
 /// The console's downloads (the signed-in user's session).
@@ -340,4 +347,69 @@ async fn download_signature(State(state): State<AppState>, session: Session, Pat
     let (_, _, signature) = images::signature_parts(&state.db, account_id, id).await?;
     let bytes = BASE64.decode(signature).map_err(|_| AppError::Internal)?;
     Ok(attachment("application/octet-stream", &format!("signature-{id}.sig"), bytes))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct ScanQuery {
+    /// The scanned image, pinned by digest: registry/repository@sha256:<64 hex digits>. Without
+    /// it, the first of the report's `Metadata.RepoDigests`.
+    image: Option<String>,
+    /// The 16-digit id of the account the scan belongs to: the token's own (the default), or a
+    /// member account the token's account watches on Multi-account Control.
+    account: Option<String>,
+}
+
+/// The account a scan is for: the token's own, or one its account watches on Multi-account
+/// Control; then its edition and authorization must allow container signature.
+async fn scan_account(state: &AppState, caller: &ApiCaller, named: Option<&str>) -> Result<i64, AppError> {
+    let account_id = match named.map(str::trim).filter(|n| !n.is_empty()) {
+        None => caller.account_id,
+        Some(number) => {
+            let found = crate::auth::repo::find_accounts(&state.db, number).await?;
+            let Some(account) = found.into_iter().find(|a| a.account_no == number) else {
+                return Err(AppError::field("account", format!("No account has the id {number}.")));
+            };
+            if account.id != caller.account_id && crate::accounts::repo::managed_member(&state.db, caller.account_id, account.id).await.is_err() {
+                return Err(AppError::Forbidden(format!(
+                    "The account {number} is not in this token's scope: use a token of that account, or watch it on Multi-account Control first."
+                )));
+            }
+            account.id
+        }
+    };
+    let account = crate::auth::repo::account(&state.db, account_id).await?;
+    require_account_feature(state, &account, Feature::ContainerSignature).await?;
+    Ok(account.id)
+}
+
+#[utoipa::path(post, path = "/api/v1/images/scans", tag = "signatures", security(("api_token" = [])), params(ScanQuery),
+    request_body(content = Object, description = "The JSON `trivy image --format json` writes (up to 32 MiB)", example = json!({"SchemaVersion": 2,
+        "CreatedAt": "2026-12-01T09:30:00Z", "ArtifactName": "registry.example.com/shop/web:1.4", "ArtifactType": "container_image",
+        "Metadata": {"OS": {"Family": "debian", "Name": "12.5"},
+            "RepoDigests": ["registry.example.com/shop/web@sha256:9f2c4a7b1e0d3c5f6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f"]},
+        "Results": [{"Target": "registry.example.com/shop/web:1.4 (debian 12.5)", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": [
+            {"VulnerabilityID": "CVE-2024-6387", "PkgName": "openssh-server", "InstalledVersion": "1:9.2p1-2", "FixedVersion": "1:9.2p1-2+deb12u3",
+             "Severity": "CRITICAL", "Title": "openssh: regreSSHion"}]}]})),
+    responses((status = 201, description = "Stored as the digest's latest scan (replacing an older one)", body = ScanAccepted),
+        (status = 401, description = "No valid API token", body = Error),
+        (status = 403, description = "The edition or authorization does not allow it, or the account named is not in the token's scope", body = Error),
+        (status = 409, description = "A newer scan of the digest is stored: nothing was written", body = Error),
+        (status = 413, description = "Over 32 MiB", body = Error),
+        (status = 422, description = "Not a Trivy report, no digest named, or the image named is not the one the report is of: nothing was written", body = Error)))]
+/// Stores a Trivy image report as the latest vulnerability scan of an image digest.
+async fn api_import_scan(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<ScanQuery>,
+    LimitedBody(body): LimitedBody<TRIVY_LIMIT>,
+) -> Result<(StatusCode, Json<ScanAccepted>), AppError> {
+    let account_id = scan_account(&state, &caller, query.account.as_deref()).await?;
+    // Up to 32 MiB of JSON: parsed off the async workers.
+    let report = tokio::task::spawn_blocking(move || crate::advisories::trivy::parse_image(&body))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|message| AppError::field("body", message))?;
+    let image = super::vulns::scanned_image(&report, query.image.as_deref())?;
+    let accepted = super::vulns::import_scan(&state.db, account_id, &caller.actor(), report, &image, now()).await?;
+    Ok((StatusCode::CREATED, Json(accepted)))
 }

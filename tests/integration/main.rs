@@ -21,6 +21,7 @@ mod playbooks;
 mod registry;
 mod registry_support;
 mod signature;
+mod image_admission;
 mod secrets;
 mod limits;
 mod metrics;

@@ -180,6 +180,7 @@ async fn each_documented_request_example_is_accepted_by_its_handler() {
         ("post", "/api/v1/kms/keys/{key}/encrypt"),
         ("post", "/api/v1/kms/keys/{key}/decrypt"),
         ("post", "/api/v1/signatures"),
+        ("post", "/api/v1/images/scans"),
         ("post", "/api/v1/admission/{cluster_id}/{token}"),
     ];
     // Every operation with a request body has an example, and this test sends each of them.

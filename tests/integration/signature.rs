@@ -22,7 +22,7 @@ pub const D1: &str = "sha256:2604318952e369ea3a3f2f8538abc46fab24fb653f3f146194b
 pub const D2: &str = "sha256:2ce7ac933e0380fda0a2707213ebc9e000b31aec69bc5a22fe42ff5d5e44a896";
 pub const D3: &str = "sha256:b62fa8b3056db497b383cface547329f877dcfe6b83da4fe3415dc827d45eba5";
 pub const D4: &str = "sha256:b9a5c863c9e318cfaf0de4d896638bfe9dce47dc74422e510bd0d82f5c0c9c6b";
-const REGISTRY: &str = "registry.example.com/shop";
+pub(crate) const REGISTRY: &str = "registry.example.com/shop";
 
 /// An Enterprise account that authorized the key service, with its admin signed in.
 pub(crate) async fn enterprise(app: &TestApp, name: &str) -> (i64, Session) {
@@ -33,7 +33,7 @@ pub(crate) async fn enterprise(app: &TestApp, name: &str) -> (i64, Session) {
     (id, admin)
 }
 
-async fn ok(response: Response) -> Value {
+pub(crate) async fn ok(response: Response) -> Value {
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     if response.body.is_empty() {
         Value::Null
@@ -54,7 +54,7 @@ pub(crate) async fn witness(app: &TestApp, admin: &Session, name: &str, key_id: 
     app.call(Some(admin), "signature/create_witness", &[("input[name]", name), ("input[key_id]", key_id), ("input[description]", "CI builds")]).await
 }
 
-async fn sign(app: &TestApp, admin: &Session, witness: &str, image: &str) -> Response {
+pub(crate) async fn sign(app: &TestApp, admin: &Session, witness: &str, image: &str) -> Response {
     app.call(Some(admin), "signature/sign_image", &[("input[witness]", witness), ("input[image]", image), ("input[publish]", "false")]).await
 }
 
@@ -71,7 +71,7 @@ pub(crate) async fn cluster(app: &TestApp, admin: &Session, name: &str) -> (i64,
 }
 
 /// Saves a policy; `extra` adds or overrides form fields.
-async fn policy(app: &TestApp, admin: &Session, name: &str, cluster: i64, witnesses: &[i64], extra: &[(&str, &str)]) -> Response {
+pub(crate) async fn policy(app: &TestApp, admin: &Session, name: &str, cluster: i64, witnesses: &[i64], extra: &[(&str, &str)]) -> Response {
     let cluster = cluster.to_string();
     let mut form: Vec<(String, String)> = vec![
         ("input[name]".into(), name.into()),
@@ -93,17 +93,17 @@ async fn policy(app: &TestApp, admin: &Session, name: &str, cluster: i64, witnes
     app.call(Some(admin), "signature/save_policy", &pairs).await
 }
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/admission").join(name)).unwrap()
 }
 
-async fn review(app: &TestApp, path: &str, body: Vec<u8>) -> Response {
+pub(crate) async fn review(app: &TestApp, path: &str, body: Vec<u8>) -> Response {
     let request = Request::builder().method(Method::POST).uri(path).header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
     app.request(request).await
 }
 
 /// The answer of the webhook to a fixture: (allowed, message, warnings).
-async fn admit(app: &TestApp, path: &str, name: &str) -> (bool, String, Vec<String>) {
+pub(crate) async fn admit(app: &TestApp, path: &str, name: &str) -> (bool, String, Vec<String>) {
     let response = review(app, path, fixture(name)).await;
     assert_eq!(response.status, StatusCode::OK, "{name}: {}", response.body);
     let answer = response.json();
@@ -117,16 +117,16 @@ async fn admit(app: &TestApp, path: &str, name: &str) -> (bool, String, Vec<Stri
 
 /// One witness "build" on an RSA_2048 key, a cluster whose hook called in once, and an enabled
 /// Enforce policy over its "shop" namespace; web, api and worker are signed, tools is not.
-struct Scene {
-    admin: Session,
-    key_id: String,
-    witness_id: i64,
-    cluster_id: i64,
-    hook: String,
-    policy_id: i64,
+pub(crate) struct Scene {
+    pub admin: Session,
+    pub key_id: String,
+    pub witness_id: i64,
+    pub cluster_id: i64,
+    pub hook: String,
+    pub policy_id: i64,
 }
 
-async fn scene(app: &TestApp) -> Scene {
+pub(crate) async fn scene(app: &TestApp) -> Scene {
     let (_, admin) = enterprise(app, "Shop").await;
     let key_id = key(app, &admin, "ci-build", "RSA_2048", "SIGN/VERIFY").await;
     let witness_id = ok(witness(app, &admin, "build", &key_id).await).await.as_i64().unwrap();
