@@ -383,3 +383,33 @@ async fn the_inventory_shows_what_ran_where_and_the_images_tab_filters_it() {
     assert_eq!(names(images(&app, &s.admin, &[("cluster_id", &cluster), ("namespace", "dev")]).await).len(), 1, "the other-namespace pod");
     assert!(images(&app, &s.admin, &[("cluster_id", "999999")]).await.is_empty());
 }
+
+/// `bulwark trivy import --image` stores an image scan from the command line, audited as the
+/// operator; without --image it takes the report's digest; a wrong image is refused, naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_imports_image_scans() {
+    let app = TestApp::new().await;
+    let s = scene(&app).await;
+    let account_no = sqlx::query_scalar::<_, String>("SELECT account_no FROM accounts WHERE name = 'Shop'").fetch_one(&app.db().pool).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scan.json");
+    std::fs::write(&file, report("2026-11-17T08:12:44Z", None).to_string()).unwrap();
+    let url = app.state.config.database_url.clone();
+    let run = |args: Vec<String>| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || crate::cli::bulwark(&url).args(args).output().expect("run bulwark"))
+    };
+    let path = file.display().to_string();
+
+    let wrong = run(vec!["trivy".into(), "import".into(), path.clone(), "--image".into(), image("web", D2), "--account".into(), account_no.clone()]).await.unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains(&format!("not of {D2}")), "{}", String::from_utf8_lossy(&wrong.stderr));
+    assert_eq!(app.count("SELECT COUNT(*) FROM image_scans").await, 0);
+
+    let stored = run(vec!["trivy".into(), "import".into(), path, "--account".into(), account_no]).await.unwrap();
+    assert!(stored.status.success(), "{}", String::from_utf8_lossy(&stored.stderr));
+    assert!(String::from_utf8_lossy(&stored.stdout).contains(&format!("Scan of {} stored: 4 vulnerabilities", image("web", D1))), "{}", String::from_utf8_lossy(&stored.stdout));
+    let web = images(&app, &s.admin, &[("search", "shop/web"), ("vulnerable", "true")]).await;
+    assert_eq!(web.len(), 1);
+    assert_eq!(web[0]["scan"]["imported_by"], "operator (command line)");
+}
