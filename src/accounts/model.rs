@@ -191,6 +191,21 @@ pub struct ManagedAccount {
     pub risks: RiskCounts,
     /// Daily scores of the last 30 days, oldest first (days without a snapshot left out).
     pub history: Vec<i64>,
+    /// Its container images as admission met them.
+    pub images: ImageCounts,
+}
+
+/// A member's container images as its clusters' admission requests named them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageCounts {
+    /// Distinct images seen in admission.
+    pub seen: i64,
+    /// Of those, the images whose latest scan has critical or high findings.
+    pub vulnerable: i64,
+    /// Of those, the images with no scan stored (by digest or by tag only).
+    pub never_scanned: i64,
+    /// Inventory entries (image, cluster, namespace, workload) whose last decision was a denial.
+    pub denied: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

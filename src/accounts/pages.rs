@@ -1,4 +1,4 @@
-//! Multi-account Control (the managed accounts' editions, scores and risks, and a read-only
+//! Multi-account Control (the managed accounts' editions, scores, risks and images, and a read-only
 //! view of each), the Resource Directory and received Invitations.
 
 use leptos::prelude::*;
@@ -63,6 +63,30 @@ fn risk_cell(counts: SeverityCounts, what: Label) -> impl IntoView {
             <span class="sev-mini sev-high">{counts.high}</span>
             <span class="sev-mini sev-medium">{counts.medium}</span>
             <span class="sev-mini sev-low">{counts.low}</span>
+        </td>
+    }
+}
+
+/// The images seen in admission, and under them how many are vulnerable, never scanned and denied.
+fn images_cell(images: ImageCounts) -> impl IntoView {
+    let i18n = use_i18n();
+    let counts = move |template: &str| {
+        fill(
+            template,
+            &[
+                ("seen", &images.seen.to_string()),
+                ("vulnerable", &images.vulnerable.to_string()),
+                ("never_scanned", &images.never_scanned.to_string()),
+                ("denied", &images.denied.to_string()),
+            ],
+        )
+    };
+    let title = move || counts(td_string!(i18n.get_locale(), accounts.images_title));
+    let detail = move || counts(td_string!(i18n.get_locale(), accounts.images_detail));
+    view! {
+        <td class="images-cell" title=title data-testid="managed-images">
+            <strong>{images.seen}</strong>
+            <div class="muted small">{detail}</div>
         </td>
     }
 }
@@ -176,11 +200,12 @@ fn ManagedTable(list: ManagedList, search: String, deleting: Asking) -> impl Int
                         <th>{tr(i18n, |l| td_string!(l, accounts.alerts))}</th>
                         <th>{tr(i18n, |l| td_string!(l, accounts.vulnerabilities))}</th>
                         <th>{tr(i18n, |l| td_string!(l, accounts.baseline))}</th>
+                        <th>{tr(i18n, |l| td_string!(l, accounts.images))}</th>
                         <th class="right">{tr(i18n, |l| td_string!(l, accounts.actions))}</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {rows_or_empty(list.accounts, 9, empty, move |a| {
+                    {rows_or_empty(list.accounts, 10, empty, move |a| {
                         let band = ScoreBand::of(a.score);
                         let asked = (a.account_id, a.name.clone());
                         let kind = kind_label(a.kind);
@@ -194,6 +219,7 @@ fn ManagedTable(list: ManagedList, search: String, deleting: Asking) -> impl Int
                                 {risk_cell(a.risks.alerts, |l| td_string!(l, accounts.alerts))}
                                 {risk_cell(a.risks.vulnerabilities, |l| td_string!(l, accounts.vulnerabilities))}
                                 {risk_cell(a.risks.baseline, |l| td_string!(l, accounts.baseline))}
+                                {images_cell(a.images)}
                                 <td class="right actions">
                                     <a class="btn btn-sm" href=format!("{LIST}/{}", a.account_id)>{tr(i18n, |l| td_string!(l, accounts.list.view))}</a>
                                     {can_manage.then(|| view! { <AskButton asking=deleting item=asked.clone() label=td_string!(locale, accounts.list.delete)/> })}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sqlx::AnyConnection;
 
 use super::model::{
-    Candidate, Directory, Folder, Invitation, InvitationStatus, ManagedAccount, Member, INVITATION_DAYS,
+    Candidate, Directory, Folder, ImageCounts, Invitation, InvitationStatus, ManagedAccount, Member, INVITATION_DAYS,
 };
 use crate::editions::Edition;
 use crate::overview::score::ScoreWeights;
@@ -429,6 +429,7 @@ pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Resul
     let at = now();
     let mut histories = crate::overview::repo::score_histories(db, &ids, at - 29 * DAY).await?;
     let mut risks = crate::overview::counters::open_risks_of(db, &ids).await?;
+    let mut images = image_counts_of(db, &ids).await?;
     let sql = format!("SELECT id, score_weights FROM accounts WHERE id IN ({})", placeholders(1, ids.len()));
     let mut query = sqlx::query_as::<_, (i64, Option<String>)>(&sql);
     for id in &ids {
@@ -453,9 +454,37 @@ pub async fn managed(db: &Db, management: i64, search: &str, page: i64) -> Resul
             score: crate::overview::score::security_score(&risks, &weights),
             risks,
             history: histories.remove(&account_id).unwrap_or_default(),
+            images: images.remove(&account_id).unwrap_or_default(),
         });
     }
     Ok((out, total, page, pages))
+}
+
+/// The image counts of some accounts (a page's), in one query grouped by account through the
+/// inventory's index on it: distinct images seen in admission, those whose latest scan has
+/// critical or high findings, those never scanned (tag-only images have no digest to scan), and
+/// the inventory entries last denied.
+async fn image_counts_of(db: &Db, ids: &[i64]) -> Result<HashMap<i64, ImageCounts>, AppError> {
+    let sql = format!(
+        "SELECT r.account_id, COUNT(DISTINCT r.image_id),
+                COUNT(DISTINCT CASE WHEN s.critical + s.high > 0 THEN r.image_id END),
+                COUNT(DISTINCT CASE WHEN s.id IS NULL THEN r.image_id END),
+                CAST(SUM(CASE WHEN r.outcome = 'denied' THEN 1 ELSE 0 END) AS BIGINT)
+         FROM image_inventory r JOIN sig_images i ON i.id = r.image_id
+         LEFT JOIN image_scans s ON s.account_id = i.account_id AND s.digest = i.digest AND i.digest <> ''
+         WHERE r.account_id IN ({}) GROUP BY r.account_id",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(|(account_id, seen, vulnerable, never_scanned, denied)| (account_id, ImageCounts { seen, vulnerable, never_scanned, denied }))
+        .collect())
 }
 
 /// Directory members not on the list yet.

@@ -14,6 +14,8 @@ use crate::error::AppError;
 use crate::overview::repo::{findings_open_at, open_at_rest_of_day, score_as_of, score_history};
 use crate::server::db::{placeholders, Db};
 
+mod images;
+
 const TOP: i64 = 10;
 /// Findings first seen in [$2, $3): the UTC days wholly inside the period from the daily flows,
 /// the partial days at either end (a time zone that is not UTC) row by row through the index on
@@ -214,17 +216,24 @@ pub async fn build(db: &Db, request: &Request<'_>) -> Result<ReportDocument, App
     }
     let l = request.language;
     for section in request.sections {
-        sections.push(match section {
+        let data = match section {
             Section::Assets => assets_section(db, account, start, end, l).await?,
             Section::Alerts => alerts_section(db, account, start, end, l).await?,
             Section::VulnLinux => vulnerability_section(db, account, *section, "linux", &counted, start, end, l).await?,
             Section::VulnWindows => vulnerability_section(db, account, *section, "windows", &counted, start, end, l).await?,
             Section::VulnWebCms => vulnerability_section(db, account, *section, "web_cms", &counted, start, end, l).await?,
+            Section::Images => {
+                // The exceptions expiring after the period follow the images, as their own section.
+                let [admitted, expiring] = images::image_sections(db, account, start, end, l).await?;
+                sections.push(admitted);
+                expiring
+            }
             Section::Baseline => baseline_section(db, account, start, end, l).await?,
             Section::Attacks => attacks_section(db, account, start, end, l).await?,
             Section::ScoreTrend => score_section(db, account, request.period, summary.score, l).await?,
-            Section::Accounts => continue,
-        });
+            Section::Accounts | Section::ImageExceptions => continue,
+        };
+        sections.push(data);
     }
     Ok(ReportDocument {
         report_name: request.report_name.to_string(),
@@ -324,10 +333,12 @@ fn section_title(section: Section, l: Locale) -> &'static str {
         Section::VulnLinux => td_string!(l, report.section.vuln_linux),
         Section::VulnWindows => td_string!(l, report.section.vuln_windows),
         Section::VulnWebCms => td_string!(l, report.section.vuln_web_cms),
+        Section::Images => td_string!(l, report.section.images),
         Section::Baseline => td_string!(l, report.section.baseline),
         Section::Attacks => td_string!(l, report.section.attacks),
         Section::ScoreTrend => td_string!(l, report.section.score_trend),
         Section::Accounts => td_string!(l, report.section.accounts),
+        Section::ImageExceptions => td_string!(l, report.section.image_exceptions),
     }
 }
 
@@ -539,7 +550,7 @@ async fn vulnerability_section(
         l,
         open_total == 0 && fixed == 0 && ignored == 0,
         bars(td_string!(l, report.vulns.chart), by_severity),
-        format!("Top vulnerabilities ({open_total} open; resolved in this period: {fixed} fixed, {ignored} ignored)"),
+        td_string!(l, report.vulns.table_title, open = open_total, fixed, ignored).to_string(),
         &[
             td_string!(l, report.vulns.advisory),
             td_string!(l, report.vulns.title),

@@ -134,20 +134,26 @@ pub enum Section {
     VulnLinux,
     VulnWindows,
     VulnWebCms,
+    /// Container images admitted with known vulnerabilities (from each image's latest scan).
+    Images,
     Baseline,
     Attacks,
     ScoreTrend,
     /// The per-account table of a consolidated report; added by itself, never chosen.
     Accounts,
+    /// The vulnerability exceptions that expire in the 14 days after the period; added by itself
+    /// right after `Images`, never chosen.
+    ImageExceptions,
 }
 
 impl Section {
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 9] = [
         Section::Assets,
         Section::Alerts,
         Section::VulnLinux,
         Section::VulnWindows,
         Section::VulnWebCms,
+        Section::Images,
         Section::Baseline,
         Section::Attacks,
         Section::ScoreTrend,
@@ -160,10 +166,12 @@ impl Section {
             Section::VulnLinux => "vuln_linux",
             Section::VulnWindows => "vuln_windows",
             Section::VulnWebCms => "vuln_web_cms",
+            Section::Images => "images",
             Section::Baseline => "baseline",
             Section::Attacks => "attacks",
             Section::ScoreTrend => "score_trend",
             Section::Accounts => "accounts",
+            Section::ImageExceptions => "image_exceptions",
         }
     }
 
@@ -173,6 +181,7 @@ impl Section {
             Section::VulnLinux => "Linux vulns",
             Section::VulnWindows => "Windows vulns",
             Section::VulnWebCms => "Web-CMS vulns",
+            Section::Images => "Vulnerable images",
             Section::Baseline => "Baseline",
             Section::ScoreTrend => "Score trend",
             other => other.label(),
@@ -186,7 +195,7 @@ impl Section {
 
     /// Any section of a generated document, for downloads.
     pub fn parse_any(value: &str) -> Option<Section> {
-        Section::parse(value).or((value == "accounts").then_some(Section::Accounts))
+        Section::parse(value).or_else(|| [Section::Accounts, Section::ImageExceptions].into_iter().find(|s| s.as_str() == value))
     }
 
     pub fn label(self) -> &'static str {
@@ -196,10 +205,12 @@ impl Section {
             Section::VulnLinux => "Vulnerabilities: Linux software",
             Section::VulnWindows => "Vulnerabilities: Windows",
             Section::VulnWebCms => "Vulnerabilities: Web-CMS",
+            Section::Images => "Images admitted with known vulnerabilities",
             Section::Baseline => "Baseline check",
             Section::Attacks => "Attacks",
             Section::ScoreTrend => "Security score trend",
             Section::Accounts => "Accounts",
+            Section::ImageExceptions => "Exceptions expiring in the next 14 days",
         }
     }
 }
@@ -572,10 +583,12 @@ impl Section {
             Section::VulnLinux => td_string!(locale, reports.section.vuln_linux),
             Section::VulnWindows => td_string!(locale, reports.section.vuln_windows),
             Section::VulnWebCms => td_string!(locale, reports.section.vuln_web_cms),
+            Section::Images => td_string!(locale, reports.section.images),
             Section::Baseline => td_string!(locale, reports.section.baseline),
             Section::Attacks => td_string!(locale, reports.section.attacks),
             Section::ScoreTrend => td_string!(locale, reports.section.score_trend),
             Section::Accounts => td_string!(locale, reports.section.accounts),
+            Section::ImageExceptions => td_string!(locale, reports.section.image_exceptions),
         }
     }
 
@@ -585,6 +598,7 @@ impl Section {
             Section::VulnLinux => td_string!(locale, reports.section_short.vuln_linux),
             Section::VulnWindows => td_string!(locale, reports.section_short.vuln_windows),
             Section::VulnWebCms => td_string!(locale, reports.section_short.vuln_web_cms),
+            Section::Images => td_string!(locale, reports.section_short.images),
             Section::Baseline => td_string!(locale, reports.section_short.baseline),
             Section::ScoreTrend => td_string!(locale, reports.section_short.score_trend),
             other => other.label_in(locale),
@@ -626,6 +640,16 @@ mod tests {
         let valid = input().validate(true).unwrap();
         assert_eq!(valid.recipients, ["soc@example.com", "lead@example.com", "ops@example.com"]);
         assert_eq!(valid.sections, [Section::Assets, Section::Alerts]);
+    }
+
+    /// The exceptions that follow the Images section are never chosen, but download like any section.
+    #[test]
+    fn the_image_exceptions_section_is_automatic() {
+        assert_eq!(Section::parse("images"), Some(Section::Images));
+        assert_eq!(Section::parse("image_exceptions"), None);
+        assert_eq!(Section::parse_any("image_exceptions"), Some(Section::ImageExceptions));
+        assert_eq!(Section::parse_any("accounts"), Some(Section::Accounts));
+        assert_eq!(Section::parse_any("nonsense"), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::components::toggle::Toggle;
 use crate::error::AppError;
-use crate::locale::{fill, Locale, t, td_string, tr, use_i18n};
+use crate::locale::{fill, Label, Locale, t, td_string, tr, use_i18n};
 
 const LIST: &str = "/operation/reports";
 
@@ -718,7 +718,12 @@ fn ArchivedDocument(id: i64, document: ReportDocument, charts: Vec<String>) -> i
                         <a class="btn btn-sm" href=csv rel="external" download>{tr(i18n, |l| td_string!(l, reports.archived.csv))}</a>
                     </div>
                     {if s.empty {
-                        view! { <p class="muted">{tr(i18n, |l| td_string!(l, reports.archived.nothing))}</p> }.into_any()
+                        let says: Label = match s.section {
+                            Section::Images => |l| td_string!(l, reports.archived.no_images_admitted),
+                            Section::ImageExceptions => |l| td_string!(l, reports.archived.no_exceptions_expiring),
+                            _ => |l| td_string!(l, reports.archived.nothing),
+                        };
+                        view! { <p class="muted">{tr(i18n, says)}</p> }.into_any()
                     } else {
                         view! {
                             <div class="report-chart" inner_html=svg></div>

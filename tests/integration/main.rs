@@ -14,6 +14,7 @@ mod score;
 mod settings;
 mod reports;
 mod report_numbers;
+mod image_reports;
 mod accounts;
 mod agents;
 mod outbound;

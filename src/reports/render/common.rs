@@ -3,6 +3,7 @@
 
 use crate::locale::{Locale, td_string};
 use crate::reports::document::{Chart, Summary, Table};
+use crate::reports::model::Section;
 
 /// Sentence shown for an empty section (HTML, text and PDF).
 pub const EMPTY_SECTION_TEXT: &str = "Nothing in this period.";
@@ -116,9 +117,14 @@ pub(super) fn summary_header(l: Locale) -> [&'static str; 5] {
     ]
 }
 
-/// "Nothing in this period." in the report's language.
-pub(super) fn empty_section_text(l: Locale) -> &'static str {
-    td_string!(l, report.doc.empty_section)
+/// What an empty section says, in the report's language: "Nothing in this period.", or for the
+/// image sections that no vulnerable image was admitted, or that no exception expires soon.
+pub(super) fn empty_section_text(section: Section, l: Locale) -> &'static str {
+    match section {
+        Section::Images => td_string!(l, report.images.empty),
+        Section::ImageExceptions => td_string!(l, report.image_exceptions.empty),
+        _ => td_string!(l, report.doc.empty_section),
+    }
 }
 
 /// The summary rows as display strings, in [`summary_header`] order.

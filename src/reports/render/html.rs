@@ -69,7 +69,7 @@ fn html_section(s: &mut String, i: usize, section: &SectionData, l: Locale) {
     );
     let n = column_count(&section.table);
     if section.empty {
-        let _ = write!(s, r#"<p style="{HTML_FONT}margin:0;font-size:14px;color:{MUTED};">{}</p>"#, empty_section_text(l));
+        let _ = write!(s, r#"<p style="{HTML_FONT}margin:0;font-size:14px;color:{MUTED};">{}</p>"#, empty_section_text(section.section, l));
     } else if n > 0 && !section.table.rows.is_empty() {
         let t = &section.table;
         if !t.title.trim().is_empty() && t.title != section.title {

@@ -220,7 +220,7 @@ fn layout_pdf<'a>(doc: &ReportDocument, m: &'a Metrics<'a>, svg_sizes: &[(u32, u
         l.bookmarks.push((title.clone(), l.pages.len() - 1, l.y));
         l.text(&title, 14.0, true, INK, 24.0);
         if section.empty {
-            l.text(empty_section_text(lang), 10.0, false, MUTED, 16.0);
+            l.text(empty_section_text(section.section, lang), 10.0, false, MUTED, 16.0);
             l.y += 18.0;
             continue;
         }

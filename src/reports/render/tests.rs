@@ -4,6 +4,7 @@ use super::*;
 use crate::reports::document::{
     Chart, ChartKind, ChartPoint, ReportDocument, SectionData, Summary, SummaryRow, Table,
 };
+use crate::locale::td_string;
 use crate::reports::model::Section;
 
 pub(super) const NASTY: &str = "Zürich-db <01> & \"x\"";
@@ -33,8 +34,12 @@ fn section(
     }
 }
 
+fn sev_points(critical: i64, high: i64, medium: i64, low: i64) -> Vec<ChartPoint> {
+    pts(&[("Critical", critical), ("High", high), ("Medium", medium), ("Low", low)])
+}
+
 pub(super) fn sample_document() -> ReportDocument {
-    let sev = |c, h, m, l| pts(&[("Critical", c), ("High", h), ("Medium", m), ("Low", l)]);
+    let sev = sev_points;
     let sections = vec![
         section(
             Section::Assets,
@@ -230,23 +235,54 @@ fn a_chinese_report_renders_in_chinese() {
     doc.report_name = "每周安全报告".into();
     doc.sections[0].title = "资产".into();
     doc.summary.rows[0].label = "漏洞".into();
+    // The image sections as `generate` titles them in Chinese: one with a row, one empty.
+    let zh = crate::locale::Locale::zh_CN;
+    let mut images = section(Section::Images, ChartKind::Bars, "镜像", sev_points(1, 0, 0, 0), &["镜像", "严重"], vec![strs(&["registry.example/shop@sha256:0123456789ab", "1"])]);
+    images.title = td_string!(zh, report.section.images).into();
+    let mut expiring = section(Section::ImageExceptions, ChartKind::Bars, "例外", vec![], &["漏洞"], vec![]);
+    expiring.title = td_string!(zh, report.section.image_exceptions).into();
+    expiring.empty = true;
+    doc.sections.extend([images, expiring]);
 
     let html = email_html(&doc, "https://bulwark.example");
-    for needle in [r#"<html lang="zh-CN""#, "Bulwark 安全报告", "每周安全报告", "安全评分", "概要", "统计口径", "较上期", "打开 Bulwark", "本期没有内容。"] {
+    for needle in [
+        r#"<html lang="zh-CN""#,
+        "Bulwark 安全报告",
+        "每周安全报告",
+        "安全评分",
+        "概要",
+        "统计口径",
+        "较上期",
+        "打开 Bulwark",
+        "本期没有内容。",
+        "已准入的含已知漏洞镜像",
+        "未来 14 天内到期的漏洞例外",
+        "本期结束后 14 天内没有到期的漏洞例外。",
+    ] {
         assert!(html.contains(needle), "HTML lacks {needle:?}");
     }
     // The sample's own data (chart titles) stays as written; the renderer adds no English.
     assert!(!html.contains("Bulwark security report") && !html.contains("How these numbers are counted"));
 
     let text = email_text_with_link(&doc, "https://bulwark.example");
-    for needle in ["BULWARK 安全报告", "账号：Acme", "周期：2026-11-16", "安全评分: 72", "统计口径", "打开 Bulwark: https://bulwark.example"] {
+    for needle in [
+        "BULWARK 安全报告",
+        "账号：Acme",
+        "周期：2026-11-16",
+        "安全评分: 72",
+        "统计口径",
+        "9. 已准入的含已知漏洞镜像",
+        "10. 未来 14 天内到期的漏洞例外",
+        "本期结束后 14 天内没有到期的漏洞例外。",
+        "打开 Bulwark: https://bulwark.example",
+    ] {
         assert!(text.contains(needle), "text lacks {needle:?}:\n{text}");
     }
 
     let bytes = pdf(&doc).expect("pdf");
     let all = pdf_extract::extract_text_from_mem_by_pages(&bytes).expect("text").join("\n");
     let squeezed: String = all.chars().filter(|c| !c.is_whitespace()).collect();
-    for needle in ["每周安全报告", "安全评分：72", "统计口径", "1.资产", "第1页"] {
+    for needle in ["每周安全报告", "安全评分：72", "统计口径", "1.资产", "9.已准入的含已知漏洞镜像", "10.未来14天内到期的漏洞例外", "本期结束后14天内没有到期的漏洞例外。", "第1页"] {
         assert!(squeezed.contains(needle), "PDF text lacks {needle:?}:\n{all}");
     }
     // Verify the Chinese is drawn with a font that has it, embedded beside the Latin one.

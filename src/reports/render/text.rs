@@ -110,7 +110,7 @@ pub fn email_text(doc: &ReportDocument) -> String {
         let _ = writeln!(s, "{}", heading.to_uppercase());
         let _ = writeln!(s, "{}", "=".repeat(heading.chars().count().min(TEXT_WIDTH)));
         if section.empty {
-            let _ = writeln!(s, "{}", empty_section_text(l));
+            let _ = writeln!(s, "{}", empty_section_text(section.section, l));
             continue;
         }
         let chart = &section.chart;
