@@ -40,9 +40,12 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     .fetch_one(&db.pool)
     .await?;
     let stamp = crate::format::date_time(Some(now));
+    // In the account's language: DingTalk groups and mailing lists are shared, not one user's,
+    // and so is the task's notification log.
+    let l = crate::auth::repo::account_locale(db, account_id).await?;
     // Notifying is part of the feature: not once the account's edition (or authorization) lacks it.
     if let Some(reason) = crate::auth::session::refusal_now(db, account_id, crate::editions::Feature::Playbooks).await? {
-        return append_log(db, task_id, &[format!("{stamp} Not notified: {reason}.")]).await;
+        return append_log(db, task_id, &[td_string!(l, playbook.notify.log_not_notified, stamp = stamp.clone(), reason)]).await;
     }
     let hosts = sqlx::query_as::<_, (String, String, Option<String>)>(
         "SELECT a.name, h.status, h.error FROM playbook_hosts h JOIN playbook_runs r ON r.id = h.run_id JOIN assets a ON a.id = h.asset_id
@@ -54,8 +57,6 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     .await?;
     let success = hosts.iter().filter(|(_, s, _)| s == "fixed" || s == "simulated").count();
     let failures: Vec<&(String, String, Option<String>)> = hosts.iter().filter(|(_, s, _)| s == "failed").collect();
-    // In the account's language: DingTalk groups and mailing lists are shared, not one user's.
-    let l = crate::auth::repo::account_locale(db, account_id).await?;
     let title = td_string!(l, playbook.notify.title, name = name.clone());
     let mut text = format!(
         "### {title}\n\n{}\n{}{}\n",
@@ -77,10 +78,10 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
         let robot = Robot { webhook: bot.webhook, secret: bot.secret, keywords: bot.keywords };
         let outcome = dingtalk::send(&state.outbound, &robot, &title, &text, crate::server::clock::wall_millis()).await;
         log.push(match outcome {
-            Ok(()) => format!("{stamp} DingTalk \"{}\": sent", bot.name),
+            Ok(()) => td_string!(l, playbook.notify.log_dingtalk_sent, stamp = stamp.clone(), name = bot.name.clone()),
             Err(error) => {
                 tracing::warn!(task = task_id, chatbot = %bot.name, %error, "DingTalk notification failed");
-                format!("{stamp} DingTalk \"{}\": failed: {error}", bot.name)
+                td_string!(l, playbook.notify.log_dingtalk_failed, stamp = stamp.clone(), name = bot.name.clone(), error)
             }
         });
     }
@@ -92,10 +93,10 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
             Err(error) => Err(error.to_string()),
         };
         log.push(match outcome {
-            Ok(_) => format!("{stamp} Email to {}: sent", to.join(", ")),
+            Ok(_) => td_string!(l, playbook.notify.log_email_sent, stamp = stamp.clone(), to = to.join(", ")),
             Err(error) => {
                 tracing::warn!(task = task_id, %error, "email notification failed");
-                format!("{stamp} Email to {}: failed: {error}", to.join(", "))
+                td_string!(l, playbook.notify.log_email_failed, stamp = stamp.clone(), to = to.join(", "), error)
             }
         });
     }

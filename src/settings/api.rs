@@ -195,13 +195,12 @@ pub async fn send_test_email(to: String) -> Result<String, AppError> {
     crate::auth::model::validate_email(&to).map_err(|m| AppError::field("to", m))?;
     limits::take(&mut *state.db.pool.acquire().await?, user.account_id(), Action::TestEmail, crate::server::now()).await?;
     let mailer = mailer_for(&state, user.account_id()).await?;
+    // In the language of the admin who asks for it, as the page they read.
+    let l = crate::locale::request_locale();
     let mail = OutgoingMail {
         to: vec![to.clone()],
-        subject: "[Bulwark] Test email".into(),
-        text: format!(
-            "This is a test email from Bulwark, sent by {} for the account {}.\n\nIf you can read it, security reports will reach you too.\n",
-            user.email, user.account.name
-        ),
+        subject: crate::locale::td_string!(l, settings.email.test_subject).into(),
+        text: crate::locale::td_string!(l, settings.email.test_body, sender = user.email.clone(), account = user.account.name.clone()).to_string(),
         ..Default::default()
     };
     let reply = mailer.send(&mail).await.map_err(|e| AppError::field("to", format!("Not sent: {e}")))?;

@@ -137,3 +137,39 @@ async fn sign_in_messages_follow_the_language() {
         assert_eq!(refused.json()["Validation"]["email"], email, "{cookie:?} {accept}");
     }
 }
+
+/// The SMTP test email is written in the language of the admin who sends it: the page's.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_test_email_is_written_in_the_senders_language() {
+    let app = TestApp::new().await;
+    let sink = crate::common::SmtpSink::start();
+    let (_, email) = app.account("Post", Edition::Advanced, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let saved = app.call(Some(&admin), "save_smtp_settings", &crate::common::form(&sink.settings_form())).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let chinese = Session(format!("{}; bulwark_lang=zh-CN", admin.0));
+    let sent = app.call(Some(&chinese), "send_test_email", &[("to", "ops@example.test")]).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let raw = sink.messages().remove(0).raw;
+    let (subject, text) = decoded(&raw);
+    assert_eq!(subject, "[Bulwark] 测试邮件");
+    assert!(text.contains(&format!("这是一封来自 Bulwark 的测试邮件，由 {email} 为账号 Post 发送。")), "{text}");
+}
+
+/// The subject (RFC 2047 encoded words) and the text body (base64 or plain) of a raw message.
+fn decoded(raw: &str) -> (String, String) {
+    use base64::Engine;
+    let b64 = |s: &str| String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s.split_whitespace().collect::<String>()).unwrap()).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    let subject_line = unfolded.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap();
+    let subject: String = subject_line
+        .split_whitespace()
+        .map(|word| match word.strip_prefix("=?utf-8?b?").or_else(|| word.strip_prefix("=?UTF-8?B?")).and_then(|w| w.strip_suffix("?=")) {
+            Some(encoded) => b64(encoded),
+            None => format!("{word} "),
+        })
+        .collect();
+    let text = if unfolded.contains("Content-Transfer-Encoding: base64") { b64(body) } else { body.to_string() };
+    (subject.trim().to_string(), text)
+}

@@ -217,6 +217,10 @@ async fn a_dry_run_task_completes_through_a_real_agent_and_notifies() {
     assert_eq!(chinese["body"]["markdown"]["title"], "Bulwark 任务“Patch glibc”已完成");
     let text = chinese["body"]["markdown"]["text"].as_str().unwrap();
     assert!(text.contains("- 共 1 台；成功 0 台；失败 1 台") && text.contains("- 第 3 次执行") && text.contains("[详情]("), "{text}");
+    // … and so does the task's notification log.
+    let third = app.call(Some(&admin), "get_task", &[("id", &task.to_string())]).await.json();
+    let log = third["notify_log"].as_str().unwrap();
+    assert!(log.contains("钉钉机器人“ops”：已发送") && log.contains("邮件发送至 ops@alpha.test, sec@alpha.test：已发送"), "{log}");
 }
 
 /// An agent enrolled over HTTP (no process): its fix jobs are answered by the test.
