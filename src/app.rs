@@ -22,7 +22,9 @@ use crate::overview::pages::OverviewPage;
 use crate::playbook::pages::{CreateTaskPage, MyPolicyPage, PolicyCenterPage, TaskDetailPage, TaskManagementPage};
 use crate::reports::pages::{ArchivedReportPage, ReportArchivePage, ReportHistoryPage, ReportListPage, ReportWizardPage};
 use crate::settings::pages::*;
-use crate::signature::{AdmissionLogPage, SecurityPolicyPage, SignatureClustersPage, SignatureImagesPage, SignatureKeysPage, WitnessPage};
+use crate::signature::{
+    AdmissionLogPage, SecurityPolicyPage, SignatureClustersPage, SignatureImagesPage, SignatureKeysPage, VulnExceptionsPage, WitnessPage,
+};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -70,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/assets/:id") view=AssetDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/precaution/container-signature") view=WitnessPage ssr=SsrMode::Async/>
                     <Route path=path!("/precaution/container-signature/policies") view=SecurityPolicyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/precaution/container-signature/exceptions") view=VulnExceptionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/precaution/container-signature/images") view=SignatureImagesPage ssr=SsrMode::Async/>
                     <Route path=path!("/precaution/container-signature/keys") view=SignatureKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/precaution/container-signature/clusters") view=SignatureClustersPage ssr=SsrMode::Async/>

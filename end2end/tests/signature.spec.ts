@@ -1,4 +1,4 @@
-import { ADMIN, expect, reload, signIn, test } from './helpers';
+import { ADMIN, expect, hydrated, reload, signIn, test } from './helpers';
 
 // Node's modules, without @types/node in the devDependencies.
 declare function require(name: string): any;
@@ -145,7 +145,11 @@ test('key → witness → cluster with its hook → enabled policy → signed im
   const denied = await review(page, hookPath, 'pod-unsigned.json');
   expect(denied.allowed).toBe(false);
   expect(denied.status.message).toContain('unsigned');
+  // The search above reloaded the page: wait for hydration before the client-side navigation,
+  // or the link is followed as a full load and the outcome choice is lost.
+  await hydrated(page);
   await page.getByRole('main').getByRole('link', { name: 'Admission log' }).click();
+  await hydrated(page);
   await page.getByLabel('Outcome').selectOption('denied');
   const log = page.getByTestId('decisions-table');
   await expect(log).toContainText('Denied');

@@ -428,6 +428,9 @@ pub fn distrust(policy: &ActivePolicy, signers: &Signers) -> Option<String> {
 
 pub const IMAGES_PAGE: i64 = 50;
 
+/// Runs listed per image on the Images tab, most recent first (`runs_total` counts them all).
+pub const RUNS_LISTED: i64 = 10;
+
 /// The Images tab: images signed, scanned or met in admission requests, newest first, a page at a
 /// time (a page past the end shows the last one), narrowed by the filter.
 pub async fn list_images(db: &Db, cache: &SignatureCache, account_id: i64, filter: &ImageFilter, page: i64) -> Result<ImagePage, AppError> {
@@ -494,16 +497,21 @@ async fn image_views(
         query = query.bind(image.0);
     }
     let signatures = query.fetch_all(&db.pool).await?;
+    // The most recent runs of each image (a page shows a few and counts the rest).
     let sql = format!(
-        "SELECT r.image_id, r.cluster_id, c.name, r.namespace, r.workload_kind, r.workload_name, r.first_seen_at, r.last_seen_at, r.outcome
-         FROM image_inventory r JOIN sig_clusters c ON c.id = r.cluster_id
-         WHERE r.account_id = $1 AND r.image_id IN ({ids}) ORDER BY c.name, r.namespace, r.workload_kind, r.workload_name"
+        "SELECT image_id, cluster_id, cluster_name, namespace, workload_kind, workload_name, first_seen_at, last_seen_at, outcome, total FROM (
+            SELECT r.image_id, r.cluster_id, c.name AS cluster_name, r.namespace, r.workload_kind, r.workload_name, r.first_seen_at,
+                   r.last_seen_at, r.outcome, ROW_NUMBER() OVER (PARTITION BY r.image_id ORDER BY r.last_seen_at DESC, r.id DESC) AS n,
+                   COUNT(*) OVER (PARTITION BY r.image_id) AS total
+            FROM image_inventory r JOIN sig_clusters c ON c.id = r.cluster_id
+            WHERE r.account_id = $1 AND r.image_id IN ({ids})
+         ) ranked WHERE n <= {RUNS_LISTED} ORDER BY image_id, n"
     );
-    let mut query = sqlx::query_as::<_, (i64, i64, String, String, String, String, i64, i64, String)>(&sql).bind(account_id);
+    let mut query = sqlx::query_as::<_, (i64, i64, String, String, String, String, i64, i64, String, i64)>(&sql).bind(account_id);
     for image in &images {
         query = query.bind(image.0);
     }
-    let runs = query.fetch_all(&db.pool).await?;
+    let runs_of = query.fetch_all(&db.pool).await?;
     let digests: Vec<String> = images.iter().map(|i| i.2.clone()).collect();
     let mut scans = super::vulns::summaries(db, account_id, &digests).await?;
     let policies = active_policies(db, account_id, None).await?;
@@ -536,7 +544,7 @@ async fn image_views(
             Some(signers) => policies.iter().filter(|p| distrust(p, signers).is_none()).map(|p| p.name.clone()).collect(),
             None => Vec::new(),
         };
-        let runs: Vec<ImageRun> = runs
+        let runs: Vec<ImageRun> = runs_of
             .iter()
             .filter(|r| r.0 == id)
             .map(|r| ImageRun {
@@ -550,9 +558,10 @@ async fn image_views(
                 outcome: Outcome::parse(&r.8).unwrap_or(Outcome::Allowed),
             })
             .collect();
-        let last_outcome = runs.iter().max_by_key(|r| r.last_seen_at).map(|r| r.outcome);
+        let last_outcome = runs.first().map(|r| r.outcome);
+        let runs_total = runs_of.iter().find(|r| r.0 == id).map_or(0, |r| r.9);
         let scan = if digest.is_empty() { None } else { scans.remove(&digest) };
-        views.push(ImageView { id, repository, digest, tags: json_list(&tags), signatures, runs, scan, last_outcome, trusted_by, last_seen_at });
+        views.push(ImageView { id, repository, digest, tags: json_list(&tags), signatures, runs, runs_total, scan, last_outcome, trusted_by, last_seen_at });
     }
     Ok(views)
 }

@@ -538,7 +538,10 @@ pub struct ImageView {
     pub tags: Vec<String>,
     pub signatures: Vec<SignatureView>,
     /// Where admission requests named the image: each cluster, namespace and workload.
+    /// The most recent ten, newest first.
     pub runs: Vec<ImageRun>,
+    /// How many cluster, namespace and workload entries the image has in all.
+    pub runs_total: i64,
     /// The latest scan of the digest, if one is stored.
     pub scan: Option<ScanSummary>,
     /// The decision the image got most recently in any cluster.

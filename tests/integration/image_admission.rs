@@ -370,6 +370,8 @@ async fn the_inventory_shows_what_ran_where_and_the_images_tab_filters_it() {
     assert_eq!(run["cluster_name"], "prod-eu");
     assert_eq!(by_repo("api")["last_outcome"], "Allowed", "the pod was denied, but api itself passed");
     assert_eq!(by_repo("tools")["last_outcome"], "Denied");
+    assert_eq!((by_repo("tools")["runs_total"].as_i64(), by_repo("tools")["runs"].as_array().unwrap().len()), (Some(2), 2));
+    assert_eq!(by_repo("tools")["runs"][0]["workload_name"], "shop-frontend", "the most recent first");
 
     let names = |list: Vec<Value>| {
         let mut names: Vec<String> = list.iter().map(|i| i["repository"].as_str().unwrap().trim_start_matches("registry.example.com/shop/").to_string()).collect();

@@ -1,8 +1,9 @@
 //! Container signature pages (Precaution › Container Signature): Witness, Security Policy,
-//! Images, Keys, Clusters and the Admission log, each a tab of one area.
+//! Exceptions, Images, Keys, Clusters and the Admission log, each a tab of one area.
 
 mod clusters;
 mod decisions;
+mod exceptions;
 mod images;
 mod keys;
 mod policies;
@@ -16,6 +17,7 @@ use crate::signature::model::KeyState;
 
 pub use clusters::SignatureClustersPage;
 pub use decisions::AdmissionLogPage;
+pub use exceptions::VulnExceptionsPage;
 pub use images::SignatureImagesPage;
 pub use keys::SignatureKeysPage;
 pub use policies::SecurityPolicyPage;
@@ -27,6 +29,7 @@ const BASE: &str = "/precaution/container-signature";
 const SIGNATURE_TABS: &[(&str, Label)] = &[
     ("/precaution/container-signature", |l| td_string!(l, signature.header.tabs.witness)),
     ("/precaution/container-signature/policies", |l| td_string!(l, signature.header.tabs.policies)),
+    ("/precaution/container-signature/exceptions", |l| td_string!(l, signature.header.tabs.exceptions)),
     ("/precaution/container-signature/images", |l| td_string!(l, signature.header.tabs.images)),
     ("/precaution/container-signature/keys", |l| td_string!(l, signature.header.tabs.keys)),
     ("/precaution/container-signature/clusters", |l| td_string!(l, signature.header.tabs.clusters)),

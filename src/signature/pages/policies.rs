@@ -1,4 +1,5 @@
-//! The Security Policy tab: which witnesses must have signed an image for a cluster's namespaces.
+//! The Security Policy tab: which witnesses must have signed an image for a cluster's namespaces,
+//! and the vulnerabilities its latest scan may show.
 
 use leptos::prelude::*;
 
@@ -14,8 +15,10 @@ use crate::components::modal::{AskButton, Asking, ConfirmDialog};
 use crate::components::table::rows_or_empty;
 use crate::components::toast::toast_outcome;
 use crate::components::toggle::Toggle;
+use crate::assets::model::Severity;
 use crate::error::{AppError, FieldErrors};
-use crate::locale::{t, td_string, tr, use_i18n};
+use crate::locale::{t, td_string, tr, use_i18n, Label, Locale};
+use leptos_i18n::I18nContext;
 use super::SignatureHeader;
 use crate::locale::fill;
 
@@ -178,6 +181,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                 <input id="policy-remarks" type="text" maxlength="256" prop:value=move || input.with(|i| i.remarks.clone())
                                     on:input=move |ev| input.update(|i| i.remarks = event_target_value(&ev))/>
                             </Field>
+                            <VulnRuleFields i18n input errors/>
                             <div class="form-actions">
                                 <FormError message=form_error/>
                                 <button class="btn" type="button" on:click=move |_| open.set(false)>{tr(i18n, |l| td_string!(l, signature.action.cancel))}</button>
@@ -186,6 +190,10 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                         let mut value = input.get_untracked();
                                         value.witness_ids = witness_ids.get_untracked();
                                         value.namespaces = namespaces.get_untracked();
+                                        // An off rule keeps nothing: fields hidden with it must not hold the form back.
+                                        if value.vuln.action == "off" {
+                                            value.vuln = VulnRuleInput::default();
+                                        }
                                         let problems = value.validate();
                                         submit_checked(save, value, problems, errors, form_error);
                                     }>{tr(i18n, |l| td_string!(l, signature.policies.save))}</button>
@@ -203,13 +211,14 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                 <th>{tr(i18n, |l| td_string!(l, signature.policies.col.witness))}</th>
                                 <th>{tr(i18n, |l| td_string!(l, signature.policies.col.cluster))}</th>
                                 <th>{tr(i18n, |l| td_string!(l, signature.policies.col.mode))}</th>
+                                <th>{tr(i18n, |l| td_string!(l, signature.policies.col.vuln))}</th>
                                 <th>{tr(i18n, |l| td_string!(l, signature.policies.col.enabled))}</th>
                                 <th>{tr(i18n, |l| td_string!(l, signature.policies.col.remarks))}</th>
                                 <th></th>
                             </tr>
                         </thead>
                         <tbody>
-                            {rows_or_empty(policies, 7, td_string!(locale, signature.policies.empty), move |p| {
+                            {rows_or_empty(policies, 8, td_string!(locale, signature.policies.empty), move |p| {
                                 let asked = (p.id, p.name.clone());
                                 let id = p.id;
                                 let editable = p.clone();
@@ -231,6 +240,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                         </td>
                                         <td>{p.cluster_name.clone()}<div class="small muted">{p.namespaces.join(", ")}</div></td>
                                         <td>{move || mode.label_in(i18n.get_locale())}</td>
+                                        <td data-testid="vuln-rule-cell">{vuln_rule_cell(i18n, p.vuln_rule)}</td>
                                         <td>
                                             <Toggle checked=p.enabled label=fill(td_string!(locale, signature.policies.enable), &[("name", &name)]) disabled=Signal::derive(move || !admin.get())
                                                 on_change=Callback::new(move |on| { toggle.dispatch(SetSignaturePolicyEnabled { id, enabled: on }); })/>
@@ -254,4 +264,127 @@ pub fn SecurityPolicyPage() -> impl IntoView {
             }/>
         </FeatureGate>
     }
+}
+
+/// The allowed-count inputs: each severity with its input's id and its error's key.
+const ALLOWED_FIELDS: [(Severity, &str, &str); 4] = [
+    (Severity::Critical, "vuln-allowed-critical", "vuln_allowed_critical"),
+    (Severity::High, "vuln-allowed-high", "vuln_allowed_high"),
+    (Severity::Medium, "vuln-allowed-medium", "vuln_allowed_medium"),
+    (Severity::Low, "vuln-allowed-low", "vuln_allowed_low"),
+];
+
+fn allowed_of(rule: &VulnRuleInput, severity: Severity) -> &String {
+    match severity {
+        Severity::Critical => &rule.allowed_critical,
+        Severity::High => &rule.allowed_high,
+        Severity::Medium => &rule.allowed_medium,
+        Severity::Low => &rule.allowed_low,
+    }
+}
+
+fn allowed_mut(rule: &mut VulnRuleInput, severity: Severity) -> &mut String {
+    match severity {
+        Severity::Critical => &mut rule.allowed_critical,
+        Severity::High => &mut rule.allowed_high,
+        Severity::Medium => &mut rule.allowed_medium,
+        Severity::Low => &mut rule.allowed_low,
+    }
+}
+
+/// The policy form's vulnerability rule: what it does, and while it is on, which findings count,
+/// how many of each pass, and what happens to an image never scanned.
+#[component]
+fn VulnRuleFields(i18n: I18nContext<Locale>, input: RwSignal<PolicyInput>, errors: FormErrors) -> impl IntoView {
+    let locale = i18n.get_locale_untracked();
+    let actions: [(&str, Label); 3] = [
+        ("off", |l| td_string!(l, signature.policies.vuln.off)),
+        ("warn", |l| td_string!(l, signature.policies.vuln.warn)),
+        ("refuse", |l| td_string!(l, signature.policies.vuln.refuse)),
+    ];
+    // Counts below the minimum severity are ignored by the rule: their inputs are disabled.
+    let counted = move |severity: Severity| input.with(|i| Severity::parse(&i.vuln.min_severity).is_none_or(|min| severity <= min));
+    view! {
+        <fieldset class="checks" data-testid="vuln-rule">
+            <legend>{tr(i18n, |l| td_string!(l, signature.policies.vuln.title))}</legend>
+            <p class="muted small">{tr(i18n, |l| td_string!(l, signature.policies.vuln.intro))}</p>
+            <Field label=td_string!(locale, signature.policies.vuln.action) name="vuln-action" error=errors.message("vuln_action")>
+                <select id="vuln-action" on:change=move |ev| input.update(|i| i.vuln.action = event_target_value(&ev))>
+                    {actions.into_iter().map(|(value, label)| view! {
+                        <option value=value selected=move || input.with(|i| i.vuln.action == value)>{tr(i18n, label)}</option>
+                    }).collect_view()}
+                </select>
+            </Field>
+            <Show when=move || input.with(|i| i.vuln.action != "off")>
+                <div class="field-row">
+                    <Field label=td_string!(locale, signature.policies.vuln.min_severity) name="vuln-min-severity" error=errors.message("vuln_min_severity")
+                        hint=td_string!(locale, signature.policies.vuln.min_severity_hint)>
+                        <select id="vuln-min-severity" on:change=move |ev| input.update(|i| i.vuln.min_severity = event_target_value(&ev))>
+                            {Severity::ALL.iter().map(|s| {
+                                let s = *s;
+                                view! { <option value=s.as_str() selected=move || input.with(|i| i.vuln.min_severity == s.as_str())>{move || s.label_in(i18n.get_locale())}</option> }
+                            }).collect_view()}
+                        </select>
+                    </Field>
+                    <Field label=td_string!(locale, signature.policies.vuln.unscanned) name="vuln-unscanned" error=errors.message("vuln_unscanned")
+                        hint=td_string!(locale, signature.policies.vuln.unscanned_hint)>
+                        <select id="vuln-unscanned" on:change=move |ev| input.update(|i| i.vuln.unscanned = event_target_value(&ev))>
+                            {UnscannedAction::ALL.into_iter().map(|a| view! {
+                                <option value=a.as_str() selected=move || input.with(|i| i.vuln.unscanned == a.as_str())>{move || a.label_in(i18n.get_locale())}</option>
+                            }).collect_view()}
+                        </select>
+                    </Field>
+                </div>
+                <div class="field">
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || input.with(|i| i.vuln.fixable_only)
+                            on:change=move |ev| input.update(|i| i.vuln.fixable_only = event_target_checked(&ev))/>
+                        {tr(i18n, |l| td_string!(l, signature.policies.vuln.fixable_only))}
+                    </label>
+                </div>
+                <div class="field" role="group" aria-label=tr(i18n, |l| td_string!(l, signature.policies.vuln.allowed))>
+                    <label>{tr(i18n, |l| td_string!(l, signature.policies.vuln.allowed))}</label>
+                    <div class="inline-form allowed-counts">
+                        {ALLOWED_FIELDS.into_iter().map(|(severity, name, key)| view! {
+                            <Field label=severity.label_in(locale) name error=errors.message(key)>
+                                <input id=name type="text" inputmode="numeric" size="6" placeholder="0" disabled=move || !counted(severity)
+                                    prop:value=move || input.with(|i| allowed_of(&i.vuln, severity).clone())
+                                    on:input=move |ev| input.update(|i| *allowed_mut(&mut i.vuln, severity) = event_target_value(&ev))/>
+                            </Field>
+                        }).collect_view()}
+                    </div>
+                    <div class="field-hint">{tr(i18n, |l| td_string!(l, signature.policies.vuln.allowed_hint))}</div>
+                </div>
+            </Show>
+        </fieldset>
+    }
+}
+
+/// A policy's vulnerability rule in the table: "Refuse ≥ High", then what else it says; "—" without one.
+fn vuln_rule_cell(i18n: I18nContext<Locale>, rule: Option<VulnRule>) -> AnyView {
+    let Some(rule) = rule else { return "—".into_any() };
+    let summary = move || {
+        let l = i18n.get_locale();
+        fill(td_string!(l, signature.policies.vuln_summary), &[("action", rule.action.label_in(l)), ("severity", rule.min_severity.label_in(l))])
+    };
+    let details = move || {
+        let l = i18n.get_locale();
+        let mut parts = Vec::new();
+        if rule.fixable_only {
+            parts.push(td_string!(l, signature.policies.vuln_fixable_only).to_string());
+        }
+        let allowed: Vec<String> = Severity::ALL
+            .iter()
+            .filter(|s| rule.counts(**s) && rule.allowed.get(**s) > 0)
+            .map(|s| format!("{} {}", rule.allowed.get(*s), s.label_in(l)))
+            .collect();
+        if !allowed.is_empty() {
+            parts.push(fill(td_string!(l, signature.policies.vuln_allowed), &[("counts", &allowed.join(", "))]));
+        }
+        if rule.unscanned != UnscannedAction::Admit {
+            parts.push(fill(td_string!(l, signature.policies.vuln_unscanned), &[("action", rule.unscanned.label_in(l))]));
+        }
+        parts.join("; ")
+    };
+    view! { {summary}<div class="small muted">{details}</div> }.into_any()
 }
