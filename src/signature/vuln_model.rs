@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::model::Outcome;
 use crate::assets::model::Severity;
 use crate::error::FieldErrors;
+pub use crate::overview::score::SeverityCounts;
 use crate::locale::{Locale, td_string};
 
 /// What the vulnerability rule does with an image over its limits.
@@ -73,47 +74,14 @@ impl UnscannedAction {
     }
 }
 
-/// A count per severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeverityCounts {
-    pub critical: i64,
-    pub high: i64,
-    pub medium: i64,
-    pub low: i64,
-}
-
-impl SeverityCounts {
-    pub fn get(&self, severity: Severity) -> i64 {
-        match severity {
-            Severity::Critical => self.critical,
-            Severity::High => self.high,
-            Severity::Medium => self.medium,
-            Severity::Low => self.low,
-        }
-    }
-
-    pub fn add(&mut self, severity: Severity, n: i64) {
-        match severity {
-            Severity::Critical => self.critical += n,
-            Severity::High => self.high += n,
-            Severity::Medium => self.medium += n,
-            Severity::Low => self.low += n,
-        }
-    }
-
-    pub fn total(&self) -> i64 {
-        self.critical + self.high + self.medium + self.low
-    }
-
-    /// "2 critical, 5 high": the severities with a count, most severe first ("none" when empty).
-    pub fn describe(&self) -> String {
-        let parts: Vec<String> = Severity::ALL
-            .iter()
-            .filter(|s| self.get(**s) > 0)
-            .map(|s| format!("{} {}", self.get(*s), s.as_str()))
-            .collect();
-        if parts.is_empty() { "none".into() } else { parts.join(", ") }
-    }
+/// "2 critical, 5 high": the severities with a count, most severe first ("none" when empty).
+pub fn describe_counts(counts: &SeverityCounts) -> String {
+    let parts: Vec<String> = Severity::ALL
+        .iter()
+        .filter(|s| counts.get(**s) > 0)
+        .map(|s| format!("{} {}", counts.get(*s), s.as_str()))
+        .collect();
+    if parts.is_empty() { "none".into() } else { parts.join(", ") }
 }
 
 /// The vulnerability rule of a security policy: an image breaks it when, for a severity at or
@@ -454,8 +422,8 @@ mod tests {
     #[test]
     fn counts_read_most_severe_first() {
         let counts = SeverityCounts { critical: 2, high: 0, medium: 1, low: 7 };
-        assert_eq!(counts.describe(), "2 critical, 1 medium, 7 low");
-        assert_eq!(SeverityCounts::default().describe(), "none");
+        assert_eq!(describe_counts(&counts), "2 critical, 1 medium, 7 low");
+        assert_eq!(describe_counts(&SeverityCounts::default()), "none");
         assert!(is_vulnerability_id("GHSA-xxxx-yyyy-zzzz") && is_vulnerability_id("DSA-5678-1") && !is_vulnerability_id("CVE 1"));
     }
 }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use super::image_ref::ImageRef;
 use super::images::upsert_image;
 use super::model::{
-    ExceptionInput, ExceptionView, ImageVulnerabilityView, PolicyMode, ScanAccepted, ScanSummary, SeverityCounts, UnscannedAction,
+    ExceptionInput, ExceptionView, ImageVulnerabilityView, PolicyMode, ScanAccepted, ScanSummary, SeverityCounts, UnscannedAction, describe_counts,
     VulnAction, VulnRule,
 };
 use crate::advisories::repo::FoundVulnerability;
@@ -161,7 +161,7 @@ pub async fn import_scan(db: &Db, account_id: i64, actor: &Actor, report: ImageR
         query.execute(&mut *tx).await?;
     }
     upsert_image(&mut tx, account_id, image, now).await?;
-    let detail = format!("{} ({}): {}", report.scanner, rows.len(), counts.describe());
+    let detail = format!("{} ({}): {}", report.scanner, rows.len(), describe_counts(&counts));
     audit::record(&mut *tx, account_id, actor, "signature.image.scan", &image.to_string(), &detail).await?;
     tx.commit().await?;
     Ok(ScanAccepted { image: format!("{repository}@{digest}"), vulnerabilities: rows.len(), matched_by_osv: from_osv, replaced: stored.is_some() })
@@ -436,7 +436,7 @@ pub fn judge(rule: &VulnRule, repository: &str, scan: Option<&[Known]>, exceptio
     let more = counted.len().saturating_sub(NAMED_IDS);
     let mut reason = format!(
         "{} known vulnerabilities at or above {}{}",
-        counts.describe(),
+        describe_counts(&counts),
         rule.min_severity.as_str(),
         if rule.fixable_only { " with a fix available" } else { "" }
     );
