@@ -13,7 +13,7 @@ use super::cache::SignatureCache;
 use super::keys;
 use super::kms;
 use super::model::*;
-use super::repo::{json_list, to_json};
+use super::repo::{json_list, upsert_image};
 use super::registry::{RegistryAuth, RegistryClient, Target};
 use crate::error::AppError;
 use crate::server::audit::{self, Actor};
@@ -27,57 +27,6 @@ pub fn pinned_image(text: &str) -> Result<ImageRef, AppError> {
         return Err(AppError::field("image", "Sign an image by digest: registry/repository@sha256:<64 hex digits>."));
     }
     Ok(image)
-}
-
-/// Records an image (by repository and digest, '' when met by tag only) and returns its row.
-pub(super) async fn upsert_image(conn: &mut sqlx::AnyConnection, account_id: i64, image: &ImageRef, now: i64) -> Result<i64, AppError> {
-    let repository = image.docker_reference();
-    let digest = image.digest.clone().unwrap_or_default();
-    let found = sqlx::query_as::<_, (i64, String)>("SELECT id, tags FROM sig_images WHERE account_id = $1 AND repository = $2 AND digest = $3")
-        .bind(account_id)
-        .bind(&repository)
-        .bind(&digest)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match found {
-        Some((id, tags)) => {
-            let mut tags = json_list(&tags);
-            if let Some(tag) = image.tag.as_ref().filter(|t| !tags.contains(t)) {
-                tags.push(tag.clone());
-            }
-            sqlx::query("UPDATE sig_images SET tags = $1, last_seen_at = $2 WHERE id = $3")
-                .bind(to_json(&tags))
-                .bind(now)
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            Ok(id)
-        }
-        None => {
-            let tags: Vec<String> = image.tag.iter().cloned().collect();
-            // Two admission requests for a new image at once: the loser finds the winner's row.
-            let inserted = sqlx::query_scalar::<_, i64>(
-                "INSERT INTO sig_images (account_id, repository, digest, tags, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)
-                 ON CONFLICT (account_id, repository, digest) DO NOTHING RETURNING id",
-            )
-            .bind(account_id)
-            .bind(&repository)
-            .bind(&digest)
-            .bind(to_json(&tags))
-            .bind(now)
-            .fetch_optional(&mut *conn)
-            .await?;
-            match inserted {
-                Some(id) => Ok(id),
-                None => Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM sig_images WHERE account_id = $1 AND repository = $2 AND digest = $3")
-                    .bind(account_id)
-                    .bind(&repository)
-                    .bind(&digest)
-                    .fetch_one(&mut *conn)
-                    .await?),
-            }
-        }
-    }
 }
 
 /// The workload an admission request was about.
@@ -331,7 +280,7 @@ pub async fn active_policies(db: &Db, account_id: i64, cluster_id: Option<i64>) 
             namespaces: json_list(&r.3),
             mode: PolicyMode::parse(&r.4).unwrap_or(PolicyMode::Enforce),
             witness_match: WitnessMatch::parse(&r.5).unwrap_or(WitnessMatch::AllOf),
-            vuln_rule: super::vulns::stored_rule(&r.6),
+            vuln_rule: super::vuln_model::stored_rule(&r.6),
         })
         .collect())
 }

@@ -355,7 +355,7 @@ fn policy_view(r: PolicyRow, witnesses: &[(i64, i64, String)]) -> PolicyView {
         remarks: r.8,
         created_at: r.9,
         updated_at: r.10,
-        vuln_rule: super::vulns::stored_rule(&r.11),
+        vuln_rule: super::vuln_model::stored_rule(&r.11),
     }
 }
 
@@ -383,7 +383,7 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
     }
     let mut namespaces = input.namespaces.clone();
     namespaces.dedup();
-    let vuln_rule = super::vulns::store_rule(input.vuln.rule().map_err(AppError::Validation)?.as_ref());
+    let vuln_rule = super::vuln_model::store_rule(input.vuln.rule().map_err(AppError::Validation)?.as_ref());
     let mut tx = db.begin_write().await?;
     let id = match input.id {
         None => sqlx::query_scalar::<_, i64>(
@@ -574,4 +574,55 @@ pub async fn list_decisions(db: &Db, account_id: i64, outcome: Option<Outcome>) 
             created_at: r.9,
         })
         .collect())
+}
+
+/// Records an image (by repository and digest, '' when met by tag only) and returns its row.
+pub(super) async fn upsert_image(conn: &mut sqlx::AnyConnection, account_id: i64, image: &super::image_ref::ImageRef, now: i64) -> Result<i64, AppError> {
+    let repository = image.docker_reference();
+    let digest = image.digest.clone().unwrap_or_default();
+    let found = sqlx::query_as::<_, (i64, String)>("SELECT id, tags FROM sig_images WHERE account_id = $1 AND repository = $2 AND digest = $3")
+        .bind(account_id)
+        .bind(&repository)
+        .bind(&digest)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match found {
+        Some((id, tags)) => {
+            let mut tags = json_list(&tags);
+            if let Some(tag) = image.tag.as_ref().filter(|t| !tags.contains(t)) {
+                tags.push(tag.clone());
+            }
+            sqlx::query("UPDATE sig_images SET tags = $1, last_seen_at = $2 WHERE id = $3")
+                .bind(to_json(&tags))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(id)
+        }
+        None => {
+            let tags: Vec<String> = image.tag.iter().cloned().collect();
+            // Two admission requests for a new image at once: the loser finds the winner's row.
+            let inserted = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO sig_images (account_id, repository, digest, tags, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)
+                 ON CONFLICT (account_id, repository, digest) DO NOTHING RETURNING id",
+            )
+            .bind(account_id)
+            .bind(&repository)
+            .bind(&digest)
+            .bind(to_json(&tags))
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?;
+            match inserted {
+                Some(id) => Ok(id),
+                None => Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM sig_images WHERE account_id = $1 AND repository = $2 AND digest = $3")
+                    .bind(account_id)
+                    .bind(&repository)
+                    .bind(&digest)
+                    .fetch_one(&mut *conn)
+                    .await?),
+            }
+        }
+    }
 }

@@ -378,6 +378,18 @@ fn parse_day(text: &str) -> Option<i64> {
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
 }
 
+/// Reads a policy's stored rule ('' for none).
+pub fn stored_rule(text: &str) -> Option<VulnRule> {
+    if text.is_empty() {
+        return None;
+    }
+    serde_json::from_str(text).ok()
+}
+
+pub fn store_rule(rule: Option<&VulnRule>) -> String {
+    rule.map(|r| serde_json::to_string(r).unwrap_or_default()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::image_ref::ImageRef;
-use super::images::upsert_image;
+use super::repo::upsert_image;
 use super::model::{
     ExceptionInput, ExceptionView, ImageVulnerabilityView, PolicyMode, ScanAccepted, ScanSummary, SeverityCounts, UnscannedAction, describe_counts,
     VulnAction, VulnRule,
@@ -451,18 +451,6 @@ pub fn judge(rule: &VulnRule, repository: &str, scan: Option<&[Known]>, exceptio
     }
     reason.push(')');
     Judgement { problem: Some((mode(rule.action), reason)), until }
-}
-
-/// Reads a policy's stored rule ('' for none).
-pub fn stored_rule(text: &str) -> Option<VulnRule> {
-    if text.is_empty() {
-        return None;
-    }
-    serde_json::from_str(text).ok()
-}
-
-pub fn store_rule(rule: Option<&VulnRule>) -> String {
-    rule.map(|r| serde_json::to_string(r).unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]
