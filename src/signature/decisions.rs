@@ -115,7 +115,10 @@ async fn write(db: &Db, decisions: &[Decision]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Deletes decisions older than `days` before `now`; how many.
+/// Deletes decisions older than `days` before `now`, and the image inventory's entries not seen
+/// since then (a workload long gone); how many decisions.
 pub async fn prune(db: &Db, days: u32, now: i64) -> Result<u64, AppError> {
-    Ok(sqlx::query("DELETE FROM sig_decisions WHERE created_at < $1").bind(now - i64::from(days) * 86_400).execute(&db.pool).await?.rows_affected())
+    let cutoff = now - i64::from(days) * 86_400;
+    sqlx::query("DELETE FROM image_inventory WHERE last_seen_at < $1").bind(cutoff).execute(&db.pool).await?;
+    Ok(sqlx::query("DELETE FROM sig_decisions WHERE created_at < $1").bind(cutoff).execute(&db.pool).await?.rows_affected())
 }

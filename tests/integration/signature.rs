@@ -508,10 +508,14 @@ async fn the_admission_log_is_written_in_batches_and_pruned() {
     assert_eq!(app.count("SELECT COUNT(*) FROM sig_decisions WHERE outcome = 'denied'").await, 1);
 
     // A month later, with a 30-day retention, only what is newer than 30 days stays.
+    // So do the image inventory's entries: a workload not seen for 31 days is gone.
     sqlx::query("UPDATE sig_decisions SET created_at = created_at - 31 * 86400 WHERE outcome = 'allowed'").execute(&app.db().pool).await.unwrap();
+    let inventory = app.count("SELECT COUNT(*) FROM image_inventory").await;
+    sqlx::query("UPDATE image_inventory SET last_seen_at = last_seen_at - 31 * 86400 WHERE workload_name = 'web'").execute(&app.db().pool).await.unwrap();
     let pruned = bulwark::signature::decisions::prune(app.db(), 30, now()).await.unwrap();
     assert_eq!(pruned as i64, before + 30);
     assert_eq!(app.count("SELECT COUNT(*) FROM sig_decisions").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM image_inventory").await, inventory - 1);
 }
 
 /// The Images tab pages through every image, newest first, and the search narrows the count.
