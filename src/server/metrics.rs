@@ -191,6 +191,10 @@ async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMap) -
                 .into_response()
         }
     }
+    // The gauges are the process's: two scrapes at once (two consoles in one process, as the
+    // tests run them) must not interleave setting them and rendering them.
+    static SCRAPING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = SCRAPING.lock().await;
     if let Err(error) = read_gauges(&state).await {
         tracing::warn!(%error, "metrics: reading the queue gauges failed");
     }
