@@ -306,7 +306,7 @@ async fn report_data(db: &Db, account_id: i64) -> bulwark::reports::document::Re
         let mut document = None;
         for _ in 0..samples {
             let start = Instant::now();
-            let request = generate::Request { account_id, report_name: "Benchmark", sections, tz, period, generated_at: BASE_TIME, members: &[] };
+            let request = generate::Request { account_id, report_name: "Benchmark", sections, tz, period, generated_at: BASE_TIME, members: &[], language: bulwark::locale::Locale::en };
             document = Some(generate::build(db, &request).await.unwrap());
             taken.push(start.elapsed());
         }
