@@ -216,13 +216,59 @@ async fn webhook(label: &'static str, url: String, requests: usize) {
     let (echo_p50, echo_p99) = latency(&client, &echo, (0..requests).map(|n| pod_review(n, &cached_pod)).collect(), false).await;
     let echo_rps = throughput(&client, &echo, (0..requests).map(|n| pod_review(n, &cached_pod)).collect()).await;
 
-    println!("   {:<30} {:>9} {:>9} {:>12} {:>16}", "", "p50 ms", "p99 ms", "req/s (16)", "p50 vs echo");
+    // The same cached pod with the policy's vulnerability rule on: each image has a stored scan of
+    // 300 findings (high and below), judged once and then kept until something changes.
+    let token = call(&router, &cookie, "create_token", &[("name", "scans".into())]).await["token"].as_str().unwrap().to_string();
+    for reference in &cached_pod {
+        const SEVERITIES: [&str; 3] = ["HIGH", "MEDIUM", "LOW"];
+        let findings: Vec<Value> = (0..300)
+            .map(|n| json!({"VulnerabilityID": format!("CVE-2025-{n:05}"), "PkgName": format!("lib{}", n % 40), "InstalledVersion": "1.0-1",
+                "FixedVersion": if n % 3 == 0 { "1.0-2" } else { "" }, "Severity": SEVERITIES[n % 3], "Title": "bench finding"}))
+            .collect();
+        let report = json!({"SchemaVersion": 2, "CreatedAt": "2026-12-01T00:00:00Z", "ArtifactType": "container_image",
+            "Metadata": {"OS": {"Family": "debian", "Name": "12.5"}, "RepoDigests": [reference]},
+            "Results": [{"Target": "os", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": findings}]});
+        let stored = client.post(format!("{base}/api/v1/images/scans")).bearer_auth(&token).header("Content-Type", "application/json").body(report.to_string()).send().await.unwrap();
+        assert_eq!(stored.status(), StatusCode::CREATED);
+    }
+    let policies = call(&router, &cookie, "signature/list_policies", &[]).await;
+    call(
+        &router,
+        &cookie,
+        "signature/save_policy",
+        &[
+            ("input[id]", policies[0]["id"].to_string()),
+            ("input[name]", "prod-shop".into()),
+            ("input[witness_ids][0]", witness.to_string()),
+            ("input[witness_match]", "AllOf".into()),
+            ("input[cluster_id]", cluster.to_string()),
+            ("input[namespaces][0]", "shop".into()),
+            ("input[enabled]", "true".into()),
+            ("input[mode]", "Enforce".into()),
+            ("input[remarks]", String::new()),
+            ("input[vuln][action]", "refuse".into()),
+            ("input[vuln][min_severity]", "critical".into()),
+            ("input[vuln][fixable_only]", "false".into()),
+            ("input[vuln][allowed_critical]", String::new()),
+            ("input[vuln][allowed_high]", String::new()),
+            ("input[vuln][allowed_medium]", String::new()),
+            ("input[vuln][allowed_low]", String::new()),
+            ("input[vuln][unscanned]", "refuse".into()),
+        ],
+    )
+    .await;
+    latency(&client, &hook, (0..50).map(|n| pod_review(n, &cached_pod)).collect(), true).await;
+    let (rule_p50, rule_p99) = latency(&client, &hook, (0..requests).map(|n| pod_review(n, &cached_pod)).collect(), true).await;
+    let rule_rps = throughput(&client, &hook, (0..requests).map(|n| pod_review(n, &cached_pod)).collect()).await;
+
+    println!("   {:<34} {:>9} {:>9} {:>12} {:>16}", "", "p50 ms", "p99 ms", "req/s (16)", "p50 vs echo");
     for (name, p50, p99, rps) in [
         ("bare axum JSON echo", echo_p50, echo_p99, echo_rps),
         ("webhook, cached", cached_p50, cached_p99, cached_rps),
+        ("webhook, cached, vulnerability rule", rule_p50, rule_p99, rule_rps),
         ("webhook, uncached (new images)", fresh_p50, fresh_p99, fresh_rps),
     ] {
-        println!("   {name:<30} {p50:>9.2} {p99:>9.2} {rps:>12.0} {:>15.1}x", p50 / echo_p50);
+        println!("   {name:<34} {p50:>9.2} {p99:>9.2} {rps:>12.0} {:>15.1}x", p50 / echo_p50);
     }
     // The log is written in batches: what this console still holds is written first.
     bulwark::signature::decisions::flush(&db).await.unwrap();

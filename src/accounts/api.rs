@@ -8,6 +8,8 @@ use leptos::prelude::*;
 use super::model::{Candidates, Directory, Invitation, ManagedList, MemberView, NewResourceAccount, UpgradeInput};
 use crate::assets::model::AssetQuery;
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::locale::{request_locale, td_string};
 
 #[cfg(feature = "ssr")]
 async fn management(admin: bool) -> Result<(crate::auth::session::CurrentUser, crate::server::AppState), AppError> {
@@ -25,7 +27,7 @@ fn folder_id(text: &str) -> Result<Option<i64>, AppError> {
     if text.trim().is_empty() {
         Ok(None)
     } else {
-        text.trim().parse().map(Some).map_err(|_| AppError::field("folder", "Choose a folder."))
+        text.trim().parse().map(Some).map_err(|_| AppError::field("folder", td_string!(request_locale(), accounts.errors.choose_folder)))
     }
 }
 
@@ -39,7 +41,8 @@ pub async fn get_directory() -> Result<Directory, AppError> {
 #[server(endpoint = "create_folder")]
 pub async fn create_folder(name: String, parent: String) -> Result<i64, AppError> {
     let (user, state) = management(true).await?;
-    super::model::validate_name(&name, "Name the folder.").map_err(|m| AppError::field("name", m))?;
+    let l = request_locale();
+    super::model::validate_name(&name, td_string!(l, accounts.errors.name_folder), l).map_err(|m| AppError::field("name", m))?;
     super::repo::create_folder(&state.db, user.account_id(), &user.actor(), folder_id(&parent)?, &name).await
 }
 
@@ -48,7 +51,7 @@ pub async fn create_member(member: NewResourceAccount) -> Result<i64, AppError> 
     use crate::auth::model::AccountKind;
     use crate::editions::Edition;
     let (user, state) = management(true).await?;
-    member.validate()?;
+    member.validate(request_locale())?;
     // Editions are the operator's to set (`bulwark account edition`): a management account's
     // admin could otherwise mint Enterprise accounts. A new member starts on Basic.
     let edition = Edition::Basic;
@@ -63,7 +66,7 @@ pub async fn create_member(member: NewResourceAccount) -> Result<i64, AppError> 
 #[server(endpoint = "invite_account")]
 pub async fn invite_account(account_no: String) -> Result<i64, AppError> {
     let (user, state) = management(true).await?;
-    let account_no = super::model::normalise_account_no(&account_no).map_err(|m| AppError::field("account_no", m))?;
+    let account_no = super::model::normalise_account_no(&account_no, request_locale()).map_err(|m| AppError::field("account_no", m))?;
     super::repo::invite(&state.db, user.account_id(), &user.actor(), &account_no).await
 }
 
@@ -77,7 +80,7 @@ pub async fn cancel_invitation(id: i64) -> Result<(), AppError> {
 pub async fn upgrade_member(id: i64, admin: UpgradeInput) -> Result<(), AppError> {
     use crate::server::crypto;
     let (user, state) = management(true).await?;
-    admin.validate()?;
+    admin.validate(request_locale())?;
     let hash = crypto::hash_password(admin.password.clone()).await?;
     super::repo::upgrade(&state.db, user.account_id(), &user.actor(), id, &admin.email, &admin.name, &hash.0).await
 }
@@ -111,8 +114,9 @@ pub async fn respond_invitation(id: i64, accept: bool) -> Result<(), AppError> {
 pub async fn list_managed(search: String, #[server(default)] page: Option<i64>) -> Result<ManagedList, AppError> {
     use crate::auth::model::Role;
     let (user, state) = management(false).await?;
-    if search.chars().count() > 64 {
-        return Err(AppError::field("search", "Search with at most 64 characters."));
+    const MAX_SEARCH: usize = 64;
+    if search.chars().count() > MAX_SEARCH {
+        return Err(AppError::field("search", td_string!(request_locale(), common.errors.search_too_long, max = MAX_SEARCH)));
     }
     let (accounts, total, page, page_count) = super::repo::managed(&state.db, user.account_id(), &search, page.unwrap_or(1)).await?;
     Ok(ManagedList {
@@ -139,7 +143,8 @@ pub async fn add_managed(#[server(default)] accounts: Vec<i64>, auto_manage: boo
     let (user, state) = management(true).await?;
     // No directory holds more members than this; a longer list is not a real choice.
     if accounts.len() > super::repo::MAX_MEMBERS as usize {
-        return Err(AppError::field("accounts", "Choose at most 1,000 accounts."));
+        let max = crate::format::thousands(super::repo::MAX_MEMBERS);
+        return Err(AppError::field("accounts", td_string!(request_locale(), accounts.errors.too_many_accounts, max)));
     }
     Ok(super::repo::add_managed(&state.db, user.account_id(), &user.actor(), &accounts, auto_manage).await? as i64)
 }
@@ -156,8 +161,9 @@ pub async fn get_member_view(id: i64, query: AssetQuery) -> Result<MemberView, A
     use crate::server::audit;
     let (user, state) = management(false).await?;
     let member = super::repo::managed_member(&state.db, user.account_id(), id).await?;
-    if query.search.chars().count() > 128 {
-        return Err(AppError::field("search", "Search with at most 128 characters."));
+    const MAX_SEARCH: usize = 128;
+    if query.search.chars().count() > MAX_SEARCH {
+        return Err(AppError::field("search", td_string!(request_locale(), common.errors.search_too_long, max = MAX_SEARCH)));
     }
     let overview = crate::overview::repo::overview(&state.db, id, false).await?;
     let assets = crate::assets::repo::asset_page(&state.db, id, &query).await?;

@@ -103,13 +103,13 @@ pub struct NewResourceAccount {
 }
 
 impl NewResourceAccount {
-    pub fn validate(&self) -> Result<(), AppError> {
+    pub fn validate(&self, l: Locale) -> Result<(), AppError> {
         let mut errors = FieldErrors::new();
-        if let Err(message) = validate_name(&self.name, "Enter the account's display name.") {
+        if let Err(message) = validate_name(&self.name, td_string!(l, accounts.errors.enter_display_name), l) {
             errors.insert("name".into(), message);
         }
         if !self.folder.is_empty() && self.folder.parse::<i64>().is_err() {
-            errors.insert("folder".into(), "Choose a folder.".into());
+            errors.insert("folder".into(), td_string!(l, accounts.errors.choose_folder).into());
         }
         AppError::check(errors)
     }
@@ -124,27 +124,28 @@ pub struct UpgradeInput {
 }
 
 impl UpgradeInput {
-    pub fn validate(&self) -> Result<(), AppError> {
+    pub fn validate(&self, l: Locale) -> Result<(), AppError> {
         let mut errors = FieldErrors::new();
-        if let Err(message) = validate_email(&self.email) {
-            errors.insert("email".into(), message);
+        if let Err(problem) = validate_email(&self.email) {
+            errors.insert("email".into(), problem.message(l));
         }
-        if let Err(message) = validate_name(&self.name, "Enter the admin's name.") {
+        if let Err(message) = validate_name(&self.name, td_string!(l, accounts.errors.enter_admin_name), l) {
             errors.insert("name".into(), message);
         }
-        if let Err(message) = validate_password(&self.password) {
-            errors.insert("password".into(), message);
+        if let Err(problem) = validate_password(&self.password) {
+            errors.insert("password".into(), problem.message(l));
         }
         AppError::check(errors)
     }
 }
 
-pub fn validate_name(name: &str, empty: &str) -> Result<(), String> {
+/// A display name: `empty` when there is none (what to enter), a length limit worded in `l`.
+pub fn validate_name(name: &str, empty: &str, l: Locale) -> Result<(), String> {
     let name = name.trim();
     if name.is_empty() {
         Err(empty.into())
     } else if name.chars().count() > MAX_NAME {
-        Err(format!("Use at most {MAX_NAME} characters."))
+        Err(td_string!(l, common.errors.at_most_chars, max = MAX_NAME))
     } else {
         Ok(())
     }
@@ -169,13 +170,13 @@ pub fn folder_label(folders: &[Folder], folder_id: i64) -> String {
     parts.join(" / ")
 }
 
-/// A 16-digit account id as people type it (spaces and dashes ignored).
-pub fn normalise_account_no(text: &str) -> Result<String, String> {
+/// A 16-digit account id as people type it (spaces and dashes ignored); the refusal in `l`.
+pub fn normalise_account_no(text: &str, l: Locale) -> Result<String, String> {
     let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     if digits.len() == 16 && digits.chars().all(|c| c.is_ascii_digit()) {
         Ok(digits)
     } else {
-        Err("Enter the 16-digit account id shown in that account's header.".into())
+        Err(td_string!(l, accounts.errors.account_no_shape).into())
     }
 }
 
@@ -250,16 +251,18 @@ mod tests {
 
     #[test]
     fn account_ids_are_sixteen_digits() {
-        assert_eq!(normalise_account_no("1234 5678-9012 3456").unwrap(), "1234567890123456");
-        assert!(normalise_account_no("12345").is_err());
-        assert!(normalise_account_no("123456789012345a").is_err());
+        assert_eq!(normalise_account_no("1234 5678-9012 3456", Locale::en).unwrap(), "1234567890123456");
+        assert!(normalise_account_no("12345", Locale::en).is_err());
+        assert!(normalise_account_no("123456789012345a", Locale::en).is_err());
+        // Verify the refusal follows the reader's language.
+        assert_eq!(normalise_account_no("12345", Locale::zh_CN).unwrap_err(), "请输入该账号页头中显示的 16 位账号 ID。");
     }
 
     #[test]
     fn new_members_need_a_name_and_a_real_folder() {
         let bad = NewResourceAccount { name: " ".into(), folder: "x".into() };
-        let AppError::Validation(errors) = bad.validate().unwrap_err() else { panic!() };
+        let AppError::Validation(errors) = bad.validate(Locale::en).unwrap_err() else { panic!() };
         assert_eq!(errors.len(), 2);
-        assert!(NewResourceAccount { name: "EU prod".into(), folder: String::new() }.validate().is_ok());
+        assert!(NewResourceAccount { name: "EU prod".into(), folder: String::new() }.validate(Locale::en).is_ok());
     }
 }

@@ -626,7 +626,7 @@ fn CreateMemberCard(create: ServerAction<CreateMember>, options: Vec<(String, St
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let member = NewResourceAccount { name: name.get(), folder: folder.get() };
-        match member.validate() {
+        match member.validate(i18n.get_locale_untracked()) {
             Err(e) => form_error.set(errors.absorb::<()>(&Err(e))),
             Ok(()) => {
                 create.dispatch(CreateMember { member });
@@ -665,7 +665,7 @@ fn InviteCard(invite: ServerAction<InviteAccount>) -> impl IntoView {
     form_outcome(move || invite.value().get(), errors, form_error, td_string!(locale, accounts.invite.sent), move || account_no.set(String::new()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match normalise_account_no(&account_no.get()) {
+        match normalise_account_no(&account_no.get(), i18n.get_locale_untracked()) {
             Err(message) => form_error.set(errors.absorb::<()>(&Err(AppError::field("account_no", message)))),
             Ok(_) => {
                 invite.dispatch(InviteAccount { account_no: account_no.get() });
@@ -740,7 +740,7 @@ fn UpgradeDialog(upgrading: RwSignal<Option<(i64, String)>>, upgrade: ServerActi
         ev.prevent_default();
         let Some((id, _)) = upgrading.get_untracked() else { return };
         let admin = UpgradeInput { email: email.get(), name: name.get(), password: password.get() };
-        match admin.validate() {
+        match admin.validate(i18n.get_locale_untracked()) {
             Err(e) => form_error.set(errors.absorb::<()>(&Err(e))),
             Ok(()) => {
                 upgrade.dispatch(UpgradeMember { id, admin });

@@ -13,6 +13,7 @@ use crate::editions::Edition;
 use crate::overview::score::ScoreWeights;
 use crate::auth::model::{Account, AccountKind, Role};
 use crate::error::AppError;
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::db::{like_pattern, page_window, placeholders, Db, PageWindow};
 use crate::server::now;
@@ -26,7 +27,7 @@ pub async fn require_management(db: &Db, account_id: i64) -> Result<(), AppError
         .fetch_one(&db.pool)
         .await?;
     if member > 0 {
-        Err(AppError::Forbidden("This account is a member of another account's resource directory, so it cannot have members of its own.".into()))
+        Err(AppError::Forbidden(td_string!(request_locale(), accounts.errors.not_management).into()))
     } else {
         Ok(())
     }
@@ -135,7 +136,7 @@ async fn owned_folder(conn: &mut AnyConnection, management: i64, folder: Option<
             .fetch_one(&mut *conn)
             .await?;
         if found == 0 {
-            return Err(AppError::field("folder", "Choose a folder of this directory."));
+            return Err(AppError::field("folder", td_string!(request_locale(), accounts.errors.folder_not_owned)));
         }
     }
     Ok(())
@@ -184,9 +185,8 @@ async fn require_room(conn: &mut AnyConnection, management: i64) -> Result<(), A
         .fetch_one(&mut *conn)
         .await?;
     if members >= MAX_MEMBERS {
-        return Err(AppError::Conflict(
-            "A management account can have at most 1,000 member accounts. Remove a member before adding another.".into(),
-        ));
+        let max = crate::format::thousands(MAX_MEMBERS);
+        return Err(AppError::Conflict(td_string!(request_locale(), accounts.errors.directory_full, max)));
     }
     Ok(())
 }
@@ -217,17 +217,17 @@ pub async fn invite(db: &Db, management: i64, actor: &Actor, account_no: &str) -
         .bind(account_no)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| AppError::field("account_no", "No account has this id."))?;
+        .ok_or_else(|| AppError::field("account_no", td_string!(request_locale(), accounts.errors.no_such_account)))?;
     if invitee == management {
-        return Err(AppError::field("account_no", "This is the management account itself."));
+        return Err(AppError::field("account_no", td_string!(request_locale(), accounts.errors.invite_self)));
     }
     let in_directory = sqlx::query_scalar::<_, i64>("SELECT management_account_id FROM directory_members WHERE member_account_id = $1")
         .bind(invitee)
         .fetch_optional(&mut *tx)
         .await?;
     match in_directory {
-        Some(owner) if owner == management => return Err(AppError::field("account_no", "This account is already a member.")),
-        Some(_) => return Err(AppError::field("account_no", "This account is a member of another resource directory.")),
+        Some(owner) if owner == management => return Err(AppError::field("account_no", td_string!(request_locale(), accounts.errors.already_member))),
+        Some(_) => return Err(AppError::field("account_no", td_string!(request_locale(), accounts.errors.member_elsewhere))),
         None => {}
     }
     let has_members = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_members WHERE management_account_id = $1")
@@ -235,7 +235,7 @@ pub async fn invite(db: &Db, management: i64, actor: &Actor, account_no: &str) -
         .fetch_one(&mut *tx)
         .await?;
     if has_members > 0 {
-        return Err(AppError::field("account_no", "This account manages a resource directory of its own."));
+        return Err(AppError::field("account_no", td_string!(request_locale(), accounts.errors.manages_directory)));
     }
     require_room(&mut tx, management).await?;
     let at = now();
@@ -259,7 +259,7 @@ pub async fn invite(db: &Db, management: i64, actor: &Actor, account_no: &str) -
     .bind(at + INVITATION_DAYS * DAY)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| AppError::field("account_no", "An invitation to this account is already waiting for an answer."))?;
+    .ok_or_else(|| AppError::field("account_no", td_string!(request_locale(), accounts.errors.invitation_waiting)))?;
     audit::record(&mut *tx, management, actor, "directory.invite", account_no, "").await?;
     tx.commit().await?;
     Ok(id)
@@ -278,10 +278,10 @@ pub async fn respond(db: &Db, invitee: i64, actor: &Actor, id: i64, accept: bool
     .ok_or(AppError::NotFound)?;
     let at = now();
     if status != "pending" {
-        return Err(AppError::Conflict("This invitation was already answered or withdrawn.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), accounts.errors.invitation_answered).into()));
     }
     if expires_at <= at {
-        return Err(AppError::Conflict("This invitation has expired; ask for a new one.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), accounts.errors.invitation_expired).into()));
     }
     if accept {
         let member_elsewhere = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_members WHERE member_account_id = $1")
@@ -293,7 +293,7 @@ pub async fn respond(db: &Db, invitee: i64, actor: &Actor, id: i64, accept: bool
             .fetch_one(&mut *tx)
             .await?;
         if member_elsewhere > 0 || has_members > 0 {
-            return Err(AppError::Conflict("This account is already part of a resource directory.".into()));
+            return Err(AppError::Conflict(td_string!(request_locale(), accounts.errors.already_in_directory).into()));
         }
         require_room(&mut tx, management).await?;
         sqlx::query(
@@ -354,7 +354,7 @@ pub async fn upgrade(db: &Db, management: i64, actor: &Actor, member_id: i64, em
     .await?
     .ok_or(AppError::NotFound)?;
     if kind != "resource" {
-        return Err(AppError::Conflict("Only a resource account can be upgraded; this one is a cloud account already.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), accounts.errors.already_cloud).into()));
     }
     sqlx::query("UPDATE accounts SET kind = 'cloud' WHERE id = $1").bind(member_id).execute(&mut *tx).await?;
     crate::auth::repo::create_user(&mut *tx, member_id, email, name.trim(), Role::Admin, password_hash).await?;
@@ -521,7 +521,7 @@ pub async fn add_managed(db: &Db, management: i64, actor: &Actor, members: &[i64
         .fetch_one(&mut *tx)
         .await?;
         if in_directory == 0 {
-            return Err(AppError::field("accounts", "Only members of this account's resource directory can be added."));
+            return Err(AppError::field("accounts", td_string!(request_locale(), accounts.errors.not_directory_member)));
         }
         added += sqlx::query(
             "INSERT INTO managed_accounts (management_account_id, member_account_id, added_at) VALUES ($1, $2, $3)

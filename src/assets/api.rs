@@ -11,9 +11,11 @@ use crate::error::AppError;
 pub async fn list_assets(query: AssetQuery) -> Result<AssetPage, AppError> {
     use crate::auth::session::caller;
 
+    const MAX_SEARCH: usize = 128;
     let (user, state) = caller().await?;
-    if query.search.chars().count() > 128 {
-        return Err(AppError::field("search", "Search with at most 128 characters."));
+    if query.search.chars().count() > MAX_SEARCH {
+        let l = crate::locale::request_locale();
+        return Err(AppError::field("search", crate::locale::td_string!(l, common.errors.search_too_long, max = MAX_SEARCH)));
     }
     super::repo::asset_page(&state.db, user.account_id(), &query).await
 }
@@ -96,9 +98,8 @@ pub async fn fix_findings(asset_id: i64, finding_id: Option<i64>, simulate: bool
     };
     let packages = crate::advisories::repo::fix_packages(&state.db, account_id, asset_id, &finding_ids).await?;
     if packages.is_empty() {
-        return Err(AppError::Conflict(
-            "No installed package carries a fix for that: the asset needs an agent inventory and a finding with a fixed version.".into(),
-        ));
+        let l = crate::locale::request_locale();
+        return Err(AppError::Conflict(crate::locale::td_string!(l, assets.errors.nothing_to_fix).into()));
     }
     super::fleet::create_fix_job(&state.db, account_id, asset_id, &packages, simulate, &user.actor(), crate::server::now()).await
 }

@@ -11,6 +11,7 @@ use crate::agent::fix::{validate_package_name, FixOutcome};
 use crate::agent::host::HostFacts;
 use crate::agent::protocol::*;
 use crate::error::{AppError, FieldErrors};
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::config::AgentSettings;
 use crate::server::crypto::{hash_token, random_hex};
@@ -65,7 +66,7 @@ pub async fn create_token(
     input: &EnrollmentTokenInput,
     now: i64,
 ) -> Result<(EnrollmentTokenView, String), AppError> {
-    let days = input.validate()?;
+    let days = input.validate(request_locale())?;
     let secret = format!("{ENROLLMENT_PREFIX}{}", random_hex(32));
     let prefix = secret[..ENROLLMENT_PREFIX.len() + 8].to_string();
     let group = Some(input.group.trim().to_string()).filter(|g| !g.is_empty());
@@ -444,10 +445,10 @@ pub async fn insert_fix_job(
     now: i64,
 ) -> Result<i64, AppError> {
     if packages.is_empty() {
-        return Err(AppError::field("packages", "Name at least one package to upgrade."));
+        return Err(AppError::field("packages", td_string!(request_locale(), assets.errors.name_package)));
     }
     if packages.len() > MAX_JOB_PACKAGES {
-        return Err(AppError::field("packages", format!("At most {MAX_JOB_PACKAGES} packages per job.")));
+        return Err(AppError::field("packages", td_string!(request_locale(), assets.errors.too_many_packages, max = MAX_JOB_PACKAGES)));
     }
     for (i, package) in packages.iter().enumerate() {
         validate_package_name(package).map_err(|message| AppError::field(format!("packages[{i}]"), message))?;
@@ -460,7 +461,7 @@ pub async fn insert_fix_job(
         .ok_or(AppError::NotFound)?;
     let has_agent = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM agents WHERE asset_id = $1").bind(asset_id).fetch_one(&mut *conn).await?;
     if has_agent == 0 {
-        return Err(AppError::Conflict(format!("{asset_name} has no Bulwark agent to carry out fix jobs.")));
+        return Err(AppError::Conflict(td_string!(request_locale(), assets.errors.no_agent, asset = asset_name)));
     }
     let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO agent_jobs (account_id, asset_id, packages, simulate, status, requested_by, created_at)

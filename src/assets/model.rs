@@ -261,23 +261,25 @@ pub struct EnrollmentTokenInput {
 }
 
 impl EnrollmentTokenInput {
-    pub fn validate(&self) -> Result<Option<i64>, AppError> {
+    /// The days until expiry, if any; the form's problems are worded in `l`.
+    pub fn validate(&self, l: Locale) -> Result<Option<i64>, AppError> {
+        const MAX_NAME: usize = 64;
         let mut errors = FieldErrors::new();
         let name = self.name.trim();
         if name.is_empty() {
-            errors.insert("name".into(), "Name the token, for example after the hosts that will use it.".into());
-        } else if name.chars().count() > 64 {
-            errors.insert("name".into(), "Use at most 64 characters.".into());
+            errors.insert("name".into(), td_string!(l, assets.errors.name_token).into());
+        } else if name.chars().count() > MAX_NAME {
+            errors.insert("name".into(), td_string!(l, common.errors.at_most_chars, max = MAX_NAME));
         }
-        if self.group.trim().chars().count() > 64 {
-            errors.insert("group".into(), "Use at most 64 characters.".into());
+        if self.group.trim().chars().count() > MAX_NAME {
+            errors.insert("group".into(), td_string!(l, common.errors.at_most_chars, max = MAX_NAME));
         }
         let days = match self.expires_in_days.trim() {
             "" => None,
             text => match text.parse::<i64>() {
                 Ok(days) if (1..=365).contains(&days) => Some(days),
                 _ => {
-                    errors.insert("expires_in_days".into(), "Enter a whole number of days from 1 to 365, or leave it empty.".into());
+                    errors.insert("expires_in_days".into(), td_string!(l, assets.errors.expiry_days).into());
                     None
                 }
             },

@@ -10,8 +10,7 @@ pub const MAX_FAILED_SIGN_INS: i64 = 5;
 pub const FAILED_SIGN_IN_WINDOW_SECS: i64 = 15 * 60;
 /// Failed attempts per client address (any emails) within the same window.
 pub const MAX_FAILED_SIGN_INS_PER_CLIENT: i64 = 20;
-/// The longest email address there is (RFC 5321's path limit less its brackets).
-pub const MAX_EMAIL_CHARS: usize = 254;
+pub use super::model::MAX_EMAIL_CHARS;
 
 #[server(endpoint = "get_me")]
 pub async fn get_me() -> Result<Me, AppError> {
@@ -114,8 +113,9 @@ pub async fn set_language(language: String) -> Result<(), AppError> {
     use super::session::caller;
 
     let (user, state) = caller().await?;
+    let l = crate::locale::request_locale();
     let chosen = crate::locale::parse(&language)
-        .ok_or_else(|| AppError::field("language", "Choose one of the console's languages: en (English) or zh-CN (简体中文)."))?;
+        .ok_or_else(|| AppError::field("language", crate::locale::td_string!(l, common.errors.choose_language)))?;
     super::repo::set_user_locale(&state.db, user.user_id, crate::locale::tag(chosen)).await?;
     send_language_cookie(chosen);
     Ok(())
@@ -146,7 +146,8 @@ pub async fn grant_authorization(service: String) -> Result<(), AppError> {
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
-    let service = Service::parse(&service).ok_or_else(|| AppError::field("service", "Unknown service."))?;
+    let l = crate::locale::request_locale();
+    let service = Service::parse(&service).ok_or_else(|| AppError::field("service", crate::locale::td_string!(l, common.errors.unknown_service)))?;
     let feature = service.feature();
     if !user.account.edition.allows(feature) {
         return Err(AppError::UpgradeRequired { feature, edition: feature.required_edition() });
@@ -160,7 +161,8 @@ pub async fn revoke_authorization(service: String) -> Result<(), AppError> {
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
-    let service = Service::parse(&service).ok_or_else(|| AppError::field("service", "Unknown service."))?;
+    let l = crate::locale::request_locale();
+    let service = Service::parse(&service).ok_or_else(|| AppError::field("service", crate::locale::td_string!(l, common.errors.unknown_service)))?;
     super::repo::revoke_authorization(&state.db, user.account_id(), &user.actor(), service).await
 }
 

@@ -124,45 +124,103 @@ pub struct NewUser {
 }
 
 impl NewUser {
-    pub fn validate(&self) -> Result<(), AppError> {
+    pub fn validate(&self, l: Locale) -> Result<(), AppError> {
         let mut errors = FieldErrors::new();
-        if let Err(message) = validate_email(&self.email) {
-            errors.insert("email".into(), message);
+        if let Err(problem) = validate_email(&self.email) {
+            errors.insert("email".into(), problem.message(l));
         }
         if self.name.trim().is_empty() {
-            errors.insert("name".into(), "Enter the user's name.".into());
+            errors.insert("name".into(), td_string!(l, common.errors.enter_user_name).into());
         } else if self.name.trim().chars().count() > 100 {
-            errors.insert("name".into(), "Use at most 100 characters.".into());
+            errors.insert("name".into(), td_string!(l, common.errors.at_most_chars, max = 100));
         }
         if Role::parse(&self.role).is_none() {
-            errors.insert("role".into(), "Choose Admin or Viewer.".into());
+            errors.insert("role".into(), td_string!(l, common.errors.choose_role).into());
         }
-        if let Err(message) = validate_password(&self.password) {
-            errors.insert("password".into(), message);
+        if let Err(problem) = validate_password(&self.password) {
+            errors.insert("password".into(), problem.message(l));
         }
         AppError::check(errors)
     }
 }
 
-pub fn validate_password(password: &str) -> Result<(), String> {
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// Why a password was refused. The console shows `message` in the reader's language; the command
+/// line prints it (`Display`) in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordProblem {
+    TooShort,
+    TooLong,
+}
+
+impl PasswordProblem {
+    pub fn message(self, l: Locale) -> String {
+        match self {
+            PasswordProblem::TooShort => td_string!(l, common.errors.password_too_short, min = MIN_PASSWORD_LEN),
+            PasswordProblem::TooLong => td_string!(l, common.errors.at_most_chars, max = MAX_PASSWORD_LEN),
+        }
+    }
+}
+
+impl std::fmt::Display for PasswordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::en))
+    }
+}
+
+impl std::error::Error for PasswordProblem {}
+
+pub fn validate_password(password: &str) -> Result<(), PasswordProblem> {
     let length = password.chars().count();
     if length < MIN_PASSWORD_LEN {
-        Err(format!("Use at least {MIN_PASSWORD_LEN} characters."))
-    } else if length > 256 {
-        Err("Use at most 256 characters.".into())
+        Err(PasswordProblem::TooShort)
+    } else if length > MAX_PASSWORD_LEN {
+        Err(PasswordProblem::TooLong)
     } else {
         Ok(())
     }
 }
 
+/// The longest email address there is (RFC 5321's path limit less its brackets).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// Why an email address was refused. The console shows `message` in the reader's language; the
+/// command line prints it (`Display`) in English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailProblem {
+    Missing,
+    TooLong,
+    /// The address as given (trimmed), to quote back.
+    Malformed(String),
+}
+
+impl EmailProblem {
+    pub fn message(&self, l: Locale) -> String {
+        match self {
+            EmailProblem::Missing => td_string!(l, common.errors.enter_email).into(),
+            EmailProblem::TooLong => td_string!(l, common.errors.email_too_long, max = MAX_EMAIL_CHARS),
+            EmailProblem::Malformed(email) => td_string!(l, common.errors.invalid_email, email),
+        }
+    }
+}
+
+impl std::fmt::Display for EmailProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::en))
+    }
+}
+
+impl std::error::Error for EmailProblem {}
+
 /// A pragmatic address check: one `@`, a non-empty local part, a dotted domain, no spaces.
-pub fn validate_email(email: &str) -> Result<(), String> {
+pub fn validate_email(email: &str) -> Result<(), EmailProblem> {
     let email = email.trim();
     if email.is_empty() {
-        return Err("Enter an email address.".into());
+        return Err(EmailProblem::Missing);
     }
-    if email.len() > 254 {
-        return Err("An email address has at most 254 characters.".into());
+    if email.len() > MAX_EMAIL_CHARS {
+        return Err(EmailProblem::TooLong);
     }
     let valid = match email.split_once('@') {
         Some((local, domain)) => {
@@ -179,7 +237,7 @@ pub fn validate_email(email: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!("\"{email}\" is not a valid email address."))
+        Err(EmailProblem::Malformed(email.to_string()))
     }
 }
 
@@ -239,8 +297,18 @@ mod tests {
     #[test]
     fn new_user_reports_every_bad_field() {
         let user = NewUser { email: "x".into(), name: " ".into(), role: "root".into(), password: "short".into() };
-        let Err(AppError::Validation(errors)) = user.validate() else { panic!("expected validation error") };
+        let Err(AppError::Validation(errors)) = user.validate(Locale::en) else { panic!("expected validation error") };
         assert_eq!(errors.keys().collect::<Vec<_>>(), ["email", "name", "password", "role"]);
+    }
+
+    #[test]
+    fn email_and_password_problems_speak_both_languages() {
+        let malformed = validate_email(" ops ").unwrap_err();
+        // Verify the English words are unchanged (the command line prints them) and the Chinese quote the address.
+        assert_eq!(malformed.to_string(), "\"ops\" is not a valid email address.");
+        assert_eq!(malformed.message(Locale::zh_CN), "“ops”不是有效的邮箱地址。");
+        assert_eq!(validate_password("short").unwrap_err().to_string(), "Use at least 12 characters.");
+        assert_eq!(validate_password(&"p".repeat(257)).unwrap_err().message(Locale::zh_CN), "最多 256 个字符。");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! SQL for an account's own SMTP server (its password sealed under the master key).
 
 use crate::error::AppError;
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::db::Db;
 use crate::server::mailer::{SmtpSecurity, SmtpSettings};
@@ -60,7 +61,7 @@ pub async fn save_smtp_settings(
     // needs it typed again.
     let moved = stored.as_ref().is_some_and(|(host, port, _)| !host.eq_ignore_ascii_case(&settings.host) || *port != i64::from(settings.port));
     if password.is_none() && moved && stored.as_ref().is_some_and(|(_, _, sealed)| sealed.is_some()) {
-        return Err(AppError::field("password", "Enter the password again: the stored one is only sent to the server it was entered for."));
+        return Err(AppError::field("password", td_string!(request_locale(), settings.errors.smtp_password_again)));
     }
     let sealed = match password {
         None => stored.and_then(|(_, _, sealed)| sealed),

@@ -94,18 +94,19 @@ impl ScoreWeights {
         [("alerts", self.alerts), ("vulnerabilities", self.vulnerabilities), ("baseline", self.baseline)]
     }
 
-    /// Each weight 0–100, all twelve adding up to exactly 100. Field names are `alerts.high` etc.
-    pub fn validate(&self) -> Result<(), AppError> {
+    /// Each weight 0–100, all twelve adding up to exactly 100. Field names are `alerts.high` etc.;
+    /// messages are worded in `l`.
+    pub fn validate(&self, l: Locale) -> Result<(), AppError> {
         let mut errors = FieldErrors::new();
         for (kind, weights) in self.rows() {
             for (severity, weight) in SEVERITY_ORDER.iter().zip(weights) {
                 if !(0..=100).contains(&weight) {
-                    errors.insert(format!("{kind}.{}", severity.as_str()), "Use a whole number from 0 to 100.".into());
+                    errors.insert(format!("{kind}.{}", severity.as_str()), td_string!(l, overview.errors.whole_number).into());
                 }
             }
         }
         if errors.is_empty() && self.total() != 100 {
-            errors.insert("total".into(), format!("The weights must add up to 100; they add up to {}.", self.total()));
+            errors.insert("total".into(), td_string!(l, overview.errors.weights_total, total = self.total()));
         }
         AppError::check(errors)
     }
@@ -232,7 +233,7 @@ mod tests {
     #[test]
     fn custom_weights_change_the_score() {
         let weights = ScoreWeights { alerts: [0; 4], vulnerabilities: [100, 0, 0, 0], baseline: [0; 4] };
-        assert!(weights.validate().is_ok());
+        assert!(weights.validate(Locale::en).is_ok());
         // One critical vulnerability deducts 50 → 50 (under the 80 cap).
         assert_eq!(security_score(&counts([0; 4], [1, 0, 0, 0], [0; 4]), &weights), 50);
         // The same risk under the default weights: 100 − 7 = 93, capped at 80.
@@ -244,9 +245,10 @@ mod tests {
         assert_eq!(ScoreWeights::default().total(), 100);
         let mut w = ScoreWeights::default();
         w.alerts[0] += 1;
-        assert_eq!(w.validate().unwrap_err().field_message("total").unwrap(), "The weights must add up to 100; they add up to 101.");
+        assert_eq!(w.validate(Locale::en).unwrap_err().field_message("total").unwrap(), "The weights must add up to 100; they add up to 101.");
+        assert_eq!(w.validate(Locale::zh_CN).unwrap_err().field_message("total").unwrap(), "权重之和必须为 100，当前为 101。");
         w.alerts[0] = -1;
-        assert!(w.validate().unwrap_err().field_message("alerts.critical").is_some());
+        assert!(w.validate(Locale::en).unwrap_err().field_message("alerts.critical").is_some());
     }
 
     #[test]

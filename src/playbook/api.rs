@@ -57,7 +57,8 @@ pub async fn get_task_choices() -> Result<TaskChoices, AppError> {
 pub async fn list_task_vulnerabilities(#[server(default)] asset_ids: Vec<i64>) -> Result<Vec<TaskVulnerability>, AppError> {
     let (user, state) = reader().await?;
     if asset_ids.len() > MAX_TASK_ASSETS {
-        return Err(AppError::field("assets", format!("Select at most {MAX_TASK_ASSETS} assets.")));
+        let l = crate::locale::request_locale();
+        return Err(AppError::field("assets", crate::locale::td_string!(l, playbook.errors.too_many_assets, max = MAX_TASK_ASSETS)));
     }
     let mut conn = state.db.pool.acquire().await?;
     super::repo::task_vulnerabilities(&mut conn, user.account_id(), &asset_ids).await
@@ -66,7 +67,7 @@ pub async fn list_task_vulnerabilities(#[server(default)] asset_ids: Vec<i64>) -
 #[server(endpoint = "create_chatbot")]
 pub async fn create_chatbot(input: ChatbotInput) -> Result<Chatbot, AppError> {
     let (user, state) = writer().await?;
-    AppError::check(input.validate())?;
+    AppError::check(input.validate(crate::locale::request_locale()))?;
     // The operator's DingTalk hosts (https on oapi.dingtalk.com unless the operator says more).
     state.config.outbound.robot_url(input.webhook.trim()).map_err(|message| AppError::field("webhook", message))?;
     super::repo::create_chatbot(&state.db, &state.secrets, user.account_id(), &user.actor(), &input, crate::server::now()).await
@@ -75,23 +76,25 @@ pub async fn create_chatbot(input: ChatbotInput) -> Result<Chatbot, AppError> {
 #[server(endpoint = "create_task")]
 pub async fn create_task(input: TaskInput) -> Result<i64, AppError> {
     use chrono::TimeZone;
+    use crate::locale::td_string;
 
     let (user, state) = writer().await?;
-    AppError::check(input.validate())?;
+    let l = crate::locale::request_locale();
+    AppError::check(input.validate(l))?;
     let now = crate::server::now();
     let execute_at = if input.custom_time {
         let zone = crate::auth::repo::time_zone(&state.db.pool, user.account_id()).await?;
         let zone_name = zone.name();
         let local = crate::format::parse_local_minute(&input.execute_at)
-            .ok_or_else(|| AppError::field("execute_at", "Choose the date and time to execute."))?;
+            .ok_or_else(|| AppError::field("execute_at", td_string!(l, playbook.errors.choose_execute_at)))?;
         // A time the clock skips (DST) cannot be chosen; a repeated one means its first occurrence.
         let at = zone
             .from_local_datetime(&local)
             .earliest()
-            .ok_or_else(|| AppError::field("execute_at", format!("{} does not exist in {zone_name} (the clocks skip it).", input.execute_at)))?
+            .ok_or_else(|| AppError::field("execute_at", td_string!(l, playbook.errors.time_skipped, time = &input.execute_at, zone = zone_name)))?
             .timestamp();
         if at <= now {
-            return Err(AppError::field("execute_at", format!("Choose a time in the future ({zone_name}).")));
+            return Err(AppError::field("execute_at", td_string!(l, playbook.errors.time_in_past, zone = zone_name)));
         }
         at
     } else {
@@ -99,9 +102,9 @@ pub async fn create_task(input: TaskInput) -> Result<i64, AppError> {
     };
     let task = super::repo::NewTask {
         execute_at,
-        emails: input.email_list().map_err(|m| AppError::field("emails", m))?,
-        concurrency: input.concurrency_value().map_err(|m| AppError::field("concurrency", m))?,
-        stop_after: input.stop_after_value().map_err(|m| AppError::field("stop_after", m))?,
+        emails: input.email_list(l).map_err(|m| AppError::field("emails", m))?,
+        concurrency: input.concurrency_value(l).map_err(|m| AppError::field("concurrency", m))?,
+        stop_after: input.stop_after_value(l).map_err(|m| AppError::field("stop_after", m))?,
     };
     super::repo::create_task(&state.db, user.account_id(), &user.actor(), &input, &task, now).await
 }

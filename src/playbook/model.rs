@@ -80,37 +80,43 @@ fn url_host(rest: &str) -> &str {
 }
 
 impl ChatbotInput {
-    pub fn validate(&self) -> FieldErrors {
+    /// The form's problems, worded in `l`.
+    pub fn validate(&self, l: Locale) -> FieldErrors {
+        const MAX_NAME: usize = 64;
+        const MAX_SECRET: usize = 128;
+        const MAX_KEYWORDS: usize = 10;
+        const MAX_KEYWORD: usize = 32;
         let mut errors = FieldErrors::new();
         let name = self.name.trim();
         if name.is_empty() {
-            errors.insert("name".into(), "Name the chatbot.".into());
-        } else if name.chars().count() > 64 {
-            errors.insert("name".into(), "Use at most 64 characters.".into());
+            errors.insert("name".into(), td_string!(l, playbook.errors.name_chatbot).into());
+        } else if name.chars().count() > MAX_NAME {
+            errors.insert("name".into(), td_string!(l, common.errors.at_most_chars, max = MAX_NAME));
         }
         let webhook = self.webhook.trim();
         let lower = webhook.to_ascii_lowercase();
+        let not_a_webhook = td_string!(l, playbook.errors.not_a_webhook);
         let message = if webhook.is_empty() {
-            Some("Paste the robot's webhook URL.")
+            Some(td_string!(l, playbook.errors.paste_webhook))
         } else if webhook.len() > 1024 || webhook.contains(char::is_whitespace) {
-            Some("This is not a webhook URL.")
+            Some(not_a_webhook)
         } else if let Some(rest) = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")) {
             // Which hosts (and whether plain http) is the operator's policy, checked by the server.
-            url_host(rest).is_empty().then_some("This is not a webhook URL.")
+            url_host(rest).is_empty().then_some(not_a_webhook)
         } else {
-            Some("Use an https:// URL.")
+            Some(td_string!(l, playbook.errors.use_https))
         };
         if let Some(message) = message {
             errors.insert("webhook".into(), message.into());
         } else if webhook.contains('@') && webhook.split('/').nth(2).is_some_and(|a| a.contains('@')) {
-            errors.insert("webhook".into(), "The URL must not carry a user name or password.".into());
+            errors.insert("webhook".into(), td_string!(l, playbook.errors.webhook_credentials).into());
         }
-        if self.secret.trim().chars().count() > 128 {
-            errors.insert("secret".into(), "Use at most 128 characters.".into());
+        if self.secret.trim().chars().count() > MAX_SECRET {
+            errors.insert("secret".into(), td_string!(l, common.errors.at_most_chars, max = MAX_SECRET));
         }
         let keywords = self.keyword_list();
-        if keywords.len() > 10 || keywords.iter().any(|k| k.chars().count() > 32) {
-            errors.insert("keywords".into(), "At most 10 keywords of up to 32 characters each.".into());
+        if keywords.len() > MAX_KEYWORDS || keywords.iter().any(|k| k.chars().count() > MAX_KEYWORD) {
+            errors.insert("keywords".into(), td_string!(l, playbook.errors.too_many_keywords, max = MAX_KEYWORDS, chars = MAX_KEYWORD));
         }
         errors
     }
@@ -208,68 +214,77 @@ pub const MAX_TASK_ASSETS: usize = 10_000;
 pub const MAX_TASK_PAIRS: u64 = 100_000;
 
 impl TaskInput {
-    /// Everything that needs no database; the server also checks ownership, uniqueness and
-    /// that a custom time is in the future.
-    pub fn validate(&self) -> FieldErrors {
+    /// Everything that needs no database, worded in `l`; the server also checks ownership,
+    /// uniqueness and that a custom time is in the future.
+    pub fn validate(&self, l: Locale) -> FieldErrors {
+        const MAX_NAME: usize = 64;
         let mut errors = FieldErrors::new();
         let name = self.name.trim();
         if name.is_empty() {
-            errors.insert("name".into(), "Enter a task name.".into());
-        } else if name.chars().count() > 64 {
-            errors.insert("name".into(), "Use at most 64 characters.".into());
+            errors.insert("name".into(), td_string!(l, playbook.errors.enter_task_name).into());
+        } else if name.chars().count() > MAX_NAME {
+            errors.insert("name".into(), td_string!(l, common.errors.at_most_chars, max = MAX_NAME));
         }
         if self.asset_ids.is_empty() {
-            errors.insert("assets".into(), "Select at least one asset.".into());
+            errors.insert("assets".into(), td_string!(l, playbook.errors.select_asset).into());
         } else if self.asset_ids.len() > MAX_TASK_ASSETS {
-            errors.insert("assets".into(), format!("Select at most {MAX_TASK_ASSETS} assets."));
+            errors.insert("assets".into(), td_string!(l, playbook.errors.too_many_assets, max = MAX_TASK_ASSETS));
         }
         let pairs = (self.asset_ids.len() as u64).saturating_mul(self.vulnerability_ids.len() as u64);
         if self.vulnerability_ids.is_empty() {
-            errors.insert("vulnerabilities".into(), "Select at least one vulnerability to fix.".into());
+            errors.insert("vulnerabilities".into(), td_string!(l, playbook.errors.select_vulnerability).into());
         } else if pairs > MAX_TASK_PAIRS {
             errors.insert(
                 "vulnerabilities".into(),
-                format!(
-                    "A task covers at most 100,000 hosts × vulnerabilities; {} × {} is {pairs}. Select fewer hosts or vulnerabilities.",
-                    self.asset_ids.len(),
-                    self.vulnerability_ids.len()
+                td_string!(
+                    l,
+                    playbook.errors.too_many_pairs,
+                    hosts = self.asset_ids.len(),
+                    vulnerabilities = self.vulnerability_ids.len(),
+                    pairs
                 ),
             );
         }
-        if let Err(message) = self.email_list() {
+        if let Err(message) = self.email_list(l) {
             errors.insert("emails".into(), message);
         }
         if self.custom_time && crate::format::parse_local_minute(&self.execute_at).is_none() {
-            errors.insert("execute_at".into(), "Choose the date and time to execute.".into());
+            errors.insert("execute_at".into(), td_string!(l, playbook.errors.choose_execute_at).into());
         }
-        if let Err(message) = self.concurrency_value() {
+        if let Err(message) = self.concurrency_value(l) {
             errors.insert("concurrency".into(), message);
         }
-        if let Err(message) = self.stop_after_value() {
+        if let Err(message) = self.stop_after_value(l) {
             errors.insert("stop_after".into(), message);
         }
         errors
     }
 
-    pub fn email_list(&self) -> Result<Vec<String>, String> {
+    pub fn email_list(&self, l: Locale) -> Result<Vec<String>, String> {
+        const MAX_EMAILS: usize = 20;
         let emails: Vec<String> = self.emails.split(',').map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
-        if emails.len() > 20 {
-            return Err("At most 20 addresses.".into());
+        if emails.len() > MAX_EMAILS {
+            return Err(td_string!(l, playbook.errors.too_many_emails, max = MAX_EMAILS));
         }
         for email in &emails {
-            crate::auth::model::validate_email(email).map_err(|m| format!("{email}: {m}"))?;
+            crate::auth::model::validate_email(email)
+                .map_err(|problem| td_string!(l, playbook.errors.bad_email, email, problem = problem.message(l)))?;
         }
         Ok(emails)
     }
 
-    pub fn concurrency_value(&self) -> Result<i64, String> {
+    pub fn concurrency_value(&self, l: Locale) -> Result<i64, String> {
         match self.concurrency.trim() {
             "" => Ok(DEFAULT_CONCURRENCY),
-            text => text.parse::<i64>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| "Enter 1 to 100 hosts at once.".to_string()),
+            text => text
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| td_string!(l, playbook.errors.concurrency_range).to_string()),
         }
     }
 
-    pub fn stop_after_value(&self) -> Result<Option<i64>, String> {
+    pub fn stop_after_value(&self, l: Locale) -> Result<Option<i64>, String> {
         match self.stop_after.trim() {
             "" => Ok(None),
             text => text
@@ -277,7 +292,7 @@ impl TaskInput {
                 .ok()
                 .filter(|n| (1..=10_000).contains(n))
                 .map(Some)
-                .ok_or_else(|| "Enter a number of failed hosts from 1, or leave it empty.".to_string()),
+                .ok_or_else(|| td_string!(l, playbook.errors.stop_after_range).to_string()),
         }
     }
 }
@@ -424,8 +439,8 @@ mod tests {
 
     #[test]
     fn a_complete_task_is_valid() {
-        assert!(input().validate().is_empty());
-        assert_eq!(input().concurrency_value(), Ok(10));
+        assert!(input().validate(Locale::en).is_empty());
+        assert_eq!(input().concurrency_value(Locale::en), Ok(10));
     }
 
     #[test]
@@ -441,16 +456,20 @@ mod tests {
             stop_after: "-1".into(),
             ..input()
         };
-        let errors = bad.validate();
+        let errors = bad.validate(Locale::en);
         for field in ["name", "assets", "vulnerabilities", "emails", "execute_at", "concurrency", "stop_after"] {
             assert!(errors.contains_key(field), "{field}: {errors:?}");
         }
         assert!(errors["emails"].starts_with("not-an-email: "), "{}", errors["emails"]);
+        // Verify the same problems in Chinese, the address quoted in Chinese marks.
+        let chinese = bad.validate(Locale::zh_CN);
+        assert_eq!(chinese["emails"], "not-an-email：“not-an-email”不是有效的邮箱地址。");
+        assert_eq!(chinese["name"], "请输入任务名称。");
     }
 
     #[test]
     fn webhooks_are_http_urls_without_credentials() {
-        let bot = |webhook: &str| ChatbotInput { name: "ops".into(), webhook: webhook.into(), ..Default::default() }.validate();
+        let bot = |webhook: &str| ChatbotInput { name: "ops".into(), webhook: webhook.into(), ..Default::default() }.validate(Locale::en);
         assert!(bot("https://oapi.dingtalk.com/robot/send?access_token=abc").is_empty());
         // The host list and plain http are the server's outbound policy, not the form's.
         assert!(bot("http://127.0.0.1:8080/robot/send?access_token=abc").is_empty());

@@ -277,7 +277,7 @@ pub fn CreateTaskPage() -> impl IntoView {
             return;
         };
         let input = form.input(policy);
-        let problems = input.validate();
+        let problems = input.validate(i18n.get_locale_untracked());
         submit_checked(create, input, problems, errors, form_error);
     };
     view! {

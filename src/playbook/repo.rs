@@ -8,6 +8,7 @@ use sqlx::AnyConnection;
 use super::model::*;
 use crate::assets::model::{Category, Severity};
 use crate::error::AppError;
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::db::{placeholders, Db};
 use crate::server::secrets::Secrets;
@@ -67,9 +68,7 @@ pub async fn delete_policy(db: &Db, account_id: i64, actor: &Actor, id: i64) -> 
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(task) = active {
-        return Err(AppError::Conflict(format!(
-            "\"{name}\" cannot be deleted while its task \"{task}\" is waiting or running. Cancel the task or wait for it to finish."
-        )));
+        return Err(AppError::Conflict(td_string!(request_locale(), playbook.errors.policy_in_use, name, task)));
     }
     sqlx::query("DELETE FROM playbook_policies WHERE id = $1").bind(id).execute(&mut *tx).await?;
     audit::record(&mut *tx, account_id, actor, "playbook.policy.delete", &name, "").await?;
@@ -131,7 +130,7 @@ pub async fn list_chatbots(db: &Db, account_id: i64) -> Result<Vec<Chatbot>, App
 }
 
 pub async fn create_chatbot(db: &Db, secrets: &Secrets, account_id: i64, actor: &Actor, input: &ChatbotInput, now: i64) -> Result<Chatbot, AppError> {
-    AppError::check(input.validate())?;
+    AppError::check(input.validate(request_locale()))?;
     let webhook = input.webhook.trim();
     let secret = Some(input.secret.trim()).filter(|s| !s.is_empty());
     let mut tx = db.begin_write().await?;
@@ -281,7 +280,7 @@ pub async fn create_task(db: &Db, account_id: i64, actor: &Actor, input: &TaskIn
         .bind(account_id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| AppError::field("policy_id", "This policy does not exist (any more)."))?;
+        .ok_or_else(|| AppError::field("policy_id", td_string!(request_locale(), playbook.errors.policy_gone)))?;
     let mut asset_ids = input.asset_ids.clone();
     asset_ids.sort_unstable();
     asset_ids.dedup();
@@ -295,20 +294,17 @@ pub async fn create_task(db: &Db, account_id: i64, actor: &Actor, input: &TaskIn
         known += query.fetch_one(&mut *tx).await?;
     }
     if known != asset_ids.len() as i64 {
-        return Err(AppError::field("assets", "Some selected assets are not in this account."));
+        return Err(AppError::field("assets", td_string!(request_locale(), playbook.errors.assets_not_in_account)));
     }
     let selected: HashSet<i64> = input.vulnerability_ids.iter().copied().collect();
     let pairs = open_pairs(&mut tx, account_id, &asset_ids, &selected).await?;
     let present: HashSet<i64> = pairs.iter().map(|(_, v)| *v).collect();
-    if let Some(missing) = selected.iter().find(|v| !present.contains(v)) {
-        return Err(AppError::field(
-            "vulnerabilities",
-            format!("Vulnerability {missing} is not open on any selected asset: choose from the list again."),
-        ));
+    if let Some(id) = selected.iter().find(|v| !present.contains(v)) {
+        return Err(AppError::field("vulnerabilities", td_string!(request_locale(), playbook.errors.vulnerability_not_open, id)));
     }
     let chatbots = list_chatbots(db, account_id).await?;
     if input.chatbot_ids.iter().any(|id| !chatbots.iter().any(|c| c.id == *id)) {
-        return Err(AppError::field("chatbots", "A selected chatbot does not exist (any more)."));
+        return Err(AppError::field("chatbots", td_string!(request_locale(), playbook.errors.chatbot_gone)));
     }
     let mut vulnerability_ids: Vec<i64> = selected.into_iter().collect();
     vulnerability_ids.sort_unstable();
@@ -381,7 +377,7 @@ pub async fn retry_failed(db: &Db, account_id: i64, actor: &Actor, task_id: i64,
     .await?
     .ok_or(AppError::NotFound)?;
     if status != "completed" {
-        return Err(AppError::Conflict("Only a completed task can retry its failed hosts.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), playbook.errors.retry_not_completed).into()));
     }
     let failed = sqlx::query_as::<_, (i64, i64)>(
         "SELECT h.id, h.asset_id FROM playbook_hosts h JOIN playbook_runs r ON r.id = h.run_id
@@ -392,7 +388,7 @@ pub async fn retry_failed(db: &Db, account_id: i64, actor: &Actor, task_id: i64,
     .fetch_all(&mut *tx)
     .await?;
     if failed.is_empty() {
-        return Err(AppError::Conflict("No host failed in the last execution: there is nothing to retry.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), playbook.errors.nothing_to_retry).into()));
     }
     let mut hosts = Vec::new();
     for (host_id, asset_id) in failed {
@@ -437,7 +433,7 @@ pub async fn cancel_task(db: &Db, account_id: i64, actor: &Actor, task_id: i64, 
     .await?
     .rows_affected();
     if updated == 0 {
-        return Err(AppError::Conflict("Only a waiting or running task can be cancelled.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), playbook.errors.cancel_not_active).into()));
     }
     // The pending execution is the one after the last started (a waiting task) or the running one.
     let run_id = sqlx::query_scalar::<_, i64>("SELECT id FROM playbook_runs WHERE task_id = $1 AND number >= $2 ORDER BY number DESC LIMIT 1")

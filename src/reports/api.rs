@@ -60,15 +60,17 @@ async fn check_scope(
     report: &super::model::ValidReport,
 ) -> Result<(), AppError> {
     use super::model::ReportScope;
+    use crate::locale::td_string;
     if report.scope == ReportScope::ThisAccount {
         return Ok(());
     }
     let managed = crate::auth::repo::managed_ids(&state.db, user.account_id()).await?;
+    let l = crate::locale::request_locale();
     if user.require_feature(state, crate::editions::Feature::MultiAccountControl).await.is_err() || managed.is_empty() {
-        return Err(AppError::field("scope", "Only a management account with managed accounts (Multi-account Control) can report on other accounts."));
+        return Err(AppError::field("scope", td_string!(l, reports.errors.scope_needs_management)));
     }
     if report.scope == ReportScope::Chosen && report.scope_accounts.iter().any(|id| !managed.contains(id)) {
-        return Err(AppError::field("scope_accounts", "Choose accounts this account manages."));
+        return Err(AppError::field("scope_accounts", td_string!(l, reports.errors.scope_accounts_not_managed)));
     }
     Ok(())
 }
@@ -90,7 +92,7 @@ pub async fn list_report_accounts() -> Result<Vec<(i64, String)>, AppError> {
 #[server(endpoint = "create_report")]
 pub async fn create_report(report: ReportInput) -> Result<i64, AppError> {
     let (user, state) = writer().await?;
-    let valid = report.validate(true)?;
+    let valid = report.validate(true, crate::locale::request_locale())?;
     check_scope(&user, &state, &valid).await?;
     super::repo::create_report(&state.db, user.account_id(), &user.actor(), &valid).await
 }
@@ -99,7 +101,7 @@ pub async fn create_report(report: ReportInput) -> Result<i64, AppError> {
 pub async fn update_report(id: i64, report: ReportInput) -> Result<(), AppError> {
     let (user, state) = writer().await?;
     let current = super::repo::get_report(&state.db, user.account_id(), id).await?;
-    let valid = report.validate(!current.is_default)?;
+    let valid = report.validate(!current.is_default, crate::locale::request_locale())?;
     check_scope(&user, &state, &valid).await?;
     super::repo::update_report(&state.db, user.account_id(), &user.actor(), id, &valid).await
 }
@@ -133,7 +135,7 @@ pub async fn send_report_now(id: i64) -> Result<SendOutcome, AppError> {
     let (user, state) = writer().await?;
     let report = super::repo::get_report(&state.db, user.account_id(), id).await?;
     if report.recipients.is_empty() {
-        return Err(AppError::Conflict("This report has no recipients yet: edit it to add at least one.".into()));
+        return Err(AppError::Conflict(crate::locale::td_string!(crate::locale::request_locale(), reports.errors.no_recipients).into()));
     }
     limits::take(&mut *state.db.pool.acquire().await?, user.account_id(), Action::SendNow, crate::server::now()).await?;
     let (delivery_id, status) = super::delivery::send_now(&state, user.account_id(), id, crate::server::config::replica_id()).await?;

@@ -11,6 +11,8 @@ use crate::locale::{Locale, td_string};
 pub const MAX_EXTRA_REPORTS: i64 = 9;
 pub const MAX_RECIPIENTS: usize = 10;
 pub const MAX_NAME: usize = 64;
+/// The longest data collection period of a custom report, in days.
+pub const MAX_CUSTOM_DAYS: i64 = 366;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ReportKind {
@@ -297,35 +299,35 @@ pub fn split_recipients(raw: &str) -> Vec<String> {
 }
 
 impl ReportInput {
-    /// Step 1 of the wizard: name, type, period, window and recipients.
+    /// Step 1 of the wizard: name, type, period, window and recipients, worded in `l`.
     /// `require_recipients` is false only for the default report, which may wait for them.
-    pub fn validate_basics(&self, require_recipients: bool) -> FieldErrors {
+    pub fn validate_basics(&self, require_recipients: bool, l: Locale) -> FieldErrors {
         let mut errors = FieldErrors::new();
         let name = self.name.trim();
         if name.is_empty() {
-            errors.insert("name".into(), "Enter a report name.".into());
+            errors.insert("name".into(), td_string!(l, reports.errors.enter_name).into());
         } else if name.chars().count() > MAX_NAME {
-            errors.insert("name".into(), format!("Use at most {MAX_NAME} characters."));
+            errors.insert("name".into(), td_string!(l, common.errors.at_most_chars, max = MAX_NAME));
         }
         match ReportKind::parse(&self.kind) {
             None => {
-                errors.insert("kind".into(), "Choose Daily, Weekly, Monthly or Custom.".into());
+                errors.insert("kind".into(), td_string!(l, reports.errors.choose_kind).into());
             }
             Some(ReportKind::Custom) => {
                 let start = parse_date(&self.custom_start);
                 let end = parse_date(&self.custom_end);
                 match (start, end) {
                     (None, _) => {
-                        errors.insert("custom_start".into(), "Enter the first day of the data collection period.".into());
+                        errors.insert("custom_start".into(), td_string!(l, reports.errors.enter_custom_start).into());
                     }
                     (_, None) => {
-                        errors.insert("custom_end".into(), "Enter the last day of the data collection period.".into());
+                        errors.insert("custom_end".into(), td_string!(l, reports.errors.enter_custom_end).into());
                     }
                     (Some(s), Some(e)) if e < s => {
-                        errors.insert("custom_end".into(), "The end date must not be before the start date.".into());
+                        errors.insert("custom_end".into(), td_string!(l, reports.errors.end_before_start).into());
                     }
-                    (Some(s), Some(e)) if (e - s).num_days() > 366 => {
-                        errors.insert("custom_end".into(), "The period may span at most 366 days.".into());
+                    (Some(s), Some(e)) if (e - s).num_days() > MAX_CUSTOM_DAYS => {
+                        errors.insert("custom_end".into(), td_string!(l, reports.errors.period_too_long, max = MAX_CUSTOM_DAYS));
                     }
                     _ => {}
                 }
@@ -333,27 +335,27 @@ impl ReportInput {
             Some(_) => {}
         }
         if SendWindow::parse(&self.window).is_none() {
-            errors.insert("window".into(), "Choose a report time.".into());
+            errors.insert("window".into(), td_string!(l, reports.errors.choose_window).into());
         }
         let recipients = split_recipients(&self.recipients);
         if recipients.is_empty() {
             if require_recipients {
-                errors.insert("recipients".into(), "Add at least one recipient.".into());
+                errors.insert("recipients".into(), td_string!(l, reports.errors.add_recipient).into());
             }
         } else if recipients.len() > MAX_RECIPIENTS {
             errors.insert(
                 "recipients".into(),
-                format!("Add at most {MAX_RECIPIENTS} recipients ({} given).", recipients.len()),
+                td_string!(l, reports.errors.too_many_recipients, max = MAX_RECIPIENTS, given = recipients.len()),
             );
-        } else if let Some(bad) = recipients.iter().find(|r| validate_email(r).is_err()) {
-            errors.insert("recipients".into(), format!("\u{201c}{bad}\u{201d} is not a valid email address."));
+        } else if let Some(address) = recipients.iter().find(|r| validate_email(r).is_err()) {
+            errors.insert("recipients".into(), td_string!(l, reports.errors.invalid_recipient, address));
         }
         match ReportScope::parse(&self.scope) {
             None => {
-                errors.insert("scope".into(), "Choose which accounts the report covers.".into());
+                errors.insert("scope".into(), td_string!(l, reports.errors.choose_scope).into());
             }
             Some(ReportScope::Chosen) if self.scope_accounts.is_empty() => {
-                errors.insert("scope_accounts".into(), "Choose at least one managed account.".into());
+                errors.insert("scope_accounts".into(), td_string!(l, reports.errors.choose_scope_accounts).into());
             }
             _ => {}
         }
@@ -361,19 +363,19 @@ impl ReportInput {
     }
 
     /// Step 2 of the wizard: at least one known section.
-    pub fn validate_sections(&self) -> FieldErrors {
+    pub fn validate_sections(&self, l: Locale) -> FieldErrors {
         let mut errors = FieldErrors::new();
         if self.sections.is_empty() {
-            errors.insert("sections".into(), "Choose at least one section.".into());
-        } else if let Some(bad) = self.sections.iter().find(|s| Section::parse(s).is_none()) {
-            errors.insert("sections".into(), format!("Unknown section \u{201c}{bad}\u{201d}."));
+            errors.insert("sections".into(), td_string!(l, reports.errors.choose_section).into());
+        } else if let Some(section) = self.sections.iter().find(|s| Section::parse(s).is_none()) {
+            errors.insert("sections".into(), td_string!(l, reports.errors.unknown_section, section));
         }
         errors
     }
 
-    pub fn validate(&self, require_recipients: bool) -> Result<ValidReport, AppError> {
-        let mut errors = self.validate_basics(require_recipients);
-        errors.extend(self.validate_sections());
+    pub fn validate(&self, require_recipients: bool, l: Locale) -> Result<ValidReport, AppError> {
+        let mut errors = self.validate_basics(require_recipients, l);
+        errors.extend(self.validate_sections(l));
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
@@ -637,7 +639,7 @@ mod tests {
 
     #[test]
     fn recipients_are_split_trimmed_and_deduplicated() {
-        let valid = input().validate(true).unwrap();
+        let valid = input().validate(true, Locale::en).unwrap();
         assert_eq!(valid.recipients, ["soc@example.com", "lead@example.com", "ops@example.com"]);
         assert_eq!(valid.sections, [Section::Assets, Section::Alerts]);
     }
@@ -655,29 +657,32 @@ mod tests {
     #[test]
     fn each_bad_field_gets_its_own_message() {
         let bad = ReportInput { name: " ".into(), kind: "hourly".into(), window: "01-02".into(), recipients: String::new(), sections: vec![], ..Default::default() };
-        let AppError::Validation(errors) = bad.validate(true).unwrap_err() else { panic!("validation error expected") };
+        let AppError::Validation(errors) = bad.validate(true, Locale::en).unwrap_err() else { panic!("validation error expected") };
         for field in ["name", "kind", "window", "recipients", "sections"] {
             assert!(errors.contains_key(field), "{field} missing from {errors:?}");
         }
-        assert!(!bad.validate_basics(false).contains_key("recipients"), "the default report may wait for recipients");
+        assert!(!bad.validate_basics(false, Locale::en).contains_key("recipients"), "the default report may wait for recipients");
     }
 
     #[test]
     fn recipients_are_bounded_and_valid() {
         let eleven = (0..11).map(|i| format!("u{i}@example.com")).collect::<Vec<_>>().join(",");
-        let errors = ReportInput { recipients: eleven, ..input() }.validate_basics(true);
+        let errors = ReportInput { recipients: eleven, ..input() }.validate_basics(true, Locale::en);
         assert_eq!(errors["recipients"], "Add at most 10 recipients (11 given).");
-        let errors = ReportInput { recipients: "ok@example.com, not-an-address".into(), ..input() }.validate_basics(true);
+        let errors = ReportInput { recipients: "ok@example.com, not-an-address".into(), ..input() }.validate_basics(true, Locale::en);
         assert_eq!(errors["recipients"], "\u{201c}not-an-address\u{201d} is not a valid email address.");
+        let errors = ReportInput { recipients: "ok@example.com, not-an-address".into(), ..input() }.validate_basics(true, Locale::zh_CN);
+        // Verify the same check speaks Chinese to a Chinese reader.
+        assert_eq!(errors["recipients"], "“not-an-address”不是有效的邮箱地址。");
     }
 
     #[test]
     fn custom_reports_need_an_ordered_period() {
         let custom = ReportInput { kind: "custom".into(), ..input() };
-        assert!(custom.validate_basics(true).contains_key("custom_start"));
+        assert!(custom.validate_basics(true, Locale::en).contains_key("custom_start"));
         let reversed = ReportInput { custom_start: "2026-11-20".into(), custom_end: "2026-11-01".into(), ..custom.clone() };
-        assert_eq!(reversed.validate_basics(true)["custom_end"], "The end date must not be before the start date.");
+        assert_eq!(reversed.validate_basics(true, Locale::en)["custom_end"], "The end date must not be before the start date.");
         let fine = ReportInput { custom_start: "2026-11-01".into(), custom_end: "2026-11-20".into(), ..custom };
-        assert!(fine.validate(true).unwrap().custom.is_some());
+        assert!(fine.validate(true, Locale::en).unwrap().custom.is_some());
     }
 }

@@ -378,7 +378,7 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
     });
     let next = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let found = input().validate_basics(!is_default);
+        let found = input().validate_basics(!is_default, i18n.get_locale_untracked());
         errors.0.set(found.clone());
         if found.is_empty() {
             step.set(2);
@@ -387,7 +387,7 @@ fn ReportWizard(initial: ReportInput, editing: Option<i64>, is_default: bool, ac
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let report = input();
-        let found = report.validate_sections();
+        let found = report.validate_sections(i18n.get_locale_untracked());
         errors.0.set(found.clone());
         if !found.is_empty() {
             return;

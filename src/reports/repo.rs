@@ -13,6 +13,7 @@ use super::model::{
 use super::schedule::{Occurrence, Schedule};
 use crate::server::clock::parse_time_zone;
 use crate::error::AppError;
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::db::{like_pattern, page_window, Db, PageWindow};
 use crate::server::now;
@@ -227,9 +228,7 @@ pub async fn create_report(db: &Db, account_id: i64, actor: &Actor, report: &Val
         .fetch_one(&mut *tx)
         .await?;
     if extra >= MAX_EXTRA_REPORTS {
-        return Err(AppError::Conflict(format!(
-            "An account can have at most {MAX_EXTRA_REPORTS} reports besides the default report. Delete one before creating another."
-        )));
+        return Err(AppError::Conflict(td_string!(request_locale(), reports.errors.too_many_reports, max = MAX_EXTRA_REPORTS)));
     }
     let at = now();
     let (custom_start, custom_end) = custom_text(report);
@@ -270,7 +269,7 @@ pub async fn update_report(db: &Db, account_id: i64, actor: &Actor, id: i64, rep
     let mut tx = db.begin_write().await?;
     let current = report_row(&mut tx, account_id, id).await?;
     if current.is_default == 1 && current.kind() != report.kind {
-        return Err(AppError::field("kind", "The default report's type cannot change; clone it to make a report of another type."));
+        return Err(AppError::field("kind", td_string!(request_locale(), reports.errors.default_kind_fixed)));
     }
     let (custom_start, custom_end) = custom_text(report);
     sqlx::query(
@@ -330,7 +329,7 @@ pub async fn delete_report(db: &Db, account_id: i64, actor: &Actor, id: i64) -> 
     let mut tx = db.begin_write().await?;
     let current = report_row(&mut tx, account_id, id).await?;
     if current.is_default == 1 {
-        return Err(AppError::Conflict("The default report cannot be deleted; disable it to stop it.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), reports.errors.default_not_deletable).into()));
     }
     sqlx::query("DELETE FROM reports WHERE id = $1").bind(id).execute(&mut *tx).await?;
     audit::record(&mut *tx, account_id, actor, "report.delete", &current.name, "").await?;

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use super::model::{AuditEntry, CreatedToken, TokenSummary};
 use crate::auth::model::{NewUser, UserList};
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::locale::{request_locale, td_string};
 use crate::overview::score::ScoreWeights;
 
 #[server(endpoint = "list_users")]
@@ -28,7 +30,7 @@ pub async fn add_user(user: NewUser) -> Result<(), AppError> {
     use crate::server::{audit, crypto};
 
     let (admin_user, state) = admin().await?;
-    user.validate()?;
+    user.validate(request_locale())?;
     let role = Role::parse(&user.role).ok_or(AppError::Internal)?;
     let hash = crypto::hash_password(user.password.clone()).await?;
     let mut tx = state.db.begin_write().await?;
@@ -45,7 +47,7 @@ pub async fn set_user_role(id: i64, role: String) -> Result<(), AppError> {
     use crate::auth::session::admin;
 
     let (admin_user, state) = admin().await?;
-    let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose Admin or Viewer."))?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::field("role", td_string!(request_locale(), common.errors.choose_role)))?;
     super::repo::set_user_role(&state.db, admin_user.account_id(), &admin_user.actor(), id, role).await
 }
 
@@ -55,7 +57,7 @@ pub async fn remove_user(id: i64) -> Result<(), AppError> {
 
     let (admin_user, state) = admin().await?;
     if id == admin_user.user_id {
-        return Err(AppError::Conflict("You cannot remove yourself; another admin can.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), settings.errors.cannot_remove_self).into()));
     }
     super::repo::remove_user(&state.db, admin_user.account_id(), &admin_user.actor(), id).await
 }
@@ -75,7 +77,7 @@ pub async fn create_token(name: String) -> Result<CreatedToken, AppError> {
     use crate::server::crypto::new_api_token;
 
     let (user, state) = admin().await?;
-    validate_token_name(&name)?;
+    validate_token_name(&name, request_locale())?;
     let (token, prefix, hash) = new_api_token();
     super::repo::create_token(&state.db, user.account_id(), &user.actor(), Some(user.user_id), &name, &prefix, &hash).await?;
     Ok(CreatedToken { name: name.trim().to_string(), token })
@@ -102,7 +104,7 @@ pub async fn set_score_weights(weights: ScoreWeights) -> Result<(), AppError> {
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
-    weights.validate()?;
+    weights.validate(request_locale())?;
     super::repo::set_weights(&state.db, user.account_id(), &user.actor(), &weights).await
 }
 
@@ -149,7 +151,8 @@ pub async fn save_smtp_settings(smtp: super::model::SmtpInput) -> Result<(), App
     use crate::server::mailer::{SmtpSecurity, SmtpSettings};
 
     let (user, state) = admin().await?;
-    AppError::check(smtp.validate())?;
+    let l = request_locale();
+    AppError::check(smtp.validate(l))?;
     let username = Some(smtp.username.trim().to_string()).filter(|u| !u.is_empty());
     let password = if smtp.clear_password.is_some() || username.is_none() {
         Some("")
@@ -165,7 +168,7 @@ pub async fn save_smtp_settings(smtp: super::model::SmtpInput) -> Result<(), App
     }
     let settings = SmtpSettings {
         host: host.to_string(),
-        port: smtp.port.trim().parse().map_err(|_| AppError::field("port", "Enter a port between 1 and 65535."))?,
+        port: smtp.port.trim().parse().map_err(|_| AppError::field("port", td_string!(l, settings.errors.port_range)))?,
         security: SmtpSecurity::parse(&smtp.security).ok_or(AppError::Internal)?,
         username,
         password: None,
@@ -192,18 +195,18 @@ pub async fn send_test_email(to: String) -> Result<String, AppError> {
 
     let (user, state) = admin().await?;
     let to = to.trim().to_lowercase();
-    crate::auth::model::validate_email(&to).map_err(|m| AppError::field("to", m))?;
+    // In the language of the admin who asks for it, as the page they read.
+    let l = request_locale();
+    crate::auth::model::validate_email(&to).map_err(|problem| AppError::field("to", problem.message(l)))?;
     limits::take(&mut *state.db.pool.acquire().await?, user.account_id(), Action::TestEmail, crate::server::now()).await?;
     let mailer = mailer_for(&state, user.account_id()).await?;
-    // In the language of the admin who asks for it, as the page they read.
-    let l = crate::locale::request_locale();
     let mail = OutgoingMail {
         to: vec![to.clone()],
-        subject: crate::locale::td_string!(l, settings.email.test_subject).into(),
-        text: crate::locale::td_string!(l, settings.email.test_body, sender = user.email.clone(), account = user.account.name.clone()).to_string(),
+        subject: td_string!(l, settings.email.test_subject).into(),
+        text: td_string!(l, settings.email.test_body, sender = user.email.clone(), account = user.account.name.clone()).to_string(),
         ..Default::default()
     };
-    let reply = mailer.send(&mail).await.map_err(|e| AppError::field("to", format!("Not sent: {e}")))?;
+    let reply = mailer.send(&mail).await.map_err(|reason| AppError::field("to", td_string!(l, settings.errors.not_sent, reason)))?;
     crate::server::audit::record(&state.db.pool, user.account_id(), &user.actor(), "smtp.test", &to, &reply).await?;
     Ok(reply)
 }
@@ -213,9 +216,8 @@ pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
     use crate::auth::session::admin;
 
     let (user, state) = admin().await?;
-    let zone = crate::server::clock::parse_time_zone(&time_zone).ok_or_else(|| {
-        AppError::field("time_zone", format!("\u{201c}{}\u{201d} is not an IANA time zone such as Europe/Berlin or UTC.", time_zone.trim()))
-    })?;
+    let zone = crate::server::clock::parse_time_zone(&time_zone)
+        .ok_or_else(|| AppError::field("time_zone", td_string!(request_locale(), settings.errors.unknown_time_zone, zone = time_zone.trim())))?;
     super::repo::set_time_zone(&state.db, user.account_id(), &user.actor(), zone.name()).await
 }
 
@@ -226,7 +228,7 @@ pub async fn set_account_language(language: String) -> Result<(), AppError> {
 
     let (user, state) = admin().await?;
     let chosen = crate::locale::parse(&language)
-        .ok_or_else(|| AppError::field("language", "Choose one of the console's languages: en (English) or zh-CN (简体中文)."))?;
+        .ok_or_else(|| AppError::field("language", td_string!(request_locale(), common.errors.choose_language)))?;
     crate::auth::repo::set_account_locale(&state.db, user.account_id(), &user.actor(), crate::locale::tag(chosen)).await
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::locale::{Locale, td_string};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenSummary {
@@ -32,12 +33,14 @@ pub struct AuditEntry {
     pub at: i64,
 }
 
-pub fn validate_token_name(name: &str) -> Result<(), AppError> {
+pub const MAX_TOKEN_NAME: usize = 64;
+
+pub fn validate_token_name(name: &str, l: Locale) -> Result<(), AppError> {
     let name = name.trim();
     if name.is_empty() {
-        Err(AppError::field("name", "Name the token after what uses it, e.g. \"vulnerability scanner\"."))
-    } else if name.chars().count() > 64 {
-        Err(AppError::field("name", "Use at most 64 characters."))
+        Err(AppError::field("name", td_string!(l, settings.errors.name_token)))
+    } else if name.chars().count() > MAX_TOKEN_NAME {
+        Err(AppError::field("name", td_string!(l, common.errors.at_most_chars, max = MAX_TOKEN_NAME)))
     } else {
         Ok(())
     }
@@ -89,37 +92,36 @@ pub struct SmtpInput {
     pub plain_auth: bool,
 }
 
-/// Why a user name over an unencrypted connection needs the admin's explicit choice.
-pub const PLAIN_AUTH_WARNING: &str =
-    "Without encryption the user name and password cross the network readable by anyone on the path. Choose STARTTLS or TLS, or tick \u{201c}Send the password unencrypted\u{201d} for a relay on a trusted network.";
-
 impl SmtpInput {
-    pub fn validate(&self) -> crate::error::FieldErrors {
+    /// The form's problems, worded in `l`. A user name over an unencrypted connection needs the
+    /// admin's explicit choice (`plain_auth`).
+    pub fn validate(&self, l: Locale) -> crate::error::FieldErrors {
         let mut errors = crate::error::FieldErrors::new();
         let host = self.host.trim();
         if host.is_empty() {
-            errors.insert("host".into(), "Enter the SMTP server's host name.".into());
+            errors.insert("host".into(), td_string!(l, settings.errors.enter_smtp_host).into());
         } else if host.len() > 253 || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')) {
-            errors.insert("host".into(), "Enter a host name or IP address, without scheme or port.".into());
+            errors.insert("host".into(), td_string!(l, settings.errors.smtp_host_shape).into());
         }
         match self.port.trim().parse::<u16>() {
             Ok(port) if port > 0 => {}
             _ => {
-                errors.insert("port".into(), "Enter a port between 1 and 65535.".into());
+                errors.insert("port".into(), td_string!(l, settings.errors.port_range).into());
             }
         }
         if !matches!(self.security.as_str(), "starttls" | "tls" | "none") {
-            errors.insert("security".into(), "Choose STARTTLS, TLS or None.".into());
+            errors.insert("security".into(), td_string!(l, settings.errors.choose_security).into());
         }
         let from = self.from.trim();
         let address = from.rsplit_once('<').map(|(_, a)| a.trim_end_matches('>').trim()).unwrap_or(from);
-        if let Err(message) = crate::auth::model::validate_email(address) {
-            errors.insert("from".into(), if from.is_empty() { "Enter the From address.".into() } else { message });
+        if let Err(problem) = crate::auth::model::validate_email(address) {
+            let message = if from.is_empty() { td_string!(l, settings.errors.enter_from).into() } else { problem.message(l) };
+            errors.insert("from".into(), message);
         }
         if self.username.trim().is_empty() && !self.password.is_empty() {
-            errors.insert("username".into(), "A password needs a user name.".into());
+            errors.insert("username".into(), td_string!(l, settings.errors.password_needs_username).into());
         } else if self.needs_plain_auth_choice() && !self.plain_auth {
-            errors.insert("security".into(), PLAIN_AUTH_WARNING.into());
+            errors.insert("security".into(), td_string!(l, settings.errors.plain_auth).into());
         }
         errors
     }

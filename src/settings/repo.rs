@@ -124,7 +124,7 @@ async fn keep_an_admin(tx: &mut sqlx::AnyConnection, account_id: i64, user_id: i
         .fetch_one(&mut *tx)
         .await?;
     if others == 0 {
-        Err(AppError::Conflict("An account needs at least one admin: make another user an admin first.".into()))
+        Err(AppError::Conflict(crate::locale::td_string!(crate::locale::request_locale(), settings.errors.last_admin).into()))
     } else {
         Ok(())
     }

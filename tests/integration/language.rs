@@ -173,3 +173,41 @@ fn decoded(raw: &str) -> (String, String) {
     let text = if unfolded.contains("Content-Transfer-Encoding: base64") { b64(body) } else { body.to_string() };
     (subject.trim().to_string(), text)
 }
+
+/// Validation messages and refusals the server writes follow the language cookie: a model's
+/// check, one with a value filled in, and a refusal from the storage layer; English without it.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_messages_follow_the_language() {
+    let app = TestApp::new().await;
+    let (_, email) = app.account("Alpha", Edition::Basic, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let chinese = Session(format!("{}; bulwark_lang=zh-CN", admin.0));
+    let admin_id = app.count(&format!("SELECT id FROM users WHERE email = '{email}'")).await.to_string();
+
+    let fields = [
+        ("create_token", ("name", "  "), "name", "Name the token after what uses it, e.g. \"vulnerability scanner\".", "请按用途为令牌命名，例如“漏洞扫描器”。"),
+        (
+            "set_time_zone",
+            ("time_zone", "Mars/Olympus"),
+            "time_zone",
+            "\u{201c}Mars/Olympus\u{201d} is not an IANA time zone such as Europe/Berlin or UTC.",
+            "“Mars/Olympus”不是 IANA 时区名称（例如 Asia/Shanghai 或 UTC）。",
+        ),
+    ];
+    for (function, argument, field, english, zh) in fields {
+        let refused = app.call(Some(&chinese), function, &[argument]).await;
+        // Verify a 422 naming the field, in Chinese with the cookie and in English without it.
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{function}: {}", refused.body);
+        assert_eq!(refused.json()["Validation"][field], zh, "{function}");
+        let refused = app.call(Some(&admin), function, &[argument]).await;
+        assert_eq!(refused.json()["Validation"][field], english, "{function}");
+    }
+
+    let last_admin = app.call(Some(&chinese), "set_user_role", &[("id", &admin_id), ("role", "viewer")]).await;
+    // Verify a refusal written below the server function speaks the reader's language too, and nothing changed.
+    assert_eq!(last_admin.status, StatusCode::CONFLICT);
+    assert_eq!(last_admin.json()["Conflict"], "账号至少需要一名管理员：请先将其他用户设为管理员。");
+    let last_admin = app.call(Some(&admin), "set_user_role", &[("id", &admin_id), ("role", "viewer")]).await;
+    assert_eq!(last_admin.json()["Conflict"], "An account needs at least one admin: make another user an admin first.");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM users WHERE email = '{email}' AND role = 'admin'")).await, 1);
+}

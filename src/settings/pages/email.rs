@@ -88,7 +88,7 @@ fn SmtpCard(settings: EmailSettings, admin: bool, save: ServerAction<SaveSmtpSet
             from: from.get(),
             plain_auth: plain_auth.get(),
         };
-        let found = smtp.validate();
+        let found = smtp.validate(i18n.get_locale_untracked());
         errors.0.set(found.clone());
         if found.is_empty() {
             save.dispatch(SaveSmtpSettings { smtp });

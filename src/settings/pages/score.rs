@@ -83,7 +83,7 @@ fn WeightsForm(initial: ScoreWeights, save: ServerAction<SetScoreWeights>, admin
         });
         AppError::check(bad)?;
         let weights = ScoreWeights { alerts: rows[0], vulnerabilities: rows[1], baseline: rows[2] };
-        weights.validate()?;
+        weights.validate(i18n.get_locale_untracked())?;
         Ok(weights)
     };
     let total = move || {

@@ -49,7 +49,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let user = NewUser { email: email.get(), name: name.get(), role: role.get(), password: password.get() };
-        match user.validate() {
+        match user.validate(i18n.get_locale_untracked()) {
             Err(e) => {
                 form_error.set(errors.absorb::<()>(&Err(e)));
             }
