@@ -40,7 +40,10 @@ pub async fn set_key_enabled(key_id: String, enabled: bool) -> Result<(), AppErr
 #[server(endpoint = "signature/schedule_key_deletion")]
 pub async fn schedule_key_deletion(key_id: String, days: String) -> Result<i64, AppError> {
     let (user, state) = writer().await?;
-    let days = days.trim().parse::<i64>().map_err(|_| AppError::field("days", "Enter a number of days from 7 to 366."))?;
+    let days = days.trim().parse::<i64>().map_err(|_| {
+        let (min, max) = (*DELETION_WINDOW_DAYS.start(), *DELETION_WINDOW_DAYS.end());
+        AppError::field("days", crate::locale::td_string!(crate::locale::request_locale(), signature.errors.deletion_days, min, max))
+    })?;
     super::keys::schedule_key_deletion(&state.db, &state.signature_cache, user.account_id(), &user.actor(), &key_id, days, crate::server::now()).await
 }
 

@@ -16,6 +16,7 @@ use super::model::*;
 use super::repo::{json_list, upsert_image};
 use super::registry::{RegistryAuth, RegistryClient, Target};
 use crate::error::AppError;
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::db::{page_window, placeholders, Db, PageWindow};
 use crate::server::AppState;
@@ -24,7 +25,7 @@ use crate::server::AppState;
 pub fn pinned_image(text: &str) -> Result<ImageRef, AppError> {
     let image = ImageRef::parse(text.trim()).map_err(|e| AppError::field("image", e.to_string()))?;
     if !image.is_pinned() {
-        return Err(AppError::field("image", "Sign an image by digest: registry/repository@sha256:<64 hex digits>."));
+        return Err(AppError::field("image", td_string!(request_locale(), signature.errors.sign_by_digest)));
     }
     Ok(image)
 }
@@ -92,12 +93,13 @@ async fn witness_key(db: &Db, account_id: i64, witness: &str) -> Result<(String,
     .bind(witness.trim())
     .fetch_optional(&db.pool)
     .await?;
+    let l = request_locale();
     let Some((name, key_id)) = found else {
-        return Err(AppError::field("witness", format!("There is no witness named \"{}\".", witness.trim())));
+        return Err(AppError::field("witness", td_string!(l, signature.errors.no_witness_named, name = witness.trim())));
     };
     let key = keys::find_key(db, account_id, &key_id).await?;
-    if let Some(problem) = witness_key_problem(key.spec, key.usage, key.state) {
-        return Err(AppError::field("witness", format!("\"{name}\" cannot sign: {problem}")));
+    if let Some(problem) = witness_key_problem(key.spec, key.usage, key.state, l) {
+        return Err(AppError::field("witness", td_string!(l, signature.errors.witness_cannot_sign, name, problem)));
     }
     Ok((name, key))
 }
@@ -108,7 +110,7 @@ pub async fn sign_image(state: &AppState, account_id: i64, actor: &Actor, input:
     let (db, secrets) = (&state.db, &state.secrets);
     let image = pinned_image(&input.image)?;
     if input.witness.trim().is_empty() {
-        return Err(AppError::field("witness", "Choose the witness that signs."));
+        return Err(AppError::field("witness", td_string!(request_locale(), signature.images.witness_required)));
     }
     let (witness, key) = witness_key(db, account_id, &input.witness).await?;
     let (version_row, version, private) = keys::signing_key(db, secrets, &state.signature_cache, &key).await?;
@@ -198,7 +200,12 @@ pub async fn publish_signature(state: &AppState, account_id: i64, actor: &Actor,
     tx.commit().await?;
     match (tag, error) {
         (Some(tag), _) => Ok(tag),
-        (None, error) => Err(AppError::Conflict(format!("Publishing to {} failed: {}", image.registry, error.unwrap_or_default()))),
+        (None, error) => Err(AppError::Conflict(td_string!(
+            request_locale(),
+            signature.errors.publish_failed,
+            registry = &image.registry,
+            error = error.unwrap_or_default()
+        ))),
     }
 }
 

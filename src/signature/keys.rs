@@ -10,6 +10,7 @@ use super::cache::SignatureCache;
 use super::kms::{self, PrivateKey, SealedKey};
 use super::model::*;
 use crate::error::{on_unique, AppError};
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::crypto::random_hex;
 use crate::server::db::Db;
@@ -64,7 +65,8 @@ pub async fn find_key(db: &Db, account_id: i64, key: &str) -> Result<KeyRow, App
 }
 
 pub async fn create_key(db: &Db, secrets: &Secrets, account_id: i64, actor: &Actor, input: &KeyInput, now: i64) -> Result<KeyView, AppError> {
-    AppError::check(input.validate())?;
+    let l = request_locale();
+    AppError::check(input.validate(l))?;
     let spec = KeySpec::parse(&input.spec).ok_or(AppError::Internal)?;
     let usage = KeyUsage::parse(&input.usage).ok_or(AppError::Internal)?;
     let key_id = format!("key-{}", random_hex(16));
@@ -87,7 +89,7 @@ pub async fn create_key(db: &Db, secrets: &Secrets, account_id: i64, actor: &Act
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .map_err(on_unique("alias", "Another key of this account has this alias."))?;
+    .map_err(on_unique("alias", td_string!(l, signature.errors.alias_taken)))?;
     insert_version(&mut tx, secrets, id, &key_id, 1, &material, now).await?;
     audit::record(&mut *tx, account_id, actor, "kms.key.create", &key_id, &format!("{} {}", spec.as_str(), usage.as_str())).await?;
     tx.commit().await?;
@@ -174,7 +176,7 @@ async fn version_rows(db: &Db, key_row: i64) -> Result<Vec<i64>, AppError> {
 pub async fn set_key_enabled(db: &Db, cache: &SignatureCache, account_id: i64, actor: &Actor, key: &str, enabled: bool, now: i64) -> Result<(), AppError> {
     let row = find_key(db, account_id, key).await?;
     if row.state == KeyState::PendingDeletion {
-        return Err(AppError::Conflict("This key is scheduled for deletion: cancel the deletion first.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), signature.errors.key_pending_deletion).into()));
     }
     let state = if enabled { KeyState::Enabled } else { KeyState::Disabled };
     let mut tx = db.begin_write().await?;
@@ -204,18 +206,19 @@ pub async fn schedule_key_deletion(
     now: i64,
 ) -> Result<i64, AppError> {
     if !DELETION_WINDOW_DAYS.contains(&days) {
-        return Err(AppError::field("days", "The pending window is 7 to 366 days."));
+        let (min, max) = (*DELETION_WINDOW_DAYS.start(), *DELETION_WINDOW_DAYS.end());
+        return Err(AppError::field("days", td_string!(request_locale(), signature.errors.deletion_window, min, max)));
     }
     let row = find_key(db, account_id, key).await?;
     if row.state == KeyState::PendingDeletion {
-        return Err(AppError::Conflict("This key is already scheduled for deletion.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), signature.errors.key_already_pending).into()));
     }
     let witness = sqlx::query_scalar::<_, String>("SELECT name FROM sig_witnesses WHERE key_row = $1 ORDER BY name")
         .bind(row.id)
         .fetch_optional(&db.pool)
         .await?;
     if let Some(witness) = witness {
-        return Err(AppError::Conflict(format!("The witness \"{witness}\" signs with this key: delete the witness first.")));
+        return Err(AppError::Conflict(td_string!(request_locale(), signature.errors.key_used_by_witness, witness)));
     }
     let deletion_at = now + days * 86_400;
     let mut tx = db.begin_write().await?;
@@ -235,7 +238,7 @@ pub async fn schedule_key_deletion(
 pub async fn cancel_key_deletion(db: &Db, account_id: i64, actor: &Actor, key: &str, now: i64) -> Result<(), AppError> {
     let row = find_key(db, account_id, key).await?;
     if row.state != KeyState::PendingDeletion {
-        return Err(AppError::Conflict("This key is not scheduled for deletion.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), signature.errors.key_not_pending).into()));
     }
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE kms_keys SET state = 'disabled', deletion_at = NULL, updated_at = $1 WHERE id = $2")
@@ -252,7 +255,8 @@ pub async fn cancel_key_deletion(db: &Db, account_id: i64, actor: &Actor, key: &
 pub async fn rotate_key(db: &Db, secrets: &Secrets, account_id: i64, actor: &Actor, key: &str, now: i64) -> Result<i64, AppError> {
     let row = find_key(db, account_id, key).await?;
     if row.state != KeyState::Enabled {
-        return Err(AppError::Conflict(format!("Only an enabled key gets new versions; this key is {}.", row.state.label().to_lowercase())));
+        let l = request_locale();
+        return Err(AppError::Conflict(td_string!(l, signature.errors.rotate_not_enabled, state = row.state.state_word(l))));
     }
     let spec = row.spec;
     let material = tokio::task::spawn_blocking(move || kms::generate(spec)).await.map_err(|_| AppError::Internal)?.map_err(|e| {
@@ -271,7 +275,7 @@ pub async fn rotate_key(db: &Db, secrets: &Secrets, account_id: i64, actor: &Act
         .await?
         .rows_affected();
     if moved != 1 {
-        return Err(AppError::Conflict("The key was rotated at the same moment; try again.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), signature.errors.rotate_race).into()));
     }
     insert_version(&mut tx, secrets, row.id, &row.key_id, version, &material, now).await?;
     audit::record(&mut *tx, account_id, actor, "kms.key.rotate", &row.key_id, &format!("version {version}")).await?;
@@ -329,10 +333,11 @@ pub async fn public_key_pem(db: &Db, account_id: i64, key: &str, version: Option
 /// The primary version's private key, for a key that may sign now.
 pub async fn signing_key(db: &Db, secrets: &Secrets, cache: &SignatureCache, key: &KeyRow) -> Result<(i64, i64, Arc<PrivateKey>), AppError> {
     if key.usage != KeyUsage::SignVerify {
-        return Err(AppError::Conflict("This key is for ENCRYPT/DECRYPT and cannot sign.".into()));
+        return Err(AppError::Conflict(td_string!(request_locale(), signature.errors.key_cannot_sign_usage).into()));
     }
     if key.state != KeyState::Enabled {
-        return Err(AppError::Conflict(format!("This key is {} and cannot sign.", key.state.label().to_lowercase())));
+        let l = request_locale();
+        return Err(AppError::Conflict(td_string!(l, signature.errors.key_cannot_sign_state, state = key.state.state_word(l))));
     }
     let (row, private) = unlock(db, secrets, cache, key, key.primary_version).await?;
     Ok((row, key.primary_version, private))

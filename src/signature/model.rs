@@ -118,6 +118,12 @@ impl KeyState {
         }
     }
 
+    /// The state inside a sentence: "disabled" in English ("this key is disabled"), the label as
+    /// it is in Chinese.
+    pub fn state_word(self, l: Locale) -> String {
+        self.label_in(l).to_lowercase()
+    }
+
     /// The label in the reader's language.
     pub fn label_in(self, locale: Locale) -> &'static str {
         match self {
@@ -167,18 +173,19 @@ impl KeyView {
 
     /// The keys a witness may use: enabled RSA_2048 SIGN/VERIFY keys.
     pub fn can_witness(&self) -> bool {
-        witness_key_problem(self.spec, self.usage, self.state).is_none()
+        // Only whether there is a problem, so the language of its wording does not matter.
+        witness_key_problem(self.spec, self.usage, self.state, Locale::en).is_none()
     }
 }
 
-/// Why a key cannot back a witness, or `None` when it can.
-pub fn witness_key_problem(spec: KeySpec, usage: KeyUsage, state: KeyState) -> Option<String> {
+/// Why a key cannot back a witness, worded in `l`, or `None` when it can.
+pub fn witness_key_problem(spec: KeySpec, usage: KeyUsage, state: KeyState, l: Locale) -> Option<String> {
     if spec != KeySpec::Rsa2048 {
-        Some(format!("A witness needs an RSA_2048 key; this key is {}.", spec.as_str()))
+        Some(td_string!(l, signature.errors.witness_needs_rsa_2048, spec = spec.as_str()))
     } else if usage != KeyUsage::SignVerify {
-        Some("A witness needs a SIGN/VERIFY key; this key is for ENCRYPT/DECRYPT.".into())
+        Some(td_string!(l, signature.errors.witness_needs_sign_key).into())
     } else if state != KeyState::Enabled {
-        Some(format!("A witness needs an enabled key; this key is {}.", state.label().to_lowercase()))
+        Some(td_string!(l, signature.errors.witness_needs_enabled_key, state = state.state_word(l)))
     } else {
         None
     }
@@ -193,30 +200,31 @@ pub struct KeyInput {
 }
 
 impl KeyInput {
-    pub fn validate(&self) -> FieldErrors {
+    /// The form's problems, worded in `l`.
+    pub fn validate(&self, l: Locale) -> FieldErrors {
         let mut errors = FieldErrors::new();
         let alias = self.alias.trim();
         if !alias.is_empty() {
-            if alias.chars().count() > 64 {
-                errors.insert("alias".into(), "Use at most 64 characters.".into());
+            if alias.chars().count() > MAX_NAME {
+                errors.insert("alias".into(), td_string!(l, common.errors.at_most_chars, max = MAX_NAME));
             } else if !alias.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/')) {
-                errors.insert("alias".into(), "Use letters, digits, '-', '_' and '/' only.".into());
+                errors.insert("alias".into(), td_string!(l, signature.errors.alias_chars).into());
             }
         }
-        if self.description.chars().count() > 256 {
-            errors.insert("description".into(), "Use at most 256 characters.".into());
+        if let Some(problem) = description_problem(&self.description, l) {
+            errors.insert("description".into(), problem);
         }
         let spec = KeySpec::parse(&self.spec);
         let usage = KeyUsage::parse(&self.usage);
         if spec.is_none() {
-            errors.insert("spec".into(), "Choose RSA_2048, RSA_3072 or EC_P256.".into());
+            errors.insert("spec".into(), td_string!(l, signature.errors.choose_spec).into());
         }
         match usage {
             None => {
-                errors.insert("usage".into(), "Choose SIGN/VERIFY or ENCRYPT/DECRYPT.".into());
+                errors.insert("usage".into(), td_string!(l, signature.errors.choose_usage).into());
             }
             Some(KeyUsage::EncryptDecrypt) if spec == Some(KeySpec::EcP256) => {
-                errors.insert("usage".into(), "EC_P256 keys can only sign and verify.".into());
+                errors.insert("usage".into(), td_string!(l, signature.errors.ec_sign_only).into());
             }
             Some(_) => {}
         }
@@ -255,18 +263,19 @@ pub struct ClusterInput {
 }
 
 impl ClusterInput {
-    pub fn validate(&self) -> FieldErrors {
+    /// The form's problems, worded in `l`.
+    pub fn validate(&self, l: Locale) -> FieldErrors {
         let mut errors = FieldErrors::new();
-        check_name(&mut errors, "name", &self.name, "Name the cluster.");
+        check_name(&mut errors, "name", &self.name, td_string!(l, signature.errors.name_cluster), l);
         let region = self.region.trim();
         if region.is_empty() {
-            errors.insert("region".into(), "Enter the cluster's region, such as eu-central-1.".into());
-        } else if region.chars().count() > 64 {
-            errors.insert("region".into(), "Use at most 64 characters.".into());
+            errors.insert("region".into(), td_string!(l, signature.errors.enter_region).into());
+        } else if region.chars().count() > MAX_NAME {
+            errors.insert("region".into(), td_string!(l, common.errors.at_most_chars, max = MAX_NAME));
         }
-        match self.namespace_list() {
+        match self.namespace_list(l) {
             Ok(list) if list.is_empty() => {
-                errors.insert("namespaces".into(), "List at least one namespace.".into());
+                errors.insert("namespaces".into(), td_string!(l, signature.errors.list_namespace).into());
             }
             Ok(_) => {}
             Err(message) => {
@@ -276,44 +285,57 @@ impl ClusterInput {
         errors
     }
 
-    /// The namespaces, each a valid Kubernetes namespace name, without repeats.
-    pub fn namespace_list(&self) -> Result<Vec<String>, String> {
+    /// The namespaces, each a valid Kubernetes namespace name, without repeats; or the first
+    /// problem, worded in `l`.
+    pub fn namespace_list(&self, l: Locale) -> Result<Vec<String>, String> {
+        const MAX_NAMESPACES: usize = 200;
         let mut list: Vec<String> = Vec::new();
         for name in self.namespaces.split([',', ' ', '\n', '\r', '\t']).filter(|n| !n.is_empty()) {
-            if let Some(problem) = namespace_problem(name) {
-                return Err(format!("\"{name}\" {problem}"));
+            if let Some(problem) = namespace_problem(name, l) {
+                return Err(problem);
             }
             if !list.iter().any(|n| n == name) {
                 list.push(name.to_string());
             }
         }
-        if list.len() > 200 {
-            return Err("List at most 200 namespaces.".into());
+        if list.len() > MAX_NAMESPACES {
+            return Err(td_string!(l, signature.errors.too_many_namespaces, max = MAX_NAMESPACES));
         }
         Ok(list)
     }
 }
 
-/// Why `name` is not a Kubernetes namespace name (an RFC 1123 label), or `None`.
-pub fn namespace_problem(name: &str) -> Option<&'static str> {
-    if name.len() > 63 {
-        Some("is longer than 63 characters.")
+/// Why `name` is not a Kubernetes namespace name (an RFC 1123 label), naming it, in `l`; or `None`.
+pub fn namespace_problem(name: &str, l: Locale) -> Option<String> {
+    const MAX_NAMESPACE: usize = 63;
+    if name.len() > MAX_NAMESPACE {
+        Some(td_string!(l, signature.errors.namespace_too_long, name, max = MAX_NAMESPACE))
     } else if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-        Some("is not a namespace name: use lowercase letters, digits and '-'.")
+        Some(td_string!(l, signature.errors.namespace_chars, name))
     } else if name.starts_with('-') || name.ends_with('-') {
-        Some("must start and end with a letter or digit.")
+        Some(td_string!(l, signature.errors.namespace_ends, name))
     } else {
         None
     }
 }
 
-fn check_name(errors: &mut FieldErrors, field: &str, value: &str, empty: &str) {
+/// The longest name (of a cluster, witness, policy, key alias or region), in characters.
+const MAX_NAME: usize = 64;
+/// The longest description or remarks, in characters.
+const MAX_DESCRIPTION: usize = 256;
+
+fn check_name(errors: &mut FieldErrors, field: &str, value: &str, empty: &str, l: Locale) {
     let value = value.trim();
     if value.is_empty() {
         errors.insert(field.into(), empty.into());
-    } else if value.chars().count() > 64 {
-        errors.insert(field.into(), "Use at most 64 characters.".into());
+    } else if value.chars().count() > MAX_NAME {
+        errors.insert(field.into(), td_string!(l, common.errors.at_most_chars, max = MAX_NAME));
     }
+}
+
+/// Why a description or remarks are too long, in `l`; or `None`.
+pub fn description_problem(text: &str, l: Locale) -> Option<String> {
+    (text.chars().count() > MAX_DESCRIPTION).then(|| td_string!(l, common.errors.at_most_chars, max = MAX_DESCRIPTION))
 }
 
 /// The ValidatingWebhookConfiguration to apply in a cluster (admins only: it carries the token).
@@ -346,14 +368,15 @@ pub struct WitnessInput {
 }
 
 impl WitnessInput {
-    pub fn validate(&self) -> FieldErrors {
+    /// The form's problems, worded in `l`.
+    pub fn validate(&self, l: Locale) -> FieldErrors {
         let mut errors = FieldErrors::new();
-        check_name(&mut errors, "name", &self.name, "Name the witness.");
+        check_name(&mut errors, "name", &self.name, td_string!(l, signature.errors.name_witness), l);
         if self.key_id.trim().is_empty() {
-            errors.insert("key_id".into(), "Select a certificate (an enabled RSA_2048 SIGN/VERIFY key).".into());
+            errors.insert("key_id".into(), td_string!(l, signature.errors.select_certificate).into());
         }
-        if self.description.chars().count() > 256 {
-            errors.insert("description".into(), "Use at most 256 characters.".into());
+        if let Some(problem) = description_problem(&self.description, l) {
+            errors.insert("description".into(), problem);
         }
         errors
     }
@@ -487,26 +510,28 @@ impl Default for PolicyInput {
 }
 
 impl PolicyInput {
-    pub fn validate(&self) -> FieldErrors {
+    /// The form's problems, worded in `l`.
+    pub fn validate(&self, l: Locale) -> FieldErrors {
+        const MAX_WITNESSES: usize = 10;
         let mut errors = FieldErrors::new();
-        check_name(&mut errors, "name", &self.name, "Enter a policy name.");
+        check_name(&mut errors, "name", &self.name, td_string!(l, signature.errors.enter_policy_name), l);
         if self.witness_ids.is_empty() {
-            errors.insert("witnesses".into(), "Choose at least one witness.".into());
-        } else if self.witness_ids.len() > 10 {
-            errors.insert("witnesses".into(), "Choose at most 10 witnesses.".into());
+            errors.insert("witnesses".into(), td_string!(l, signature.errors.choose_witness).into());
+        } else if self.witness_ids.len() > MAX_WITNESSES {
+            errors.insert("witnesses".into(), td_string!(l, signature.errors.too_many_witnesses, max = MAX_WITNESSES));
         }
         if self.cluster_id.is_none() {
-            errors.insert("cluster".into(), "Choose the application cluster.".into());
+            errors.insert("cluster".into(), td_string!(l, signature.errors.choose_cluster).into());
         }
         if self.namespaces.is_empty() {
-            errors.insert("namespaces".into(), "Choose at least one namespace of the cluster.".into());
-        } else if let Some((name, problem)) = self.namespaces.iter().find_map(|n| namespace_problem(n).map(|p| (n, p))) {
-            errors.insert("namespaces".into(), format!("\"{name}\" {problem}"));
+            errors.insert("namespaces".into(), td_string!(l, signature.errors.choose_namespace).into());
+        } else if let Some(problem) = self.namespaces.iter().find_map(|n| namespace_problem(n, l)) {
+            errors.insert("namespaces".into(), problem);
         }
-        if self.remarks.chars().count() > 256 {
-            errors.insert("remarks".into(), "Use at most 256 characters.".into());
+        if let Some(problem) = description_problem(&self.remarks, l) {
+            errors.insert("remarks".into(), problem);
         }
-        if let Err(vuln) = self.vuln.rule() {
+        if let Err(vuln) = self.vuln.rule(l) {
             errors.extend(vuln);
         }
         errors
@@ -630,22 +655,25 @@ pub struct RegistryInput {
 }
 
 impl RegistryInput {
-    pub fn validate(&self) -> FieldErrors {
+    /// The form's problems, worded in `l`.
+    pub fn validate(&self, l: Locale) -> FieldErrors {
+        const MAX_USERNAME: usize = 128;
+        const MAX_PASSWORD: usize = 1024;
         let mut errors = FieldErrors::new();
         let host = self.host.trim();
         if host.is_empty() {
-            errors.insert("host".into(), "Enter the registry's host, such as registry.example.com or 127.0.0.1:5000.".into());
+            errors.insert("host".into(), td_string!(l, signature.errors.enter_registry_host).into());
         } else if host.len() > 253 || host.contains('/') || host.contains(char::is_whitespace) || host.contains('@') {
-            errors.insert("host".into(), "Enter the host and optional port only, without a scheme or path.".into());
+            errors.insert("host".into(), td_string!(l, signature.errors.registry_host_only).into());
         }
-        if self.username.chars().count() > 128 {
-            errors.insert("username".into(), "Use at most 128 characters.".into());
+        if self.username.chars().count() > MAX_USERNAME {
+            errors.insert("username".into(), td_string!(l, common.errors.at_most_chars, max = MAX_USERNAME));
         }
-        if self.password.chars().count() > 1024 {
-            errors.insert("password".into(), "Use at most 1024 characters.".into());
+        if self.password.chars().count() > MAX_PASSWORD {
+            errors.insert("password".into(), td_string!(l, common.errors.at_most_chars, max = MAX_PASSWORD));
         }
         if !self.username.trim().is_empty() && self.password.is_empty() {
-            errors.insert("password".into(), "Enter the password or token for this user.".into());
+            errors.insert("password".into(), td_string!(l, signature.errors.enter_registry_password).into());
         }
         errors
     }
@@ -711,33 +739,37 @@ mod tests {
     #[test]
     fn namespaces_follow_kubernetes_rules() {
         let input = ClusterInput { name: "prod".into(), region: "eu".into(), namespaces: "shop, payments\nshop".into() };
-        assert_eq!(input.namespace_list().unwrap(), vec!["shop", "payments"]);
-        assert!(input.validate().is_empty());
+        assert_eq!(input.namespace_list(Locale::en).unwrap(), vec!["shop", "payments"]);
+        assert!(input.validate(Locale::en).is_empty());
         for bad in ["Shop", "-shop", "shop-", "a_b", &"x".repeat(64)] {
             let input = ClusterInput { namespaces: bad.to_string(), ..input.clone() };
-            assert!(input.validate().contains_key("namespaces"), "{bad} should be refused");
+            assert!(input.validate(Locale::en).contains_key("namespaces"), "{bad} should be refused");
         }
+        let upper = ClusterInput { namespaces: "Shop".into(), ..input.clone() };
+        assert_eq!(upper.validate(Locale::en)["namespaces"], "\"Shop\" is not a namespace name: use lowercase letters, digits and '-'.");
         let empty = ClusterInput { namespaces: " , ".into(), ..input };
-        assert_eq!(empty.validate()["namespaces"], "List at least one namespace.");
+        assert_eq!(empty.validate(Locale::en)["namespaces"], "List at least one namespace.");
     }
 
     #[test]
     fn ec_keys_cannot_encrypt() {
         let input = KeyInput { alias: "ci".into(), description: String::new(), spec: "EC_P256".into(), usage: "ENCRYPT/DECRYPT".into() };
-        assert_eq!(input.validate()["usage"], "EC_P256 keys can only sign and verify.");
+        assert_eq!(input.validate(Locale::en)["usage"], "EC_P256 keys can only sign and verify.");
         let bad_alias = KeyInput { alias: "has space".into(), spec: "RSA_2048".into(), usage: "SIGN/VERIFY".into(), ..input };
-        assert!(bad_alias.validate().contains_key("alias"));
+        assert_eq!(bad_alias.validate(Locale::en)["alias"], "Use letters, digits, '-', '_' and '/' only.");
+        // Verify the same check speaks Chinese when asked.
+        assert_eq!(bad_alias.validate(Locale::zh_CN)["alias"], "只能使用字母、数字、“-”、“_”和“/”。");
     }
 
     #[test]
     fn only_enabled_rsa_2048_sign_keys_back_witnesses() {
-        assert_eq!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::SignVerify, KeyState::Enabled), None);
+        assert_eq!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::SignVerify, KeyState::Enabled, Locale::en), None);
         assert_eq!(
-            witness_key_problem(KeySpec::Rsa3072, KeyUsage::SignVerify, KeyState::Enabled).unwrap(),
+            witness_key_problem(KeySpec::Rsa3072, KeyUsage::SignVerify, KeyState::Enabled, Locale::en).unwrap(),
             "A witness needs an RSA_2048 key; this key is RSA_3072."
         );
-        assert!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, KeyState::Enabled).is_some());
-        assert!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::SignVerify, KeyState::Disabled).unwrap().contains("disabled"));
+        assert!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, KeyState::Enabled, Locale::en).is_some());
+        assert!(witness_key_problem(KeySpec::Rsa2048, KeyUsage::SignVerify, KeyState::Disabled, Locale::en).unwrap().contains("disabled"));
     }
 
     #[test]
@@ -750,7 +782,7 @@ mod tests {
 
     #[test]
     fn a_policy_needs_witnesses_a_cluster_and_namespaces() {
-        let errors = PolicyInput::default().validate();
+        let errors = PolicyInput::default().validate(Locale::en);
         assert_eq!(errors.keys().map(String::as_str).collect::<Vec<_>>(), vec!["cluster", "name", "namespaces", "witnesses"]);
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::model::*;
 use crate::editions::{Edition, Service};
 use crate::error::{on_unique, AppError};
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::crypto::{hash_token, random_hex};
 use crate::server::db::Db;
@@ -68,8 +69,9 @@ pub async fn list_clusters(db: &Db, account_id: i64) -> Result<Vec<ClusterView>,
 /// Registers a cluster; returns its id. Its hook token is made here and shown in the hook's
 /// configuration.
 pub async fn create_cluster(db: &Db, secrets: &Secrets, account_id: i64, actor: &Actor, input: &ClusterInput, now: i64) -> Result<i64, AppError> {
-    AppError::check(input.validate())?;
-    let namespaces = input.namespace_list().map_err(|m| AppError::field("namespaces", m))?;
+    let l = request_locale();
+    AppError::check(input.validate(l))?;
+    let namespaces = input.namespace_list(l).map_err(|m| AppError::field("namespaces", m))?;
     let token = format!("{CLUSTER_TOKEN_PREFIX}{}", random_hex(24));
     let mut tx = db.begin_write().await?;
     // The sealed token is bound to the row id, which exists only after the insert.
@@ -85,7 +87,7 @@ pub async fn create_cluster(db: &Db, secrets: &Secrets, account_id: i64, actor: 
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .map_err(on_unique("name", "Another cluster of this account has this name."))?;
+    .map_err(on_unique("name", td_string!(l, signature.errors.cluster_name_taken)))?;
     sqlx::query("UPDATE sig_clusters SET token_sealed = $1 WHERE id = $2")
         .bind(secrets.seal(&token_context(id), &token))
         .bind(id)
@@ -98,8 +100,9 @@ pub async fn create_cluster(db: &Db, secrets: &Secrets, account_id: i64, actor: 
 
 /// Renames a cluster or changes its region and namespaces; a namespace a policy covers stays.
 pub async fn update_cluster(db: &Db, account_id: i64, actor: &Actor, id: i64, input: &ClusterInput, now: i64) -> Result<(), AppError> {
-    AppError::check(input.validate())?;
-    let namespaces = input.namespace_list().map_err(|m| AppError::field("namespaces", m))?;
+    let l = request_locale();
+    AppError::check(input.validate(l))?;
+    let namespaces = input.namespace_list(l).map_err(|m| AppError::field("namespaces", m))?;
     owned_name(&db.pool, "sig_clusters", "name", account_id, id).await?;
     let covered = sqlx::query_as::<_, (String, String)>("SELECT name, namespaces FROM sig_policies WHERE cluster_id = $1 ORDER BY name")
         .bind(id)
@@ -107,7 +110,7 @@ pub async fn update_cluster(db: &Db, account_id: i64, actor: &Actor, id: i64, in
         .await?;
     for (policy, policy_namespaces) in covered {
         if let Some(missing) = json_list(&policy_namespaces).into_iter().find(|n| !namespaces.contains(n)) {
-            return Err(AppError::field("namespaces", format!("The policy \"{policy}\" covers \"{missing}\": keep it, or change the policy first.")));
+            return Err(AppError::field("namespaces", td_string!(l, signature.errors.policy_covers_namespace, policy, namespace = missing)));
         }
     }
     let mut tx = db.begin_write().await?;
@@ -120,7 +123,7 @@ pub async fn update_cluster(db: &Db, account_id: i64, actor: &Actor, id: i64, in
         .bind(account_id)
         .execute(&mut *tx)
         .await
-        .map_err(on_unique("name", "Another cluster of this account has this name."))?;
+        .map_err(on_unique("name", td_string!(l, signature.errors.cluster_name_taken)))?;
     audit::record(&mut *tx, account_id, actor, "signature.cluster.update", input.name.trim(), "").await?;
     tx.commit().await?;
     Ok(())
@@ -133,7 +136,7 @@ pub async fn delete_cluster(db: &Db, account_id: i64, actor: &Actor, id: i64) ->
         .fetch_optional(&db.pool)
         .await?;
     if let Some(policy) = policy {
-        return Err(AppError::Conflict(format!("The policy \"{policy}\" covers this cluster: delete the policy first.")));
+        return Err(AppError::Conflict(td_string!(request_locale(), signature.errors.policy_covers_cluster, policy)));
     }
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM sig_clusters WHERE id = $1 AND account_id = $2").bind(id).bind(account_id).execute(&mut *tx).await?;
@@ -256,12 +259,13 @@ async fn policy_witness_names(db: &Db, account_id: i64) -> Result<HashMap<i64, V
 }
 
 pub async fn create_witness(db: &Db, account_id: i64, actor: &Actor, input: &WitnessInput, now: i64) -> Result<i64, AppError> {
-    AppError::check(input.validate())?;
+    let l = request_locale();
+    AppError::check(input.validate(l))?;
     let key = super::keys::find_key(db, account_id, &input.key_id).await.map_err(|e| match e {
-        AppError::NotFound => AppError::field("key_id", "This account has no such key."),
+        AppError::NotFound => AppError::field("key_id", td_string!(l, signature.errors.no_such_key)),
         other => other,
     })?;
-    if let Some(problem) = witness_key_problem(key.spec, key.usage, key.state) {
+    if let Some(problem) = witness_key_problem(key.spec, key.usage, key.state, l) {
         return Err(AppError::field("key_id", problem));
     }
     let mut tx = db.begin_write().await?;
@@ -275,15 +279,15 @@ pub async fn create_witness(db: &Db, account_id: i64, actor: &Actor, input: &Wit
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .map_err(on_unique("name", "Another witness has this name."))?;
+    .map_err(on_unique("name", td_string!(l, signature.errors.witness_name_taken)))?;
     audit::record(&mut *tx, account_id, actor, "signature.witness.create", input.name.trim(), &key.key_id).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 pub async fn update_witness_description(db: &Db, account_id: i64, actor: &Actor, id: i64, description: &str, now: i64) -> Result<(), AppError> {
-    if description.chars().count() > 256 {
-        return Err(AppError::field("description", "Use at most 256 characters."));
+    if let Some(problem) = description_problem(description, request_locale()) {
+        return Err(AppError::field("description", problem));
     }
     let name = owned_name(&db.pool, "sig_witnesses", "name", account_id, id).await?;
     let mut tx = db.begin_write().await?;
@@ -307,7 +311,7 @@ pub async fn delete_witness(db: &Db, account_id: i64, actor: &Actor, id: i64) ->
     .fetch_optional(&db.pool)
     .await?;
     if let Some(policy) = policy {
-        return Err(AppError::Conflict(format!("The policy \"{policy}\" uses this witness: change or delete the policy first.")));
+        return Err(AppError::Conflict(td_string!(request_locale(), signature.errors.policy_uses_witness, policy)));
     }
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM sig_witnesses WHERE id = $1 AND account_id = $2").bind(id).bind(account_id).execute(&mut *tx).await?;
@@ -361,29 +365,30 @@ fn policy_view(r: PolicyRow, witnesses: &[(i64, i64, String)]) -> PolicyView {
 
 /// Creates a policy, or updates the one `input.id` names; returns its id.
 pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &PolicyInput, now: i64) -> Result<i64, AppError> {
-    AppError::check(input.validate())?;
+    let l = request_locale();
+    AppError::check(input.validate(l))?;
     let cluster_id = input.cluster_id.ok_or(AppError::Internal)?;
     let cluster = list_clusters(db, account_id)
         .await?
         .into_iter()
         .find(|c| c.id == cluster_id)
-        .ok_or_else(|| AppError::field("cluster", "This account has no such cluster."))?;
+        .ok_or_else(|| AppError::field("cluster", td_string!(l, signature.errors.no_such_cluster)))?;
     if !cluster.hook_installed() {
-        return Err(AppError::field("cluster", "This cluster's validation hook is not installed yet: install it first."));
+        return Err(AppError::field("cluster", td_string!(l, signature.errors.hook_not_installed)));
     }
     if let Some(missing) = input.namespaces.iter().find(|n| !cluster.namespaces.contains(n)) {
-        return Err(AppError::field("namespaces", format!("\"{missing}\" is not a namespace of {}.", cluster.name)));
+        return Err(AppError::field("namespaces", td_string!(l, signature.errors.not_cluster_namespace, namespace = missing, cluster = &cluster.name)));
     }
     let mut witness_ids = input.witness_ids.clone();
     witness_ids.sort_unstable();
     witness_ids.dedup();
     let known = list_witnesses(db, account_id).await?;
     if witness_ids.iter().any(|id| !known.iter().any(|w| w.id == *id)) {
-        return Err(AppError::field("witnesses", "This account has no such witness."));
+        return Err(AppError::field("witnesses", td_string!(l, signature.errors.no_such_witness)));
     }
     let mut namespaces = input.namespaces.clone();
     namespaces.dedup();
-    let vuln_rule = super::vuln_model::store_rule(input.vuln.rule().map_err(AppError::Validation)?.as_ref());
+    let vuln_rule = super::vuln_model::store_rule(input.vuln.rule(l).map_err(AppError::Validation)?.as_ref());
     let mut tx = db.begin_write().await?;
     let id = match input.id {
         None => sqlx::query_scalar::<_, i64>(
@@ -402,7 +407,7 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
         .bind(&vuln_rule)
         .fetch_one(&mut *tx)
         .await
-        .map_err(on_unique("name", "Another policy has this name."))?,
+        .map_err(on_unique("name", td_string!(l, signature.errors.policy_name_taken)))?,
         Some(id) => {
             let changed = sqlx::query(
                 "UPDATE sig_policies SET name = $1, cluster_id = $2, namespaces = $3, enabled = $4, mode = $5, witness_match = $6,
@@ -421,7 +426,7 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
             .bind(&vuln_rule)
             .execute(&mut *tx)
             .await
-            .map_err(on_unique("name", "Another policy has this name."))?
+            .map_err(on_unique("name", td_string!(l, signature.errors.policy_name_taken)))?
             .rows_affected();
             if changed == 0 {
                 return Err(AppError::NotFound);
@@ -435,7 +440,7 @@ pub async fn save_policy(db: &Db, account_id: i64, actor: &Actor, input: &Policy
     }
     let action = if input.id.is_some() { "signature.policy.update" } else { "signature.policy.create" };
     let state = if input.enabled { "enabled" } else { "disabled" };
-    let detail = match input.vuln.rule().ok().flatten() {
+    let detail = match input.vuln.rule(l).ok().flatten() {
         Some(rule) => format!("{state}; vulnerability rule: {} at or above {}", rule.action.as_str(), rule.min_severity.as_str()),
         None => state.to_string(),
     };
@@ -488,7 +493,7 @@ fn registry_context(account_id: i64, host: &str) -> String {
 
 /// Adds a registry's credentials, or replaces those of the same host.
 pub async fn save_registry(db: &Db, secrets: &Secrets, account_id: i64, actor: &Actor, input: &RegistryInput, now: i64) -> Result<(), AppError> {
-    AppError::check(input.validate())?;
+    AppError::check(input.validate(request_locale()))?;
     let host = input.host.trim().to_ascii_lowercase();
     let sealed = (!input.password.is_empty()).then(|| secrets.seal(&registry_context(account_id, &host), &input.password));
     let mut tx = db.begin_write().await?;

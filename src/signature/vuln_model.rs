@@ -156,27 +156,27 @@ impl VulnRuleInput {
         }
     }
 
-    /// The rule ("off" gives none), or the problems by field: `vuln_action`, `vuln_min_severity`,
-    /// `vuln_allowed_<severity>`, `vuln_unscanned`.
-    pub fn rule(&self) -> Result<Option<VulnRule>, FieldErrors> {
+    /// The rule ("off" gives none), or the problems by field, worded in `l`: `vuln_action`,
+    /// `vuln_min_severity`, `vuln_allowed_<severity>`, `vuln_unscanned`.
+    pub fn rule(&self, l: Locale) -> Result<Option<VulnRule>, FieldErrors> {
         let mut errors = FieldErrors::new();
         let action = match self.action.as_str() {
             "off" => None,
             other => match VulnAction::parse(other) {
                 Some(action) => Some(action),
                 None => {
-                    errors.insert("vuln_action".into(), "Choose off, warn or refuse.".into());
+                    errors.insert("vuln_action".into(), td_string!(l, signature.errors.choose_vuln_action).into());
                     None
                 }
             },
         };
         let min_severity = Severity::parse(&self.min_severity);
         if min_severity.is_none() {
-            errors.insert("vuln_min_severity".into(), "Choose critical, high, medium or low.".into());
+            errors.insert("vuln_min_severity".into(), td_string!(l, signature.errors.choose_min_severity).into());
         }
         let unscanned = UnscannedAction::parse(&self.unscanned);
         if unscanned.is_none() {
-            errors.insert("vuln_unscanned".into(), "Choose admit, warn or refuse.".into());
+            errors.insert("vuln_unscanned".into(), td_string!(l, signature.errors.choose_unscanned).into());
         }
         let mut allowed = SeverityCounts::default();
         for (severity, text) in [
@@ -192,7 +192,7 @@ impl VulnRuleInput {
             match text.parse::<i64>() {
                 Ok(n) if (0..=MAX_ALLOWED).contains(&n) => allowed.add(severity, n),
                 _ => {
-                    errors.insert(format!("vuln_allowed_{}", severity.as_str()), "Enter a whole number from 0 to 100000, or leave it blank for 0.".into());
+                    errors.insert(format!("vuln_allowed_{}", severity.as_str()), td_string!(l, signature.errors.allowed_range, max = MAX_ALLOWED));
                 }
             }
         }
@@ -320,36 +320,39 @@ pub struct ExceptionInput {
 pub const MAX_EXCEPTION_DAYS: i64 = 366;
 
 impl ExceptionInput {
-    /// The problems by field, and when valid the expiry (the end of the day named, UTC), given
-    /// the time now. The repository is checked by the server, which parses image references.
-    pub fn validate(&self, now: i64) -> Result<i64, FieldErrors> {
+    /// The problems by field, worded in `l`, and when valid the expiry (the end of the day named,
+    /// UTC), given the time now. The repository is checked by the server, which parses image
+    /// references.
+    pub fn validate(&self, now: i64, l: Locale) -> Result<i64, FieldErrors> {
+        const MAX_REASON: usize = 500;
+        const MAX_REPOSITORY: usize = 255;
         let mut errors = FieldErrors::new();
         let id = self.vulnerability_id.trim();
         if id.is_empty() {
-            errors.insert("vulnerability_id".into(), "Enter the vulnerability id, e.g. CVE-2024-3094.".into());
+            errors.insert("vulnerability_id".into(), td_string!(l, signature.errors.enter_vulnerability_id).into());
         } else if !is_vulnerability_id(id) {
-            errors.insert("vulnerability_id".into(), "Use an advisory id such as CVE-2024-3094 or GHSA-xxxx-xxxx-xxxx (letters, digits, '-', '.', ':').".into());
+            errors.insert("vulnerability_id".into(), td_string!(l, signature.errors.bad_vulnerability_id).into());
         }
         let reason = self.reason.trim();
         if reason.is_empty() {
-            errors.insert("reason".into(), "Say why the vulnerability may pass.".into());
-        } else if reason.chars().count() > 500 {
-            errors.insert("reason".into(), "Use at most 500 characters.".into());
+            errors.insert("reason".into(), td_string!(l, signature.errors.enter_reason).into());
+        } else if reason.chars().count() > MAX_REASON {
+            errors.insert("reason".into(), td_string!(l, common.errors.at_most_chars, max = MAX_REASON));
         }
-        if self.repository.chars().count() > 255 {
-            errors.insert("repository".into(), "Use at most 255 characters.".into());
+        if self.repository.chars().count() > MAX_REPOSITORY {
+            errors.insert("repository".into(), td_string!(l, common.errors.at_most_chars, max = MAX_REPOSITORY));
         }
         let expires_at = match parse_day(self.expires_on.trim()) {
             None => {
-                errors.insert("expires_on".into(), "Choose the last day the exception applies (YYYY-MM-DD).".into());
+                errors.insert("expires_on".into(), td_string!(l, signature.errors.choose_expires_on).into());
                 0
             }
             Some(day_start) => {
                 let end = day_start + 86_400;
                 if end <= now {
-                    errors.insert("expires_on".into(), "Choose a day that has not passed.".into());
+                    errors.insert("expires_on".into(), td_string!(l, signature.errors.expires_in_past).into());
                 } else if end - now > MAX_EXCEPTION_DAYS * 86_400 {
-                    errors.insert("expires_on".into(), "An exception may run at most 366 days: review it again then.".into());
+                    errors.insert("expires_on".into(), td_string!(l, signature.errors.expires_too_far, max = MAX_EXCEPTION_DAYS));
                 }
                 end
             }
@@ -400,35 +403,35 @@ mod tests {
     #[test]
     fn a_rule_is_read_from_the_form_with_blank_counts_as_zero() {
         let input = VulnRuleInput { action: "refuse".into(), min_severity: "high".into(), allowed_high: " 3 ".into(), ..VulnRuleInput::default() };
-        let rule = input.rule().unwrap().unwrap();
+        let rule = input.rule(Locale::en).unwrap().unwrap();
         assert_eq!((rule.action, rule.min_severity, rule.allowed.high, rule.allowed.critical), (VulnAction::Refuse, Severity::High, 3, 0));
         assert!(rule.counts(Severity::Critical) && rule.counts(Severity::High) && !rule.counts(Severity::Medium));
-        assert_eq!(VulnRuleInput::from_rule(Some(&rule)).rule().unwrap(), Some(rule));
-        assert_eq!(VulnRuleInput::default().rule().unwrap(), None);
+        assert_eq!(VulnRuleInput::from_rule(Some(&rule)).rule(Locale::en).unwrap(), Some(rule));
+        assert_eq!(VulnRuleInput::default().rule(Locale::en).unwrap(), None);
     }
 
     #[test]
     fn a_rule_names_each_bad_field() {
         let input = VulnRuleInput { action: "block".into(), min_severity: "severe".into(), allowed_low: "-1".into(), unscanned: "x".into(), ..VulnRuleInput::default() };
-        let errors = input.rule().unwrap_err();
+        let errors = input.rule(Locale::en).unwrap_err();
         assert_eq!(errors.keys().map(String::as_str).collect::<Vec<_>>(), vec!["vuln_action", "vuln_allowed_low", "vuln_min_severity", "vuln_unscanned"]);
         let too_many = VulnRuleInput { action: "warn".into(), allowed_high: "100001".into(), ..VulnRuleInput::default() };
-        assert!(too_many.rule().unwrap_err()["vuln_allowed_high"].contains("0 to 100000"));
+        assert!(too_many.rule(Locale::en).unwrap_err()["vuln_allowed_high"].contains("0 to 100000"));
     }
 
     #[test]
     fn an_exception_runs_to_the_end_of_its_last_day() {
         let input = ExceptionInput { vulnerability_id: "CVE-2024-3094".into(), repository: String::new(), reason: "Not reachable: xz is not linked".into(), expires_on: "2026-03-31".into() };
         // 2026-04-01 00:00:00 UTC
-        assert_eq!(input.validate(NOW).unwrap(), 1_775_001_600);
+        assert_eq!(input.validate(NOW, Locale::en).unwrap(), 1_775_001_600);
         let today = ExceptionInput { expires_on: "2026-03-10".into(), ..input.clone() };
-        assert_eq!(today.validate(NOW).unwrap(), 1_773_187_200);
+        assert_eq!(today.validate(NOW, Locale::en).unwrap(), 1_773_187_200);
         let past = ExceptionInput { expires_on: "2026-03-09".into(), ..input.clone() };
-        assert_eq!(past.validate(NOW).unwrap_err()["expires_on"], "Choose a day that has not passed.");
+        assert_eq!(past.validate(NOW, Locale::en).unwrap_err()["expires_on"], "Choose a day that has not passed.");
         let far = ExceptionInput { expires_on: "2027-03-12".into(), ..input.clone() };
-        assert!(far.validate(NOW).unwrap_err()["expires_on"].contains("366 days"));
+        assert!(far.validate(NOW, Locale::en).unwrap_err()["expires_on"].contains("366 days"));
         let bad = ExceptionInput { vulnerability_id: "DROP TABLE".into(), reason: " ".into(), expires_on: "31/03/2026".into(), ..input };
-        assert_eq!(bad.validate(NOW).unwrap_err().keys().map(String::as_str).collect::<Vec<_>>(), vec!["expires_on", "reason", "vulnerability_id"]);
+        assert_eq!(bad.validate(NOW, Locale::en).unwrap_err().keys().map(String::as_str).collect::<Vec<_>>(), vec!["expires_on", "reason", "vulnerability_id"]);
     }
 
     #[test]

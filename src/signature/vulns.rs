@@ -18,6 +18,7 @@ use crate::advisories::repo::FoundVulnerability;
 use crate::advisories::trivy::ImageReport;
 use crate::assets::model::Severity;
 use crate::error::AppError;
+use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::db::{placeholders, Db};
 
@@ -295,13 +296,14 @@ pub async fn list_exceptions(db: &Db, account_id: i64, now: i64) -> Result<Vec<E
 
 /// Adds an exception (audited); one per CVE and repository.
 pub async fn create_exception(db: &Db, account_id: i64, actor: &Actor, input: &ExceptionInput, now: i64) -> Result<i64, AppError> {
-    let expires_at = input.validate(now).map_err(AppError::Validation)?;
+    let l = request_locale();
+    let expires_at = input.validate(now, l).map_err(AppError::Validation)?;
     let repository = match input.repository.trim() {
         "" => String::new(),
         text => {
             let image = ImageRef::parse(text).map_err(|e| AppError::field("repository", e.to_string()))?;
             if image.digest.is_some() || image.tag.is_some() {
-                return Err(AppError::field("repository", "Name a repository without a tag or digest, e.g. registry.example.com/shop/web."));
+                return Err(AppError::field("repository", td_string!(l, signature.errors.repository_without_tag)));
             }
             image.docker_reference()
         }
@@ -321,7 +323,7 @@ pub async fn create_exception(db: &Db, account_id: i64, actor: &Actor, input: &E
     .bind(expires_at)
     .fetch_one(&mut *tx)
     .await
-    .map_err(crate::error::on_unique("vulnerability_id", "An exception for this vulnerability and repository exists: remove it first to change it."))?;
+    .map_err(crate::error::on_unique("vulnerability_id", td_string!(l, signature.errors.exception_exists)))?;
     let scope = if repository.is_empty() { "every repository".to_string() } else { repository.clone() };
     let detail = format!("{scope}, until {}: {}", crate::format::date_time(Some(expires_at)), input.reason.trim());
     audit::record(&mut *tx, account_id, actor, "signature.exception.create", &vulnerability_id, &detail).await?;

@@ -211,3 +211,34 @@ async fn server_messages_follow_the_language() {
     assert_eq!(last_admin.json()["Conflict"], "An account needs at least one admin: make another user an admin first.");
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM users WHERE email = '{email}' AND role = 'admin'")).await, 1);
 }
+
+/// Container signature speaks the reader's language too: a form's validation messages, and a
+/// refusal written where the witness's key is looked up, quoting the key's spec; English without the cookie.
+#[tokio::test(flavor = "multi_thread")]
+async fn signature_messages_follow_the_language() {
+    let app = TestApp::new().await;
+    let (_, admin) = crate::signature::enterprise(&app, "Alpha").await;
+    let chinese = Session(format!("{}; bulwark_lang=zh-CN", admin.0));
+
+    let empty = [("input[vulnerability_id]", ""), ("input[reason]", " "), ("input[expires_on]", "")];
+    let refused = app.call(Some(&chinese), "signature/create_vuln_exception", &empty).await;
+    // Verify a 422 naming each field, in Chinese with the cookie and in English without it.
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let fields = refused.json()["Validation"].clone();
+    assert_eq!(fields["vulnerability_id"], "请输入漏洞编号，例如 CVE-2024-3094。");
+    assert_eq!(fields["reason"], "请说明允许该漏洞通过的原因。");
+    assert_eq!(fields["expires_on"], "请选择例外的最后生效日（YYYY-MM-DD）。");
+    let fields = app.call(Some(&admin), "signature/create_vuln_exception", &empty).await.json()["Validation"].clone();
+    assert_eq!(fields["vulnerability_id"], "Enter the vulnerability id, e.g. CVE-2024-3094.");
+    assert_eq!(fields["expires_on"], "Choose the last day the exception applies (YYYY-MM-DD).");
+
+    let key_id = crate::signature::key(&app, &admin, "big", "RSA_3072", "SIGN/VERIFY").await;
+    let witness = [("input[name]", "ci"), ("input[key_id]", key_id.as_str()), ("input[description]", "")];
+    let refused = app.call(Some(&chinese), "signature/create_witness", &witness).await;
+    // Verify the refusal from below the server function is in Chinese with the value filled in, and no witness was made.
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(refused.json()["Validation"]["key_id"], "见证者需要 RSA_2048 密钥；该密钥为 RSA_3072。");
+    let refused = app.call(Some(&admin), "signature/create_witness", &witness).await;
+    assert_eq!(refused.json()["Validation"]["key_id"], "A witness needs an RSA_2048 key; this key is RSA_3072.");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sig_witnesses").await, 0);
+}

@@ -89,7 +89,7 @@ pub fn SignatureClustersPage() -> impl IntoView {
                             <button class="btn" type="button" on:click=move |_| { editing.set(None); input.set(ClusterInput::default()); }>{tr(i18n, |l| td_string!(l, signature.action.cancel))}</button>
                         </Show>
                         <button class="btn btn-primary" type="button" disabled=move || save.pending().get()
-                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(save, (editing.get_untracked(), i), p, errors, form_error); }>
+                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(i18n.get_locale_untracked()); submit_checked(save, (editing.get_untracked(), i), p, errors, form_error); }>
                             {move || if editing.get().is_some() {
                                 td_string!(i18n.get_locale(), signature.clusters.save)
                             } else {

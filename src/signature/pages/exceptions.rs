@@ -141,7 +141,7 @@ pub fn VulnExceptionsPage() -> impl IntoView {
                             <button class="btn btn-primary" type="button" disabled=move || create.pending().get()
                                 on:click=move |_| {
                                     let value = input.get_untracked();
-                                    let problems = value.validate(browser_now()).err().unwrap_or_default();
+                                    let problems = value.validate(browser_now(), i18n.get_locale_untracked()).err().unwrap_or_default();
                                     submit_checked(create, value, problems, errors, form_error);
                                 }>{tr(i18n, |l| td_string!(l, signature.exceptions.save))}</button>
                         </div>

@@ -344,7 +344,7 @@ pub fn SignatureImagesPage() -> impl IntoView {
                     </label>
                     <div class="form-actions">
                         <FormError message=registry_error/>
-                        <button class="btn" type="button" on:click=move |_| { let r = registry.get_untracked(); let p = r.validate(); submit_checked(save_registry, r, p, registry_errors, registry_error); }>{tr(i18n, |l| td_string!(l, signature.images.registries.save))}</button>
+                        <button class="btn" type="button" on:click=move |_| { let r = registry.get_untracked(); let p = r.validate(i18n.get_locale_untracked()); submit_checked(save_registry, r, p, registry_errors, registry_error); }>{tr(i18n, |l| td_string!(l, signature.images.registries.save))}</button>
                     </div>
                 </Show>
             </section>

@@ -77,7 +77,7 @@ pub fn SignatureKeysPage() -> impl IntoView {
                     <div class="form-actions">
                         <FormError message=form_error/>
                         <button class="btn btn-primary" type="button" disabled=move || create.pending().get()
-                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(create, i, p, errors, form_error); }>
+                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(i18n.get_locale_untracked()); submit_checked(create, i, p, errors, form_error); }>
                             {move || if create.pending().get() {
                                 td_string!(i18n.get_locale(), signature.keys.generating)
                             } else {

@@ -194,7 +194,7 @@ pub fn SecurityPolicyPage() -> impl IntoView {
                                         if value.vuln.action == "off" {
                                             value.vuln = VulnRuleInput::default();
                                         }
-                                        let problems = value.validate();
+                                        let problems = value.validate(i18n.get_locale_untracked());
                                         submit_checked(save, value, problems, errors, form_error);
                                     }>{tr(i18n, |l| td_string!(l, signature.policies.save))}</button>
                             </div>

@@ -73,7 +73,7 @@ pub fn WitnessPage() -> impl IntoView {
                     <div class="form-actions">
                         <FormError message=form_error/>
                         <button class="btn btn-primary" type="button" disabled=move || create.pending().get()
-                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(); submit_checked(create, i, p, errors, form_error); }>{tr(i18n, |l| td_string!(l, signature.witness.create))}</button>
+                            on:click=move |_| { let i = input.get_untracked(); let p = i.validate(i18n.get_locale_untracked()); submit_checked(create, i, p, errors, form_error); }>{tr(i18n, |l| td_string!(l, signature.witness.create))}</button>
                     </div>
                 </section>
             </Show>
