@@ -177,6 +177,8 @@ pub async fn list_images(
     #[server(default)] never_scanned: bool,
 ) -> Result<ImagePage, AppError> {
     let (user, state) = reader().await?;
+    // What this console's admission requests ran waits with their decisions: written first.
+    super::decisions::flush(&state.db).await?;
     let filter = ImageFilter { search, cluster_id, namespace, unsigned, vulnerable, never_scanned };
     super::images::list_images(&state.db, &state.signature_cache, user.account_id(), &filter, page.unwrap_or(1)).await
 }

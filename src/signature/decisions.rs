@@ -8,6 +8,9 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
+use super::image_ref::ImageRef;
 use super::model::Outcome;
 use crate::error::AppError;
 use crate::server::behind::{self, WriteBehind};
@@ -35,6 +38,9 @@ pub struct Decision {
     pub outcome: Outcome,
     pub reason: String,
     pub created_at: i64,
+    /// Each valid image of the review with the outcome it got, for the inventory of what ran
+    /// where (written with the decision; empty when the images were not checked).
+    pub ran: Vec<(ImageRef, Outcome)>,
 }
 
 /// The queue of this console's decisions not yet written, in the order decided (see `behind`).
@@ -111,7 +117,82 @@ async fn write(db: &Db, decisions: &[Decision]) -> Result<(), AppError> {
         }
         query.execute(&mut *tx).await?;
     }
+    write_inventory(&mut tx, sqlite, decisions).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Inventory rows per statement (9 binds each).
+const INVENTORY_ROWS_PER_STATEMENT: usize = 100;
+
+/// What the decisions say ran where: each image once (its row found or made), then each (image,
+/// cluster, namespace, workload) once with its latest outcome, a hundred rows to a statement.
+/// Clusters deleted since their reviews are left out, as their decisions are.
+async fn write_inventory(tx: &mut sqlx::Transaction<'static, sqlx::Any>, sqlite: bool, decisions: &[Decision]) -> Result<(), AppError> {
+    let mut clusters: Vec<i64> = decisions.iter().filter(|d| !d.ran.is_empty()).map(|d| d.cluster_id).collect();
+    if clusters.is_empty() {
+        return Ok(());
+    }
+    clusters.sort_unstable();
+    clusters.dedup();
+    let sql = format!("SELECT id FROM sig_clusters WHERE id IN ({})", crate::server::db::placeholders(1, clusters.len()));
+    let mut query = sqlx::query_scalar::<_, i64>(&sql);
+    for id in &clusters {
+        query = query.bind(*id);
+    }
+    let live: std::collections::HashSet<i64> = query.fetch_all(&mut **tx).await?.into_iter().collect();
+    // The latest word on each (account, image, cluster, namespace, kind, name), in decision order.
+    let mut images: HashMap<(i64, String), i64> = HashMap::new();
+    // Value: (outcome, image row, first seen, last seen).
+    let mut rows: HashMap<(i64, String, i64, String, String, String), (Outcome, i64, i64, i64)> = HashMap::new();
+    // Rows are written in the order first met, so ids follow the decisions.
+    let mut order = Vec::new();
+    for d in decisions.iter().filter(|d| live.contains(&d.cluster_id)) {
+        for (image, outcome) in &d.ran {
+            let key = (d.account_id, image.to_string());
+            let image_id = match images.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = super::repo::upsert_image(&mut **tx, d.account_id, image, d.created_at).await?;
+                    images.insert(key.clone(), id);
+                    id
+                }
+            };
+            let row = (d.account_id, image.to_string(), d.cluster_id, d.namespace.clone(), d.kind.clone(), d.name.clone());
+            let first = match rows.get(&row) {
+                Some((_, _, first, _)) => (*first).min(d.created_at),
+                None => {
+                    order.push(row.clone());
+                    d.created_at
+                }
+            };
+            rows.insert(row, (*outcome, image_id, first, d.created_at));
+        }
+    }
+    let rows: Vec<_> = order.into_iter().filter_map(|key| rows.remove(&key).map(|value| (key, value))).collect();
+    for chunk in rows.chunks(INVENTORY_ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO image_inventory (account_id, image_id, cluster_id, namespace, workload_kind, workload_name, first_seen_at, last_seen_at, outcome)
+             VALUES {}
+             ON CONFLICT (image_id, cluster_id, namespace, workload_kind, workload_name)
+             DO UPDATE SET last_seen_at = excluded.last_seen_at, outcome = excluded.outcome",
+            marker_rows(sqlite, 1, chunk.len(), 9)
+        );
+        let mut query = sqlx::query(&sql);
+        for ((account_id, _, cluster_id, namespace, kind, name), (outcome, image_id, first, last)) in chunk {
+            query = query
+                .bind(*account_id)
+                .bind(*image_id)
+                .bind(*cluster_id)
+                .bind(namespace)
+                .bind(kind)
+                .bind(name)
+                .bind(*first)
+                .bind(*last)
+                .bind(outcome.as_str());
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

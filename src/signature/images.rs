@@ -40,48 +40,17 @@ pub struct Workload<'a> {
     pub name: &'a str,
 }
 
-/// What ran where: each image of an admission request, in the inventory of its cluster, namespace
-/// and workload with the outcome it got. Written at most once a minute per image, workload and
-/// outcome on each replica (a changed outcome is written at once).
-pub async fn record_inventory(
-    db: &Db,
-    cache: &SignatureCache,
-    account_id: i64,
-    workload: &Workload<'_>,
-    images: &[(ImageRef, Outcome)],
-    now: i64,
-) -> Result<(), AppError> {
-    let due: Vec<&(ImageRef, Outcome)> = images
-        .iter()
+/// What ran where: the images of an admission request due in the inventory of its cluster,
+/// namespace and workload (at most once a minute per image, workload and outcome on each replica;
+/// a changed outcome at once). They are written with the decision, off the request path.
+pub fn inventory_due(cache: &SignatureCache, workload: &Workload<'_>, images: Vec<(ImageRef, Outcome)>, now: i64) -> Vec<(ImageRef, Outcome)> {
+    images
+        .into_iter()
         .filter(|(image, outcome)| {
             let key = format!("{image}|{}|{}|{}", workload.kind, workload.name, outcome.as_str());
             cache.should_record(workload.cluster_id, workload.namespace, &key, now)
         })
-        .collect();
-    if due.is_empty() {
-        return Ok(());
-    }
-    let mut conn = db.pool.acquire().await?;
-    for (image, outcome) in due {
-        let id = upsert_image(&mut conn, account_id, image, now).await?;
-        sqlx::query(
-            "INSERT INTO image_inventory (account_id, image_id, cluster_id, namespace, workload_kind, workload_name, first_seen_at, last_seen_at, outcome)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
-             ON CONFLICT (image_id, cluster_id, namespace, workload_kind, workload_name)
-             DO UPDATE SET last_seen_at = excluded.last_seen_at, outcome = excluded.outcome",
-        )
-        .bind(account_id)
-        .bind(id)
-        .bind(workload.cluster_id)
-        .bind(workload.namespace)
-        .bind(workload.kind)
-        .bind(workload.name)
-        .bind(now)
-        .bind(outcome.as_str())
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// The witness a signature is made with: its name, and its key (which must still be fit to sign).

@@ -300,11 +300,11 @@ async fn decide(state: &AppState, version: i64, account_id: i64, cluster_id: i64
         let names = policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
         (Verdict::Allow, Outcome::Allowed, format!("Every image is trusted by {names}."))
     };
-    record(db, account_id, cluster_id, review, outcome, &reason, now).await?;
     let ran: Vec<(ImageRef, Outcome)> =
         parsed.iter().zip(outcomes).filter_map(|((_, image), outcome)| Some((image.as_ref().ok()?.clone(), outcome))).collect();
     let workload = images::Workload { cluster_id, namespace: &review.namespace, kind: &review.kind, name: &review.name };
-    images::record_inventory(db, &state.signature_cache, account_id, &workload, &ran, now).await?;
+    let ran = images::inventory_due(&state.signature_cache, &workload, ran, now);
+    record(db, account_id, cluster_id, review, outcome, &reason, ran, now).await?;
     Ok(verdict)
 }
 
@@ -327,7 +327,7 @@ async fn decide_unchecked(db: &Db, version: i64, account_id: i64, cluster_id: i6
     } else {
         (Verdict::Allow, Outcome::Allowed, format!("No image was checked: {reason}."))
     };
-    record(db, account_id, cluster_id, review, outcome, &message, now).await?;
+    record(db, account_id, cluster_id, review, outcome, &message, Vec::new(), now).await?;
     Ok(verdict)
 }
 
@@ -339,7 +339,17 @@ fn short(image: &str) -> String {
     }
 }
 
-async fn record(db: &Db, account_id: i64, cluster_id: i64, review: &Review, outcome: Outcome, reason: &str, now: i64) -> Result<(), AppError> {
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    db: &Db,
+    account_id: i64,
+    cluster_id: i64,
+    review: &Review,
+    outcome: Outcome,
+    reason: &str,
+    ran: Vec<(ImageRef, Outcome)>,
+    now: i64,
+) -> Result<(), AppError> {
     crate::server::metrics::admission_decision(outcome.as_str());
     let images: Vec<String> = review.images.iter().map(|c| c.image.clone()).collect();
     let decision = Decision {
@@ -353,6 +363,7 @@ async fn record(db: &Db, account_id: i64, cluster_id: i64, review: &Review, outc
         outcome,
         reason: reason.to_string(),
         created_at: now,
+        ran,
     };
     decisions::record(db, decision).await
 }

@@ -523,6 +523,8 @@ async fn the_admission_log_is_written_in_batches_and_pruned() {
 async fn the_images_tab_pages_through_every_image() {
     let app = TestApp::new().await;
     let s = scene(&app).await;
+    // The image the hook met is written with the scene's decisions (within a second).
+    bulwark::signature::decisions::flush(app.db()).await.unwrap();
     // Four images from the scene (three signed, one met by the hook), and 60 batch images
     // signed after them.
     for n in 0..60u8 {
@@ -880,6 +882,8 @@ async fn the_webhook_follows_the_accounts_edition_as_it_is_now() {
     let s = scene(&app).await;
     let account = app.count(&format!("SELECT account_id FROM sig_clusters WHERE id = {}", s.cluster_id)).await;
     assert!(admit(&app, &s.hook, "pod-signed.json").await.0);
+    // What ran is written with the decisions.
+    bulwark::signature::decisions::flush(app.db()).await.unwrap();
     let runs = app.count("SELECT COUNT(*) FROM image_inventory").await;
     let images = app.count("SELECT COUNT(*) FROM sig_images").await;
 
