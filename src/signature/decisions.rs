@@ -122,6 +122,9 @@ async fn write(db: &Db, decisions: &[Decision]) -> Result<(), AppError> {
     Ok(())
 }
 
+/// An inventory entry: (account, image reference, cluster, namespace, workload kind, name).
+type InventoryKey = (i64, String, i64, String, String, String);
+
 /// Inventory rows per statement (9 binds each).
 const INVENTORY_ROWS_PER_STATEMENT: usize = 100;
 
@@ -144,7 +147,7 @@ async fn write_inventory(tx: &mut sqlx::Transaction<'static, sqlx::Any>, sqlite:
     // The latest word on each (account, image, cluster, namespace, kind, name), in decision order.
     let mut images: HashMap<(i64, String), i64> = HashMap::new();
     // Value: (outcome, image row, first seen, last seen).
-    let mut rows: HashMap<(i64, String, i64, String, String, String), (Outcome, i64, i64, i64)> = HashMap::new();
+    let mut rows: HashMap<InventoryKey, (Outcome, i64, i64, i64)> = HashMap::new();
     // Rows are written in the order first met, so ids follow the decisions.
     let mut order = Vec::new();
     for d in decisions.iter().filter(|d| live.contains(&d.cluster_id)) {
@@ -153,7 +156,7 @@ async fn write_inventory(tx: &mut sqlx::Transaction<'static, sqlx::Any>, sqlite:
             let image_id = match images.get(&key) {
                 Some(id) => *id,
                 None => {
-                    let id = super::repo::upsert_image(&mut **tx, d.account_id, image, d.created_at).await?;
+                    let id = super::repo::upsert_image(tx, d.account_id, image, d.created_at).await?;
                     images.insert(key.clone(), id);
                     id
                 }
