@@ -68,28 +68,28 @@ pub async fn import_scan(db: &Db, account_id: i64, actor: &Actor, report: ImageR
     let repository = image.docker_reference();
     let scanned_at = report.created_at.unwrap_or(now);
 
-    // The report's own findings first; the feed adds what the report does not list.
-    let mut found = report.found;
-    let mut seen: HashSet<(String, String)> = found.iter().map(|f| (f.advisory_id.clone(), f.package.clone())).collect();
+    // The report's own findings first; the feed adds what the report does not list. Each keeps
+    // where it came from.
+    let mut found: Vec<(FoundVulnerability, &'static str)> = report.found.into_iter().map(|f| (f, "trivy")).collect();
+    let mut seen: HashSet<(String, String)> = found.iter().map(|(f, _)| (f.advisory_id.clone(), f.package.clone())).collect();
     let mut from_osv = 0;
     for (ecosystems, packages) in &report.package_sets {
         for matched in crate::advisories::repo::match_packages(db, account_id, ecosystems, packages).await? {
             let matched = FoundVulnerability::from(matched);
             if seen.insert((matched.advisory_id.clone(), matched.package.clone())) {
                 from_osv += 1;
-                found.push(matched);
+                found.push((matched, "osv"));
             }
         }
     }
     let mut rows: Vec<(FoundVulnerability, Severity, &'static str)> = Vec::with_capacity(found.len());
-    let trivy_count = found.len() - from_osv;
     let mut unique: HashSet<(String, String, String)> = HashSet::new();
-    for (n, f) in found.into_iter().enumerate() {
+    for (f, source) in found {
         if !unique.insert((f.advisory_id.clone(), f.package.clone(), f.installed_version.clone())) {
             continue;
         }
         let severity = Severity::parse(&f.severity).unwrap_or(Severity::Low);
-        rows.push((f, severity, if n < trivy_count { "trivy" } else { "osv" }));
+        rows.push((f, severity, source));
     }
     let (mut counts, mut fixable) = (SeverityCounts::default(), SeverityCounts::default());
     for (f, severity, _) in &rows {

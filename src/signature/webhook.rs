@@ -239,47 +239,46 @@ async fn decide(state: &AppState, version: i64, account_id: i64, cluster_id: i64
     } else {
         HashMap::new()
     };
-    for (n, (container, image)) in parsed.iter().enumerate() {
-        if policies.is_empty() {
-            break;
-        }
-        let container_name = format!("{} {}", container.section.as_str(), container.container);
-        let mut reasons: Vec<(String, PolicyMode, String)> = match image {
-            Err(problem) => policies.iter().map(|p| (format!("not a valid image reference: {problem}"), p.mode, p.name.clone())).collect(),
-            Ok(image) if !image.is_pinned() => policies.iter().map(|p| ("not pinned by digest".to_string(), p.mode, p.name.clone())).collect(),
-            Ok(image) => {
-                let key = (image.docker_reference(), image.digest.clone().unwrap_or_default());
-                let none = Signers::default();
-                let signers = signers_of.get(&key).unwrap_or(&none);
-                policies.iter().filter_map(|p| distrust(p, signers).map(|reason| (reason, p.mode, p.name.clone()))).collect()
-            }
-        };
-        // The vulnerability rule: a tag-only image cannot be matched to a scan, so it is treated
-        // as never scanned, and the reason says why.
-        if let Ok(image) = image {
-            for policy in &policies {
-                let Some(rule) = &policy.vuln_rule else { continue };
-                let problem = match &image.digest {
-                    None => vulns::unscanned_mode(rule).map(|mode| (mode, "pinned by tag only, so no vulnerability scan can be matched to it".to_string())),
-                    Some(digest) => judged.get(&(policy.id, image.docker_reference(), digest.clone())).and_then(|j| j.problem.clone()),
-                };
-                if let Some((mode, reason)) = problem {
-                    reasons.push((reason, mode, policy.name.clone()));
+    if !policies.is_empty() {
+        for (n, (container, image)) in parsed.iter().enumerate() {
+            let container_name = format!("{} {}", container.section.as_str(), container.container);
+            let mut reasons: Vec<(String, PolicyMode, String)> = match image {
+                Err(problem) => policies.iter().map(|p| (format!("not a valid image reference: {problem}"), p.mode, p.name.clone())).collect(),
+                Ok(image) if !image.is_pinned() => policies.iter().map(|p| ("not pinned by digest".to_string(), p.mode, p.name.clone())).collect(),
+                Ok(image) => {
+                    let key = (image.docker_reference(), image.digest.clone().unwrap_or_default());
+                    let none = Signers::default();
+                    let signers = signers_of.get(&key).unwrap_or(&none);
+                    policies.iter().filter_map(|p| distrust(p, signers).map(|reason| (reason, p.mode, p.name.clone()))).collect()
                 }
-            }
-        }
-        for (reason, mode, policy) in reasons {
-            let problem = Problem { image: container.image.clone(), container: container_name.clone(), reason, policy };
-            match mode {
-                PolicyMode::Enforce => {
-                    outcomes[n] = Outcome::Denied;
-                    enforce.push(problem);
-                }
-                PolicyMode::Warn => {
-                    if outcomes[n] == Outcome::Allowed {
-                        outcomes[n] = Outcome::Warned;
+            };
+            // The vulnerability rule: a tag-only image cannot be matched to a scan, so it is treated
+            // as never scanned, and the reason says why.
+            if let Ok(image) = image {
+                for policy in &policies {
+                    let Some(rule) = &policy.vuln_rule else { continue };
+                    let problem = match &image.digest {
+                        None => vulns::unscanned_mode(rule).map(|mode| (mode, "pinned by tag only, so no vulnerability scan can be matched to it".to_string())),
+                        Some(digest) => judged.get(&(policy.id, image.docker_reference(), digest.clone())).and_then(|j| j.problem.clone()),
+                    };
+                    if let Some((mode, reason)) = problem {
+                        reasons.push((reason, mode, policy.name.clone()));
                     }
-                    warn.push(problem);
+                }
+            }
+            for (reason, mode, policy) in reasons {
+                let problem = Problem { image: container.image.clone(), container: container_name.clone(), reason, policy };
+                match mode {
+                    PolicyMode::Enforce => {
+                        outcomes[n] = Outcome::Denied;
+                        enforce.push(problem);
+                    }
+                    PolicyMode::Warn => {
+                        if outcomes[n] == Outcome::Allowed {
+                            outcomes[n] = Outcome::Warned;
+                        }
+                        warn.push(problem);
+                    }
                 }
             }
         }
