@@ -255,5 +255,7 @@ pub async fn delete_registry(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "signature/list_decisions")]
 pub async fn list_decisions(#[server(default)] outcome: String) -> Result<Vec<DecisionView>, AppError> {
     let (user, state) = reader().await?;
+    // This console's queued decisions are written first, so the log shows them.
+    super::decisions::flush(&state.db).await?;
     super::repo::list_decisions(&state.db, user.account_id(), Outcome::parse(&outcome)).await
 }

@@ -551,9 +551,8 @@ pub async fn registry_access(db: &Db, secrets: &Secrets, account_id: i64, host: 
 
 pub const DECISIONS_PAGE: i64 = 100;
 
-/// The newest decisions, this console's queued ones written first (see `decisions`).
+/// The newest decisions written (the caller writes this console's queue first, see `decisions`).
 pub async fn list_decisions(db: &Db, account_id: i64, outcome: Option<Outcome>) -> Result<Vec<DecisionView>, AppError> {
-    super::decisions::flush(db).await?;
     let rows = sqlx::query_as::<_, (i64, String, String, String, String, String, String, String, String, i64)>(
         "SELECT d.id, c.name, d.namespace, d.kind, d.name, d.operation, d.images, d.outcome, d.reason, d.created_at
          FROM sig_decisions d JOIN sig_clusters c ON c.id = d.cluster_id
