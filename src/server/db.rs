@@ -9,13 +9,26 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
-use sqlx::Executor;
+use sqlx::{Connection, Executor};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use super::point_read::PointReader;
+
+/// How long a PostgreSQL connection may sit idle before it is pinged when handed out again.
+const STALE_AFTER: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbKind {
     Sqlite,
     Postgres,
+}
+
+/// Where [`Db::point_i64`] reads: SQLite's own connections (none for an in-memory database), or
+/// a typed PostgreSQL pool.
+#[derive(Clone, Debug)]
+enum PointReads {
+    Sqlite(Option<Arc<PointReader>>),
+    Postgres(sqlx::PgPool),
 }
 
 /// The session store needs the driver's own pool type.
@@ -33,6 +46,8 @@ pub struct Db {
     /// State kept beside this database and shared by every clone of it: the caches of what it
     /// holds (one value per type, see [`Db::shared`]).
     shared: Shared,
+    /// Reads of one row on the hottest paths (see [`Db::point_i64`]).
+    point: PointReads,
 }
 
 /// One value per type, created on first use.
@@ -57,7 +72,11 @@ impl Db {
                 "DATABASE_URL must start with sqlite:// or postgres://".into(),
             ));
         };
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        // sqlx pings every connection it hands out by default: a second round trip (to the
+        // server, or to SQLite's worker thread) before every query. A SQLite file does not hang
+        // up, so it is never pinged; a PostgreSQL connection is pinged only after a minute idle,
+        // when the server may have restarted or a proxy may have dropped it.
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).test_before_acquire(false);
         let (pool, sessions) = match kind {
             DbKind::Sqlite => {
                 // A page cache of up to 32 MiB per connection (SQLite's default is 2 MiB: at
@@ -83,11 +102,22 @@ impl Db {
                     .connect(url)
                     .await?;
                 sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
-                let sessions = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect(url).await?;
+                let sessions = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect(url).await?;
                 (pool, SessionPool::Sqlite(sessions))
             }
             DbKind::Postgres => {
-                let pool = options.max_connections(16).connect(url).await?;
+                let pool = options
+                    .max_connections(16)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= STALE_AFTER {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
+                    .connect(url)
+                    .await?;
                 let sessions = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(url).await?;
                 (pool, SessionPool::Postgres(sessions))
             }
@@ -96,7 +126,26 @@ impl Db {
         if kind == DbKind::Sqlite {
             super::wal::spawn(url.to_string(), Arc::downgrade(&shared.0));
         }
-        Ok(Db { pool, kind, sessions, shared })
+        let point = match kind {
+            DbKind::Sqlite => PointReads::Sqlite(PointReader::for_url(url).map(Arc::new)),
+            // A small pool of the driver's own, whose rows need no conversion to `Any` rows.
+            DbKind::Postgres => PointReads::Postgres(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(4)
+                    .min_connections(0)
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= STALE_AFTER {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
+                    .connect_lazy(url)?,
+            ),
+        };
+        Ok(Db { pool, kind, sessions, shared, point })
     }
 
     /// This database's value of type `T` (a cache of something it holds), created with
@@ -107,6 +156,21 @@ impl Db {
         let value = map.entry(TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default())).clone();
         drop(map);
         value.downcast::<T>().unwrap_or_else(|_| unreachable!("the value under a type's id has that type"))
+    }
+
+    /// The one integer `sql` selects (a statement that reads one row by its key, with no
+    /// parameters), on a path where the pool's round trip is most of the request's cost. On a
+    /// SQLite file it is read on this thread (see `point_read`), falling back to the pool when
+    /// SQLite cannot answer at once; on PostgreSQL through a small pool of the driver's own type.
+    pub async fn point_i64(&self, sql: &'static str) -> Result<i64, sqlx::Error> {
+        match &self.point {
+            PointReads::Sqlite(Some(reader)) => match reader.scalar_i64(sql) {
+                Some(value) => Ok(value),
+                None => sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await,
+            },
+            PointReads::Sqlite(None) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await,
+            PointReads::Postgres(pool) => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await,
+        }
     }
 
     /// Connects and brings the schema (and the session table) up to date.

@@ -9,7 +9,8 @@ use crate::error::{on_unique, AppError};
 use crate::locale::{request_locale, td_string};
 use crate::server::audit::{self, Actor};
 use crate::server::crypto::{hash_token, random_hex};
-use crate::server::db::Db;
+use crate::server::db::{Db, DbKind};
+use crate::server::next_read::NextRead;
 use crate::server::secrets::Secrets;
 
 pub const CLUSTER_TOKEN_PREFIX: &str = "bct_";
@@ -187,9 +188,20 @@ pub struct HookCaller {
     pub authorized: bool,
 }
 
-/// The version of what the webhook decides from (see the `signature_state` migration).
+/// The reads of the version on PostgreSQL, shared by the requests that wait together.
+#[derive(Default)]
+struct VersionReads(NextRead<i64>);
+
+/// The version of what the webhook decides from (see the `signature_state` migration). The
+/// webhook and the signing API read it on every request, so it is a point read (`Db::point_i64`);
+/// on PostgreSQL, where that is a round trip, requests that arrive together share one read that
+/// began after they arrived (`server::next_read`).
 pub async fn signature_version(db: &Db) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar::<_, i64>("SELECT version FROM signature_state WHERE id = 1").fetch_one(&db.pool).await?)
+    const SQL: &str = "SELECT version FROM signature_state WHERE id = 1";
+    Ok(match db.kind {
+        DbKind::Postgres => db.shared::<VersionReads>().0.get(|| db.point_i64(SQL)).await?,
+        DbKind::Sqlite => db.point_i64(SQL).await?,
+    })
 }
 
 /// The cluster a webhook call is for, when the token hash is that cluster's: its caller, and when
