@@ -158,7 +158,7 @@ pub fn spawn(state: AppState) {
             }
         }
     });
-    let db = state.db;
+    let db = state.db.clone();
     let snapshots = db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));

@@ -13,8 +13,13 @@ use super::secrets::Secrets;
 use crate::error::AppError;
 use crate::signature::cache::SignatureCache;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// The console's state, shared: a clone is one reference count (every `State` extractor and
+/// every middleware holding the state clones it, several times per request).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+#[derive(Clone)]
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
@@ -28,6 +33,30 @@ pub struct AppState {
     pub outbound: Outbound,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// A state like this one with `change` made (a console set up differently, in tests).
+    pub fn changed(&self, change: impl FnOnce(&mut Shared)) -> AppState {
+        let mut shared = (*self.0).clone();
+        change(&mut shared);
+        AppState(Arc::new(shared))
+    }
+}
+
+/// leptos_axum's handlers take the options from the state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos_options.clone()
+    }
+}
+
 /// How long a webhook may take to answer.
 const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -35,7 +64,7 @@ impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config, secrets: Secrets) -> AppState {
         // Building a client fails only when the TLS backend cannot start, which is not recoverable.
         let outbound = Outbound::new(config.outbound.clone(), Redirects::None, WEBHOOK_TIMEOUT).expect("the webhook HTTP client");
-        AppState {
+        AppState(Arc::new(Shared {
             outbound,
             leptos_options,
             db,
@@ -43,7 +72,7 @@ impl AppState {
             secrets,
             signature_cache: SignatureCache::default(),
             password_checks: PasswordChecks::default(),
-        }
+        }))
     }
 }
 

@@ -351,7 +351,7 @@ impl TestApp {
         let mut options = app.state.leptos_options.clone();
         options.site_root = site_root.to_string_lossy().into_owned().into();
         options.hash_files = hash_files;
-        app.state.leptos_options = options;
+        app.state = app.state.changed(|state| state.leptos_options = options);
         app.router = router(app.state.clone());
         app
     }
@@ -361,7 +361,7 @@ impl TestApp {
         let mut app = TestApp::new().await;
         let mut config = (*app.state.config).clone();
         config.metrics_token = Some(bulwark::server::metrics::MetricsToken::new(token));
-        app.state.config = Arc::new(config);
+        app.state = app.state.changed(|state| state.config = Arc::new(config));
         app.router = router(app.state.clone());
         app
     }
@@ -373,7 +373,7 @@ impl TestApp {
         assert!(problems.is_empty(), "{problems:?}");
         let mut config = (*app.state.config).clone();
         config.trusted_proxies = trusted;
-        app.state.config = Arc::new(config);
+        app.state = app.state.changed(|state| state.config = Arc::new(config));
         app.router = router(app.state.clone());
         app
     }
