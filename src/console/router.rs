@@ -58,13 +58,12 @@ pub fn router(state: AppState) -> Router {
         let state = state.clone();
         move || provide_context(state.clone())
     };
-    let app = Router::new()
-        .route("/healthz", get(healthz))
-        .merge(crate::server::metrics::routes())
+    // The console: pages, server functions and the browser's downloads and forms, with the
+    // session and the browser's guards (same-origin writes, signed-in server functions).
+    let console = Router::new()
         .merge(crate::reports::downloads::routes())
         .merge(crate::mail::outbox::routes())
         .merge(crate::signature::routes::routes())
-        .merge(signing_api)
         .merge(crate::http::openapi::routes(document))
         .leptos_routes_with_context(
             &state,
@@ -87,21 +86,32 @@ pub fn router(state: AppState) -> Router {
         )
         // Server functions read their bodies past `DefaultBodyLimit`: cut every body above here.
         .layer(axum::middleware::from_fn(body::default_limit))
-        // These routes read their bodies with `LimitedBody`, each with its own limit, once the
-        // caller is authenticated.
-        .merge(api)
+        // The advisory upload form reads its body under its own limit.
         .merge(crate::advisories::api::routes())
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(browser::page_redirects))
         .layer(axum::middleware::from_fn(browser::signed_in_server_fns))
         .layer(axum::middleware::from_fn_with_state(state.clone(), browser::same_origin_writes))
         .layer(DefaultBodyLimit::max(body::DEFAULT_LIMIT));
-    let app = match &state.db.sessions {
-        SessionPool::Sqlite(pool) => app.layer(session_layer(SqliteStore::new(pool.clone()), &state)),
-        SessionPool::Postgres(pool) => app.layer(session_layer(PostgresStore::new(pool.clone()), &state)),
+    let console = match &state.db.sessions {
+        SessionPool::Sqlite(pool) => console.layer(session_layer(SqliteStore::new(pool.clone()), &state)),
+        SessionPool::Postgres(pool) => console.layer(session_layer(PostgresStore::new(pool.clone()), &state)),
     };
-    app.layer(axum::middleware::from_fn(browser::security_headers))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), cache_static))
+    let console = console.layer(axum::middleware::from_fn_with_state(state.clone(), cache_static));
+    // What machines call: the JSON API under /api/v1 (bearer tokens, never a cookie), the health
+    // check and the metrics. None reads a session or answers a browser's form, so none pays for
+    // those layers: the admission webhook and the signing API are called for every pod and every
+    // signature. The key service reads its bodies under the default limit; the other API routes
+    // read theirs with `LimitedBody`, each with its own limit, once the caller is authenticated.
+    let machines = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(crate::server::metrics::routes())
+        .merge(signing_api.layer(axum::middleware::from_fn(body::default_limit)))
+        .merge(api)
+        .layer(DefaultBodyLimit::max(body::DEFAULT_LIMIT));
+    console
+        .merge(machines)
+        .layer(axum::middleware::from_fn(browser::security_headers))
         .layer(axum::middleware::from_fn(crate::server::metrics::track))
         .with_state(state)
 }
