@@ -111,6 +111,57 @@ pub enum Verdict {
 
 /// Reads an AdmissionReview body sent by the API server.
 pub fn parse(body: &[u8]) -> Result<Parsed, AdmissionError> {
+    match parse_well_formed(body) {
+        Some(parsed) => parsed,
+        None => parse_any(body),
+    }
+}
+
+/// The envelope fields that choose the object's type, read without building the body as a value.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    kind: String,
+    api_version: String,
+    request: Option<EnvelopeRequest>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeRequest {
+    uid: Option<String>,
+    kind: Option<GroupVersionKind>,
+}
+
+/// The way of every review a working API server sends: a v1 review with a request and a uid, of
+/// a kind with a pod spec, decoded straight into its type. `None` for anything else (a body that
+/// is not JSON, another kind, a field the type refuses, duplicate keys…): `parse_any` reads it
+/// then, and gives the same answer or the precise error, since both decode with the same types.
+fn parse_well_formed(body: &[u8]) -> Option<Result<Parsed, AdmissionError>> {
+    let envelope: Envelope = serde_json::from_slice(body).ok()?;
+    let request = envelope.request?;
+    if envelope.kind != META_KIND || envelope.api_version != META_API_VERSION_V1 || request.uid.as_deref().is_none_or(str::is_empty) {
+        return None;
+    }
+    let kind = request.kind?;
+    fn typed<K: Workload>(body: &[u8]) -> Option<Result<Parsed, AdmissionError>> {
+        let review: AdmissionReview<K> = serde_json::from_slice(body).ok()?;
+        Some(checked(review.request?))
+    }
+    match kind {
+        kind if is::<Pod>(&kind) => typed::<Pod>(body),
+        kind if is::<Deployment>(&kind) => typed::<Deployment>(body),
+        kind if is::<ReplicaSet>(&kind) => typed::<ReplicaSet>(body),
+        kind if is::<StatefulSet>(&kind) => typed::<StatefulSet>(body),
+        kind if is::<DaemonSet>(&kind) => typed::<DaemonSet>(body),
+        kind if is::<Job>(&kind) => typed::<Job>(body),
+        kind if is::<CronJob>(&kind) => typed::<CronJob>(body),
+        kind if is::<ReplicationController>(&kind) => typed::<ReplicationController>(body),
+        _ => None,
+    }
+}
+
+/// Any body: built as a JSON value first, so that what is wrong with it can be said precisely.
+fn parse_any(body: &[u8]) -> Result<Parsed, AdmissionError> {
     let value: Value = serde_json::from_slice(body).map_err(AdmissionError::NotJson)?;
     check_envelope(&value)?;
     // The object's type depends on request.kind, so peek at it before the typed decode; a kind
@@ -403,7 +454,11 @@ fn skip_unchecked_kind(value: Value) -> Result<Parsed, AdmissionError> {
 }
 
 fn check<K: Workload>(value: Value) -> Result<Parsed, AdmissionError> {
-    let request = decode::<K>(value)?;
+    checked(decode::<K>(value)?)
+}
+
+/// What a decoded request asks: its images, or why it needs no check.
+fn checked<K: Workload>(request: AdmissionRequest<K>) -> Result<Parsed, AdmissionError> {
     let subresource = request.sub_resource.as_deref().unwrap_or("");
     let reason = skip_reason(&request).or_else(|| {
         // Status, scale and the like cannot change an image.

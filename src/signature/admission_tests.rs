@@ -478,3 +478,36 @@ fn respond_deny_without_warnings_omits_them() {
     assert!(answer["response"].get("warnings").is_none());
     assert_eq!(read_back(&answer).warnings, None);
 }
+
+/// The direct decode and the decode through a JSON value answer every fixture alike; the direct
+/// one declines what it does not read (so the other says precisely what is wrong).
+#[test]
+fn the_direct_decode_agrees_with_the_value_decode() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/admission");
+    let mut taken = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let body = std::fs::read(&path).unwrap();
+        let slow = parse_any(&body).map_err(|e| e.to_string());
+        match parse_well_formed(&body) {
+            Some(fast) => {
+                taken += 1;
+                assert_eq!(fast.map_err(|e| e.to_string()), slow, "{}", path.display());
+            }
+            None => assert!(
+                slow.is_err() || path.ends_with("service.json"),
+                "{}: declined a review the value decode reads: {slow:?}",
+                path.display()
+            ),
+        }
+    }
+    // Every well-formed review of a kind with a pod spec takes the direct way.
+    assert!(taken >= 14, "only {taken} fixtures decoded directly");
+    // Duplicate keys: a typed decode refuses them, the value keeps the last; the answer is the value's.
+    let twice = br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u1","uid":"u2",
+        "kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},
+        "operation":"CREATE","userInfo":{},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+        "spec":{"containers":[{"name":"c","image":"nginx"}]}}}}"#;
+    assert!(parse_well_formed(twice).is_none());
+    assert_eq!(review(twice).uid, "u2");
+}
