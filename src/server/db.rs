@@ -173,6 +173,15 @@ impl Db {
         }
     }
 
+    /// This process's own read-only connections to a SQLite file, for reads of one row by its
+    /// key on the hottest paths (see `point_read`); `None` on PostgreSQL or in memory.
+    pub fn sqlite_point(&self) -> Option<&PointReader> {
+        match &self.point {
+            PointReads::Sqlite(reader) => reader.as_deref(),
+            PointReads::Postgres(_) => None,
+        }
+    }
+
     /// Connects and brings the schema (and the session table) up to date.
     pub async fn open(url: &str) -> Result<Db, Box<dyn std::error::Error + Send + Sync>> {
         let db = Db::connect(url).await?;

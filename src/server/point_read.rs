@@ -49,18 +49,29 @@ impl PointReader {
     }
 
     /// The one integer `sql` selects (a statement that reads one row by its key), or `None`
-    /// when SQLite could not answer at once; the caller then reads through the pool.
+    /// when SQLite could not answer at once (or found no row); the caller then reads through the
+    /// pool.
     pub fn scalar_i64(&self, sql: &str) -> Option<i64> {
+        self.row(sql, [], |row| row.get::<_, i64>(0))?
+    }
+
+    /// The row `sql` selects by its key with `params` (`$1`, `$2`… bind in order), mapped by
+    /// `map`: `Some(None)` when there is no such row, `None` when SQLite could not answer at once
+    /// (the caller then reads through the pool, whose answer is the one that counts).
+    pub fn row<T>(&self, sql: &str, params: impl rusqlite::Params, map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Option<Option<T>> {
         let conn = self.take()?;
-        let value = conn.prepare_cached(sql).and_then(|mut statement| statement.query_row([], |row| row.get::<_, i64>(0)));
+        let value = conn.prepare_cached(sql).and_then(|mut statement| {
+            let mut rows = statement.query(params)?;
+            rows.next()?.map(map).transpose()
+        });
         match value {
             Ok(value) => {
                 self.put(conn);
                 Some(value)
             }
             Err(e) => {
-                // Busy (a checkpoint resetting the log) or the row is missing: the pool's answer
-                // is the one that counts. The connection is dropped in case it is the cause.
+                // Busy (a checkpoint resetting the log) or a statement it cannot run. The
+                // connection is dropped in case it is the cause.
                 tracing::debug!("point read through the pool instead: {e}");
                 None
             }
@@ -110,6 +121,10 @@ mod tests {
         assert_eq!(reader.scalar_i64("SELECT version FROM state WHERE id = 1"), Some(8));
         // No row, or a statement that cannot run: the caller is told to read through the pool.
         assert_eq!(reader.scalar_i64("SELECT version FROM state WHERE id = 2"), None);
+        // Rows by a key given as a parameter, and no row as an answer of its own.
+        let by_id = "SELECT id, version FROM state WHERE id = $1";
+        assert_eq!(reader.row(by_id, [1], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))), Some(Some((1, 8))));
+        assert_eq!(reader.row(by_id, [2], |row| row.get::<_, i64>(0)), Some(None));
         assert_eq!(reader.scalar_i64("SELECT version FROM nowhere"), None);
         // It never writes.
         assert_eq!(reader.scalar_i64("UPDATE state SET version = 0 RETURNING version"), None);
