@@ -137,13 +137,18 @@ pub struct AgentIdentity {
 }
 
 pub async fn agent_by_credential(db: &Db, credential: &str) -> Result<Option<AgentIdentity>, AppError> {
-    Ok(sqlx::query_as::<_, (i64, i64, i64, i64)>(
-        "SELECT id, account_id, asset_id, allow_fix FROM agents WHERE credential_hash = $1",
-    )
-    .bind(hash_token(credential))
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|(agent_id, account_id, asset_id, allow_fix)| AgentIdentity { agent_id, account_id, asset_id, allow_fix: allow_fix != 0 }))
+    const SQL: &str = "SELECT id, account_id, asset_id, allow_fix FROM agents WHERE credential_hash = $1";
+    let hash = hash_token(credential);
+    // Every call of every agent reads it (a replaced credential fails on its next call); on
+    // SQLite on the request's thread (`server::point_read`).
+    let point = db.sqlite_point().and_then(|reader| {
+        reader.row(SQL, [&hash], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?)))
+    });
+    let found = match point {
+        Some(found) => found,
+        None => sqlx::query_as::<_, (i64, i64, i64, i64)>(SQL).bind(&hash).fetch_optional(&db.pool).await?,
+    };
+    Ok(found.map(|(agent_id, account_id, asset_id, allow_fix)| AgentIdentity { agent_id, account_id, asset_id, allow_fix: allow_fix != 0 }))
 }
 
 fn validate_facts(facts: &HostFacts, errors: &mut FieldErrors) {
