@@ -138,16 +138,9 @@ pub struct AgentIdentity {
 
 pub async fn agent_by_credential(db: &Db, credential: &str) -> Result<Option<AgentIdentity>, AppError> {
     const SQL: &str = "SELECT id, account_id, asset_id, allow_fix FROM agents WHERE credential_hash = $1";
-    let hash = hash_token(credential);
     // Every call of every agent reads it (a replaced credential fails on its next call); on
-    // SQLite on the request's thread (`server::point_read`).
-    let point = db.sqlite_point().and_then(|reader| {
-        reader.row(SQL, [&hash], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?)))
-    });
-    let found = match point {
-        Some(found) => found,
-        None => sqlx::query_as::<_, (i64, i64, i64, i64)>(SQL).bind(&hash).fetch_optional(&db.pool).await?,
-    };
+    // SQLite on the request's thread (`Db::point_row`).
+    let found: Option<(i64, i64, i64, i64)> = db.point_row(SQL, &hash_token(credential)).await?;
     Ok(found.map(|(agent_id, account_id, asset_id, allow_fix)| AgentIdentity { agent_id, account_id, asset_id, allow_fix: allow_fix != 0 }))
 }
 

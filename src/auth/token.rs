@@ -47,13 +47,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         let token_hash = hash_token(bearer(parts).ok_or(AppError::Unauthorized)?);
         // Read on every request (a revoked token is refused by the next one, on every replica);
         // on SQLite on this thread, which costs a signature a tenth of the pool's round trip.
-        let point = state.db.sqlite_point().and_then(|reader| {
-            reader.row(SQL, [&token_hash], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?, row.get::<_, Option<i64>>(3)?)))
-        });
-        let found = match point {
-            Some(found) => found,
-            None => sqlx::query_as::<_, (i64, i64, String, Option<i64>)>(SQL).bind(&token_hash).fetch_optional(&state.db.pool).await?,
-        };
+        let found: Option<(i64, i64, String, Option<i64>)> = state.db.point_row(SQL, &token_hash).await?;
         let (token_id, account_id, token_name, last_used_at) = found.ok_or(AppError::Unauthorized)?;
         let now = now();
         if last_used_at.is_none_or(|at| now - at >= LAST_USED_PRECISION_SECS) {

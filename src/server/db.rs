@@ -17,6 +17,18 @@ use super::point_read::PointReader;
 /// How long a PostgreSQL connection may sit idle before it is pinged when handed out again.
 const STALE_AFTER: Duration = Duration::from_secs(60);
 
+/// Pings a PostgreSQL connection before it is handed out only when it sat idle past
+/// [`STALE_AFTER`] (the server may have restarted, a proxy may have dropped it): sqlx's own
+/// `test_before_acquire` pings before every query.
+fn ping_when_stale<C: Connection>(conn: &mut C, meta: sqlx::pool::PoolConnectionMetadata) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        if meta.idle_for >= STALE_AFTER {
+            conn.ping().await?;
+        }
+        Ok(true)
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbKind {
     Sqlite,
@@ -108,14 +120,7 @@ impl Db {
             DbKind::Postgres => {
                 let pool = options
                     .max_connections(16)
-                    .before_acquire(|conn, meta| {
-                        Box::pin(async move {
-                            if meta.idle_for >= STALE_AFTER {
-                                conn.ping().await?;
-                            }
-                            Ok(true)
-                        })
-                    })
+                    .before_acquire(ping_when_stale)
                     .connect(url)
                     .await?;
                 let sessions = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(url).await?;
@@ -134,14 +139,7 @@ impl Db {
                     .max_connections(4)
                     .min_connections(0)
                     .test_before_acquire(false)
-                    .before_acquire(|conn, meta| {
-                        Box::pin(async move {
-                            if meta.idle_for >= STALE_AFTER {
-                                conn.ping().await?;
-                            }
-                            Ok(true)
-                        })
-                    })
+                    .before_acquire(ping_when_stale)
                     .connect_lazy(url)?,
             ),
         };
@@ -173,13 +171,20 @@ impl Db {
         }
     }
 
-    /// This process's own read-only connections to a SQLite file, for reads of one row by its
-    /// key on the hottest paths (see `point_read`); `None` on PostgreSQL or in memory.
-    pub fn sqlite_point(&self) -> Option<&PointReader> {
-        match &self.point {
-            PointReads::Sqlite(reader) => reader.as_deref(),
-            PointReads::Postgres(_) => None,
+    /// The row `sql` selects by one key (`$1`), as a tuple, on a path where the pool's round
+    /// trip is most of the request's cost: on a SQLite file read on this thread (see
+    /// `point_read`), falling back to the pool when SQLite cannot answer at once; on PostgreSQL
+    /// through the pool.
+    pub async fn point_row<T>(&self, sql: &'static str, key: &str) -> Result<Option<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error> + Send + Unpin,
+    {
+        if let PointReads::Sqlite(Some(reader)) = &self.point {
+            if let Some(found) = reader.row(sql, [key], |row| T::try_from(row)) {
+                return Ok(found);
+            }
         }
+        sqlx::query_as::<_, T>(sql).bind(key).fetch_optional(&self.pool).await
     }
 
     /// Connects and brings the schema (and the session table) up to date.
