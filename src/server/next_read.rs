@@ -145,24 +145,22 @@ mod tests {
         }
     }
 
+    /// A call of `next.get` reading `source`, on a task of its own.
+    fn call(source: &Arc<Source>, next: &Arc<NextRead<i64>>) -> tokio::task::JoinHandle<Result<i64, String>> {
+        let (source, next) = (source.clone(), next.clone());
+        tokio::spawn(async move { next.get(|| source.read()).await })
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn calls_that_wait_together_share_one_later_read() {
         let source = Arc::new(Source { value: AtomicI64::new(1), reads: AtomicUsize::new(0) });
         let next = Arc::new(NextRead::<i64>::default());
         // The first call reads 1 and holds the gate for 20 ms.
-        let first = {
-            let (source, next) = (source.clone(), next.clone());
-            tokio::spawn(async move { next.get(|| source.read()).await })
-        };
+        let first = call(&source, &next);
         tokio::time::sleep(Duration::from_millis(5)).await;
         // The value moves after that read began; every call from now on must see the new one.
         source.value.store(2, Ordering::SeqCst);
-        let later: Vec<_> = (0..8)
-            .map(|_| {
-                let (source, next) = (source.clone(), next.clone());
-                tokio::spawn(async move { next.get(|| source.read()).await })
-            })
-            .collect();
+        let later: Vec<_> = (0..8).map(|_| call(&source, &next)).collect();
         assert_eq!(first.await.unwrap(), Ok(1));
         for call in later {
             assert_eq!(call.await.unwrap(), Ok(2), "a call got a read that began before it arrived");
@@ -176,15 +174,9 @@ mod tests {
     async fn a_reader_that_goes_away_hands_the_gate_on() {
         let source = Arc::new(Source { value: AtomicI64::new(7), reads: AtomicUsize::new(0) });
         let next = Arc::new(NextRead::<i64>::default());
-        let abandoned = {
-            let (source, next) = (source.clone(), next.clone());
-            tokio::spawn(async move { next.get(|| source.read()).await })
-        };
+        let abandoned = call(&source, &next);
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let waiting = {
-            let (source, next) = (source.clone(), next.clone());
-            tokio::spawn(async move { next.get(|| source.read()).await })
-        };
+        let waiting = call(&source, &next);
         tokio::time::sleep(Duration::from_millis(5)).await;
         abandoned.abort();
         let answer = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("the waiting call was left waiting");
