@@ -56,7 +56,6 @@ fn args() -> Args {
 const CONCURRENCY: usize = 16;
 /// Samples of CPU time per request.
 const CPU_SAMPLES: usize = 30;
-fn cpu_samples() -> usize { std::env::var("BENCH_CPU_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(CPU_SAMPLES) }
 const IMAGES: [&str; 5] = ["web", "api", "worker", "cache", "sidecar"];
 
 fn digest_of(text: &str) -> String {
@@ -94,6 +93,20 @@ fn pod_review(uid: usize, images: &[String]) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The form of the Enforce policy "prod-shop" over namespace "shop" of `cluster`, trusting `witness`.
+fn policy_form(witness: &Value, cluster: &Value) -> Vec<(&'static str, String)> {
+    vec![
+        ("input[name]", "prod-shop".into()),
+        ("input[witness_ids][0]", witness.to_string()),
+        ("input[witness_match]", "AllOf".into()),
+        ("input[cluster_id]", cluster.to_string()),
+        ("input[namespaces][0]", "shop".into()),
+        ("input[enabled]", "true".into()),
+        ("input[mode]", "Enforce".into()),
+        ("input[remarks]", String::new()),
+    ]
+}
+
 async fn call(router: &Router, cookie: &str, function: &str, form: &[(&str, String)]) -> Value {
     let body = form.iter().map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect::<Vec<_>>().join("&");
     let (status, bytes) = support::send(router, support::server_fn(cookie, function, body)).await;
@@ -122,10 +135,20 @@ async fn serve(router: Router) -> String {
     format!("http://{addr}")
 }
 
+/// The `q` quantile of `samples` (nearest rank), sorting them first.
+fn quantile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort_unstable();
+    samples[((samples.len() - 1) as f64 * q).round() as usize]
+}
+
+/// (p50 ms, p99 ms).
 fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
-    (at(0.5), at(0.99))
+    (quantile(&mut samples, 0.5).as_secs_f64() * 1e3, quantile(&mut samples, 0.99).as_secs_f64() * 1e3)
+}
+
+/// (p50 µs, p95 µs).
+fn p50_p95_us(mut samples: Vec<Duration>) -> (f64, f64) {
+    (quantile(&mut samples, 0.5).as_secs_f64() * 1e6, quantile(&mut samples, 0.95).as_secs_f64() * 1e6)
 }
 
 /// Posts `bodies` one at a time: (p50 ms, p99 ms).
@@ -178,22 +201,7 @@ async fn webhook(label: &'static str, url: String, requests: usize) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
     let hook = format!("{base}{path}");
     client.post(&hook).header("Content-Type", "application/json").body(pod_review(0, &[])).send().await.unwrap();
-    call(
-        &router,
-        &cookie,
-        "signature/save_policy",
-        &[
-            ("input[name]", "prod-shop".into()),
-            ("input[witness_ids][0]", witness.to_string()),
-            ("input[witness_match]", "AllOf".into()),
-            ("input[cluster_id]", cluster.to_string()),
-            ("input[namespaces][0]", "shop".into()),
-            ("input[enabled]", "true".into()),
-            ("input[mode]", "Enforce".into()),
-            ("input[remarks]", String::new()),
-        ],
-    )
-    .await;
+    call(&router, &cookie, "signature/save_policy", &policy_form(&witness, &cluster)).await;
 
     // Images: the 5 of the cached pod, and 5 fresh ones for every uncached review.
     let image = |name: &str, n: usize| format!("registry.example.com/shop/{name}@{}", digest_of(&format!("{name}-{n}")));
@@ -238,31 +246,19 @@ async fn webhook(label: &'static str, url: String, requests: usize) {
         assert_eq!(stored.status(), StatusCode::CREATED);
     }
     let policies = call(&router, &cookie, "signature/list_policies", &[]).await;
-    call(
-        &router,
-        &cookie,
-        "signature/save_policy",
-        &[
-            ("input[id]", policies[0]["id"].to_string()),
-            ("input[name]", "prod-shop".into()),
-            ("input[witness_ids][0]", witness.to_string()),
-            ("input[witness_match]", "AllOf".into()),
-            ("input[cluster_id]", cluster.to_string()),
-            ("input[namespaces][0]", "shop".into()),
-            ("input[enabled]", "true".into()),
-            ("input[mode]", "Enforce".into()),
-            ("input[remarks]", String::new()),
-            ("input[vuln][action]", "refuse".into()),
-            ("input[vuln][min_severity]", "critical".into()),
-            ("input[vuln][fixable_only]", "false".into()),
-            ("input[vuln][allowed_critical]", String::new()),
-            ("input[vuln][allowed_high]", String::new()),
-            ("input[vuln][allowed_medium]", String::new()),
-            ("input[vuln][allowed_low]", String::new()),
-            ("input[vuln][unscanned]", "refuse".into()),
-        ],
-    )
-    .await;
+    let mut form = policy_form(&witness, &cluster);
+    form.push(("input[id]", policies[0]["id"].to_string()));
+    form.extend([
+        ("input[vuln][action]", "refuse".into()),
+        ("input[vuln][min_severity]", "critical".into()),
+        ("input[vuln][fixable_only]", "false".into()),
+        ("input[vuln][allowed_critical]", String::new()),
+        ("input[vuln][allowed_high]", String::new()),
+        ("input[vuln][allowed_medium]", String::new()),
+        ("input[vuln][allowed_low]", String::new()),
+        ("input[vuln][unscanned]", "refuse".into()),
+    ]);
+    call(&router, &cookie, "signature/save_policy", &form).await;
     latency(&client, &hook, (0..50).map(|n| pod_review(n, &cached_pod)).collect(), true).await;
     let (rule_p50, rule_p99) = latency(&client, &hook, (0..requests).map(|n| pod_review(n, &cached_pod)).collect(), true).await;
     let rule_rps = throughput(&client, &hook, (0..requests).map(|n| pod_review(n, &cached_pod)).collect()).await;
@@ -279,11 +275,11 @@ async fn webhook(label: &'static str, url: String, requests: usize) {
     cpu_over_http(&echo, &pod, &[], 4, 500, 3).await;
     let echo_http = cpu_over_http(&echo, &pod, &[], 4, 500, CPU_SAMPLES).await;
     cpu_over_http(&hook, &pod, &[], 4, 500, 3).await;
-    let hook_http = cpu_over_http(&hook, &pod, &[], 4, 500, cpu_samples()).await;
+    let hook_http = cpu_over_http(&hook, &pod, &[], 4, 500, CPU_SAMPLES).await;
     cpu_per_request(&echo_router, review("/echo".into(), bodies.clone()), 4, 200, 3).await;
     let (echo_cpu, echo_cpu95) = cpu_per_request(&echo_router, review("/echo".into(), bodies.clone()), 4, 200, CPU_SAMPLES).await;
     cpu_per_request(&router, review(path.clone(), bodies.clone()), 4, 200, 3).await;
-    let (hook_cpu, hook_cpu95) = cpu_per_request(&router, review(path.clone(), bodies.clone()), 4, 200, cpu_samples()).await;
+    let (hook_cpu, hook_cpu95) = cpu_per_request(&router, review(path.clone(), bodies.clone()), 4, 200, CPU_SAMPLES).await;
 
     println!("   {:<34} {:>9} {:>9} {:>12} {:>16}", "", "p50 ms", "p99 ms", "req/s (16)", "p50 vs echo");
     for (name, p50, p99, rps) in [
@@ -295,22 +291,22 @@ async fn webhook(label: &'static str, url: String, requests: usize) {
         println!("   {name:<34} {p50:>9.2} {p99:>9.2} {rps:>12.0} {:>15.1}x", p50 / echo_p50);
     }
     match (echo_http, hook_http) {
-        (Some((echo_p50, echo_p95)), Some((hook_p50, hook_p95))) => {
-            println!("   console CPU per review over HTTP (ab -k -c 4), {CPU_SAMPLES} samples of 500 (µs):");
-            println!("   {:<34} {:>9} {:>9} {:>16}", "", "p50", "p95", "p50 vs echo");
-            println!("   {:<34} {echo_p50:>9.1} {echo_p95:>9.1} {:>15.2}x", "bare axum JSON echo", 1.0);
-            println!("   {:<34} {hook_p50:>9.1} {hook_p95:>9.1} {:>15.2}x (limit 1.50)", "webhook, cached, vulnerability rule", hook_p50 / echo_p50);
-        }
+        (Some(echo), Some(hook)) => cpu_table(&format!("over HTTP (ab -k -c 4), {CPU_SAMPLES} samples of 500"), echo, hook),
         _ => println!("   (ab is not installed: no CPU per review over HTTP)"),
     }
-    println!("   console CPU per review, 4 clients through the router (no socket), {CPU_SAMPLES} samples of 200 (µs):");
-    println!("   {:<34} {:>9} {:>9} {:>16}", "", "p50", "p95", "p50 vs echo");
-    println!("   {:<34} {echo_cpu:>9.1} {echo_cpu95:>9.1} {:>15.2}x", "bare axum JSON echo", 1.0);
-    println!("   {:<34} {hook_cpu:>9.1} {hook_cpu95:>9.1} {:>15.2}x (limit 1.50)", "webhook, cached, vulnerability rule", hook_cpu / echo_cpu);
+    cpu_table(&format!("4 clients through the router (no socket), {CPU_SAMPLES} samples of 200"), (echo_cpu, echo_cpu95), (hook_cpu, hook_cpu95));
     // The log is written in batches: what this console still holds is written first.
     bulwark::signature::decisions::flush(&db).await.unwrap();
     let decisions = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sig_decisions").fetch_one(&db.pool).await.unwrap();
     println!("   decisions recorded: {decisions}");
+}
+
+/// Console CPU per review, the echo's beside the webhook's: (p50, p95) µs each.
+fn cpu_table(how: &str, echo: (f64, f64), hook: (f64, f64)) {
+    println!("   console CPU per review, {how} (µs):");
+    println!("   {:<34} {:>9} {:>9} {:>16}", "", "p50", "p95", "p50 vs echo");
+    println!("   {:<34} {:>9.1} {:>9.1} {:>15.2}x", "bare axum JSON echo", echo.0, echo.1, 1.0);
+    println!("   {:<34} {:>9.1} {:>9.1} {:>15.2}x (limit 1.50)", "webhook, cached, vulnerability rule", hook.0, hook.1, hook.0 / echo.0);
 }
 
 async fn signing(requests: usize) {
@@ -428,9 +424,7 @@ where
         }
         per_request.push((process_cpu() - before) / (per_sample / clients * clients) as u32);
     }
-    per_request.sort();
-    let at = |q: f64| per_request[((per_request.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
-    (at(0.5), at(0.95))
+    p50_p95_us(per_request)
 }
 
 /// Samples of this process's CPU time per request served over loopback HTTP to Apache Bench
@@ -456,9 +450,7 @@ async fn cpu_over_http(url: &str, body: &[u8], headers: &[String], clients: usiz
         assert!(output.status.success() && failed == Some("0") && !non_2xx, "ab against {url}: {text}");
         per_request.push(spent / per_sample as u32);
     }
-    per_request.sort();
-    let at = |q: f64| per_request[((per_request.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
-    Some((at(0.5), at(0.95)))
+    Some(p50_p95_us(per_request))
 }
 
 #[tokio::main]
