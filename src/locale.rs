@@ -105,6 +105,14 @@ pub fn all() -> [(Locale, &'static str); 2] {
     [(Locale::en, td_string!(Locale::en, common.language.en)), (Locale::zh_CN, td_string!(Locale::zh_CN, common.language.zh_CN))]
 }
 
+/// A stored language tag named in itself ("English", "简体中文"); an unknown tag as it is.
+pub fn language_name(tag: &str) -> &'static str {
+    match parse(tag) {
+        Some(locale) => all().into_iter().find(|(l, _)| *l == locale).map_or("", |(_, name)| name),
+        None => "?",
+    }
+}
+
 /// Chooses the page's language (the cookie, else Accept-Language, else English, the same on the
 /// server and in the browser) and provides it to every component below. Called once, by the App.
 /// (The crate's own provider component also renders an empty `<script>`, which the pages'

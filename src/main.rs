@@ -174,7 +174,9 @@ async fn main() {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // usvg warns once per glyph it draws from the CJK font beside DejaVu Sans: that is how
+    // Chinese reports are drawn, not a problem (a missing CJK font is logged by the reports).
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,usvg::text=error"));
     if std::env::var("BULWARK_LOG_FORMAT").as_deref() == Ok("json") {
         tracing_subscriber::fmt().with_env_filter(filter).json().init();
     } else {

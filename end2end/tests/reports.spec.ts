@@ -172,6 +172,48 @@ test('send now mails every recipient; the archive shows the report, its PDF and 
   await expect(page.getByTestId('archive-table').locator('tbody tr').first()).toContainText('SOC daily digest');
 });
 
+test('each recipient reads the report in their language: a user who chose Chinese gets the Chinese copy', async ({ page, playwright, baseURL }) => {
+  // The viewer chooses Chinese (the language spec clicks the selector; here it is set up).
+  const viewer = await playwright.request.newContext({ baseURL });
+  await viewer.post('/api/sign_in', { form: VIEWER });
+  const language = (tag: string) => viewer.post('/api/set_language', { form: { language: tag }, headers: { accept: 'application/json' } });
+  expect((await language('zh-CN')).status()).toBe(200);
+  try {
+    await signIn(page, ADMIN, '/operation/reports');
+    await row(page, 'Monthly board report').getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Recipients').fill('board@bulwark.local, viewer@bulwark.local');
+    await page.getByTestId('wizard-step-1').getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.locator('.toast-success').filter({ hasText: 'Report saved.' })).toBeVisible();
+
+    const before = received().length;
+    await row(page, 'Monthly board report').getByRole('button', { name: 'Send Now' }).click();
+    await expect(page.locator('.toast-success').filter({ hasText: 'Sent to board@bulwark.local, viewer@bulwark.local.' })).toBeVisible({ timeout: 30_000 });
+    expect(received().slice(before).map((m) => m.to).sort()).toEqual(['board@bulwark.local', 'viewer@bulwark.local']);
+
+    // The history shows one copy per language, each with its own document.
+    await row(page, 'Monthly board report').getByRole('link', { name: 'History' }).click();
+    const log = page.getByTestId('delivery-table');
+    await expect(log).toContainText('en: 250');
+    await expect(log).toContainText('zh-CN: 250');
+    const chinese = log.locator('.copy').filter({ hasText: '简体中文' });
+    await expect(chinese).toHaveAttribute('title', 'viewer@bulwark.local');
+    await expect(log.locator('.copy').filter({ hasText: 'English' })).toHaveAttribute('title', 'board@bulwark.local');
+    await chinese.getByRole('link', { name: 'View' }).click();
+    await expect(page.getByRole('heading', { name: 'Monthly board report' })).toBeVisible();
+    await expect(page.locator('section[data-section=assets]')).toContainText('资产');
+
+    // The archive names each document's language.
+    await goto(page, '/operation/reports/archive');
+    const archive = page.getByTestId('archive-table');
+    await expect(archive.locator('tbody tr').filter({ hasText: 'Monthly board report' })).toHaveCount(2);
+    await expect(archive.locator('tbody tr').filter({ hasText: 'Monthly board report' }).filter({ hasText: '简体中文' })).toHaveCount(1);
+  } finally {
+    expect((await language('en')).status()).toBe(200);
+    await viewer.dispose();
+  }
+});
+
 test('viewers see reports but cannot change or send them', async ({ page }) => {
   await signIn(page, VIEWER, '/operation/reports');
   await expect(row(page, 'Monthly board report')).toBeVisible();

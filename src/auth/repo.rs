@@ -336,6 +336,33 @@ pub async fn account_locale(db: &Db, account_id: i64) -> Result<crate::locale::L
     Ok(crate::locale::parse(&tag).unwrap_or(crate::locale::Locale::en))
 }
 
+/// The addresses of a report or notification grouped by the language each reads: a user of the
+/// account who chose a language gets it, any other address the account's default language. The
+/// account's language comes first, then the others in the console's order; no group is empty.
+/// Only this account's users are looked up: another account's user is an outside address here.
+pub async fn recipients_by_language(db: &Db, account_id: i64, recipients: &[String]) -> Result<Vec<(crate::locale::Locale, Vec<String>)>, AppError> {
+    let default = account_locale(db, account_id).await?;
+    let chosen = sqlx::query_as::<_, (String, String)>("SELECT email, locale FROM users WHERE account_id = $1 AND locale IS NOT NULL")
+        .bind(account_id)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut groups: Vec<(crate::locale::Locale, Vec<String>)> = Vec::new();
+    for address in recipients {
+        let language = chosen
+            .iter()
+            .find(|(email, _)| email.eq_ignore_ascii_case(address.trim()))
+            .and_then(|(_, tag)| crate::locale::parse(tag))
+            .unwrap_or(default);
+        match groups.iter_mut().find(|(l, _)| *l == language) {
+            Some((_, group)) => group.push(address.clone()),
+            None => groups.push((language, vec![address.clone()])),
+        }
+    }
+    let rank = |l: crate::locale::Locale| (l != default, crate::locale::all().iter().position(|(x, _)| *x == l));
+    groups.sort_by_key(|(l, _)| rank(*l));
+    Ok(groups)
+}
+
 pub async fn set_account_locale(db: &Db, account_id: i64, actor: &Actor, tag: &str) -> Result<(), AppError> {
     let mut tx = db.pool.begin().await?;
     sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2").bind(tag).bind(account_id).execute(&mut *tx).await?;

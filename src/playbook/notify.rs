@@ -2,7 +2,7 @@
 //! through the account's mailer. A failed notification is logged on the task, never fails it.
 //! Each completed task is claimed once (`notified_at`), so replicas do not notify twice.
 
-use crate::locale::td_string;
+use crate::locale::{td_string, Locale};
 use super::dingtalk::{self, Robot};
 use crate::error::AppError;
 use crate::server::mailer::OutgoingMail;
@@ -40,8 +40,8 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     .fetch_one(&db.pool)
     .await?;
     let stamp = crate::format::date_time(Some(now));
-    // In the account's language: DingTalk groups and mailing lists are shared, not one user's,
-    // and so is the task's notification log.
+    // The account's language: DingTalk groups are shared, not one user's, and so is the task's
+    // notification log. Emails go to each recipient in their own language.
     let l = crate::auth::repo::account_locale(db, account_id).await?;
     // Notifying is part of the feature: not once the account's edition (or authorization) lacks it.
     if let Some(reason) = crate::auth::session::refusal_now(db, account_id, crate::editions::Feature::Playbooks).await? {
@@ -57,20 +57,26 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
     .await?;
     let success = hosts.iter().filter(|(_, s, _)| s == "fixed" || s == "simulated").count();
     let failures: Vec<&(String, String, Option<String>)> = hosts.iter().filter(|(_, s, _)| s == "failed").collect();
-    let title = td_string!(l, playbook.notify.title, name = name.clone());
-    let mut text = format!(
-        "### {title}\n\n{}\n{}{}\n",
-        td_string!(l, playbook.notify.summary, total = hosts.len(), success, failed = failures.len()),
-        td_string!(l, playbook.notify.execution, number = executed),
-        if dry_run != 0 { td_string!(l, playbook.notify.dry_run) } else { "" }
-    );
-    for (host, _, error) in failures.iter().take(10) {
-        text.push_str(&format!("- {host}: {}\n", error.as_deref().unwrap_or(td_string!(l, playbook.notify.failed))));
-    }
-    if failures.len() > 10 {
-        text.push_str(&format!("{}\n", td_string!(l, playbook.notify.more_failed, count = failures.len() - 10)));
-    }
-    text.push_str(&format!("\n[{}]({}/playbook/tasks/{task_id})", td_string!(l, playbook.notify.details), state.config.public_url));
+    // The message in one language: DingTalk groups read the account's, each email recipient
+    // their own.
+    let message = |l: Locale| {
+        let title = td_string!(l, playbook.notify.title, name = name.clone());
+        let mut text = format!(
+            "### {title}\n\n{}\n{}{}\n",
+            td_string!(l, playbook.notify.summary, total = hosts.len(), success, failed = failures.len()),
+            td_string!(l, playbook.notify.execution, number = executed),
+            if dry_run != 0 { td_string!(l, playbook.notify.dry_run) } else { "" }
+        );
+        for (host, _, error) in failures.iter().take(10) {
+            text.push_str(&format!("- {host}: {}\n", error.as_deref().unwrap_or(td_string!(l, playbook.notify.failed))));
+        }
+        if failures.len() > 10 {
+            text.push_str(&format!("{}\n", td_string!(l, playbook.notify.more_failed, count = failures.len() - 10)));
+        }
+        text.push_str(&format!("\n[{}]({}/playbook/tasks/{task_id})", td_string!(l, playbook.notify.details), state.config.public_url));
+        (title, text)
+    };
+    let (title, text) = message(l);
     let mut log = Vec::new();
 
     let ids: Vec<i64> = serde_json::from_str(&chatbots).unwrap_or_default();
@@ -86,8 +92,10 @@ async fn notify(state: &AppState, task_id: i64, now: i64) -> Result<(), AppError
         });
     }
     let to: Vec<String> = emails.split(',').filter(|e| !e.is_empty()).map(str::to_string).collect();
-    if !to.is_empty() {
-        let mail = OutgoingMail { to: to.clone(), subject: title.clone(), text: text.replace("### ", ""), ..OutgoingMail::default() };
+    // One email per language its recipients read.
+    for (language, to) in crate::auth::repo::recipients_by_language(db, account_id, &to).await? {
+        let (subject, text) = message(language);
+        let mail = OutgoingMail { to: to.clone(), subject, text: text.replace("### ", ""), ..OutgoingMail::default() };
         let outcome = match mailer_for(state, account_id).await {
             Ok(mailer) => mailer.send(&mail).await.map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),

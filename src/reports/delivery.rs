@@ -14,6 +14,7 @@ use crate::editions::Feature;
 use crate::error::AppError;
 use crate::server::mailer::{OutgoingMail, SendError};
 use crate::mail::outbox::mailer_for;
+use crate::locale::Locale;
 use crate::server::{now, AppState};
 
 /// How long a claim holds before another replica may take the delivery over.
@@ -99,16 +100,22 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
     } else {
         Vec::new()
     };
-    let document = match delivery.archive_id {
-        // A retry sends the document generated for the first attempt, except a consolidated one:
-        // the managed accounts may have changed since.
-        Some(archive_id) if !consolidated => repo::archived(&state.db, delivery.account_id, archive_id).await?.1,
-        archive_id => {
-            let period = (parse_day(&delivery.period_start)?, parse_day(&delivery.period_end)?);
-            let language = render::usable_language(crate::auth::repo::account_locale(&state.db, delivery.account_id).await?);
-            let document = generate::build(
-                &state.db,
-                &generate::Request {
+    // One copy per language the recipients read; a retry sends only to those not reached yet.
+    let copies = repo::copies(&state.db, id).await?;
+    let reached: Vec<String> = copies.iter().flat_map(|c| c.sent_to()).collect();
+    let remaining: Vec<String> = recipients.iter().filter(|r| !reached.contains(r)).cloned().collect();
+    let mut replies: Vec<(String, String)> = copies.iter().filter(|c| !c.sent_to.is_empty()).map(|c| (c.language.clone(), c.server_reply.clone())).collect();
+    let mut failure: Option<SendError> = None;
+    for (language, to) in reading_groups(&state.db, delivery.account_id, &remaining).await? {
+        let tag = crate::locale::tag(language);
+        let earlier = copies.iter().find(|c| c.language == tag).and_then(|c| c.archive_id);
+        let (archive_id, document) = match earlier {
+            // A retry sends the document generated for the first attempt, except a consolidated
+            // one: the managed accounts may have changed since.
+            Some(archive_id) if !consolidated => (archive_id, repo::archived(&state.db, delivery.account_id, archive_id).await?.1),
+            earlier => {
+                let period = (parse_day(&delivery.period_start)?, parse_day(&delivery.period_end)?);
+                let request = generate::Request {
                     account_id: delivery.account_id,
                     report_name: &report.name,
                     sections: &report.sections(),
@@ -117,47 +124,85 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
                     generated_at: at,
                     members: &members,
                     language,
-                },
-            )
-            .await?;
-            match archive_id {
-                Some(archive_id) => repo::replace_archive(&state.db, delivery.account_id, archive_id, &document).await?,
-                None => {
-                    repo::insert_archive(&state.db, delivery.account_id, report.id, Some(id), &document).await?;
-                }
+                };
+                let document = generate::build(&state.db, &request).await?;
+                let archive_id = match earlier {
+                    Some(archive_id) => {
+                        repo::replace_archive(&state.db, delivery.account_id, archive_id, &document).await?;
+                        archive_id
+                    }
+                    None => repo::insert_archive(&state.db, delivery.account_id, report.id, Some(id), &document).await?,
+                };
+                (archive_id, document)
             }
-            document
-        }
+        };
+        repo::save_copy(&state.db, id, tag, archive_id, &to).await?;
+        let outcome = match compose(&document, to.clone(), &state.config.public_url).await {
+            Ok(mail) => mailer_for(state, delivery.account_id).await?.send(&mail).await,
+            Err(reason) => {
+                tracing::error!(delivery = id, %reason, "rendering a report failed");
+                Err(SendError { transient: false, message: format!("Rendering failed: {reason}") })
+            }
+        };
+        let reply = match outcome {
+            Ok(reply) => {
+                repo::copy_sent(&state.db, id, tag, Some((&to, now())), &reply).await?;
+                reply
+            }
+            Err(error) => {
+                repo::copy_sent(&state.db, id, tag, None, &error.message).await?;
+                let message = error.message.clone();
+                // A temporary failure of any copy makes the delivery retry; a permanent one of
+                // another copy does not stop that.
+                if failure.as_ref().is_none_or(|f| !f.transient) {
+                    failure = Some(error);
+                }
+                message
+            }
+        };
+        replies.retain(|(l, _)| l != tag);
+        replies.push((tag.to_string(), reply));
+    }
+    // One language: the server's answer as it is; several: each copy's, named by its language.
+    let reply = match replies.as_slice() {
+        [(_, only)] => only.clone(),
+        all => all.iter().map(|(language, reply)| format!("{language}: {reply}")).collect::<Vec<_>>().join("; "),
     };
-    let mail = match compose(&document, recipients.clone(), &state.config.public_url).await {
-        Ok(mail) => mail,
-        Err(reason) => {
-            tracing::error!(delivery = id, %reason, "rendering a report failed");
-            return finish(DeliveryStatus::Failed, recipients, format!("Rendering failed: {reason}"), None, false, at).await;
-        }
-    };
-    let mailer = mailer_for(state, delivery.account_id).await?;
-    let result = mailer.send(&mail).await;
     let at = now();
-    match result {
-        Ok(reply) => {
+    match failure {
+        None => {
             let late = delivery.manual == 0 && at > delivery.window_end;
             tracing::info!(delivery = id, report = report.id, late, "report sent");
             finish(DeliveryStatus::Sent, recipients, format!("{reply}{note}"), Some(at), late, at).await
         }
-        Err(SendError { transient, message }) => {
+        Some(SendError { transient, .. }) => {
             let first = delivery.first_attempt_at.unwrap_or(at);
             let attempts = delivery.attempts.max(1);
             if transient && at - first < RETRY_FOR_SECS {
-                tracing::warn!(delivery = id, attempts, %message, "report delivery will be retried");
-                finish(DeliveryStatus::Retrying, recipients, message, None, false, at + retry_delay(attempts)).await
+                tracing::warn!(delivery = id, attempts, message = %reply, "report delivery will be retried");
+                finish(DeliveryStatus::Retrying, recipients, reply, None, false, at + retry_delay(attempts)).await
             } else {
-                tracing::warn!(delivery = id, attempts, %message, "report delivery failed");
-                let message = if transient { format!("Gave up after 24 hours of retries. Last answer: {message}") } else { message };
+                tracing::warn!(delivery = id, attempts, message = %reply, "report delivery failed");
+                let message = if transient { format!("Gave up after 24 hours of retries. Last answer: {reply}") } else { reply };
                 finish(DeliveryStatus::Failed, recipients, message, None, false, at).await
             }
         }
     }
+}
+
+/// The recipients not reached yet, grouped by the language each reads (their own if they are a
+/// user of the account who chose one, else the account's), in languages a report can be drawn
+/// in: without a CJK font, Chinese readers get the English copy.
+async fn reading_groups(db: &crate::server::db::Db, account_id: i64, remaining: &[String]) -> Result<Vec<(Locale, Vec<String>)>, AppError> {
+    let mut groups: Vec<(Locale, Vec<String>)> = Vec::new();
+    for (language, to) in crate::auth::repo::recipients_by_language(db, account_id, remaining).await? {
+        let language = render::usable_language(language);
+        match groups.iter_mut().find(|(l, _)| *l == language) {
+            Some((_, group)) => group.extend(to),
+            None => groups.push((language, to)),
+        }
+    }
+    Ok(groups)
 }
 
 /// "Send now": a manual delivery of the current period, claimed and sent at once.

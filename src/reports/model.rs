@@ -481,8 +481,22 @@ pub struct Delivery {
     pub sent_at: Option<i64>,
     /// The SMTP server's last answer, or where the outbox put the message.
     pub server_reply: String,
-    /// The archived document, once generated.
+    /// The archived document, once generated (the first copy's: in the account's language when
+    /// any recipient reads it).
     pub archive_id: Option<i64>,
+    /// One copy per language its recipients read, each with its own document.
+    pub copies: Vec<DeliveryCopy>,
+}
+
+/// The copy of a delivery in one language: who it is for, its document, and whom it reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryCopy {
+    /// A language tag (`en`, `zh-CN`).
+    pub language: String,
+    pub recipients: Vec<String>,
+    pub archive_id: Option<i64>,
+    /// The addresses it was sent to; a retry sends only to the others.
+    pub sent_to: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -501,6 +515,8 @@ pub struct ArchiveEntry {
     pub generated_at: i64,
     /// The report it came from, unless that was deleted since.
     pub report_id: Option<i64>,
+    /// The language it is written in (`en`, `zh-CN`).
+    pub language: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

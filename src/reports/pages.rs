@@ -19,7 +19,7 @@ use crate::components::table::{rows_or_empty, Pagination};
 use crate::components::toast::{toast_outcome, use_toaster};
 use crate::components::toggle::Toggle;
 use crate::error::AppError;
-use crate::locale::{fill, Label, Locale, t, td_string, tr, use_i18n};
+use crate::locale::{fill, language_name, Label, Locale, t, td_string, tr, use_i18n};
 
 const LIST: &str = "/operation/reports";
 
@@ -631,10 +631,17 @@ pub fn ReportHistoryPage() -> impl IntoView {
                                             <td>{date_time(d.sent_at)}</td>
                                             <td class="right">{d.attempts}</td>
                                             <td class="reply">{d.server_reply.clone()}</td>
-                                            <td>{d.archive_id.map(|a| view! {
-                                                <a href=format!("{LIST}/archive/{a}")>{tr(i18n, |l| td_string!(l, reports.history.view))}</a>" · "
-                                                <a href=archive_pdf_href(a) rel="external" download>{tr(i18n, |l| td_string!(l, reports.history.pdf))}</a>
-                                            })}</td>
+                                            <td>{if d.copies.len() > 1 {
+                                                // One document per language its recipients read.
+                                                d.copies.into_iter().map(|c| view! {
+                                                    <div class="copy" title=c.recipients.join(", ")>
+                                                        <span class="badge">{language_name(&c.language)}</span>" "
+                                                        {c.archive_id.map(|a| archive_links(i18n, a))}
+                                                    </div>
+                                                }).collect_view().into_any()
+                                            } else {
+                                                d.archive_id.map(|a| archive_links(i18n, a)).into_any()
+                                            }}</td>
                                         </tr>
                                     })}
                                 </tbody>
@@ -644,6 +651,14 @@ pub fn ReportHistoryPage() -> impl IntoView {
                 }
             }/>
         </FeatureGate>
+    }
+}
+
+/// "View · PDF" for one archived document.
+fn archive_links(i18n: leptos_i18n::I18nContext<Locale>, a: i64) -> impl IntoView {
+    view! {
+        <a href=format!("{LIST}/archive/{a}")>{tr(i18n, |l| td_string!(l, reports.history.view))}</a>" · "
+        <a href=archive_pdf_href(a) rel="external" download>{tr(i18n, |l| td_string!(l, reports.history.pdf))}</a>
     }
 }
 
@@ -770,15 +785,17 @@ pub fn ReportArchivePage() -> impl IntoView {
                             <th>{tr(i18n, |l| td_string!(l, reports.archive.col_report))}</th>
                             <th>{tr(i18n, |l| td_string!(l, reports.archive.col_period))}</th>
                             <th>{tr(i18n, |l| td_string!(l, reports.archive.col_generated))}</th>
+                            <th>{tr(i18n, |l| td_string!(l, reports.archive.col_language))}</th>
                             <th class="right">{tr(i18n, |l| td_string!(l, reports.archive.col_download))}</th>
                         </tr></thead>
                         <tbody>
-                            {rows_or_empty(a.entries, 4, td_string!(i18n.get_locale_untracked(), reports.archive.empty), move |e| view! {
+                            {rows_or_empty(a.entries, 5, td_string!(i18n.get_locale_untracked(), reports.archive.empty), move |e| view! {
                                 <tr>
                                     <td><a href=format!("{LIST}/archive/{}", e.id)>{e.report_name.clone()}</a>
                                         {e.report_id.is_none().then(|| view! { <span class="badge">{tr(i18n, |l| td_string!(l, reports.archive.deleted))}</span> })}</td>
                                     <td>{format!("{} – {}", e.period_start, e.period_end)}</td>
                                     <td>{date_time(Some(e.generated_at))}</td>
+                                    <td>{language_name(&e.language)}</td>
                                     <td class="right"><a href=archive_pdf_href(e.id) rel="external" download>{tr(i18n, |l| td_string!(l, reports.archive.pdf))}</a></td>
                                 </tr>
                             })}

@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 
 use super::document::ReportDocument;
 use super::model::{
-    ArchiveEntry, ArchivePage, Delivery, DeliveryStatus, Report, ReportKind, ReportScope, SendWindow, Section, ValidReport,
+    ArchiveEntry, ArchivePage, Delivery, DeliveryCopy, DeliveryStatus, Report, ReportKind, ReportScope, SendWindow, Section, ValidReport,
     ARCHIVE_PAGE_SIZE, MAX_EXTRA_REPORTS,
 };
 use super::schedule::{Occurrence, Schedule};
@@ -60,7 +60,7 @@ impl ReportRow {
     }
 
     pub fn recipients(&self) -> Vec<String> {
-        self.recipients.split(',').filter(|r| !r.is_empty()).map(str::to_string).collect()
+        address_list(&self.recipients)
     }
 
     pub fn sections(&self) -> Vec<Section> {
@@ -523,10 +523,11 @@ impl DeliveryRow {
             manual: self.manual == 1,
             late: self.late == 1,
             attempts: self.attempts,
-            recipients: self.recipients.split(',').filter(|r| !r.is_empty()).map(str::to_string).collect(),
+            recipients: address_list(&self.recipients),
             sent_at: self.sent_at,
             server_reply: self.server_reply,
             archive_id: self.archive_id,
+            copies: Vec::new(),
         }
     }
 }
@@ -539,8 +540,13 @@ pub async fn delivery(db: &Db, id: i64) -> Result<DeliveryRow, AppError> {
         .ok_or(AppError::NotFound)
 }
 
+/// A stored comma-separated address list.
+fn address_list(stored: &str) -> Vec<String> {
+    stored.split(',').filter(|r| !r.is_empty()).map(str::to_string).collect()
+}
+
 pub async fn deliveries(db: &Db, account_id: i64, report_id: i64) -> Result<Vec<Delivery>, AppError> {
-    Ok(sqlx::query_as::<_, DeliveryRow>(&format!(
+    let mut deliveries: Vec<Delivery> = sqlx::query_as::<_, DeliveryRow>(&format!(
         "SELECT {DELIVERY_COLUMNS} FROM report_deliveries WHERE account_id = $1 AND report_id = $2 ORDER BY created_at DESC, id DESC LIMIT 200"
     ))
     .bind(account_id)
@@ -549,7 +555,95 @@ pub async fn deliveries(db: &Db, account_id: i64, report_id: i64) -> Result<Vec<
     .await?
     .into_iter()
     .map(DeliveryRow::into_delivery)
-    .collect())
+    .collect();
+    let copies = sqlx::query_as::<_, CopyRow>(&format!(
+        "SELECT {COPY_COLUMNS} FROM report_delivery_copies WHERE delivery_id IN
+           (SELECT id FROM report_deliveries WHERE account_id = $1 AND report_id = $2 ORDER BY created_at DESC, id DESC LIMIT 200)
+         ORDER BY delivery_id, language"
+    ))
+    .bind(account_id)
+    .bind(report_id)
+    .fetch_all(&db.pool)
+    .await?;
+    for copy in copies {
+        if let Some(delivery) = deliveries.iter_mut().find(|d| d.id == copy.delivery_id) {
+            delivery.copies.push(copy.into_copy());
+        }
+    }
+    // The first copy first: the one the delivery's own document link opens.
+    for delivery in &mut deliveries {
+        let first = delivery.archive_id;
+        delivery.copies.sort_by_key(|c| c.archive_id != first);
+    }
+    Ok(deliveries)
+}
+
+/// A delivery's copy in one language, as stored.
+#[derive(sqlx::FromRow)]
+pub struct CopyRow {
+    pub delivery_id: i64,
+    pub language: String,
+    pub archive_id: Option<i64>,
+    pub recipients: String,
+    pub sent_to: String,
+    pub server_reply: String,
+}
+
+const COPY_COLUMNS: &str = "delivery_id, language, archive_id, recipients, sent_to, server_reply";
+
+impl CopyRow {
+    pub fn sent_to(&self) -> Vec<String> {
+        address_list(&self.sent_to)
+    }
+
+    pub fn into_copy(self) -> DeliveryCopy {
+        DeliveryCopy { sent_to: self.sent_to(), recipients: address_list(&self.recipients), language: self.language, archive_id: self.archive_id }
+    }
+}
+
+/// The copies of one delivery.
+pub async fn copies(db: &Db, delivery_id: i64) -> Result<Vec<CopyRow>, AppError> {
+    Ok(sqlx::query_as::<_, CopyRow>(&format!("SELECT {COPY_COLUMNS} FROM report_delivery_copies WHERE delivery_id = $1 ORDER BY language"))
+        .bind(delivery_id)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// Records a copy before it is sent: its recipients this attempt and its document.
+pub async fn save_copy(db: &Db, delivery_id: i64, language: &str, archive_id: i64, recipients: &[String]) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO report_delivery_copies (delivery_id, language, archive_id, recipients) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (delivery_id, language) DO UPDATE SET archive_id = excluded.archive_id, recipients = excluded.recipients",
+    )
+    .bind(delivery_id)
+    .bind(language)
+    .bind(archive_id)
+    .bind(recipients.join(","))
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Records how sending a copy went: on success its recipients join `sent_to`.
+pub async fn copy_sent(db: &Db, delivery_id: i64, language: &str, sent: Option<(&[String], i64)>, reply: &str) -> Result<(), AppError> {
+    let (reached, at) = match sent {
+        Some((to, at)) => (to.join(","), Some(at)),
+        None => (String::new(), None),
+    };
+    sqlx::query(
+        "UPDATE report_delivery_copies
+         SET sent_to = CASE WHEN $1 = '' THEN sent_to WHEN sent_to = '' THEN $1 ELSE sent_to || ',' || $1 END,
+             sent_at = COALESCE($2, sent_at), server_reply = $3
+         WHERE delivery_id = $4 AND language = $5",
+    )
+    .bind(reached)
+    .bind(at)
+    .bind(reply)
+    .bind(delivery_id)
+    .bind(language)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
 }
 
 /// Records where a claimed delivery ended up; ignored if the lease was lost meanwhile.
@@ -589,8 +683,8 @@ pub async fn insert_archive(db: &Db, account_id: i64, report_id: i64, delivery_i
     let json = serde_json::to_string(document).map_err(|_| AppError::Internal)?;
     let mut tx = db.begin_write().await?;
     let id = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO report_archive (account_id, report_id, report_name, period_start, period_end, document, generated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO report_archive (account_id, report_id, report_name, period_start, period_end, document, generated_at, language)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(account_id)
     .bind(report_id)
@@ -599,10 +693,12 @@ pub async fn insert_archive(db: &Db, account_id: i64, report_id: i64, delivery_i
     .bind(&document.period_end)
     .bind(json)
     .bind(document.generated_at)
+    .bind(&document.language)
     .fetch_one(&mut *tx)
     .await?;
     if let Some(delivery_id) = delivery_id {
-        sqlx::query("UPDATE report_deliveries SET archive_id = $1 WHERE id = $2").bind(id).bind(delivery_id).execute(&mut *tx).await?;
+        // The delivery's own link opens its first copy.
+        sqlx::query("UPDATE report_deliveries SET archive_id = COALESCE(archive_id, $1) WHERE id = $2").bind(id).bind(delivery_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -645,8 +741,8 @@ pub async fn archive_page(db: &Db, account_id: i64, page: i64) -> Result<Archive
         .fetch_one(&db.pool)
         .await?;
     let PageWindow { page, offset, .. } = page_window(page, total, ARCHIVE_PAGE_SIZE);
-    let rows = sqlx::query_as::<_, (i64, String, String, String, i64, Option<i64>)>(
-        "SELECT id, report_name, period_start, period_end, generated_at, report_id FROM report_archive
+    let rows = sqlx::query_as::<_, (i64, String, String, String, i64, Option<i64>, String)>(
+        "SELECT id, report_name, period_start, period_end, generated_at, report_id, language FROM report_archive
          WHERE account_id = $1 ORDER BY generated_at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(account_id)
@@ -657,13 +753,14 @@ pub async fn archive_page(db: &Db, account_id: i64, page: i64) -> Result<Archive
     Ok(ArchivePage {
         entries: rows
             .into_iter()
-            .map(|(id, report_name, period_start, period_end, generated_at, report_id)| ArchiveEntry {
+            .map(|(id, report_name, period_start, period_end, generated_at, report_id, language)| ArchiveEntry {
                 id,
                 report_name,
                 period_start,
                 period_end,
                 generated_at,
                 report_id,
+                language,
             })
             .collect(),
         page,

@@ -157,7 +157,7 @@ async fn the_test_email_is_written_in_the_senders_language() {
 }
 
 /// The subject (RFC 2047 encoded words) and the text body (base64 or plain) of a raw message.
-fn decoded(raw: &str) -> (String, String) {
+pub fn decoded(raw: &str) -> (String, String) {
     use base64::Engine;
     let b64 = |s: &str| String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s.split_whitespace().collect::<String>()).unwrap()).unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();

@@ -208,8 +208,14 @@ async fn a_dry_run_task_completes_through_a_real_agent_and_notifies() {
     assert_eq!(first["hosts"].as_array().unwrap().len(), 2, "the first execution's results stay");
     assert_eq!(app.count("SELECT COUNT(*) FROM agent_jobs").await, 1, "the agent's host was not touched again");
 
-    // Verify notifications speak the account's language: a third execution after switching to Chinese.
+    // Verify notifications speak the account's language: a third execution after switching to
+    // Chinese. sec@ is a user who reads English: their email comes in English.
     assert_eq!(app.call(Some(&admin), "set_account_language", &[("language", "zh-CN")]).await.status, StatusCode::OK);
+    let alpha = app.count("SELECT account_id FROM playbook_tasks").await;
+    app.user(alpha, "sec@alpha.test", Role::Viewer).await;
+    let sec = app.sign_in("sec@alpha.test").await;
+    assert_eq!(app.call(Some(&sec), "set_language", &[("language", "en")]).await.status, StatusCode::OK);
+    let mailed_before = sink.messages().len();
     app.call(Some(&admin), "retry_failed_hosts", &[("id", &task.to_string())]).await;
     run_to_completion(&app, task, "replica-a").await;
     let messages = gateway.accepted();
@@ -220,7 +226,20 @@ async fn a_dry_run_task_completes_through_a_real_agent_and_notifies() {
     // … and so does the task's notification log.
     let third = app.call(Some(&admin), "get_task", &[("id", &task.to_string())]).await.json();
     let log = third["notify_log"].as_str().unwrap();
-    assert!(log.contains("钉钉机器人“ops”：已发送") && log.contains("邮件发送至 ops@alpha.test, sec@alpha.test：已发送"), "{log}");
+    assert!(log.contains("钉钉机器人“ops”：已发送") && log.contains("邮件发送至 ops@alpha.test：已发送") && log.contains("邮件发送至 sec@alpha.test：已发送"), "{log}");
+    let mail = sink.messages();
+    let third: Vec<_> = mail[mailed_before..].iter().map(|m| (m.recipient.clone(), crate::language::decoded(&m.raw))).collect();
+    assert_eq!(third.len(), 2);
+    for (recipient, (subject, text)) in third {
+        if recipient == "ops@alpha.test" {
+            assert_eq!(subject, "Bulwark 任务“Patch glibc”已完成");
+            assert!(text.contains("- 第 3 次执行"), "{text}");
+        } else {
+            assert_eq!(recipient, "sec@alpha.test");
+            assert!(subject.contains("Patch glibc") && !subject.contains("任务"), "{subject}");
+            assert!(text.contains("Total: 1; Success: 0; Failed: 1"), "{text}");
+        }
+    }
 }
 
 /// An agent enrolled over HTTP (no process): its fix jobs are answered by the test.

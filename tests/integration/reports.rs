@@ -554,3 +554,88 @@ async fn reports_are_written_in_the_accounts_language() {
         assert!(pdf.windows(9).any(|w| w == b"WenQuanYi") || pdf.windows(4).any(|w| w == b"Noto"), "no CJK font in the PDF");
     }
 }
+
+/// The PDF attached to a raw message, as text without whitespace.
+fn pdf_text(raw: &str) -> String {
+    let pdf = attachment(raw, "application/pdf");
+    pdf_extract::extract_text_from_mem(&pdf).unwrap().chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Each recipient reads a report in their own language: a user of the account who chose Chinese
+/// gets a Chinese copy, everyone else (other users, outside addresses, another account's user)
+/// the account's English. Each copy is archived; a retry sends only to those not reached yet.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_recipient_reads_the_report_in_their_language() {
+    let app = TestApp::new().await;
+    let (account_id, admin) = setup(&app).await;
+    app.user(account_id, "mei@alpha.test", Role::Viewer).await;
+    app.user(account_id, "tempfail-lin@alpha.test", Role::Viewer).await;
+    let (beta, _) = app.account("Beta", Edition::Advanced, Role::Admin).await;
+    app.user(beta, "li@beta.test", Role::Viewer).await;
+    for email in ["mei@alpha.test", "tempfail-lin@alpha.test", "li@beta.test"] {
+        let user = app.sign_in(email).await;
+        assert_eq!(app.call(Some(&user), "set_language", &[("language", "zh-CN")]).await.status, StatusCode::OK);
+    }
+    let sink = SmtpSink::start();
+    app.call(Some(&admin), "save_smtp_settings", &form(&sink.settings_form())).await;
+
+    let created = app.call(Some(&admin), "create_report", &form(&report("Ops weekly", "weekly", "ann@alpha.test, MEI@alpha.test, li@beta.test", &["assets"]))).await;
+    let id = created.json().as_i64().unwrap().to_string();
+    let sent = app.call(Some(&admin), "send_report_now", &[("id", &id)]).await.json();
+    assert_eq!(sent["status"], "Sent", "{sent}");
+    // Verify the reply names each copy's language, and the Chinese copy went to mei alone.
+    let reply = sent["server_reply"].as_str().unwrap();
+    assert!(reply.starts_with("en: 250") && reply.contains("; zh-CN: 250"), "{reply}");
+    let messages = sink.messages();
+    let mut by_recipient: Vec<(String, bool)> = messages.iter().map(|m| (m.recipient.clone(), pdf_text(&m.raw).contains("安全评分"))).collect();
+    by_recipient.sort();
+    assert_eq!(by_recipient, [("ann@alpha.test".to_string(), false), ("li@beta.test".to_string(), false), ("mei@alpha.test".to_string(), true)]);
+
+    // Verify the history lists both copies with their documents, the English one first.
+    let history = app.call(Some(&admin), "get_report_history", &[("id", &id)]).await.json();
+    let delivery = &history["deliveries"][0];
+    let copies = delivery["copies"].as_array().unwrap();
+    assert_eq!(copies.len(), 2, "{delivery}");
+    assert_eq!((copies[0]["language"].as_str(), copies[1]["language"].as_str()), (Some("en"), Some("zh-CN")));
+    assert_eq!(copies[0]["sent_to"], serde_json::json!(["ann@alpha.test", "li@beta.test"]));
+    assert_eq!(copies[1]["sent_to"], serde_json::json!(["mei@alpha.test"]));
+    assert_eq!(delivery["archive_id"], copies[0]["archive_id"]);
+    for copy in copies {
+        let archived = app.call(Some(&admin), "get_archived_report", &[("id", &copy["archive_id"].to_string())]).await.json();
+        assert_eq!(archived["document"]["language"], copy["language"]);
+    }
+    let archive = app.call(Some(&admin), "list_archive", &[("page", "1")]).await.json();
+    let mut languages: Vec<&str> = archive["entries"].as_array().unwrap().iter().map(|e| e["language"].as_str().unwrap()).collect();
+    languages.sort();
+    assert_eq!(languages, ["en", "zh-CN"]);
+
+    // A Chinese reader whose server answers "try later": the English copy goes out once, the
+    // Chinese one is retried, and its document is made once.
+    let created = app.call(Some(&admin), "create_report", &form(&report("Retried", "weekly", "ann@alpha.test, tempfail-lin@alpha.test", &["assets"]))).await;
+    let retried = created.json().as_i64().unwrap();
+    let first = app.call(Some(&admin), "send_report_now", &[("id", &retried.to_string())]).await.json();
+    assert_eq!(first["status"], "Retrying", "{first}");
+    let reply = first["server_reply"].as_str().unwrap();
+    assert!(reply.starts_with("en: 250") && reply.contains("; zh-CN: ") && reply.contains("451"), "{reply}");
+    let to_ann = || async { sink.messages().iter().filter(|m| m.recipient == "ann@alpha.test").count() };
+    assert_eq!(to_ann().await, 2, "one message per report");
+    let next = app.count(&format!("SELECT next_attempt_at FROM report_deliveries WHERE report_id = {retried}")).await;
+    delivery::tick(&app.state, "replica-a", next + 1).await.unwrap();
+    // Verify the retry reached nobody twice and kept one document per language.
+    assert_eq!(app.count(&format!("SELECT attempts FROM report_deliveries WHERE report_id = {retried}")).await, 2);
+    assert_eq!(to_ann().await, 2, "the English copy is not sent again");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM report_archive WHERE report_id = {retried}")).await, 2);
+    // Once the unreachable reader is taken off the list, the delivery completes with what was sent.
+    sqlx::query("UPDATE reports SET recipients = 'ann@alpha.test' WHERE id = $1").bind(retried).execute(&app.db().pool).await.unwrap();
+    sqlx::query("UPDATE report_deliveries SET next_attempt_at = 0 WHERE report_id = $1").bind(retried).execute(&app.db().pool).await.unwrap();
+    delivery::tick(&app.state, "replica-a", now()).await.unwrap();
+    let (status, reply) = sqlx::query_as::<_, (String, String)>("SELECT status, server_reply FROM report_deliveries WHERE report_id = $1")
+        .bind(retried)
+        .fetch_one(&app.db().pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "sent");
+    // Verify the reply is the English copy's: the Chinese one reached no one.
+    assert!(reply.starts_with("250"), "{reply}");
+    assert_eq!(to_ann().await, 2);
+}
