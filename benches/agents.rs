@@ -272,7 +272,8 @@ async fn fleet(label: &str, url: &str, db: &Db, args: &Args) {
     }
 
     // Phase 2: steady state. Every agent keeps a long poll open and heartbeats every
-    // `--heartbeat` seconds (the product's 60 by default); as many agents as report in the window
+    // `--heartbeat` seconds (the product's 60 by default) between polls, on the same connection;
+    // as many agents as report in the window
     // at the product's inventory interval (`--inventory`, 4 hours) report their unchanged
     // inventory once, at a random moment.
     let window = Duration::from_secs(args.seconds);
@@ -284,27 +285,18 @@ async fn fleet(label: &str, url: &str, db: &Db, args: &Args) {
     for (n, credential) in credentials.into_iter().enumerate() {
         let (client, base, packages, latencies) = (client.clone(), console.base.clone(), packages.clone(), latencies.clone());
         tasks.push(tokio::spawn(async move {
+            // As the agent does (`agent::client`): one request at a time, so one connection per
+            // agent: a heartbeat when due, the inventory when due, else a long poll that waits no
+            // longer than the next heartbeat.
             let deadline = tokio::time::Instant::now() + window;
-            let poll = {
-                let (client, base, credential) = (client.clone(), base.clone(), credential.clone());
-                tokio::spawn(async move {
-                    loop {
-                        let _ = client.get(format!("{base}/api/v1/agent/jobs?wait={MAX_POLL_SECS}")).bearer_auth(&credential).send().await;
-                    }
-                })
-            };
             // Spread the agents' beats and reports over the window.
             let offset = Duration::from_millis((n as u64 * 7919) % (heartbeat * 1000));
             let report_at = tokio::time::Instant::now() + Duration::from_millis((n as u64 * 104_729) % window.as_millis().max(1) as u64);
             let mut next_beat = tokio::time::Instant::now() + offset;
             let mut reported = n >= reporters;
             while tokio::time::Instant::now() < deadline {
-                let next = if reported { next_beat } else { next_beat.min(report_at) };
-                tokio::time::sleep_until(next.min(deadline)).await;
-                if tokio::time::Instant::now() >= deadline {
-                    break;
-                }
-                if !reported && tokio::time::Instant::now() >= report_at {
+                let now = tokio::time::Instant::now();
+                if !reported && now >= report_at {
                     reported = true;
                     let report = InventoryReport { facts: facts(n), package_manager: PackageManager::Dpkg, packages: (*packages).clone() };
                     let result = timed(client.post(format!("{base}/api/v1/agent/inventory")).bearer_auth(&credential).json(&report)).await;
@@ -315,16 +307,23 @@ async fn fleet(label: &str, url: &str, db: &Db, args: &Args) {
                     }
                     continue;
                 }
-                let beat = Heartbeat { agent_version: "bench".into() };
-                let result = timed(client.post(format!("{base}/api/v1/agent/heartbeat")).bearer_auth(&credential).json(&beat)).await;
-                let mut l = latencies.lock().unwrap();
-                match result {
-                    Ok((took, _)) => l.heartbeat.push(took),
-                    Err(_) => l.errors += 1,
+                if now >= next_beat {
+                    let beat = Heartbeat { agent_version: "bench".into() };
+                    let result = timed(client.post(format!("{base}/api/v1/agent/heartbeat")).bearer_auth(&credential).json(&beat)).await;
+                    let mut l = latencies.lock().unwrap();
+                    match result {
+                        Ok((took, _)) => l.heartbeat.push(took),
+                        Err(_) => l.errors += 1,
+                    }
+                    next_beat += Duration::from_secs(heartbeat);
+                    continue;
                 }
-                next_beat += Duration::from_secs(heartbeat);
+                // The poll ends at the next heartbeat, the report or the window's end, whichever is first.
+                let until = if reported { next_beat } else { next_beat.min(report_at) }.min(deadline);
+                let wait = until.saturating_duration_since(now).as_secs_f64().ceil().clamp(1.0, MAX_POLL_SECS as f64) as u64;
+                let poll = client.get(format!("{base}/api/v1/agent/jobs?wait={wait}")).bearer_auth(&credential).send();
+                let _ = tokio::time::timeout_at(deadline, poll).await;
             }
-            poll.abort();
         }));
     }
     for task in tasks {

@@ -1,5 +1,11 @@
 //! The `bulwark` binary: the console server and its admin commands.
 
+/// mimalloc rather than glibc's malloc: a console holding thousands of agents' long polls
+/// allocates and frees many small buffers from several threads, which glibc's per-thread arenas
+/// keep apart and fragment (README › Benchmarks › agents).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::BufRead;
 use std::net::SocketAddr;
 

@@ -195,26 +195,56 @@ pub async fn run(options: AgentOptions) -> Result<(), AgentError> {
         (None, Some(state)) if state.server == console.base => state,
         (None, _) => return Err(AgentError::Setup("this host is not enrolled with that console: pass --token".into())),
     };
-    let credential = state.credential.clone();
-    let heartbeat = {
-        let console = Console::new(&options.server)?;
-        let credential = credential.clone();
-        let every = Duration::from_secs(state.heartbeat_secs);
-        tokio::spawn(async move {
-            let beat = Heartbeat { agent_version: AGENT_VERSION.into() };
-            loop {
-                tokio::time::sleep(every).await;
-                match console.post::<_, serde_json::Value>("/api/v1/agent/heartbeat", &credential, &beat).await {
-                    Err(AgentError::Revoked) => return,
-                    Err(error) => tracing::warn!(%error, "heartbeat failed"),
-                    Ok(_) => {}
+    work(&console, &options, &state).await
+}
+
+/// The agent's heartbeats, sent between its other requests on the same client: the connection of
+/// the long poll is idle then, so a console holds one connection per agent, not two. A poll
+/// waits no longer than the next heartbeat, and a fix job (minutes long) heartbeats while it runs.
+struct Beats<'a> {
+    console: &'a Console,
+    credential: &'a str,
+    every: Duration,
+    next: tokio::time::Instant,
+}
+
+impl Beats<'_> {
+    /// Sends a heartbeat if one is due; a failed one is logged and tried at the next due time.
+    async fn when_due(&mut self) -> Result<(), AgentError> {
+        if tokio::time::Instant::now() < self.next {
+            return Ok(());
+        }
+        self.next = tokio::time::Instant::now() + self.every;
+        let beat = Heartbeat { agent_version: AGENT_VERSION.into() };
+        match self.console.post::<_, serde_json::Value>("/api/v1/agent/heartbeat", self.credential, &beat).await {
+            Err(AgentError::Revoked) => Err(AgentError::Revoked),
+            Err(error) => {
+                tracing::warn!(%error, "heartbeat failed");
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// How long the next poll may wait: until the next heartbeat is due, 1 to MAX_POLL_SECS seconds.
+    fn poll_wait(&self) -> u64 {
+        let until = self.next.saturating_duration_since(tokio::time::Instant::now());
+        until.as_secs().saturating_add(u64::from(until.subsec_nanos() > 0)).clamp(1, MAX_POLL_SECS)
+    }
+
+    /// Runs `work`, heartbeating whenever one is due meanwhile (a revoked credential is left for
+    /// the next poll to find).
+    async fn during<F: std::future::Future>(&mut self, work: F) -> F::Output {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                output = &mut work => return output,
+                _ = tokio::time::sleep_until(self.next) => {
+                    let _ = self.when_due().await;
                 }
             }
-        })
-    };
-    let result = work(&console, &options, &state).await;
-    heartbeat.abort();
-    result
+        }
+    }
 }
 
 async fn report_inventory(console: &Console, credential: &str) -> Result<PackageManager, AgentError> {
@@ -228,14 +258,17 @@ async fn report_inventory(console: &Console, credential: &str) -> Result<Package
 
 async fn work(console: &Console, options: &AgentOptions, state: &AgentState) -> Result<(), AgentError> {
     let credential = state.credential.as_str();
+    let every = Duration::from_secs(state.heartbeat_secs);
+    let mut beats = Beats { console, credential, every, next: tokio::time::Instant::now() + every };
     let mut package_manager = report_inventory(console, credential).await?;
     let mut last_inventory = tokio::time::Instant::now();
-    let poll_url = format!("{}/api/v1/agent/jobs?wait={MAX_POLL_SECS}", console.base);
     loop {
         if last_inventory.elapsed() >= Duration::from_secs(state.inventory_secs) {
             package_manager = report_inventory(console, credential).await?;
             last_inventory = tokio::time::Instant::now();
         }
+        beats.when_due().await?;
+        let poll_url = format!("{}/api/v1/agent/jobs?wait={}", console.base, beats.poll_wait());
         let job: Option<JobAssignment> = match console.send(console.http.get(&poll_url).bearer_auth(credential)).await {
             Ok(job) => job,
             Err(AgentError::Network(error)) => {
@@ -246,7 +279,7 @@ async fn work(console: &Console, options: &AgentOptions, state: &AgentState) -> 
             Err(other) => return Err(other),
         };
         let Some(job) = job else { continue };
-        let outcome = carry_out(package_manager, &job, options.allow_fix).await;
+        let outcome = beats.during(carry_out(package_manager, &job, options.allow_fix)).await;
         // After a real change the inventory is what proves the fix: send it with the result.
         let inventory = if outcome.simulated { None } else { collect_inventory().await.ok().map(|(report, _)| report) };
         let result = JobResult { outcome, inventory };

@@ -117,6 +117,51 @@ async fn job_status(app: &TestApp, id: i64) -> Option<(String, Option<i64>, Stri
     (row.0 != "queued" && row.0 != "running").then_some(row)
 }
 
+/// A real agent heartbeats between its long polls on the same connection, so a console holds one
+/// connection per agent: every poll and heartbeat arrives from one client address, and polls
+/// wait no longer than the next heartbeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_agent_heartbeats_on_its_poll_connection() {
+    use axum::extract::{ConnectInfo, Request as AxumRequest};
+    use axum::middleware::{from_fn, Next};
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+    let app = TestApp::with_config(|config| config.agents.heartbeat_secs = 2).await;
+    let (_, email) = app.account("Alpha", Edition::Enterprise, Role::Admin).await;
+    let admin = app.sign_in(&email).await;
+    let token = enrollment_token(&app, &admin, "").await;
+    // The console, recording which client address each agent request came from.
+    let seen: Arc<Mutex<Vec<(String, SocketAddr)>>> = Arc::default();
+    let record = seen.clone();
+    let router = app.router().layer(from_fn(move |ConnectInfo(peer): ConnectInfo<SocketAddr>, request: AxumRequest, next: Next| {
+        let record = record.clone();
+        async move {
+            record.lock().unwrap().push((request.uri().to_string(), peer));
+            next.run(request).await
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.ok() });
+    let state = tempfile::tempdir().unwrap();
+    let _agent = start_agent(&server, Some(&token), &state.path().join("agent"), &[]);
+
+    let after_inventory = |seen: &[(String, SocketAddr)]| -> Vec<(String, SocketAddr)> {
+        let start = seen.iter().position(|(uri, _)| uri.starts_with("/api/v1/agent/jobs")).unwrap_or(seen.len());
+        seen[start..].to_vec()
+    };
+    let steady = wait_for("three heartbeats between polls", || async {
+        let steady = after_inventory(&seen.lock().unwrap());
+        (steady.iter().filter(|(uri, _)| uri == "/api/v1/agent/heartbeat").count() >= 3).then_some(steady)
+    })
+    .await;
+    // Verify polls and heartbeats alternate over one connection, and no poll outwaits a heartbeat.
+    let peers: std::collections::HashSet<SocketAddr> = steady.iter().map(|(_, peer)| *peer).collect();
+    assert_eq!(peers.len(), 1, "{steady:?}");
+    assert!(steady.iter().filter(|(uri, _)| uri.starts_with("/api/v1/agent/jobs?wait=")).all(|(uri, _)| matches!(uri.rsplit('=').next(), Some("1" | "2"))), "{steady:?}");
+    assert!(steady.iter().all(|(uri, _)| uri.starts_with("/api/v1/agent/jobs?wait=") || uri == "/api/v1/agent/heartbeat"), "{steady:?}");
+}
+
 /// A real agent enrolls, its dpkg inventory produces findings with the advisories' fixed
 /// versions, and a fix job runs apt-get's simulation for real and reports back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

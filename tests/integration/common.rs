@@ -356,25 +356,25 @@ impl TestApp {
         app
     }
 
-    /// A console that serves `/metrics` to this bearer token (`BULWARK_METRICS_TOKEN`).
-    pub async fn with_metrics_token(token: &str) -> TestApp {
+    /// A console whose configuration `change` adjusts (as the environment would).
+    pub async fn with_config(change: impl FnOnce(&mut bulwark::server::config::Config)) -> TestApp {
         let mut app = TestApp::new().await;
         let mut config = (*app.state.config).clone();
-        config.metrics_token = Some(bulwark::server::metrics::MetricsToken::new(token));
+        change(&mut config);
         app.state = app.state.changed(|state| state.config = Arc::new(config));
         app.router = router(app.state.clone());
         app
     }
 
+    /// A console that serves `/metrics` to this bearer token (`BULWARK_METRICS_TOKEN`).
+    pub async fn with_metrics_token(token: &str) -> TestApp {
+        TestApp::with_config(|config| config.metrics_token = Some(bulwark::server::metrics::MetricsToken::new(token))).await
+    }
+
     /// A console behind the given trusted proxies (`BULWARK_TRUSTED_PROXIES`).
     pub async fn behind_proxies(proxies: &str) -> TestApp {
-        let mut app = TestApp::new().await;
         let (trusted, problems) = bulwark::server::client::TrustedProxies::parse(proxies);
         assert!(problems.is_empty(), "{problems:?}");
-        let mut config = (*app.state.config).clone();
-        config.trusted_proxies = trusted;
-        app.state = app.state.changed(|state| state.config = Arc::new(config));
-        app.router = router(app.state.clone());
-        app
+        TestApp::with_config(|config| config.trusted_proxies = trusted).await
     }
 }
