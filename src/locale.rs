@@ -105,7 +105,20 @@ pub fn all() -> [(Locale, &'static str); 2] {
     [(Locale::en, td_string!(Locale::en, common.language.en)), (Locale::zh_CN, td_string!(Locale::zh_CN, common.language.zh_CN))]
 }
 
-/// A stored language tag named in itself ("English", "简体中文"); an unknown tag as it is.
+/// Addresses with the language each reads, grouped by language in the order each language first
+/// appears; no group is empty.
+pub fn group_by_language(readers: impl IntoIterator<Item = (Locale, String)>) -> Vec<(Locale, Vec<String>)> {
+    let mut groups: Vec<(Locale, Vec<String>)> = Vec::new();
+    for (language, address) in readers {
+        match groups.iter_mut().find(|(l, _)| *l == language) {
+            Some((_, group)) => group.push(address),
+            None => groups.push((language, vec![address])),
+        }
+    }
+    groups
+}
+
+/// A stored language tag named in itself ("English", "简体中文"); an unknown tag as "?".
 pub fn language_name(tag: &str) -> &'static str {
     match parse(tag) {
         Some(locale) => all().into_iter().find(|(l, _)| *l == locale).map_or("", |(_, name)| name),

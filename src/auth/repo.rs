@@ -346,18 +346,14 @@ pub async fn recipients_by_language(db: &Db, account_id: i64, recipients: &[Stri
         .bind(account_id)
         .fetch_all(&db.pool)
         .await?;
-    let mut groups: Vec<(crate::locale::Locale, Vec<String>)> = Vec::new();
-    for address in recipients {
+    let mut groups = crate::locale::group_by_language(recipients.iter().map(|address| {
         let language = chosen
             .iter()
             .find(|(email, _)| email.eq_ignore_ascii_case(address.trim()))
             .and_then(|(_, tag)| crate::locale::parse(tag))
             .unwrap_or(default);
-        match groups.iter_mut().find(|(l, _)| *l == language) {
-            Some((_, group)) => group.push(address.clone()),
-            None => groups.push((language, vec![address.clone()])),
-        }
-    }
+        (language, address.clone())
+    }));
     let rank = |l: crate::locale::Locale| (l != default, crate::locale::all().iter().position(|(x, _)| *x == l));
     groups.sort_by_key(|(l, _)| rank(*l));
     Ok(groups)

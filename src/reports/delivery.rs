@@ -194,15 +194,11 @@ pub async fn process(state: &AppState, id: i64, owner: &str) -> Result<DeliveryS
 /// user of the account who chose one, else the account's), in languages a report can be drawn
 /// in: without a CJK font, Chinese readers get the English copy.
 async fn reading_groups(db: &crate::server::db::Db, account_id: i64, remaining: &[String]) -> Result<Vec<(Locale, Vec<String>)>, AppError> {
-    let mut groups: Vec<(Locale, Vec<String>)> = Vec::new();
-    for (language, to) in crate::auth::repo::recipients_by_language(db, account_id, remaining).await? {
+    let groups = crate::auth::repo::recipients_by_language(db, account_id, remaining).await?;
+    Ok(crate::locale::group_by_language(groups.into_iter().flat_map(|(language, to)| {
         let language = render::usable_language(language);
-        match groups.iter_mut().find(|(l, _)| *l == language) {
-            Some((_, group)) => group.extend(to),
-            None => groups.push((language, to)),
-        }
-    }
-    Ok(groups)
+        to.into_iter().map(move |address| (language, address))
+    })))
 }
 
 /// "Send now": a manual delivery of the current period, claimed and sent at once.
