@@ -118,8 +118,8 @@ async fn job_status(app: &TestApp, id: i64) -> Option<(String, Option<i64>, Stri
 }
 
 /// A real agent heartbeats between its long polls on the same connection, so a console holds one
-/// connection per agent: every poll and heartbeat arrives from one client address, and polls
-/// wait no longer than the next heartbeat.
+/// connection per agent: the poll after a heartbeat arrives from the heartbeat's client address,
+/// and polls wait no longer than the next heartbeat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_agent_heartbeats_on_its_poll_connection() {
     use axum::extract::{ConnectInfo, Request as AxumRequest};
@@ -150,14 +150,23 @@ async fn a_real_agent_heartbeats_on_its_poll_connection() {
         let start = seen.iter().position(|(uri, _)| uri.starts_with("/api/v1/agent/jobs")).unwrap_or(seen.len());
         seen[start..].to_vec()
     };
-    let steady = wait_for("three heartbeats between polls", || async {
+    let steady = wait_for("four heartbeats between polls", || async {
         let steady = after_inventory(&seen.lock().unwrap());
-        (steady.iter().filter(|(uri, _)| uri == "/api/v1/agent/heartbeat").count() >= 3).then_some(steady)
+        (steady.iter().filter(|(uri, _)| uri == "/api/v1/agent/heartbeat").count() >= 4).then_some(steady)
     })
     .await;
-    // Verify polls and heartbeats alternate over one connection, and no poll outwaits a heartbeat.
-    let peers: std::collections::HashSet<SocketAddr> = steady.iter().map(|(_, peer)| *peer).collect();
-    assert_eq!(peers.len(), 1, "{steady:?}");
+    // Verify the poll after a heartbeat goes out on the heartbeat's connection (the agent keeps no
+    // second one for its heartbeats). Not every time: reqwest hands a connection back to its pool
+    // from the connection's task, so a request sent right after a response may find none idle and
+    // open another (seen once at the start of a run); two of the three transitions waited for must
+    // share it. An agent with a client per purpose never shares one.
+    let shared = steady
+        .windows(2)
+        .filter(|w| w[0].0 == "/api/v1/agent/heartbeat" && w[1].0.starts_with("/api/v1/agent/jobs?wait="))
+        .filter(|w| w[0].1 == w[1].1)
+        .count();
+    assert!(shared >= 2, "{steady:?}");
+    // … and no poll outwaits a heartbeat.
     assert!(steady.iter().filter(|(uri, _)| uri.starts_with("/api/v1/agent/jobs?wait=")).all(|(uri, _)| matches!(uri.rsplit('=').next(), Some("1" | "2"))), "{steady:?}");
     assert!(steady.iter().all(|(uri, _)| uri.starts_with("/api/v1/agent/jobs?wait=") || uri == "/api/v1/agent/heartbeat"), "{steady:?}");
 }
