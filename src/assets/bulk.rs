@@ -251,6 +251,111 @@ pub async fn upsert_findings(conn: &mut AnyConnection, account_id: i64, sighting
     Ok(())
 }
 
+/// A vulnerability an inventory (an agent's or an image scan's) matched on one asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match<'a> {
+    pub vulnerability_id: i64,
+    pub installed_version: &'a str,
+    pub fixed_version: &'a str,
+}
+
+/// What an upsert does with a match of a finding that exists: an ignored finding stays ignored
+/// (and resolved as it was); an open one being fixed keeps its fixing state; anything else is
+/// unfixed and open, and a resolved finding matched again reopens with a new first-seen time.
+const ON_MATCH: &str = "ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
+    installed_version = excluded.installed_version,
+    fixed_version = excluded.fixed_version,
+    source = excluded.source,
+    last_seen_at = excluded.last_seen_at,
+    status = CASE WHEN findings.status = 'ignored' THEN 'ignored'
+                  WHEN findings.resolved_at IS NULL AND findings.status IN ('fixing', 'fix_failed') THEN findings.status
+                  ELSE 'unfixed' END,
+    first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND findings.status <> 'ignored'
+                         THEN excluded.first_seen_at ELSE findings.first_seen_at END,
+    resolved_at = CASE WHEN findings.status = 'ignored' THEN findings.resolved_at ELSE NULL END";
+
+/// Records the matches (one per vulnerability) of one asset as seen `now` from `source` (see
+/// `ON_MATCH`). PostgreSQL: one statement over `json_to_recordset`, as `upsert_findings`;
+/// SQLite: 500 rows to a statement.
+pub async fn upsert_matches(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    asset_id: i64,
+    source: &str,
+    matches: &[Match<'_>],
+    now: i64,
+) -> Result<(), AppError> {
+    if matches.is_empty() {
+        return Ok(());
+    }
+    if !is_sqlite(conn) {
+        let rows: Vec<serde_json::Value> = matches
+            .iter()
+            .map(|m| serde_json::json!({"v": m.vulnerability_id, "i": m.installed_version, "f": m.fixed_version}))
+            .collect();
+        let sql = format!(
+            "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, fixed_version, source,
+                                   first_seen_at, last_seen_at, resolved_at)
+             SELECT $1, $2, r.v, 'unfixed', r.i, r.f, $3, $4, $4, NULL
+             FROM json_to_recordset(CAST($5 AS json)) AS r (v BIGINT, i TEXT, f TEXT)
+             {ON_MATCH}"
+        );
+        sqlx::query(&sql)
+            .bind(account_id)
+            .bind(asset_id)
+            .bind(source)
+            .bind(now)
+            .bind(serde_json::Value::Array(rows).to_string())
+            .execute(&mut *conn)
+            .await?;
+        return Ok(());
+    }
+    for chunk in matches.chunks(ROWS_PER_STATEMENT) {
+        let rows = (0..chunk.len()).map(|_| "(?, ?, ?, 'unfixed', ?, ?, ?, ?, ?, NULL)").collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, fixed_version, source,
+                                   first_seen_at, last_seen_at, resolved_at)
+             VALUES {rows} {ON_MATCH}"
+        );
+        let mut query = sqlx::query(&sql);
+        for m in chunk {
+            query = query
+                .bind(account_id)
+                .bind(asset_id)
+                .bind(m.vulnerability_id)
+                .bind(m.installed_version)
+                .bind(m.fixed_version)
+                .bind(source)
+                .bind(now)
+                .bind(now);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Marks the findings `ids` fixed at `now`, 900 to a statement.
+pub async fn resolve_findings(conn: &mut AnyConnection, ids: &[i64], now: i64) -> Result<(), AppError> {
+    let sqlite = is_sqlite(conn);
+    for chunk in ids.chunks(KEYS_PER_LOOKUP) {
+        let sql = format!(
+            "UPDATE findings SET status = 'fixed', resolved_at = {now_marker}, last_seen_at = {now_marker} WHERE id IN ({ids})",
+            now_marker = marker(sqlite, 1),
+            ids = marker_list(sqlite, 2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        if sqlite {
+            // Positional markers: the text names `now` twice.
+            query = query.bind(now);
+        }
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

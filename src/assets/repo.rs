@@ -509,7 +509,9 @@ pub async fn groups(db: &Db, account_id: i64) -> Result<Vec<AssetGroup>, AppErro
 
 /// Records what an inventory matched on one asset: opens or refreshes its findings (source
 /// `source`) and resolves that source's open findings the inventory no longer matches.
-/// Returns the number of open findings from that source.
+/// Returns the number of open findings from that source. Set-at-a-time (see `bulk`): the
+/// catalogue read in one statement per 500 matches, the findings upserted likewise, and the
+/// ones gone resolved by id, so an inventory of hundreds of matches is a handful of statements.
 pub async fn record_matches(
     conn: &mut AnyConnection,
     account_id: i64,
@@ -518,9 +520,9 @@ pub async fn record_matches(
     matches: &[FoundVulnerability],
     now: i64,
 ) -> Result<i64, AppError> {
-    let mut seen = HashSet::new();
-    for found in matches {
-        let entry = VulnerabilityEntry {
+    let entries: Vec<VulnerabilityEntry<'_>> = matches
+        .iter()
+        .map(|found| VulnerabilityEntry {
             advisory_id: &found.advisory_id,
             package: &found.package,
             title: &found.title,
@@ -528,37 +530,19 @@ pub async fn record_matches(
             category: &found.category,
             affected_versions: &found.affected_versions,
             fix: &found.fix,
-        };
-        let vulnerability_id = upsert_vulnerability_entry(&mut *conn, account_id, &entry).await?;
-        if !seen.insert(vulnerability_id) {
-            continue;
+        })
+        .collect();
+    let ids = super::bulk::vulnerability_ids(&mut *conn, account_id, &entries).await?;
+    // One finding per vulnerability: the first match of it counts.
+    let mut seen = HashSet::new();
+    let mut rows = Vec::with_capacity(matches.len());
+    for found in matches {
+        let vulnerability_id = ids[&(found.advisory_id.clone(), found.package.clone())];
+        if seen.insert(vulnerability_id) {
+            rows.push(super::bulk::Match { vulnerability_id, installed_version: &found.installed_version, fixed_version: &found.fixed_version });
         }
-        sqlx::query(
-            "INSERT INTO findings (account_id, asset_id, vulnerability_id, status, installed_version, fixed_version, source,
-                                   first_seen_at, last_seen_at, resolved_at)
-             VALUES ($1, $2, $3, 'unfixed', $4, $5, $6, $7, $7, NULL)
-             ON CONFLICT (asset_id, vulnerability_id) DO UPDATE SET
-                installed_version = excluded.installed_version,
-                fixed_version = excluded.fixed_version,
-                source = excluded.source,
-                last_seen_at = excluded.last_seen_at,
-                status = CASE WHEN findings.status = 'ignored' THEN 'ignored'
-                              WHEN findings.resolved_at IS NULL AND findings.status IN ('fixing', 'fix_failed') THEN findings.status
-                              ELSE 'unfixed' END,
-                first_seen_at = CASE WHEN findings.resolved_at IS NOT NULL AND findings.status <> 'ignored'
-                                     THEN excluded.first_seen_at ELSE findings.first_seen_at END,
-                resolved_at = CASE WHEN findings.status = 'ignored' THEN findings.resolved_at ELSE NULL END",
-        )
-        .bind(account_id)
-        .bind(asset_id)
-        .bind(vulnerability_id)
-        .bind(&found.installed_version)
-        .bind(&found.fixed_version)
-        .bind(source)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
     }
+    super::bulk::upsert_matches(&mut *conn, account_id, asset_id, source, &rows, now).await?;
     let open = sqlx::query_as::<_, (i64, i64)>(
         "SELECT id, vulnerability_id FROM findings WHERE asset_id = $1 AND source = $2 AND resolved_at IS NULL",
     )
@@ -566,17 +550,8 @@ pub async fn record_matches(
     .bind(source)
     .fetch_all(&mut *conn)
     .await?;
-    let mut still_open = 0;
-    for (finding_id, vulnerability_id) in open {
-        if seen.contains(&vulnerability_id) {
-            still_open += 1;
-            continue;
-        }
-        sqlx::query("UPDATE findings SET status = 'fixed', resolved_at = $1, last_seen_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(finding_id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(still_open)
+    let (still_open, gone): (Vec<_>, Vec<_>) = open.into_iter().partition(|(_, vulnerability_id)| seen.contains(vulnerability_id));
+    let gone: Vec<i64> = gone.into_iter().map(|(finding_id, _)| finding_id).collect();
+    super::bulk::resolve_findings(&mut *conn, &gone, now).await?;
+    Ok(still_open.len() as i64)
 }

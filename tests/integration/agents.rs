@@ -761,6 +761,70 @@ async fn trivy_reports_become_findings() {
     assert_eq!(app.count("SELECT COUNT(*) FROM findings").await, 2);
 }
 
+/// A scan (an image's Trivy report, as an agent's inventory) matched again keeps what people
+/// decided: an ignored finding stays ignored and resolved, one being fixed keeps its state, a
+/// fixed one matched again reopens as new; what a scan no longer matches is fixed. Written set at
+/// a time, so a scan of more matches than one statement holds is checked too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scan_keeps_ignored_and_fixing_findings_and_reopens_fixed_ones() {
+    let (app, admin, _) = setup().await;
+    let api = app.token(&admin, "scanner").await;
+    app.api(&api, Method::POST, "/api/v1/assets", Some(json!({ "assets": [asset("i-web", "web-1", "10.0.0.1")] }))).await;
+    let vuln = |id: &str| json!({ "VulnerabilityID": id, "PkgName": "libssl3", "InstalledVersion": "3.0.11", "FixedVersion": "3.0.13", "Severity": "HIGH" });
+    let report = |ids: &[String]| json!({ "Results": [{ "Target": "web-1", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": ids.iter().map(|id| vuln(id)).collect::<Vec<_>>() }] });
+    let scan = |ids: Vec<String>| {
+        let app = &app;
+        let api = &api;
+        async move {
+            let answer = app.api(api, Method::POST, "/api/v1/assets/i-web/trivy", Some(report(&ids))).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            answer.json()["open_findings"].as_i64().unwrap()
+        }
+    };
+    let three: Vec<String> = ["CVE-A", "CVE-B", "CVE-C"].map(String::from).to_vec();
+    assert_eq!(scan(three.clone()).await, 3);
+    let status = |id: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query_as::<_, (String, Option<i64>, i64)>(
+                "SELECT f.status, f.resolved_at, f.first_seen_at FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.advisory_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&app.db().pool)
+            .await
+            .unwrap()
+        }
+    };
+    let set = |id: &'static str, sql: &'static str| {
+        let app = &app;
+        async move {
+            let sql = format!("UPDATE findings SET {sql} WHERE vulnerability_id = (SELECT id FROM vulnerabilities WHERE advisory_id = $1)");
+            sqlx::query(&sql).bind(id).execute(&app.db().pool).await.unwrap();
+        }
+    };
+    set("CVE-A", "status = 'ignored', resolved_at = 1000").await;
+    set("CVE-B", "status = 'fixing'").await;
+    set("CVE-C", "status = 'fixed', resolved_at = 1000, first_seen_at = 500").await;
+
+    // Verify: matched again, A stays ignored (resolved when it was), B stays fixing, C reopens as new.
+    assert_eq!(scan(three.clone()).await, 2);
+    let (a_status, a_resolved, _) = status("CVE-A").await;
+    assert_eq!((a_status.as_str(), a_resolved), ("ignored", Some(1000)));
+    let (b_status, b_resolved, _) = status("CVE-B").await;
+    assert_eq!((b_status.as_str(), b_resolved), ("fixing", None));
+    let (c_status, c_resolved, c_first_seen) = status("CVE-C").await;
+    assert_eq!((c_status.as_str(), c_resolved), ("unfixed", None));
+    assert!(c_first_seen > 500, "a reopened finding is new again: first seen {c_first_seen}");
+
+    // Verify: a scan of 1,200 matches (more than a statement's rows), then one of none.
+    let many: Vec<String> = (0..1200).map(|i| format!("CVE-2026-{i:04}")).collect();
+    assert_eq!(scan(many).await, 1200);
+    assert_eq!(app.count("SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL").await, 1200);
+    assert_eq!(scan(Vec::new()).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM findings WHERE status = 'fixed' AND resolved_at IS NOT NULL").await, 1202);
+    assert_eq!(status("CVE-A").await.0, "ignored");
+}
+
 /// A zip bomb (a small archive whose entries expand past the import's 1 GiB allowance) is
 /// refused whole with the limit named; nothing is imported, and the console answers other
 /// requests while it inflates: the work runs off the async workers. The runtime has one worker,

@@ -1,14 +1,18 @@
 //! The open-risk counters (kept by triggers) always equal a fresh recount: after every step of a
-//! seeded random sequence of ingests, resolves, re-opens, reclassified vulnerabilities, deleted
-//! assets and a deleted account; after two concurrent ingests; and a drifted counter is found,
-//! repaired and reported by the reconcile (and by `bulwark check counters`, which then fails).
+//! seeded random sequence of ingests, scans (an agent's inventory, a Trivy report), resolves,
+//! re-opens, reclassified vulnerabilities, deleted assets and a deleted account; after two
+//! concurrent ingests; and a drifted counter is found, repaired and reported by the reconcile
+//! (and by `bulwark check counters`, which then fails).
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use bulwark::advisories::repo::FoundVulnerability;
+use bulwark::assets::agent_api::import_trivy_findings;
 use bulwark::auth::model::Role;
 use bulwark::editions::Edition;
 use bulwark::overview::counters::reconcile_account;
+use bulwark::server::audit::Actor;
 
 use crate::cli::bulwark;
 use crate::common::*;
@@ -45,7 +49,7 @@ async fn assets(app: &TestApp, token: &str) {
 /// One random step through the ingestion API (or, for what no API does, the SQL a fix or a
 /// cleanup would run); returns what it did, for the failure message.
 async fn step(app: &TestApp, token: &str, account_id: i64, rng: &mut Seeded) -> String {
-    match rng.below(8) {
+    match rng.below(9) {
         0 | 1 => {
             let rows: Vec<Value> = (0..1 + rng.below(5))
                 .map(|_| {
@@ -104,6 +108,29 @@ async fn step(app: &TestApp, token: &str, account_id: i64, rng: &mut Seeded) -> 
             row["agent_status"] = json!(rng.pick(&["online", "offline", "not_installed"]));
             post(app, token, "/api/v1/assets", json!({ "assets": [row.clone()] })).await;
             format!("asset {row}")
+        }
+        8 => {
+            // An agent's inventory or an image scan of one host (matched in memory, recorded set at a time).
+            let host = rng.pick(&HOSTS);
+            let asset_id = app.count(&format!("SELECT id FROM assets WHERE account_id = {account_id} AND instance_id = '{host}'")).await;
+            let found: Vec<FoundVulnerability> = (0..rng.below(5))
+                .map(|_| {
+                    let advisory_id = format!("CVE-2026-{}", rng.below(6));
+                    FoundVulnerability {
+                        title: format!("{advisory_id} in openssl"),
+                        advisory_id,
+                        package: "openssl".into(),
+                        severity: rng.pick(&SEVERITIES).into(),
+                        category: "linux".into(),
+                        affected_versions: "< 3.0.12".into(),
+                        fix: "Upgrade openssl".into(),
+                        installed_version: "3.0.11-1".into(),
+                        fixed_version: "3.0.12".into(),
+                    }
+                })
+                .collect();
+            import_trivy_findings(app.db(), account_id, asset_id, host, &Actor::Operator, &found).await.unwrap();
+            format!("scan of {host}: {:?}", found.iter().map(|f| (&f.advisory_id, &f.severity)).collect::<Vec<_>>())
         }
         5 => {
             let host = rng.pick(&HOSTS);
