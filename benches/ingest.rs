@@ -7,7 +7,7 @@
 
 mod support;
 
-use support::{admin_session, console, on_each_database, send, server_fn, stats};
+use support::{admin_session, console, on_each_database, page, send, server_fn, stats};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -63,18 +63,6 @@ async fn post_body(router: &Router, token: &str, path: &str, body: String) {
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
 }
 
-async fn page(router: &Router, cookie: &str, path: &str) -> (Duration, usize) {
-    let request = Request::builder()
-        .uri(path)
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap();
-    let start = Instant::now();
-    let (status, body) = send(router, request).await;
-    assert_eq!(status, StatusCode::OK);
-    (start.elapsed(), body.len())
-}
 
 async fn run(label: &str, url: &str, args: &Args) {
     println!("\n== {label}: {} assets, {} findings", args.assets, args.findings);

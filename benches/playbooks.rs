@@ -5,6 +5,7 @@
 //!
 //! cargo bench --features ssr --bench playbooks -- [--hosts 5000] [--pg postgres://…/postgres]
 
+#[allow(dead_code)] // the other benchmarks use the rest
 mod support;
 
 use std::time::{Duration, Instant};

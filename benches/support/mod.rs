@@ -62,6 +62,21 @@ pub async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Vec<u
     (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
 }
 
+/// A page's server render as the browser asks for it under the session `cookie`: how long it
+/// took and its size in bytes.
+pub async fn page(router: &Router, cookie: &str, path: &str) -> (Duration, usize) {
+    let request = Request::builder()
+        .uri(path)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let start = std::time::Instant::now();
+    let (status, body) = send(router, request).await;
+    assert_eq!(status, StatusCode::OK);
+    (start.elapsed(), body.len())
+}
+
 /// A server-function call as the browser makes it: a form-encoded POST under the session `cookie`.
 pub fn server_fn(cookie: &str, function: &str, form: String) -> Request<Body> {
     Request::builder()
