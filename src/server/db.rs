@@ -60,6 +60,46 @@ pub struct Db {
     shared: Shared,
     /// Reads of one row on the hottest paths (see [`Db::point_i64`]).
     point: PointReads,
+    /// Where [`Db::for_background`] connects; `None` when a second pool would not reach this
+    /// database.
+    background_url: Option<Arc<str>>,
+}
+
+/// The background pool of a database (see [`Db::for_background`]), once created.
+#[derive(Default)]
+struct BackgroundPool(Mutex<Option<AnyPool>>);
+
+/// The options of a pool of `max` connections: on SQLite every connection's pragmas, on
+/// PostgreSQL a ping only when stale.
+fn pool_options(kind: DbKind, max: u32) -> AnyPoolOptions {
+    // sqlx pings every connection it hands out by default: a second round trip (to the server,
+    // or to SQLite's worker thread) before every query. A SQLite file does not hang up, so it is
+    // never pinged; a PostgreSQL connection is pinged only after a minute idle, when the server
+    // may have restarted or a proxy may have dropped it.
+    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).test_before_acquire(false).max_connections(max);
+    match kind {
+        DbKind::Sqlite => {
+            // A page cache of up to 32 MiB per connection (SQLite's default is 2 MiB: at
+            // millions of findings nearly every index page a write touched was a read from the
+            // OS), all connections together kept under 128 MiB. The log is checkpointed by a
+            // task of its own (`wal`); a commit only does it as a fallback.
+            let pragmas: Arc<str> = format!(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;
+                 PRAGMA cache_size = -32768; PRAGMA soft_heap_limit = 134217728;
+                 PRAGMA wal_autocheckpoint = {};",
+                super::wal::FALLBACK_PAGES
+            )
+            .into();
+            options.after_connect(move |conn, _| {
+                let pragmas = pragmas.clone();
+                Box::pin(async move {
+                    conn.execute(&*pragmas).await?;
+                    Ok(())
+                })
+            })
+        }
+        DbKind::Postgres => options.before_acquire(ping_when_stale),
+    }
 }
 
 /// One value per type, created on first use.
@@ -84,45 +124,15 @@ impl Db {
                 "DATABASE_URL must start with sqlite:// or postgres://".into(),
             ));
         };
-        // sqlx pings every connection it hands out by default: a second round trip (to the
-        // server, or to SQLite's worker thread) before every query. A SQLite file does not hang
-        // up, so it is never pinged; a PostgreSQL connection is pinged only after a minute idle,
-        // when the server may have restarted or a proxy may have dropped it.
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).test_before_acquire(false);
         let (pool, sessions) = match kind {
             DbKind::Sqlite => {
-                // A page cache of up to 32 MiB per connection (SQLite's default is 2 MiB: at
-                // millions of findings nearly every index page a write touched was a read from the
-                // OS), all connections together kept under 128 MiB. The log is checkpointed by a
-                // task of its own (`wal`); a commit only does it as a fallback.
-                let pragmas: Arc<str> = format!(
-                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;
-                     PRAGMA cache_size = -32768; PRAGMA soft_heap_limit = 134217728;
-                     PRAGMA wal_autocheckpoint = {};",
-                    super::wal::FALLBACK_PAGES
-                )
-                .into();
-                let pool = options
-                    .max_connections(8)
-                    .after_connect(move |conn, _| {
-                        let pragmas = pragmas.clone();
-                        Box::pin(async move {
-                            conn.execute(&*pragmas).await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await?;
+                let pool = pool_options(kind, 8).connect(url).await?;
                 sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
                 let sessions = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect(url).await?;
                 (pool, SessionPool::Sqlite(sessions))
             }
             DbKind::Postgres => {
-                let pool = options
-                    .max_connections(16)
-                    .before_acquire(ping_when_stale)
-                    .connect(url)
-                    .await?;
+                let pool = pool_options(kind, 16).connect(url).await?;
                 let sessions = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(url).await?;
                 (pool, SessionPool::Postgres(sessions))
             }
@@ -143,7 +153,34 @@ impl Db {
                     .connect_lazy(url)?,
             ),
         };
-        Ok(Db { pool, kind, sessions, shared, point })
+        // A second pool reaches the same data unless the database lives in this process only.
+        let reachable = kind == DbKind::Postgres || matches!(point, PointReads::Sqlite(Some(_)));
+        let background_url = reachable.then(|| Arc::from(url));
+        Ok(Db { pool, kind, sessions, shared, point, background_url })
+    }
+
+    /// Whether [`Db::for_background`] reaches this database.
+    pub fn for_background_possible(&self) -> bool {
+        self.background_url.is_some()
+    }
+
+    /// This database for the background thread (`background`): the same caches and readers, with
+    /// a small pool of its own (two connections), created on first use. Its connections open on
+    /// the thread that first asks for one, so call it there only: a SQLite connection's worker
+    /// thread, started by that thread, shares its CPU priority. `None` for a database a second
+    /// pool cannot reach (in-memory SQLite).
+    pub fn for_background(&self) -> Option<Result<Db, sqlx::Error>> {
+        let url = self.background_url.as_ref()?;
+        let held = self.shared::<BackgroundPool>();
+        let mut pool = held.0.lock().unwrap_or_else(|p| p.into_inner());
+        let pool = match pool.as_ref() {
+            Some(pool) => pool.clone(),
+            None => match pool_options(self.kind, 2).connect_lazy(url) {
+                Ok(created) => pool.insert(created).clone(),
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        Some(Ok(Db { pool, ..self.clone() }))
     }
 
     /// This database's value of type `T` (a cache of something it holds), created with

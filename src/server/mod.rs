@@ -1,8 +1,9 @@
 //! Server-only plumbing below every console area: the clock, configuration, database, state,
 //! crypto helpers, secrets at rest, audit, the mail transport, the outbound request policy, TLS,
-//! per-account rate limits, the client address behind proxies and Prometheus metrics.
+//! per-account rate limits, low-priority background work, the client address behind proxies and Prometheus metrics.
 
 pub mod audit;
+pub mod background;
 pub mod behind;
 pub mod client;
 pub mod clock;

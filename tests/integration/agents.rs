@@ -330,6 +330,41 @@ async fn import_openssl_advisory(app: &TestApp) {
     .unwrap();
 }
 
+/// The nice value of every thread of this process whose name starts with `prefix`.
+fn nice_of_threads(prefix: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+            let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+            stat[open + 1..close].starts_with(prefix).then(|| fields[16].parse().ok()).flatten()
+        })
+        .collect()
+}
+
+/// An import runs on the background thread, at a lower CPU priority than the threads that answer
+/// requests, through connections that thread opened (SQLite's worker threads for them are niced
+/// too), and its advisories are there for every connection to read afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn imports_run_at_a_lower_cpu_priority() {
+    let app = TestApp::new().await;
+    let here = bulwark::server::background::current_nice().unwrap();
+    let there = bulwark::server::background::run(app.db(), |_| async { Ok(bulwark::server::background::current_nice()) }).await.unwrap().unwrap();
+    assert!(there > here || here == 19, "the background thread runs at nice {there}, a request's at {here}");
+
+    import_openssl_advisory(&app).await;
+
+    // Verify the import's advisory through the main pool, and niced SQLite workers beside un-niced ones.
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisories WHERE osv_id = 'DSA-5532-1'").await, 1);
+    if app.db().kind == bulwark::server::db::DbKind::Sqlite {
+        let workers = nice_of_threads("sqlx-sqlite-wor");
+        assert!(workers.contains(&there) && workers.contains(&here), "SQLite workers' nice values: {workers:?}");
+    }
+    assert!(nice_of_threads("bulwark-backgro").iter().all(|nice| *nice == there));
+}
+
 /// An upload larger than one transaction's chunk is written whole: counts of new and updated
 /// advisories, an id met twice (the later copy stands), and a re-import replacing an advisory's
 /// package rows instead of adding to them.
