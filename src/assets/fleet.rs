@@ -386,8 +386,14 @@ async fn open_findings(conn: &mut sqlx::AnyConnection, asset_id: i64, source: &s
 }
 
 /// Matches again the inventories whose advisories changed since they were last matched (an
-/// import happened); a few per call, so a large import spreads over several ticks.
+/// import happened); a few per call, so a large import spreads over several ticks. Like the
+/// import, on the background thread (`server::background`): after an import this rebuilds the
+/// advisory index and matches hundreds of inventories, seconds of CPU no page waits on.
 pub async fn rematch_stale(db: &Db, limit: i64, now: i64) -> Result<usize, AppError> {
+    crate::server::background::run(db, move |db| async move { rematch_stale_here(&db, limit, now).await }).await
+}
+
+async fn rematch_stale_here(db: &Db, limit: i64, now: i64) -> Result<usize, AppError> {
     let stale = sqlx::query_as::<_, (i64, i64, String, String)>(
         "SELECT i.asset_id, i.account_id, i.ecosystems, i.packages FROM asset_inventories i
          WHERE i.matched_at IS NULL OR i.matched_at <= (SELECT MAX(a.imported_at) FROM advisories a WHERE a.scope IN (0, i.account_id))
