@@ -252,6 +252,13 @@ async fn report_inventory(console: &Console, credential: &str) -> Result<Package
     let accepted: Option<InventoryAccepted> = with_retries("inventory", || console.post("/api/v1/agent/inventory", credential, &report)).await?;
     if let Some(accepted) = accepted {
         tracing::info!(packages = accepted.packages, open_findings = accepted.open_findings, "inventory reported");
+        if accepted.unparsable > 0 {
+            tracing::warn!(
+                unparsable = accepted.unparsable,
+                packages = %accepted.unparsable_packages.join(", "),
+                "the console cannot order these packages' versions: no advisory matches them"
+            );
+        }
     }
     Ok(package_manager)
 }

@@ -79,10 +79,21 @@ pub struct InventoryReport {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[derive(utoipa::ToSchema)]
 pub struct InventoryAccepted {
+    /// Packages kept (distinct by name and architecture).
     pub packages: i64,
     pub open_findings: i64,
     /// False when the inventory was identical to the last one and no advisory changed since.
     pub matched: bool,
+    /// Packages sent again under a name and architecture already listed: merged into the first.
+    #[serde(default)]
+    pub duplicates: i64,
+    /// Packages kept whose version (or source version) the ecosystem's version scheme cannot
+    /// order: no advisory can match them until the version is readable.
+    #[serde(default)]
+    pub unparsable: i64,
+    /// The first 20 of those, by name.
+    #[serde(default)]
+    pub unparsable_packages: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

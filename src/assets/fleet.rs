@@ -309,9 +309,11 @@ pub async fn record_inventory(db: &Db, agent: &AgentIdentity, report: &Inventory
     let mut packages = report.packages.clone();
     packages.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)));
     packages.dedup_by(|a, b| a.name == b.name && a.arch == b.arch);
+    let duplicates = (report.packages.len() - packages.len()) as i64;
     let packages_json = serde_json::to_string(&packages).map_err(|_| AppError::Internal)?;
     let digest = hex::encode(Sha256::digest(packages_json.as_bytes()));
     let ecosystems = advisories::ecosystems_for(&report.facts.os.id, &report.facts.os.version_id);
+    let unparsable = unparsable_packages(&ecosystems, &packages);
     let previous = sqlx::query_as::<_, (String, Option<i64>)>("SELECT digest, matched_at FROM asset_inventories WHERE asset_id = $1")
         .bind(agent.asset_id)
         .fetch_optional(&db.pool)
@@ -374,7 +376,29 @@ pub async fn record_inventory(db: &Db, agent: &AgentIdentity, report: &Inventory
         None => open_findings(&mut tx, agent.asset_id, "agent").await?,
     };
     tx.commit().await?;
-    Ok(InventoryAccepted { packages: packages.len() as i64, open_findings, matched: matches.is_some() })
+    Ok(InventoryAccepted {
+        packages: packages.len() as i64,
+        open_findings,
+        matched: matches.is_some(),
+        duplicates,
+        unparsable: unparsable.len() as i64,
+        unparsable_packages: unparsable.into_iter().take(20).collect(),
+    })
+}
+
+/// The names of the packages whose version or source version the host's version scheme (its
+/// first ecosystem's) rejects: matching skips them (a version that cannot be ordered is not a
+/// match), and the answer says which.
+fn unparsable_packages(ecosystems: &[String], packages: &[crate::agent::host::Package]) -> Vec<String> {
+    let Some(scheme) = ecosystems.first().and_then(|e| crate::advisories::version::VersionScheme::for_ecosystem(e)) else {
+        return Vec::new();
+    };
+    let readable = |v: &str| crate::advisories::version::validate(scheme, v).is_ok();
+    packages
+        .iter()
+        .filter(|p| !readable(&p.version) || p.source_version.as_deref().is_some_and(|v| !readable(v)))
+        .map(|p| p.name.clone())
+        .collect()
 }
 
 async fn open_findings(conn: &mut sqlx::AnyConnection, asset_id: i64, source: &str) -> Result<i64, AppError> {

@@ -497,6 +497,39 @@ async fn malformed_enrollments_and_inventories_write_nothing() {
     assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
 }
 
+/// What an inventory cannot use is said in the answer, and the rest is used: a package listed
+/// twice (same name and architecture) is merged and counted; a version the host's scheme cannot
+/// order (dpkg here) is kept, counted and named, and matches nothing; the other packages match as
+/// usual. An inventory past the package limit is refused whole, naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inventory_counts_duplicate_and_unparsable_packages() {
+    let (app, _, token) = setup().await;
+    import_openssl_advisory(&app).await;
+    let credential = enroll(&app, &token, MACHINE_A).await;
+    let packages = json!([
+        package("openssl", "3.0.11-1~deb12u1", "openssl"),
+        package("openssl", "3.0.11-1~deb12u1", "openssl"),
+        package("libfoo", "a:0-0", "foo"),
+        package("curl", "7.88.1-10", "curl"),
+    ]);
+
+    let answer = app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, packages))).await;
+
+    // Verify the counts and the names, and that the readable vulnerable package still matched.
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!((body["packages"].as_i64(), body["duplicates"].as_i64(), body["unparsable"].as_i64()), (Some(3), Some(1), Some(1)), "{body}");
+    assert_eq!(body["unparsable_packages"], json!(["libfoo"]));
+    assert_eq!(body["open_findings"], 1);
+    assert_eq!(open_findings(&app).await.len(), 1);
+
+    let too_many: Vec<Value> = (0..50_001).map(|i| package(&format!("p{i}"), "1.0-1", "p")).collect();
+    let refused = app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, json!(too_many)))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["fields"]["packages"], "at most 50000 packages");
+    assert_eq!(app.count("SELECT package_count FROM asset_inventories").await, 3);
+}
+
 /// An enrollment token enrolls into its own account only; revoked and expired ones are refused;
 /// an agent reaches only its own jobs; API tokens cannot queue jobs on another account's assets.
 #[tokio::test(flavor = "multi_thread")]
