@@ -23,7 +23,7 @@ pub const FEED: i64 = 0;
 
 /// Rows per `IN (…)` list or multi-row statement: well under SQLite's and PostgreSQL's bind limits.
 const CHUNK: usize = 500;
-/// Advisories an import writes per transaction.
+/// Advisories an import writes per transaction on SQLite, and per statement on PostgreSQL.
 const ADVISORIES_PER_TRANSACTION: usize = 5_000;
 
 /// An advisory's affected ranges as stored: enough to rebuild [`Affected`] for matching.
@@ -70,8 +70,8 @@ impl StoredAffected {
     }
 }
 
-/// Writes every advisory that parsed, in chunks of 5,000 a transaction; the ones that did not
-/// are reported by name. Re-importing an advisory replaces it (same scope and id), so nothing is
+/// Writes every advisory that parsed (on SQLite in chunks of 5,000 a transaction, on PostgreSQL
+/// in one); the ones that did not are reported by name. Re-importing an advisory replaces it (same scope and id), so nothing is
 /// duplicated. Runs on the background thread (`server::background`), at a lower CPU priority
 /// than the requests answered meanwhile.
 pub async fn import(db: &Db, scope: i64, actor: &str, source_name: &str, loaded: Vec<Loaded>, now: i64) -> Result<ImportReport, AppError> {
@@ -95,23 +95,28 @@ async fn import_here(db: &Db, scope: i64, actor: &str, source_name: &str, loaded
     }
     report.updated += (advisories.len() - last.len()) as i64;
     let distinct: Vec<&Advisory> = advisories.iter().enumerate().filter(|(i, a)| last[a.id.as_str()] == *i).map(|(_, a)| a).collect();
-    // One transaction per chunk: other writers wait for a chunk at most, not for the whole upload.
-    // A failed import leaves the chunks before it written; importing the same file again
-    // completes it (each advisory's rows are replaced whole).
-    for chunk in distinct.chunks(ADVISORIES_PER_TRANSACTION) {
-        let mut tx = db.begin_write().await?;
+    // On SQLite, one transaction per chunk: SQLite has one writer at a time, and the others wait
+    // for a chunk at most, not for the whole upload. A failed import there leaves the chunks
+    // before it written; importing the same file again completes it (each advisory's rows are
+    // replaced whole). PostgreSQL locks rows, so other writers do not wait on an import at all:
+    // there the whole import is one transaction, written whole or not at all.
+    let sqlite = db.kind == crate::server::db::DbKind::Sqlite;
+    let mut tx = db.begin_write().await?;
+    for (n, chunk) in distinct.chunks(ADVISORIES_PER_TRANSACTION).enumerate() {
+        if sqlite && n > 0 {
+            tx.commit().await?;
+            tx = db.begin_write().await?;
+        }
         // PostgreSQL takes a whole chunk in a few statements of one JSON parameter each
         // (`write_advisories_pg`): binds by the thousand plan slowly there (500 advisories to a
         // statement took 61 s for 100,000 of them, against 22 s one at a time).
-        let per_statement = if is_sqlite(&tx) { CHUNK } else { ADVISORIES_PER_TRANSACTION };
+        let per_statement = if sqlite { CHUNK } else { ADVISORIES_PER_TRANSACTION };
         for part in chunk.chunks(per_statement) {
             let imported = write_advisories(&mut tx, scope, part, now).await?;
             report.imported += imported as i64;
             report.updated += (part.len() - imported) as i64;
         }
-        tx.commit().await?;
     }
-    let mut tx = db.begin_write().await?;
     record_import(&mut tx, scope, actor, source_name, &report, None, now).await?;
     // Every console's index of advisories is behind from this commit on.
     sqlx::query("UPDATE advisory_state SET version = version + 1 WHERE id = 1").execute(&mut *tx).await?;

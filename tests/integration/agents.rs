@@ -365,6 +365,46 @@ async fn imports_run_at_a_lower_cpu_priority() {
     assert!(nice_of_threads("bulwark-backgro").iter().all(|nice| *nice == there));
 }
 
+/// An import that fails part-way (here a database trigger refuses one advisory of the second
+/// chunk): on PostgreSQL nothing of it is written; on SQLite the chunks before the failure stay
+/// (one transaction per 5,000 advisories, so other writers never wait for a whole file). On both
+/// no console's index moves, and importing the file again, once it can be written, completes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_that_fails_part_way_is_whole_or_nothing_on_postgresql() {
+    let app = TestApp::new().await;
+    let sqlite = app.db().kind == bulwark::server::db::DbKind::Sqlite;
+    let refuse = if sqlite {
+        vec!["CREATE TRIGGER refuse BEFORE INSERT ON advisories WHEN NEW.osv_id = 'DSA-6500-1' BEGIN SELECT RAISE(ABORT, 'refused'); END"]
+    } else {
+        vec![
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF NEW.osv_id = 'DSA-6500-1' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse BEFORE INSERT ON advisories FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ]
+    };
+    for sql in refuse {
+        sqlx::query(sql).execute(&app.db().pool).await.unwrap();
+    }
+    let file: Vec<Value> = (0..7_000).map(|n| advisory(&format!("DSA-{n:04}-1"), &format!("pkg{n}"), json!([{ "introduced": "0" }, { "fixed": "1.0-1" }]))).collect();
+    let version = || app.count("SELECT version FROM advisory_state WHERE id = 1");
+    let before = version().await;
+
+    let failed = advisories::import(app.db(), advisories::FEED, "test", "all.zip", loaded(&file), now()).await;
+
+    // Verify: refused, nothing (PostgreSQL) or the first chunk (SQLite) written, the index's version unmoved.
+    assert!(failed.is_err());
+    let written = app.count("SELECT COUNT(*) FROM advisories").await;
+    assert_eq!(written, if sqlite { 5_000 } else { 0 });
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisory_packages").await, written);
+    assert_eq!(version().await, before);
+
+    let allow = if sqlite { "DROP TRIGGER refuse" } else { "DROP TRIGGER refuse ON advisories" };
+    sqlx::query(allow).execute(&app.db().pool).await.unwrap();
+    let report = advisories::import(app.db(), advisories::FEED, "test", "all.zip", loaded(&file), now()).await.unwrap();
+    assert_eq!((report.imported, report.updated), (7_000 - written, written));
+    assert_eq!(app.count("SELECT COUNT(*) FROM advisories").await, 7_000);
+    assert_eq!(version().await, before + 1);
+}
+
 /// An upload larger than one transaction's chunk is written whole: counts of new and updated
 /// advisories, an id met twice (the later copy stands), and a re-import replacing an advisory's
 /// package rows instead of adding to them.
