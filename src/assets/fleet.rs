@@ -418,6 +418,21 @@ pub async fn rematch_stale(db: &Db, limit: i64, now: i64) -> Result<usize, AppEr
 }
 
 async fn rematch_stale_here(db: &Db, limit: i64, now: i64) -> Result<usize, AppError> {
+    // Nothing is stale when every inventory was matched after the latest import of any scope:
+    // three index lookups (the steady state, every tick) before the search by account.
+    let (latest_import, oldest_match, unmatched) = sqlx::query_as::<_, (Option<i64>, Option<i64>, i64)>(
+        "SELECT (SELECT MAX(imported_at) FROM advisories), (SELECT MIN(matched_at) FROM asset_inventories),
+                (SELECT COUNT(*) FROM (SELECT 1 FROM asset_inventories WHERE matched_at IS NULL LIMIT 1) AS u)",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    let matched_since = match (latest_import, oldest_match) {
+        (Some(import), Some(matched)) => matched > import,
+        _ => true, // no advisory, or no inventory
+    };
+    if unmatched == 0 && matched_since {
+        return Ok(0);
+    }
     let stale = sqlx::query_as::<_, (i64, i64, String, String)>(
         "SELECT i.asset_id, i.account_id, i.ecosystems, i.packages FROM asset_inventories i
          WHERE i.matched_at IS NULL OR i.matched_at <= (SELECT MAX(a.imported_at) FROM advisories a WHERE a.scope IN (0, i.account_id))

@@ -501,14 +501,19 @@ async fn an_import_rematches_existing_inventories() {
     let packages = json!([package("openssl", "3.0.9-1", "openssl")]);
     app.api(&credential, Method::POST, "/api/v1/agent/inventory", Some(inventory(MACHINE_A, packages))).await;
     assert!(open_findings(&app).await.is_empty());
+    let db = app.db();
+    let tick = |at: i64| async move { bulwark::assets::fleet::tick(db, &AgentSettings::default(), at).await.unwrap().rematched };
+    assert_eq!(tick(now()).await, 0, "nothing imported since the inventory was matched");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     import_openssl_advisory(&app).await;
 
-    let tick = bulwark::assets::fleet::tick(app.db(), &AgentSettings::default(), now()).await.unwrap();
+    // The tick a second after the import (one in the import's own second matches again on the next).
+    let rematched = tick(now() + 1).await;
 
-    // Verify the inventory was matched again and the finding opened.
-    assert_eq!(tick.rematched, 1);
+    // Verify the inventory was matched again and the finding opened; the next tick finds nothing stale.
+    assert_eq!(rematched, 1);
     assert_eq!(open_findings(&app).await.len(), 1);
+    assert_eq!(tick(now() + 1).await, 0);
 }
 
 /// Bad enrollments and inventories are refused with the field named, and nothing is written.
