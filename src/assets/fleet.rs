@@ -597,12 +597,11 @@ pub async fn agent_view(db: &Db, asset_id: i64) -> Result<Option<AgentView>, App
 /// Hands the oldest queued job of an asset to its agent, at most once: the conditional update
 /// lets only one poll (on any replica) win it.
 pub async fn claim_job(db: &Db, settings: &AgentSettings, asset_id: i64, now: i64) -> Result<Option<JobAssignment>, AppError> {
-    // A cheap read first: most polls find nothing, and SQLite writes take the database lock.
-    let queued = sqlx::query_scalar::<_, i64>("SELECT id FROM agent_jobs WHERE asset_id = $1 AND status = 'queued' ORDER BY id LIMIT 1")
-        .bind(asset_id)
-        .fetch_optional(&db.pool)
-        .await?;
-    let Some(id) = queued else { return Ok(None) };
+    // A cheap read first: most polls find nothing, and SQLite writes take the database lock. A
+    // point read (on SQLite, on this thread: every poll asks, 10,000 agents ask ~330 times a second).
+    const QUEUED: &str = "SELECT id FROM agent_jobs WHERE asset_id = $1 AND status = 'queued' ORDER BY id LIMIT 1";
+    let queued: Option<(i64,)> = db.point_row(QUEUED, asset_id).await?;
+    let Some((id,)) = queued else { return Ok(None) };
     let claimed = sqlx::query_as::<_, (i64, String, i64)>(
         "UPDATE agent_jobs SET status = 'running', dispatched_at = $1 WHERE id = $2 AND status = 'queued'
          RETURNING id, packages, simulate",

@@ -212,12 +212,13 @@ impl Db {
     /// trip is most of the request's cost: on a SQLite file read on this thread (see
     /// `point_read`), falling back to the pool when SQLite cannot answer at once; on PostgreSQL
     /// through the pool.
-    pub async fn point_row<T>(&self, sql: &'static str, key: &str) -> Result<Option<T>, sqlx::Error>
+    pub async fn point_row<T, K>(&self, sql: &'static str, key: K) -> Result<Option<T>, sqlx::Error>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error> + Send + Unpin,
+        K: rusqlite::ToSql + for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
     {
         if let PointReads::Sqlite(Some(reader)) = &self.point {
-            if let Some(found) = reader.row(sql, [key], |row| T::try_from(row)) {
+            if let Some(found) = reader.row(sql, [&key], |row| T::try_from(row)) {
                 return Ok(found);
             }
         }
