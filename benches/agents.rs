@@ -174,7 +174,7 @@ fn ms_at(sorted: &[Duration], q: f64) -> f64 {
 }
 
 /// Another account's Assets page (1,000 assets), rendered one request at a time through the
-/// router: idle (200 renders after a warm-up), then for as long as an import of the whole feed
+/// router: idle (1,000 renders after a warm-up), then for as long as an import of the whole feed
 /// again runs beside it (every advisory rewritten, as a feed update does). The goal compares the
 /// two p99s; the CPU each thread spent meanwhile shows where the import ran.
 async fn pages_during_import(label: &str, url: &str, args: &Args) {
@@ -193,7 +193,7 @@ async fn pages_during_import(label: &str, url: &str, args: &Args) {
         support::page(&router, &cookie, "/assets").await; // warm-up
     }
     let mut idle: Vec<Duration> = Vec::new();
-    for _ in 0..200 {
+    for _ in 0..1_000 {
         idle.push(support::page(&router, &cookie, "/assets").await.0);
     }
     let feed = feed(args.advisories);
