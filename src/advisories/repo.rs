@@ -71,9 +71,9 @@ impl StoredAffected {
 }
 
 /// Writes every advisory that parsed (on SQLite in chunks of 5,000 a transaction, on PostgreSQL
-/// in one); the ones that did not are reported by name. Re-importing an advisory replaces it (same scope and id), so nothing is
-/// duplicated. Runs on the background thread (`server::background`), at a lower CPU priority
-/// than the requests answered meanwhile.
+/// in one); the ones that did not are reported by name. Re-importing an advisory replaces it
+/// (same scope and id), so nothing is duplicated. Runs on the background thread
+/// (`server::background`), at a lower CPU priority than the requests answered meanwhile.
 pub async fn import(db: &Db, scope: i64, actor: &str, source_name: &str, loaded: Vec<Loaded>, now: i64) -> Result<ImportReport, AppError> {
     let (actor, source_name) = (actor.to_string(), source_name.to_string());
     crate::server::background::run(db, move |db| async move { import_here(&db, scope, &actor, &source_name, loaded, now).await }).await

@@ -537,7 +537,7 @@ pub async fn record_matches(
     let mut seen = HashSet::new();
     let mut rows = Vec::with_capacity(matches.len());
     for found in matches {
-        let vulnerability_id = ids[&(found.advisory_id.clone(), found.package.clone())];
+        let vulnerability_id = ids.get(&(found.advisory_id.clone(), found.package.clone())).copied().ok_or(AppError::Internal)?;
         if seen.insert(vulnerability_id) {
             rows.push(super::bulk::Match { vulnerability_id, installed_version: &found.installed_version, fixed_version: &found.fixed_version });
         }
