@@ -170,7 +170,7 @@ fn thread_cpu() -> Vec<(String, u64)> {
 
 /// The quantile `q` of sorted samples, in ms.
 fn ms_at(sorted: &[Duration], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3
+    support::quantile(sorted, q).as_secs_f64() * 1e3
 }
 
 /// Another account's Assets page (1,000 assets), rendered one request at a time through the
@@ -434,8 +434,8 @@ fn stats_p99(mut samples: Vec<Duration>) -> String {
         return "no samples".into();
     }
     samples.sort();
-    let p99 = samples[((samples.len() - 1) as f64 * 0.99).round() as usize];
-    format!("{}, p99 {:>8.1} ms", stats(samples), p99.as_secs_f64() * 1e3)
+    let p99 = ms_at(&samples, 0.99);
+    format!("{}, p99 {p99:>8.1} ms", stats(samples))
 }
 
 async fn run(label: &'static str, url: &str, args: &Args) {

@@ -63,7 +63,6 @@ async fn post_body(router: &Router, token: &str, path: &str, body: String) {
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
 }
 
-
 async fn run(label: &str, url: &str, args: &Args) {
     println!("\n== {label}: {} assets, {} findings", args.assets, args.findings);
     let (db, router) = console(url).await;
@@ -273,8 +272,7 @@ async fn ingest_findings(db: &Db, router: &Router, token: &str, args: &Args) {
 fn quantiles(samples: &[Duration]) -> (Duration, Duration) {
     let mut sorted = samples.to_vec();
     sorted.sort();
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.95))
+    (support::quantile(&sorted, 0.5), support::quantile(&sorted, 0.95))
 }
 
 /// One weekly report of the benchmark account, and the scheduler's planning of 10,000 reports.

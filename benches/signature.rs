@@ -138,7 +138,7 @@ async fn serve(router: Router) -> String {
 /// The `q` quantile of `samples` (nearest rank), sorting them first.
 fn quantile(samples: &mut [Duration], q: f64) -> Duration {
     samples.sort_unstable();
-    samples[((samples.len() - 1) as f64 * q).round() as usize]
+    support::quantile(samples, q)
 }
 
 /// (p50 ms, p99 ms).

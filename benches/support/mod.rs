@@ -89,10 +89,15 @@ pub fn server_fn(cookie: &str, function: &str, form: String) -> Request<Body> {
         .unwrap()
 }
 
+/// The `q` quantile (nearest rank) of samples sorted in ascending order.
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
 pub fn stats(mut samples: Vec<Duration>) -> String {
     samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    format!("median {:>8.1} ms, p95 {:>8.1} ms", at(0.5).as_secs_f64() * 1e3, at(0.95).as_secs_f64() * 1e3)
+    let at = |q: f64| quantile(&samples, q).as_secs_f64() * 1e3;
+    format!("median {:>8.1} ms, p95 {:>8.1} ms", at(0.5), at(0.95))
 }
 
 /// Runs `scenario(label, url)` on a temporary SQLite file, then on a fresh database of the
