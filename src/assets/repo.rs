@@ -386,12 +386,6 @@ impl AssetIds {
     }
 }
 
-/// The account's catalogue row for (advisory, package), created or brought up to date; its id.
-pub async fn upsert_vulnerability_entry(conn: &mut AnyConnection, account_id: i64, v: &VulnerabilityEntry<'_>) -> Result<i64, AppError> {
-    let rows = super::bulk::upsert_catalogue(conn, account_id, &[v]).await?;
-    rows.into_iter().next().map(|(id, _, _)| id).ok_or(AppError::Internal)
-}
-
 /// Records a finding as seen at `seen_at`. Fixed and ignored findings are resolved; a resolved
 /// finding seen open again reopens with a new first-seen time (the statement is `bulk`'s).
 pub async fn upsert_finding(

@@ -124,7 +124,8 @@ async fn fill(app: &TestApp, rng: &mut StdRng, account_id: i64, tag: &str, start
                     status: pick(rng, FindingStatus::ALL),
                     seen_at: Some(seen_at),
                 };
-                let vulnerability = repo::upsert_vulnerability_entry(&mut conn, account_id, &bulwark::assets::model::VulnerabilityEntry::of_finding(&finding)).await.unwrap();
+                let entry = bulwark::assets::model::VulnerabilityEntry::of_finding(&finding);
+                let vulnerability = bulwark::assets::bulk::upsert_catalogue(&mut conn, account_id, &[&entry]).await.unwrap()[0].0;
                 repo::upsert_finding(&mut conn, account_id, asset_id, vulnerability, finding.status, "1.0", seen_at).await.unwrap();
             }
         }
